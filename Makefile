@@ -1,0 +1,24 @@
+# The two commands a new user needs (see README.md):
+#   make demo   install everything, build the sample review and render its report
+#   make test   install everything and run the whole test suite
+.PHONY: setup demo test bench clean
+
+DEMO ?= demo/eastvale-2026
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@rm -rf $(DEMO)
+	@.venv/bin/reviewkit sample $(DEMO)
+	@.venv/bin/reviewkit report $(DEMO) --to html,pdf,docx --out $(DEMO)/report
+	@echo "The sample review workspace is in $(DEMO); its report is in $(DEMO)/report/"
+
+test: setup
+	@.venv/bin/python -m pytest
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf demo .pytest_cache .hypothesis

@@ -1,0 +1,220 @@
+"""The reviewkit command line: the only module that parses argv, prints or exits.
+
+Each command parses its arguments, calls the library and prints what happened. Exit codes:
+0 success, 1 a user error (a clear message, no traceback), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import ImportFileError, ReviewkitError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _progress(message: str) -> None:
+    """Progress lines for long operations go to stderr so stdout stays clean."""
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def _actor(args: argparse.Namespace) -> str:
+    """Who is acting, for the audit log: --as, else the login name."""
+    if getattr(args, "as_", None):
+        return str(args.as_)
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (e.g. a container): still record something honest
+        return "unknown"
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_new(args: argparse.Namespace) -> int:
+    from .workspace import create_workspace
+
+    ws = create_workspace(args.workspace, council=args.council, theme=args.theme, tool=args.tool,
+                          reviewers=args.reviewer or [], host=args.host)
+    _say(f"Created review workspace {ws.path}")
+    _say(f"  council: {ws.meta.council}; theme: {ws.meta.theme}")
+    _say(f"  audit tool: {ws.tool.id} version {ws.tool.version} ({len(ws.tool.questions)} questions)")
+    _say(f"  team: {', '.join(ws.meta.reviewers) or 'none yet'}")
+    _say(f"Next: edit {ws.path / 'review.yaml'} to add councils, dates and the case allocation,")
+    _say(f"then send each reviewer a workbook: reviewkit workbook {ws.path} --reviewer NAME --out NAME.xlsx")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .io import import_files
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    summaries = import_files(ws, args.files, actor=_actor(args), confirm_warnings=args.confirm_warnings,
+                             progress=_progress)
+    total = {"added": 0, "changed": 0, "unchanged": 0}
+    for kind, s in summaries.items():
+        _say(f"{kind}: {s.added} added, {s.changed} changed, {s.unchanged} unchanged")
+        total["added"] += s.added
+        total["changed"] += s.changed
+        total["unchanged"] += s.unchanged
+    _say(f"Imported {len(args.files)} file(s) into {ws.path}: {total['added']} added, "
+         f"{total['changed']} changed, {total['unchanged']} unchanged.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .io import export
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    if args.for_region:
+        from .regional import export_bundle
+
+        out = export_bundle(ws, args.out, suppress_below=args.suppress_below)
+        _say(f"Wrote the regional bundle {out} (counts only: no case ids, names or free text).")
+        return 0
+    out = export(ws, args.out, what=args.what)
+    _say(f"Wrote {args.what} to {out}")
+    return 0
+
+
+def cmd_workbook(args: argparse.Namespace) -> int:
+    from .io import write_workbook
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    out = write_workbook(ws, args.reviewer, args.out)
+    cases = ws.meta.cases_for(args.reviewer)
+    _say(f"Wrote the audit workbook for {args.reviewer} ({len(cases)} case(s)) to {out}")
+    _say(f"When it is filled in: reviewkit import {ws.path} {out}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .progress import completeness, disagreements, summary_lines
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    with ws.store() as store:
+        table = completeness(ws, store)
+        moderation = disagreements(ws, store)
+    _say(f"Review of {ws.meta.council}: {ws.meta.theme}")
+    for line in summary_lines(table):
+        _say(line)
+    if len(moderation):
+        _say("")
+        _say(f"Moderation: {len(moderation)} question(s) rated differently by two reviewers:")
+        _say(moderation.to_string(index=False))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import build_sample_workspace
+
+    ws = build_sample_workspace(args.workspace, progress=_progress)
+    _say(f"Built the sample review workspace {ws.path} (wholly fictional: {ws.meta.council}).")
+    _say(f"Render its report: reviewkit report {ws.path} --to html,pdf,docx --out {ws.path / 'report'}")
+    return 0
+
+
+# -- parser -----------------------------------------------------------------------------------
+def _command(sub: argparse._SubParsersAction, name: str, help_: str, example: str,
+             handler: Handler) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_, description=help_, epilog=f"example:\n  {example}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(handler=handler)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewkit",
+        description="Run a regional peer practice review of adult social care.",
+        epilog="example:\n  reviewkit new reviews/eastvale-2026 --council \"Eastvale Borough Council\" "
+               "--theme \"Strengths-based practice\" --reviewer \"A. Visitor\" --host \"H. Host\"\n"
+               "Run 'reviewkit COMMAND -h' for help on a command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"reviewkit {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _command(sub, "new", "Create a review workspace folder.",
+                 'reviewkit new reviews/eastvale-2026 --council "Eastvale Borough Council" '
+                 '--theme "Strengths-based practice" --tool strengths-based-practice '
+                 '--reviewer "A. Visitor" --reviewer "B. Visitor" --reviewer "C. Visitor" --host "H. Host"',
+                 cmd_new)
+    p.add_argument("workspace", help="the new folder")
+    p.add_argument("--council", required=True, help="the host council's name")
+    p.add_argument("--theme", required=True, help="what the review looks at")
+    p.add_argument("--tool", default="strengths-based-practice", help="audit tool id (default: %(default)s)")
+    p.add_argument("--reviewer", action="append", metavar="NAME", help="a reviewer who rates cases (repeat)")
+    p.add_argument("--host", metavar="NAME", help="the host PSW (also rates cases)")
+
+    p = _command(sub, "import", "Import ratings, case flags, meetings, conversations or notes (CSV or XLSX).",
+                 "reviewkit import reviews/eastvale-2026 ratings_from_a.xlsx ratings_from_b.csv", cmd_import)
+    p.add_argument("workspace")
+    p.add_argument("files", nargs="+", help="CSV or XLSX files (see the README's data contracts)")
+    p.add_argument("--confirm-warnings", action="store_true",
+                   help="store text that screening flags as a POSSIBLE identifier (after you have checked it)")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who is importing, for the audit log")
+
+    p = _command(sub, "export", "Export the review's data (CSV or XLSX), or a regional bundle.",
+                 "reviewkit export reviews/eastvale-2026 --out ratings.xlsx", cmd_export)
+    p.add_argument("workspace")
+    p.add_argument("--out", required=True, help="output file (.csv or .xlsx; .zip with --for-region)")
+    p.add_argument("--what", default="ratings", choices=["ratings", "flags", "meetings", "conversations", "notes", "all"],
+                   help="what to export (default: %(default)s; 'all' needs .xlsx)")
+    p.add_argument("--for-region", action="store_true", help="write a de-identified regional bundle (counts only)")
+    p.add_argument("--suppress-below", type=int, default=None, metavar="N",
+                   help="with --for-region: hide counts below N (with secondary suppression)")
+
+    p = _command(sub, "workbook", "Write a blank offline audit workbook for one reviewer.",
+                 'reviewkit workbook reviews/eastvale-2026 --reviewer "A. Visitor" --out a.xlsx', cmd_workbook)
+    p.add_argument("workspace")
+    p.add_argument("--reviewer", required=True)
+    p.add_argument("--out", required=True, help="the .xlsx file to write")
+
+    p = _command(sub, "sample", "Build the fictional sample review, to try the kit.",
+                 "reviewkit sample demo/eastvale-2026", cmd_sample)
+    p.add_argument("workspace", help="the new folder")
+
+    p = _command(sub, "status", "Show what each reviewer has rated, what is missing, and moderation differences.",
+                 "reviewkit status reviews/eastvale-2026", cmd_status)
+    p.add_argument("workspace")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except ImportFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ReviewkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

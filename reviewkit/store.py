@@ -1,0 +1,657 @@
+"""The review store: SQLite in the workspace, with an append-only audit log.
+
+Every change from the forms, imports and the CLI goes through ``Store``: one ``BEGIN
+IMMEDIATE`` transaction writes the row and its audit row together, so a crash leaves either
+both or neither. WAL lets the host read while reviewers write. Free text is screened for
+personal identifiers before it is stored, and the audit log records free text only as a
+length and digest, so redacting a note never leaves the old words behind in the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ConflictError, InvalidInputError, StoreError, TextFinding, UnsafeLocationError
+from .tools import RatingScale
+
+SCHEMA_VERSION = 1
+MEETING_KINDS = ("practitioners", "managers", "other")
+NOTE_KINDS = ("note", "quote", "one_change")
+STANCES = ("strength", "concern", "mixed", "")
+WHO = ("person", "relative", "carer", "person and relative")
+SYNCED_MARKERS = ("onedrive", "sharepoint", "dropbox", "google drive", "googledrive", "my drive",
+                  "icloud drive", "icloud", "box sync", "nextcloud", "owncloud", "pcloud")
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "sshfs", "afs",
+              "9p", "fuse.rclone", "davfs", "fuse.davfs2", "glusterfs", "ceph", "fuse.s3fs", "fuse.gcsfuse"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ratings (
+    case_id TEXT NOT NULL, reviewer TEXT NOT NULL, question TEXT NOT NULL,
+    rating TEXT, comment TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (case_id, reviewer, question)
+);
+CREATE TABLE IF NOT EXISTS case_flags (
+    case_id TEXT NOT NULL, reviewer TEXT NOT NULL,
+    referred_back INTEGER NOT NULL DEFAULT 0 CHECK (referred_back IN (0, 1)),
+    reason TEXT NOT NULL DEFAULT '',
+    complete INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (case_id, reviewer)
+);
+CREATE TABLE IF NOT EXISTS meetings (
+    id INTEGER PRIMARY KEY, ref TEXT UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('practitioners', 'managers', 'other')),
+    held_on TEXT NOT NULL DEFAULT '', title TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS attendance (
+    meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+    role TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (meeting_id, role)
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY, ref TEXT UNIQUE, case_id TEXT NOT NULL,
+    who TEXT NOT NULL CHECK (who IN ('person', 'relative', 'carer', 'person and relative')),
+    held_on TEXT NOT NULL DEFAULT '', reviewer TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY, ref TEXT UNIQUE,
+    meeting_id INTEGER REFERENCES meetings(id) ON DELETE CASCADE,
+    conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('note', 'quote', 'one_change')),
+    text TEXT NOT NULL, speaker_role TEXT NOT NULL DEFAULT '',
+    stance TEXT NOT NULL DEFAULT '' CHECK (stance IN ('strength', 'concern', 'mixed', '')),
+    use_in_report INTEGER NOT NULL DEFAULT 0 CHECK (use_in_report IN (0, 1)),
+    created_by TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+    CHECK ((meeting_id IS NULL) <> (conversation_id IS NULL))
+);
+CREATE TABLE IF NOT EXISTS note_codes (
+    note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    code TEXT NOT NULL, PRIMARY KEY (note_id, code)
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,
+    old TEXT, new TEXT, note TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+# Fields holding free text: screened on save, and logged only as length + digest.
+FREE_TEXT = {"comment", "reason", "text", "title"}
+
+
+def check_location(path: Path) -> None:
+    """Refuse synced or network folders: they corrupt or fork a live SQLite database."""
+    full = Path(os.path.abspath(path))
+    lowered = [part.casefold() for part in full.parts]
+    for part in lowered:
+        if any(marker in part for marker in SYNCED_MARKERS):
+            raise UnsafeLocationError(
+                f"{full}: this looks like a synced folder (OneDrive, SharePoint, Dropbox…). "
+                "A live review store there can be corrupted or forked. Keep the workspace on "
+                "local disk (e.g. under Documents outside the synced folder) and share "
+                "workbooks or exported files instead."
+            )
+    fstype = _filesystem_type(full)
+    if fstype in NETWORK_FS:
+        raise UnsafeLocationError(
+            f"{full}: is on a network drive ({fstype}). SQLite's locking is unreliable there; "
+            "keep the workspace on local disk."
+        )
+
+
+def _filesystem_type(path: Path) -> str:
+    """The filesystem type of the mount holding `path` (Linux), or '' when unknown."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return ""
+    best, fstype = "", ""
+    target = str(path)
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount = parts[1].replace("\\040", " ")
+        if (target == mount or target.startswith(mount.rstrip("/") + "/")) and len(mount) >= len(best):
+            best, fstype = mount, parts[2]
+    return fstype
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _digest(value: str) -> str:
+    """How the audit log records free text: enough to see it changed, nothing to read back."""
+    if not value:
+        return ""
+    return f"<{len(value)} chars sha256:{hashlib.sha256(value.encode()).hexdigest()[:12]}>"
+
+
+def _for_log(row: dict[str, Any] | None) -> str | None:
+    if row is None:
+        return None
+    safe = {k: (_digest(v) if k in FREE_TEXT and isinstance(v, str) else v) for k, v in row.items()}
+    return json.dumps(safe, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the review allows: question ids, scale, reviewers, cases (empty = any) and names."""
+
+    questions: tuple[str, ...]
+    scale: RatingScale
+    reviewers: tuple[str, ...]
+    cases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RatingInput:
+    """One rating to store; `rating` None leaves a question unrated (a note typed first)."""
+
+    case_id: str
+    reviewer: str
+    question: str
+    rating: str | None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A stored rating with its version, for optimistic concurrency."""
+
+    case_id: str
+    reviewer: str
+    question: str
+    rating: str | None
+    comment: str
+    version: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What one bulk write changed."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+def screen_text(text: str, names: Sequence[str], *, what: str, confirm_warnings: bool) -> list[TextFinding]:
+    """Screen free text before it is stored; raises on identifiers (see reviewkit.privacy)."""
+    if not text:
+        return []
+    from . import privacy  # local import keeps the store importable on its own
+
+    return privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
+
+
+class Store:
+    """The review's SQLite store; all writes go through its methods."""
+
+    def __init__(self, path: str | Path, rules: Rules | None = None, *, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.rules = rules
+        check_location(self.path.parent)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the review store ({exc})") from None
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: could not switch the store to WAL mode; is the folder on local disk?")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._db.execute("PRAGMA secure_delete = ON")
+        # executescript commits on its own, so the schema carries its own transaction.
+        self._db.executescript(
+            f"BEGIN IMMEDIATE; {_SCHEMA} "
+            f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One BEGIN IMMEDIATE transaction: the rows and their audit rows commit together."""
+        if self._db.in_transaction:
+            yield self._db
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def _audit(self, actor: str, action: str, entity: str, key: str,
+               old: dict[str, Any] | None, new: dict[str, Any] | None, note: str = "") -> None:
+        self._db.execute(
+            "INSERT INTO audit_log (at, actor, action, entity, key, old, new, note) VALUES (?,?,?,?,?,?,?,?)",
+            (_now(), actor, action, entity, key, _for_log(old), _for_log(new), note),
+        )
+
+    def _screen(self, text: str, what: str, confirm: bool) -> str:
+        """Screen text; returns an audit note naming confirmed warning kinds (never values)."""
+        names = self.rules.names if self.rules else ()
+        findings = screen_text(text, names, what=what, confirm_warnings=confirm)
+        warned = sorted({f.kind for f in findings if f.level == "warn"})
+        return f"confirmed possible identifier(s) in {what}: {', '.join(warned)}" if warned else ""
+
+    # -- validation -------------------------------------------------------------------------
+    def _check_rating(self, r: RatingInput) -> str | None:
+        rules = self.rules
+        if rules is None:
+            return r.rating
+        if r.reviewer not in rules.reviewers:
+            raise InvalidInputError(
+                f"'{r.reviewer}' is not a reviewer of this review; reviewers are {', '.join(rules.reviewers)}"
+            )
+        if r.question not in rules.questions:
+            raise InvalidInputError(
+                f"question '{r.question}' is not in this review's audit tool; expected one of {', '.join(rules.questions)}"
+            )
+        if rules.cases:
+            if r.case_id not in rules.cases:
+                raise InvalidInputError(f"case '{r.case_id}' is not in this review's case list (review.yaml)")
+            if r.reviewer not in rules.cases[r.case_id]:
+                raise InvalidInputError(f"case '{r.case_id}' is not allocated to '{r.reviewer}' in review.yaml")
+        if r.rating is None or r.rating == "":
+            return None
+        level = rules.scale.parse(r.rating)
+        if level is None:
+            raise InvalidInputError(f"rating must be one of {rules.scale.describe()}")
+        return level.label
+
+    # -- ratings ----------------------------------------------------------------------------
+    def rating(self, case_id: str, reviewer: str, question: str) -> Rating | None:
+        row = self._db.execute(
+            "SELECT * FROM ratings WHERE case_id=? AND reviewer=? AND question=?", (case_id, reviewer, question)
+        ).fetchone()
+        return None if row is None else Rating(
+            row["case_id"], row["reviewer"], row["question"], row["rating"], row["comment"],
+            row["version"], row["updated_at"],
+        )
+
+    def set_rating(self, actor: str, r: RatingInput, *, expected_version: int | None = None,
+                   confirm_warnings: bool = False) -> Rating:
+        """Save one rating and its evidence note; `expected_version` guards against a stale form."""
+        label = self._check_rating(r)
+        note = self._screen(r.comment, "the evidence note", confirm_warnings)
+        with self.transaction():
+            self._upsert_rating(actor, RatingInput(r.case_id, r.reviewer, r.question, label, r.comment),
+                                expected_version, note)
+        found = self.rating(r.case_id, r.reviewer, r.question)
+        assert found is not None
+        return found
+
+    def _upsert_rating(self, actor: str, r: RatingInput, expected_version: int | None, note: str = "") -> str:
+        key = f"{r.case_id}/{r.reviewer}/{r.question}"
+        old = self._db.execute(
+            "SELECT rating, comment, version FROM ratings WHERE case_id=? AND reviewer=? AND question=?",
+            (r.case_id, r.reviewer, r.question),
+        ).fetchone()
+        current = 0 if old is None else old["version"]
+        if expected_version is not None and expected_version != current:
+            raise ConflictError(
+                f"The rating of {r.question} for case {r.case_id} was changed elsewhere "
+                "(another tab or window). Reload the form to see the latest version."
+            )
+        new = {"rating": r.rating, "comment": r.comment}
+        if old is None:
+            self._db.execute(
+                "INSERT INTO ratings (case_id, reviewer, question, rating, comment, updated_at, updated_by) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (r.case_id, r.reviewer, r.question, r.rating, r.comment, _now(), actor),
+            )
+            self._audit(actor, "insert", "rating", key, None, new, note)
+            return "added"
+        before = {"rating": old["rating"], "comment": old["comment"]}
+        if before == new:
+            return "unchanged"
+        self._db.execute(
+            "UPDATE ratings SET rating=?, comment=?, updated_at=?, updated_by=?, version=version+1 "
+            "WHERE case_id=? AND reviewer=? AND question=?",
+            (r.rating, r.comment, _now(), actor, r.case_id, r.reviewer, r.question),
+        )
+        self._audit(actor, "update", "rating", key, before, new, note)
+        return "changed"
+
+    def apply_ratings(self, actor: str, rows: Iterable[RatingInput], *, source: str = "",
+                      confirm_warnings: bool = False) -> ImportSummary:
+        """Store many ratings in one transaction: all of them, or none if any is invalid."""
+        checked = []
+        for r in rows:
+            label = self._check_rating(r)
+            note = self._screen(r.comment, "the evidence note", confirm_warnings)
+            checked.append((RatingInput(r.case_id, r.reviewer, r.question, label, r.comment), note))
+        counts = {"added": 0, "changed": 0, "unchanged": 0}
+        with self.transaction():
+            for r, note in checked:
+                counts[self._upsert_rating(actor, r, None, note)] += 1
+            if counts["added"] or counts["changed"]:
+                self._audit(actor, "import", "ratings", source or "-", None, counts)
+        return ImportSummary(**counts)
+
+    def ratings(self) -> pd.DataFrame:
+        """All ratings with a level, as the analysis expects them."""
+        return pd.read_sql_query(
+            "SELECT case_id, reviewer, question, rating, comment FROM ratings WHERE rating IS NOT NULL "
+            "ORDER BY case_id, reviewer, question", self._db)
+
+    def all_ratings(self) -> pd.DataFrame:
+        """Every rating row, including notes typed before a level was chosen, with versions."""
+        return pd.read_sql_query(
+            "SELECT case_id, reviewer, question, rating, comment, version, updated_at, updated_by "
+            "FROM ratings ORDER BY case_id, reviewer, question", self._db)
+
+    # -- case flags -------------------------------------------------------------------------
+    def case_flag(self, case_id: str, reviewer: str) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM case_flags WHERE case_id=? AND reviewer=?",
+                               (case_id, reviewer)).fetchone()
+        if row is None:
+            return {"referred_back": False, "reason": "", "complete": False, "version": 0}
+        return {"referred_back": bool(row["referred_back"]), "reason": row["reason"],
+                "complete": bool(row["complete"]), "version": row["version"]}
+
+    def set_case_flag(self, actor: str, case_id: str, reviewer: str, *, referred_back: bool | None = None,
+                      reason: str | None = None, complete: bool | None = None,
+                      expected_version: int | None = None, confirm_warnings: bool = False) -> dict[str, Any]:
+        """Set a reviewer's flags on a case: referred back (with reason) and complete."""
+        if self.rules is not None:
+            self._check_rating(RatingInput(case_id, reviewer, self.rules.questions[0], None))
+        before = self.case_flag(case_id, reviewer)
+        after = dict(before)
+        for key, value in (("referred_back", referred_back), ("reason", reason), ("complete", complete)):
+            if value is not None:
+                after[key] = value
+        if after["referred_back"] and not str(after["reason"]).strip():
+            raise InvalidInputError("A case referred back needs a reason: say what the significant concern is.")
+        note = self._screen(str(after["reason"]), "the referral reason", confirm_warnings)
+        key = f"{case_id}/{reviewer}"
+        with self.transaction():
+            current = self.case_flag(case_id, reviewer)
+            if expected_version is not None and current["version"] != expected_version:
+                raise ConflictError(f"Case {case_id} was changed elsewhere (another tab or window). Reload the form.")
+            old = {k: current[k] for k in ("referred_back", "reason", "complete")}
+            new = {k: after[k] for k in ("referred_back", "reason", "complete")}
+            if old == new and current["version"]:
+                return current
+            self._db.execute(
+                "INSERT INTO case_flags (case_id, reviewer, referred_back, reason, complete, updated_at, updated_by) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT (case_id, reviewer) DO UPDATE SET "
+                "referred_back=excluded.referred_back, reason=excluded.reason, complete=excluded.complete, "
+                "updated_at=excluded.updated_at, updated_by=excluded.updated_by, version=case_flags.version+1",
+                (case_id, reviewer, int(new["referred_back"]), new["reason"], int(new["complete"]), _now(), actor),
+            )
+            self._audit(actor, "update" if current["version"] else "insert", "case_flag", key,
+                        old if current["version"] else None, new, note)
+        return self.case_flag(case_id, reviewer)
+
+    def case_flags(self) -> pd.DataFrame:
+        df = pd.read_sql_query(
+            "SELECT case_id, reviewer, referred_back, reason, complete FROM case_flags ORDER BY case_id, reviewer",
+            self._db)
+        df["referred_back"] = df["referred_back"].astype(bool)
+        df["complete"] = df["complete"].astype(bool)
+        return df
+
+    # -- meetings, conversations, notes ---------------------------------------------------------
+    def add_meeting(self, actor: str, kind: str, held_on: str = "", attendees: dict[str, int] | None = None,
+                    title: str = "", ref: str | None = None) -> int:
+        """Record a meeting with staff and how many of each role attended."""
+        if kind not in MEETING_KINDS:
+            raise InvalidInputError(f"meeting kind must be one of {', '.join(MEETING_KINDS)}")
+        _check_date(held_on, "meeting date")
+        counts = _check_attendees(attendees or {})
+        note = self._screen(title, "the meeting title", False)
+        with self.transaction():
+            cur = self._db.execute("INSERT INTO meetings (ref, kind, held_on, title) VALUES (?,?,?,?)",
+                                   (ref, kind, held_on, title))
+            mid = int(cur.lastrowid or 0)
+            self._db.executemany("INSERT INTO attendance VALUES (?,?,?)", [(mid, r, n) for r, n in counts.items()])
+            self._audit(actor, "insert", "meeting", str(mid), None,
+                        {"kind": kind, "held_on": held_on, "title": title, "attendees": counts}, note)
+        return mid
+
+    def update_meeting(self, actor: str, meeting_id: int, *, expected_version: int | None = None,
+                       kind: str | None = None, held_on: str | None = None,
+                       attendees: dict[str, int] | None = None, title: str | None = None) -> None:
+        """Change a meeting's details; attendance is replaced when given."""
+        old = self.meeting(meeting_id)
+        new = dict(old)
+        for key, value in (("kind", kind), ("held_on", held_on), ("title", title)):
+            if value is not None:
+                new[key] = value
+        if new["kind"] not in MEETING_KINDS:
+            raise InvalidInputError(f"meeting kind must be one of {', '.join(MEETING_KINDS)}")
+        _check_date(new["held_on"], "meeting date")
+        if attendees is not None:
+            new["attendees"] = _check_attendees(attendees)
+        note = self._screen(new["title"], "the meeting title", False)
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE meetings SET kind=?, held_on=?, title=?, version=version+1 WHERE id=? AND version=?",
+                (new["kind"], new["held_on"], new["title"], meeting_id,
+                 expected_version if expected_version is not None else old["version"]))
+            if cur.rowcount == 0:
+                raise ConflictError("This meeting was changed elsewhere (another tab or window). Reload the form.")
+            self._db.execute("DELETE FROM attendance WHERE meeting_id=?", (meeting_id,))
+            self._db.executemany("INSERT INTO attendance VALUES (?,?,?)",
+                                 [(meeting_id, r, n) for r, n in new["attendees"].items()])
+            self._audit(actor, "update", "meeting", str(meeting_id),
+                        {k: old[k] for k in ("kind", "held_on", "title", "attendees")},
+                        {k: new[k] for k in ("kind", "held_on", "title", "attendees")}, note)
+
+    def meeting(self, meeting_id: int) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM meetings WHERE id=?", (meeting_id,)).fetchone()
+        if row is None:
+            raise InvalidInputError(f"there is no meeting {meeting_id}")
+        att = self._db.execute("SELECT role, count FROM attendance WHERE meeting_id=? ORDER BY role",
+                               (meeting_id,)).fetchall()
+        return {"id": row["id"], "ref": row["ref"], "kind": row["kind"], "held_on": row["held_on"], "title": row["title"],
+                "version": row["version"], "attendees": {a["role"]: a["count"] for a in att}}
+
+    def find_ref(self, table: str, ref: str) -> int | None:
+        """The id of the meeting, conversation or note an import calls `ref`, if stored."""
+        if table not in ("meetings", "conversations", "notes"):
+            raise StoreError(f"no table {table} has references")
+        row = self._db.execute(f"SELECT id FROM {table} WHERE ref=?", (ref,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def meetings(self) -> pd.DataFrame:
+        """Meetings with total attendees and attendance by role (as a dict)."""
+        ids = [r[0] for r in self._db.execute("SELECT id FROM meetings ORDER BY held_on, id")]
+        rows = [self.meeting(i) for i in ids]
+        for r in rows:
+            r["attendee_count"] = sum(r["attendees"].values())
+        return pd.DataFrame(rows, columns=["id", "ref", "kind", "held_on", "title", "version", "attendees", "attendee_count"])
+
+    def add_conversation(self, actor: str, case_id: str, who: str, reviewer: str, held_on: str = "",
+                         ref: str | None = None) -> int:
+        """Record a conversation with a person, relative or carer about a case."""
+        if who not in WHO:
+            raise InvalidInputError(f"who must be one of {', '.join(WHO)}")
+        _check_date(held_on, "conversation date")
+        if self.rules is not None:
+            if reviewer not in self.rules.reviewers:
+                raise InvalidInputError(f"'{reviewer}' is not a reviewer of this review")
+            if self.rules.cases and case_id not in self.rules.cases:
+                raise InvalidInputError(f"case '{case_id}' is not in this review's case list (review.yaml)")
+        with self.transaction():
+            cur = self._db.execute(
+                "INSERT INTO conversations (ref, case_id, who, held_on, reviewer) VALUES (?,?,?,?,?)",
+                (ref, case_id, who, held_on, reviewer))
+            cid = int(cur.lastrowid or 0)
+            self._audit(actor, "insert", "conversation", str(cid), None,
+                        {"case_id": case_id, "who": who, "held_on": held_on, "reviewer": reviewer})
+        return cid
+
+    def conversations(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT id, ref, case_id, who, held_on, reviewer, version FROM conversations ORDER BY id",
+                                 self._db)
+
+    def add_note(self, actor: str, text: str, *, meeting_id: int | None = None, conversation_id: int | None = None,
+                 kind: str = "note", speaker_role: str = "", stance: str = "", codes: Sequence[str] = (),
+                 use_in_report: bool = False, confirm_warnings: bool = False, ref: str | None = None) -> int:
+        """Add a note, quote or 'one change' to a meeting or a conversation."""
+        fields = self._check_note(text, kind, stance, meeting_id, conversation_id)
+        note = self._screen(text, "the note", confirm_warnings)
+        codes = _clean_codes(codes)
+        with self.transaction():
+            cur = self._db.execute(
+                "INSERT INTO notes (ref, meeting_id, conversation_id, kind, text, speaker_role, stance, use_in_report, "
+                "created_by) VALUES (?,?,?,?,?,?,?,?,?)",
+                (ref, meeting_id, conversation_id, kind, text, speaker_role, stance, int(use_in_report), actor))
+            nid = int(cur.lastrowid or 0)
+            self._db.executemany("INSERT INTO note_codes VALUES (?,?)", [(nid, c) for c in codes])
+            self._audit(actor, "insert", "note", str(nid), None,
+                        {**fields, "speaker_role": speaker_role, "use_in_report": use_in_report, "codes": codes}, note)
+        return nid
+
+    def _check_note(self, text: str, kind: str, stance: str, meeting_id: int | None,
+                    conversation_id: int | None) -> dict[str, Any]:
+        if kind not in NOTE_KINDS:
+            raise InvalidInputError(f"note kind must be one of {', '.join(NOTE_KINDS)}")
+        if stance not in STANCES:
+            raise InvalidInputError("stance must be strength, concern, mixed or left blank")
+        if not text.strip():
+            raise InvalidInputError("the note is empty; write the note or quote first")
+        if (meeting_id is None) == (conversation_id is None):
+            raise InvalidInputError("a note belongs to exactly one meeting or one conversation")
+        table, ident = ("meetings", meeting_id) if meeting_id is not None else ("conversations", conversation_id)
+        if self._db.execute(f"SELECT 1 FROM {table} WHERE id=?", (ident,)).fetchone() is None:
+            raise InvalidInputError(f"there is no {table[:-1]} {ident}")
+        return {"meeting_id": meeting_id, "conversation_id": conversation_id, "kind": kind, "text": text,
+                "stance": stance}
+
+    def note(self, note_id: int) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM notes WHERE id=?", (note_id,)).fetchone()
+        if row is None:
+            raise InvalidInputError(f"there is no note {note_id}")
+        codes = [c[0] for c in self._db.execute("SELECT code FROM note_codes WHERE note_id=? ORDER BY code",
+                                                (note_id,))]
+        out = dict(row)
+        out["use_in_report"] = bool(out["use_in_report"])
+        out["codes"] = tuple(codes)
+        return out
+
+    def update_note(self, actor: str, note_id: int, *, expected_version: int | None = None,
+                    confirm_warnings: bool = False, **changes: Any) -> dict[str, Any]:
+        """Change a note's text, kind, role, stance, codes or 'use in report'."""
+        allowed = {"text", "kind", "speaker_role", "stance", "codes", "use_in_report"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise InvalidInputError(f"a note has no field {', '.join(sorted(unknown))}")
+        old = self.note(note_id)
+        new = {**old, **{k: v for k, v in changes.items() if v is not None}}
+        new["codes"] = tuple(_clean_codes(new["codes"]))
+        self._check_note(new["text"], new["kind"], new["stance"], old["meeting_id"], old["conversation_id"])
+        note = self._screen(new["text"], "the note", confirm_warnings)
+        keys = ("text", "kind", "speaker_role", "stance", "codes", "use_in_report")
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE notes SET text=?, kind=?, speaker_role=?, stance=?, use_in_report=?, version=version+1 "
+                "WHERE id=? AND version=?",
+                (new["text"], new["kind"], new["speaker_role"], new["stance"], int(bool(new["use_in_report"])),
+                 note_id, expected_version if expected_version is not None else old["version"]))
+            if cur.rowcount == 0:
+                raise ConflictError("This note was changed elsewhere (another tab or window). Reload the form.")
+            self._db.execute("DELETE FROM note_codes WHERE note_id=?", (note_id,))
+            self._db.executemany("INSERT INTO note_codes VALUES (?,?)", [(note_id, c) for c in new["codes"]])
+            self._audit(actor, "update", "note", str(note_id), {k: old[k] for k in keys},
+                        {k: new[k] for k in keys}, note)
+        return self.note(note_id)
+
+    def delete_note(self, actor: str, note_id: int) -> None:
+        old = self.note(note_id)
+        with self.transaction():
+            self._db.execute("DELETE FROM notes WHERE id=?", (note_id,))
+            self._audit(actor, "delete", "note", str(note_id),
+                        {k: old[k] for k in ("text", "kind", "speaker_role", "stance", "codes")}, None)
+
+    def notes(self) -> pd.DataFrame:
+        """Notes joined to their meeting or conversation, in the shape the analysis expects."""
+        rows = self._db.execute(
+            "SELECT n.id AS note_id, n.ref, CASE WHEN n.meeting_id IS NULL THEN 'conversation' ELSE 'meeting' END AS source, "
+            "n.meeting_id, n.conversation_id, m.kind AS meeting_kind, c.who, c.case_id, n.kind, n.text, "
+            "n.speaker_role, n.stance, n.use_in_report, n.version, "
+            "(SELECT group_concat(code, ',') FROM (SELECT code FROM note_codes WHERE note_id = n.id ORDER BY code)) "
+            "AS codes FROM notes n LEFT JOIN meetings m ON m.id = n.meeting_id "
+            "LEFT JOIN conversations c ON c.id = n.conversation_id ORDER BY n.id").fetchall()
+        cols = ["note_id", "ref", "source", "meeting_id", "conversation_id", "meeting_kind", "who", "case_id", "kind",
+                "text", "speaker_role", "stance", "use_in_report", "version", "codes"]
+        df = pd.DataFrame([dict(r) for r in rows], columns=cols)
+        df["use_in_report"] = df["use_in_report"].astype(bool)
+        df["codes"] = [tuple(c.split(",")) if c else () for c in df["codes"]]
+        return df
+
+    # -- audit log and health ------------------------------------------------------------------
+    def audit_log(self) -> pd.DataFrame:
+        return pd.read_sql_query("SELECT id, at, actor, action, entity, key, old, new, note FROM audit_log ORDER BY id",
+                                 self._db)
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def execute_read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Read-only query for reports and checks (writes must use the methods above)."""
+        if not sql.lstrip().lower().startswith("select"):
+            raise StoreError("execute_read only runs SELECT statements")
+        return self._db.execute(sql, params).fetchall()
+
+
+def _check_date(value: str, what: str) -> None:
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(f"{what} must be written YYYY-MM-DD") from None
+
+
+def _check_attendees(attendees: dict[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for role, count in attendees.items():
+        role = str(role).strip()
+        if not role:
+            raise InvalidInputError("each attendee count needs a role, e.g. practitioner or manager")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise InvalidInputError(f"the number of {role}s must be a whole number, 0 or more")
+        out[role] = count
+    return dict(sorted(out.items()))
+
+
+def _clean_codes(codes: Iterable[str]) -> list[str]:
+    return sorted({str(c).strip() for c in codes if str(c).strip()})

@@ -1,0 +1,359 @@
+"""A review workspace: one folder holding everything about one review.
+
+    review.yaml       council, theme, dates, team, case allocation, previous review
+    audit_tool.yaml   a frozen copy of the audit tool the review uses
+    review.db         the SQLite store (ratings, notes, conversations, audit log)
+    narrative/*.md    prose sections written by the PSWs
+    private/names.txt names screened out of free text; never exported
+
+Copying the folder copies the review; every path inside is relative. The tool is copied in at
+creation so that later edits to the shipped tool never change a review already under way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ToolError, WorkspaceError
+from .store import Rules, Store, check_location
+from .tools import AuditTool, load_tool, parse_tool
+
+FORMAT = 1
+REVIEW_FILE = "review.yaml"
+TOOL_FILE = "audit_tool.yaml"
+DB_FILE = "review.db"
+ROLES = ("visiting", "host", "associate")
+NARRATIVE_SECTIONS = {
+    "introduction": "Introduction",
+    "meetings": "Areas discussed and recurrent themes from the meetings",
+    "case_records": "Principal Social Workers' analysis of case records and conversations",
+    "observations": "Observations of the review team",
+    "strengths": "Key strengths",
+    "recommendations": "Recommendations for practice improvement",
+}
+CASE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the review team; reviewers rate cases, an associate only signs."""
+
+    name: str
+    council: str = ""
+    role: str = "visiting"
+
+    @property
+    def rates(self) -> bool:
+        return self.role in ("visiting", "host")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case record by its pseudonymous reference, its reviewer and any moderators."""
+
+    id: str
+    reviewer: str
+    moderators: tuple[str, ...] = ()
+
+    @property
+    def reviewers(self) -> tuple[str, ...]:
+        return (self.reviewer, *self.moderators)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommendation of the previous review, with the host's update on it."""
+
+    text: str
+    update: str = ""
+
+
+@dataclass
+class ReviewMeta:
+    """What review.yaml says about the review."""
+
+    council: str
+    theme: str
+    tool: str
+    tool_version: str
+    start: str = ""
+    end: str = ""
+    programme: str = "Practice Review Programme"
+    review_questions: list[str] = field(default_factory=list)
+    team: list[Member] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    previous_date: str = ""
+    previous_recommendations: list[Recommendation] = field(default_factory=list)
+    codebook: str = "default"
+    report_date: str = ""
+
+    @property
+    def reviewers(self) -> list[str]:
+        return [m.name for m in self.team if m.rates]
+
+    @property
+    def moderation_cases(self) -> list[str]:
+        return [c.id for c in self.cases if c.moderators]
+
+    def cases_for(self, reviewer: str) -> list[Case]:
+        """Cases a reviewer rates, as primary reviewer or moderator."""
+        return [c for c in self.cases if reviewer in c.reviewers]
+
+    def to_yaml(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "programme": self.programme,
+            "council": self.council,
+            "theme": self.theme,
+            "tool": self.tool,
+            "tool_version": self.tool_version,
+            "dates": {"start": self.start, "end": self.end},
+            "report_date": self.report_date,
+            "review_questions": list(self.review_questions),
+            "team": [{"name": m.name, "council": m.council, "role": m.role} for m in self.team],
+            "cases": [
+                {"id": c.id, "reviewer": c.reviewer, **({"moderators": list(c.moderators)} if c.moderators else {})}
+                for c in self.cases
+            ],
+            "previous_review": {
+                "date": self.previous_date,
+                "recommendations": [{"text": r.text, "update": r.update} for r in self.previous_recommendations],
+            },
+            "codebook": self.codebook,
+        }
+        return data
+
+
+def _str(data: dict[str, Any], key: str, where: str, required: bool = False) -> str:
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if isinstance(value, (dt.date, int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise WorkspaceError(f"{where}: '{key}' must be text")
+    if required and not value.strip():
+        raise WorkspaceError(f"{where}: '{key}' is required")
+    return value.strip()
+
+
+def parse_meta(data: Any, where: str) -> ReviewMeta:
+    """Validate review.yaml content; each message names the key and the fix."""
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{where}: expected a mapping of keys such as council, theme, team")
+    if data.get("format", FORMAT) != FORMAT:
+        raise WorkspaceError(f"{where}: format {data.get('format')} is not supported (expected {FORMAT})")
+    dates = data.get("dates") or {}
+    if not isinstance(dates, dict):
+        raise WorkspaceError(f"{where}: 'dates' must have 'start' and 'end' (YYYY-MM-DD)")
+    start, end = _str(dates, "start", f"{where}: dates"), _str(dates, "end", f"{where}: dates")
+    for key, value in (("start", start), ("end", end)):
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise WorkspaceError(f"{where}: dates.{key} must be a date written YYYY-MM-DD") from None
+    team: list[Member] = []
+    raw_team = data.get("team") or []
+    if not isinstance(raw_team, list):
+        raise WorkspaceError(f"{where}: 'team' must be a list of members with name, council and role")
+    for i, m in enumerate(raw_team, 1):
+        at = f"{where}: team member {i}"
+        if isinstance(m, str):
+            m = {"name": m}
+        if not isinstance(m, dict):
+            raise WorkspaceError(f"{at}: expected name, council and role")
+        role = _str(m, "role", at) or "visiting"
+        if role not in ROLES:
+            raise WorkspaceError(f"{at}: role must be one of {', '.join(ROLES)}")
+        team.append(Member(_str(m, "name", at, True), _str(m, "council", at), role))
+    names = [m.name for m in team]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise WorkspaceError(f"{where}: team member '{dupes[0]}' is listed twice")
+    reviewers = {m.name for m in team if m.rates}
+    cases: list[Case] = []
+    raw_cases = data.get("cases") or []
+    if not isinstance(raw_cases, list):
+        raise WorkspaceError(f"{where}: 'cases' must be a list of cases with id and reviewer")
+    for i, c in enumerate(raw_cases, 1):
+        at = f"{where}: case {i}"
+        if not isinstance(c, dict):
+            raise WorkspaceError(f"{at}: expected id and reviewer")
+        cid = _str(c, "id", at, True)
+        if not CASE_ID.match(cid):
+            raise WorkspaceError(
+                f"{at}: case id must be a short pseudonymous reference such as C07 "
+                "(a letter, then up to 15 letters, digits, - or _), never a name or NHS number"
+            )
+        reviewer = _str(c, "reviewer", at, True)
+        mods = c.get("moderators") or []
+        if not isinstance(mods, list):
+            raise WorkspaceError(f"{at}: 'moderators' must be a list of reviewer names")
+        for who in [reviewer, *mods]:
+            if who not in reviewers:
+                raise WorkspaceError(f"{at}: '{who}' is not a reviewer in 'team'; add them to the team first")
+        cases.append(Case(cid, reviewer, tuple(str(m) for m in mods)))
+    ids = [c.id for c in cases]
+    dupes = sorted({n for n in ids if ids.count(n) > 1})
+    if dupes:
+        raise WorkspaceError(f"{where}: case '{dupes[0]}' is listed twice")
+    prev = data.get("previous_review") or {}
+    if not isinstance(prev, dict):
+        raise WorkspaceError(f"{where}: 'previous_review' must have 'date' and 'recommendations'")
+    recs: list[Recommendation] = []
+    for i, r in enumerate(prev.get("recommendations") or [], 1):
+        at = f"{where}: previous_review recommendation {i}"
+        if isinstance(r, str):
+            r = {"text": r}
+        if not isinstance(r, dict):
+            raise WorkspaceError(f"{at}: expected text and update")
+        recs.append(Recommendation(_str(r, "text", at, True), _str(r, "update", at)))
+    questions = data.get("review_questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        raise WorkspaceError(f"{where}: 'review_questions' must be a list of text")
+    return ReviewMeta(
+        council=_str(data, "council", where, True),
+        theme=_str(data, "theme", where, True),
+        tool=_str(data, "tool", where, True),
+        tool_version=_str(data, "tool_version", where, True),
+        start=start,
+        end=end,
+        programme=_str(data, "programme", where) or "Practice Review Programme",
+        review_questions=list(questions),
+        team=team,
+        cases=cases,
+        previous_date=_str(prev, "date", f"{where}: previous_review"),
+        previous_recommendations=recs,
+        codebook=_str(data, "codebook", where) or "default",
+        report_date=_str(data, "report_date", where),
+    )
+
+
+class Workspace:
+    """An open review workspace: its metadata, audit tool and store."""
+
+    def __init__(self, path: Path, meta: ReviewMeta, tool: AuditTool) -> None:
+        self.path = path
+        self.meta = meta
+        self.tool = tool
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_FILE
+
+    @property
+    def narrative_dir(self) -> Path:
+        return self.path / "narrative"
+
+    def private_names(self) -> list[str]:
+        """Names the host listed for screening; kept in the workspace, never exported."""
+        f = self.path / "private" / "names.txt"
+        if not f.exists():
+            return []
+        lines = f.read_text(encoding="utf-8").splitlines()
+        return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+    def rules(self) -> Rules:
+        return Rules(
+            questions=tuple(self.tool.all_ids),
+            scale=self.tool.scale,
+            reviewers=tuple(self.meta.reviewers),
+            cases={c.id: c.reviewers for c in self.meta.cases},
+            names=tuple(self.private_names()),
+        )
+
+    def store(self) -> Store:
+        """Open the store with this review's rules; close it (or use `with`) when done."""
+        return Store(self.db_path, self.rules())
+
+    def save_meta(self) -> None:
+        """Write review.yaml back (after validating it round-trips)."""
+        data = self.meta.to_yaml()
+        parse_meta(data, str(self.path / REVIEW_FILE))
+        _write_yaml(self.path / REVIEW_FILE, data)
+
+
+def _write_yaml(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    tmp.replace(path)
+
+
+def open_workspace(path: str | Path) -> Workspace:
+    """Open and validate a workspace folder."""
+    root = Path(path)
+    f = root / REVIEW_FILE
+    if not root.is_dir():
+        raise WorkspaceError(f"{root}: no such workspace folder; create one with 'reviewkit new {root}'")
+    if not f.exists():
+        raise WorkspaceError(f"{root}: not a review workspace (no {REVIEW_FILE}); create one with 'reviewkit new'")
+    try:
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{f}: not UTF-8 text; save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise WorkspaceError(f"{f}:{line} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    meta = parse_meta(data, str(f))
+    tool_file = root / TOOL_FILE
+    try:
+        tool = parse_tool(yaml.safe_load(tool_file.read_text(encoding="utf-8")), str(tool_file))
+    except FileNotFoundError:
+        raise WorkspaceError(f"{tool_file}: missing; copy the audit tool '{meta.tool}' there") from None
+    except ToolError as exc:
+        raise WorkspaceError(str(exc)) from None
+    if (tool.id, tool.version) != (meta.tool, meta.tool_version):
+        raise WorkspaceError(
+            f"{f}: says tool '{meta.tool}' version {meta.tool_version} but {TOOL_FILE} is "
+            f"'{tool.id}' version {tool.version}"
+        )
+    return Workspace(root, meta, tool)
+
+
+def create_workspace(
+    path: str | Path,
+    *,
+    council: str,
+    theme: str,
+    tool: str = "strengths-based-practice",
+    reviewers: list[str] | None = None,
+    host: str | None = None,
+) -> Workspace:
+    """Create a new workspace folder with review.yaml, the tool copy, narrative stubs and store."""
+    root = Path(path)
+    if root.exists() and any(root.iterdir()):
+        raise WorkspaceError(f"{root}: folder exists and is not empty; choose a new folder")
+    check_location(root)
+    audit_tool = load_tool(tool)
+    team = [Member(n, "", "host" if n == host else "visiting") for n in (reviewers or [])]
+    if host and host not in (reviewers or []):
+        team.append(Member(host, "", "host"))
+    meta = ReviewMeta(council=council, theme=theme, tool=audit_tool.id, tool_version=audit_tool.version, team=team)
+    parse_meta(meta.to_yaml(), str(root / REVIEW_FILE))  # fail before writing anything
+    root.mkdir(parents=True, exist_ok=True)
+    assert audit_tool.source is not None
+    shutil.copyfile(audit_tool.source, root / TOOL_FILE)
+    _write_yaml(root / REVIEW_FILE, meta.to_yaml())
+    (root / "narrative").mkdir()
+    for name, title in NARRATIVE_SECTIONS.items():
+        (root / "narrative" / f"{name}.md").write_text(
+            f"<!-- {title}: write this section in Markdown, then delete this line. -->\n", encoding="utf-8"
+        )
+    (root / "private").mkdir()
+    (root / "private" / "names.txt").write_text(
+        "# Names to screen out of every note and quote, one per line (people, carers, staff).\n"
+        "# This file never leaves the workspace.\n",
+        encoding="utf-8",
+    )
+    ws = Workspace(root, meta, audit_tool)
+    ws.store().close()
+    return ws

@@ -1,0 +1,33 @@
+"""Test settings that keep every test off the home directory and the network."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SANDBOX = Path(tempfile.mkdtemp(prefix="reviewkit-tests-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Kernels, matplotlib, Jupyter and Chromium all write under $HOME unless told otherwise;
+    # point them at a throwaway folder (subprocesses inherit it).
+    home = _SANDBOX / "home"
+    home.mkdir(exist_ok=True)
+    for var, sub in (("HOME", "home"), ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl"),
+                     ("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
+                     ("JUPYTER_DATA_DIR", "jupyter-data"), ("XDG_CACHE_HOME", "cache"),
+                     ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+        path = _SANDBOX / sub
+        path.mkdir(exist_ok=True)
+        os.environ[var] = str(path)
+    os.environ["MPLBACKEND"] = "Agg"
+    os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
+
+
+@pytest.fixture
+def sandbox() -> Path:
+    """The session's throwaway home folder."""
+    return _SANDBOX
