@@ -98,10 +98,11 @@ def cmd_workbook(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .progress import completeness, disagreements, summary_lines
     from .workspace import open_workspace
 
     ws = open_workspace(args.workspace)
+    from .progress import completeness, disagreements, summary_lines
+
     with ws.store() as store:
         table = completeness(ws, store)
         moderation = disagreements(ws, store)

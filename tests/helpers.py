@@ -1,0 +1,22 @@
+"""Small builders shared by tests: a workspace with a case list, without the sample data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
+
+REVIEWERS = ["A. Visitor", "B. Visitor", "C. Visitor"]
+HOST = "H. Host"
+
+
+def make_workspace(root: Path, *, cases: bool = True) -> Workspace:
+    """A four-rater workspace; with `cases`, C01–C08 allocated two each and C01 moderated."""
+    ws = create_workspace(root, council="Testshire Council", theme="Strengths-based practice",
+                          reviewers=REVIEWERS, host=HOST)
+    if cases:
+        raters = REVIEWERS + [HOST]
+        ws.meta.cases = [Case(f"C{i:02d}", raters[(i - 1) // 2]) for i in range(1, 9)]
+        ws.meta.cases[0] = Case("C01", "A. Visitor", ("B. Visitor",))
+        ws.save_meta()
+    return open_workspace(root)
