@@ -154,7 +154,9 @@ def load_scale(spec: str | list[Any], where: str = "scale") -> RatingScale:
     if isinstance(spec, str):
         path = SCALES_DIR / f"{spec}.yaml"
         if not path.exists():
-            raise ToolError(f"{where}: no rating scale named '{spec}'; available: {', '.join(available_scales())}")
+            raise ToolError(
+                f"{where}: no rating scale named '{spec}'; available: {', '.join(available_scales())}"
+            )
         data = _read_yaml(path)
         if not isinstance(data, dict):
             raise ToolError(f"{path}: expected a mapping with 'id' and 'levels'")

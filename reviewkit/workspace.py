@@ -1,7 +1,8 @@
 """A review workspace: one folder holding everything about one review.
 
     review.yaml       council, theme, dates, team, case allocation, previous review
-    audit_tool.yaml   a frozen copy of the audit tool the review uses
+    audit_tool.yaml   a frozen copy of the audit tool the review uses, scale included
+    codebook.yaml     a frozen copy of the theme codebook
     review.db         the SQLite store (ratings, notes, conversations, audit log)
     narrative/*.md    prose sections written by the PSWs
     private/names.txt names screened out of free text; never exported
@@ -23,11 +24,13 @@ import yaml
 
 from .errors import ToolError, WorkspaceError
 from .store import Rules, Store, check_location
+from .themes import Codebook, load_codebook
 from .tools import AuditTool, load_tool, parse_tool
 
 FORMAT = 1
 REVIEW_FILE = "review.yaml"
 TOOL_FILE = "audit_tool.yaml"
+CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
 ROLES = ("visiting", "host", "associate")
 NARRATIVE_SECTIONS = {
@@ -270,6 +273,11 @@ class Workspace:
             names=tuple(self.private_names()),
         )
 
+    def codebook(self) -> Codebook:
+        """The review's frozen codebook (or the shipped one named in review.yaml)."""
+        frozen = self.path / CODEBOOK_FILE
+        return load_codebook(frozen if frozen.exists() else self.meta.codebook)
+
     def store(self) -> Store:
         """Open the store with this review's rules; close it (or use `with`) when done."""
         return Store(self.db_path, self.rules())
@@ -285,6 +293,14 @@ def _write_yaml(path: Path, data: Any) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
     tmp.replace(path)
+
+
+def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
+    """The tool's YAML with its rating scale written in, so later template edits change nothing."""
+    assert tool.source is not None
+    data = yaml.safe_load(tool.source.read_text(encoding="utf-8"))
+    data["scale"] = [{"label": lv.label, "code": lv.code, "score": lv.score} for lv in tool.scale.levels]
+    return data
 
 
 def open_workspace(path: str | Path) -> Workspace:
@@ -339,9 +355,11 @@ def create_workspace(
         team.append(Member(host, "", "host"))
     meta = ReviewMeta(council=council, theme=theme, tool=audit_tool.id, tool_version=audit_tool.version, team=team)
     parse_meta(meta.to_yaml(), str(root / REVIEW_FILE))  # fail before writing anything
+    codebook = load_codebook(meta.codebook)
     root.mkdir(parents=True, exist_ok=True)
-    assert audit_tool.source is not None
-    shutil.copyfile(audit_tool.source, root / TOOL_FILE)
+    _write_yaml(root / TOOL_FILE, _frozen_tool(audit_tool))
+    assert codebook.source is not None
+    shutil.copyfile(codebook.source, root / CODEBOOK_FILE)
     _write_yaml(root / REVIEW_FILE, meta.to_yaml())
     (root / "narrative").mkdir()
     for name, title in NARRATIVE_SECTIONS.items():

@@ -27,7 +27,7 @@ def test_new_workspace_has_everything_and_records_the_tool(tmp_path):
 def test_workspace_keeps_its_own_copy_of_the_tool(tmp_path):
     ws = make_workspace(tmp_path / "ws")
     text = (ws.path / "audit_tool.yaml").read_text()
-    (ws.path / "audit_tool.yaml").write_text(text.replace('version: "1.0"', 'version: "9.9"'))
+    (ws.path / "audit_tool.yaml").write_text(text.replace("version: '1.0'", "version: '9.9'"))
     with pytest.raises(WorkspaceError, match="version"):
         open_workspace(ws.path)
 
