@@ -116,6 +116,38 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .redaction import scan_workspace
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    found = scan_workspace(ws)
+    if not found:
+        _say(f"No personal identifiers found in {ws.path}.")
+        return 0
+    blocks = sum(1 for f in found if f.level == "block")
+    _say(f"Found {len(found)} possible identifier(s) ({blocks} that must be removed), by location:")
+    for loc in found:
+        _say(f"  {loc}{'  [published in the report]' if loc.published else ''}")
+    _say(f"Edit them, or replace them all with placeholders: reviewkit redact {ws.path}")
+    return 1 if blocks else 0
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from .redaction import redact_workspace, scan_workspace
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    summary = redact_workspace(ws, actor=_actor(args))
+    if not summary.total:
+        _say("Nothing to redact.")
+    for where, n in summary.changed.items():
+        _say(f"Redacted {n} piece(s) of text in {where}.")
+    left = scan_workspace(open_workspace(ws.path))
+    _say(f"{len(left)} finding(s) left.")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from .sample import build_sample_workspace
 
@@ -185,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "sample", "Build the fictional sample review, to try the kit.",
                  "reviewkit sample demo/eastvale-2026", cmd_sample)
     p.add_argument("workspace", help="the new folder")
+
+    p = _command(sub, "check", "List possible personal identifiers in the review, by location (never by value).",
+                 "reviewkit check reviews/eastvale-2026", cmd_check)
+    p.add_argument("workspace")
+
+    p = _command(sub, "redact", "Replace personal identifiers with placeholders such as [NHS NUMBER] and [PERSON 1].",
+                 "reviewkit redact reviews/eastvale-2026", cmd_redact)
+    p.add_argument("workspace")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who is redacting, for the audit log")
 
     p = _command(sub, "status", "Show what each reviewer has rated, what is missing, and moderation differences.",
                  "reviewkit status reviews/eastvale-2026", cmd_status)

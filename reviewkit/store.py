@@ -309,7 +309,7 @@ class Store:
                    confirm_warnings: bool = False) -> Rating:
         """Save one rating and its evidence note; `expected_version` guards against a stale form."""
         label = self._check_rating(r)
-        note = self._screen(r.comment, "the evidence note", confirm_warnings)
+        note = self._screen(r.comment, "evidence note", confirm_warnings)
         with self.transaction():
             self._upsert_rating(actor, RatingInput(r.case_id, r.reviewer, r.question, label, r.comment),
                                 expected_version, note)
@@ -355,7 +355,7 @@ class Store:
         checked = []
         for r in rows:
             label = self._check_rating(r)
-            note = self._screen(r.comment, "the evidence note", confirm_warnings)
+            note = self._screen(r.comment, "evidence note", confirm_warnings)
             checked.append((RatingInput(r.case_id, r.reviewer, r.question, label, r.comment), note))
         counts = {"added": 0, "changed": 0, "unchanged": 0}
         with self.transaction():
@@ -399,7 +399,7 @@ class Store:
                 after[key] = value
         if after["referred_back"] and not str(after["reason"]).strip():
             raise InvalidInputError("A case referred back needs a reason: say what the significant concern is.")
-        note = self._screen(str(after["reason"]), "the referral reason", confirm_warnings)
+        note = self._screen(str(after["reason"]), "referral reason", confirm_warnings)
         key = f"{case_id}/{reviewer}"
         with self.transaction():
             current = self.case_flag(case_id, reviewer)
@@ -436,7 +436,7 @@ class Store:
             raise InvalidInputError(f"meeting kind must be one of {', '.join(MEETING_KINDS)}")
         _check_date(held_on, "meeting date")
         counts = _check_attendees(attendees or {})
-        note = self._screen(title, "the meeting title", False)
+        note = self._screen(title, "meeting title", False)
         with self.transaction():
             cur = self._db.execute("INSERT INTO meetings (ref, kind, held_on, title) VALUES (?,?,?,?)",
                                    (ref, kind, held_on, title))
@@ -460,7 +460,7 @@ class Store:
         _check_date(new["held_on"], "meeting date")
         if attendees is not None:
             new["attendees"] = _check_attendees(attendees)
-        note = self._screen(new["title"], "the meeting title", False)
+        note = self._screen(new["title"], "meeting title", False)
         with self.transaction():
             cur = self._db.execute(
                 "UPDATE meetings SET kind=?, held_on=?, title=?, version=version+1 WHERE id=? AND version=?",
@@ -528,7 +528,7 @@ class Store:
                  use_in_report: bool = False, confirm_warnings: bool = False, ref: str | None = None) -> int:
         """Add a note, quote or 'one change' to a meeting or a conversation."""
         fields = self._check_note(text, kind, stance, meeting_id, conversation_id)
-        note = self._screen(text, "the note", confirm_warnings)
+        note = self._screen(text, "note", confirm_warnings)
         codes = _clean_codes(codes)
         with self.transaction():
             cur = self._db.execute(
@@ -579,7 +579,7 @@ class Store:
         new = {**old, **{k: v for k, v in changes.items() if v is not None}}
         new["codes"] = tuple(_clean_codes(new["codes"]))
         self._check_note(new["text"], new["kind"], new["stance"], old["meeting_id"], old["conversation_id"])
-        note = self._screen(new["text"], "the note", confirm_warnings)
+        note = self._screen(new["text"], "note", confirm_warnings)
         keys = ("text", "kind", "speaker_role", "stance", "codes", "use_in_report")
         with self.transaction():
             cur = self._db.execute(
@@ -622,6 +622,10 @@ class Store:
     def audit_log(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT id, at, actor, action, entity, key, old, new, note FROM audit_log ORDER BY id",
                                  self._db)
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database and truncate it, so no old page lingers there."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
