@@ -1,0 +1,631 @@
+"""The figures of a review: pure pandas, DataFrames in and DataFrames (or plain dicts) out.
+
+Nothing here reads files, prints or keeps state, so the report notebook stays a thin
+"load, call, display" and every figure in the published report is computed and tested here.
+
+Conventions used throughout:
+
+- Percentages are of *scored* ratings: "Not applicable" (a level with no score) is counted
+  and shown but left out of every denominator.
+- ``percent``, ``ci_low`` and ``ci_high`` columns are on a 0–100 scale; ``wilson_interval``
+  itself returns proportions (0–1).
+- ``display`` strings are ``"59 (24.6%)"``: count, then the percentage rounded half-up to one
+  decimal place. With a zero denominator the display is ``"0 (–)"`` and the percent is NaN.
+- Pooled figures use primary ratings only (``primary_ratings``); moderation agreement uses
+  every reviewer of the moderation cases.
+- An empty review gives zero counts and NaN percentages, never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInputError
+from .tools import OVERALL, AuditTool, Level, RatingScale
+
+RATING_COLUMNS = ("case_id", "reviewer", "question", "rating")
+ALLOCATION_COLUMNS = ("case_id", "reviewer", "primary")
+FLAG_COLUMNS = ("case_id", "reviewer", "referred_back")
+NOTE_COLUMNS = ("note_id", "source", "meeting_kind", "who", "kind", "text", "speaker_role",
+                "stance", "use_in_report", "codes")
+LEVEL_COLUMNS = ["level", "count", "percent", "display", "ci_low", "ci_high"]
+NO_PERCENT = "–"
+NOT_COUNTED = "(not counted)"  # display suffix of not-applicable rows in level tables
+
+__all__ = [
+    "format_count",
+    "format_percent",
+    "level_table",
+    "moderation_agreement",
+    "one_change_lists",
+    "overall_distribution",
+    "pct",
+    "previous_recommendations",
+    "primary_ratings",
+    "question_display_table",
+    "question_distribution",
+    "question_levels",
+    "rating_distribution",
+    "referred_back",
+    "report_quotes",
+    "review_counts",
+    "reviewer_spread",
+    "share_good_or_better",
+    "theme_counts",
+    "weakest_questions",
+    "wilson_interval",
+]
+
+
+# --------------------------------------------------------------------------- formatting
+
+def pct(n: int, d: int) -> float:
+    """The percentage n/d on a 0–100 scale, NaN when there is no denominator."""
+    return float("nan") if not d else 100.0 * n / d
+
+
+def _round_half_up_tenths(n: int, d: int) -> str:
+    # Exact arithmetic so 1/16 gives 6.3 (as a reader expects), not binary float's 6.2.
+    tenths = math.floor(Fraction(1000 * int(n), int(d)) + Fraction(1, 2))
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def format_percent(n: int, d: int) -> str:
+    """'24.6%' for 59 of 240 (half-up, one decimal); '–' when d is 0."""
+    if not d:
+        return NO_PERCENT
+    return _round_half_up_tenths(n, d) + "%"
+
+
+def format_count(n: int, d: int) -> str:
+    """'59 (24.6%)': the house style for every count beside its percentage; '0 (–)' if d is 0."""
+    return f"{int(n)} ({format_percent(n, d)})"
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for k of n as proportions; honest at small n, unlike k/n ± z·se."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# --------------------------------------------------------------------------- inputs
+
+def _frame(df: pd.DataFrame | None, columns: Sequence[str], name: str) -> pd.DataFrame:
+    """The frame with its required columns checked; an empty frame when None."""
+    if df is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{name}: missing column(s) {', '.join(repr(c) for c in missing)}; "
+            f"expected {', '.join(columns)}"
+        )
+    return df.reset_index(drop=True)
+
+
+def _scored(ratings: pd.DataFrame | None, scale: RatingScale) -> pd.DataFrame:
+    """Ratings with canonical ``level`` labels and ``score`` (None for not applicable)."""
+    df = _frame(ratings, RATING_COLUMNS, "ratings").copy()
+    levels: list[str] = []
+    scores: list[float] = []
+    for pos, value in enumerate(df["rating"].tolist()):
+        found = scale.parse(value) if isinstance(value, str) else None
+        if found is None:
+            raise InvalidInputError(
+                f"ratings row {pos + 1}, column 'rating': not a level of scale '{scale.id}'; "
+                f"expected one of {scale.describe()}"
+            )
+        levels.append(found.label)
+        scores.append(float("nan") if found.score is None else float(found.score))
+    df["level"] = pd.Series(levels, index=df.index, dtype=object)
+    df["score"] = pd.Series(scores, index=df.index, dtype=float)
+    df["question"] = df["question"].astype(str) if len(df) else df["question"].astype(object)
+    return df
+
+
+def _bools(values: pd.Series) -> pd.Series:
+    """A yes/no column as real booleans; blanks are False (avoids pandas' object downcasting)."""
+    def one(v: Any) -> bool:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return False
+        if isinstance(v, str):
+            return v.strip().casefold() in {"true", "yes", "y", "1"}
+        return bool(v)
+    return pd.Series([one(v) for v in values], index=values.index, dtype=bool)
+
+
+def _questions_only(df: pd.DataFrame, overall_id: str) -> pd.DataFrame:
+    return df[df["question"] != overall_id]
+
+
+def primary_ratings(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None) -> pd.DataFrame:
+    """Ratings by each case's primary reviewer only: moderation ratings must not double-count."""
+    df = _frame(ratings, RATING_COLUMNS, "ratings")
+    if allocation is None or len(allocation) == 0:
+        return df.copy()
+    alloc = _frame(allocation, ALLOCATION_COLUMNS, "allocation")
+    primary = alloc[_bools(alloc["primary"])]
+    counts = primary.groupby("case_id").size()
+    if (counts > 1).any():
+        rows = [str(i + 1) for i in primary.index[primary["case_id"].isin(counts[counts > 1].index)]]
+        raise InvalidInputError(
+            f"allocation rows {', '.join(rows)}, column 'primary': a case has more than one "
+            "primary reviewer; mark exactly one primary reviewer per case"
+        )
+    keys = set(zip(primary["case_id"], primary["reviewer"]))
+    mask = [(c, r) in keys for c, r in zip(df["case_id"], df["reviewer"])]
+    return df[pd.Series(mask, index=df.index, dtype=bool)].reset_index(drop=True)
+
+
+def _records(df: pd.DataFrame) -> int:
+    """Number of case records: each (case, reviewer) pair in primary ratings is one record."""
+    if len(df) == 0:
+        return 0
+    return int(df[["case_id", "reviewer"]].drop_duplicates().shape[0])
+
+
+# --------------------------------------------------------------------------- distributions
+
+def level_table(counts: Mapping[str, int], scale: RatingScale) -> pd.DataFrame:
+    """Counts by level in scale order with percent of scored, display string and Wilson CI."""
+    total = sum(int(counts.get(lv.label, 0)) for lv in scale.scored)
+    rows = []
+    for lv in scale.levels:
+        n = int(counts.get(lv.label, 0))
+        if lv.counts:
+            lo, hi = wilson_interval(n, total)
+            rows.append({"level": lv.label, "count": n, "percent": pct(n, total),
+                         "display": format_count(n, total), "ci_low": 100 * lo, "ci_high": 100 * hi})
+        else:
+            rows.append({"level": lv.label, "count": n, "percent": float("nan"),
+                         "display": f"{n} {NOT_COUNTED}", "ci_low": float("nan"),
+                         "ci_high": float("nan")})
+    table = pd.DataFrame(rows, columns=LEVEL_COLUMNS)
+    table["count"] = table["count"].astype(int)
+    table.attrs["scored"] = total
+    table.attrs["not_applicable"] = int(sum(int(counts.get(lv.label, 0))
+                                            for lv in scale.levels if not lv.counts))
+    return table
+
+
+def _level_counts(df: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in df["level"].value_counts().items()}
+
+
+def rating_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,
+                        include_overall: bool = False, overall_id: str = OVERALL) -> pd.DataFrame:
+    """All question ratings pooled by level; pass ``primary_ratings(...)`` so no case counts twice.
+
+    ``attrs['scored']`` holds the denominator and ``attrs['not_applicable']`` the NA count.
+    """
+    df = _scored(ratings, scale)
+    if not include_overall:
+        df = _questions_only(df, overall_id)
+    table = level_table(_level_counts(df), scale)
+    table.attrs["records"] = _records(df)
+    return table
+
+
+def overall_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,
+                         overall_id: str = OVERALL) -> pd.DataFrame:
+    """Overall judgements by level, same shape as ``rating_distribution``."""
+    df = _scored(ratings, scale)
+    df = df[df["question"] == overall_id]
+    table = level_table(_level_counts(df), scale)
+    table.attrs["records"] = _records(df)
+    return table
+
+
+def _good_or_better_levels(scale: RatingScale) -> list[Level]:
+    """The top two scored levels ("Outstanding or Good" on the default scale)."""
+    return scale.scored[:2]
+
+
+def question_distribution(ratings: pd.DataFrame | None, tool: AuditTool) -> pd.DataFrame:
+    """One row per question in tool order: counts per level, scored total and percentages.
+
+    Columns: ``question, number, title``, one count column per level label (NA included),
+    ``scored``, one ``"<label> %"`` column per scored level, ``good_or_better`` and
+    ``good_or_better %``.
+    """
+    scale = tool.scale
+    df = _questions_only(_scored(ratings, scale), tool.overall.id)
+    top = [lv.label for lv in _good_or_better_levels(scale)]
+    rows = []
+    for number, q in enumerate(tool.questions, 1):
+        sub = df[df["question"] == q.id]
+        counts = _level_counts(sub)
+        row: dict[str, Any] = {"question": q.id, "number": number, "title": q.title}
+        for lv in scale.levels:
+            row[lv.label] = int(counts.get(lv.label, 0))
+        scored = sum(row[lv.label] for lv in scale.scored)
+        row["scored"] = scored
+        for lv in scale.scored:
+            row[f"{lv.label} %"] = pct(row[lv.label], scored)
+        row["good_or_better"] = sum(row[label] for label in top)
+        row["good_or_better %"] = pct(row["good_or_better"], scored)
+        rows.append(row)
+    columns = (["question", "number", "title"] + scale.labels + ["scored"]
+               + [f"{lv.label} %" for lv in scale.scored] + ["good_or_better", "good_or_better %"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def question_levels(row: Mapping[str, Any] | pd.Series, scale: RatingScale) -> pd.DataFrame:
+    """The level table (``level_table`` shape) of one row of ``question_distribution``."""
+    return level_table({lv.label: int(row.get(lv.label, 0)) for lv in scale.levels}, scale)
+
+
+def question_display_table(qdist: pd.DataFrame, scale: RatingScale) -> pd.DataFrame:
+    """The per-question table as printed: 'Q1 Voice of the person' then '5 (25.0%)' per level."""
+    rows = []
+    for _, row in qdist.iterrows():
+        out = {"Question": f"{row['number']}. {row['title']}"}
+        for lv in scale.levels:
+            n = int(row[lv.label])
+            out[lv.label] = format_count(n, int(row["scored"])) if lv.counts else str(n)
+        rows.append(out)
+    return pd.DataFrame(rows, columns=["Question"] + scale.labels)
+
+
+def share_good_or_better(ratings: pd.DataFrame | None, scale: RatingScale,
+                         question: str | None = OVERALL) -> dict[str, Any]:
+    """Count and share rated in the top two levels, for one question or (None) all questions.
+
+    Returns ``count, total, percent, display, ci_low, ci_high`` (percent scale) and ``levels``
+    (the labels counted, best first) so a sentence can name them.
+    """
+    df = _scored(ratings, scale)
+    df = df[df["question"] == question] if question is not None else _questions_only(df, OVERALL)
+    df = df[df["score"].notna()]
+    top = [lv.label for lv in _good_or_better_levels(scale)]
+    count = int(df["level"].isin(top).sum())
+    total = int(len(df))
+    lo, hi = wilson_interval(count, total)
+    return {"count": count, "total": total, "percent": pct(count, total),
+            "display": format_count(count, total), "ci_low": 100 * lo, "ci_high": 100 * hi,
+            "levels": top, "question": question}
+
+
+def reviewer_spread(ratings: pd.DataFrame | None, scale: RatingScale, *,
+                    anonymise: bool = False, overall_id: str = OVERALL) -> pd.DataFrame:
+    """Per reviewer: case records, question ratings per level and mean score, to spot drift.
+
+    ``anonymise=True`` replaces names by "Reviewer A", "Reviewer B"… in name order.
+    """
+    df = _scored(ratings, scale)
+    questions = _questions_only(df, overall_id)
+    reviewers = sorted({str(r) for r in df["reviewer"]})
+    rows = []
+    for i, name in enumerate(reviewers):
+        mine = questions[questions["reviewer"].astype(str) == name]
+        counts = _level_counts(mine)
+        cases = int(df[df["reviewer"].astype(str) == name]["case_id"].nunique())
+        row: dict[str, Any] = {"reviewer": _letter_label(i) if anonymise else name, "cases": cases}
+        for lv in scale.levels:
+            row[lv.label] = int(counts.get(lv.label, 0))
+        scores = mine["score"].dropna()
+        row["scored"] = int(len(scores))
+        row["mean_score"] = float(scores.mean()) if len(scores) else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["reviewer", "cases"] + scale.labels + ["scored", "mean_score"])
+
+
+def _letter_label(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return f"Reviewer {letters}"
+
+
+def weakest_questions(ratings: pd.DataFrame | None, tool: AuditTool, n: int = 3) -> pd.DataFrame:
+    """The n questions with the lowest share rated Outstanding or Good (ties in tool order)."""
+    qdist = question_distribution(ratings, tool)
+    qdist = qdist[qdist["scored"] > 0].copy()
+    qdist["display"] = [format_count(int(g), int(s))
+                        for g, s in zip(qdist["good_or_better"], qdist["scored"])]
+    qdist = qdist.sort_values(["good_or_better %", "number"], kind="mergesort")
+    cols = ["question", "number", "title", "good_or_better", "scored", "good_or_better %", "display"]
+    return qdist[cols].head(n).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- moderation
+
+AGREEMENT_METHOD = (
+    "Raw agreement is the share of pairs of reviewers who gave the same rating to the same "
+    "question of the same case record (Not applicable ratings are left out). Krippendorff's "
+    "alpha (ordinal) corrects that for the agreement expected by chance and counts near misses "
+    "as smaller disagreements: 1 is perfect agreement, 0 is no better than chance."
+)
+MODERATION_COLUMNS = ["case_id", "question", "raters", "levels", "pairs", "agreeing_pairs",
+                      "agreement", "display", "spread", "agree"]
+
+
+def _caveat(cases: int) -> str:
+    noun = "case" if cases == 1 else "cases"
+    return (f"Agreement on {cases} moderation {noun} is a rough guide, not a verdict: with so few "
+            "ratings a single different rating moves these figures a lot.")
+
+
+def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None,
+                         scale: RatingScale, *, include_overall: bool = False,
+                         overall_id: str = OVERALL) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Agreement between reviewers on cases two or more of them rated (raw % and Krippendorff).
+
+    The table has one row per case × question with at least two scored ratings; the summary
+    dict holds ``cases, reviewers, items, pairs, agreeing_pairs, raw_agreement`` (percent),
+    ``raw_display``, ``within_one`` (percent of pairs at most one level apart), ``alpha``
+    (None when undefined), ``alpha_note``, ``method`` and ``caveat``.
+    """
+    df = _scored(ratings, scale)
+    if allocation is not None and len(allocation):
+        alloc = _frame(allocation, ALLOCATION_COLUMNS, "allocation")
+        keys = set(zip(alloc["case_id"], alloc["reviewer"]))
+        df = df[[(c, r) in keys for c, r in zip(df["case_id"], df["reviewer"])]]
+    if not include_overall:
+        df = _questions_only(df, overall_id)
+    per_case = df.groupby("case_id")["reviewer"].nunique() if len(df) else pd.Series(dtype=int)
+    mod_cases = sorted(per_case[per_case >= 2].index.tolist(), key=str)
+    mod = df[df["case_id"].isin(mod_cases)]
+    summary: dict[str, Any] = {
+        "cases": len(mod_cases), "reviewers": int(mod["reviewer"].nunique()), "items": 0,
+        "pairs": 0, "agreeing_pairs": 0, "raw_agreement": None, "raw_display": format_count(0, 0),
+        "within_one": None, "alpha": None, "alpha_note": "", "method": AGREEMENT_METHOD,
+        "caveat": _caveat(len(mod_cases)),
+    }
+    if not mod_cases:
+        summary["caveat"] = ("No case records were rated by more than one reviewer, so agreement "
+                             "between reviewers cannot be measured.")
+        summary["alpha_note"] = "No moderation cases."
+        return pd.DataFrame(columns=MODERATION_COLUMNS), summary
+
+    scored = mod[mod["score"].notna()].sort_values(["case_id", "question", "reviewer"], kind="mergesort")
+    rows = []
+    units: list[tuple[Any, str]] = []
+    pairs = agreeing = near = 0
+    for (case_id, question), group in scored.groupby(["case_id", "question"], sort=True):
+        if len(group) < 2:
+            continue
+        scores = group["score"].tolist()
+        n_pairs = agree = within = 0
+        for a, b in combinations(scores, 2):
+            n_pairs += 1
+            agree += a == b
+            within += abs(a - b) <= 1
+        pairs += n_pairs
+        agreeing += agree
+        near += within
+        units.append((case_id, question))
+        rows.append({"case_id": case_id, "question": question, "raters": len(group),
+                     "levels": " / ".join(group["level"]), "pairs": n_pairs,
+                     "agreeing_pairs": agree, "agreement": pct(agree, n_pairs),
+                     "display": format_count(agree, n_pairs),
+                     "spread": int(max(scores) - min(scores)), "agree": agree == n_pairs})
+    table = pd.DataFrame(rows, columns=MODERATION_COLUMNS)
+    summary.update(items=len(units), pairs=pairs, agreeing_pairs=agreeing,
+                   raw_agreement=pct(agreeing, pairs) if pairs else None,
+                   raw_display=format_count(agreeing, pairs),
+                   within_one=pct(near, pairs) if pairs else None)
+    summary["alpha"], summary["alpha_note"] = _ordinal_alpha(scored, units, scale)
+    return table, summary
+
+
+def _ordinal_alpha(scored: pd.DataFrame, units: list[tuple[Any, str]],
+                   scale: RatingScale) -> tuple[float | None, str]:
+    """Krippendorff's ordinal alpha over pairable units, or None with the reason."""
+    if not units:
+        return None, ("Krippendorff's alpha needs at least one question rated by two reviewers "
+                      "on the same case; there is none.")
+    pairable = set(units)
+    values = scored[[(c, q) in pairable for c, q in zip(scored["case_id"], scored["question"])]]
+    if values["score"].nunique() < 2:
+        return None, ("Krippendorff's alpha is undefined when every rating is the same level "
+                      "(there is no variation to agree about); raw agreement is shown instead.")
+    import krippendorff  # local import: only moderation needs it
+
+    reviewers = sorted({str(r) for r in values["reviewer"]})
+    index = {u: j for j, u in enumerate(units)}
+    matrix = np.full((len(reviewers), len(units)), np.nan)
+    for r, c, q, s in zip(values["reviewer"], values["case_id"], values["question"], values["score"]):
+        matrix[reviewers.index(str(r)), index[(c, q)]] = s
+    domain = sorted(float(lv.score) for lv in scale.scored if lv.score is not None)
+    alpha = float(krippendorff.alpha(reliability_data=matrix, value_domain=domain,
+                                     level_of_measurement="ordinal"))
+    if math.isnan(alpha):
+        return None, "Krippendorff's alpha could not be computed from these ratings."
+    return alpha, ""
+
+
+# --------------------------------------------------------------------------- flags, notes
+
+def referred_back(flags: pd.DataFrame | None) -> pd.DataFrame:
+    """Case records referred back to the council, one row per case: count them with len()."""
+    df = _frame(flags, FLAG_COLUMNS, "flags")
+    df = df[_bools(df["referred_back"])]
+    rows = []
+    for case_id, group in df.groupby("case_id", sort=True):
+        reasons = [str(r) for r in group["reason"] if isinstance(r, str) and r.strip()] \
+            if "reason" in group else []
+        rows.append({"case_id": case_id,
+                     "reviewers": ", ".join(sorted({str(r) for r in group["reviewer"]})),
+                     "reasons": reasons})
+    return pd.DataFrame(rows, columns=["case_id", "reviewers", "reasons"])
+
+
+def _notes(notes: pd.DataFrame | None) -> pd.DataFrame:
+    df = _frame(notes, NOTE_COLUMNS, "notes").copy()
+    df["use_in_report"] = _bools(df["use_in_report"])
+    return df
+
+
+def _codes(value: Any) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    if isinstance(value, str):
+        return tuple(c.strip() for c in value.replace(";", ",").split(",") if c.strip())
+    return tuple(str(c) for c in value)
+
+
+def _group(row: Mapping[str, Any]) -> str:
+    if row.get("source") == "conversation":
+        return "conversation"
+    kind = row.get("meeting_kind")
+    return str(kind) if isinstance(kind, str) and kind.strip() else "meeting"
+
+
+THEME_COLUMNS = ["code", "label", "meeting_kind", "stance", "count"]
+
+
+def theme_counts(notes: pd.DataFrame | None, codebook_labels: Mapping[str, str] | None = None, *,
+                 source: str | None = "meeting") -> pd.DataFrame:
+    """Notes per code × meeting kind × stance, most-mentioned code first.
+
+    ``source`` filters to "meeting" (default) or "conversation"; None counts both, with
+    conversations under meeting kind "conversation". Empty stance counts as "unspecified".
+    """
+    df = _notes(notes)
+    if source is not None:
+        df = df[df["source"] == source]
+    labels = dict(codebook_labels or {})
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in df.to_dict("records"):
+        stance = row.get("stance")
+        stance = stance if isinstance(stance, str) and stance.strip() else "unspecified"
+        for code in _codes(row.get("codes")):
+            key = (code, _group(row), stance)
+            counts[key] = counts.get(key, 0) + 1
+    rows = [{"code": c, "label": labels.get(c, c), "meeting_kind": k, "stance": s, "count": n}
+            for (c, k, s), n in counts.items()]
+    table = pd.DataFrame(rows, columns=THEME_COLUMNS)
+    if len(table):
+        totals = table.groupby("code")["count"].transform("sum")
+        table = (table.assign(_total=-totals)
+                 .sort_values(["_total", "code", "meeting_kind", "stance"], kind="mergesort")
+                 .drop(columns="_total").reset_index(drop=True))
+    table["count"] = table["count"].astype(int)
+    return table
+
+
+def one_change_lists(notes: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Each meeting's "one change or improvement" entries marked for the report, in note order."""
+    df = _notes(notes)
+    df = df[(df["kind"] == "one_change") & df["use_in_report"]]
+    df = df.sort_values("note_id", kind="mergesort")
+    out: dict[str, list[str]] = {}
+    for row in df.to_dict("records"):
+        out.setdefault(_group(row), []).append(str(row["text"]).strip())
+    return out
+
+
+def _role(row: Mapping[str, Any]) -> str:
+    role = row.get("speaker_role")
+    if isinstance(role, str) and role.strip():
+        return role.strip()
+    who = row.get("who")
+    if row.get("source") == "conversation" and isinstance(who, str) and who.strip():
+        return who.strip()
+    return "participant"
+
+
+def report_quotes(notes: pd.DataFrame | None) -> pd.DataFrame:
+    """Quotes a reviewer marked for the report, attributed by role only (never a name)."""
+    df = _notes(notes)
+    df = df[(df["kind"] == "quote") & df["use_in_report"]].sort_values("note_id", kind="mergesort")
+    rows = [{"note_id": r["note_id"], "source": r["source"], "group": _group(r), "role": _role(r),
+             "stance": r["stance"] if isinstance(r["stance"], str) else "",
+             "codes": _codes(r["codes"]), "text": str(r["text"]).strip()}
+            for r in df.to_dict("records")]
+    return pd.DataFrame(rows, columns=["note_id", "source", "group", "role", "stance", "codes", "text"])
+
+
+def previous_recommendations(recs: Iterable[Mapping[str, Any]] | None) -> pd.DataFrame:
+    """The last review's recommendations numbered 1…n beside the host's update on each."""
+    rows = []
+    for i, rec in enumerate(recs or [], 1):
+        if not isinstance(rec, Mapping):
+            raise InvalidInputError(
+                f"previous recommendation {i}: expected a mapping with 'text' and 'update'")
+        text = rec.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError(
+                f"previous recommendation {i}: 'text' is missing or empty; add the recommendation")
+        update = rec.get("update")
+        rows.append({"number": i, "recommendation": text.strip(),
+                     "update": update.strip() if isinstance(update, str) else ""})
+    return pd.DataFrame(rows, columns=["number", "recommendation", "update"])
+
+
+# --------------------------------------------------------------------------- counts
+
+def _records_list(value: pd.DataFrame | Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, pd.DataFrame):
+        return value.to_dict("records")
+    return [dict(v) for v in value]
+
+
+def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None = None, *,
+                  meetings: pd.DataFrame | Iterable[Mapping[str, Any]] | None = None,
+                  conversations: pd.DataFrame | Iterable[Mapping[str, Any]] | None = None,
+                  overall_id: str = OVERALL) -> dict[str, Any]:
+    """The counts the introduction and method quote: records, reviewers, meetings, people.
+
+    ``meetings``: one row per meeting with ``kind`` and ``attendees`` (int).
+    ``conversations``: one row per conversation with ``who`` ("person", "relative", …).
+    Returns ``cases`` (records examined), ``reviewers``, ``moderation_cases``,
+    ``question_ratings`` (primary, NA included; the distribution tables split scored from NA),
+    ``overall_judgements``, ``meetings``, ``attendees``, ``attendees_by_kind``,
+    ``conversations`` and ``conversations_by_who`` (dicts keep first-seen order).
+    """
+    all_ratings = _frame(ratings, RATING_COLUMNS, "ratings")
+    primary = primary_ratings(all_ratings, allocation)
+    questions = primary[primary["question"].astype(str) != overall_id]
+    reviewers = {str(r) for r in all_ratings["reviewer"]}
+    if allocation is not None and len(allocation):
+        alloc = _frame(allocation, ALLOCATION_COLUMNS, "allocation")
+        reviewers |= {str(r) for r in alloc["reviewer"]}
+        per_case = alloc.groupby("case_id")["reviewer"].nunique()
+        moderation = int((per_case >= 2).sum())
+    else:
+        moderation = 0
+    meeting_rows = _records_list(meetings)
+    by_kind: dict[str, int] = {}
+    for i, m in enumerate(meeting_rows, 1):
+        attendees = m.get("attendees", 0)
+        if attendees is None or (isinstance(attendees, float) and math.isnan(attendees)):
+            attendees = 0
+        if isinstance(attendees, bool) or not float(attendees).is_integer() or attendees < 0:
+            raise InvalidInputError(f"meetings row {i}, column 'attendees': expected a whole number")
+        kind = str(m.get("kind") or "meeting")
+        by_kind[kind] = by_kind.get(kind, 0) + int(attendees)
+    by_who: dict[str, int] = {}
+    conversation_rows = _records_list(conversations)
+    for c in conversation_rows:
+        who = str(c.get("who") or "person")
+        by_who[who] = by_who.get(who, 0) + 1
+    return {
+        "cases": _records(primary),
+        "reviewers": len(reviewers),
+        "moderation_cases": moderation,
+        "question_ratings": int(len(questions)),
+        "overall_judgements": int((primary["question"].astype(str) == overall_id).sum()),
+        "meetings": len(meeting_rows),
+        "attendees": sum(by_kind.values()),
+        "attendees_by_kind": by_kind,
+        "conversations": len(conversation_rows),
+        "conversations_by_who": by_who,
+    }

@@ -1,0 +1,230 @@
+"""Sentences of the report generated from the figures, so no number is ever typed by hand.
+
+Every function takes the tables and dicts of ``reviewkit.analysis`` and returns one plain
+sentence (or a short paragraph). Counts are always numerals ("2 case records", never "two"),
+except that zero reads "no"/"none" where that is the natural English; percentages use the house
+style "59 (24.6%)". Singular and plural follow the number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .analysis import NOT_COUNTED, format_count, format_percent
+
+__all__ = [
+    "agreement_sentence",
+    "count_noun",
+    "headline_sentence",
+    "join_words",
+    "method_sentence",
+    "overall_sentence",
+    "pooled_sentence",
+    "referred_sentence",
+    "weakest_sentence",
+]
+
+# How each kind of conversation partner reads, singular and plural.
+WHO_PHRASES = {
+    "person": ("a person", "people"),
+    "relative": ("a relative", "relatives"),
+    "carer": ("a carer", "carers"),
+    "person and relative": ("a person and their relative", "people and their relatives"),
+    "person and carer": ("a person and their carer", "people and their carers"),
+}
+
+
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 case record', '2 case records': the number with its noun in the right number."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def join_words(items: Sequence[str], conjunction: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (no Oxford comma, as the programme's reports write)."""
+    items = [i for i in items if i]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _verb(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def _split(dist: pd.DataFrame) -> tuple[list[tuple[str, int]], int]:
+    """Scored (level, count) pairs in scale order and the not-applicable count."""
+    scored = [(str(r.level), int(r.count)) for r in dist.itertuples()
+              if not str(r.display).endswith(NOT_COUNTED)]
+    na = sum(int(r.count) for r in dist.itertuples() if str(r.display).endswith(NOT_COUNTED))
+    return scored, na
+
+
+def _level_list(scored: list[tuple[str, int]], total: int, first_verb: str) -> str:
+    """'59 (24.6%) were rated Outstanding, 143 (59.6%) Good … and 1 (0.4%) Inadequate'."""
+    parts = []
+    for i, (label, n) in enumerate(scored):
+        head = f"{format_count(n, total)} {_verb(n)} {first_verb} " if i == 0 else f"{format_count(n, total)} "
+        parts.append(head + label)
+    return join_words(parts)
+
+
+def _na_clause(na: int) -> str:
+    if not na:
+        return ""
+    return (f"; a further {na} {_verb(na)} marked Not applicable and "
+            f"{'is' if na == 1 else 'are'} not counted")
+
+
+def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None) -> str:
+    """The pooled distribution of all question ratings, as in section 4 of the report.
+
+    ``dist`` is ``analysis.rating_distribution(...)``; ``n_cases`` the case records examined.
+    With ``n_questions`` the sentence also says how many expected ratings are missing.
+    """
+    scored, na = _split(dist)
+    total = sum(n for _, n in scored)
+    missing = ""
+    if n_questions is not None:
+        expected = n_cases * n_questions
+        gap = expected - total - na
+        if gap > 0:
+            missing = (f" {count_noun(gap, 'rating')} of the {expected} expected "
+                       f"({n_cases} × {n_questions}) {'is' if gap == 1 else 'are'} not yet entered.")
+    if total == 0:
+        if na:
+            return (f"No questions were rated on the scale; {na} {_verb(na)} marked Not "
+                    f"applicable.{missing}")
+        return f"No questions have been rated yet.{missing}"
+    lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(n_cases, 'case record')}, "
+    return lead + _level_list(scored, total, "rated") + _na_clause(na) + "." + missing
+
+
+def overall_sentence(dist: pd.DataFrame) -> str:
+    """The overall judgements by level: 'Of the 20 case records given an overall judgement, …'."""
+    scored, na = _split(dist)
+    total = sum(n for _, n in scored)
+    if total == 0:
+        return "No case records have an overall judgement yet."
+    lead = f"Of the {count_noun(total, 'case record')} given an overall judgement, "
+    return lead + _level_list(scored, total, "judged") + _na_clause(na) + "."
+
+
+def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False) -> str:
+    """'18 of the 20 case records (90.0%) were judged Outstanding or Good.'
+
+    ``share`` is ``analysis.share_good_or_better(...)`` for the overall judgement. With
+    ``with_interval`` the 95% Wilson interval follows, for readers who weigh small samples.
+    """
+    count, total = int(share["count"]), int(share["total"])
+    levels = join_words(list(share.get("levels") or ["Outstanding", "Good"]), "or")
+    if total == 0:
+        return "No case records have an overall judgement yet."
+    records = "case record" if total == 1 else "case records"
+    if count == 0:
+        head = f"None of the {total} {records} ({format_percent(0, total)}) {'was' if total == 1 else 'were'}"
+    else:
+        head = f"{count} of the {total} {records} ({format_percent(count, total)}) {_verb(count)}"
+    tail = ""
+    if with_interval:
+        tail = (f" (95% confidence interval {share['ci_low']:.1f}% to {share['ci_high']:.1f}%)")
+    return f"{head} judged {levels}{tail}."
+
+
+def referred_sentence(n: int, *, council: str = "the council") -> str:
+    """How many case records were referred back for a significant concern (0 reads 'No')."""
+    if n == 0:
+        return f"No case records were referred back to {council} for significant concerns."
+    if n == 1:
+        return f"1 case record was referred back to {council} for a significant concern."
+    return f"{n} case records were referred back to {council} for significant concerns."
+
+
+def agreement_sentence(summary: Mapping[str, Any]) -> str:
+    """Moderation agreement in words, raw agreement beside alpha, always with its caveat."""
+    cases = int(summary.get("cases", 0))
+    if cases == 0:
+        return ("No case records were rated by more than one reviewer, so agreement between "
+                "reviewers was not measured.")
+    pairs = int(summary.get("pairs", 0))
+    reviewers = int(summary.get("reviewers", 0))
+    lead = (f"{count_noun(cases, 'moderation case record')} {_verb(cases)} rated independently by "
+            f"{count_noun(reviewers, 'reviewer')}")
+    if pairs == 0:
+        return (f"{lead}, but no question had two scored ratings to compare, so agreement "
+                "was not measured.")
+    agreeing = int(summary["agreeing_pairs"])
+    raw = (f"{lead}: they gave the same rating in {agreeing} of {count_noun(pairs, 'pair')} of "
+           f"ratings ({format_percent(agreeing, pairs)})")
+    alpha = summary.get("alpha")
+    items = int(summary.get("items", 0))
+    if alpha is None:
+        note = summary.get("alpha_note") or "Krippendorff's alpha could not be calculated."
+        stat = f". {note}"
+    else:
+        stat = (f", and Krippendorff's alpha (ordinal) was {alpha:.2f} across "
+                f"{count_noun(items, 'rated question')}.")
+    return f"{raw}{stat} {summary.get('caveat', '')}".strip()
+
+
+def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principal Social Worker",
+                    reviewer_plural: str | None = None) -> str:
+    """The elements of the review with their counts, from ``analysis.review_counts(...)``."""
+    reviewers = int(counts.get("reviewers", 0))
+    cases = int(counts.get("cases", 0))
+    meetings = int(counts.get("meetings", 0))
+    attendees = int(counts.get("attendees", 0))
+    conversations = int(counts.get("conversations", 0))
+    team = f" of {count_noun(reviewers, reviewer_noun, reviewer_plural)}" if reviewers else ""
+    parts = [f"examined {count_noun(cases, 'case record')}" if cases else "examined no case records"]
+    if meetings:
+        by_kind = {k: v for k, v in (counts.get("attendees_by_kind") or {}).items() if v}
+        detail = ""
+        if by_kind and list(by_kind) != ["meeting"]:
+            detail = " (" + join_words([_kind_phrase(k, v) for k, v in by_kind.items()]) + ")"
+        parts.append(f"met {count_noun(attendees, 'member')} of staff{detail} "
+                     f"in {count_noun(meetings, 'meeting')}")
+    else:
+        parts.append("held no meetings with staff")
+    if conversations:
+        who = counts.get("conversations_by_who") or {}
+        detail = ""
+        if who:
+            detail = " (" + "; ".join(f"{v} with {_who_phrase(k, v)}" for k, v in who.items()) + ")"
+        parts.append(f"held {count_noun(conversations, 'conversation')} with people whose case "
+                     f"records were examined or their families and carers{detail}")
+    else:
+        parts.append("held no conversations with people or their families")
+    return f"The review team{team} {join_words(parts)}."
+
+
+def _who_phrase(who: str, n: int) -> str:
+    """'a person'/'people', 'a person and their relative'/'people and their relatives'."""
+    if who in WHO_PHRASES:
+        return WHO_PHRASES[who][0 if n == 1 else 1]
+    if n == 1:
+        return f"{'an' if who[:1].lower() in 'aeiou' else 'a'} {who}"
+    return who if who.endswith("s") else who + "s"
+
+
+def _kind_phrase(kind: str, n: int) -> str:
+    """'6 managers', '1 manager': meeting kinds are stored as plural nouns."""
+    if n == 1 and kind.endswith("s") and not kind.endswith("ss"):
+        kind = kind[:-1]
+    return f"{n} {kind}"
+
+
+def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstanding", "Good")) -> str:
+    """The questions with the lowest share rated in the top levels, from ``weakest_questions``."""
+    if len(weakest) == 0:
+        return "No questions have been rated yet."
+    items = [f"question {int(r.number)}, {r.title} ({r.good_or_better} of {r.scored}, "
+             f"{format_percent(int(r.good_or_better), int(r.scored))})"
+             for r in weakest.itertuples()]
+    noun, verb = ("question", "was") if len(items) == 1 else ("questions", "were")
+    return (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
+            f"{join_words(items)}.")

@@ -1,0 +1,453 @@
+"""reviewkit.analysis against tables computed by hand, the 003 report's figures and edge cases."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from reviewkit import analysis as a
+from reviewkit.errors import InvalidInputError, ReviewkitError
+from reviewkit.tools import parse_tool
+
+CANARY = "Zebediah Quokkafeather"
+DESCRIPTORS = {"O": "a", "G": "b", "RI": "c", "I": "d"}
+
+
+def make_tool(n: int = 3, scale: object = "default"):
+    titles = ["Voice of the person", "Personal strengths", "Management oversight"]
+    return parse_tool({
+        "id": "small", "version": "1", "title": "Small tool", "scale": scale,
+        "questions": [{"id": f"q{i}", "title": titles[i - 1] if i <= 3 else f"Question {i}",
+                       "text": "Asked?", "descriptors": DESCRIPTORS} for i in range(1, n + 1)],
+    })
+
+
+def frame(rows, columns=("case_id", "reviewer", "question", "rating", "comment")):
+    return pd.DataFrame(list(rows), columns=list(columns))
+
+
+@pytest.fixture
+def tool():
+    return make_tool()
+
+
+@pytest.fixture
+def ratings():
+    """Three cases; C2 is a moderation case (Bob primary, Ann second) with disagreement."""
+    return frame([
+        ("C1", "Ann", "q1", "Outstanding", ""), ("C1", "Ann", "q2", "Good", ""),
+        ("C1", "Ann", "q3", "Not applicable", ""), ("C1", "Ann", "overall", "Good", ""),
+        ("C2", "Bob", "q1", "Good", ""), ("C2", "Bob", "q2", "Requires Improvement", ""),
+        ("C2", "Bob", "q3", "Inadequate", ""), ("C2", "Bob", "overall", "Requires Improvement", ""),
+        ("C2", "Ann", "q1", "Good", ""), ("C2", "Ann", "q2", "Good", ""),
+        ("C2", "Ann", "q3", "Requires Improvement", ""), ("C2", "Ann", "overall", "Good", ""),
+        ("C3", "Cat", "q1", "Good", ""), ("C3", "Cat", "q2", "Good", ""),
+        ("C3", "Cat", "q3", "Good", ""), ("C3", "Cat", "overall", "Outstanding", ""),
+    ])
+
+
+@pytest.fixture
+def allocation():
+    return pd.DataFrame({"case_id": ["C1", "C2", "C2", "C3"], "reviewer": ["Ann", "Bob", "Ann", "Cat"],
+                         "primary": [True, True, False, True]})
+
+
+@pytest.fixture
+def primary(ratings, allocation):
+    return a.primary_ratings(ratings, allocation)
+
+
+def as_dict(dist: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(dist["level"], dist["display"]))
+
+
+# --------------------------------------------------------------------------- formatting
+
+@pytest.mark.parametrize("n, d, expected", [
+    (59, 240, "59 (24.6%)"), (143, 240, "143 (59.6%)"), (37, 240, "37 (15.4%)"),
+    (1, 240, "1 (0.4%)"), (18, 20, "18 (90.0%)"), (2, 3, "2 (66.7%)"), (1, 8, "1 (12.5%)"),
+    (1, 16, "1 (6.3%)"),  # exact half rounds up, as a reader expects (float would give 6.2)
+    (3, 3, "3 (100.0%)"), (0, 5, "0 (0.0%)"), (0, 0, "0 (–)"),
+])
+def test_format_count(n, d, expected):
+    assert a.format_count(n, d) == expected
+
+
+def test_pct_and_format_percent():
+    assert a.pct(1, 4) == 25.0
+    assert math.isnan(a.pct(0, 0))
+    assert a.format_percent(59, 240) == "24.6%"
+    assert a.format_percent(0, 0) == "–"
+
+
+def test_wilson_interval_known_value():
+    lo, hi = a.wilson_interval(18, 20)
+    assert lo == pytest.approx(0.6990, abs=5e-4)
+    assert hi == pytest.approx(0.9721, abs=5e-4)
+
+
+def test_wilson_interval_edges():
+    assert all(math.isnan(x) for x in a.wilson_interval(0, 0))
+    lo, hi = a.wilson_interval(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=5e-4)
+    lo, hi = a.wilson_interval(10, 10)
+    assert hi == 1.0 and lo == pytest.approx(0.7225, abs=5e-4)
+
+
+# --------------------------------------------------------------------------- primary ratings
+
+def test_primary_ratings_drops_moderation_ratings(ratings, allocation):
+    p = a.primary_ratings(ratings, allocation)
+    assert len(p) == 12
+    assert not ((p["case_id"] == "C2") & (p["reviewer"] == "Ann")).any()
+
+
+def test_without_allocation_every_case_reviewer_pair_is_a_record(ratings):
+    assert len(a.primary_ratings(ratings, None)) == 16
+    assert len(a.primary_ratings(ratings, pd.DataFrame(columns=["case_id", "reviewer", "primary"]))) == 16
+    assert a.rating_distribution(ratings, make_tool().scale).attrs["records"] == 4
+
+
+def test_two_primary_reviewers_for_one_case_is_an_error(ratings):
+    bad = pd.DataFrame({"case_id": ["C2", "C2"], "reviewer": ["Bob", "Ann"], "primary": [True, True]})
+    with pytest.raises(InvalidInputError, match="more than one primary reviewer") as exc:
+        a.primary_ratings(ratings, bad)
+    assert "rows 1, 2" in str(exc.value)
+
+
+def test_primary_column_accepts_text_yes_no(ratings):
+    alloc = pd.DataFrame({"case_id": ["C1", "C2", "C2", "C3"], "reviewer": ["Ann", "Bob", "Ann", "Cat"],
+                          "primary": ["true", "yes", "false", None]})
+    p = a.primary_ratings(ratings, alloc)
+    assert sorted(set(zip(p["case_id"], p["reviewer"]))) == [("C1", "Ann"), ("C2", "Bob")]
+
+
+# --------------------------------------------------------------------------- distributions
+
+def test_rating_distribution_hand_computed(primary, tool):
+    dist = a.rating_distribution(primary, tool.scale)
+    assert list(dist.columns) == ["level", "count", "percent", "display", "ci_low", "ci_high"]
+    assert list(dist["level"]) == ["Outstanding", "Good", "Requires Improvement", "Inadequate",
+                                   "Not applicable"]
+    assert list(dist["count"]) == [1, 5, 1, 1, 1]
+    assert as_dict(dist) == {"Outstanding": "1 (12.5%)", "Good": "5 (62.5%)",
+                             "Requires Improvement": "1 (12.5%)", "Inadequate": "1 (12.5%)",
+                             "Not applicable": "1 (not counted)"}
+    assert dist["percent"].iloc[:4].tolist() == [12.5, 62.5, 12.5, 12.5]
+    assert math.isnan(dist["percent"].iloc[4])
+    assert dist.attrs == {"scored": 8, "not_applicable": 1, "records": 3}
+    lo, hi = a.wilson_interval(5, 8)
+    assert dist["ci_low"].iloc[1] == pytest.approx(100 * lo)
+    assert dist["ci_high"].iloc[1] == pytest.approx(100 * hi)
+
+
+def test_rating_distribution_accepts_codes_and_any_case(tool):
+    r = frame([("C1", "Ann", "q1", "o", ""), ("C1", "Ann", "q2", " requires   improvement ", ""),
+               ("C1", "Ann", "q3", "NA", "")])
+    assert list(a.rating_distribution(r, tool.scale)["count"]) == [1, 0, 1, 0, 1]
+
+
+def test_include_overall_pools_the_overall_judgements(primary, tool):
+    dist = a.rating_distribution(primary, tool.scale, include_overall=True)
+    assert list(dist["count"]) == [2, 6, 2, 1, 1]
+    assert dist.attrs["scored"] == 11
+
+
+def test_overall_distribution_hand_computed(primary, tool):
+    dist = a.overall_distribution(primary, tool.scale)
+    assert as_dict(dist) == {"Outstanding": "1 (33.3%)", "Good": "1 (33.3%)",
+                             "Requires Improvement": "1 (33.3%)", "Inadequate": "0 (0.0%)",
+                             "Not applicable": "0 (not counted)"}
+
+
+def test_question_distribution_hand_computed(primary, tool):
+    q = a.question_distribution(primary, tool)
+    assert list(q["question"]) == ["q1", "q2", "q3"]
+    assert list(q["number"]) == [1, 2, 3]
+    assert q.loc[0, "title"] == "Voice of the person"
+    assert q[["Outstanding", "Good", "Requires Improvement", "Inadequate", "Not applicable"]].values.tolist() == [
+        [1, 2, 0, 0, 0], [0, 2, 1, 0, 0], [0, 1, 0, 1, 1]]
+    assert list(q["scored"]) == [3, 3, 2]
+    assert q.loc[2, "Inadequate %"] == 50.0
+    assert "Not applicable %" not in q.columns
+    assert list(q["good_or_better"]) == [3, 2, 1]
+    assert q["good_or_better %"].round(1).tolist() == [100.0, 66.7, 50.0]
+
+
+def test_question_display_table(primary, tool):
+    table = a.question_display_table(a.question_distribution(primary, tool), tool.scale)
+    assert table.loc[2].tolist() == ["3. Management oversight", "0 (0.0%)", "1 (50.0%)",
+                                     "0 (0.0%)", "1 (50.0%)", "1"]
+
+
+def test_share_good_or_better(primary, tool):
+    share = a.share_good_or_better(primary, tool.scale)
+    assert (share["count"], share["total"], share["display"]) == (2, 3, "2 (66.7%)")
+    assert share["levels"] == ["Outstanding", "Good"]
+    pooled = a.share_good_or_better(primary, tool.scale, question=None)
+    assert (pooled["count"], pooled["total"]) == (6, 8)  # NA left out of the denominator
+    q3 = a.share_good_or_better(primary, tool.scale, question="q3")
+    assert (q3["count"], q3["total"]) == (1, 2)
+
+
+def test_reviewer_spread(primary, ratings, tool):
+    spread = a.reviewer_spread(primary, tool.scale)
+    assert list(spread["reviewer"]) == ["Ann", "Bob", "Cat"]
+    assert list(spread["cases"]) == [1, 1, 1]
+    assert list(spread["mean_score"]) == [3.5, 2.0, 3.0]
+    assert list(spread["Not applicable"]) == [1, 0, 0]
+    everyone = a.reviewer_spread(ratings, tool.scale, anonymise=True)
+    assert list(everyone["reviewer"]) == ["Reviewer A", "Reviewer B", "Reviewer C"]
+    assert everyone.loc[0, "cases"] == 2 and everyone.loc[0, "scored"] == 5
+
+
+def test_weakest_questions_lowest_share_first_ties_in_tool_order(tool):
+    r = frame([("C1", "Ann", "q1", "Requires Improvement", ""), ("C1", "Ann", "q2", "Good", ""),
+               ("C1", "Ann", "q3", "Inadequate", ""), ("C2", "Bob", "q1", "Good", ""),
+               ("C2", "Bob", "q2", "Good", ""), ("C2", "Bob", "q3", "Good", "")])
+    weak = a.weakest_questions(r, tool, n=2)
+    assert list(weak["question"]) == ["q1", "q3"]
+    assert list(weak["display"]) == ["1 (50.0%)", "1 (50.0%)"]
+
+
+# --------------------------------------------------------------------------- the 003 report
+
+def review_003():
+    """20 cases × 12 questions with 003's pooled counts 59/143/37/1 and overall 5/13/2/0."""
+    tool = make_tool(12)
+    pooled = ["Outstanding"] * 59 + ["Good"] * 143 + ["Requires Improvement"] * 37 + ["Inadequate"]
+    overall = ["Outstanding"] * 5 + ["Good"] * 13 + ["Requires Improvement"] * 2
+    reviewers = ["Ann", "Bob", "Cat", "Dev"]
+    rows = []
+    for c in range(20):
+        for q in range(12):
+            rows.append((f"C{c + 1:02d}", reviewers[c // 5], f"q{q + 1}", pooled[c * 12 + q], ""))
+        rows.append((f"C{c + 1:02d}", reviewers[c // 5], "overall", overall[c], ""))
+    return tool, frame(rows)
+
+
+def test_003_pooled_and_overall_figures():
+    tool, r = review_003()
+    dist = a.rating_distribution(r, tool.scale)
+    assert as_dict(dist) == {"Outstanding": "59 (24.6%)", "Good": "143 (59.6%)",
+                             "Requires Improvement": "37 (15.4%)", "Inadequate": "1 (0.4%)",
+                             "Not applicable": "0 (not counted)"}
+    assert dist.attrs["scored"] == 240 and dist.attrs["records"] == 20
+    overall = a.overall_distribution(r, tool.scale)
+    assert list(overall["display"][:4]) == ["5 (25.0%)", "13 (65.0%)", "2 (10.0%)", "0 (0.0%)"]
+    share = a.share_good_or_better(r, tool.scale)
+    assert (share["count"], share["total"], share["display"]) == (18, 20, "18 (90.0%)")
+    assert share["ci_low"] == pytest.approx(69.9, abs=0.05)
+    assert share["ci_high"] == pytest.approx(97.2, abs=0.05)
+    counts = a.review_counts(r)
+    assert (counts["cases"], counts["reviewers"], counts["question_ratings"],
+            counts["overall_judgements"]) == (20, 4, 240, 20)
+
+
+# --------------------------------------------------------------------------- moderation
+
+def test_moderation_agreement_hand_computed(ratings, allocation, tool):
+    table, summary = a.moderation_agreement(ratings, allocation, tool.scale)
+    assert list(table["question"]) == ["q1", "q2", "q3"]
+    assert list(table["levels"]) == ["Good / Good", "Good / Requires Improvement",
+                                      "Requires Improvement / Inadequate"]
+    assert list(table["agree"]) == [True, False, False]
+    assert list(table["spread"]) == [0, 1, 1]
+    assert (summary["cases"], summary["reviewers"], summary["items"], summary["pairs"],
+            summary["agreeing_pairs"]) == (1, 2, 3, 3, 1)
+    assert summary["raw_display"] == "1 (33.3%)"
+    assert summary["within_one"] == 100.0
+    # By hand: values 3,3 | 2,3 | 1,2 (n=6); ordinal distances d(1,2)=2.25, d(2,3)=6.25,
+    # d(1,3)=16; Do = 17/6, De = 180/30 = 6, alpha = 1 - 17/36 = 19/36.
+    assert summary["alpha"] == pytest.approx(19 / 36)
+    assert "Krippendorff" in summary["method"] and "Raw agreement" in summary["method"]
+    assert summary["caveat"].startswith("Agreement on 1 moderation case is a rough guide, not a verdict")
+
+
+def test_moderation_with_overall_adds_the_overall_item(ratings, allocation, tool):
+    table, summary = a.moderation_agreement(ratings, allocation, tool.scale, include_overall=True)
+    assert list(table["question"]) == ["overall", "q1", "q2", "q3"]
+    assert summary["pairs"] == 4 and summary["agreeing_pairs"] == 1
+
+
+def test_moderation_three_reviewers_count_every_pair(tool):
+    r = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Bob", "q1", "Good", ""),
+               ("C1", "Cat", "q1", "Outstanding", ""), ("C1", "Cat", "q2", "Not applicable", ""),
+               ("C1", "Ann", "q2", "Good", "")])
+    table, summary = a.moderation_agreement(r, None, tool.scale)
+    assert len(table) == 1  # q2 has one scored rating only: NA is left out
+    assert (summary["pairs"], summary["agreeing_pairs"], summary["reviewers"]) == (3, 1, 3)
+    assert summary["raw_display"] == "1 (33.3%)"
+
+
+def test_krippendorff_textbook_example():
+    """Krippendorff (2011) 'Computing Krippendorff's alpha-reliability': 4 observers, 12 units,
+    values 1–5, ordinal alpha 0.815."""
+    five = [{"label": f"Level {v}", "code": f"L{v}", "score": v} for v in (5, 4, 3, 2, 1)]
+    tool = parse_tool({"id": "k", "version": "1", "title": "K", "scale": five, "questions": [
+        {"id": f"q{i}", "title": "T", "text": "x",
+         "descriptors": {f"L{v}": "d" for v in range(1, 6)}} for i in range(1, 5)]})
+    data = {"A": [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+            "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+            "C": [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+            "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]}
+    rows = [(f"C{u // 4}", rev, f"q{u % 4 + 1}", f"Level {v}", "")
+            for rev, values in data.items() for u, v in enumerate(values) if v is not None]
+    table, summary = a.moderation_agreement(frame(rows), None, tool.scale)
+    assert round(summary["alpha"], 3) == 0.815
+    assert summary["items"] == 11  # unit 12 has a single value and is not pairable
+    assert summary["cases"] == 3
+
+
+def test_no_moderation_cases(primary, tool):
+    table, summary = a.moderation_agreement(primary, None, tool.scale)
+    assert table.empty and list(table.columns)[:2] == ["case_id", "question"]
+    assert summary["cases"] == 0 and summary["alpha"] is None and summary["raw_agreement"] is None
+    assert "cannot be measured" in summary["caveat"]
+
+
+def test_identical_ratings_alpha_undefined_raw_agreement_full(tool):
+    r = frame([(c, rev, q, "Good", "") for c in ("C1", "C2") for rev in ("Ann", "Bob")
+               for q in ("q1", "q2", "q3")])
+    _, summary = a.moderation_agreement(r, None, tool.scale)
+    assert summary["raw_agreement"] == 100.0 and summary["raw_display"] == "6 (100.0%)"
+    assert summary["alpha"] is None
+    assert "undefined" in summary["alpha_note"]
+    assert "2 moderation cases" in summary["caveat"]
+
+
+# --------------------------------------------------------------------------- flags and notes
+
+def test_referred_back_one_row_per_case():
+    flags = pd.DataFrame({"case_id": ["C2", "C2", "C1", "C3"], "reviewer": ["Bob", "Ann", "Ann", "Cat"],
+                          "referred_back": [True, True, False, None], "reason": ["r1", "", "", ""]})
+    out = a.referred_back(flags)
+    assert list(out["case_id"]) == ["C2"] and len(out) == 1
+    assert out.loc[0, "reviewers"] == "Ann, Bob" and out.loc[0, "reasons"] == ["r1"]
+    assert len(a.referred_back(None)) == 0
+
+
+def note(i, kind="note", source="meeting", meeting_kind="managers", who=None, text="t",
+         role="", stance="", use=False, codes=()):
+    return {"note_id": i, "source": source, "meeting_kind": meeting_kind, "who": who, "kind": kind,
+            "text": text, "speaker_role": role, "stance": stance, "use_in_report": use, "codes": codes}
+
+
+@pytest.fixture
+def notes():
+    return pd.DataFrame([
+        note(1, stance="concern", codes=("supervision", "workload")),
+        note(2, stance="concern", codes=("supervision",), meeting_kind="practitioners"),
+        note(3, stance="strength", codes=("supervision",), meeting_kind="practitioners"),
+        note(4, stance="", codes=("panel",)),
+        note(5, kind="quote", role="practitioner", text="it's so nice", use=True,
+             meeting_kind="practitioners", stance="strength", codes=("practice-model",)),
+        note(6, kind="quote", role="", text="not chosen", use=False),
+        note(7, kind="quote", source="conversation", meeting_kind=None, who="carer",
+             text="extremely supportive", use=True, codes=("carers",)),
+        note(9, kind="one_change", meeting_kind="practitioners", text="Regular supervision", use=True),
+        note(8, kind="one_change", meeting_kind="practitioners", text="Less paperwork", use=True),
+        note(10, kind="one_change", text="Shorter forms", use=True),
+        note(11, kind="one_change", text="Unpublished", use=False),
+    ])
+
+
+def test_theme_counts_by_code_kind_and_stance(notes):
+    t = a.theme_counts(notes, {"supervision": "Supervision"})
+    rows = [tuple(r) for r in t[["code", "label", "meeting_kind", "stance", "count"]].values]
+    assert rows == [
+        ("supervision", "Supervision", "managers", "concern", 1),
+        ("supervision", "Supervision", "practitioners", "concern", 1),
+        ("supervision", "Supervision", "practitioners", "strength", 1),
+        ("panel", "panel", "managers", "unspecified", 1),
+        ("practice-model", "practice-model", "practitioners", "strength", 1),
+        ("workload", "workload", "managers", "concern", 1),
+    ]
+    both = a.theme_counts(notes, source=None)
+    assert ("carers", "conversation") in set(zip(both["code"], both["meeting_kind"]))
+    assert a.theme_counts(notes, source="conversation")["count"].sum() == 1
+
+
+def test_one_change_lists_only_published_in_note_order(notes):
+    assert a.one_change_lists(notes) == {"practitioners": ["Less paperwork", "Regular supervision"],
+                                         "managers": ["Shorter forms"]}
+
+
+def test_report_quotes_marked_only_with_role(notes):
+    q = a.report_quotes(notes)
+    assert list(q["text"]) == ["it's so nice", "extremely supportive"]
+    assert list(q["role"]) == ["practitioner", "carer"]
+    assert "speaker_role" not in q.columns and "who" not in q.columns
+    unnamed = pd.DataFrame([note(1, kind="quote", use=True, text="x")])
+    assert a.report_quotes(unnamed).loc[0, "role"] == "participant"
+
+
+def test_previous_recommendations_numbered():
+    recs = a.previous_recommendations([{"text": " Model for SBP ", "update": "Framework drafted"},
+                                       {"text": "Waiting lists"}])
+    assert recs.values.tolist() == [[1, "Model for SBP", "Framework drafted"], [2, "Waiting lists", ""]]
+    with pytest.raises(InvalidInputError, match="previous recommendation 2: 'text'") as exc:
+        a.previous_recommendations([{"text": "ok"}, {"update": CANARY}])
+    assert CANARY not in str(exc.value)
+
+
+# --------------------------------------------------------------------------- counts
+
+def test_review_counts(ratings, allocation):
+    counts = a.review_counts(
+        ratings, allocation,
+        meetings=[{"kind": "managers", "attendees": 6}, {"kind": "practitioners", "attendees": 7}],
+        conversations=pd.DataFrame({"who": ["person", "person and relative", "relative", "relative",
+                                            "relative"]}))
+    assert counts == {
+        "cases": 3, "reviewers": 3, "moderation_cases": 1, "question_ratings": 9,
+        "overall_judgements": 3, "meetings": 2, "attendees": 13,
+        "attendees_by_kind": {"managers": 6, "practitioners": 7}, "conversations": 5,
+        "conversations_by_who": {"person": 1, "person and relative": 1, "relative": 3},
+    }
+
+
+def test_review_counts_rejects_non_whole_attendees():
+    with pytest.raises(InvalidInputError, match="meetings row 2, column 'attendees'"):
+        a.review_counts(None, meetings=[{"kind": "managers", "attendees": 6},
+                                        {"kind": "practitioners", "attendees": 2.5}])
+
+
+# --------------------------------------------------------------------------- empty and bad input
+
+@pytest.mark.parametrize("empty", [None, pd.DataFrame(columns=["case_id", "reviewer", "question", "rating"])])
+def test_empty_review_gives_zeros_everywhere(empty, tool):
+    dist = a.rating_distribution(empty, tool.scale)
+    assert list(dist["count"]) == [0] * 5 and dist["display"].iloc[0] == "0 (–)"
+    assert dist.attrs == {"scored": 0, "not_applicable": 0, "records": 0}
+    assert a.overall_distribution(empty, tool.scale)["count"].sum() == 0
+    q = a.question_distribution(empty, tool)
+    assert len(q) == 3 and q["scored"].sum() == 0 and q["good_or_better %"].isna().all()
+    share = a.share_good_or_better(empty, tool.scale)
+    assert (share["count"], share["total"], share["display"]) == (0, 0, "0 (–)")
+    assert a.reviewer_spread(empty, tool.scale).empty
+    assert a.weakest_questions(empty, tool).empty
+    table, summary = a.moderation_agreement(empty, None, tool.scale)
+    assert table.empty and summary["cases"] == 0
+    assert a.primary_ratings(empty, None).empty
+    assert a.review_counts(empty)["cases"] == 0
+    assert a.theme_counts(None).empty and a.one_change_lists(None) == {}
+    assert a.report_quotes(None).empty and a.referred_back(None).empty
+    assert a.previous_recommendations(None).empty
+
+
+def test_unknown_rating_names_row_and_column_not_the_value(tool):
+    r = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Ann", "q2", CANARY, "")])
+    with pytest.raises(InvalidInputError) as exc:
+        a.rating_distribution(r, tool.scale)
+    message = str(exc.value)
+    assert "ratings row 2, column 'rating'" in message and "Requires Improvement (RI)" in message
+    assert CANARY not in message
+    assert isinstance(exc.value, ReviewkitError)
+
+
+def test_missing_column_is_named(tool):
+    with pytest.raises(InvalidInputError, match="ratings: missing column\\(s\\) 'rating'"):
+        a.rating_distribution(pd.DataFrame(columns=["case_id", "reviewer", "question"]), tool.scale)
