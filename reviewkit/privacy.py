@@ -1,0 +1,338 @@
+"""Offline screening and redaction of personal identifiers in free text.
+
+Every save, import and render passes free text through ``check`` or ``redact`` (see
+/work/shared/engineering/data-protection.md). Findings carry kind, level and position in the
+*normalised* text, never the value, so they can be logged and shown safely. Positions in
+messages and ``describe`` are 1-based and inclusive ("characters 12-23"), as a person counts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from reviewkit.errors import BlockedTextError, TextFinding, WarningTextError
+
+__all__ = ["check", "describe", "normalise", "redact", "screen"]
+
+BLOCK, WARN = "block", "warn"
+
+# Zero-width and invisible format characters that could hide an identifier from a regex
+# (the brief's list plus the bidi marks and invisible operators).
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+
+_LABELS = {
+    "nhs_number": ("an", "NHS number"),
+    "postcode": ("a", "postcode"),
+    "phone": ("a", "phone number"),
+    "email": ("an", "email address"),
+    "date_of_birth": ("a", "date of birth"),
+    "ni_number": ("a", "National Insurance number"),
+    "honorific_name": ("a", "person's name"),
+    "listed_name": ("a", "name from this review's list of names"),
+}
+_ADVICE = {
+    "postcode": "describe the place in general terms (for example 'at home')",
+    "phone": "leave contact details in the case record, not here",
+    "email": "leave contact details in the case record, not here",
+}
+_PERSON_ADVICE = "refer to the person by their case reference"
+_PLACEHOLDERS = {
+    "nhs_number": "[NHS NUMBER]", "postcode": "[POSTCODE]", "phone": "[PHONE]",
+    "email": "[EMAIL]", "date_of_birth": "[DATE OF BIRTH]", "ni_number": "[NI NUMBER]",
+}
+_PLACEHOLDER_RE = re.compile(
+    r"\[(?:NHS NUMBER|POSTCODE|PHONE|EMAIL|DATE OF BIRTH|NI NUMBER|PERSON \d+)\]"
+)
+
+# NHS number: ten digits grouped 3-3-4, each gap empty or a space/hyphen/dot (mixed allowed).
+_SEP = r"(?:[ \t]*[-.\u2010-\u2014][ \t]*|[ \t]+)?"
+_NHS_RE = re.compile(rf"(?<!\d)(\d{{3}}){_SEP}(\d{{3}}){_SEP}(\d{{4}})(?!\d)")
+
+# Phones: 0 + ten digits (01, 02, 03, 07, 08) or +44/0044 + ten digits, at most three gaps
+# (so a run of dates or counts is not read as a number); "(0121) 496 0000" too.
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)[ \t]?44[ \t]?(?:\(0\)[ \t]?)?(?P<intl>[1-9](?:[ .\-]?\d){9})"
+    r"|(?P<nat>\(0\d{4}\)[ \t]?\d(?:[ .\-]?\d){5}|\(0\d{3}\)[ \t]?\d(?:[ .\-]?\d){6}"
+    r"|\(0\d\d\)[ \t]?\d(?:[ .\-]?\d){7}|0\d(?:[ .\-]?\d){9}))(?!\d)"
+)
+
+_EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}(?![\w\-])")
+
+# The 124 postcode areas (incl. BT, GY, JE, IM): other letters never make a postcode.
+_AREAS = (
+    "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT "
+    "DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA "
+    "LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE "
+    "SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV "
+    "YO ZE"
+).split()
+_AREA_ALT = "|".join(sorted(_AREAS, key=len, reverse=True))
+_POSTCODE_RE = re.compile(
+    rf"(?<![A-Za-z0-9])(?:{_AREA_ALT})\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{{2}}(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+# Outward-only ("B33", "SW1A") warns only when written in capitals and standing alone. A
+# one-letter area needs two more characters ("B33", "E1W"): "L3" (level 3 training), "M6",
+# "E2" are too common in practice text. Never single-letter S (s42 / S42 is a Care Act
+# section 42 enquiry), nor the retired London districts that only exist with a letter (SW1,
+# W1, EC1-4, WC1-2: "SW1" is a staff label), nor after a label word ("Ward B33", "vitamin
+# B12"). Q3, C07, q12, A1 and QS7 never match: Q, C, A and QS are not postcode areas.
+_AREA2_ALT = "|".join(a for a in _AREAS if len(a) == 2)
+_OUTWARD_RE = re.compile(
+    rf"(?<![\w\-/.])(?:(?:{_AREA2_ALT})\d|[BEGLMNW]\d)[A-Z\d]?(?<=\w\w\w)(?![\w\-/]|\.\d)"
+)
+_OUTWARD_RETIRED = {"SW1", "W1", "EC1", "EC2", "EC3", "EC4", "WC1", "WC2"}
+_LABEL_BEFORE = re.compile(
+    r"\b(?:ward|room|bay|bed|band|grade|level|vitamin|form|pathway|step|stage|tier|"
+    r"question|item|table|figure|appendix|annex|paragraph|page|section|schedule|version)\s*$",
+    re.IGNORECASE,
+)
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)$")
+
+_NI_RE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z])([A-Za-z])[ \-]?(\d\d[ \-]?\d\d[ \-]?\d\d)[ \-]?[A-Da-d](?![A-Za-z0-9])"
+)
+_NI_BAD_PAIRS = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "sept|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec"
+)
+_MONTH_NO = {m[:3]: i for i, m in enumerate(_MONTHS.split("|")[:12], start=1)}
+_ORD = r"(?:st|nd|rd|th)?"
+_DATE_RES = (  # (regex, order of day/month/year groups)
+    (re.compile(r"(?<![\w/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/\-]|\.\d)"), "dmy"),
+    (re.compile(r"(?<![\w/.\-])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\w/\-]|\.\d)"), "ymd"),
+    (re.compile(rf"(?<!\w)(\d{{1,2}}){_ORD}()(?:\s+of)?\s+({_MONTHS})\.?,?\s+(\d{{4}})(?!\w)", re.I),
+     "dmy"),
+    (re.compile(rf"(?<!\w)({_MONTHS})()\.?\s+(\d{{1,2}}){_ORD},?\s+(\d{{4}})(?!\w)", re.I), "mdy"),
+)
+_BIRTH_CUE = re.compile(
+    r"\bd\.?\s?o\.?\s?b\b|date\s+of\s+birth|\bbirth\s*date|\bborn\b|\bbirthday", re.I
+)
+# Without a birth cue, a date under 14 years old reads as an event (assessment, review), not
+# a birth: adult social care starts at transition age. With a cue every date blocks.
+_EVENT_AGE_YEARS = 14
+
+_HONORIFIC_RE = re.compile(
+    r"(?<![\w])(?:Mrs|Mr|Ms|Miss|Mx|Dr|MRS|MR|MS|MISS|MX|DR)\.?[ \t]+"
+    r"(?P<name>(?:[A-Z]\.?[ \t]+)*"  # initials; "Mr A" alone is a pseudonym, not flagged
+    r"(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+|[A-Z][A-Z'’\-]*[A-Z])"
+    r"(?:[ \t]+(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+)){0,2})"
+)
+_HONORIFIC_WORDS = {"mr", "mrs", "ms", "miss", "mx", "dr"}
+
+
+@dataclass(frozen=True)
+class _Hit:
+    finding: TextFinding
+    person: str = ""  # casefolded key that names map to, for consistent placeholders
+
+
+def normalise(text: str) -> str:
+    """NFKC and drop invisible characters, so '９９９' or a hidden space cannot dodge a rule."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
+
+
+def _nhs_checksum_ok(digits: str) -> bool:
+    """Modulus 11 check of the NHS number: weights 10..2, 11 -> 0, 10 is never issued."""
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1))) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def _date_level(text: str, start: int, end: int, y: int, m: int, d: int) -> str | None:
+    """Block a date next to a birth cue; warn on an older plain date; ignore recent ones."""
+    if not 1900 <= y <= 2099:  # "27 November, 0044 20 7946 0958" is a phone, not a year
+        return None
+    try:
+        date(y, m, d)
+    except ValueError:
+        try:
+            date(y, d, m)  # US order, "04/23/1941"
+        except ValueError:
+            return None
+    if _BIRTH_CUE.search(text[max(0, start - 40):start]) or _BIRTH_CUE.search(text[end:end + 12]):
+        return BLOCK
+    return WARN if y <= date.today().year - _EVENT_AGE_YEARS else None
+
+
+def _names_table(names: Iterable[str]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One regex for the listed names and their parts, and each variant's person key."""
+    owners: dict[str, set[str]] = {}  # casefolded variant -> the full names it belongs to
+    spelled: dict[str, str] = {}  # casefolded variant -> as listed, for the regex
+    for raw in names:
+        words = [w for w in normalise(raw).split() if w.casefold().rstrip(".") not in _HONORIFIC_WORDS]
+        if not words:
+            continue
+        full = " ".join(words)
+        parts = [p for w in words for p in {w, *re.split(r"[-'’]", w)} if len(p) >= 3]
+        for variant in [full, *parts]:
+            owners.setdefault(variant.casefold(), set()).add(full.casefold())
+            spelled.setdefault(variant.casefold(), variant)
+    if not owners:
+        return None, {}
+    # a part two listed people share (a surname) is its own person: it cannot be told apart
+    keys = {v: (next(iter(o)) if len(o) == 1 else v) for v, o in owners.items()}
+    alts = sorted(spelled.values(), key=len, reverse=True)
+    pattern = "|".join(re.escape(v).replace(r"\ ", r"\s+") for v in alts)
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE), keys
+
+
+def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
+    """Every possible identifier, overlapping ones included."""
+    hits: list[_Hit] = []
+
+    def add(kind: str, level: str, start: int, end: int, person: str = "") -> None:
+        hits.append(_Hit(TextFinding(kind, level, start, end), person))
+
+    for m in _NHS_RE.finditer(text):
+        add("nhs_number", BLOCK if _nhs_checksum_ok("".join(m.groups())) else WARN, *m.span())
+    for m in _PHONE_RE.finditer(text):
+        national = m["intl"] or m["nat"]
+        digits = re.sub(r"\D", "", national)
+        digits = "0" + digits if m["intl"] else digits
+        gaps = len(re.findall(r"[ .\-]+", national.lstrip("(").replace(")", " ")))
+        if len(digits) == 11 and digits[1] in "12378" and gaps <= 3:
+            add("phone", BLOCK, *m.span())
+    for m in _EMAIL_RE.finditer(text):
+        add("email", BLOCK, *m.span())
+    for m in _POSTCODE_RE.finditer(text):
+        inward = m.group()[-3:]
+        if _ORDINAL.match(inward) and inward[1:].islower() and not m.group().islower():
+            continue  # "Ward B3 3rd floor": an ordinal, not an inward code
+        add("postcode", BLOCK, *m.span())
+    for m in _OUTWARD_RE.finditer(text):
+        label_before = _LABEL_BEFORE.search(text[max(0, m.start() - 12):m.start()])
+        if m.group() not in _OUTWARD_RETIRED and not label_before:
+            add("postcode", WARN, *m.span())
+    for m in _NI_RE.finditer(text):
+        pair = (m[1] + m[2]).upper()
+        allowed = pair[0] not in "DFIQUV" and pair[1] not in "DFIOQUV" and pair not in _NI_BAD_PAIRS
+        if allowed or pair == "QQ":  # QQ: HMRC's specimen prefix, used in examples and tests
+            add("ni_number", BLOCK, *m.span())
+    for regex, order in _DATE_RES:
+        for m in regex.finditer(text):
+            parts = dict(zip(order, (m[1], m[3], m[4])))
+            month = parts["m"]
+            mo = int(month) if month.isdigit() else _MONTH_NO[month[:3].lower()]
+            y = int(parts["y"])
+            if len(parts["y"]) == 2:
+                y += 2000 if 2000 + y <= date.today().year else 1900
+            level = _date_level(text, m.start(), m.end(), y, mo, int(parts["d"]))
+            if level:
+                add("date_of_birth", level, *m.span())
+    names_re, keys = _names_table(names)
+    for m in _HONORIFIC_RE.finditer(text):
+        name = " ".join(m["name"].split()).casefold()
+        last = re.split(r"[\s\-'’]+", name)[-1]
+        add("honorific_name", BLOCK, *m.span(), person=keys.get(name) or keys.get(last) or name)
+    if names_re is not None:
+        for m in names_re.finditer(text):
+            key = " ".join(m.group().split()).casefold()
+            add("listed_name", BLOCK, *m.span(), person=keys.get(key, key))
+    return hits
+
+
+def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
+    """Keep the longest finding where one holds another; join partial overlaps; skip placeholders."""
+    placeholders = [m.span() for m in _PLACEHOLDER_RE.finditer(text)]
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.finding.start - h.finding.end, h.finding.level != BLOCK)):
+        f = hit.finding
+        if any(f.start < e and s < f.end for s, e in placeholders):
+            continue
+        if any(k.finding.start <= f.start and f.end <= k.finding.end for k in kept):
+            continue
+        kept.append(hit)
+    kept.sort(key=lambda h: h.finding.start)
+    merged: list[_Hit] = []
+    for hit in kept:  # "27 November 1982-08-22": two dates sharing text become one finding
+        if merged and hit.finding.start < merged[-1].finding.end:
+            a, b = merged[-1], hit
+            main = a if a.finding.end - a.finding.start >= b.finding.end - b.finding.start else b
+            level = BLOCK if BLOCK in (a.finding.level, b.finding.level) else WARN
+            span = (a.finding.start, max(a.finding.end, b.finding.end))
+            merged[-1] = _Hit(TextFinding(main.finding.kind, level, *span), main.person)
+        else:
+            merged.append(hit)
+    return merged
+
+
+def screen(text: str, names: Iterable[str] = ()) -> list[TextFinding]:
+    """Find possible identifiers; positions refer to ``normalise(text)``."""
+    norm = normalise(text)
+    return [h.finding for h in _resolve(norm, _candidates(norm, names))]
+
+
+def _where(findings: Iterable[TextFinding], article: bool) -> str:
+    """'an NHS number (characters 12-23) and a postcode (characters 40-47)' without values."""
+    items = [
+        f"{_LABELS[f.kind][0] + ' ' if article else ''}{_LABELS[f.kind][1]}"
+        f"{f' (characters {f.start + 1}-{f.end})' if article else f' at {f.start + 1}-{f.end}'}"
+        for f in findings
+    ]
+    if not article:
+        return "; ".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe(findings: Iterable[TextFinding]) -> str:
+    """Say what was found where (1-based, inclusive), never the value: safe for logs and audits."""
+    return _where(findings, article=False)
+
+
+def check(
+    text: str, names: Iterable[str] = (), *, confirm_warnings: bool = False, field: str = "text"
+) -> list[TextFinding]:
+    """Refuse text holding an identifier, and text that may hold one unless confirmed."""
+    findings = screen(text, names)
+    blocked = [f for f in findings if f.level == BLOCK]
+    if blocked:
+        advice = list(dict.fromkeys(_ADVICE.get(f.kind, _PERSON_ADVICE) for f in blocked))
+        raise BlockedTextError(
+            f"The {field} contains what looks like {_where(blocked, article=True)}. "
+            f"Remove {'it' if len(blocked) == 1 else 'them'} and {' and '.join(advice)}.",
+            tuple(findings),
+        )
+    warned = [f for f in findings if f.level == WARN]
+    if warned and not confirm_warnings:
+        raise WarningTextError(
+            f"The {field} may contain {_where(warned, article=True)}. Check "
+            f"{'it' if len(warned) == 1 else 'them'}: remove anything that could identify a "
+            "person, or confirm to save the text as it is.",
+            tuple(findings),
+        )
+    return findings
+
+
+def redact(text: str, names: Iterable[str] = (), mapping: dict[str, str] | None = None) -> str:
+    """Replace identifiers with typed placeholders, the same [PERSON n] for the same person.
+
+    Pass one ``mapping`` (casefolded name -> placeholder) across a whole review. The result is
+    normalised text; redacting it again changes nothing.
+    """
+    names = list(names)
+    mapping = {} if mapping is None else mapping
+    out = normalise(text)
+    for _ in range(4):  # a replacement can, rarely, expose a new match; settle to a fixed point
+        hits = _resolve(out, _candidates(out, names))
+        if not hits:
+            break
+        pieces, pos = [], 0
+        for hit in hits:
+            f = hit.finding
+            if hit.person:
+                if hit.person not in mapping:
+                    mapping[hit.person] = f"[PERSON {len(set(mapping.values())) + 1}]"
+                label = mapping[hit.person]
+            else:
+                label = _PLACEHOLDERS[f.kind]
+            pieces += [out[pos:f.start], label]
+            pos = f.end
+        out = "".join(pieces) + out[pos:]
+    return out
