@@ -213,6 +213,7 @@ class Store:
     def __init__(self, path: str | Path, rules: Rules | None = None, *, timeout: float = 60.0) -> None:
         self.path = Path(path)
         self.rules = rules
+        self._screened: dict[tuple[str, str, bool], str] = {}  # see screen()
         check_location(self.path.parent)
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -263,12 +264,26 @@ class Store:
             (_now(), actor, action, entity, key, _for_log(old), _for_log(new), note),
         )
 
+    def screen(self, text: str, what: str, *, confirm_warnings: bool = False) -> str:
+        """Screen free text as saving it would (raises on identifiers); returns its audit note.
+
+        Passing results are remembered for this store (its names list is fixed), so an import
+        that checks every row before writing does not screen the same text twice.
+        """
+        key = (text, what, confirm_warnings)
+        note = self._screened.get(key)
+        if note is None:
+            names = self.rules.names if self.rules else ()
+            findings = screen_text(text, names, what=what, confirm_warnings=confirm_warnings)
+            warned = sorted({f.kind for f in findings if f.level == "warn"})
+            note = f"confirmed possible identifier(s) in {what}: {', '.join(warned)}" if warned else ""
+            if len(self._screened) < 200_000:
+                self._screened[key] = note
+        return note
+
     def _screen(self, text: str, what: str, confirm: bool) -> str:
         """Screen text; returns an audit note naming confirmed warning kinds (never values)."""
-        names = self.rules.names if self.rules else ()
-        findings = screen_text(text, names, what=what, confirm_warnings=confirm)
-        warned = sorted({f.kind for f in findings if f.level == "warn"})
-        return f"confirmed possible identifier(s) in {what}: {', '.join(warned)}" if warned else ""
+        return self.screen(text, what, confirm_warnings=confirm)
 
     # -- validation -------------------------------------------------------------------------
     def _check_rating(self, r: RatingInput) -> str | None:
@@ -519,6 +534,40 @@ class Store:
                         {"case_id": case_id, "who": who, "held_on": held_on, "reviewer": reviewer})
         return cid
 
+    def conversation(self, conversation_id: int) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM conversations WHERE id=?", (conversation_id,)).fetchone()
+        if row is None:
+            raise InvalidInputError(f"there is no conversation {conversation_id}")
+        return dict(row)
+
+    def update_conversation(self, actor: str, conversation_id: int, *, expected_version: int | None = None,
+                            case_id: str | None = None, who: str | None = None, reviewer: str | None = None,
+                            held_on: str | None = None) -> None:
+        """Change a conversation's case, who was spoken to, reviewer or date (a re-import, a typo)."""
+        old = self.conversation(conversation_id)
+        keys = ("case_id", "who", "reviewer", "held_on")
+        new = {k: old[k] for k in keys}
+        for key, value in zip(keys, (case_id, who, reviewer, held_on)):
+            if value is not None:
+                new[key] = value
+        if new["who"] not in WHO:
+            raise InvalidInputError(f"who must be one of {', '.join(WHO)}")
+        _check_date(new["held_on"], "conversation date")
+        if self.rules is not None:
+            if new["reviewer"] not in self.rules.reviewers:
+                raise InvalidInputError(f"'{new['reviewer']}' is not a reviewer of this review")
+            if self.rules.cases and new["case_id"] not in self.rules.cases:
+                raise InvalidInputError(f"case '{new['case_id']}' is not in this review's case list (review.yaml)")
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE conversations SET case_id=?, who=?, reviewer=?, held_on=?, version=version+1 "
+                "WHERE id=? AND version=?",
+                (new["case_id"], new["who"], new["reviewer"], new["held_on"], conversation_id,
+                 expected_version if expected_version is not None else old["version"]))
+            if cur.rowcount == 0:
+                raise ConflictError("This conversation was changed elsewhere (another tab or window). Reload the form.")
+            self._audit(actor, "update", "conversation", str(conversation_id), {k: old[k] for k in keys}, new)
+
     def conversations(self) -> pd.DataFrame:
         return pd.read_sql_query("SELECT id, ref, case_id, who, held_on, reviewer, version FROM conversations ORDER BY id",
                                  self._db)
@@ -615,7 +664,8 @@ class Store:
                 "text", "speaker_role", "stance", "use_in_report", "version", "codes"]
         df = pd.DataFrame([dict(r) for r in rows], columns=cols)
         df["use_in_report"] = df["use_in_report"].astype(bool)
-        df["codes"] = [tuple(c.split(",")) if c else () for c in df["codes"]]
+        # pandas 3 reads a NULL group_concat as NaN (a float), not None: test for text.
+        df["codes"] = [tuple(c.split(",")) if isinstance(c, str) and c else () for c in df["codes"]]
         return df
 
     # -- audit log and health ------------------------------------------------------------------
