@@ -9,6 +9,7 @@ messages and ``describe`` are 1-based and inclusive ("characters 12-23"), as a p
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -163,6 +164,11 @@ def _date_level(text: str, start: int, end: int, y: int, m: int, d: int) -> str 
 
 def _names_table(names: Iterable[str]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """One regex for the listed names and their parts, and each variant's person key."""
+    return _names_table_cached(tuple(names))
+
+
+@lru_cache(maxsize=16)
+def _names_table_cached(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     owners: dict[str, set[str]] = {}  # casefolded variant -> the full names it belongs to
     spelled: dict[str, str] = {}  # casefolded variant -> as listed, for the regex
     for raw in names:
