@@ -4,6 +4,7 @@ that it carries no screened name or canary, and that its generator is reproducib
 from __future__ import annotations
 
 import re
+import zipfile
 import subprocess
 import sys
 from collections import Counter
@@ -58,6 +59,9 @@ def _sample_texts() -> dict[str, str]:
                      for v in row if v is not None]
             wb.close()
             texts[str(path)] = "\n".join(cells)
+        elif path.suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                texts[str(path)] = "\n".join(zf.read(n).decode("utf-8") for n in zf.namelist())
         else:
             texts[str(path)] = path.read_text(encoding="utf-8")
     return texts
