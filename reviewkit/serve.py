@@ -1,0 +1,196 @@
+"""Serve an entry form as a code-free page with Voila, on this computer only (127.0.0.1).
+
+A visiting PSW should never see Python: Voila runs the form's notebook in a fresh kernel per
+browser tab and strips every code cell from the page. The workspace and reviewer reach the
+notebook's ``parameters`` cell through environment variables, so nothing is typed into code.
+Voila ships its own page assets; the only outside link in its template is an icon font
+(cosmetic, the forms use no icons), so the page works with no network.
+
+Each server gets a random access token in its address, so another program or user on the
+same computer cannot open the form and write to the review store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidInputError, ReviewkitError
+from .widgets.common import check_reviewer
+from .workspace import open_workspace
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+FORMS = {
+    "rate": "rate_case_records.ipynb",
+    "meeting": "record_meeting.ipynb",
+    "conversation": "record_conversation.ipynb",
+    "progress": "review_progress.ipynb",
+}
+NEEDS_REVIEWER = {"rate", "meeting", "conversation"}
+HOST = "127.0.0.1"
+
+
+class ServeError(ReviewkitError):
+    """The form server could not start."""
+
+
+@dataclass
+class ServePlan:
+    """Everything needed to start the server: command, environment and the address to open."""
+
+    argv: list[str]
+    env: dict[str, str]
+    url: str
+    port: int
+    notebook: Path
+    token: str = ""
+    scratch: Path | None = None  # a folder start() made for kernel history; removed by run()
+
+
+def free_port(host: str = HOST) -> int:
+    """A port nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _port_taken(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port: int | None = None,
+         token: str | None = None, history_dir: str | Path | None = None) -> ServePlan:
+    """Check the workspace, reviewer and port, and build the Voila command; starts nothing."""
+    if form not in FORMS:
+        raise InvalidInputError(f"form must be one of {', '.join(FORMS)}")
+    ws = open_workspace(workspace)  # a wrong folder fails here, in plain English, not in the page
+    name = check_reviewer(ws, reviewer) if form in NEEDS_REVIEWER else reviewer
+    if port is None:
+        port = free_port()
+    elif not 1024 <= port <= 65535:
+        raise InvalidInputError("port must be a number from 1024 to 65535, e.g. --port 8866")
+    elif _port_taken(port):
+        raise ServeError(f"port {port} is already in use on this computer; choose another with --port, "
+                         "or leave --port out to pick a free one")
+    notebook = NOTEBOOKS / FORMS[form]
+    if not notebook.exists():
+        raise ServeError(f"{notebook}: the form's notebook is missing; reinstall reviewkit")
+    token = token if token is not None else secrets.token_urlsafe(24)
+    env = dict(os.environ)
+    env.update({"REVIEWKIT_WORKSPACE": str(ws.path.resolve()), "REVIEWKIT_REVIEWER": name,
+                "PYTHONUNBUFFERED": "1"})
+    # This environment's kernel and page assets first: a stale per-user "python3" kernelspec
+    # would otherwise shadow the one that can import reviewkit.
+    ours = str(Path(sys.prefix) / "share" / "jupyter")
+    env["JUPYTER_PATH"] = os.pathsep.join([ours, *[x for x in env.get("JUPYTER_PATH", "").split(os.pathsep) if x]])
+    # Kernel history would otherwise collect under the home folder: keep it with this server
+    # (start() makes a throwaway folder when none is given).
+    env.pop("IPYTHONDIR", None)
+    if history_dir:
+        env["IPYTHONDIR"] = str(history_dir)
+    argv = [
+        sys.executable, "-m", "voila", str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={HOST}",
+        "--Voila.port_retries=0",
+        f"--Voila.token={token}",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--theme=light",
+    ]
+    url = f"http://{HOST}:{port}/?token={token}"
+    return ServePlan(argv, env, url, port, notebook, token)
+
+
+def start(p: ServePlan) -> subprocess.Popen[bytes]:
+    """Start the server in the background; stop it with ``stop``."""
+    if "IPYTHONDIR" not in p.env:
+        p.scratch = Path(tempfile.mkdtemp(prefix="reviewkit-serve-"))
+        p.env["IPYTHONDIR"] = str(p.scratch)
+    return subprocess.Popen(p.argv, env=p.env, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_ready(p: ServePlan, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Wait until the server answers on its address, or raise if it stopped or took too long."""
+    deadline = time.monotonic() + timeout
+    probe = f"http://{HOST}:{p.port}/voila/static/voila.js"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServeError(f"the form server stopped while starting (exit code {proc.returncode}); "
+                             "see the messages above")
+        try:
+            with urllib.request.urlopen(probe, timeout=2):  # noqa: S310 - loopback only
+                return
+        except urllib.error.HTTPError:
+            return  # it answered, so it is up
+        except OSError:
+            time.sleep(0.2)
+    raise ServeError(f"the form server did not answer within {timeout:.0f} seconds")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+    """Stop the server (and its kernels) politely, then firmly."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # The server runs in its own session: take its kernels down with it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+    return int(proc.returncode or 0)
+
+
+def open_in_browser(url: str) -> bool:
+    """Open the form in the person's web browser when there is a screen to show it on.
+
+    Without a display (a server, an SSH session) Python's webbrowser would start a text
+    browser in the terminal, so the address is only printed there.
+    """
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        return bool(webbrowser.open(url, new=2))
+    except webbrowser.Error:
+        return False
+
+
+def run(p: ServePlan, on_ready: Callable[[str], None] | None = None) -> int:
+    """Serve until the server exits or the person presses Ctrl+C; returns an exit code."""
+    proc = start(p)
+    try:
+        wait_ready(p, proc)
+        if on_ready is not None:
+            on_ready(p.url)
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+        return 0
+    except BaseException:
+        stop(proc)
+        raise
+    finally:
+        if p.scratch is not None:
+            shutil.rmtree(p.scratch, ignore_errors=True)

@@ -1,0 +1,25 @@
+"""Entry forms built on ipywidgets: rating case records, meetings, conversations, progress.
+
+Each form takes a workspace (or its path) and a reviewer, saves every change through the
+store at once, and shows any problem in the form in plain English. The notebooks under
+``notebooks/`` call the ``*_form`` functions, which show a readable panel instead of a
+traceback when the form cannot open (wrong folder, unknown reviewer).
+"""
+
+from __future__ import annotations
+
+from .conversation import ConversationForm, conversation_form
+from .meeting import MeetingForm, meeting_form
+from .progress import ProgressView, progress_view
+from .rating import RatingForm, rating_form
+
+__all__ = sorted([
+    "ConversationForm",
+    "MeetingForm",
+    "ProgressView",
+    "RatingForm",
+    "conversation_form",
+    "meeting_form",
+    "progress_view",
+    "rating_form",
+])

@@ -1,0 +1,218 @@
+"""The code-free rating form in a real browser: Voila on 127.0.0.1, Debian's Chromium, Playwright.
+
+Rates every question of a case by clicking (and one by keyboard), types evidence notes,
+reloads the page and finds everything still there, then checks the store and its audit log.
+Chromium is the system package (never ``playwright install``); Playwright drives it over a
+pipe and the page talks to the server over loopback only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from reviewkit import serve
+from reviewkit.widgets.common import CHANGED_ELSEWHERE
+
+from .helpers import make_workspace
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(600)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+# Voila's page template links an icon font on a CDN; the forms use no icons, so it is cosmetic.
+COSMETIC_HOSTS = {"cdn.jsdelivr.net"}
+REVIEWER = "A. Visitor"
+CASE = "C01"
+PLAN = {  # question -> (level, evidence note or "")
+    "q1": ("Outstanding", "The person's own words are quoted throughout"),
+    "q2": ("Good", ""),
+    "q3": ("Requires Improvement", "Strengths are listed but not used in the plan"),
+    "q4": ("Good", ""),
+    "q5": ("Inadequate", "No contingency plan although the carer is unwell"),
+    "q6": ("Good", ""),
+    "q7": ("Not applicable", ""),
+    "q8": ("Good", ""),
+    "q9": ("Outstanding", ""),
+    "q10": ("Good", "Manager's oversight recorded at each stage"),
+    "q11": ("Good", ""),
+    "q12": ("Outstanding", ""),
+    "overall": ("Good", "Sound practice; two gaps to put right"),
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: install it with 'apt-get install -y chromium' (see the README)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Path, serve.ServePlan]]:
+    ws = make_workspace(tmp_path / "ws")
+    p = serve.plan(ws.path, REVIEWER, form="rate", history_dir=tmp_path / "ipython")
+    assert urlparse(p.url).hostname == "127.0.0.1"
+    proc = serve.start(p)
+    try:
+        serve.wait_ready(p, proc, timeout=120)
+        yield ws.path, p
+    finally:
+        serve.stop(proc)
+
+
+def open_page(browser: object, url: str, outside: list[str], ready: str = ".rk-form .rk-q-q1 button"):  # noqa: ANN201
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-GB")  # type: ignore[attr-defined]
+
+    def route(r) -> None:  # noqa: ANN001
+        if urlparse(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:  # nothing may leave this computer
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    page.wait_for_selector(ready, timeout=120_000)
+    return page
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll until the kernel has committed what the page sent (it runs asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stored(ws_path: Path) -> dict[str, tuple[str | None, str]]:
+    from reviewkit.workspace import open_workspace
+
+    with open_workspace(ws_path).store() as store:
+        df = store.all_ratings()
+    mine = df[(df["case_id"] == CASE) & (df["reviewer"] == REVIEWER)]
+    return {r.question: (r.rating, r.comment) for r in mine.itertuples()}
+
+
+def test_rate_a_whole_case_reload_and_find_it_all_saved(browser, server) -> None:
+    ws_path, p = server
+    outside: list[str] = []
+    page = open_page(browser, p.url, outside)
+    html = page.content()
+    assert "rating_form(" not in html and "import os" not in html  # Voila stripped every code cell
+    assert page.get_by_role("heading", name="Rate case records").is_visible()
+    assert page.locator(".rk-bar").inner_text().count("Case 1 of 2 · 0 of 12 questions rated") == 1
+
+    for qid, (level, note) in PLAN.items():
+        block = page.locator(f".rk-q-{qid}")
+        button = block.get_by_role("button", name=level, exact=True)
+        if qid == "q12":  # keyboard only: focus the button and press Enter
+            button.focus()
+            page.keyboard.press("Enter")
+        else:
+            button.click()
+        if note:
+            box = block.locator("textarea")
+            box.fill(note)
+            box.press("Tab")  # leaving the box sends the note
+    wait_for(lambda: stored(ws_path) == {q: (lv, n) for q, (lv, n) in PLAN.items()}, "all 13 ratings in the store")
+    assert page.locator(".rk-status").inner_text().startswith("Saved ")
+
+    page.get_by_label("I have finished rating this case record").check()
+    wait_for(lambda: _flag(ws_path)["complete"] is True, "the case to be marked complete")
+
+    page.reload()
+    page.wait_for_selector(".rk-form .rk-q-q1 button.mod-active", timeout=120_000)
+    for qid, (level, note) in PLAN.items():
+        block = page.locator(f".rk-q-{qid}")
+        assert block.locator("button.mod-active").inner_text().strip() == level
+        assert block.locator("textarea").input_value() == note
+    assert "Case 1 of 2 · 12 of 12 questions rated" in page.locator(".rk-bar").inner_text()
+    assert page.get_by_label("I have finished rating this case record").is_checked()
+
+    from reviewkit.workspace import open_workspace
+
+    with open_workspace(ws_path).store() as store:
+        log = store.audit_log()
+    ratings = log[log["entity"] == "rating"]
+    assert set(ratings["actor"]) == {REVIEWER}
+    assert sorted(ratings[ratings["action"] == "insert"]["key"]) == sorted(f"{CASE}/{REVIEWER}/{q}" for q in PLAN)
+    assert (ratings["action"] == "update").sum() == sum(1 for _, n in PLAN.values() if n)  # one per note
+    assert "own words" not in log.to_string()  # notes are logged as digests
+    assert {urlparse(u).hostname for u in outside} <= COSMETIC_HOSTS
+    page.close()
+
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+def _axe_violations(page) -> list[tuple[str, str, int]]:  # noqa: ANN001
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, context=".rk-form", options=WCAG)
+    return [(v["id"], v["impact"], len(v["nodes"])) for v in result.response["violations"]]
+
+
+def test_the_rating_form_passes_axe_accessibility_checks(browser, server) -> None:
+    _ws_path, p = server
+    page = open_page(browser, p.url, [])
+    page.locator(".rk-q-q2").get_by_role("button", name="Requires Improvement", exact=True).click()
+    page.wait_for_selector(".rk-q-q2 .rk-alert-warn")
+    assert _axe_violations(page) == []
+    page.close()
+
+
+@pytest.mark.parametrize("form", ["meeting", "conversation", "progress"])
+def test_the_other_pages_pass_axe_accessibility_checks(browser, tmp_path: Path, form: str) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    p = serve.plan(ws.path, "" if form == "progress" else REVIEWER, form=form, history_dir=tmp_path / "ipython")
+    proc = serve.start(p)
+    try:
+        serve.wait_ready(p, proc, timeout=120)
+        outside: list[str] = []
+        page = open_page(browser, p.url, outside, ready=".rk-form .rk-bar")
+        if form != "progress":  # create the record so the note editor and its codes are live
+            page.get_by_role("button", name=f"Create {form}", exact=True).click()
+            page.wait_for_selector(".rk-form .rk-status:has-text('Saved')", timeout=60_000)
+        assert _axe_violations(page) == []
+        assert {urlparse(u).hostname for u in outside} <= COSMETIC_HOSTS
+        page.close()
+    finally:
+        serve.stop(proc)
+
+
+def test_the_same_reviewer_in_two_tabs_is_told_changed_elsewhere(browser, server) -> None:
+    ws_path, p = server
+    tab1 = open_page(browser, p.url, [])
+    tab2 = open_page(browser, p.url, [])
+    tab1.locator(".rk-q-q1").get_by_role("button", name="Good", exact=True).click()
+    wait_for(lambda: stored(ws_path).get("q1", (None, ""))[0] == "Good", "tab 1's rating")
+    tab2.locator(".rk-q-q1").get_by_role("button", name="Inadequate", exact=True).click()
+    alert = tab2.locator(".rk-bar .rk-alert-error")
+    alert.wait_for(timeout=60_000)
+    assert CHANGED_ELSEWHERE in alert.inner_text()
+    assert stored(ws_path)["q1"][0] == "Good"  # never a silent overwrite
+    tab2.get_by_role("button", name="Reload", exact=True).click()
+    tab2.locator(".rk-q-q1 button.mod-active", has_text="Good").wait_for(timeout=60_000)
+    assert tab2.locator(".rk-bar .rk-alert-error").count() == 0
+    tab1.close()
+    tab2.close()
+
+
+def _flag(ws_path: Path) -> dict:
+    from reviewkit.workspace import open_workspace
+
+    with open_workspace(ws_path).store() as store:
+        return store.case_flag(CASE, REVIEWER)
