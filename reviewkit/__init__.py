@@ -7,13 +7,16 @@ its stage's module (tools, workspace, store, io, analysis, charts, narrative, re
 from __future__ import annotations
 
 from .errors import ReviewkitError
+from .io import export, import_files
+from .redaction import redact_workspace, scan_workspace
+from .report import render_report
 from .store import RatingInput, Store
 from .tools import AuditTool, load_tool
 from .workspace import Workspace, create_workspace, open_workspace
 
 __version__ = "0.1.0"
 
-__all__ = sorted([
+__all__ = [
     "AuditTool",
     "RatingInput",
     "ReviewkitError",
@@ -21,6 +24,11 @@ __all__ = sorted([
     "Workspace",
     "__version__",
     "create_workspace",
+    "export",
+    "import_files",
     "load_tool",
     "open_workspace",
-])
+    "redact_workspace",
+    "render_report",
+    "scan_workspace",
+]

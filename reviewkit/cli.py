@@ -86,7 +86,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_workbook(args: argparse.Namespace) -> int:
-    from .io import write_workbook
+    from .workbook import write_workbook
     from .workspace import open_workspace
 
     ws = open_workspace(args.workspace)
@@ -154,6 +154,45 @@ def cmd_sample(args: argparse.Namespace) -> int:
     ws = build_sample_workspace(args.workspace, progress=_progress)
     _say(f"Built the sample review workspace {ws.path} (wholly fictional: {ws.meta.council}).")
     _say(f"Render its report: reviewkit report {ws.path} --to html,pdf,docx --out {ws.path / 'report'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import open_in_browser, plan, run
+
+    p = plan(args.workspace, args.reviewer or "", form=args.form, port=args.port)
+
+    def ready(url: str) -> None:
+        opened = not args.no_browser and open_in_browser(url)
+        _say(f"The {args.form} form is ready{' in your web browser' if opened else ''}. "
+             "Its address (this computer only):")
+        _say(f"  {url}")
+        _say("Keep this window open while you work; press Ctrl+C here to stop.")
+
+    return run(p, on_ready=ready)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .regional import render_comparison
+
+    formats = [f for f in args.to.split(",") if f.strip()]
+    out = render_comparison(args.sources, args.out, formats, pseudonymise=args.pseudonymise,
+                            mapping=args.map, progress=_progress)
+    _say(f"Compared {len(args.sources)} bundle(s){' (councils pseudonymised)' if args.pseudonymise else ''}; "
+         f"wrote {', '.join(str(p) for p in out.values())}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import render_report
+
+    formats = [f for f in args.to.split(",") if f.strip()]
+    out_dir = Path(args.out) if args.out else Path(args.workspace) / "report"
+    result = render_report(args.workspace, out_dir, formats, final=args.final, progress=_progress,
+                           keep_notebook=args.keep_notebook, use_cache=not args.no_cache)
+    kind = "final report" if args.final else "draft report"
+    reused = " (inputs unchanged: reused the last render)" if result.cached else ""
+    _say(f"Wrote the {kind}{reused}: {', '.join(str(p) for p in result.values())}")
     return 0
 
 
@@ -230,6 +269,40 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "status", "Show what each reviewer has rated, what is missing, and moderation differences.",
                  "reviewkit status reviews/eastvale-2026", cmd_status)
     p.add_argument("workspace")
+
+    p = _command(sub, "serve", "Open an entry form as a web page with no code, on this computer only.",
+                 'reviewkit serve reviews/eastvale-2026 --reviewer "A. Visitor" --form rate', cmd_serve)
+    p.add_argument("workspace")
+    p.add_argument("--reviewer", metavar="NAME", help="your name as review.yaml spells it (not needed for progress)")
+    p.add_argument("--form", default="rate", choices=["rate", "meeting", "conversation", "progress"],
+                   help="which form (default: %(default)s)")
+    p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="only print the address; do not open a browser")
+
+    p = _command(sub, "compare", "Compare councils and review rounds from regional bundles; render the comparison.",
+                 "reviewkit compare bundles/*.zip --out regional/ --to html,pdf --pseudonymise", cmd_compare)
+    p.add_argument("sources", nargs="+", metavar="BUNDLE_OR_WORKSPACE",
+                   help="regional bundles (.zip from 'export --for-region') or review workspaces")
+    p.add_argument("--out", required=True, help="folder for regional_comparison.html (and .pdf, .docx)")
+    p.add_argument("--to", default="html", help="formats, comma-separated: html, pdf, docx (default: %(default)s)")
+    p.add_argument("--pseudonymise", action="store_true", help="show councils as Council A, B, … (for publication)")
+    p.add_argument("--map", metavar="MAPPING.yaml", default=None,
+                   help="question mapping, to pool reviews made with different audit tools or versions")
+
+    p = _command(sub, "report", "Render the review's report as HTML, PDF (Chromium) and Word (pandoc).",
+                 "reviewkit report reviews/eastvale-2026 --to html,pdf,docx --out reviews/eastvale-2026/report",
+                 cmd_report)
+    p.add_argument("workspace")
+    p.add_argument("--to", default="html", help="formats, comma-separated: html, pdf, docx (default: %(default)s)")
+    p.add_argument("--out", metavar="DIR", default=None, help="output folder (default: WORKSPACE/report)")
+    stage = p.add_mutually_exclusive_group()
+    stage.add_argument("--final", action="store_true",
+                       help="refuse unwritten narrative sections and leave out the DRAFT markings")
+    stage.add_argument("--draft", action="store_true",
+                       help="mark the report DRAFT, with a placeholder for each unwritten section (the default)")
+    p.add_argument("--keep-notebook", action="store_true",
+                   help="also write the executed notebook (report.ipynb), without papermill's metadata")
+    p.add_argument("--no-cache", action="store_true", help="render again even if nothing has changed")
     return parser
 
 

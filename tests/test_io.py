@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from reviewkit.errors import ImportFileError, InvalidInputError, Problem
-from reviewkit.io import export, import_files, write_workbook
+from reviewkit.io import export, import_files
+from reviewkit.workbook import write_workbook
 from reviewkit.store import RatingInput
 from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
 

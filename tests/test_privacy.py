@@ -7,7 +7,6 @@ import random
 import re
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -8,7 +8,6 @@ import zipfile
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import openpyxl
 import pytest

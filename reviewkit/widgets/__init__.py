@@ -13,7 +13,7 @@ from .meeting import MeetingForm, meeting_form
 from .progress import ProgressView, progress_view
 from .rating import RatingForm, rating_form
 
-__all__ = sorted([
+__all__ = [
     "ConversationForm",
     "MeetingForm",
     "ProgressView",
@@ -22,4 +22,4 @@ __all__ = sorted([
     "meeting_form",
     "progress_view",
     "rating_form",
-])
+]

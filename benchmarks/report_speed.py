@@ -1,0 +1,103 @@
+"""How long a report render takes, against a floor measured in the same run.
+
+    .venv/bin/python benchmarks/report_speed.py [--repeat N]
+
+(a) floor: papermill runs a notebook that displays one line, then nbconvert exports it to
+    HTML with the stock lab template, in this process;
+(b) render_report(sample, formats=("html",)) with the cache bypassed;
+then the extra time for PDF and Word (rendering html,pdf,docx minus html alone), and a second
+render with unchanged inputs (a cache hit). Medians of N runs after one warm-up of each, so
+imports and first-use costs are paid before timing, as they would be in a long session.
+Aims (issue 4): (b)/(a) at most 1.5; PDF and Word together under 2 s extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from reviewkit.report import render_report
+from reviewkit.sample import build_sample_workspace
+
+
+def _one_line_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('workspace = ""', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell('print("one line")')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def floor(notebook: Path, workspace: Path) -> None:
+    """papermill + nbconvert HTML of a notebook that displays one line."""
+    nb = papermill.execute_notebook(str(notebook), None, parameters={"workspace": str(workspace)},
+                                    kernel_name="python3", progress_bar=False)
+    HTMLExporter(template_name="lab", exclude_input=True).from_notebook_node(nb)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, list[float]]:
+    fn()  # warm-up: imports, template compilation, font caches
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs), runs
+
+
+def breakdown(render: Callable[[Callable[[str], None]], object]) -> list[tuple[str, float]]:
+    """Seconds from each progress message to the next (the last step runs to the end)."""
+    marks: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    render(lambda message: marks.append((message, time.perf_counter())))
+    end = time.perf_counter()
+    stamps = [t for _, t in marks] + [end]
+    return [(m, stamps[i + 1] - t) for i, (m, t) in enumerate(marks)] + [("total", end - start)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (default: 3)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="reviewkit-bench-") as tmp:
+        root = Path(tmp)
+        ws = build_sample_workspace(root / "eastvale").path
+        notebook = _one_line_notebook(root / "one_line.ipynb")
+        out = root / "out"
+
+        a, a_runs = timed(lambda: floor(notebook, ws), args.repeat)
+        b, b_runs = timed(lambda: render_report(ws, out / "html", ("html",), use_cache=False), args.repeat)
+        c, c_runs = timed(lambda: render_report(ws, out / "all", ("html", "pdf", "docx"), use_cache=False),
+                          args.repeat)
+        render_report(ws, out / "cached", ("html", "pdf", "docx"))  # fill the cache
+        d, d_runs = timed(lambda: render_report(ws, out / "cached", ("html", "pdf", "docx")), args.repeat)
+        steps = breakdown(lambda say: render_report(ws, out / "steps", ("html", "pdf", "docx"), use_cache=False,
+                                                    progress=say))
+
+    def fmt(runs: list[float]) -> str:
+        return ", ".join(f"{r:.2f}" for r in runs)
+
+    print(f"(a) floor: papermill + nbconvert, one-line notebook   {a:6.2f} s   [{fmt(a_runs)}]")
+    print(f"(b) render_report html, cache bypassed              {b:6.2f} s   [{fmt(b_runs)}]")
+    print(f"    ratio (b)/(a)                                   {b / a:6.2f}     (aim: at most 1.5)")
+    print(f"(c) render_report html+pdf+docx, cache bypassed     {c:6.2f} s   [{fmt(c_runs)}]")
+    print(f"    extra for PDF and Word (c)-(b)                  {c - b:6.2f} s   (aim: under 2 s)")
+    print(f"(d) second render, inputs unchanged (cache hit)     {d:6.2f} s   [{fmt(d_runs)}]")
+    print("one render of (c), step by step (PDF and Word run side by side):")
+    for message, seconds in steps:
+        print(f"    {message:<48} {seconds:6.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

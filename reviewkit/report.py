@@ -1,0 +1,539 @@
+"""Render a review's report: papermill runs the notebook, nbconvert makes HTML, then PDF and Word.
+
+    workspace ─► papermill (notebooks/review_report.ipynb, parameter: the workspace path only)
+              ─► strip papermill metadata, check outputs
+              ─► nbconvert HTML with templates/nbconvert/reviewkit ─► report.html
+              ─► Chromium --print-to-pdf (tagged, with an outline)  ─► report.pdf   } in parallel
+              ─► pandoc with templates/reference.docx               ─► report.docx  }
+
+A failed run is never rendered: ``RenderError`` names the cell and the error's type (and its
+message only when it is a ``ReviewkitError``, whose messages never carry personal data). Work
+happens in a temporary folder that is removed afterwards; the kernel gets a throwaway
+IPYTHONDIR with history off, so nothing typed or shown lands anywhere else. Outputs are
+cached in ``<workspace>/.cache/report/`` under a hash of every input's content, so rendering
+again with nothing changed only copies files.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import RenderError, ReviewkitError
+from .tools import TEMPLATES
+
+__all__ = [
+    "FORMATS",
+    "NOTEBOOK",
+    "RenderResult",
+    "find_chromium",
+    "input_digest",
+    "render_report",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "review_report.ipynb"
+TEMPLATE_DIRS = TEMPLATES / "nbconvert"
+TEMPLATE_NAME = "reviewkit"
+REFERENCE_DOCX = TEMPLATES / "reference.docx"
+FORMATS = ("html", "pdf", "docx")
+PARAMETERS = {"workspace"}
+CELL_TIMEOUT = 300  # seconds per cell: generous, but a hung cell never hangs the CLI
+CACHE_DIR = Path(".cache") / "report"
+CACHE_KEEP = 3
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+_HASH_SKIP_COLUMNS = {"updated_at", "updated_by", "version"}
+_STORE_TABLES = ("ratings", "case_flags", "meetings", "attendance", "conversations", "notes", "note_codes")
+
+Progress = Callable[[str], None]
+
+
+class RenderResult(dict):  # type: ignore[type-arg]
+    """Output paths by format; ``cached`` says the notebook was not run (inputs unchanged)."""
+
+    cached: bool = False
+    notebook: Path | None = None
+
+
+# --------------------------------------------------------------------------- inputs and cache
+
+def _add(h: Any, label: str, data: bytes) -> None:
+    h.update(label.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+
+
+def _files(root: Path, pattern: str = "**/*") -> list[Path]:
+    return sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _store_rows(ws: Any) -> bytes:
+    """The store's content, without timestamps and versions: an edit undone hashes the same."""
+    out: list[Any] = []
+    with ws.store() as store:
+        for table in _STORE_TABLES:
+            rows = [{k: r[k] for k in r.keys() if k not in _HASH_SKIP_COLUMNS}  # noqa: SIM118 (sqlite3.Row)
+                    for r in store.execute_read(f"SELECT * FROM {table}")]
+            out.append([table, sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)])
+    return json.dumps(out).encode()
+
+
+def input_digest(ws: Any, *, notebook: Path = NOTEBOOK, final: bool = False, report_date: str = "") -> str:
+    """A hash of everything a render depends on: workspace files, store content, kit code."""
+    from . import __version__
+
+    h = hashlib.sha256()
+    _add(h, "version", __version__.encode())
+    _add(h, "final", b"1" if final else b"0")
+    _add(h, "date", report_date.encode())
+    for name in ("review.yaml", "audit_tool.yaml", "codebook.yaml", "private/names.txt"):
+        f = ws.path / name
+        _add(h, name, f.read_bytes() if f.exists() else b"")
+    for f in _files(ws.path / "narrative", "*.md"):
+        _add(h, "narrative/" + f.name, f.read_bytes())
+    _add(h, "store", _store_rows(ws))
+    _add(h, "notebook", notebook.read_bytes())
+    for f in [*_files(TEMPLATE_DIRS), *_files(TEMPLATES / "themes", "*.yaml"), *_files(TEMPLATES / "scales", "*.yaml")]:
+        _add(h, str(f.relative_to(TEMPLATES)), f.read_bytes())
+    if REFERENCE_DOCX.exists():
+        _add(h, "reference.docx", REFERENCE_DOCX.read_bytes())
+    for f in _files(Path(__file__).resolve().parent, "*.py"):
+        _add(h, "reviewkit/" + f.name, f.read_bytes())
+    return h.hexdigest()
+
+
+def _cache_lookup(entry: Path, formats: Sequence[str], work: Path) -> dict[str, Path]:
+    """Copies of the cached outputs in ``work`` (a copy, so a concurrent prune cannot break them)."""
+    found = {}
+    for fmt in formats:
+        try:
+            found[fmt] = Path(shutil.copyfile(entry / f"report.{fmt}", work / f"cached.{fmt}"))
+        except OSError:
+            continue
+    if found:
+        try:
+            os.utime(entry)
+        except OSError:
+            pass  # pruned meanwhile by another render: the copies are still good
+    return found
+
+
+def _cache_store(entry: Path, files: dict[str, Path]) -> None:
+    entry.mkdir(parents=True, exist_ok=True)
+    for fmt, path in files.items():
+        tmp = entry / f".report.{fmt}.{os.getpid()}.tmp"
+        shutil.copyfile(path, tmp)
+        tmp.replace(entry / f"report.{fmt}")
+    os.utime(entry)
+    entries = sorted((p for p in entry.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                     reverse=True)
+    for old in entries[CACHE_KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the kernel
+
+def _kernel_manager_class() -> type:
+    """A kernel manager that always starts this venv's Python, with a private environment."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Dict, default
+
+    class ReportKernelManager(AsyncKernelManager):
+        """Uses only this Python's kernelspec (or ipykernel's own), never a stale user one."""
+
+        kernel_env = Dict(config=True, help="environment of the kernel process")
+
+        @default("kernel_spec_manager")
+        def _default_ksm(self) -> KernelSpecManager:
+            return KernelSpecManager(parent=self,
+                                     kernel_dirs=[str(Path(sys.prefix) / "share" / "jupyter" / "kernels")])
+
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"  # a socket file in the temporary folder, not a TCP port
+
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            kw.setdefault("env", dict(self.kernel_env))
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_pre_start_kernel(**kw)
+
+    return ReportKernelManager
+
+
+def _kernel_env(work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    ipython = work / "ipython"
+    ipython.mkdir(exist_ok=True)
+    env.update({"IPYTHONDIR": str(ipython), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+                "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    return env
+
+
+_REVIEWKIT_ERRORS: set[str] | None = None
+
+
+def _safe_error_names() -> set[str]:
+    """Names of reviewkit's own exceptions: their messages are safe to show."""
+    global _REVIEWKIT_ERRORS
+    if _REVIEWKIT_ERRORS is None:
+        names, todo = set(), [ReviewkitError]
+        while todo:
+            cls = todo.pop()
+            names.add(cls.__name__)
+            todo.extend(cls.__subclasses__())
+        _REVIEWKIT_ERRORS = names
+    return _REVIEWKIT_ERRORS
+
+
+def _describe_cell(nb_path: Path, cells: list[Any], source: str) -> str:
+    """'cell 6 (# 4. Data analysis …)': 1-based position in the notebook file and first line."""
+    index = next((i for i, c in enumerate(cells) if c.source == source), None)
+    lines = [ln.strip() for ln in source.splitlines() if ln.strip()]
+    first = lines[0] if lines else "(empty)"
+    if len(first) > 80:
+        first = first[:77] + "…"
+    where = f"cell {index + 1}" if index is not None else "a cell"
+    return f"{where} of {nb_path.name} ({first})"
+
+
+def _run_notebook(nb_path: Path, workspace: Path, work: Path) -> Any:
+    """Execute the report notebook; RenderError naming the cell if any cell fails."""
+    import nbformat
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillException, PapermillExecutionError
+    from traitlets.config import Config
+
+    try:
+        params = set(papermill.inspect_notebook(str(nb_path)))
+    except (OSError, ValueError, KeyError, PapermillException) as exc:  # not a readable notebook
+        raise RenderError(f"{nb_path}: cannot read the report notebook ({type(exc).__name__})") from None
+    if params != PARAMETERS:
+        raise RenderError(
+            f"{nb_path}: the cell tagged 'parameters' must define exactly "
+            f"{', '.join(sorted(PARAMETERS))} (found: {', '.join(sorted(params)) or 'none'})")
+    original = nbformat.read(str(nb_path), as_version=4).cells
+    config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work), "ip": str(work / "kernel")}})
+    try:
+        return papermill.execute_notebook(
+            str(nb_path), None, parameters={"workspace": str(workspace)}, kernel_name="python3",
+            progress_bar=False, log_output=False, cwd=str(work), start_timeout=60,
+            execution_timeout=CELL_TIMEOUT, request_save_on_cell_execute=False,
+            kernel_manager_class=_kernel_manager_class(), config=config,
+            extra_arguments=["--HistoryManager.enabled=False", f"--ipython-dir={work / 'ipython'}"],
+        )
+    except PapermillExecutionError as exc:
+        where = _describe_cell(nb_path, original, exc.source)
+        if exc.ename in _safe_error_names():
+            raise RenderError(f"The report was not rendered: {where} failed with {exc.ename}: {exc.evalue}") from None
+        raise RenderError(
+            f"The report was not rendered: {where} failed with {exc.ename}. Run the notebook by hand "
+            "on this workspace to see the traceback.") from None
+    except CellTimeoutError:
+        raise RenderError(f"The report was not rendered: a cell of {nb_path.name} ran for more than "
+                          f"{CELL_TIMEOUT} seconds and was stopped.") from None
+    except DeadKernelError:
+        raise RenderError("The report was not rendered: the notebook's Python kernel stopped "
+                          "unexpectedly (out of memory?).") from None
+    except (RuntimeError, TimeoutError) as exc:
+        raise RenderError(f"The report was not rendered: the notebook's Python kernel did not start "
+                          f"({type(exc).__name__}); check that ipykernel is installed in {sys.prefix}.") from None
+
+
+def _clean_notebook(nb: Any) -> Any:
+    """Drop papermill's traces (parameters, timings), widget state and anything printed."""
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for key in ("papermill", "widgets"):
+        nb.metadata.pop(key, None)
+    for i, cell in enumerate(nb.cells, 1):
+        for key in ("papermill", "execution", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in cell.outputs:
+            if out.output_type in ("stream", "error"):
+                continue
+            data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data or "application/javascript" in data:
+                raise RenderError(f"cell {i} of the report notebook shows a widget or script; "
+                                  "a report must only display HTML and images")
+            for mime in ("image/png", "image/jpeg"):
+                if mime in data and not str(out.get("metadata", {}).get(mime, {}).get("alt", "")).strip():
+                    raise RenderError(f"cell {i} of the report notebook shows an image without alt text; "
+                                      "show charts with reviewkit.charts.display_chart")
+            if "<script" in str(data.get("text/html", "")).lower():
+                raise RenderError(f"cell {i} of the report notebook outputs a <script>; a report must not run code")
+            outputs.append(out)
+        cell.outputs = outputs
+    return nb
+
+
+# --------------------------------------------------------------------------- HTML
+
+_H2 = re.compile(r"<h2\b([^>]*)>(.*?)</h2>", re.DOTALL)
+_ID = re.compile(r'\bid="([^"]+)"')
+_CELL_ID = re.compile(r'\s+id="cell-id=[^"]*"')
+_TOC_MARK = "<!-- reviewkit:toc -->"
+
+
+def _css_text(value: str) -> str:
+    """Text safe inside a CSS string in a <style> element."""
+    return re.sub(r'["\\<>\n\r]', "", value)
+
+
+def _html(nb: Any, context: dict[str, Any]) -> str:
+    """The executed notebook as the kit's HTML: template, contents list, stable ids."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIRS)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"reviewkit": context})
+    body = _CELL_ID.sub("", body)
+    entries = []
+    for m in _H2.finditer(body):
+        ident = _ID.search(m.group(1))
+        if ident and "section-heading" in m.group(1):
+            entries.append(f'<li><a href="#{ident.group(1)}">{m.group(2).strip()}</a></li>')
+    body = body.replace(_TOC_MARK, f"<ol>{''.join(entries)}</ol>", 1)
+    if "<script" in body.lower():
+        raise RenderError("the rendered HTML contains a <script>; check templates/nbconvert/reviewkit")
+    return body
+
+
+# --------------------------------------------------------------------------- PDF
+
+def find_chromium() -> str | None:
+    """The Chromium to print with: $REVIEWKIT_CHROMIUM, else the system's chromium."""
+    override = os.environ.get("REVIEWKIT_CHROMIUM")
+    if override:
+        return override if Path(override).is_file() and os.access(override, os.X_OK) else None
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _chromium_or_error() -> str:
+    found = find_chromium()
+    if found is None:
+        raise RenderError(
+            "PDF output needs Chromium, which was not found. Install it (Debian/Ubuntu: "
+            "sudo apt-get install -y chromium), or set REVIEWKIT_CHROMIUM to its path, or leave "
+            "pdf out of --to.")
+    return found
+
+
+def _pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
+    """Print the finished HTML with headless Chromium: tagged PDF with a document outline."""
+    profile = work / "chromium"
+    profile.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
+           "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:"}
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+           "--disable-default-apps", "--no-default-browser-check", f"--user-data-dir={profile}",
+           "--no-pdf-header-footer", "--generate-pdf-document-outline", f"--print-to-pdf={out}",
+           html_file.as_uri()]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=180, env=env, cwd=work, check=False)
+    except subprocess.TimeoutExpired:
+        raise RenderError("Chromium did not finish printing the report to PDF within 180 seconds") from None
+    except OSError as exc:
+        raise RenderError(f"Chromium ({chromium}) could not be started: {exc.strerror}") from None
+    if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+        raise RenderError(f"Chromium ({chromium}) could not print the report to PDF (exit code {done.returncode})")
+    return out
+
+
+# --------------------------------------------------------------------------- Word
+
+def _docx_html(body: str) -> str:
+    """The HTML as pandoc reads best: landmarks as plain divs.
+
+    pandoc reads only what is inside <main> when there is one, and skips header, nav and footer.
+    """
+    body = re.sub(r'<a class="skip-link"[^>]*>.*?</a>', "", body, flags=re.DOTALL)
+    body = re.sub(r"<(/?)(header|nav|footer|main)\b", lambda m: f"<{m.group(1)}div", body)
+    body = re.sub(r"<style\b.*?</style>", "", body, flags=re.DOTALL)
+    # The document title becomes Word's Title paragraph, so the cover's own h1 would repeat it;
+    # the cover's subheading is a bold line, not a Heading 1 (which starts a new page in Word).
+    title = re.search(r'<h1 id="title">(.*?)</h1>', body, flags=re.DOTALL)
+    if title:
+        body = re.sub(r"<title>.*?</title>", f"<title>{title.group(1)}</title>", body, count=1, flags=re.DOTALL)
+        body = body.replace(title.group(0), "", 1)
+    body = re.sub(r'<h2 class="cover-team-heading"[^>]*>(.*?)</h2>', r"<p><strong>\1</strong></p>", body,
+                  flags=re.DOTALL)
+    return body
+
+
+_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
+_MEDIA = re.compile(r"<img\b[^>]*>")
+
+
+def _docx(body: str, out: Path, work: Path) -> Path:
+    """Word through pandoc (pypandoc-binary) with the kit's reference document.
+
+    Charts go to pandoc as PNG files rather than data URIs (pandoc reads a 1 MB page of
+    base64 several times slower), and every other image is dropped, so the only files pandoc
+    reads are the page and the images written here.
+    """
+    import pypandoc
+
+    media = work / "media"
+    media.mkdir(exist_ok=True)
+    count = 0
+
+    def extract(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        (media / f"figure-{count}.png").write_bytes(base64.b64decode(m.group(1)))
+        return f'src="media/figure-{count}.png"'
+
+    page = _DATA_PNG.sub(extract, _docx_html(body))
+    page = _MEDIA.sub(lambda m: m.group(0) if re.search(r'src="media/figure-\d+\.png"', m.group(0)) else "", page)
+    src = work / "report-for-word.html"
+    src.write_text(page, encoding="utf-8")
+    args = ["--shift-heading-level-by=-1", f"--resource-path={work}"]
+    if REFERENCE_DOCX.exists():
+        args += ["--reference-doc", str(REFERENCE_DOCX)]
+    try:
+        pypandoc.convert_file(str(src), "docx", format="html", outputfile=str(out), extra_args=args,
+                              cworkdir=str(work))
+    except (RuntimeError, OSError) as exc:
+        raise RenderError(f"pandoc could not write the Word document ({type(exc).__name__})") from None
+    return out
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+def _check_formats(formats: Iterable[str]) -> list[str]:
+    wanted = []
+    for fmt in formats:
+        fmt = fmt.strip().lower()
+        if fmt not in FORMATS:
+            raise RenderError(f"unknown output format '{fmt}'; choose from {', '.join(FORMATS)}")
+        if fmt not in wanted:
+            wanted.append(fmt)
+    if not wanted:
+        raise RenderError(f"no output format given; choose from {', '.join(FORMATS)}")
+    return wanted
+
+
+def _context(ws: Any, final: bool, render_date: dt.date) -> dict[str, Any]:
+    from . import __version__
+    from .reportsections import cover_context, long_date
+
+    report_date = ws.meta.report_date or render_date.isoformat()
+    ctx = cover_context(ws.meta, report_date)
+    footer = f"Practice review of {ws.meta.council}" + ("" if final else " – DRAFT")
+    try:
+        report_iso = dt.date.fromisoformat(report_date).isoformat()
+    except ValueError:
+        report_iso = ""  # a date written as text ("December 2026") has no machine-readable form
+    ctx.update(draft=not final, version=__version__, render_date=long_date(render_date.isoformat()),
+               render_date_iso=render_date.isoformat(), report_date_iso=report_iso,
+               footer_css=_css_text(footer))
+    return ctx
+
+
+def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequence[str] = ("html",), *,
+                  final: bool = False, progress: Progress | None = None, keep_notebook: bool = False,
+                  use_cache: bool = True, notebook: str | Path | None = None,
+                  today: dt.date | None = None) -> RenderResult:
+    """Render the workspace's report to out_dir/report.{html,pdf,docx}; nothing is written on error.
+
+    ``final`` refuses unwritten narrative sections and drops the draft markers; ``use_cache``
+    False always runs the notebook; ``notebook`` replaces the kit's report notebook.
+    """
+    from .reportdata import unwritten_sections
+    from .workspace import open_workspace
+
+    say = progress or (lambda _message: None)
+    wanted = _check_formats(formats)
+    nb_path = Path(notebook).resolve() if notebook is not None else NOTEBOOK
+    if not nb_path.is_file():
+        raise RenderError(f"{nb_path}: the report notebook is missing")
+    out = Path(out_dir).resolve()  # papermill changes the working folder while the notebook runs
+    say("Checking the workspace")
+    ws = open_workspace(workspace_path)
+    workspace = ws.path.resolve()
+    if final:
+        missing = unwritten_sections(workspace)
+        if missing:
+            names = ", ".join(str(p.relative_to(workspace)) for p in missing)
+            raise RenderError(f"A final report needs every narrative section written; still missing or a "
+                              f"stub: {names}. Write them, or render a draft without --final.")
+    chromium = _chromium_or_error() if "pdf" in wanted else ""
+    render_date = today or dt.date.today()
+    context = _context(ws, final, render_date)
+
+    entry = workspace / CACHE_DIR / input_digest(ws, notebook=nb_path, final=final,
+                                                  report_date=context["report_date"] + context["render_date"])
+    result = RenderResult()
+    with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp:
+        work = Path(tmp)
+        cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
+        files: dict[str, Path] = {}
+        if set(cached) == set(wanted):
+            say("Inputs unchanged since the last render: reusing it")
+            result.cached = True
+            files = dict(cached)
+        else:
+            body = None
+            if "html" in cached:
+                say("Inputs unchanged since the last HTML render: reusing its HTML")
+                body = cached["html"].read_text(encoding="utf-8")
+            else:
+                say("Running the report notebook")
+                nb = _clean_notebook(_run_notebook(nb_path, workspace, work))
+                if keep_notebook:
+                    import nbformat
+
+                    files["ipynb"] = work / "report.ipynb"
+                    nbformat.write(nb, str(files["ipynb"]))
+                say("Converting to HTML")
+                body = _html(nb, context)
+            html_file = work / "report.html"
+            html_file.write_text(body, encoding="utf-8")
+            files["html"] = html_file
+            jobs = {}
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                if "pdf" in wanted:
+                    say("Printing to PDF with Chromium")
+                    jobs["pdf"] = pool.submit(_pdf, html_file, work / "report.pdf", work, chromium)
+                if "docx" in wanted:
+                    say("Converting to Word with pandoc")
+                    jobs["docx"] = pool.submit(_docx, body, work / "report.docx", work)
+                for fmt, job in jobs.items():
+                    files[fmt] = job.result()
+            if use_cache:
+                _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for fmt in [*wanted, *(["ipynb"] if keep_notebook else [])]:
+                target = out / f"report.{fmt}"
+                tmp_target = out / f".report.{fmt}.{os.getpid()}.partial"
+                shutil.copyfile(files[fmt], tmp_target)
+                tmp_target.replace(target)
+                if fmt == "ipynb":
+                    result.notebook = target
+                else:
+                    result[fmt] = target
+        except OSError as exc:
+            raise RenderError(f"{out}: cannot write the report there ({exc.strerror or type(exc).__name__}); "
+                              "choose another --out folder") from None
+    return result

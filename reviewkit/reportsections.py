@@ -1,0 +1,733 @@
+"""The report's sections as HTML, built from a workspace's data so the notebook stays thin.
+
+Each ``ReportBuilder`` method returns one section's HTML: generated sentences (every figure
+computed, never typed), tables with captions and header cells, charts as figures with alt
+text, and the PSWs' narrative files rendered from Markdown. The notebook calls one method per
+cell and ``show``s the result; nbconvert then wraps the outputs in the kit's template.
+
+Only published material reaches the HTML: aggregate figures, the narrative files, and quotes
+and "one change" entries a reviewer marked for the report (``reportdata`` drops the rest).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import logging
+import math
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import mistune
+import pandas as pd
+
+from . import analysis as an
+from . import narrative as nv
+from .reportdata import Narrative, ReportData, load_report_data
+
+__all__ = [
+    "PLACEHOLDER",
+    "RenderedChart",
+    "ReportBuilder",
+    "cover_context",
+    "date_range",
+    "html_table",
+    "long_date",
+    "markdown_html",
+    "render_chart",
+    "show",
+]
+
+_log = logging.getLogger(__name__)
+PLACEHOLDER = "[Draft: the review team has not yet written this section]"
+MIN_ROLE_COUNT = 3  # fewer attendees of a role than this and a quote says "participant"
+ROLE_TITLES = {"visiting": "Principal Social Worker", "host": "Principal Social Worker",
+               "associate": "Programme associate"}
+GROUP_ORDER = ("practitioners", "managers", "other", "meeting")
+
+
+def esc(value: Any) -> str:
+    """Text escaped for HTML content and attributes."""
+    return html.escape(str(value), quote=True)
+
+
+def show(section_html: str) -> None:
+    """Display a section in the notebook (and so in the rendered report)."""
+    from IPython.display import HTML, display
+
+    display(HTML(section_html))
+
+
+# --------------------------------------------------------------------------- dates
+
+def long_date(value: str) -> str:
+    """'2026-10-05' → '5 October 2026'; '2022-06' → 'June 2022'; other text unchanged."""
+    value = (value or "").strip()
+    try:
+        d = dt.date.fromisoformat(value)
+        return f"{d.day} {d:%B %Y}"
+    except ValueError:
+        pass
+    m = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{dt.date(int(m.group(1)), int(m.group(2)), 1):%B %Y}"
+    return value
+
+
+def date_range(start: str, end: str) -> str:
+    """'5 to 16 October 2026', '28 September to 9 October 2026', or one date."""
+    if not start or not end or start == end:
+        return long_date(start or end)
+    try:
+        a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError:
+        return f"{long_date(start)} to {long_date(end)}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day} to {b.day} {b:%B %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%B} to {b.day} {b:%B %Y}"
+    return f"{long_date(start)} to {long_date(end)}"
+
+
+# --------------------------------------------------------------------------- HTML helpers
+
+def html_table(df: pd.DataFrame, caption: str, *, row_headers: bool = True,
+               numeric: Sequence[str] = (), css_class: str = "") -> str:
+    """A table with a caption and header cells (``th scope``), escaped, from a DataFrame.
+
+    The first column is a row header when ``row_headers``; columns named in ``numeric`` are
+    right-aligned.
+    """
+    cls = f' class="{esc(css_class)}"' if css_class else ""
+    head = "".join(f'<th scope="col"{_num(c, numeric)}>{esc(c)}</th>' for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for i, (col, value) in enumerate(zip(df.columns, row)):
+            text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else esc(value)
+            if i == 0 and row_headers:
+                cells.append(f'<th scope="row">{text}</th>')
+            else:
+                cells.append(f"<td{_num(col, numeric)}>{text}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (f"<table{cls}><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _num(col: Any, numeric: Sequence[str]) -> str:
+    return ' class="num"' if col in numeric else ""
+
+
+class _Renderer(mistune.HTMLRenderer):
+    """Narrative headings sit under the section's own heading: '#' becomes h3."""
+
+    def heading(self, text: str, level: int, **attrs: Any) -> str:
+        level = min(level + 2, 6)
+        return f"<h{level}>{text}</h{level}>\n"
+
+    def image(self, text: str, url: str, title: str | None = None) -> str:
+        # A narrative cannot pull in files: the report is self-contained and every image it
+        # shows is a chart with alt text, so an image in the Markdown shows its alt text only.
+        return text
+
+
+_MARKDOWN = mistune.create_markdown(escape=True, renderer=_Renderer(escape=True),
+                                    plugins=["strikethrough", "table"])
+_REC_LINK = re.compile(r"\b([Rr]ecommendations?)\s+(\d+)\b")
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def markdown_html(text: str, *, recommendations: int = 0) -> str:
+    """Narrative Markdown as HTML (raw HTML escaped); 'Recommendation 3' links to #rec-3."""
+    out = str(_MARKDOWN(text))
+    return link_recommendations(out, recommendations) if recommendations else out
+
+
+def link_recommendations(fragment: str, count: int) -> str:
+    """Link 'Recommendation N' in text (never inside tags or existing links) to #rec-N."""
+    parts = _TAG.split(fragment)
+    in_link = 0
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            low = part.lower()
+            in_link += low.startswith("<a ") or low == "<a>"
+            in_link -= low.startswith("</a")
+            continue
+        if in_link:
+            continue
+
+        def repl(m: re.Match[str]) -> str:
+            n = int(m.group(2))
+            if not 1 <= n <= count:
+                return m.group(0)
+            return f'<a href="#rec-{n}">{m.group(1)} {n}</a>'
+
+        parts[i] = _REC_LINK.sub(repl, part)
+    return "".join(parts)
+
+
+_LIST_TAG = re.compile(r"<(/?)(ol|ul|li)\b([^>]*)>")
+
+
+def number_list_items(fragment: str, prefix: str = "rec") -> tuple[str, int]:
+    """Make the first top-level list an ordered list whose items have ids prefix-1, prefix-2…"""
+    out, pos, depth, found, n, done = [], 0, 0, False, 0, False
+    for m in _LIST_TAG.finditer(fragment):
+        closing, tag = m.group(1) == "/", m.group(2)
+        out.append(fragment[pos:m.start()])
+        pos = m.end()
+        text = m.group(0)
+        if tag in ("ol", "ul"):
+            if not closing:
+                if depth == 0 and not found and not done:
+                    found = True
+                    text = f'<ol class="recommendations"{m.group(3)}>'
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0 and found and not done:
+                    text, done = "</ol>", True
+        elif tag == "li" and not closing and found and not done and depth == 1:
+            n += 1
+            text = f'<li id="{prefix}-{n}"{m.group(3)}>'
+        out.append(text)
+    out.append(fragment[pos:])
+    return "".join(out), n
+
+
+def _section(number: int | None, title: str, ident: str, body: Iterable[str], *, flow: bool = False) -> str:
+    """A numbered section; printed on a new page unless ``flow`` (short closing sections)."""
+    label = f"{number}. {title}" if number is not None else title
+    cls = "section-heading flow" if flow else "section-heading"
+    return f'<h2 id="{ident}" class="{cls}">{esc(label)}</h2>' + "".join(body)
+
+
+def _p(text: str) -> str:
+    return f"<p>{esc(text)}</p>"
+
+
+def _ul(items: Iterable[str], cls: str = "") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f"<ul{c}>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+
+
+def _quote(text: str, attribution: str) -> str:
+    body = text.strip().strip("\"“”'‘’").strip()
+    return (f'<blockquote class="quote"><p>“{esc(body)}”</p>'
+            f'<p class="attribution">{esc(attribution)}</p></blockquote>')
+
+
+def _who_phrase(who: str, n: int) -> str:
+    """'a carer', '3 relatives' → used as '1 with a carer', '3 with relatives'."""
+    plurals = {"person": "people", "person and relative": "people with their relatives"}
+    if n == 1:
+        return ("a person with their relative" if who == "person and relative"
+                else f"{'an' if who[:1] in 'aeiou' else 'a'} {who}")
+    return plurals.get(who, who + "s")
+
+
+def cover_context(data: ReportData | Any, report_date: str = "") -> dict[str, Any]:
+    """What the template's cover shows: programme, council, theme, dates and the team."""
+    meta = data.meta if hasattr(data, "meta") else data
+    return {
+        "programme": meta.programme,
+        "council": meta.council,
+        "title": f"Report following the practice review of {meta.council}",
+        "theme": meta.theme,
+        "dates": date_range(meta.start, meta.end),
+        "report_date": long_date(report_date or getattr(data, "report_date", "") or meta.report_date),
+        "team": [{"name": m.name, "council": m.council,
+                  "role": ROLE_TITLES.get(m.role, "") + (" (host)" if m.role == "host" else "")}
+                 for m in meta.team],
+    }
+
+
+# --------------------------------------------------------------------------- charts
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """A chart as the report embeds it: PNG bytes, alt text, title, table and size in inches."""
+
+    png: bytes
+    alt: str
+    title: str
+    table: pd.DataFrame
+    width_in: float
+    height_in: float
+
+
+def render_chart(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> RenderedChart:
+    """Build one chart with ``reviewkit.charts.<kind>`` and render it (also in a worker process)."""
+    from . import charts
+
+    chart = getattr(charts, kind)(*args, **kwargs)
+    w, h = chart.figure.get_size_inches()
+    return RenderedChart(chart.to_png(), chart.alt, chart.title, chart.table, float(w), float(h))
+
+
+# --------------------------------------------------------------------------- the builder
+
+class ReportBuilder:
+    """Builds each section of one review's report; tables and figures are numbered in order."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+        self.meta = data.meta
+        self.tool = data.tool
+        self.scale = data.tool.scale
+        self._tables = 0
+        self._figures = 0
+        self._pool: Any = None
+        self._pending: dict[str, Any] = {}
+        recs = data.narrative.get("recommendations")
+        self.recommendation_count = (
+            number_list_items(markdown_html(recs.text))[1] if recs is not None and recs.written else 0)
+
+    @classmethod
+    def load(cls, workspace: str | Path) -> ReportBuilder:
+        """Load the workspace's data and make a builder for it."""
+        return cls(load_report_data(workspace))
+
+    # -- computed figures ---------------------------------------------------------------
+    @cached_property
+    def primary(self) -> pd.DataFrame:
+        return an.primary_ratings(self.data.ratings, self.data.allocation)
+
+    @cached_property
+    def _primary_allocation(self) -> pd.DataFrame:
+        alloc = self.data.allocation
+        return alloc[alloc["primary"].astype(bool)]
+
+    @cached_property
+    def counts(self) -> dict[str, Any]:
+        return an.review_counts(self.data.ratings, self.data.allocation,
+                                meetings=self.data.meetings[["kind", "attendees"]],
+                                conversations=self.data.conversations, overall_id=self.tool.overall.id)
+
+    @cached_property
+    def pooled(self) -> pd.DataFrame:
+        return an.rating_distribution(self.primary, self.scale, overall_id=self.tool.overall.id)
+
+    @cached_property
+    def overall(self) -> pd.DataFrame:
+        return an.overall_distribution(self.primary, self.scale, overall_id=self.tool.overall.id)
+
+    @cached_property
+    def by_question(self) -> pd.DataFrame:
+        return an.question_distribution(self.primary, self.tool)
+
+    @cached_property
+    def themes(self) -> pd.DataFrame:
+        return an.theme_counts(self.data.notes, self.data.codebook_labels)
+
+    # -- charts, optionally rendered in parallel ----------------------------------------
+    @cached_property
+    def _chart_jobs(self) -> dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]]:
+        """Every chart of the report, in the order the report shows them."""
+        jobs: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {}
+        if len(self.themes):
+            jobs["themes"] = ("theme_chart", (self.themes,), {"top": 10})
+        jobs["overall"] = ("overall_chart", (self.overall, self.scale), {})
+        jobs["overview"] = ("overview_chart", (self.by_question, self.scale), {})
+        for _, row in self.by_question.iterrows():
+            jobs[f"question-{row['question']}"] = ("question_chart", (row, self.scale), {})
+        return jobs
+
+    def start_charts(self, processes: int | None = None) -> None:
+        """Render the charts in worker processes now, while the text sections are built.
+
+        Charts are most of a render's time; on a machine with two or more cores this takes
+        them off the critical path. Where processes cannot be forked (Windows, macOS' spawn
+        default) the charts are simply rendered one by one when each section needs them.
+        """
+        import multiprocessing
+
+        workers = processes or min(2, os.cpu_count() or 1)
+        if workers < 2 or sys.platform != "linux" or self._pool is not None:
+            return
+        from . import charts  # noqa: F401  imported once here, so the workers start warm
+
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(workers)
+        except (OSError, ValueError):
+            self._pool = None
+            return
+        self._pending = {key: self._pool.apply_async(render_chart, job)
+                         for key, job in self._chart_jobs.items()}
+        self._pool.close()
+
+    def _chart(self, key: str) -> RenderedChart:
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            try:
+                return pending.get(timeout=60)
+            except Exception as exc:  # noqa: BLE001  worker failed, hung or died: render here instead,
+                # where the chart's own error (if any) is raised in this cell with its traceback
+                _log.warning("chart %s could not be rendered in a worker (%s); rendering it here",
+                             key, type(exc).__name__)
+            finally:
+                if not self._pending and self._pool is not None:
+                    self._pool.terminate()  # every result is in: stop the idle workers
+                    self._pool = None
+        kind, args, kwargs = self._chart_jobs[key]
+        return render_chart(kind, args, kwargs)
+
+    # -- pieces -------------------------------------------------------------------------
+    def _next_table(self) -> int:
+        self._tables += 1
+        return self._tables
+
+    def _table(self, df: pd.DataFrame, title: str, **kw: Any) -> str:
+        return html_table(df, f"Table {self._next_table()}: {title}", **kw)
+
+    def _figure(self, key: str, table_title: str | None = None, *, lead: str = "") -> str:
+        """A chart as a figure (PNG embedded, alt text, caption) followed by its table.
+
+        ``lead`` (a heading and its sentence) is kept on the same printed page as the chart.
+        """
+        chart = self._chart(key)
+        self._figures += 1
+        n = self._figures
+        png = base64.b64encode(chart.png).decode("ascii")
+        fig = (f'<figure class="chart" id="figure-{n}">'
+               f'<img src="data:image/png;base64,{png}" alt="{esc(chart.alt)}" '
+               f'width="{round(chart.width_in * 96)}" height="{round(chart.height_in * 96)}">'
+               f"<figcaption>Figure {n}: {esc(chart.title)}</figcaption></figure>")
+        table = ""
+        if len(chart.table):
+            numeric = [c for c in chart.table.columns[1:]]
+            wide = "" if len(chart.table.columns) > 2 else "narrow"
+            table = self._table(chart.table, table_title or f"{chart.title} (the figures in Figure {n})",
+                                numeric=numeric, css_class=wide)
+        return f'<div class="chart-block">{lead}{fig}{table}</div>'
+
+    def _level_table(self, dist: pd.DataFrame, title: str) -> str:
+        rows = []
+        for r in dist.itertuples():
+            interval = ("" if math.isnan(r.ci_low) else f"{r.ci_low:.1f}% to {r.ci_high:.1f}%")
+            rows.append({"Rating": r.level, "Number (%)": r.display,
+                         "95% confidence interval": interval or "not counted"})
+        df = pd.DataFrame(rows, columns=["Rating", "Number (%)", "95% confidence interval"])
+        return self._table(df, title, numeric=["Number (%)", "95% confidence interval"], css_class="levels")
+
+    def _narrative(self, name: str) -> str:
+        item: Narrative | None = self.data.narrative.get(name)
+        if item is None or not item.written:
+            where = f"narrative/{name}.md"
+            return (f'<div class="placeholder" role="note"><p><strong>{esc(PLACEHOLDER)}</strong></p>'
+                    f"<p>Write this section in <code>{esc(where)}</code>.</p></div>")
+        return f'<div class="narrative">{markdown_html(item.text, recommendations=self.recommendation_count)}</div>'
+
+    def _meeting_phrase(self, m: dict[str, Any], first: bool = True) -> str:
+        """'The meeting with managers on 7 October 2026 was attended by 4 assistant team managers…'."""
+        kind = str(m["kind"])
+        who = {"practitioners": "practitioners", "managers": "managers"}.get(kind, "staff")
+        when = f" on {long_date(m['held_on'])}" if m["held_on"] else ""
+        roles = {k: v for k, v in sorted(m["by_role"].items()) if v}
+        if roles:
+            attended = nv.join_words([nv.count_noun(v, k) for k, v in roles.items()])
+        else:
+            attended = nv.count_noun(int(m["attendees"]), "member") + " of staff"
+        head = "The meeting" if first else "the meeting"
+        return f"{head} with {who}{when} was attended by {attended}"
+
+    def _conversation_phrase(self) -> str:
+        conv = self.data.conversations
+        if not len(conv):
+            return ""
+        cases = int(conv["case_id"].nunique())
+        by_who = conv["who"].value_counts().reindex(conv["who"].drop_duplicates()).to_dict()
+        parts = [f"{n} with {_who_phrase(str(who), int(n))}" for who, n in by_who.items()]
+        return (f"conversations with people whose case records were examined, or their families "
+                f"and carers, about {cases} of the {self.counts['cases']} case records "
+                f"({nv.join_words(parts)})")
+
+    # -- sections -----------------------------------------------------------------------
+    def introduction(self) -> str:
+        """1. Introduction: dates, theme, the elements of the review with counts, aims."""
+        meta, c = self.meta, self.counts
+        body = []
+        when = date_range(meta.start, meta.end)
+        body.append(_p(f"The practice review of {meta.council} took place "
+                       + (f"from {when}." if meta.start and meta.end and meta.start != meta.end
+                          else f"on {when}." if when else "in the period set out in this report.")))
+        body.append(_p(f"The council identified the theme for the review as ‘{meta.theme}’."))
+        body.append(_p(nv.method_sentence(c)))
+        meetings = self.data.meetings.to_dict("records")
+        if meetings:
+            body.append(_p("; ".join(self._meeting_phrase(m, i == 0) for i, m in enumerate(meetings)) + "."))
+        if c["cases"]:
+            text = (f"Each case record was rated on the {len(self.tool.questions)} questions of the audit "
+                    f"tool ‘{self.tool.title}’, with an overall judgement.")
+            if c["moderation_cases"]:
+                mods = nv.count_noun(c["moderation_cases"], "case record")
+                text += (f" {mods} {'was' if c['moderation_cases'] == 1 else 'were'} also rated "
+                         "independently by a second Principal Social Worker, to check that the team rated "
+                         "consistently.")
+            body.append(_p(text))
+        conv = self.data.conversations
+        if len(conv):
+            body.append(_p(f"The conversations were about {int(conv['case_id'].nunique())} of the "
+                           f"{c['cases']} case records examined."))
+        body.append(self._narrative("introduction"))
+        if meta.review_questions:
+            body.append('<h3 id="review-questions">Review questions</h3>')
+            body.append(_p(f"{meta.council} asked the review to answer these questions:"))
+            body.append('<ol class="review-questions">'
+                        + "".join(f"<li>{esc(' '.join(q.split()))}</li>" for q in meta.review_questions)
+                        + "</ol>")
+        return _section(1, "Introduction", "introduction", body)
+
+    def previous_review(self) -> str:
+        """2. The previous review's recommendations with the host's update on each."""
+        recs = an.previous_recommendations(
+            [{"text": r.text, "update": r.update} for r in self.meta.previous_recommendations])
+        body = []
+        if not len(recs):
+            body.append(_p("No previous practice review is recorded for this council."))
+        else:
+            when = f" in {long_date(self.meta.previous_date)}" if self.meta.previous_date else ""
+            body.append(_p(f"The previous practice review was undertaken{when} and made "
+                           f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
+                           "Worker has provided an update on each, shown below the recommendation."))
+            items = []
+            for r in recs.itertuples():
+                update = (f'<p class="update"><strong>Update from {esc(self.meta.council)}:</strong> '
+                          f"{esc(' '.join(r.update.split()))}</p>" if r.update else
+                          '<p class="update"><strong>Update:</strong> none provided.</p>')
+                items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
+                             f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
+            body.append(f'<ol class="previous">{"".join(items)}</ol>')
+        return _section(2, "Previous practice review", "previous-review", body)
+
+    def _role_label(self, note: dict[str, Any]) -> str:
+        """A quote's attribution: its role, or 'participant' if few of that role were there."""
+        role = str(note.get("speaker_role") or "").strip().lower()
+        meetings = {int(m["id"]): m for m in self.data.meetings.to_dict("records")}
+        mid = note.get("meeting_id")
+        meeting = meetings.get(int(mid)) if mid is not None and not pd.isna(mid) else None
+        if not role or meeting is None:
+            return "a participant"
+        by_role = {k.strip().lower(): v for k, v in meeting["by_role"].items()}
+        count = by_role.get(role, by_role.get(role + "s", 0))
+        if not count and role in (str(meeting["kind"]), str(meeting["kind"]).rstrip("s")):
+            count = int(meeting["attendees"])
+        if count < MIN_ROLE_COUNT:
+            return "a participant"
+        return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+    def _conversation_labels(self) -> dict[int, str]:
+        """'Carer 1', 'Relative 2': numbered within each kind, in the order they were held."""
+        labels, seen = {}, {}
+        for r in self.data.conversations.sort_values("id", kind="mergesort").itertuples():
+            who = str(r.who)
+            seen[who] = seen.get(who, 0) + 1
+            labels[int(r.id)] = f"{who[:1].upper()}{who[1:]} {seen[who]}"
+        return labels
+
+    def _quotes(self, source: str) -> list[str]:
+        quotes = an.report_quotes(self.data.notes)
+        quotes = quotes[quotes["source"] == source]
+        notes = self.data.notes.set_index("note_id")
+        out = []
+        if source == "meeting":
+            order = {g: i for i, g in enumerate(GROUP_ORDER)}
+            quotes = quotes.assign(_o=[order.get(g, 99) for g in quotes["group"]]).sort_values(
+                ["_o", "note_id"], kind="mergesort")
+            for q in quotes.itertuples():
+                note = notes.loc[q.note_id].to_dict()
+                out.append(_quote(q.text, "— " + self._role_label(note)))
+        else:
+            labels = self._conversation_labels()
+            for q in quotes.itertuples():
+                cid = notes.loc[q.note_id]["conversation_id"]
+                out.append(_quote(q.text, "— " + labels.get(int(cid), "a person")))
+        return out
+
+    def meetings(self) -> str:
+        """3. Themes from the meetings: narrative, chosen quotes, theme counts, one-change lists."""
+        body = [self._narrative("meetings")]
+        quotes = self._quotes("meeting")
+        if quotes:
+            body.append('<div class="keep"><h3 id="meeting-quotes">In their own words</h3>'
+                        + _p("Quotes chosen by the review team from the meetings. They are not "
+                             "attributed to anyone by name; where fewer than "
+                             f"{MIN_ROLE_COUNT} people of a role attended, the speaker is called a participant.")
+                        + quotes[0] + "</div>")
+            body.extend(quotes[1:])
+        themes = self.themes
+        heading = '<h3 id="meeting-themes">Themes raised in the meetings</h3>'
+        if len(themes):
+            totals = themes.groupby("label", sort=False)["count"].sum()
+            notes = self.data.notes
+            coded = int(sum(1 for s, c in zip(notes["source"], notes["codes"]) if s == "meeting" and len(c)))
+            top = [f"{label.lower() if label[:1].isupper() and not label.isupper() else label} ({n})"
+                   for label, n in totals.head(3).items()]
+            lead = heading + _p(f"The review team coded {nv.count_noun(coded, 'note')} from the meetings "
+                                f"by theme. The themes raised most often were {nv.join_words(top)}.")
+            body.append(self._figure("themes", lead=lead))
+        else:
+            body.append(heading + _p("No notes from the meetings have been coded by theme yet."))
+        changes = an.one_change_lists(self.data.notes)
+        if changes:
+            body.append('<h3 id="one-change">One change or improvement</h3>')
+            intro = {
+                "practitioners": "Practitioners were asked to identify one change or improvement and "
+                                 "made the following comments:",
+                "managers": "Managers were also asked to identify one change or improvement that "
+                            "would help them in their work and made the following comments:",
+            }
+            for group in sorted(changes, key=lambda g: GROUP_ORDER.index(g) if g in GROUP_ORDER else 99):
+                body.append(_p(intro.get(group, "Staff were asked to identify one change or improvement "
+                                                "and made the following comments:")))
+                body.append(_ul(changes[group], "one-change"))
+        return _section(3, "Areas discussed and recurrent themes from the meetings", "meetings", body)
+
+    def data_analysis(self) -> str:
+        """4. Data analysis: pooled ratings, overall judgements, headline, overview chart."""
+        c, meta = self.counts, self.meta
+        body = []
+        per = self._primary_allocation.groupby("reviewer").size()
+        if c["cases"] and len(per):
+            host = any(m.role == "host" and m.name in per.index for m in meta.team)
+            each = f"{int(per.iloc[0])} each" if per.nunique() == 1 else \
+                f"between {int(per.min())} and {int(per.max())} each"
+            body.append(_p(
+                f"The {nv.count_noun(len(per), 'Principal Social Worker')}"
+                f"{' (including the host Principal Social Worker)' if host else ''} examined "
+                f"{nv.count_noun(c['cases'], 'case record')} ({each}) and completed the audit tool "
+                "for each case."))
+        body.append(_p(nv.referred_sentence(len(an.referred_back(self.data.flags)), council=meta.council)))
+        levels = nv.join_words([lv.label for lv in self.scale.scored], "or")
+        na = [lv.label for lv in self.scale.levels if not lv.counts]
+        body.append(_p(
+            f"The audit tool comprised {nv.count_noun(len(self.tool.questions), 'question')}, each "
+            f"rated {levels}" + (f" (or {nv.join_words(na, 'or')}, which is shown but left out of "
+                                  "every percentage)" if na else "")
+            + ". Principal Social Workers rated each question against the descriptors of good practice "
+              "in the tool and their professional experience. Percentages are given with a 95% "
+              "confidence interval (Wilson), because with a small number of case records a single "
+              "rating moves a percentage noticeably."))
+        body.append('<h3 id="all-ratings">All question ratings</h3>')
+        body.append(_p(nv.pooled_sentence(self.pooled, c["cases"], len(self.tool.questions))))
+        body.append(self._level_table(self.pooled, "All question ratings by level"))
+        share = an.share_good_or_better(self.primary, self.scale, question=self.tool.overall.id)
+        lead = ('<h3 id="overall-judgements">Overall judgements</h3>'
+                f'<p class="headline">{esc(nv.headline_sentence(share))}</p>'
+                + _p(nv.overall_sentence(self.overall)))
+        body.append(self._figure("overall", lead=lead))
+        weakest = an.weakest_questions(self.primary, self.tool, n=3)
+        lead = ('<h3 id="ratings-by-question">Ratings by question</h3>'
+                + _p(nv.weakest_sentence(weakest, [lv.label for lv in self.scale.scored[:2]])))
+        body.append(self._figure("overview", lead=lead))
+        return _section(4, "Data analysis from the case records audit tool", "data-analysis", body)
+
+    def question_charts(self) -> str:
+        """4 (cont.): one chart per question with its table, as the programme's reports have."""
+        lead = ('<h3 id="question-charts">Charts for each question</h3>'
+                + _p(f"The charts below show the ratings for each of the {len(self.tool.questions)} "
+                     "questions of the audit tool, each with its table."))
+        body = []
+        for i, (_, row) in enumerate(self.by_question.iterrows()):
+            body.append(self._figure(f"question-{row['question']}", lead=lead if i == 0 else ""))
+        if not body:
+            body.append(lead)
+        return "".join(body)
+
+    def consistency(self) -> str:
+        """4 (cont.): per-reviewer spread and moderation agreement, with the method named."""
+        body = ['<div class="keep"><h3 id="reviewer-spread">Ratings by reviewer</h3>',
+                _p("To check that the team rated consistently, the table shows how each reviewer's "
+                   "question ratings were spread across the levels. Reviewers are not named.")]
+        spread = an.reviewer_spread(self.primary, self.scale, anonymise=True,
+                                    overall_id=self.tool.overall.id)
+        rows = []
+        for r in spread.to_dict("records"):
+            row = {"Reviewer": r["reviewer"], "Case records": str(r["cases"])}
+            for lv in self.scale.levels:
+                row[lv.label] = an.format_count(int(r[lv.label]), int(r["scored"])) if lv.counts \
+                    else str(int(r[lv.label]))
+            score = r["mean_score"]
+            row["Average score"] = "–" if score is None or math.isnan(score) else f"{score:.2f}"
+            rows.append(row)
+        cols = ["Reviewer", "Case records", *self.scale.labels, "Average score"]
+        top, bottom = self.scale.scored[0], self.scale.scored[-1]
+        body.append(self._table(pd.DataFrame(rows, columns=cols),
+                                f"Question ratings by reviewer (average score: {top.label} = {top.score}, "
+                                f"{bottom.label} = {bottom.score})", numeric=cols[1:],
+                                css_class="compact") + "</div>")
+        table, summary = an.moderation_agreement(self.data.ratings, self.data.allocation, self.scale,
+                                                 overall_id=self.tool.overall.id)
+        body.append('<div class="keep"><h3 id="moderation">Agreement between reviewers</h3>')
+        body.append(_p(nv.agreement_sentence(summary)))
+        if summary["cases"]:
+            body.append(f'<p class="method"><strong>Method.</strong> {esc(summary["method"])}</p>')
+        if len(table):
+            rows = []
+            for i, (_, group) in enumerate(table.groupby("case_id", sort=True), 1):
+                items = len(group)
+                rows.append({"Moderation case": f"Moderation case {i}",
+                             "Questions compared": str(items),
+                             "Same rating": an.format_count(int(group["agree"].sum()), items),
+                             "At most one level apart": an.format_count(int((group["spread"] <= 1).sum()), items)})
+            body.append(self._table(pd.DataFrame(rows), "Agreement on the moderation case records",
+                                    numeric=["Questions compared", "Same rating", "At most one level apart"]))
+        body.append("</div>")
+        return "".join(body)
+
+    def case_records(self) -> str:
+        """5. The PSWs' analysis of case records and conversations, with people's words."""
+        body = []
+        conv = self._conversation_phrase()
+        cases = self.counts["cases"]
+        lead = f"Principal Social Workers examined {nv.count_noun(cases, 'case record') if cases else 'no case records'}"
+        body.append(_p(lead + (f" and held {conv}." if conv else
+                               "; no conversations with people or their families took place.")))
+        body.append(self._narrative("case_records"))
+        quotes = self._quotes("conversation")
+        if quotes:
+            body.append('<div class="keep"><h3 id="conversation-quotes">What people and carers told us</h3>'
+                        + _p("Each person is given a label such as ‘Carer 1’ so that their words can be "
+                             "followed without identifying them.") + quotes[0] + "</div>")
+            body.extend(quotes[1:])
+        return _section(5, "Principal Social Workers’ analysis of the case records and conversations",
+                        "case-records", body)
+
+    def observations(self) -> str:
+        """6. Observations of the review team."""
+        return _section(6, "Observations of the review team", "observations", [self._narrative("observations")])
+
+    def strengths(self) -> str:
+        """7. Key strengths."""
+        return _section(7, "Key strengths", "strengths", [self._narrative("strengths")])
+
+    def recommendations(self) -> str:
+        """8. Recommendations, numbered with ids rec-1… so findings can link to them."""
+        item = self.data.narrative.get("recommendations")
+        if item is None or not item.written:
+            return _section(8, "Recommendations for practice improvement", "recommendations",
+                            [self._narrative("recommendations")], flow=True)
+        fragment, _ = number_list_items(markdown_html(item.text))
+        fragment = link_recommendations(fragment, self.recommendation_count)
+        return _section(8, "Recommendations for practice improvement", "recommendations",
+                        [f'<div class="narrative">{fragment}</div>'], flow=True)
+
+    def signatories(self) -> str:
+        """Signatories: the team with their councils, and the report's date."""
+        items = []
+        for m in self.meta.team:
+            role = ROLE_TITLES.get(m.role, "")
+            parts = [p for p in (m.name, role, m.council) if p]
+            items.append(f"<li>{esc(', '.join(parts))}</li>")
+        when = long_date(self.data.report_date)
+        iso = when != self.data.report_date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.data.report_date)
+        date = (f'<time datetime="{esc(self.data.report_date)}">{esc(when)}</time>' if iso else esc(when))
+        body = [f'<ul class="signatories">{"".join(items)}</ul>', f'<p class="report-date">{date}</p>']
+        return _section(None, "Signatories", "signatories", body, flow=True)

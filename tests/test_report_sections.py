@@ -1,0 +1,264 @@
+"""The report's building blocks, without a kernel: HTML helpers, sections, template, cache key."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from reviewkit import report
+from reviewkit.errors import RenderError
+from reviewkit.reportdata import load_report_data, narrative_status, unwritten_sections
+from reviewkit.reportsections import (
+    PLACEHOLDER,
+    ReportBuilder,
+    date_range,
+    html_table,
+    link_recommendations,
+    long_date,
+    markdown_html,
+    number_list_items,
+)
+from reviewkit.store import RatingInput
+
+from .helpers import HOST, REVIEWERS, make_workspace
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    """A small review: 8 cases rated, two meetings, two conversations, notes of each kind."""
+    ws = make_workspace(tmp_path / "ws")
+    rows = []
+    for case in ws.meta.cases:
+        for rater in case.reviewers:
+            for q in ws.tool.all_ids:
+                rows.append(RatingInput(case.id, rater, q, "Good" if q != "q1" else "Outstanding",
+                                        f"evidence comment for {case.id} {q} by {rater}"))
+    with ws.store() as store:
+        store.apply_ratings("test", rows)
+        big = store.add_meeting("test", "practitioners", "2026-10-08", {"social worker": 5, "occupational therapist": 2})
+        small = store.add_meeting("test", "managers", "2026-10-07", {"team manager": 2})
+        carer = store.add_conversation("test", "C02", "carer", REVIEWERS[0])
+        store.add_conversation("test", "C03", "relative", REVIEWERS[1])
+        carer2 = store.add_conversation("test", "C04", "carer", REVIEWERS[1])
+        store.add_note("test", "We are listened to here", meeting_id=big, kind="quote",
+                       speaker_role="social worker", use_in_report=True, codes=["culture"], stance="strength")
+        store.add_note("test", "Panel takes too long", meeting_id=small, kind="quote",
+                       speaker_role="team manager", use_in_report=True, codes=["panel"], stance="concern")
+        store.add_note("test", "Private remark never published", meeting_id=big, kind="quote",
+                       speaker_role="social worker", use_in_report=False)
+        store.add_note("test", "Fewer forms", meeting_id=big, kind="one_change", use_in_report=True)
+        store.add_note("test", "She listened to me", conversation_id=carer2, kind="quote", use_in_report=True)
+        store.add_note("test", "A note about the visit", conversation_id=carer, kind="note")
+    (ws.narrative_dir / "recommendations.md").write_text(
+        "The team recommends:\n\n1. First thing\n2. Second thing\n   - a detail\n3. Third thing\n", encoding="utf-8")
+    (ws.narrative_dir / "observations.md").write_text(
+        "Supervision needs work (see Recommendation 2; not Recommendation 9).\n\n<script>alert(1)</script>\n",
+        encoding="utf-8")
+    return ws
+
+
+# --------------------------------------------------------------------------- helpers
+
+def test_html_table_has_caption_scoped_headers_and_escapes() -> None:
+    import pandas as pd
+
+    out = html_table(pd.DataFrame({"Level": ["<b>Good</b>"], "Number (%)": ["5 (25.0%)"]}), "Table 1: A & B",
+                     numeric=["Number (%)"])
+    assert "<caption>Table 1: A &amp; B</caption>" in out
+    assert '<th scope="col">Level</th>' in out and '<th scope="col" class="num">Number (%)</th>' in out
+    assert '<th scope="row">&lt;b&gt;Good&lt;/b&gt;</th>' in out
+    assert '<td class="num">5 (25.0%)</td>' in out
+
+
+def test_markdown_is_escaped_and_headings_sit_under_the_section() -> None:
+    out = markdown_html("# Theme\n\nText with <script>x</script> and *emphasis*.")
+    assert "<h3>Theme</h3>" in out and "<script" not in out and "&lt;script&gt;" in out
+    assert "<em>emphasis</em>" in out
+
+
+def test_recommendation_references_become_links_only_when_they_exist() -> None:
+    out = link_recommendations('<p>See Recommendation 2, recommendation 3 and Recommendation 9. '
+                               '<a href="#x">Recommendation 1</a></p>', 3)
+    assert '<a href="#rec-2">Recommendation 2</a>' in out
+    assert '<a href="#rec-3">recommendation 3</a>' in out
+    assert "Recommendation 9." in out and "#rec-9" not in out
+    assert '<a href="#x">Recommendation 1</a>' in out and "#rec-1" not in out
+
+
+def test_the_first_list_is_numbered_with_ids_and_nested_items_are_not() -> None:
+    out, n = number_list_items(markdown_html("Intro\n\n- one\n- two\n  - nested\n- three\n\nOutro\n\n- other list"))
+    assert n == 3
+    assert re.findall(r'<li id="rec-(\d)"', out) == ["1", "2", "3"]
+    assert out.count('<ol class="recommendations">') == 1 and "<ul>" in out  # nested and later lists kept
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    ("2026-10-05", "2026-10-16", "5 to 16 October 2026"),
+    ("2026-09-28", "2026-10-09", "28 September to 9 October 2026"),
+    ("2025-12-29", "2026-01-09", "29 December 2025 to 9 January 2026"),
+    ("2026-10-05", "", "5 October 2026"),
+    ("", "", ""),
+])
+def test_date_ranges_read_as_a_person_writes_them(start: str, end: str, expected: str) -> None:
+    assert date_range(start, end) == expected
+
+
+def test_long_dates() -> None:
+    assert long_date("2022-06") == "June 2022"
+    assert long_date("2026-12-04") == "4 December 2026"
+    assert long_date("spring 2022") == "spring 2022"
+
+
+# --------------------------------------------------------------------------- data and sections
+
+def test_loader_drops_evidence_comments_and_unpublished_text(ws) -> None:
+    data = load_report_data(ws.path)
+    assert "comment" not in data.ratings.columns and "reason" not in data.flags.columns
+    texts = set(data.notes["text"])
+    assert "Private remark never published" not in texts and "A note about the visit" not in texts
+    assert {"We are listened to here", "Fewer forms", "She listened to me"} <= texts
+
+
+def test_stub_and_missing_narratives_are_unwritten(ws) -> None:
+    (ws.narrative_dir / "strengths.md").unlink()
+    status = narrative_status(ws.path)
+    assert status["recommendations"].written and not status["strengths"].written
+    assert not status["introduction"].written  # the workspace's stub is only an HTML comment
+    names = {p.name for p in unwritten_sections(ws.path)}
+    assert names == {"introduction.md", "meetings.md", "case_records.md", "strengths.md"}
+
+
+def test_sections_publish_only_marked_quotes_attributed_by_role(ws) -> None:
+    b = ReportBuilder.load(ws.path)
+    meetings = b.meetings()
+    assert "We are listened to here" in meetings and "— a social worker" in meetings
+    # only 2 team managers attended: the speaker is a participant
+    assert "Panel takes too long" in meetings and "— a participant" in meetings and "team manager</p>" not in meetings
+    assert "Private remark" not in meetings
+    assert "<li>Fewer forms</li>" in meetings
+    cases = b.case_records()
+    assert "She listened to me" in cases and "— Carer 2" in cases  # the second carer conversation
+    assert "A note about the visit" not in cases
+
+
+def test_missing_narrative_renders_a_visible_placeholder(ws) -> None:
+    b = ReportBuilder.load(ws.path)
+    assert PLACEHOLDER in b.strengths() and "narrative/strengths.md" in b.strengths()
+    assert PLACEHOLDER not in b.recommendations()
+
+
+def test_recommendations_are_numbered_and_linked_from_findings(ws) -> None:
+    b = ReportBuilder.load(ws.path)
+    assert b.recommendation_count == 3
+    recs = b.recommendations()
+    assert re.findall(r'<li id="rec-(\d)"', recs) == ["1", "2", "3"]
+    obs = b.observations()
+    assert '<a href="#rec-2">Recommendation 2</a>' in obs and "#rec-9" not in obs
+    assert "<script" not in obs
+
+
+def test_data_analysis_figures_and_charts_have_alt_text(ws) -> None:
+    b = ReportBuilder.load(ws.path)
+    html = b.data_analysis() + b.question_charts()
+    assert "8 of the 8 case records (100.0%) were judged Outstanding or Good." in html
+    imgs = re.findall(r"<img [^>]*>", html)
+    assert len(imgs) == 2 + len(ws.tool.questions)
+    assert all(re.search(r'alt="[^"]*\d[^"]*"', i) for i in imgs)
+    assert "evidence comment" not in html
+    tables = re.findall(r"<caption>Table (\d+):", html)
+    assert tables == [str(i) for i in range(1, len(tables) + 1)]  # numbered in order
+
+
+def test_consistency_names_the_method_and_never_the_reviewers(ws) -> None:
+    html = ReportBuilder.load(ws.path).consistency()
+    assert "Krippendorff" in html and "Moderation case 1" in html
+    for name in [*REVIEWERS, HOST]:
+        assert name not in html
+    assert "C01" not in html  # case references stay out of the published report
+
+
+# --------------------------------------------------------------------------- template and notebook cleaning
+
+def _executed(outputs: list) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('workspace = ""', metadata={"tags": ["parameters"]})
+    injected = nbformat.v4.new_code_cell('workspace = "/home/someone/review"',
+                                         metadata={"tags": ["injected-parameters"], "papermill": {"duration": 1}})
+    cell = nbformat.v4.new_code_cell("show(x)", metadata={"papermill": {"duration": 0.5}, "execution": {"iopub.status.busy": "2026-01-01T00:00:00Z"}})
+    cell.outputs = outputs
+    nb.cells = [params, injected, cell]
+    nb.metadata["papermill"] = {"parameters": {"workspace": "/home/someone/review"}}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return nb
+
+
+def _png_output(alt: str | None) -> nbformat.NotebookNode:
+    meta = {"image/png": {"alt": alt}} if alt is not None else {}
+    return nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(PNG).decode(),
+                                                        "text/plain": "<Figure>"}, metadata=meta)
+
+
+def test_cleaning_strips_papermill_traces_widgets_and_printed_text() -> None:
+    nb = report._clean_notebook(_executed([
+        nbformat.v4.new_output("stream", name="stderr", text="a warning with a path /home/someone"),
+        _png_output("Bar chart: Good 5 (25.0%)")]))
+    text = nbformat.writes(nb)
+    assert "papermill" not in text and "injected-parameters" not in text and "/home/someone" not in text
+    assert "widgets" not in nb.metadata
+    assert [o.output_type for o in nb.cells[-1].outputs] == ["display_data"]
+
+
+def test_an_image_without_alt_text_is_refused() -> None:
+    with pytest.raises(RenderError, match="without alt text"):
+        report._clean_notebook(_executed([_png_output(None)]))
+
+
+def test_a_widget_output_is_refused() -> None:
+    out = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "w"})
+    with pytest.raises(RenderError, match="widget or script"):
+        report._clean_notebook(_executed([out]))
+
+
+def test_template_honours_alt_text_and_adds_cover_and_contents(ws) -> None:
+    html_out = nbformat.v4.new_output("display_data", data={
+        "text/html": '<h2 id="one" class="section-heading">1. One</h2><p>Body</p>', "text/plain": "x"})
+    nb = report._clean_notebook(_executed([html_out, _png_output("Bar chart: Good 5 (25.0%)")]))
+    ctx = report._context(ws, False, dt.date(2026, 12, 1))
+    page = report._html(nb, ctx)
+    assert 'alt="Bar chart: Good 5 (25.0%)"' in page
+    assert "No description has been provided" not in page and "<script" not in page
+    assert '<html lang="en-GB">' in page and "DRAFT" in page and "Testshire Council" in page
+    assert '<li><a href="#one">1. One</a></li>' in page
+    assert '<time class="render-date" datetime="2026-12-01">1 December 2026</time>' in page
+    assert "cell-id=" not in page
+
+
+# --------------------------------------------------------------------------- cache key
+
+def test_cache_key_follows_content_not_timestamps(ws) -> None:
+    first = report.input_digest(ws)
+    with ws.store() as store:  # saving the same rating again changes only its timestamp
+        r = store.rating("C02", REVIEWERS[0], "q2")
+        store.set_rating("someone else", RatingInput(r.case_id, r.reviewer, r.question, "Outstanding", r.comment))
+        store.set_rating("test", RatingInput(r.case_id, r.reviewer, r.question, r.rating, r.comment))
+    assert report.input_digest(ws) == first
+    (ws.narrative_dir / "strengths.md").write_text("- Good supervision\n", encoding="utf-8")
+    assert report.input_digest(ws) != first
+    assert report.input_digest(ws, final=True) != report.input_digest(ws)
+
+
+def test_charts_rendered_in_worker_processes_are_the_same_as_rendered_here(ws) -> None:
+    here = ReportBuilder.load(ws.path)
+    there = ReportBuilder.load(ws.path)
+    there.start_charts(processes=2)
+    assert there.meetings() + there.data_analysis() + there.question_charts() == \
+        here.meetings() + here.data_analysis() + here.question_charts()
+    assert there._pool is None and not there._pending  # workers stopped once every chart was collected
