@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,10 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[var] = str(path)
     os.environ["MPLBACKEND"] = "Agg"
     os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
 @pytest.fixture

@@ -161,8 +161,11 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
 def _axe_violations(page) -> list[tuple[str, str, int]]:  # noqa: ANN001
     from axe_playwright_python.sync_playwright import Axe
 
+    page.mouse.move(0, 0)  # no stray hover state from the last click
+    page.wait_for_timeout(300)  # let style transitions finish before measuring contrast
     result = Axe().run(page, context=".rk-form", options=WCAG)
-    return [(v["id"], v["impact"], len(v["nodes"])) for v in result.response["violations"]]
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]], [n.get("failureSummary") for n in v["nodes"]])
+            for v in result.response["violations"]]
 
 
 def test_the_rating_form_passes_axe_accessibility_checks(browser, server) -> None:
