@@ -112,7 +112,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if len(moderation):
         _say("")
         _say(f"Moderation: {len(moderation)} question(s) rated differently by two reviewers:")
-        _say(moderation.to_string(index=False))
+        for row in moderation.itertuples():
+            ratings = " · ".join(f"{who}: {level}" for who, level in row.ratings.items())
+            apart = f" ({row.steps} level{'s' if row.steps != 1 else ''} apart)" if isinstance(row.steps, (int, float)) and row.steps == row.steps else ""
+            _say(f"  {row.case_id} {row.question} {row.title} — {ratings}{apart}")
     return 0
 
 
@@ -189,10 +192,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     formats = [f for f in args.to.split(",") if f.strip()]
     out_dir = Path(args.out) if args.out else Path(args.workspace) / "report"
     result = render_report(args.workspace, out_dir, formats, final=args.final, progress=_progress,
-                           keep_notebook=args.keep_notebook, use_cache=not args.no_cache)
+                           keep_notebook=args.keep_notebook, use_cache=not args.no_cache,
+                           withhold_identifiers=args.withhold_identifiers)
     kind = "final report" if args.final else "draft report"
     reused = " (inputs unchanged: reused the last render)" if result.cached else ""
     _say(f"Wrote the {kind}{reused}: {', '.join(str(p) for p in result.values())}")
+    if result.withheld:
+        _say(f"NOT FOR PUBLICATION: {result.withheld} piece(s) of text held possible personal identifiers and "
+             f"were withheld (the report is watermarked). Find them with: reviewkit check {args.workspace}")
     return 0
 
 
@@ -303,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-notebook", action="store_true",
                    help="also write the executed notebook (report.ipynb), without papermill's metadata")
     p.add_argument("--no-cache", action="store_true", help="render again even if nothing has changed")
+    p.add_argument("--withhold-identifiers", action="store_true",
+                   help="while text to be published holds a personal identifier, render a DRAFT watermarked "
+                        "'not for publication' with that text redacted, instead of refusing (never with --final)")
     return parser
 
 
@@ -329,6 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

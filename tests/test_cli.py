@@ -43,3 +43,15 @@ def test_user_error_exits_1_without_traceback(tmp_path):
 def test_usage_error_exits_2(tmp_path):
     assert run("new", str(tmp_path / "x")).returncode == 2  # --council and --theme missing
     assert run().returncode == 2
+
+
+def test_status_lists_progress_and_moderation_differences(tmp_path, capsys):
+    from reviewkit.sample import build_sample_workspace
+
+    ws = build_sample_workspace(tmp_path / "ws")
+    assert main(["status", str(ws.path)]) == 0
+    out = capsys.readouterr().out
+    assert "Case 1 of 5 · C01 · 12 of 12 questions rated" in out
+    assert "Moderation: 4 question(s) rated differently" in out
+    assert "C13 q11 Management oversight — " in out and "(1 level apart)" in out
+    assert "{" not in out  # no Python reprs for a PSW to decode
