@@ -36,6 +36,14 @@ def _actor(args: argparse.Namespace) -> str:
         return "unknown"
 
 
+def _whole(value: object) -> int | None:
+    """A count from a table cell, or None when the cell is empty (None, NaN, NA)."""
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
 # -- commands ---------------------------------------------------------------------------------
 def cmd_new(args: argparse.Namespace) -> int:
     from .workspace import create_workspace
@@ -114,7 +122,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         _say(f"Moderation: {len(moderation)} question(s) rated differently by two reviewers:")
         for row in moderation.itertuples():
             ratings = " · ".join(f"{who}: {level}" for who, level in row.ratings.items())
-            apart = f" ({row.steps} level{'s' if row.steps != 1 else ''} apart)" if isinstance(row.steps, (int, float)) and row.steps == row.steps else ""
+            steps = _whole(row.steps)
+            apart = f" ({steps} level{'s' if steps != 1 else ''} apart)" if steps is not None else ""
             _say(f"  {row.case_id} {row.question} {row.title} — {ratings}{apart}")
     return 0
 
