@@ -11,7 +11,7 @@ setup:
 demo: setup
 	@rm -rf $(DEMO)
 	@.venv/bin/reviewkit sample $(DEMO)
-	@.venv/bin/reviewkit report $(DEMO) --to html,pdf,docx --out $(DEMO)/report
+	@.venv/bin/reviewkit report $(DEMO) --to html,pdf,docx --out $(DEMO)/report --final
 	@echo "The sample review workspace is in $(DEMO); its report is in $(DEMO)/report/"
 
 test: setup
