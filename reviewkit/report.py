@@ -12,6 +12,11 @@ happens in a temporary folder that is removed afterwards; the kernel gets a thro
 IPYTHONDIR with history off, so nothing typed or shown lands anywhere else. Outputs are
 cached in ``<workspace>/.cache/report/`` under a hash of every input's content, so rendering
 again with nothing changed only copies files.
+
+Before anything runs, the text the report would publish is screened again: while an
+identifier remains, the render is refused, naming where (never what). With
+``withhold_identifiers`` a DRAFT is rendered instead, each such piece of text redacted on the
+fly and every page watermarked "not for publication"; a final report always refuses.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ __all__ = [
     "RenderResult",
     "find_chromium",
     "input_digest",
+    "published_identifiers",
     "render_report",
 ]
 
@@ -65,6 +71,7 @@ class RenderResult(dict):  # type: ignore[type-arg]
 
     cached: bool = False
     notebook: Path | None = None
+    withheld: int = 0  # pieces of published text redacted on the fly (a draft with identifiers withheld)
 
 
 # --------------------------------------------------------------------------- inputs and cache
@@ -88,15 +95,18 @@ def _store_rows(ws: Any) -> bytes:
     return json.dumps(out).encode()
 
 
-def input_digest(ws: Any, *, notebook: Path = NOTEBOOK, final: bool = False, report_date: str = "") -> str:
-    """A hash of everything a render depends on: workspace files, store content, kit code."""
+def input_digest(ws: Any, *, notebook: Path = NOTEBOOK, final: bool = False, report_date: str = "",
+                 withhold_identifiers: bool = False) -> str:
+    """A hash of everything a render depends on: workspace files, store content, kit code, mode."""
     from . import __version__
 
     h = hashlib.sha256()
     _add(h, "version", __version__.encode())
     _add(h, "final", b"1" if final else b"0")
+    _add(h, "withhold", b"1" if withhold_identifiers else b"0")
     _add(h, "date", report_date.encode())
-    for name in ("review.yaml", "audit_tool.yaml", "codebook.yaml", "private/names.txt"):
+    for name in ("review.yaml", "audit_tool.yaml", "codebook.yaml", "private/names.txt",
+                 "private/redaction_map.json"):
         f = ws.path / name
         _add(h, name, f.read_bytes() if f.exists() else b"")
     for f in _files(ws.path / "narrative", "*.md"):
@@ -172,12 +182,17 @@ def _kernel_manager_class() -> type:
     return ReportKernelManager
 
 
-def _kernel_env(work: Path) -> dict[str, str]:
+def _kernel_env(work: Path, withhold: bool = False) -> dict[str, str]:
+    from .reportdata import WITHHOLD_ENV
+
     env = dict(os.environ)
     ipython = work / "ipython"
     ipython.mkdir(exist_ok=True)
     env.update({"IPYTHONDIR": str(ipython), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    env.pop(WITHHOLD_ENV, None)  # this render decides, never the caller's environment
+    if withhold:
+        env[WITHHOLD_ENV] = "1"
     return env
 
 
@@ -208,7 +223,7 @@ def _describe_cell(nb_path: Path, cells: list[Any], source: str) -> str:
     return f"{where} of {nb_path.name} ({first})"
 
 
-def _run_notebook(nb_path: Path, workspace: Path, work: Path) -> Any:
+def _run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = False) -> Any:
     """Execute the report notebook; RenderError naming the cell if any cell fails."""
     import nbformat
     import papermill
@@ -225,7 +240,7 @@ def _run_notebook(nb_path: Path, workspace: Path, work: Path) -> Any:
             f"{nb_path}: the cell tagged 'parameters' must define exactly "
             f"{', '.join(sorted(PARAMETERS))} (found: {', '.join(sorted(params)) or 'none'})")
     original = nbformat.read(str(nb_path), as_version=4).cells
-    config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work), "ip": str(work / "kernel")}})
+    config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work, withhold), "ip": str(work / "kernel")}})
     try:
         return papermill.execute_notebook(
             str(nb_path), None, parameters={"workspace": str(workspace)}, kernel_name="python3",
@@ -433,13 +448,67 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _context(ws: Any, final: bool, render_date: dt.date) -> dict[str, Any]:
+_SHOW_LOCATIONS = 10
+
+
+def published_identifiers(ws: Any) -> list[str]:
+    """Where text the report would publish holds an identifier: one entry per piece, no values."""
+    from .errors import TextFinding, WorkspaceError
+    from .privacy import BLOCK, describe, screen
+    from .redaction import blocking_findings
+    from .reportdata import narrative_status
+
+    narrative = narrative_status(ws.path)  # first: a file that is not UTF-8 is a clear WorkspaceError
+    try:
+        located = blocking_findings(ws)
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{ws.narrative_dir}: a file there is not UTF-8 text; save it as UTF-8") from None
+    pieces: dict[tuple[str, str, str], list[TextFinding]] = {}
+    for loc in located:
+        pieces.setdefault((loc.table, loc.row, loc.field), []).append(
+            TextFinding(loc.kind, loc.level, loc.start, loc.end))
+    names = ws.private_names()
+    for item in narrative.values():  # a finding spanning two lines shows only in the whole text
+        table = f"narrative/{item.path.name}"
+        if item.written and not any(key[0] == table for key in pieces):
+            found = [f for f in screen(item.text, names) if f.level == BLOCK]
+            if found:
+                pieces[(table, "the whole file", "text")] = found
+    return [f"{table}, {row}, {field}: {describe(found)}" for (table, row, field), found in pieces.items()]
+
+
+def _pieces(n: int) -> str:
+    return "1 piece of text" if n == 1 else f"{n} pieces of text"
+
+
+def _refusal(found: list[str], path: Path, final: bool) -> str:
+    """Why the render was refused and how to fix it: locations and kinds only, never a value."""
+    n = len(found)
+    shown = "; ".join(found[:_SHOW_LOCATIONS]) + (f"; and {n - _SHOW_LOCATIONS} more" if n > _SHOW_LOCATIONS else "")
+    message = (f"The report was not rendered (BlockedTextError): {_pieces(n)} that the report would publish "
+               f"{'holds' if n == 1 else 'hold'} what looks like a personal identifier: {shown}. "
+               f"List them with: reviewkit check {path}; replace them with placeholders with: "
+               f"reviewkit redact {path}")
+    if final:
+        return message + ". A final report never withholds identifiers: remove them first."
+    return message + (f"; or render a watermarked draft with them withheld: "
+                      f"reviewkit report {path} --withhold-identifiers")
+
+
+def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0) -> dict[str, Any]:
     from . import __version__
+    from .reportdata import withheld_meta
     from .reportsections import cover_context, long_date
 
     report_date = ws.meta.report_date or render_date.isoformat()
-    ctx = cover_context(ws.meta, report_date)
+    ctx = cover_context(withheld_meta(ws) if withheld else ws.meta, report_date)
     footer = f"Practice review of {ws.meta.council}" + ("" if final else " – DRAFT")
+    if withheld:
+        footer += " – NOT FOR PUBLICATION (identifiers withheld)"
+        ctx["withheld"] = withheld
+        ctx["withheld_notice"] = (f"{_pieces(withheld)} held possible personal identifiers and "
+                                  f"{'was' if withheld == 1 else 'were'} withheld; run reviewkit check "
+                                  "on the review to find them.")
     try:
         report_iso = dt.date.fromisoformat(report_date).isoformat()
     except ValueError:
@@ -453,11 +522,14 @@ def _context(ws: Any, final: bool, render_date: dt.date) -> dict[str, Any]:
 def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequence[str] = ("html",), *,
                   final: bool = False, progress: Progress | None = None, keep_notebook: bool = False,
                   use_cache: bool = True, notebook: str | Path | None = None,
-                  today: dt.date | None = None) -> RenderResult:
+                  today: dt.date | None = None, withhold_identifiers: bool = False) -> RenderResult:
     """Render the workspace's report to out_dir/report.{html,pdf,docx}; nothing is written on error.
 
-    ``final`` refuses unwritten narrative sections and drops the draft markers; ``use_cache``
-    False always runs the notebook; ``notebook`` replaces the kit's report notebook.
+    Refuses while text the report would publish holds an identifier, unless
+    ``withhold_identifiers`` (never with ``final``): then a watermarked DRAFT is rendered with
+    each such piece of text redacted on the fly. ``final`` refuses unwritten narrative
+    sections and drops the draft markers; ``use_cache`` False always runs the notebook;
+    ``notebook`` replaces the kit's report notebook.
     """
     from .reportdata import unwritten_sections
     from .workspace import open_workspace
@@ -471,6 +543,10 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     say("Checking the workspace")
     ws = open_workspace(workspace_path)
     workspace = ws.path.resolve()
+    found = published_identifiers(ws)
+    if found and (final or not withhold_identifiers):
+        raise RenderError(_refusal(found, ws.path, final))
+    withheld = len(found) if withhold_identifiers else 0
     if final:
         missing = unwritten_sections(workspace)
         if missing:
@@ -479,11 +555,15 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                               f"stub: {names}. Write them, or render a draft without --final.")
     chromium = _chromium_or_error() if "pdf" in wanted else ""
     render_date = today or dt.date.today()
-    context = _context(ws, final, render_date)
+    context = _context(ws, final, render_date, withheld)
+    if withheld:
+        say(f"Withholding {_pieces(withheld)} that may identify someone: this draft is not for publication")
 
     entry = workspace / CACHE_DIR / input_digest(ws, notebook=nb_path, final=final,
-                                                  report_date=context["report_date"] + context["render_date"])
+                                                  report_date=context["report_date"] + context["render_date"],
+                                                  withhold_identifiers=withhold_identifiers)
     result = RenderResult()
+    result.withheld = withheld
     with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp:
         work = Path(tmp)
         cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
@@ -499,7 +579,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 body = cached["html"].read_text(encoding="utf-8")
             else:
                 say("Running the report notebook")
-                nb = _clean_notebook(_run_notebook(nb_path, workspace, work))
+                nb = _clean_notebook(_run_notebook(nb_path, workspace, work, withhold_identifiers))
                 if keep_notebook:
                     import nbformat
 

@@ -5,11 +5,19 @@ from what this returns. Free text a person typed is dropped here unless a review
 it: evidence comments on ratings and referral reasons never leave the loader, and the text of
 notes is kept only for quotes and "one change" entries marked for the report. So no section of
 the report can show raw evidence, whatever a later edit to the notebook does.
+
+What is published is screened again here. A draft rendered with identifiers withheld
+(``render_report(..., withhold_identifiers=True)``, which sets ``REVIEWKIT_WITHHOLD_IDENTIFIERS``
+for its kernel only) has every published piece of text that holds an identifier redacted
+on the fly, with the review's placeholders; the workspace itself is left unchanged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +26,13 @@ import pandas as pd
 
 from .errors import CodebookError, WorkspaceError
 from .tools import AuditTool, RatingScale
-from .workspace import NARRATIVE_SECTIONS, ReviewMeta, Workspace, open_workspace
+from .workspace import (
+    NARRATIVE_SECTIONS,
+    Recommendation,
+    ReviewMeta,
+    Workspace,
+    open_workspace,
+)
 
 __all__ = [
     "Narrative",
@@ -26,7 +40,11 @@ __all__ = [
     "load_report_data",
     "narrative_status",
     "unwritten_sections",
+    "withheld_meta",
+    "withholding",
 ]
+
+WITHHOLD_ENV = "REVIEWKIT_WITHHOLD_IDENTIFIERS"
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
@@ -130,11 +148,56 @@ def _published_notes(raw: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=["ref", "version"], errors="ignore")
 
 
-def _screen_published(ws: Workspace, narrative: dict[str, Narrative], notes: pd.DataFrame) -> None:
+def withholding() -> bool:
+    """True in the kernel of a draft rendered with identifiers withheld (set by render_report)."""
+    return os.environ.get(WITHHOLD_ENV) == "1"
+
+
+def _redaction_map(ws: Workspace) -> dict[str, str]:
+    """The review's name → placeholder map (read only), so a withheld name gets its usual [PERSON n]."""
+    from .redaction import MAP_FILE
+
+    try:
+        data = json.loads((ws.path / "private" / MAP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _withhold(text: str, names: list[str], mapping: dict[str, str]) -> str:
+    """The text redacted if it holds a block-level finding, else unchanged."""
+    from .privacy import redact, screen
+
+    if text and any(f.level == "block" for f in screen(text, names)):
+        return redact(text, names, mapping)
+    return text
+
+
+def withheld_meta(ws: Workspace, mapping: dict[str, str] | None = None) -> ReviewMeta:
+    """review.yaml's published text (theme, review questions, previous recommendations) with identifiers withheld."""
+    names = ws.private_names()
+    mapping = _redaction_map(ws) if mapping is None else mapping
+    meta = ws.meta
+    theme = _withhold(meta.theme, names, mapping)  # first, so the cover (rendered apart) numbers alike
+    return dataclasses.replace(
+        meta, theme=theme,
+        review_questions=[_withhold(q, names, mapping) for q in meta.review_questions],
+        previous_recommendations=[Recommendation(_withhold(r.text, names, mapping), _withhold(r.update, names, mapping))
+                                  for r in meta.previous_recommendations])
+
+
+def _screen_published(ws: Workspace, meta: ReviewMeta, narrative: dict[str, Narrative],
+                      notes: pd.DataFrame) -> None:
     """Screen everything the report will publish again (the names list may have grown)."""
     from .privacy import check
 
     names = ws.private_names()
+    check(meta.theme, names, confirm_warnings=True, field="theme in review.yaml")
+    for i, q in enumerate(meta.review_questions, 1):
+        check(q, names, confirm_warnings=True, field=f"review question {i} in review.yaml")
+    for i, rec in enumerate(meta.previous_recommendations, 1):
+        check(rec.text, names, confirm_warnings=True, field=f"previous recommendation {i} in review.yaml")
+        check(rec.update, names, confirm_warnings=True, field=f"update on previous recommendation {i} in review.yaml")
     for item in narrative.values():
         if item.written:
             check(item.text, names, confirm_warnings=True, field=f"narrative/{item.name}.md")
@@ -143,8 +206,13 @@ def _screen_published(ws: Workspace, narrative: dict[str, Narrative], notes: pd.
             check(text, names, confirm_warnings=True, field=f"note {note_id} (marked for the report)")
 
 
-def load_report_data(workspace: str | Path | Workspace, *, today: dt.date | None = None) -> ReportData:
-    """Open the workspace and load the report's tables (published text only, screened)."""
+def load_report_data(workspace: str | Path | Workspace, *, today: dt.date | None = None,
+                     withhold_identifiers: bool | None = None) -> ReportData:
+    """Open the workspace and load the report's tables (published text only, screened).
+
+    ``withhold_identifiers`` (default: ``withholding()``) redacts published text holding an
+    identifier instead of refusing it: for a watermarked draft only.
+    """
     ws = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
     with ws.store() as store:
         ratings = store.ratings().drop(columns=["comment"])
@@ -153,10 +221,16 @@ def load_report_data(workspace: str | Path | Workspace, *, today: dt.date | None
         conversations = store.conversations().drop(columns=["ref", "version"], errors="ignore")
         notes = _published_notes(store.notes())
     narrative = narrative_status(ws.path)
-    _screen_published(ws, narrative, notes)
+    meta = ws.meta
+    if withholding() if withhold_identifiers is None else withhold_identifiers:
+        names, mapping = ws.private_names(), _redaction_map(ws)
+        meta = withheld_meta(ws, mapping)
+        narrative = {k: dataclasses.replace(n, text=_withhold(n.text, names, mapping)) for k, n in narrative.items()}
+        notes["text"] = [_withhold(t, names, mapping) for t in notes["text"]]
+    _screen_published(ws, meta, narrative, notes)
     report_date = ws.meta.report_date or (today or dt.date.today()).isoformat()
     return ReportData(
-        path=ws.path, meta=ws.meta, tool=ws.tool, ratings=ratings, allocation=_allocation(ws.meta),
+        path=ws.path, meta=meta, tool=ws.tool, ratings=ratings, allocation=_allocation(ws.meta),
         flags=flags, meetings=meetings, conversations=conversations, notes=notes,
         narrative=narrative, codebook_labels=_codebook_labels(ws),
         report_date=report_date,
