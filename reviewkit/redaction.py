@@ -12,7 +12,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pathlib import Path
+
 from . import privacy
+from .errors import WorkspaceError
 from .store import RatingInput
 from .workspace import REVIEW_FILE, Workspace
 
@@ -57,7 +60,8 @@ def _texts(ws: Workspace) -> Iterator[_Text]:
         for r in s.meetings().itertuples():
             yield _Text("meetings", f"meeting {r.ref or r.id}", "title", r.title, False)
         for r in s.notes().itertuples():
-            published = bool(r.use_in_report) or r.kind == "one_change"
+            # The report prints quotes and "one change" items a reviewer marked for it.
+            published = bool(r.use_in_report) and r.kind in ("quote", "one_change")
             yield _Text("notes", f"note {r.ref or r.note_id}", "text", r.text, published)
     meta = ws.meta
     yield _Text(REVIEW_FILE, "theme", "theme", meta.theme, True)
@@ -67,8 +71,15 @@ def _texts(ws: Workspace) -> Iterator[_Text]:
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "text", rec.text, True)
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "update", rec.update, True)
     for f in sorted(ws.narrative_dir.glob("*.md")):
-        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(_read_text(f).splitlines(), 1):
             yield _Text(f"narrative/{f.name}", f"line {n}", "text", line, True)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{path}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
 
 
 def scan_workspace(ws: Workspace, *, published_only: bool = False) -> list[Location]:
@@ -162,8 +173,7 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
         ws.save_meta()
         bump(REVIEW_FILE)
     for f in sorted(ws.narrative_dir.glob("*.md")):
-        text = f.read_text(encoding="utf-8")
-        lines = text.splitlines(keepends=True)
+        lines = _read_text(f).splitlines(keepends=True)
         fixed = [fix(line) for line in lines]
         if any(x is not None for x in fixed):
             f.write_text("".join(n if n is not None else o for n, o in zip(fixed, lines)), encoding="utf-8")

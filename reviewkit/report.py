@@ -485,7 +485,7 @@ def _refusal(found: list[str], path: Path, final: bool) -> str:
     """Why the render was refused and how to fix it: locations and kinds only, never a value."""
     n = len(found)
     shown = "; ".join(found[:_SHOW_LOCATIONS]) + (f"; and {n - _SHOW_LOCATIONS} more" if n > _SHOW_LOCATIONS else "")
-    message = (f"The report was not rendered (BlockedTextError): {_pieces(n)} that the report would publish "
+    message = (f"The report was not rendered: {_pieces(n)} that the report would publish "
                f"{'holds' if n == 1 else 'hold'} what looks like a personal identifier: {shown}. "
                f"List them with: reviewkit check {path}; replace them with placeholders with: "
                f"reviewkit redact {path}")

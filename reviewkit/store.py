@@ -300,9 +300,11 @@ class Store:
             )
         if rules.cases:
             if r.case_id not in rules.cases:
-                raise InvalidInputError(f"case '{r.case_id}' is not in this review's case list (review.yaml)")
+                # The value is not repeated: a mistyped case reference may be an NHS number.
+                raise InvalidInputError("that case reference is not in this review's case list (review.yaml); "
+                                        "use a reference such as C07 from the list")
             if r.reviewer not in rules.cases[r.case_id]:
-                raise InvalidInputError(f"case '{r.case_id}' is not allocated to '{r.reviewer}' in review.yaml")
+                raise InvalidInputError(f"case {r.case_id} is not allocated to '{r.reviewer}' in review.yaml")
         if r.rating is None or r.rating == "":
             return None
         level = rules.scale.parse(r.rating)
@@ -524,7 +526,7 @@ class Store:
             if reviewer not in self.rules.reviewers:
                 raise InvalidInputError(f"'{reviewer}' is not a reviewer of this review")
             if self.rules.cases and case_id not in self.rules.cases:
-                raise InvalidInputError(f"case '{case_id}' is not in this review's case list (review.yaml)")
+                raise InvalidInputError("that case reference is not in this review's case list (review.yaml)")
         with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO conversations (ref, case_id, who, held_on, reviewer) VALUES (?,?,?,?,?)",

@@ -75,3 +75,22 @@ def test_check_command_exits_1_while_identifiers_remain(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ratings, case C01, A. Visitor, q1, comment" in out
     assert "Quokkafeather" not in out and "0018" not in out
+
+
+def test_check_names_a_narrative_file_that_is_not_utf8(tmp_path, capsys):
+    ws = make_workspace(tmp_path / "ws")
+    (ws.path / "narrative" / "strengths.md").write_bytes("Caf\u00e9 culture".encode("cp1252"))
+    assert main(["check", str(ws.path)]) == 1
+    err = capsys.readouterr().err
+    assert "strengths.md" in err and "save it as UTF-8" in err and "Traceback" not in err
+
+
+def test_unmarked_one_change_items_are_not_counted_as_published(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    with ws.store() as s:
+        mid = s.add_meeting("H", "managers", "2026-10-05", {"manager": 6})
+        s.add_note("H", "Quokkafeather wants a shorter form.", meeting_id=mid, kind="one_change")
+    (ws.path / "private" / "names.txt").write_text(NAME + "\n")
+    ws = open_workspace(ws.path)
+    assert [f.table for f in scan_workspace(ws)] == ["notes"]
+    assert blocking_findings(ws) == []
