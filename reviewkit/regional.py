@@ -690,7 +690,7 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
     from . import report as rp
 
     say = progress or (lambda _message: None)
-    wanted = rp._check_formats(formats)
+    wanted = rp.check_formats(formats)
     nb_path = Path(notebook) if notebook is not None else NOTEBOOK
     if not nb_path.is_file():
         raise RenderError(f"{nb_path}: the regional comparison notebook is missing")
@@ -698,20 +698,20 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
     bundles = load_bundles(sources, progress=say)
     say("Checking that the reviews can be compared")
     comparison = compare(bundles, mapping=mapping, pseudonymise=pseudonymise)
-    chromium = rp._chromium_or_error() if "pdf" in wanted else ""
+    chromium = rp.require_chromium() if "pdf" in wanted else ""
     from .reportsections import long_date
 
     context = comparison.cover(version=__version__, render_date=long_date(dt.date.today().isoformat()))
-    context["footer_css"] = rp._css_text(context["footer_css"])
+    context["footer_css"] = rp.css_text(context["footer_css"])
     out = Path(out_dir)
     result: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="reviewkit-compare-") as tmp:
         work = Path(tmp)
         inputs = prepare_inputs(bundles, work / "inputs", pseudonymise=pseudonymise, mapping=mapping)
         say("Running the comparison notebook")
-        nb = rp._clean_notebook(rp._run_notebook(nb_path, inputs, work))
+        nb = rp.clean_notebook(rp.run_notebook(nb_path, inputs, work))
         say("Converting to HTML")
-        body = rp._html(nb, context)
+        body = rp.to_html(nb, context)
         html_file = work / f"{OUTPUT_NAME}.html"
         html_file.write_text(body, encoding="utf-8")
         files = {"html": html_file}
@@ -719,10 +719,10 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
             jobs = {}
             if "pdf" in wanted:
                 say("Printing to PDF with Chromium")
-                jobs["pdf"] = pool.submit(rp._pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
+                jobs["pdf"] = pool.submit(rp.to_pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
             if "docx" in wanted:
                 say("Converting to Word with pandoc")
-                jobs["docx"] = pool.submit(rp._docx, body, work / f"{OUTPUT_NAME}.docx", work)
+                jobs["docx"] = pool.submit(rp.to_docx, body, work / f"{OUTPUT_NAME}.docx", work)
             for fmt, job in jobs.items():
                 files[fmt] = job.result()
         out.mkdir(parents=True, exist_ok=True)

@@ -223,7 +223,7 @@ def _describe_cell(nb_path: Path, cells: list[Any], source: str) -> str:
     return f"{where} of {nb_path.name} ({first})"
 
 
-def _run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = False) -> Any:
+def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = False) -> Any:
     """Execute the report notebook; RenderError naming the cell if any cell fails."""
     import nbformat
     import papermill
@@ -267,7 +267,7 @@ def _run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = F
                           f"({type(exc).__name__}); check that ipykernel is installed in {sys.prefix}.") from None
 
 
-def _clean_notebook(nb: Any) -> Any:
+def clean_notebook(nb: Any) -> Any:
     """Drop papermill's traces (parameters, timings), widget state and anything printed."""
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     for key in ("papermill", "widgets"):
@@ -304,12 +304,12 @@ _CELL_ID = re.compile(r'\s+id="cell-id=[^"]*"')
 _TOC_MARK = "<!-- reviewkit:toc -->"
 
 
-def _css_text(value: str) -> str:
+def css_text(value: str) -> str:
     """Text safe inside a CSS string in a <style> element."""
     return re.sub(r'["\\<>\n\r]', "", value)
 
 
-def _html(nb: Any, context: dict[str, Any]) -> str:
+def to_html(nb: Any, context: dict[str, Any]) -> str:
     """The executed notebook as the kit's HTML: template, contents list, stable ids."""
     from nbconvert import HTMLExporter
 
@@ -342,7 +342,7 @@ def find_chromium() -> str | None:
     return None
 
 
-def _chromium_or_error() -> str:
+def require_chromium() -> str:
     found = find_chromium()
     if found is None:
         raise RenderError(
@@ -352,7 +352,7 @@ def _chromium_or_error() -> str:
     return found
 
 
-def _pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
+def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
     """Print the finished HTML with headless Chromium: tagged PDF with a document outline."""
     profile = work / "chromium"
     profile.mkdir(exist_ok=True)
@@ -399,7 +399,7 @@ _DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 _MEDIA = re.compile(r"<img\b[^>]*>")
 
 
-def _docx(body: str, out: Path, work: Path) -> Path:
+def to_docx(body: str, out: Path, work: Path) -> Path:
     """Word through pandoc (pypandoc-binary) with the kit's reference document.
 
     Charts go to pandoc as PNG files rather than data URIs (pandoc reads a 1 MB page of
@@ -435,7 +435,7 @@ def _docx(body: str, out: Path, work: Path) -> Path:
 
 # --------------------------------------------------------------------------- the pipeline
 
-def _check_formats(formats: Iterable[str]) -> list[str]:
+def check_formats(formats: Iterable[str]) -> list[str]:
     wanted = []
     for fmt in formats:
         fmt = fmt.strip().lower()
@@ -515,7 +515,7 @@ def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0) -> d
         report_iso = ""  # a date written as text ("December 2026") has no machine-readable form
     ctx.update(draft=not final, version=__version__, render_date=long_date(render_date.isoformat()),
                render_date_iso=render_date.isoformat(), report_date_iso=report_iso,
-               footer_css=_css_text(footer))
+               footer_css=css_text(footer))
     return ctx
 
 
@@ -535,7 +535,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     from .workspace import open_workspace
 
     say = progress or (lambda _message: None)
-    wanted = _check_formats(formats)
+    wanted = check_formats(formats)
     nb_path = Path(notebook).resolve() if notebook is not None else NOTEBOOK
     if not nb_path.is_file():
         raise RenderError(f"{nb_path}: the report notebook is missing")
@@ -553,7 +553,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             names = ", ".join(str(p.relative_to(workspace)) for p in missing)
             raise RenderError(f"A final report needs every narrative section written; still missing or a "
                               f"stub: {names}. Write them, or render a draft without --final.")
-    chromium = _chromium_or_error() if "pdf" in wanted else ""
+    chromium = require_chromium() if "pdf" in wanted else ""
     render_date = today or dt.date.today()
     context = _context(ws, final, render_date, withheld)
     if withheld:
@@ -579,14 +579,14 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 body = cached["html"].read_text(encoding="utf-8")
             else:
                 say("Running the report notebook")
-                nb = _clean_notebook(_run_notebook(nb_path, workspace, work, withhold_identifiers))
+                nb = clean_notebook(run_notebook(nb_path, workspace, work, withhold_identifiers))
                 if keep_notebook:
                     import nbformat
 
                     files["ipynb"] = work / "report.ipynb"
                     nbformat.write(nb, str(files["ipynb"]))
                 say("Converting to HTML")
-                body = _html(nb, context)
+                body = to_html(nb, context)
             html_file = work / "report.html"
             html_file.write_text(body, encoding="utf-8")
             files["html"] = html_file
@@ -594,10 +594,10 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                 if "pdf" in wanted:
                     say("Printing to PDF with Chromium")
-                    jobs["pdf"] = pool.submit(_pdf, html_file, work / "report.pdf", work, chromium)
+                    jobs["pdf"] = pool.submit(to_pdf, html_file, work / "report.pdf", work, chromium)
                 if "docx" in wanted:
                     say("Converting to Word with pandoc")
-                    jobs["docx"] = pool.submit(_docx, body, work / "report.docx", work)
+                    jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work)
                 for fmt, job in jobs.items():
                     files[fmt] = job.result()
             if use_cache:

@@ -206,7 +206,7 @@ def _png_output(alt: str | None) -> nbformat.NotebookNode:
 
 
 def test_cleaning_strips_papermill_traces_widgets_and_printed_text() -> None:
-    nb = report._clean_notebook(_executed([
+    nb = report.clean_notebook(_executed([
         nbformat.v4.new_output("stream", name="stderr", text="a warning with a path /home/someone"),
         _png_output("Bar chart: Good 5 (25.0%)")]))
     text = nbformat.writes(nb)
@@ -217,22 +217,22 @@ def test_cleaning_strips_papermill_traces_widgets_and_printed_text() -> None:
 
 def test_an_image_without_alt_text_is_refused() -> None:
     with pytest.raises(RenderError, match="without alt text"):
-        report._clean_notebook(_executed([_png_output(None)]))
+        report.clean_notebook(_executed([_png_output(None)]))
 
 
 def test_a_widget_output_is_refused() -> None:
     out = nbformat.v4.new_output("display_data", data={
         "application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "w"})
     with pytest.raises(RenderError, match="widget or script"):
-        report._clean_notebook(_executed([out]))
+        report.clean_notebook(_executed([out]))
 
 
 def test_template_honours_alt_text_and_adds_cover_and_contents(ws) -> None:
     html_out = nbformat.v4.new_output("display_data", data={
         "text/html": '<h2 id="one" class="section-heading">1. One</h2><p>Body</p>', "text/plain": "x"})
-    nb = report._clean_notebook(_executed([html_out, _png_output("Bar chart: Good 5 (25.0%)")]))
+    nb = report.clean_notebook(_executed([html_out, _png_output("Bar chart: Good 5 (25.0%)")]))
     ctx = report._context(ws, False, dt.date(2026, 12, 1))
-    page = report._html(nb, ctx)
+    page = report.to_html(nb, ctx)
     assert 'alt="Bar chart: Good 5 (25.0%)"' in page
     assert "No description has been provided" not in page and "<script" not in page
     assert '<html lang="en-GB">' in page and "DRAFT" in page and "Testshire Council" in page
