@@ -36,3 +36,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def sandbox() -> Path:
     """The session's throwaway home folder."""
     return _SANDBOX
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    """A workspace with cases C01–C08 allocated (see make_workspace in tests/helpers.py)."""
+    from .helpers import make_workspace
+
+    return make_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def trap():
+    """Fails the test on any widget callback error, logged by ipywidgets or caught by a form's guard."""
+    from reviewkit.widgets.testing import CallbackErrorTrap
+
+    with CallbackErrorTrap() as t:
+        yield t
+        t.check()

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from reviewkit.themes import load_codebook
 from reviewkit.widgets import ConversationForm, conversation_form
 from reviewkit.widgets.common import CHANGED_ELSEWHERE
 from reviewkit.widgets.conversation import case_options, conversation_label
-from reviewkit.widgets.testing import CallbackErrorTrap
 
 from .helpers import make_workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path):
-    return make_workspace(tmp_path / "ws")
-
-
-@pytest.fixture
-def trap() -> Iterator[CallbackErrorTrap]:
-    with CallbackErrorTrap() as t:
-        yield t
-        t.check()
 
 
 def test_cases_offered_put_the_reviewers_own_first(ws) -> None:

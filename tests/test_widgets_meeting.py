@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,23 +13,8 @@ from reviewkit.widgets.common import CHANGED_ELSEWHERE
 from reviewkit.widgets.meeting import attendees_from_rows, meeting_label
 from reviewkit.widgets.notes import (CodeChoice, accept_suggestions, add_suggestions, check_role, codes_to_save,
                                      note_summary_html, toggle_code)
-from reviewkit.widgets.testing import CallbackErrorTrap
-
-from .helpers import make_workspace
 
 CANARY_NAME = "Zebediah Quokkafeather"
-
-
-@pytest.fixture
-def ws(tmp_path: Path):
-    return make_workspace(tmp_path / "ws")
-
-
-@pytest.fixture
-def trap() -> Iterator[CallbackErrorTrap]:
-    with CallbackErrorTrap() as t:
-        yield t
-        t.check()
 
 
 def new_meeting(form: MeetingForm, kind: str = "practitioners") -> int:

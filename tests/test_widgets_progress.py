@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import ipywidgets as w
-import pytest
 
 from reviewkit.store import RatingInput
 from reviewkit.widgets import ProgressView, progress_view
 from reviewkit.widgets.progress import count_pct, progress_html, question_name
-from reviewkit.widgets.testing import CallbackErrorTrap
-
-from .helpers import make_workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path):
-    return make_workspace(tmp_path / "ws")
-
-
-@pytest.fixture
-def trap() -> Iterator[CallbackErrorTrap]:
-    with CallbackErrorTrap() as t:
-        yield t
-        t.check()
 
 
 def _widgets(widget: w.Widget) -> list[w.Widget]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import ipywidgets as w
@@ -20,25 +19,12 @@ from .helpers import make_workspace
 NHS_CANARY = "999 000 0018"
 
 
-@pytest.fixture
-def ws(tmp_path: Path):
-    return make_workspace(tmp_path / "ws")
-
-
-@pytest.fixture
-def trap() -> Iterator[CallbackErrorTrap]:
-    """Fails the test on any callback error, logged by ipywidgets or caught by a form's guard."""
-    with CallbackErrorTrap() as t:
-        yield t
-        t.check()
-
-
 def form_for(ws, reviewer: str, trap: CallbackErrorTrap) -> RatingForm:
     return trap.watch(RatingForm(ws, reviewer))
 
 
 def rate_everything(form: RatingForm, level: str = "Good") -> None:
-    for qid, block in form.blocks.items():
+    for block in form.blocks.values():
         block.buttons.value = level
 
 

@@ -12,14 +12,7 @@ from reviewkit import serve
 from reviewkit.cli import main
 from reviewkit.errors import InvalidInputError, WorkspaceError
 
-from .helpers import make_workspace
-
 pytestmark = pytest.mark.enable_socket  # planning binds a loopback socket to find or check the port
-
-
-@pytest.fixture
-def ws(tmp_path: Path):
-    return make_workspace(tmp_path / "ws")
 
 
 def test_the_plan_serves_the_form_on_loopback_with_sources_stripped(ws, tmp_path: Path) -> None:

@@ -24,12 +24,14 @@ from typing import Any, TypeVar
 
 import ipywidgets as w
 
-from ..errors import ConflictError, InvalidInputError, ReviewkitError, WarningTextError
+from ..errors import BlockedTextError, ConflictError, InvalidInputError, ReviewkitError, WarningTextError
+from ..store import Store
 from ..tools import RatingScale
 from ..workspace import Workspace, open_workspace
 
 log = logging.getLogger("reviewkit.widgets")
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 CHANGED_ELSEWHERE = "Changed elsewhere — reload"
 
@@ -165,6 +167,37 @@ def now_hhmm() -> str:
     return dt.datetime.now().strftime("%H:%M")
 
 
+def date_text(value: dt.date | None) -> str:
+    """A date picker's value as the store keeps it: ISO 8601, or '' when no date is set."""
+    return value.isoformat() if value else ""
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A stored date for a date picker: None when no date was given."""
+    return dt.date.fromisoformat(text) if text else None
+
+
+def alert_html(kind: str, body: str) -> str:
+    """An alert box around HTML that is already escaped; errors and warnings are announced at once."""
+    role = "alert" if kind in ("error", "warn") else "status"
+    return f'<div class="rk-alert rk-alert-{kind}" role="{role}">{body}</div>'
+
+
+def message_html(kind: str, text: str) -> str:
+    """A plain-text message in an alert box, escaped; no text, no box."""
+    return alert_html(kind, html.escape(text)) if text else ""
+
+
+def show_refused_text(exc: BlockedTextError | WarningTextError, message: w.HTML, save_anyway: w.Button) -> None:
+    """Say why typed text was not saved; offer "Save anyway" for a possible identifier, never for a sure one."""
+    if isinstance(exc, WarningTextError):
+        message.value = message_html("warn", f"Not saved yet. {exc}")
+        save_anyway.layout.display = ""
+    else:
+        message.value = message_html("error", f"Not saved. {exc}")
+        save_anyway.layout.display = "none"
+
+
 def resolve_workspace(workspace: Workspace | str | Path) -> Workspace:
     """Accept an open workspace or a path to one."""
     if isinstance(workspace, Workspace):
@@ -196,37 +229,49 @@ class Alert:
 
     def __init__(self) -> None:
         self.html = w.HTML("")
-        self.kind = ""
         self.message = ""
 
     def show(self, kind: str, message: str, *, title: str = "") -> None:
         """Show an error, warning, info or ok message (plain text, escaped)."""
-        self.kind, self.message = kind, message
-        role = "alert" if kind in ("error", "warn") else "status"
+        self.message = message
         head = f"<strong>{html.escape(title)}</strong><br>" if title else ""
         body = "<br>".join(html.escape(line) for line in message.splitlines())
-        self.html.value = f'<div class="rk-alert rk-alert-{kind}" role="{role}">{head}{body}</div>'
+        self.html.value = alert_html(kind, head + body)
 
     def clear(self) -> None:
-        self.kind, self.message = "", ""
+        self.message = ""
         self.html.value = ""
 
 
 class FormBase:
-    """Shared plumbing: alert area, saved-status line, reload button and the callback guard."""
+    """Shared plumbing: workspace and store, alert area, status line, reload button, callback guard."""
 
-    actor: str
-
-    def __init__(self) -> None:
+    def __init__(self, ws: Workspace, *, actor: str, store: Store | None = None) -> None:
+        self.ws = ws
+        self.actor = actor  # who the audit log names for every change made through this form
+        self.store = store if store is not None else ws.store()
         self.alert = Alert()
-        self.status = w.HTML('<span class="rk-status" role="status" aria-live="polite">Nothing changed yet</span>')
-        self.status_text = ""
+        self.status = w.HTML("")
+        self.set_status("Nothing changed yet")
         self.unexpected: list[str] = []  # type names of unexpected callback errors (tests assert empty)
         self.reload_button = w.Button(description="Reload", tooltip="Load the latest saved version from the review store",
                                       button_style="warning", layout=w.Layout(display="none", width="auto"))
         self.reload_button.on_click(self.guard(lambda _b: self.reload()))
         self._quiet = 0
         self.view: w.Box = w.VBox()
+
+    # -- layout -------------------------------------------------------------------------------
+    def top_bar(self, control: w.Widget, *below: w.Widget, reload: bool = True) -> w.VBox:
+        """The sticky bar: the form's main control beside the status line, then the alert area."""
+        row = w.HBox([control, self.status], layout=w.Layout(justify_content="space-between", align_items="center"))
+        bar = w.VBox([row, *below, self.alert.html, *([self.reload_button] if reload else [])])
+        bar.add_class("rk-bar")
+        return bar
+
+    def set_view(self, title: str, intro: str, *body: w.Widget, css: str = "") -> None:
+        """Lay the form out under its own style sheet and heading; the style sheet applies only inside it."""
+        self.view = w.VBox([style_widget(css), heading(title, 2, intro), *body])
+        self.view.add_class("rk-form")
 
     # -- display ------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -241,11 +286,14 @@ class FormBase:
                                     "or with 'reviewkit serve', to use it.")
         return bundle
 
+    def set_status(self, text: str) -> None:
+        """Change the status line beside the form's main control; screen readers hear it politely."""
+        self.status_text = text
+        self.status.value = f'<span class="rk-status" role="status" aria-live="polite">{html.escape(text)}</span>'
+
     def saved(self) -> None:
         """Say when the last change reached the store, in local time."""
-        self.status_text = f"Saved {now_hhmm()}"
-        self.status.value = (f'<span class="rk-status" role="status" aria-live="polite">'
-                             f"{html.escape(self.status_text)}</span>")
+        self.set_status(f"Saved {now_hhmm()}")
 
     def reload(self) -> None:  # overridden by each form
         """Read everything again from the store."""
@@ -306,6 +354,21 @@ class FormBase:
         self.alert.clear()
         self.reload_button.layout.display = "none"
 
+    def relabel(self, picker: w.Dropdown, value: Any, label: str) -> None:
+        """Rename a picker's entry for a record whose details changed, keeping it selected."""
+        with self.quiet():
+            picker.options = [(label if v == value else k, v) for k, v in picker.options]
+            picker.value = value
+
+
+class EntryForm(FormBase):
+    """A form a reviewer fills in: it opens only for a reviewer of the review, and logs changes as theirs."""
+
+    def __init__(self, workspace: Workspace | str | Path, reviewer: str, *, store: Store | None = None) -> None:
+        ws = resolve_workspace(workspace)
+        self.reviewer = check_reviewer(ws, reviewer)  # spelled as review.yaml spells it
+        super().__init__(ws, actor=self.reviewer, store=store)
+
 
 def error_panel(message: str, title: str = "This form cannot open") -> w.VBox:
     """What a notebook shows instead of a traceback when the form cannot start."""
@@ -314,3 +377,11 @@ def error_panel(message: str, title: str = "This form cannot open") -> w.VBox:
     box = w.VBox([style_widget(), alert.html])
     box.add_class("rk-form")
     return box
+
+
+def open_or_explain(make: Callable[[], T], title: str = "This form cannot open") -> T | w.VBox:
+    """What a notebook's entry point returns: the form, or a plain-English panel saying why it cannot open."""
+    try:
+        return make()
+    except ReviewkitError as exc:
+        return error_panel(str(exc), title)

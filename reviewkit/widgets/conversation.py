@@ -5,7 +5,6 @@ I statements (plus carers and equality, as the codebook's ``conversation_codes``
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import InvalidInputError, ReviewkitError
+from ..errors import InvalidInputError
 from ..store import WHO, Store
 from ..themes import load_codebook
 from ..workspace import Workspace
-from .common import FormBase, check_reviewer, error_panel, heading, resolve_workspace, style_widget
+from .common import EntryForm, date_text, message_html, open_or_explain, parse_date
 from .notes import NoteEditor, NoteList, notes_for
 
 WHO_LABELS = {"person": "The person", "relative": "A relative", "carer": "A carer",
@@ -47,15 +46,11 @@ def own_conversations(store: Store, reviewer: str) -> pd.DataFrame:
     return df[df["reviewer"] == reviewer]
 
 
-class ConversationForm(FormBase):
+class ConversationForm(EntryForm):
     """Record a conversation about a case and its notes and quotes."""
 
     def __init__(self, workspace: Workspace | str | Path, reviewer: str, *, store: Store | None = None) -> None:
-        super().__init__()
-        self.ws = resolve_workspace(workspace)
-        self.reviewer = check_reviewer(self.ws, reviewer)
-        self.actor = self.reviewer
-        self.store = store if store is not None else self.ws.store()
+        super().__init__(workspace, reviewer, store=store)
         self.codebook = load_codebook(self.ws.meta.codebook)
         self.conversation_id: int | None = None
         self.version = 0
@@ -93,15 +88,10 @@ class ConversationForm(FormBase):
         for widget in (self.case, self.who, self.date):
             widget.observe(g(self._on_details), names="value")
         self.create.on_click(g(lambda _b: self.create_conversation()))
-        bar = w.VBox([w.HBox([self.picker, self.status], layout=w.Layout(justify_content="space-between",
-                                                                          align_items="center")),
-                      self.alert.html, self.reload_button])
-        bar.add_class("rk-bar")
         intro = (f"Recording as {self.reviewer}. A conversation with a person whose record was read, or their "
                  "relative or carer. No names: the case reference and a role are enough.")
-        self.view = w.VBox([style_widget(), heading("Record a conversation", 2, intro), bar, details,
-                            self.editor.box, self.notes.box])
-        self.view.add_class("rk-form")
+        self.set_view("Record a conversation", intro, self.top_bar(self.picker), details, self.editor.box,
+                      self.notes.box)
         self.reload()
         if not options:
             self.alert.show("info", "This review has no case records listed yet, so there is nothing to link a "
@@ -147,7 +137,7 @@ class ConversationForm(FormBase):
                     self.case.options = [*self.case.options, (row["case_id"], row["case_id"])]
                 self.case.value = row["case_id"]
                 self.who.value = row["who"]
-                self.date.value = dt.date.fromisoformat(row["held_on"]) if row["held_on"] else None
+                self.date.value = parse_date(row["held_on"])
             self.details_saved.value = '<p class="rk-muted">Changes to these details are saved straight away.</p>'
         self.editor.set_enabled(not new)
         if new:
@@ -161,21 +151,18 @@ class ConversationForm(FormBase):
         """Save a saved conversation's case, who and date as they change."""
         if self.conversation_id is None:
             return
-        held_on = self.date.value.isoformat() if isinstance(self.date.value, dt.date) else ""
+        held_on = date_text(self.date.value)
         try:
             self.store.update_conversation(self.actor, self.conversation_id, expected_version=self.version,
                                            case_id=self.case.value, who=self.who.value, held_on=held_on)
         except InvalidInputError as exc:
-            self.details_message.value = (f'<div class="rk-alert rk-alert-error" role="alert">Not saved. '
-                                          f"{html.escape(str(exc))}</div>")
+            self.details_message.value = message_html("error", f"Not saved. {exc}")
             return
         self.version = int(self.store.conversation(self.conversation_id)["version"])
-        self.details_message.value = '<div class="rk-alert rk-alert-ok" role="status">Conversation details saved.</div>'
+        self.details_message.value = message_html("ok", "Conversation details saved.")
         self.saved()
-        label = conversation_label({"case_id": self.case.value, "who": self.who.value, "held_on": held_on})
-        with self.quiet():
-            self.picker.options = [(label if v == self.conversation_id else k, v) for k, v in self.picker.options]
-            self.picker.value = self.conversation_id
+        self.relabel(self.picker, self.conversation_id,
+                     conversation_label({"case_id": self.case.value, "who": self.who.value, "held_on": held_on}))
 
     def refresh_notes(self) -> None:
         self.notes.show(notes_for(self.store, conversation_id=self.conversation_id if self.conversation_id else -1))
@@ -183,16 +170,14 @@ class ConversationForm(FormBase):
     def create_conversation(self) -> int | None:
         """Store the new conversation and open it; returns its id, or None if refused."""
         if self.case.value is None:
-            self.details_message.value = '<div class="rk-alert rk-alert-error" role="alert">Pick the case record first.</div>'
+            self.details_message.value = message_html("error", "Pick the case record first.")
             return None
-        held_on = self.date.value.isoformat() if isinstance(self.date.value, dt.date) else ""
         try:
-            cid = self.store.add_conversation(self.actor, self.case.value, self.who.value, self.reviewer, held_on)
+            cid = self.store.add_conversation(self.actor, self.case.value, self.who.value, self.reviewer,
+                                              date_text(self.date.value))
         except InvalidInputError as exc:
-            self.details_message.value = (f'<div class="rk-alert rk-alert-error" role="alert">Not saved. '
-                                          f"{html.escape(str(exc))}</div>")
+            self.details_message.value = message_html("error", f"Not saved. {exc}")
             return None
-        self.details_message.value = ""
         self.conversation_id = cid
         self.saved()
         self.reload()
@@ -202,7 +187,4 @@ class ConversationForm(FormBase):
 
 def conversation_form(workspace: Workspace | str | Path, reviewer: str) -> ConversationForm | w.VBox:
     """The notebook's entry point: the form, or a plain-English panel saying why it cannot open."""
-    try:
-        return ConversationForm(workspace, reviewer)
-    except ReviewkitError as exc:
-        return error_panel(str(exc))
+    return open_or_explain(lambda: ConversationForm(workspace, reviewer))

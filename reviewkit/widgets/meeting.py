@@ -8,19 +8,17 @@ gets "Changed elsewhere — reload" rather than overwriting.
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
-from ..errors import BlockedTextError, InvalidInputError, ReviewkitError, WarningTextError
+from ..errors import InvalidInputError
 from ..store import MEETING_KINDS, Store
 from ..themes import load_codebook
 from ..workspace import Workspace
-from .common import FormBase, check_reviewer, error_panel, heading, resolve_workspace, style_widget
+from .common import EntryForm, date_text, message_html, open_or_explain, parse_date
 from .notes import NoteEditor, NoteList, notes_for
 
 KIND_LABELS = {"practitioners": "Meeting with practitioners", "managers": "Meeting with managers",
@@ -57,10 +55,6 @@ def meeting_label(row: dict[str, Any]) -> str:
     return " · ".join(bits)
 
 
-def date_text(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
-
-
 # -- widgets ------------------------------------------------------------------------------------------
 class AttendeeRow:
     """One role and how many of that role came."""
@@ -77,15 +71,11 @@ class AttendeeRow:
         self.remove.on_click(form.guard(lambda _b: form.remove_attendee(self)))
 
 
-class MeetingForm(FormBase):
+class MeetingForm(EntryForm):
     """Set up a meeting and record its notes, quotes and 'one change' items."""
 
     def __init__(self, workspace: Workspace | str | Path, reviewer: str, *, store: Store | None = None) -> None:
-        super().__init__()
-        self.ws = resolve_workspace(workspace)
-        self.reviewer = check_reviewer(self.ws, reviewer)
-        self.actor = self.reviewer
-        self.store = store if store is not None else self.ws.store()
+        super().__init__(workspace, reviewer, store=store)
         self.codebook = load_codebook(self.ws.meta.codebook)
         self.meeting_id: int | None = None
         self.version = 0
@@ -125,15 +115,9 @@ class MeetingForm(FormBase):
         self.add_role.on_click(g(lambda _b: self.add_attendee()))
         self.create.on_click(g(lambda _b: self.create_meeting()))
 
-        bar = w.VBox([w.HBox([self.picker, self.status], layout=w.Layout(justify_content="space-between",
-                                                                          align_items="center")),
-                      self.alert.html, self.reload_button])
-        bar.add_class("rk-bar")
         intro = (f"Recording as {self.reviewer}. Set up the meeting, then add what was said. Quotes are "
                  "non-attributable: give a role at most, never a name.")
-        self.view = w.VBox([style_widget(), heading("Record a meeting", 2, intro), bar, details,
-                            self.editor.box, self.notes.box])
-        self.view.add_class("rk-form")
+        self.set_view("Record a meeting", intro, self.top_bar(self.picker), details, self.editor.box, self.notes.box)
         self.reload()
 
     # -- loading -----------------------------------------------------------------------------------
@@ -168,7 +152,7 @@ class MeetingForm(FormBase):
         self.version = int(data["version"])
         with self.quiet():
             self.kind.value = data["kind"]
-            self.date.value = dt.date.fromisoformat(data["held_on"]) if data["held_on"] else None
+            self.date.value = parse_date(data["held_on"])
             self.title.value = data["title"]
             self.attendee_rows = []
             for role, count in data["attendees"].items():
@@ -187,10 +171,7 @@ class MeetingForm(FormBase):
         self.refresh_notes()
 
     def refresh_notes(self) -> None:
-        if self.meeting_id is None:
-            self.notes.show(notes_for(self.store, meeting_id=-1))
-        else:
-            self.notes.show(notes_for(self.store, meeting_id=self.meeting_id))
+        self.notes.show(notes_for(self.store, meeting_id=self.meeting_id if self.meeting_id is not None else -1))
 
     # -- changes ----------------------------------------------------------------------------------------
     def _details(self) -> dict[str, Any]:
@@ -198,9 +179,7 @@ class MeetingForm(FormBase):
                 "attendees": attendees_from_rows([(r.role.value, r.count.value) for r in self.attendee_rows])}
 
     def _say_details(self, kind: str, text: str) -> None:
-        role = "alert" if kind in ("error", "warn") else "status"
-        self.details_message.value = (f'<div class="rk-alert rk-alert-{kind}" role="{role}">{html.escape(text)}</div>'
-                                      if text else "")
+        self.details_message.value = message_html(kind, text)
 
     def create_meeting(self) -> int | None:
         """Store the new meeting and open it; returns its id, or None if refused."""
@@ -208,7 +187,7 @@ class MeetingForm(FormBase):
             details = self._details()
             mid = self.store.add_meeting(self.actor, details["kind"], details["held_on"], details["attendees"],
                                          details["title"])
-        except (BlockedTextError, WarningTextError, InvalidInputError) as exc:
+        except InvalidInputError as exc:  # also text refused as identifying (BlockedTextError, WarningTextError)
             self._say_details("error", f"Not saved. {exc}")
             return None
         self.meeting_id = mid
@@ -230,19 +209,13 @@ class MeetingForm(FormBase):
         try:
             details = self._details()
             self.store.update_meeting(self.actor, self.meeting_id, expected_version=self.version, **details)
-        except (BlockedTextError, WarningTextError) as exc:
-            self._say_details("error", f"Not saved. {exc}")
-            return
-        except InvalidInputError as exc:
+        except InvalidInputError as exc:  # also text refused as identifying (BlockedTextError, WarningTextError)
             self._say_details("error", f"Not saved. {exc}")
             return
         self.version = int(self.store.meeting(self.meeting_id)["version"])
         self._say_details("ok", "Meeting details saved.")
         self.saved()
-        label = meeting_label({"kind": details["kind"], "held_on": details["held_on"], "title": details["title"]})
-        with self.quiet():
-            self.picker.options = [(label if v == self.meeting_id else k, v) for k, v in self.picker.options]
-            self.picker.value = self.meeting_id
+        self.relabel(self.picker, self.meeting_id, meeting_label(details))
 
     def add_attendee(self) -> None:
         row = AttendeeRow(self, "", 0)
@@ -257,7 +230,4 @@ class MeetingForm(FormBase):
 
 def meeting_form(workspace: Workspace | str | Path, reviewer: str) -> MeetingForm | w.VBox:
     """The notebook's entry point: the form, or a plain-English panel saying why it cannot open."""
-    try:
-        return MeetingForm(workspace, reviewer)
-    except ReviewkitError as exc:
-        return error_panel(str(exc))
+    return open_or_explain(lambda: MeetingForm(workspace, reviewer))

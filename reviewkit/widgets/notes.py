@@ -20,10 +20,10 @@ from .. import privacy
 from ..errors import BlockedTextError, InvalidInputError, WarningTextError
 from ..store import Store
 from ..themes import Code, Codebook, suggest_codes
-from .common import FormBase
+from .common import FormBase, message_html, show_refused_text
 
 KINDS = [("Note", "note"), ("Direct quote", "quote"), ("One change or improvement", "one_change")]
-KIND_LABEL = dict((v, k) for k, v in KINDS)
+KIND_LABEL = {v: k for k, v in KINDS}
 STANCE_LABEL = {"strength": "Strength", "concern": "Concern", "mixed": "Mixed", "": "Not set"}
 MAX_ROLE = 40
 
@@ -230,9 +230,7 @@ class NoteEditor:
 
     # -- save, edit, clear ----------------------------------------------------------------------------
     def say(self, kind: str, text: str) -> None:
-        role = "alert" if kind in ("error", "warn") else "status"
-        self.message.value = (f'<div class="rk-alert rk-alert-{kind}" role="{role}">{html.escape(text)}</div>'
-                              if text else "")
+        self.message.value = message_html(kind, text)
 
     def save(self, *, confirm_warnings: bool = False) -> int | None:
         """Store the note (new, or the one being edited); returns its id, or None if refused."""
@@ -256,13 +254,8 @@ class NoteEditor:
                 note_id = self.editing.note_id
                 self.store.update_note(self.form.actor, note_id, expected_version=self.editing.version,
                                        confirm_warnings=confirm_warnings, text=self.text.value, **fields)
-        except BlockedTextError as exc:
-            self.say("error", f"Not saved. {exc}")
-            self.save_anyway.layout.display = "none"
-            return None
-        except WarningTextError as exc:
-            self.say("warn", f"Not saved yet. {exc}")
-            self.save_anyway.layout.display = ""
+        except (BlockedTextError, WarningTextError) as exc:
+            show_refused_text(exc, self.message, self.save_anyway)
             return None
         except InvalidInputError as exc:
             self.say("error", f"Not saved. {exc}")

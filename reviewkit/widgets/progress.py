@@ -12,12 +12,11 @@ from pathlib import Path
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import ReviewkitError
 from ..progress import completeness, disagreements
 from ..store import Store
 from ..tools import AuditTool
 from ..workspace import Workspace
-from .common import FormBase, error_panel, heading, now_hhmm, resolve_workspace, style_widget
+from .common import FormBase, now_hhmm, open_or_explain, resolve_workspace
 
 
 def count_pct(n: int, d: int) -> str:
@@ -89,34 +88,23 @@ class ProgressView(FormBase):
     """Tables of progress for the host PSW, with a Refresh button; no editing."""
 
     def __init__(self, workspace: Workspace | str | Path, *, store: Store | None = None) -> None:
-        super().__init__()
-        self.ws = resolve_workspace(workspace)
-        self.actor = "host"
-        self.store = store if store is not None else self.ws.store()
+        super().__init__(resolve_workspace(workspace), actor="host", store=store)
         self.tables = w.HTML("")
         self.refresh_button = w.Button(description="Refresh", button_style="primary",
                                        tooltip="Read the latest ratings from the review store",
                                        layout=w.Layout(width="auto"))
         self.refresh_button.on_click(self.guard(lambda _b: self.reload()))
-        bar = w.VBox([w.HBox([self.refresh_button, self.status], layout=w.Layout(justify_content="space-between",
-                                                                                align_items="center")),
-                      self.alert.html])
-        bar.add_class("rk-bar")
         sub = f"{self.ws.meta.council} · {self.ws.meta.theme}. This page only reads: nothing here changes the review."
-        self.view = w.VBox([style_widget(), heading("Review progress", 2, sub), bar, self.tables])
-        self.view.add_class("rk-form")
+        # Refresh does what Reload does on the entry forms, so the bar has no Reload button.
+        self.set_view("Review progress", sub, self.top_bar(self.refresh_button, reload=False), self.tables)
         self.reload()
 
     def reload(self) -> None:
         """Read the store again and redraw the tables."""
         self.tables.value = progress_html(self.ws, self.store)
-        self.status.value = (f'<span class="rk-status" role="status" aria-live="polite">Updated '
-                             f"{html.escape(now_hhmm())}</span>")
+        self.set_status(f"Updated {now_hhmm()}")
 
 
 def progress_view(workspace: Workspace | str | Path) -> ProgressView | w.VBox:
     """The notebook's entry point: the tables, or a plain-English panel saying why they cannot open."""
-    try:
-        return ProgressView(workspace)
-    except ReviewkitError as exc:
-        return error_panel(str(exc), title="The progress page cannot open")
+    return open_or_explain(lambda: ProgressView(workspace), title="The progress page cannot open")

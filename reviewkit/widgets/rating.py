@@ -22,8 +22,7 @@ from ..progress import Entry, case_blockers, needs_evidence, progress_line
 from ..store import Rating, RatingInput, Store
 from ..tools import AuditTool, Question
 from ..workspace import Case, Workspace
-from .common import (FormBase, check_reviewer, error_panel, heading, level_css, resolve_workspace,
-                     style_widget)
+from .common import EntryForm, alert_html, heading, level_css, message_html, open_or_explain, show_refused_text
 
 NOTE_PLACEHOLDER = "What in the record supports this rating? (no names or identifiers: use the case reference)"
 
@@ -136,11 +135,7 @@ class QuestionBlock:
             self.message.value = f'<p class="rk-muted" role="status">{html.escape(status)}</p>'
 
     def say(self, kind: str, text: str) -> None:
-        if not text:
-            self.message.value = ""
-            return
-        role = "alert" if kind in ("error", "warn") else "status"
-        self.message.value = f'<div class="rk-alert rk-alert-{kind}" role="{role}">{html.escape(text)}</div>'
+        self.message.value = message_html(kind, text)
 
     # callbacks: thin, they call the form's save path
     def _on_rating(self, change: dict[str, Any]) -> None:
@@ -153,18 +148,15 @@ class QuestionBlock:
         self.form.change_note(self.qid, self.note.value, confirm_warnings=True)
 
 
-class RatingForm(FormBase):
+class RatingForm(EntryForm):
     """Rate one's allocated case records; every change is saved to the review store at once."""
 
     def __init__(self, workspace: Workspace | str | Path, reviewer: str, *, store: Store | None = None) -> None:
-        super().__init__()
-        self.ws = resolve_workspace(workspace)
-        self.reviewer = check_reviewer(self.ws, reviewer)
-        self.actor = self.reviewer
-        self.store = store if store is not None else self.ws.store()
+        super().__init__(workspace, reviewer, store=store)
         self.cases = self.ws.meta.cases_for(self.reviewer)
         tool = self.ws.tool
         self.case_id: str | None = None
+        self.progress_text = ""
         self.state = CaseState({}, {}, {"referred_back": False, "reason": "", "complete": False, "version": 0})
 
         self.case_picker = w.Dropdown(
@@ -195,10 +187,6 @@ class RatingForm(FormBase):
 
         intro = (f"Rating as {self.reviewer}. Pick a case record, then choose a rating for each question "
                  "and write your evidence. Every change is saved straight away.")
-        bar = w.VBox([w.HBox([self.case_picker, self.status], layout=w.Layout(justify_content="space-between",
-                                                                                align_items="center")),
-                      self.progress, self.alert.html, self.reload_button])
-        bar.add_class("rk-bar")
         overall_head = heading("Overall judgement and flags", 2,
                                "Your judgement of the record as a whole: not an average of the ratings above.")
         finish = w.VBox([heading("Referral and completion", 3), self.referred, self.reason, self.referral_message,
@@ -207,15 +195,13 @@ class RatingForm(FormBase):
         self.questions_box = w.VBox([heading("Questions", 2, tool.title)]
                                     + [self.blocks[q].box for q in tool.question_ids]
                                     + [overall_head, self.blocks[tool.overall.id].box, finish])
-        children: list[w.Widget] = [style_widget(level_css(tool.scale)), heading("Rate case records", 2, intro), bar]
+        self.set_view("Rate case records", intro, self.top_bar(self.case_picker, self.progress), self.questions_box,
+                      css=level_css(tool.scale))
         if not self.cases:
             self.alert.show("info", f"No case records are allocated to {self.reviewer} yet. "
                                     "Ask the host PSW to add them to the review's case list.")
             self.questions_box.layout.display = "none"
-        children.append(self.questions_box)
-        self.view = w.VBox(children)
-        self.view.add_class("rk-form")
-        if self.cases:
+        else:
             self.case_picker.value = self.cases[0].id  # loads it through _on_case
 
     # -- loading -------------------------------------------------------------------------------
@@ -264,10 +250,10 @@ class RatingForm(FormBase):
         self.progress.value = f'<p aria-live="polite"><strong>{html.escape(line)}</strong>{html.escape(tail + done)}</p>'
         blockers = case_blockers(tool, entries)
         if self.state.flag["complete"]:
-            self.complete_message.value = '<div class="rk-alert rk-alert-ok" role="status">This case record is marked complete.</div>'
+            self.complete_message.value = message_html("ok", "This case record is marked complete.")
         elif blockers:
-            items = "".join(f"<li>{html.escape(b)}</li>" for b in blockers)
-            self.complete_message.value = f'<div class="rk-muted">Before you can mark it complete:<ul>{items}</ul></div>'
+            self.complete_message.value = (f'<div class="rk-muted">Before you can mark it complete:'
+                                           f"{_list_html(blockers)}</div>")
         else:
             self.complete_message.value = '<div class="rk-muted">Everything is rated: tick the box when you have finished.</div>'
 
@@ -303,13 +289,8 @@ class RatingForm(FormBase):
         entry = Entry(self.state.entries[qid].rating, text)
         try:
             self._save(qid, entry, confirm_warnings=confirm_warnings)
-        except BlockedTextError as exc:
-            block.say("error", f"Not saved. {exc}")
-            block.save_anyway.layout.display = "none"
-            return
-        except WarningTextError as exc:
-            block.say("warn", f"Not saved yet. {exc}")
-            block.save_anyway.layout.display = ""
+        except (BlockedTextError, WarningTextError) as exc:
+            show_refused_text(exc, block.message, block.save_anyway)
             return
         except ReviewkitError:
             block.say("error", "This note was not saved: see the message at the top of the form.")
@@ -346,8 +327,8 @@ class RatingForm(FormBase):
         """Tick or untick 'referred back'; the flag is stored once a reason is written."""
         self.reason.layout.display = "" if referred else "none"
         if referred and not self.reason.value.strip():
-            self.referral_message.value = ('<div class="rk-alert rk-alert-warn" role="alert">Write the reason in the box '
-                                           "above: the referral is saved once the reason is written.</div>")
+            self.referral_message.value = message_html("warn", "Write the reason in the box above: the referral is "
+                                                               "saved once the reason is written.")
             return
         self.referral_message.value = ""
         if referred:
@@ -364,20 +345,15 @@ class RatingForm(FormBase):
         if not self.referred.value:
             return
         if not reason.strip():
-            self.referral_message.value = ('<div class="rk-alert rk-alert-warn" role="alert">A case referred back needs '
-                                           "a reason: say what the significant concern is.</div>")
+            self.referral_message.value = message_html("warn", "A case referred back needs a reason: say what the "
+                                                               "significant concern is.")
             return
         try:
             self._set_flag(referred_back=True, reason=reason, confirm_warnings=confirm_warnings)
-        except BlockedTextError as exc:
-            self.referral_message.value = f'<div class="rk-alert rk-alert-error" role="alert">Not saved. {html.escape(str(exc))}</div>'
-            self.reason_anyway.layout.display = "none"
+        except (BlockedTextError, WarningTextError) as exc:
+            show_refused_text(exc, self.referral_message, self.reason_anyway)
             return
-        except WarningTextError as exc:
-            self.referral_message.value = f'<div class="rk-alert rk-alert-warn" role="alert">Not saved yet. {html.escape(str(exc))}</div>'
-            self.reason_anyway.layout.display = ""
-            return
-        self.referral_message.value = '<div class="rk-alert rk-alert-ok" role="status">Referral saved.</div>'
+        self.referral_message.value = message_html("ok", "Referral saved.")
         self.reason_anyway.layout.display = "none"
         self._refresh()
 
@@ -399,14 +375,15 @@ class RatingForm(FormBase):
         self._refresh()
 
 
+def _list_html(items: list[str]) -> str:
+    """A bulleted list of plain-text items, escaped."""
+    return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
+
+
 def _blocked_html(title: str, blockers: list[str]) -> str:
-    items = "".join(f"<li>{html.escape(b)}</li>" for b in blockers)
-    return f'<div class="rk-alert rk-alert-warn" role="alert"><strong>{html.escape(title)}</strong><ul>{items}</ul></div>'
+    return alert_html("warn", f"<strong>{html.escape(title)}</strong>{_list_html(blockers)}")
 
 
 def rating_form(workspace: Workspace | str | Path, reviewer: str) -> RatingForm | w.VBox:
     """The notebook's entry point: the form, or a plain-English panel saying why it cannot open."""
-    try:
-        return RatingForm(workspace, reviewer)
-    except ReviewkitError as exc:
-        return error_panel(str(exc))
+    return open_or_explain(lambda: RatingForm(workspace, reviewer))
