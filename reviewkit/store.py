@@ -285,6 +285,11 @@ class Store:
         """Screen text; returns an audit note naming confirmed warning kinds (never values)."""
         return self.screen(text, what, confirm_warnings=confirm)
 
+    def _screen_changed(self, text: str, stored: str | None, what: str, confirm: bool) -> str:
+        """Screen text unless it is what is already stored: it passed (or was confirmed) then,
+        so re-saving a rating beside an unchanged, confirmed note never asks again."""
+        return "" if stored is not None and text == stored else self._screen(text, what, confirm)
+
     # -- validation -------------------------------------------------------------------------
     def _check_rating(self, r: RatingInput) -> str | None:
         rules = self.rules
@@ -326,7 +331,8 @@ class Store:
                    confirm_warnings: bool = False) -> Rating:
         """Save one rating and its evidence note; `expected_version` guards against a stale form."""
         label = self._check_rating(r)
-        note = self._screen(r.comment, "evidence note", confirm_warnings)
+        stored = self.rating(r.case_id, r.reviewer, r.question)
+        note = self._screen_changed(r.comment, stored.comment if stored else None, "evidence note", confirm_warnings)
         with self.transaction():
             self._upsert_rating(actor, RatingInput(r.case_id, r.reviewer, r.question, label, r.comment),
                                 expected_version, note)
@@ -370,9 +376,12 @@ class Store:
                       confirm_warnings: bool = False) -> ImportSummary:
         """Store many ratings in one transaction: all of them, or none if any is invalid."""
         checked = []
+        stored = {(c, rv, q): t for c, rv, q, t in
+                  self._db.execute("SELECT case_id, reviewer, question, comment FROM ratings")}
         for r in rows:
             label = self._check_rating(r)
-            note = self._screen(r.comment, "evidence note", confirm_warnings)
+            note = self._screen_changed(r.comment, stored.get((r.case_id, r.reviewer, r.question)),
+                                        "evidence note", confirm_warnings)
             checked.append((RatingInput(r.case_id, r.reviewer, r.question, label, r.comment), note))
         counts = {"added": 0, "changed": 0, "unchanged": 0}
         with self.transaction():
@@ -416,7 +425,7 @@ class Store:
                 after[key] = value
         if after["referred_back"] and not str(after["reason"]).strip():
             raise InvalidInputError("A case referred back needs a reason: say what the significant concern is.")
-        note = self._screen(str(after["reason"]), "referral reason", confirm_warnings)
+        note = self._screen_changed(str(after["reason"]), str(before["reason"]), "referral reason", confirm_warnings)
         key = f"{case_id}/{reviewer}"
         with self.transaction():
             current = self.case_flag(case_id, reviewer)
@@ -630,7 +639,7 @@ class Store:
         new = {**old, **{k: v for k, v in changes.items() if v is not None}}
         new["codes"] = tuple(_clean_codes(new["codes"]))
         self._check_note(new["text"], new["kind"], new["stance"], old["meeting_id"], old["conversation_id"])
-        note = self._screen(new["text"], "note", confirm_warnings)
+        note = self._screen_changed(new["text"], old["text"], "note", confirm_warnings)
         keys = ("text", "kind", "speaker_role", "stance", "codes", "use_in_report")
         with self.transaction():
             cur = self._db.execute(

@@ -166,3 +166,15 @@ def test_store_uses_wal_and_foreign_keys(ws):
         assert s._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert s.integrity_check() == "ok"
+
+
+def test_a_confirmed_note_is_not_questioned_again_when_the_rating_changes(ws):
+    text = "Seen at the hub on 12/03/1941 with the team."
+    with ws.store() as s:
+        with pytest.raises(WarningTextError):
+            s.set_rating("x", RatingInput("C01", "A. Visitor", "q1", "Good", text))
+        s.set_rating("x", RatingInput("C01", "A. Visitor", "q1", "Good", text), confirm_warnings=True)
+        changed = s.set_rating("x", RatingInput("C01", "A. Visitor", "q1", "Outstanding", text))
+        assert changed.rating == "Outstanding"
+        with pytest.raises(WarningTextError):  # new text is screened as ever
+            s.set_rating("x", RatingInput("C01", "A. Visitor", "q1", "Good", text + " Again 1/2/1940."))

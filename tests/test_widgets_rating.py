@@ -172,6 +172,11 @@ def test_a_possible_identifier_needs_save_anyway(ws, trap) -> None:
         assert store.rating("C01", "A. Visitor", "q2").comment == text
         log = store.audit_log()
     assert "confirmed possible identifier" in log.iloc[-1]["note"]
+    block.buttons.value = "Outstanding"  # a later rating change keeps the confirmed note
+    with ws.store() as store:
+        saved = store.rating("C01", "A. Visitor", "q2")
+    assert (saved.rating, saved.comment) == ("Outstanding", text)
+    assert form.alert.message == ""
 
 
 def test_referred_back_needs_a_reason_before_it_is_stored(ws, trap) -> None:

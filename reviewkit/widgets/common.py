@@ -246,6 +246,8 @@ class Alert:
 class FormBase:
     """Shared plumbing: workspace and store, alert area, status line, reload button, callback guard."""
 
+    reload_label = "Reload"  # the button that shows what is saved; the progress page calls it Refresh
+
     def __init__(self, ws: Workspace, *, actor: str, store: Store | None = None) -> None:
         self.ws = ws
         self.actor = actor  # who the audit log names for every change made through this form
@@ -336,7 +338,7 @@ class FormBase:
                 self.alert.show(
                     "error",
                     "Something went wrong and your last change may not have been saved. "
-                    "Press Reload to see what is saved. If it happens again, tell the host PSW "
+                    f"Press {self.reload_label} to see what is saved. If it happens again, tell the host PSW "
                     f"(technical detail for them: {type(exc).__name__} in {fn.__name__}).",
                     title="Sorry, something went wrong")
                 self.reload_button.layout.display = ""

@@ -87,6 +87,8 @@ def progress_html(ws: Workspace, store: Store) -> str:
 class ProgressView(FormBase):
     """Tables of progress for the host PSW, with a Refresh button; no editing."""
 
+    reload_label = "Refresh"
+
     def __init__(self, workspace: Workspace | str | Path, *, store: Store | None = None) -> None:
         super().__init__(resolve_workspace(workspace), actor="host", store=store)
         self.tables = w.HTML("")
