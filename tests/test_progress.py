@@ -5,18 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from reviewkit.progress import (Entry, case_blockers, completeness, disagreements, missing_questions,
                                 needs_evidence, notes_needed, progress_line, summary_lines)
 from reviewkit.store import RatingInput
 
 from .helpers import make_workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path):
-    return make_workspace(tmp_path / "ws")
 
 
 def rate_all(store, case_id: str, reviewer: str, level: str = "Good", overall: str | None = "Good",

@@ -11,14 +11,8 @@ from reviewkit.errors import (BlockedTextError, ConflictError, InvalidInputError
                               WarningTextError)
 from reviewkit.store import RatingInput, Store, check_location
 
-from .helpers import make_workspace
 
 NHS_CANARY = "999 000 0018"
-
-
-@pytest.fixture
-def ws(tmp_path):
-    return make_workspace(tmp_path / "ws")
 
 
 def test_rating_insert_update_and_unchanged_write_audit_rows(ws):
