@@ -3,8 +3,13 @@
 Charts are built on ``matplotlib.figure.Figure`` with an Agg canvas, never through pyplot, so
 nothing registers in pyplot's global figure list (no memory growth over a long notebook and no
 double display) and the notebook's backend does not matter. A fixed style (matplotlib's
-bundled DejaVu Sans, 9 pt, default rcParams underneath) and PNG metadata without a
-"Software" line make the same data give byte-identical PNGs, so report renders can be diffed.
+bundled DejaVu Sans, 9 pt, default rcParams underneath) and PNGs written without any text
+chunk (no "Software" line, no date) make the same data give byte-identical PNGs, so report
+renders can be diffed.
+
+Each chart is laid out once when it is built (``_fit``: margins measured from its own texts,
+with constrained layout's paddings) and drawn once when saved; a layout engine would lay it
+out again, with a full draw, at every save, and a report draws fifteen charts.
 
 Colour is never the only cue: level names sit on the axis or in a legend, every bar carries
 its count and percentage, levels keep the same best-to-worst order everywhere, and the
@@ -25,10 +30,15 @@ from typing import Any
 
 import matplotlib as mpl
 import matplotlib.style
+import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+from PIL import Image
 
 from .analysis import NOT_COUNTED, format_count, format_percent, question_levels
 from .narrative import join_words
@@ -50,6 +60,11 @@ __all__ = [
 CM = 1 / 2.54
 WIDTH_IN = 16 * CM  # an A4 page's text width
 FONT_SIZE = 9
+DPI = 150  # the PNGs' resolution; charts are laid out at it, so text measures as it will be drawn
+PNG_COMPRESSION = 3  # zlib level: as small as the default (6) within 2%, a quarter faster to write
+PAD_IN = 3 / 72  # space at the figure's edges and around the title and legend (as constrained layout)
+TICK_GAP_PT = 7.0  # from the axis to its tick labels: tick length 3.5 pt + pad 3.5 pt (the defaults)
+LABEL_PAD_PT = 4.0  # from the tick labels to the axis label (the default)
 EDGE = "#333333"
 NA_COLOUR = "#DDDDDD"
 # Okabe–Ito, ordered best to worst: blue, sky blue, orange, vermillion.
@@ -132,11 +147,26 @@ class Chart:
     title: str
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def to_png(self, dpi: int = 150) -> bytes:
-        """PNG bytes, identical for identical input (no timestamp or software stamp)."""
-        buf = io.BytesIO()
+    def to_png(self, dpi: int = DPI) -> bytes:
+        """PNG bytes, identical for identical input (no timestamp or software stamp).
+
+        Drawn once on the Agg canvas and written with Pillow: an opaque chart (all of them:
+        the page is white) is saved as RGB, the same pixels as RGBA in a smaller file.
+        """
+        fig = self.figure
+        dpi_before = fig.dpi
         with _style():
-            self.figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+            try:
+                if dpi != dpi_before:
+                    fig.set_dpi(dpi)
+                fig.canvas.draw()
+                rgba = np.asarray(fig.canvas.buffer_rgba())
+            finally:
+                if dpi != dpi_before:
+                    fig.set_dpi(dpi_before)
+        pixels = np.ascontiguousarray(rgba[..., :3]) if (rgba[..., 3] == 255).all() else rgba.copy()
+        buf = io.BytesIO()
+        Image.fromarray(pixels).save(buf, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
         return buf.getvalue()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
@@ -145,7 +175,7 @@ class Chart:
                 {"image/png": {"alt": self.alt}})
 
 
-def display_chart(chart: Chart, dpi: int = 150) -> None:
+def display_chart(chart: Chart, dpi: int = DPI) -> None:
     """Show a chart in a notebook with its alt text in the output metadata the report reads."""
     from IPython.display import Image, display
 
@@ -154,13 +184,63 @@ def display_chart(chart: Chart, dpi: int = 150) -> None:
 
 
 def _figure(height_in: float) -> Figure:
-    fig = Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
+    # No layout engine: ``_fit`` places the axes once, so each chart is drawn once, by to_png.
+    fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, layout="none")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _title(fig: Figure, title: str) -> None:
-    fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold")
+def _title(fig: Figure, title: str) -> Text:
+    # At the top left, PAD_IN below the figure's edge (where constrained layout put it).
+    y = 1 - PAD_IN / fig.get_figheight()
+    return fig.suptitle(title, x=0.01, y=y, ha="left", va="top", fontsize=10, fontweight="bold")
+
+
+def _fit(fig: Figure, ax: Axes, title: Text, legend: Legend | None = None) -> None:
+    """Place the axes so its tick labels, axis label, bar labels, title and legend all fit.
+
+    The margins are measured from the texts themselves, with constrained layout's paddings,
+    so a chart looks as it did under constrained layout; but the layout is worked out once
+    here, from a handful of text measurements, instead of from full draws at every save.
+    """
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    pad, pt = PAD_IN * fig.dpi, fig.dpi / 72
+
+    def extents(texts: list[Text]) -> list[Any]:
+        return [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
+
+    def xticks() -> list[Text]:  # the tick labels inside the view (a locator may give more)
+        lo, hi = sorted(ax.get_xlim())
+        return [t for t in ax.get_xticklabels() if lo - 1e-9 <= t.get_position()[0] <= hi + 1e-9]
+
+    yticks = ax.get_yticklabels()
+    ywidth = max((b.width for b in extents(yticks)), default=0.0)
+    xheight = max((b.height for b in extents(xticks())), default=0.0)
+    left = pad + (ywidth + TICK_GAP_PT * pt if ywidth else 0.0)
+    right = width - pad
+    top = height - title.get_window_extent(renderer).height - 3 * pad
+    bottom = pad + (xheight + TICK_GAP_PT * pt if xheight else 0.0)
+    if ax.get_xlabel():
+        bottom += ax.xaxis.label.get_window_extent(renderer).height + LABEL_PAD_PT * pt
+    if legend is not None:
+        # lower centre of the figure, where matplotlib puts it; the axes sit above it
+        bottom += legend.get_window_extent(renderer).height + 2 * pad
+    outside = [t for t in ax.texts if t.get_in_layout()]
+    for _ in range(3):  # move in whatever still sticks out: labels at the ends of the axes
+        ax.set_position([left / width, bottom / height, (right - left) / width, (top - bottom) / height])
+        rows = extents(yticks) + extents(outside)
+        boxes = extents(xticks()) + rows
+        if not boxes:
+            break
+        over_left = pad - min(b.x0 for b in boxes)
+        over_right = max(b.x1 for b in boxes) - (width - pad)
+        over_top = max((b.y1 for b in rows), default=top) - top
+        if max(over_left, over_right, over_top) <= 0.5:
+            break
+        left += max(over_left, 0.0)
+        right -= max(over_right, 0.0)
+        top -= max(over_top, 0.0)
 
 
 def _wrap(text: str, width: int = 30) -> str:
@@ -191,18 +271,19 @@ def _level_bars(table: pd.DataFrame, scale: RatingScale, title: str, unit: str) 
     """Horizontal bars, best level on top, each labelled with its count and percentage."""
     colours = level_colours(scale)
     scored = [lv.label for lv in scale.scored]
-    rows = table.set_index("level")
-    total = int(sum(int(rows.loc[label, "count"]) for label in scored))
-    na = int(table["count"].sum()) - total
+    counts = {str(k): int(v) for k, v in zip(table["level"], table["count"])}
+    percents = dict(zip(table["level"], table["percent"]))
+    total = sum(counts[label] for label in scored)
+    na = sum(counts.values()) - total
     with _style():
         fig = _figure(0.45 * len(scored) + 1.1)
         ax = fig.add_subplot()
         ys = list(range(len(scored)))
-        widths = [0.0 if total == 0 else float(rows.loc[label, "percent"]) for label in scored]
+        widths = [0.0 if total == 0 else float(percents[label]) for label in scored]
         ax.barh(ys, widths, height=0.65, color=[colours[label] for label in scored],
                 edgecolor=EDGE, linewidth=0.6)
         for y, label, w in zip(ys, scored, widths):
-            ax.text(w + 1.5, y, format_count(int(rows.loc[label, "count"]), total),
+            ax.text(w + 1.5, y, format_count(counts[label], total),
                     va="center", ha="left", color="#000000")
         ax.set_yticks(ys, scored)
         ax.invert_yaxis()
@@ -210,7 +291,7 @@ def _level_bars(table: pd.DataFrame, scale: RatingScale, title: str, unit: str) 
         ax.set_xticks(range(0, 101, 25), [f"{t}%" for t in range(0, 101, 25)])
         note = f" ({na} Not applicable, not counted)" if na else ""
         ax.set_xlabel(f"Percentage of {total} scored {unit}{note}")
-        _title(fig, title)
+        _fit(fig, ax, _title(fig, title))
     return fig
 
 
@@ -246,22 +327,19 @@ def overall_chart(dist: pd.DataFrame, scale: RatingScale,
 
 def _label_segments(fig: Figure, ax: Any,
                     labels: list[tuple[float, float, float, str, str]]) -> None:
-    """Write each label centred in its segment, then drop those that would not fit inside.
+    """Write each label centred in its segment, leaving out those that would not fit inside.
 
     Each label is (left, width, y, text, fill); the text sits on a patch of the plain fill so
-    hatching never runs through it.
+    hatching never runs through it. Call after ``_fit``: the segments' widths on the page are
+    known then, so each label is measured once, without drawing the figure.
     """
-    texts = []
+    renderer = fig.canvas.get_renderer()
+    to_px = ax.transData.transform
     for left, width, y, text, fill in labels:
         t = ax.text(left + width / 2, y, text, ha="center", va="center", color=text_colour(fill),
                     bbox={"boxstyle": "square,pad=0.15", "facecolor": fill, "edgecolor": "none"})
         t.set_in_layout(False)
-        texts.append((t, left, width, y))
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    for t, left, width, y in texts:
-        x0, _ = ax.transData.transform((left, y))
-        x1, _ = ax.transData.transform((left + width, y))
+        x0, x1 = to_px((left, y))[0], to_px((left + width, y))[0]
         if t.get_window_extent(renderer).width > (x1 - x0) - 4:
             t.remove()
 
@@ -298,9 +376,8 @@ def overview_chart(qdist: pd.DataFrame, scale: RatingScale,
         ax.set_xlim(0, 100)
         ax.set_xticks(range(0, 101, 25), [f"{t}%" for t in range(0, 101, 25)])
         ax.set_xlabel("Percentage of scored ratings (Not applicable not counted)")
-        _title(fig, title)
-        if n:
-            fig.legend(loc="outside lower center", ncols=len(scored), frameon=False)
+        legend = fig.legend(loc="lower center", ncols=len(scored), frameon=False) if n else None
+        _fit(fig, ax, _title(fig, title), legend)
         _label_segments(fig, ax, segments)
     for _, r in qdist.iterrows():
         total = int(r["scored"])
@@ -359,11 +436,10 @@ def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
         ax.set_xlim(0, (max(lefts) if lefts else 1) * 1.12 + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("Number of notes")
-        _title(fig, title)
-        if n:
-            fig.legend(loc="outside lower center", ncols=len(stances), frameon=False)
-        else:
+        legend = fig.legend(loc="lower center", ncols=len(stances), frameon=False) if n else None
+        if not n:
             ax.text(0.5, 0.5, "No coded notes yet", ha="center", va="center", transform=ax.transAxes)
+        _fit(fig, ax, _title(fig, title), legend)
         _label_segments(fig, ax, segments)
     parts = []
     rows = []

@@ -12,13 +12,18 @@ and "one change" entries a reviewer marked for the report (``reportdata`` drops 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
+import hashlib
 import html
+import json
 import logging
 import math
 import os
+import pickle
 import re
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -41,6 +46,7 @@ __all__ = [
     "html_table",
     "long_date",
     "markdown_html",
+    "prerender_charts",
     "render_chart",
     "show",
 ]
@@ -51,6 +57,11 @@ MIN_ROLE_COUNT = 3  # fewer attendees of a role than this and a quote says "part
 ROLE_TITLES = {"visiting": "Principal Social Worker", "host": "Principal Social Worker",
                "associate": "Programme associate"}
 GROUP_ORDER = ("practitioners", "managers", "other", "meeting")
+# Set by render_report in the kernel's environment: a private folder where the render is putting
+# this report's charts, drawn ahead in the parent process while the kernel starts.
+CHARTS_ENV = "REVIEWKIT_CHARTS"
+CHART_WAIT = 30  # seconds to wait for a chart drawn ahead before drawing it (and the rest) here
+_DONE = "done"
 
 
 def esc(value: Any) -> str:
@@ -272,6 +283,85 @@ def render_chart(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Re
     return RenderedChart(chart.to_png(), chart.alt, chart.title, chart.table, float(w), float(h))
 
 
+ChartJob = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-able form of a chart's inputs that is the same in any process for the same data."""
+    if isinstance(value, pd.DataFrame):
+        return {"frame": [str(c) for c in value.columns], "dtypes": [str(d) for d in value.dtypes],
+                "index": _canonical(value.index.tolist()), "rows": _canonical(value.values.tolist()),
+                "attrs": _canonical(value.attrs)}
+    if isinstance(value, pd.Series):
+        return {"series": str(value.name), "index": _canonical(value.index.tolist()),
+                "values": _canonical(value.tolist()), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if dataclasses.is_dataclass(value):
+        return repr(value)
+    if hasattr(value, "item"):  # a numpy scalar
+        return _canonical(value.item())
+    return repr(value)
+
+
+def _chart_digest(job: ChartJob) -> str:
+    """A hash of everything a chart is drawn from, to check a chart drawn elsewhere is this one."""
+    text = json.dumps(_canonical(list(job)), sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _chart_file(folder: Path, key: str) -> Path:
+    return folder / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".chart")
+
+
+def _draw_into(folder: Path, key: str, job: ChartJob) -> None:
+    """Draw one chart into the folder, whole or not at all, with the digest of its inputs."""
+    blob = pickle.dumps((_chart_digest(job), render_chart(*job)), protocol=pickle.HIGHEST_PROTOCOL)
+    target = _chart_file(folder, key)
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(blob)
+    partial.replace(target)
+
+
+def _draw_into_star(task: tuple[Path, str, ChartJob]) -> None:
+    _draw_into(*task)
+
+
+def prerender_charts(workspace: str | Path, folder: str | Path, *, withhold_identifiers: bool = False,
+                     processes: int = 1) -> None:
+    """Draw every chart of the report into ``folder``, in report order, for the notebook to pick up.
+
+    render_report runs this in a process of its own while the kernel starts, and names the
+    folder in the kernel's environment (``CHARTS_ENV``). Each chart is written whole, with a
+    digest of its inputs, and ``done`` is written last, even on an error: the notebook then
+    draws for itself any chart that is missing or was drawn from other data. With
+    ``processes`` > 1 (Linux only) the charts are shared between that many forked workers.
+    """
+    import multiprocessing
+
+    folder = Path(folder)
+    try:
+        data = load_report_data(workspace, withhold_identifiers=withhold_identifiers)
+        tasks = [(folder, key, job) for key, job in ReportBuilder(data)._chart_jobs.items()]
+        from . import charts  # noqa: F401  imported before any fork, so workers start warm
+
+        if processes > 1 and sys.platform == "linux":
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                for _ in pool.imap(_draw_into_star, tasks):
+                    pass
+        else:
+            for task in tasks:
+                _draw_into(*task)
+    finally:
+        (folder / _DONE).touch()
+
+
 # --------------------------------------------------------------------------- the builder
 
 class ReportBuilder:
@@ -346,12 +436,14 @@ class ReportBuilder:
         Charts are most of a render's time; on a machine with two or more cores this takes
         them off the critical path. Where processes cannot be forked (Windows, macOS' spawn
         default) the charts are simply rendered one by one when each section needs them.
+        Under ``reviewkit report`` this does nothing: the render is drawing them already, in a
+        process of its own that started with the kernel (``prerender_charts``).
         """
         import multiprocessing
 
         workers = processes or min(2, os.cpu_count() or 1)
-        if workers < 2 or sys.platform != "linux" or self._pool is not None:
-            return
+        if workers < 2 or sys.platform != "linux" or self._pool is not None or self._ahead is not None:
+            return  # (or the render is drawing them ahead, in its own process)
         from . import charts  # noqa: F401  imported once here, so the workers start warm
 
         try:
@@ -363,7 +455,41 @@ class ReportBuilder:
                          for key, job in self._chart_jobs.items()}
         self._pool.close()
 
+    @cached_property
+    def _ahead(self) -> Path | None:
+        """The folder where the render is drawing the charts ahead, if it is."""
+        folder = os.environ.get(CHARTS_ENV, "")
+        return Path(folder) if folder and Path(folder).is_dir() else None
+
+    def _drawn_ahead(self, key: str) -> RenderedChart | None:
+        """The chart drawn ahead by the render, once it is ready, if it was drawn from this data.
+
+        None (draw it here) if the drawing process finished or failed without it, or produced
+        nothing for ``CHART_WAIT`` seconds (then no later chart is waited for either).
+        """
+        if self._ahead is None:
+            return None
+        path, done = _chart_file(self._ahead, key), self._ahead / _DONE
+        deadline = time.monotonic() + CHART_WAIT
+        while not path.exists() and not done.exists():
+            if time.monotonic() > deadline:
+                _log.warning("no chart was drawn ahead for %s seconds; drawing them here", CHART_WAIT)
+                self._ahead = None
+                return None
+            time.sleep(0.005)
+        try:
+            digest, chart = pickle.loads(path.read_bytes())  # our own file, in the render's private folder
+        except Exception:  # noqa: BLE001  not drawn (the drawing process failed): draw it here
+            return None
+        if digest != _chart_digest(self._chart_jobs[key]) or not isinstance(chart, RenderedChart):
+            _log.warning("chart %s was drawn ahead from other data; drawing it again", key)
+            return None
+        return chart
+
     def _chart(self, key: str) -> RenderedChart:
+        ahead = self._drawn_ahead(key)
+        if ahead is not None:
+            return ahead
         pending = self._pending.pop(key, None)
         if pending is not None:
             try:

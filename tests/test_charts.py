@@ -234,6 +234,43 @@ def test_sized_for_an_a4_page_with_readable_fonts(ratings, tool, qdist, themes):
         assert chart.alt and chart.title
 
 
+def test_every_label_is_on_the_page_and_clear_of_the_bars(ratings, tool, qdist, themes):
+    """The margins are computed, not left to a layout engine: check nothing is cut off or overlaps."""
+    long_tool = parse_tool({"id": "long", "version": "1", "title": "Long", "questions": [
+        {"id": "q1", "title": "How well the record shows the person's own words, wishes, feelings, "
+                              "beliefs and values throughout", "text": "x", "descriptors": DESCRIPTORS}]})
+    long_q = a.question_distribution(ratings_for({"q1": ["Good"] * 20}), long_tool)
+    charts = every_chart(ratings, tool, qdist, themes) + [
+        c.question_chart(long_q.iloc[0], long_tool.scale), c.overview_chart(long_q, long_tool.scale),
+        c.theme_chart(a.theme_counts(None)), c.overview_chart(a.question_distribution(None, tool), tool.scale)]
+    assert "\n" in charts[4].figure._suptitle.get_text()  # a title long enough to wrap
+    for chart in charts:
+        chart.to_png()  # draw it: the axis label finds its place below the tick labels when drawn
+        fig = chart.figure
+        renderer = fig.canvas.get_renderer()
+        page = fig.bbox
+        ax = fig.axes[0]
+        axes = ax.get_window_extent(renderer)
+        lo, hi = ax.get_xlim()
+        xticks = [t for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi and t.get_text()]
+        drawn = [t for t in texts(fig) if t not in ax.get_xticklabels() or t in xticks]
+        for t in drawn:
+            box = t.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, \
+                (chart.title, t.get_text())
+        for t in ax.get_yticklabels():
+            if t.get_text():
+                assert t.get_window_extent(renderer).x1 < axes.x0
+        for t in xticks:
+            assert t.get_window_extent(renderer).y1 < axes.y0
+        title = fig._suptitle.get_window_extent(renderer)
+        assert title.y0 > axes.y1
+        xlabel = ax.xaxis.label.get_window_extent(renderer)
+        assert xlabel.y1 < min(t.get_window_extent(renderer).y0 for t in xticks)
+        for legend in fig.legends:
+            assert legend.get_window_extent(renderer).y1 < xlabel.y0
+
+
 def test_charts_do_not_touch_pyplot(ratings, tool, qdist):
     import matplotlib.pyplot as plt
 

@@ -14,6 +14,7 @@ from reviewkit import report
 from reviewkit.errors import RenderError
 from reviewkit.reportdata import load_report_data, narrative_status, unwritten_sections
 from reviewkit.reportsections import (
+    CHARTS_ENV,
     PLACEHOLDER,
     ReportBuilder,
     date_range,
@@ -22,6 +23,7 @@ from reviewkit.reportsections import (
     long_date,
     markdown_html,
     number_list_items,
+    prerender_charts,
 )
 from reviewkit.store import RatingInput
 
@@ -262,3 +264,70 @@ def test_charts_rendered_in_worker_processes_are_the_same_as_rendered_here(ws) -
     assert there.meetings() + there.data_analysis() + there.question_charts() == \
         here.meetings() + here.data_analysis() + here.question_charts()
     assert there._pool is None and not there._pending  # workers stopped once every chart was collected
+
+
+# --------------------------------------------------------------------------- charts drawn ahead
+
+def _sections(builder: ReportBuilder) -> str:
+    return builder.meetings() + builder.data_analysis() + builder.question_charts()
+
+
+def test_charts_drawn_ahead_are_picked_up_and_are_the_same_as_drawn_here(ws, tmp_path, monkeypatch) -> None:
+    here = _sections(ReportBuilder.load(ws.path))
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    prerender_charts(ws.path, folder)
+    assert (folder / "done").exists()
+    monkeypatch.setenv(CHARTS_ENV, str(folder))
+    there = ReportBuilder.load(ws.path)
+    there.start_charts(processes=2)
+    assert there._pool is None  # drawn ahead: no workers of its own
+    assert all(there._drawn_ahead(key) is not None for key in there._chart_jobs)
+    assert _sections(there) == here
+
+
+def test_a_chart_drawn_ahead_from_other_data_is_drawn_again(ws, tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    prerender_charts(ws.path, folder)
+    with ws.store() as store:  # the data changes after the charts were drawn
+        store.set_rating("test", RatingInput("C01", REVIEWERS[0], "q2", "Inadequate", "changed"))
+    monkeypatch.setenv(CHARTS_ENV, str(folder))
+    there = ReportBuilder.load(ws.path)
+    assert there._drawn_ahead("question-q2") is None
+    assert there._drawn_ahead("question-q3") is not None  # unchanged: still used
+    drawn_there = _sections(there)
+    monkeypatch.delenv(CHARTS_ENV)
+    assert drawn_there == _sections(ReportBuilder.load(ws.path))
+
+
+def test_charts_the_drawing_process_did_not_make_are_drawn_here(ws, tmp_path, monkeypatch) -> None:
+    import reviewkit.reportsections as rs
+
+    here = _sections(ReportBuilder.load(ws.path))
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    (finished / "done").touch()  # it ended (failed) without drawing anything
+    monkeypatch.setenv(CHARTS_ENV, str(finished))
+    assert _sections(ReportBuilder.load(ws.path)) == here
+    stalled = tmp_path / "stalled"
+    stalled.mkdir()  # nothing drawn and not done: wait CHART_WAIT, then draw everything here
+    monkeypatch.setenv(CHARTS_ENV, str(stalled))
+    monkeypatch.setattr(rs, "CHART_WAIT", 0.05)
+    builder = ReportBuilder.load(ws.path)
+    assert _sections(builder) == here
+    assert builder._ahead is None  # stopped waiting after the first chart
+
+
+def test_kernel_environment_names_the_charts_folder_only_when_given(tmp_path, monkeypatch) -> None:
+    from reviewkit.reportdata import WITHHOLD_ENV
+
+    monkeypatch.setenv(CHARTS_ENV, "/somewhere/else")  # never taken from the caller's environment
+    monkeypatch.setenv(WITHHOLD_ENV, "1")
+    env = report._kernel_env(tmp_path)
+    assert CHARTS_ENV not in env and WITHHOLD_ENV not in env
+    assert not (tmp_path / "ipython" / "profile_default" / "startup").exists()
+    env = report._kernel_env(tmp_path, charts=tmp_path / "charts", preload="reviewkit.reportsections")
+    assert env[CHARTS_ENV] == str(tmp_path / "charts")
+    startup = (tmp_path / "ipython" / "profile_default" / "startup" / "00-reviewkit-preload.py").read_text()
+    assert "'reviewkit.reportsections'" in startup and "Thread" in startup
