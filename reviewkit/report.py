@@ -491,6 +491,12 @@ def _docx_html(body: str) -> str:
         body = body.replace(title.group(0), "", 1)
     body = re.sub(r'<h2 class="cover-team-heading"[^>]*>(.*?)</h2>', r"<p><strong>\1</strong></p>", body,
                   flags=re.DOTALL)
+    # The headings carry their own numbers, so the contents list is plain lines in Word, not a
+    # numbered list ("1. 1. Introduction").
+    toc = re.search(r'(<h2 id="toc-heading">.*?</h2>\s*)<ol>(.*?)</ol>', body, flags=re.DOTALL)
+    if toc:
+        lines = re.sub(r"<li>(.*?)</li>", r"<p>\1</p>", toc.group(2), flags=re.DOTALL)
+        body = body.replace(toc.group(0), toc.group(1) + lines, 1)
     return body
 
 

@@ -122,6 +122,11 @@ def available_scales() -> list[str]:
     return sorted(p.stem for p in SCALES_DIR.glob("*.yaml"))
 
 
+def load_yaml(text: str) -> Any:
+    """Parse YAML safely, with libyaml's C parser where installed (several times faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
 def _read_yaml(path: Path, error: type[ConfigError] = ToolError) -> Any:
     """Parsed YAML of a configuration file, or ``error`` naming the file and line."""
     try:
@@ -131,7 +136,7 @@ def _read_yaml(path: Path, error: type[ConfigError] = ToolError) -> Any:
     except UnicodeDecodeError:
         raise error(f"{path}: not UTF-8 text; save it as UTF-8") from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -25,7 +25,7 @@ import yaml
 from .errors import ToolError, WorkspaceError
 from .store import Rules, Store, check_location
 from .themes import Codebook, load_codebook
-from .tools import AuditTool, load_tool, parse_tool
+from .tools import AuditTool, load_tool, load_yaml, parse_tool
 
 FORMAT = 1
 REVIEW_FILE = "review.yaml"
@@ -298,7 +298,7 @@ def _write_yaml(path: Path, data: Any) -> None:
 def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
     """The tool's YAML with its rating scale written in, so later template edits change nothing."""
     assert tool.source is not None
-    data = yaml.safe_load(tool.source.read_text(encoding="utf-8"))
+    data = load_yaml(tool.source.read_text(encoding="utf-8"))
     data["scale"] = [{"label": lv.label, "code": lv.code, "score": lv.score} for lv in tool.scale.levels]
     return data
 
@@ -312,7 +312,7 @@ def open_workspace(path: str | Path) -> Workspace:
     if not f.exists():
         raise WorkspaceError(f"{root}: not a review workspace (no {REVIEW_FILE}); create one with 'reviewkit new'")
     try:
-        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        data = load_yaml(f.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise WorkspaceError(f"{f}: not UTF-8 text; save it as UTF-8") from None
     except yaml.YAMLError as exc:
@@ -322,7 +322,7 @@ def open_workspace(path: str | Path) -> Workspace:
     meta = parse_meta(data, str(f))
     tool_file = root / TOOL_FILE
     try:
-        tool = parse_tool(yaml.safe_load(tool_file.read_text(encoding="utf-8")), str(tool_file))
+        tool = parse_tool(load_yaml(tool_file.read_text(encoding="utf-8")), str(tool_file))
     except FileNotFoundError:
         raise WorkspaceError(f"{tool_file}: missing; copy the audit tool '{meta.tool}' there") from None
     except ToolError as exc:
