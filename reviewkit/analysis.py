@@ -322,13 +322,18 @@ def reviewer_spread(ratings: pd.DataFrame | None, scale: RatingScale, *,
     return pd.DataFrame(rows, columns=["reviewer", "cases"] + scale.labels + ["scored", "mean_score"])
 
 
-def _letter_label(i: int) -> str:
-    letters = ""
+def letters(i: int) -> str:
+    """Spreadsheet-style letters for a 0-based index (A … Z, AA …): pseudonyms for people and councils."""
+    out = ""
     i += 1
     while i:
         i, rem = divmod(i - 1, 26)
-        letters = chr(ord("A") + rem) + letters
-    return f"Reviewer {letters}"
+        out = chr(ord("A") + rem) + out
+    return out
+
+
+def _letter_label(i: int) -> str:
+    return f"Reviewer {letters(i)}"
 
 
 def weakest_questions(ratings: pd.DataFrame | None, tool: AuditTool, n: int = 3) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .analysis import format_count, pct, wilson_interval
+from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
 from .errors import RegionalError, RenderError
 
@@ -150,18 +150,11 @@ def load_question_map(path: str | Path) -> QuestionMap:
 
 # --------------------------------------------------------------------------- pseudonyms
 
-def _letters(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        out = chr(ord("A") + rem) + out
-    return out
 
 
 def pseudonym(i: int) -> str:
     """'Council A' … 'Council Z', 'Council AA' …: the i-th pseudonym (0-based)."""
-    return f"Council {_letters(i)}"
+    return f"Council {letters(i)}"
 
 
 def _pseudonyms(keys: Sequence[str], secret: bytes) -> dict[str, str]:
