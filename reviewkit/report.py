@@ -558,16 +558,13 @@ _SHOW_LOCATIONS = 10
 
 def published_identifiers(ws: Any) -> list[str]:
     """Where text the report would publish holds an identifier: one entry per piece, no values."""
-    from .errors import TextFinding, WorkspaceError
+    from .errors import TextFinding
     from .privacy import BLOCK, describe, screen
     from .redaction import blocking_findings
     from .reportdata import narrative_status
 
     narrative = narrative_status(ws.path)  # first: a file that is not UTF-8 is a clear WorkspaceError
-    try:
-        located = blocking_findings(ws)
-    except UnicodeDecodeError:
-        raise WorkspaceError(f"{ws.narrative_dir}: a file there is not UTF-8 text; save it as UTF-8") from None
+    located = blocking_findings(ws)
     pieces: dict[tuple[str, str, str], list[TextFinding]] = {}
     for loc in located:
         pieces.setdefault((loc.table, loc.row, loc.field), []).append(
