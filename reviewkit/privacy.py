@@ -1,7 +1,7 @@
 """Offline screening and redaction of personal identifiers in free text.
 
-Every save, import and render passes free text through ``check`` or ``redact`` (see
-/work/shared/engineering/data-protection.md). Findings carry kind, level and position in the
+Every save, import and render passes free text through ``check`` or ``redact`` (the rules are
+the README's "Personal data" section). Findings carry kind, level and position in the
 *normalised* text, never the value, so they can be logged and shown safely. Positions in
 messages and ``describe`` are 1-based and inclusive ("characters 12-23"), as a person counts.
 """
