@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CodebookError
-from .tools import TEMPLATES, _read_yaml
+from .tools import TEMPLATES, _read_yaml, check_file_id, shipped_or_path
 
 THEMES_DIR = TEMPLATES / "themes"
 DEFAULT_CODEBOOK = "default"
@@ -229,16 +229,9 @@ def parse_codebook(data: Any, source: str = "<codebook>") -> Codebook:
 
 def load_codebook(id_or_path: str | Path = DEFAULT_CODEBOOK) -> Codebook:
     """Load a shipped codebook by id, or a codebook file by path, validating it."""
-    path = Path(id_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = THEMES_DIR / f"{id_or_path}.yaml"
-        if not path.exists():
-            raise CodebookError(
-                f"no codebook named '{id_or_path}'; available: {', '.join(available_codebooks())}"
-            )
+    path = shipped_or_path(id_or_path, THEMES_DIR, "codebook", CodebookError)
     book = parse_codebook(_read_yaml(path, CodebookError), str(path))
-    if path.parent == THEMES_DIR and book.id != path.stem:
-        raise CodebookError(f"{path}: id '{book.id}' does not match the file name; make them the same")
+    check_file_id(path, THEMES_DIR, book.id, CodebookError)
     return replace(book, source=path)
 
 

@@ -112,6 +112,24 @@ class AuditTool:
         raise ToolError(f"tool '{self.id}' has no question '{qid}'")
 
 
+def shipped_or_path(name_or_path: str | Path, folder: Path, what: str, error: type[Exception]) -> Path:
+    """A YAML file given by path, or a shipped one by id; an unknown id lists what is shipped."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        return path
+    path = folder / f"{name_or_path}.yaml"
+    if not path.exists():
+        shipped = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+        raise error(f"no {what} named '{name_or_path}'; available: {shipped}")
+    return path
+
+
+def check_file_id(path: Path, folder: Path, file_id: str, error: type[Exception]) -> None:
+    """A shipped file's id must match its name, or loading it by id would find another."""
+    if path.parent == folder and file_id != path.stem:
+        raise error(f"{path}: id '{file_id}' does not match the file name; make them the same")
+
+
 def available_tools() -> list[str]:
     """Ids of the audit tools shipped under templates/audit_tools/."""
     return sorted(p.stem for p in TOOLS_DIR.glob("*.yaml"))
@@ -259,14 +277,7 @@ def parse_tool(data: Any, source: str = "<tool>") -> AuditTool:
 
 def load_tool(name_or_path: str | Path) -> AuditTool:
     """Load a shipped tool by id, or a tool file by path, validating it."""
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = TOOLS_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise ToolError(
-                f"no audit tool named '{name_or_path}'; available: {', '.join(available_tools())}"
-            )
+    path = shipped_or_path(name_or_path, TOOLS_DIR, "audit tool", ToolError)
     tool = parse_tool(_read_yaml(path), str(path))
-    if path.parent == TOOLS_DIR and tool.id != path.stem:
-        raise ToolError(f"{path}: id '{tool.id}' does not match the file name; make them the same")
+    check_file_id(path, TOOLS_DIR, tool.id, ToolError)
     return AuditTool(**{**tool.__dict__, "source": path})
