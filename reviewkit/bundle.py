@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from .atomic import write_bytes
 from .errors import BlockedTextError, RegionalError, ReviewkitError
 
 FORMAT_NAME = "reviewkit-regional-bundle"
@@ -431,10 +432,7 @@ def export_bundle(ws: Any, out: str | Path, suppress_below: int | None = None) -
         raise RegionalError(f"{out}: a regional bundle is a .zip file; give --out a name ending in .zip")
     data = bundle_bytes(bundle_from_workspace(ws, suppress_below))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
-    return out
+    return write_bytes(out, data)
 
 
 # --------------------------------------------------------------------------- reading

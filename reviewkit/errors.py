@@ -16,6 +16,7 @@ value a person typed (it could be personal data).
     │   ├── BlockedTextError    free text holds a personal identifier
     │   ├── WarningTextError    free text may hold one: confirm to save
     │   └── ImportFileError     one or more problems in an imported file
+    ├── FileWriteError          a file could not be written (full disk, no permission)
     ├── RenderError             a report could not be rendered
     └── RegionalError           a regional bundle or comparison
 """
@@ -116,6 +117,10 @@ class ImportFileError(InvalidInputError):
         super().__init__(
             f"Nothing was imported: {len(self.problems)} problem(s) found.\n{shown}{tail}"
         )
+
+
+class FileWriteError(ReviewkitError):
+    """A file could not be written (full disk, no permission); the old file is untouched."""
 
 
 class RenderError(ReviewkitError):

@@ -13,15 +13,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io as _io
-import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .errors import (
     BlockedTextError,
     ConflictError,
@@ -910,9 +909,9 @@ def export(ws: Workspace, out: str | Path, *, what: str = "ratings") -> Path:
     with ws.store() as store, store.transaction():  # one snapshot: no note without its meeting
         tables = {kind: _export_rows(ws, store, kind) for kind in kinds}
     if suffix == ".csv":
-        _atomic_write(out, lambda tmp: _write_csv(tmp, CONTRACTS[what].columns, tables[what]))
+        write_atomic(out, lambda tmp: _write_csv(tmp, CONTRACTS[what].columns, tables[what]))
     else:
-        _atomic_write(out, lambda tmp: _write_xlsx(tmp, tables))
+        write_atomic(out, lambda tmp: _write_xlsx(tmp, tables))
     return out
 
 
@@ -954,19 +953,6 @@ def _export_rows(ws: Workspace, store: Store, kind: str) -> list[dict[str, Any]]
              "conversation": "" if r["conversation_id"] is None else (r["cref"] or f"V#{r['conversation_id']}"),
              "kind": r["kind"], "text": r["text"], "speaker_role": r["speaker_role"], "stance": r["stance"],
              "codes": r["codes"] or "", "use_in_report": yn[r["use_in_report"]]} for r in rows]
-
-
-def _atomic_write(out: Path, write: Callable[[Path], None]) -> None:
-    """Write beside the target and rename, so a failed export never leaves half a file."""
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: list[dict[str, Any]]) -> None:

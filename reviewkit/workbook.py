@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import InvalidInputError
-from .io import CONTRACTS, _atomic_write, _fold
+from .atomic import write_atomic
+from .io import CONTRACTS, _fold
 from .workspace import Workspace
 
 __all__ = ["write_workbook"]
@@ -128,5 +129,5 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
             cell.alignment = wrap
     qs.freeze_panes = "B2"
     wb.active = 0
-    _atomic_write(out, lambda tmp: wb.save(tmp))
+    write_atomic(out, lambda tmp: wb.save(tmp))
     return out

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from .atomic import write_text
 from .errors import ToolError, WorkspaceError
 from .store import Rules, Store, check_location
 from .themes import Codebook, load_codebook
@@ -290,9 +291,7 @@ class Workspace:
 
 
 def _write_yaml(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
 
 
 def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
