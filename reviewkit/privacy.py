@@ -17,7 +17,7 @@ from typing import Iterable
 
 from reviewkit.errors import BlockedTextError, TextFinding, WarningTextError
 
-__all__ = ["check", "describe", "normalise", "redact", "screen"]
+__all__ = ["as_printed", "check", "describe", "normalise", "redact", "screen"]
 
 BLOCK, WARN = "block", "warn"
 
@@ -137,6 +137,22 @@ class _Hit:
 def normalise(text: str) -> str:
     """NFKC and drop invisible characters, so '９９９' or a hidden space cannot dodge a rule."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r]*(?=\n|\Z)")
+
+
+def as_printed(text: str) -> str:
+    """The text with its line breaks as Markdown prints them, character for character.
+
+    Inside a paragraph a line break prints as a space (``Mrs⏎Smith`` reads "Mrs Smith"), so
+    each one becomes a space; a blank line still ends the paragraph. Carriage returns become
+    spaces too. The result has the same length, so positions found in it hold for ``text``.
+    """
+    text = text.replace("\r", " ")
+    kept = {m.start() for m in _BLANK_LINE.finditer(text)}  # the first break of a blank line
+    kept |= {m.end() for m in _BLANK_LINE.finditer(text) if m.end() < len(text)}  # and the last
+    return "".join(" " if c == "\n" and i not in kept else c for i, c in enumerate(text))
 
 
 def _nhs_checksum_ok(digits: str) -> bool:
@@ -270,8 +286,12 @@ def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
 
 
 def screen(text: str, names: Iterable[str] = ()) -> list[TextFinding]:
-    """Find possible identifiers; positions refer to ``normalise(text)``."""
-    norm = normalise(text)
+    """Find possible identifiers in the text as it will be printed; positions refer to ``normalise(text)``.
+
+    The one screening function: storing, ``check`` and the report's gate all come here, so
+    they cannot disagree about an identifier split over two lines.
+    """
+    norm = as_printed(normalise(text))
     return [h.finding for h in _resolve(norm, _candidates(norm, names))]
 
 
@@ -326,7 +346,8 @@ def redact(text: str, names: Iterable[str] = (), mapping: dict[str, str] | None 
     mapping = {} if mapping is None else mapping
     out = normalise(text)
     for _ in range(4):  # a replacement can, rarely, expose a new match; settle to a fixed point
-        hits = _resolve(out, _candidates(out, names))
+        printed = as_printed(out)
+        hits = _resolve(printed, _candidates(printed, names))
         if not hits:
             break
         pieces, pos = [], 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import privacy
-from .errors import WorkspaceError
+from .errors import TextFinding, WorkspaceError
 from .store import RatingInput
 from .workspace import REVIEW_FILE, Workspace
 
@@ -50,8 +50,8 @@ class _Text:
     published: bool
 
 
-def _texts(ws: Workspace) -> Iterator[_Text]:
-    """Every piece of free text in the review, marked with whether the report prints it."""
+def _store_texts(ws: Workspace) -> Iterator[_Text]:
+    """Every piece of free text in the store, marked with whether the report prints it."""
     with ws.store() as s:
         for r in s.all_ratings().itertuples():
             yield _Text("ratings", f"case {r.case_id}, {r.reviewer}, {r.question}", "comment", r.comment, False)
@@ -63,6 +63,9 @@ def _texts(ws: Workspace) -> Iterator[_Text]:
             # The report prints quotes and "one change" items a reviewer marked for it.
             published = bool(r.use_in_report) and r.kind in ("quote", "one_change")
             yield _Text("notes", f"note {r.ref or r.note_id}", "text", r.text, published)
+
+
+def _meta_texts(ws: Workspace) -> Iterator[_Text]:
     meta = ws.meta
     yield _Text(REVIEW_FILE, "theme", "theme", meta.theme, True)
     for i, q in enumerate(meta.review_questions, 1):
@@ -70,9 +73,11 @@ def _texts(ws: Workspace) -> Iterator[_Text]:
     for i, rec in enumerate(meta.previous_recommendations, 1):
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "text", rec.text, True)
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "update", rec.update, True)
-    for f in sorted(ws.narrative_dir.glob("*.md")):
-        for n, line in enumerate(_read_text(f).splitlines(), 1):
-            yield _Text(f"narrative/{f.name}", f"line {n}", "text", line, True)
+
+
+def _narratives(ws: Workspace) -> dict[Path, str]:
+    """Every narrative file's text, all read (and decoded) before anything is changed."""
+    return {f: _read_text(f) for f in sorted(ws.narrative_dir.glob("*.md"))}
 
 
 def _read_text(path: Path) -> str:
@@ -82,16 +87,84 @@ def _read_text(path: Path) -> str:
         raise WorkspaceError(f"{path}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
 
 
+def _line_location(text: str, finding: TextFinding, table: str) -> Location:
+    """A narrative finding by line: screened as printed (lines joined), shown where it is written."""
+    norm = privacy.normalise(text)
+    first = norm.count("\n", 0, finding.start) + 1
+    last = norm.count("\n", 0, max(finding.start, finding.end - 1)) + 1
+    line_start = norm.rfind("\n", 0, finding.start) + 1
+    row = f"line {first}" if first == last else f"lines {first}-{last}"
+    return Location(table, row, "text", finding.kind, finding.level, finding.start - line_start,
+                    finding.end - line_start, True)
+
+
 def scan_workspace(ws: Workspace, *, published_only: bool = False) -> list[Location]:
-    """Findings across the review, by location; `published_only` keeps what the report prints."""
+    """Findings across the review, by location; `published_only` keeps what the report prints.
+
+    Narrative files are screened whole, as Markdown prints them, so an identifier split over
+    two lines is found (and placed at the line where it starts).
+    """
     names = ws.private_names()
+    narratives = _narratives(ws)  # first: a file that is not UTF-8 is a clear error
     out: list[Location] = []
-    for t in _texts(ws):
+    for t in (*_store_texts(ws), *_meta_texts(ws)):
         if not t.text or (published_only and not t.published):
             continue
         for f in privacy.screen(t.text, names):
             out.append(Location(t.table, t.row, t.field, f.kind, f.level, f.start, f.end, t.published))
+    for path, text in narratives.items():
+        out += [_line_location(text, f, f"narrative/{path.name}") for f in privacy.screen(text, names)]
+    if not published_only:
+        out += _scan_outputs(ws, names)
     return out
+
+
+def _scan_outputs(ws: Workspace, names: list[str]) -> list[Location]:
+    """Findings in rendered reports kept in the workspace: the render cache and report/.
+
+    An earlier render may print text that has since been redacted or a name listed since.
+    """
+    from .workspace import REPORT_CACHE
+
+    out: list[Location] = []
+    pages = [(f"report cache {p.parent.name[:12]}", p) for p in sorted((ws.path / REPORT_CACHE).glob("*/report.html"))]
+    pages += [("report", p) for p in sorted((ws.path / "report").glob("*.html"))]
+    for table, page in pages:
+        try:
+            text = _html_text(page.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        out += [Location(table, page.name, "text", f.kind, f.level, f.start, f.end, True)
+                for f in privacy.screen(text, names)]
+    return out
+
+
+def _html_text(page: str) -> str:
+    """The words of an HTML page as a reader sees them (no tags, scripts or styles)."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.skip += tag in ("script", "style")
+            if tag in ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "td", "th", "section"):
+                self.parts.append("\n\n" if tag != "td" and tag != "th" else " ")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("script", "style") and self.skip > 0
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(page)
+    parser.close()
+    return "".join(parser.parts)
 
 
 def blocking_findings(ws: Workspace) -> list[Location]:
@@ -111,20 +184,36 @@ class RedactionSummary:
 
 
 def _load_map(ws: Workspace) -> dict[str, str]:
+    """The name -> placeholder map of earlier runs; a damaged one stops redaction before any change."""
     f = ws.path / "private" / MAP_FILE
-    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+    if not f.exists():
+        return {}
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise WorkspaceError(f"{f}: damaged (expected names mapped to placeholders such as [PERSON 1]); restore "
+                             "it from a backup, so that each person keeps their placeholder")
+    return data
 
 
 def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
     """Replace identifiers everywhere with typed placeholders, consistently across the review.
 
-    Writes go through the store (each with its audit row, which records text only as a
-    digest), so no redacted value is left in the audit log; the name → placeholder map is
-    kept in the workspace's private folder so a later run reuses the same placeholders.
-    Redacting twice changes nothing.
+    Every input is read and checked first (narrative encodings, the placeholder map), so a bad
+    file stops the run before anything changes. The name → placeholder map, kept in the
+    workspace's private folder so a later run reuses the same placeholders, is saved inside
+    the store's transaction before it commits: a store change never lands without its map.
+    Store writes carry their audit rows (text recorded only as a digest), review.yaml and the
+    narrative files are replaced atomically, and the report cache, which may hold the old
+    text, is cleared. Redacting twice changes nothing.
     """
+    from .atomic import write_text
+
     names = ws.private_names()
     mapping = _load_map(ws)
+    narratives = _narratives(ws)
     changed: dict[str, int] = {}
 
     def fix(text: str) -> str | None:
@@ -133,6 +222,24 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
 
     def bump(key: str) -> None:
         changed[key] = changed.get(key, 0) + 1
+
+    # Everything outside the store is worked out first, so its people are in the map too.
+    meta, dirty = ws.meta, False
+    theme = fix(meta.theme)
+    if theme is not None:
+        meta.theme, dirty = theme, True
+    for i, q in enumerate(meta.review_questions):
+        new = fix(q)
+        if new is not None:
+            meta.review_questions[i], dirty = new, True
+    for i, rec in enumerate(meta.previous_recommendations):
+        text, update = fix(rec.text), fix(rec.update)
+        if text is not None or update is not None:
+            meta.previous_recommendations[i] = type(rec)(text or rec.text, update or rec.update)
+            dirty = True
+    new_narrative = {f: new for f, text in narratives.items() if (new := fix(text)) is not None}
+    before = dict(mapping)
+    map_file = ws.path / "private" / MAP_FILE
 
     with ws.store() as s, s.transaction():
         for r in s.all_ratings().itertuples():
@@ -156,31 +263,16 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
             if new is not None:
                 s.update_note(actor, int(r.note_id), text=new, confirm_warnings=True)
                 bump("notes")
-    meta, dirty = ws.meta, False
-    theme = fix(meta.theme)
-    if theme is not None:
-        meta.theme, dirty = theme, True
-    for i, q in enumerate(meta.review_questions):
-        new = fix(q)
-        if new is not None:
-            meta.review_questions[i], dirty = new, True
-    for i, rec in enumerate(meta.previous_recommendations):
-        text, update = fix(rec.text), fix(rec.update)
-        if text is not None or update is not None:
-            meta.previous_recommendations[i] = type(rec)(text or rec.text, update or rec.update)
-            dirty = True
+        if mapping != before or (mapping and not map_file.exists()):
+            write_text(map_file, json.dumps(mapping, indent=1, sort_keys=True), mode=0o600)
     if dirty:
         ws.save_meta()
         bump(REVIEW_FILE)
-    for f in sorted(ws.narrative_dir.glob("*.md")):
-        lines = _read_text(f).splitlines(keepends=True)
-        fixed = [fix(line) for line in lines]
-        if any(x is not None for x in fixed):
-            f.write_text("".join(n if n is not None else o for n, o in zip(fixed, lines)), encoding="utf-8")
-            bump(f"narrative/{f.name}")
-    if mapping:
-        out = ws.path / "private" / MAP_FILE
-        out.write_text(json.dumps(mapping, indent=1, sort_keys=True), encoding="utf-8")
+    for f, text in new_narrative.items():
+        write_text(f, text)
+        bump(f"narrative/{f.name}")
+    if changed:
+        ws.purge_report_cache()
     with ws.store() as s:
         # Old text lingers in the WAL until checkpointed; secure_delete zeroes freed pages.
         s.checkpoint()

@@ -61,7 +61,7 @@ PARAMETERS = {"workspace"}
 PRELOAD = "reviewkit.reportsections"  # what the report notebook imports first
 CHART_PROCESSES = 2  # processes drawing the charts while the kernel starts (more gain nothing on 2 cores)
 CELL_TIMEOUT = 300  # seconds per cell: generous, but a hung cell never hangs the CLI
-CACHE_DIR = Path(".cache") / "report"
+CACHE_DIR = Path(".cache") / "report"  # the same folder as workspace.REPORT_CACHE
 CACHE_KEEP = 3
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 _HASH_SKIP_COLUMNS = {"updated_at", "updated_by", "version"}
@@ -712,6 +712,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                     files[fmt] = job.result()
             if use_cache:
                 _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
+                ws.stamp_report_cache()
         try:
             out.mkdir(parents=True, exist_ok=True)
             for fmt in [*wanted, *(["ipynb"] if keep_notebook else [])]:

@@ -14,6 +14,7 @@ creation so that later edits to the shipped tool never change a review already u
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ NARRATIVE_SECTIONS = {
     "strengths": "Key strengths",
     "recommendations": "Recommendations for practice improvement",
 }
+REPORT_CACHE = Path(".cache") / "report"
+_NAMES_STAMP = ".names-digest"  # in the report cache: the names.txt its renders were screened with
 CASE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
 
 
@@ -265,6 +268,16 @@ class Workspace:
         lines = f.read_text(encoding="utf-8").splitlines()
         return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
+    def purge_report_cache(self) -> None:
+        """Delete earlier renders: after a redaction or a change to names.txt they may hold old text."""
+        shutil.rmtree(self.path / REPORT_CACHE, ignore_errors=True)
+
+    def stamp_report_cache(self) -> None:
+        """Record which names.txt the cached renders were made with (see ``open_workspace``)."""
+        cache = self.path / REPORT_CACHE
+        if cache.is_dir():
+            write_text(cache / _NAMES_STAMP, _names_digest(self.path))
+
     def rules(self) -> Rules:
         return Rules(
             questions=tuple(self.tool.all_ids),
@@ -292,6 +305,28 @@ class Workspace:
 
 def _write_yaml(path: Path, data: Any) -> None:
     write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+
+
+def _names_digest(root: Path) -> str:
+    f = root / "private" / "names.txt"
+    return hashlib.sha256(f.read_bytes() if f.exists() else b"").hexdigest()
+
+
+def _purge_stale_cache(ws: Workspace) -> None:
+    """A names.txt changed since the cached renders (or unknown to them): clear the cache.
+
+    Names are edited in a text editor, so the kit learns of a change only when it next opens
+    the workspace; renders made before it may print a name now listed.
+    """
+    stamp = ws.path / REPORT_CACHE / _NAMES_STAMP
+    if not (ws.path / REPORT_CACHE).is_dir():
+        return
+    try:
+        recorded = stamp.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        recorded = ""
+    if recorded != _names_digest(ws.path):
+        ws.purge_report_cache()
 
 
 def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
@@ -331,7 +366,9 @@ def open_workspace(path: str | Path) -> Workspace:
             f"{f}: says tool '{meta.tool}' version {meta.tool_version} but {TOOL_FILE} is "
             f"'{tool.id}' version {tool.version}"
         )
-    return Workspace(root, meta, tool)
+    ws = Workspace(root, meta, tool)
+    _purge_stale_cache(ws)
+    return ws
 
 
 def create_workspace(
