@@ -37,6 +37,7 @@ import yaml
 
 from .atomic import write_bytes
 from .errors import BlockedTextError, RegionalError, ReviewkitError
+from .yamlfile import load_yaml
 
 FORMAT_NAME = "reviewkit-regional-bundle"
 FORMAT_VERSION = 1
@@ -53,10 +54,13 @@ SUPPRESSED = "suppressed"
 PUBLISHED_TOTALS = ("the 'total' column of each row of question_ratings.csv, overall_judgements.csv "
                     "and themes.csv; no column totals")
 MAX_MEMBER_BYTES = 5_000_000
+MAX_MANIFEST_BYTES = 1_000_000  # a manifest of counts for a few hundred questions is tens of KB
 MAX_HEADING = 200
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ROUND = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _COUNT = re.compile(r"^[0-9]{1,7}$")
+MAX_COUNT = 9_999_999  # the most a count may be, in the manifest as in the tables (seven digits)
+MAX_SCORE = 1000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MANIFEST_KEYS = ("format", "format_version", "council", "round", "theme", "tool", "scale",
                   "questions", "overall", "codebook", "counts", "suppression", "files")
@@ -295,7 +299,8 @@ def _codebook_labels(ws: Any) -> tuple[tuple[str, str], list[tuple[str, str]]]:
     try:
         book = load_codebook(ws.meta.codebook)
     except ReviewkitError:
-        return (str(ws.meta.codebook), ""), []
+        name = Path(str(ws.meta.codebook)).stem
+        return (name if _ID.match(name) else "", ""), []
     pairs = [(c.id, c.label) for c in (*book.codes, *book.i_statements)]
     return (book.id, book.version), pairs
 
@@ -463,18 +468,26 @@ class _Reader:
     def mapping(self, data: Any, where: str, keys: Sequence[str], required: Sequence[str] | None = None) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise self.fail(where, f"expected a mapping with {', '.join(keys)}")
-        extra = [str(k) for k in data if k not in keys]
+        extra = [k for k in data if k not in keys]
         if extra:
-            raise self.fail(where, f"unexpected key '{extra[0]}'; a bundle holds only {', '.join(keys)}")
+            shown = f"'{extra[0]}'" if isinstance(extra[0], str) and _ID.match(extra[0]) else "(not a plain name)"
+            raise self.fail(where, f"unexpected key {shown}; a bundle holds only {', '.join(keys)}")
         missing = [k for k in (keys if required is None else required) if k not in data]
         if missing:
             raise self.fail(where, f"missing '{missing[0]}'")
         return data
 
-    def count(self, value: Any, where: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(where, "expected a whole number, 0 or more")
+    def count(self, value: Any, where: str, most: int = MAX_COUNT) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+            raise self.fail(where, f"expected a whole number from 0 to {most:,}")
         return value
+
+    def optional(self, data: dict[str, Any], key: str, where: str, limit: int, ident: bool = True) -> str:
+        """An optional id (letters, digits, '.', '_', '-') or short line of text: empty when missing."""
+        value = data.get(key)
+        if value is None or value == "":
+            return ""
+        return self.ident(data, key, where) if ident else self.text(data, key, where, limit)
 
     def rows(self, data: bytes, member: str, header: Sequence[str]) -> list[list[str]]:
         try:
@@ -525,11 +538,7 @@ class _Reader:
 
 
 def _load_yaml(data: bytes, reader: _Reader) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(data.decode("utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except (UnicodeDecodeError, yaml.YAMLError):
-        raise reader.fail(MANIFEST, "not valid UTF-8 YAML") from None
+    return load_yaml(data, f"bundle {reader.name}, {MANIFEST}", RegionalError, max_bytes=MAX_MANIFEST_BYTES)
 
 
 def _open_zip(source: bytes, reader: _Reader) -> dict[str, bytes]:
@@ -557,6 +566,21 @@ def _open_zip(source: bytes, reader: _Reader) -> dict[str, bytes]:
             except (zipfile.BadZipFile, OSError, RuntimeError):
                 raise reader.fail(info.filename, "cannot be read (the zip is damaged)") from None
         return out
+
+
+def _screen_read(r: _Reader, texts: Sequence[tuple[str, str, str]]) -> None:
+    """Refuse a bundle whose headings or labels hold a personal identifier: compare would print them.
+
+    A bundle the kit exports was screened when written; a hand-made or edited one was not.
+    """
+    from . import privacy
+
+    for where, key, text in texts:
+        found = [f for f in privacy.screen(text) if f.level == privacy.BLOCK]
+        if found:
+            raise r.fail(f"{where}, '{key}'", f"holds what looks like a personal identifier "
+                                              f"({privacy.describe(found)}); a regional bundle must not hold "
+                                              "any: correct the review and export the bundle again")
 
 
 def read_bundle(source: str | Path | bytes, name: str | None = None) -> Bundle:
@@ -603,8 +627,8 @@ def read_bundle(source: str | Path | bytes, name: str | None = None) -> Bundle:
         at = f"{MANIFEST} scale level {i}"
         lv = r.mapping(lv, at, ("label", "score"))
         score = lv["score"]
-        if score is not None and (isinstance(score, bool) or not isinstance(score, int)):
-            raise r.fail(at, "'score' must be a whole number, or null for not applicable")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int) or abs(score) > MAX_SCORE):
+            raise r.fail(at, f"'score' must be a whole number (-{MAX_SCORE} to {MAX_SCORE}), or null for not applicable")
         levels.append((r.text(lv, "label", at, 64), score))
     labels = [lb for lb, _ in levels]
     if len(set(labels)) != len(labels) or set(labels) & {"question", "total"}:
@@ -625,14 +649,29 @@ def read_bundle(source: str | Path | bytes, name: str | None = None) -> Bundle:
     if len(set(ids)) != len(ids):
         raise r.fail(MANIFEST, "question ids (and the overall id) must be distinct")
     codebook = r.mapping(m["codebook"], f"{MANIFEST} codebook", ("id", "version"))
+    codebook_ids = (r.optional(codebook, "id", f"{MANIFEST} codebook", 64),
+                    r.optional(codebook, "version", f"{MANIFEST} codebook", 32, ident=False))
     counts_raw = r.mapping(m["counts"], f"{MANIFEST} counts", COUNT_KEYS)
     counts = tuple((k, r.count(counts_raw[k], f"{MANIFEST} counts, '{k}'")) for k in COUNT_KEYS)
     sup = r.mapping(m["suppression"], f"{MANIFEST} suppression", ("threshold", "hidden_cells", "published_totals"))
     threshold = sup["threshold"]
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2):
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int)
+                                  or not 2 <= threshold <= MAX_COUNT):
         raise r.fail(f"{MANIFEST} suppression", "'threshold' must be null or a whole number of 2 or more")
     hidden_declared = r.count(sup["hidden_cells"], f"{MANIFEST} suppression, 'hidden_cells'")
 
+    scale_id = r.ident(scale, "id", f"{MANIFEST} scale")
+    overall_title = r.text(overall, "title", f"{MANIFEST} overall")
+    _screen_read(r, [  # before the tables: their messages name the manifest's labels
+        (MANIFEST, "council", council), (MANIFEST, "theme", theme), (f"{MANIFEST} tool", "id", tool_id),
+        (f"{MANIFEST} tool", "version", tool_version), (f"{MANIFEST} tool", "title", tool_title),
+        (f"{MANIFEST} scale", "id", scale_id),
+        *((f"{MANIFEST} scale level {i}", "label", lb) for i, (lb, _) in enumerate(levels, 1)),
+        *((f"{MANIFEST} question {i}", "id", q) for i, (q, _) in enumerate(questions, 1)),
+        *((f"{MANIFEST} question {i}", "title", t) for i, (_, t) in enumerate(questions, 1)),
+        (f"{MANIFEST} overall", "id", overall_id), (f"{MANIFEST} overall", "title", overall_title),
+        (f"{MANIFEST} codebook", "id", codebook_ids[0]), (f"{MANIFEST} codebook", "version", codebook_ids[1]),
+    ])
     cases = dict(counts)["cases"]
     header = ["question", *labels, "total"]
     rating_rows = []
@@ -681,12 +720,17 @@ def read_bundle(source: str | Path | bytes, name: str | None = None) -> Bundle:
               + sum(sum(c is None for c in t.cells) for t in theme_rows))
     if hidden != hidden_declared:
         raise r.fail(f"{MANIFEST} suppression", "'hidden_cells' does not match the cells marked suppressed")
+    _screen_read(r, [
+        *((f"{THEMES_FILE} row {i}", "code", t.code) for i, t in enumerate(theme_rows, 2)),
+        *((f"{THEMES_FILE} row {i}", "label", t.label) for i, t in enumerate(theme_rows, 2)),
+        *((f"{RECOMMENDATIONS_FILE} row {i}", "heading", h) for i, h in enumerate(headings, 2)),
+    ])
     return Bundle(
         council=council, round=round_, theme=theme, tool=tool_id, tool_version=tool_version,
-        tool_title=tool_title, scale_id=r.ident(scale, "id", f"{MANIFEST} scale"), levels=tuple(levels),
+        tool_title=tool_title, scale_id=scale_id, levels=tuple(levels),
         questions=tuple(questions), overall_id=overall_id,
-        overall_title=r.text(overall, "title", f"{MANIFEST} overall"),
-        codebook=(str(codebook["id"] or ""), str(codebook["version"] or "")), counts=counts,
+        overall_title=overall_title,
+        codebook=codebook_ids, counts=counts,
         ratings=tuple(rating_rows), overall=overall_row, themes=tuple(theme_rows),
         recommendations=tuple(headings), threshold=threshold, hidden_cells=hidden,
         name=name, digest=hashlib.sha256(data).hexdigest(), raw=data,

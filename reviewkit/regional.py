@@ -31,6 +31,7 @@ import yaml
 from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
 from .errors import RegionalError, RenderError
+from .yamlfile import load_yaml
 
 __all__ = [
     "Comparison",
@@ -51,6 +52,7 @@ __all__ = [
 SUPPRESSED = "suppressed"
 NO_DATA = "–"
 MAP_FORMAT = "reviewkit-question-map"
+MAX_MAP_BYTES = 256 * 1024  # a question map lists a few tools of a few dozen questions
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "regional_comparison.ipynb"
 Progress = Callable[[str], None]
 
@@ -100,11 +102,12 @@ def load_question_map(path: str | Path) -> QuestionMap:
     path = Path(path)
     where = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise RegionalError(f"{where}: no such mapping file") from None
-    except (UnicodeDecodeError, yaml.YAMLError):
-        raise RegionalError(f"{where}: not valid UTF-8 YAML") from None
+    except IsADirectoryError:
+        raise RegionalError(f"{where}: is a folder, not a mapping file") from None
+    data = load_yaml(raw, where, RegionalError, max_bytes=MAX_MAP_BYTES)
     if not isinstance(data, dict) or data.get("format") != MAP_FORMAT:
         raise RegionalError(f"{where}: expected a mapping with 'format: {MAP_FORMAT}', 'common' and 'tools'")
     extra = sorted(str(k) for k in data if k not in ("format", "version", "common", "tools"))
@@ -657,7 +660,7 @@ def compare_folder(folder: str | Path) -> Comparison:
     options_file = folder / OPTIONS_FILE
     options: dict[str, Any] = {}
     if options_file.exists():
-        loaded = yaml.safe_load(options_file.read_text(encoding="utf-8")) or {}
+        loaded = load_yaml(options_file.read_bytes(), str(options_file), RegionalError) or {}
         if not isinstance(loaded, dict):
             raise RegionalError(f"{options_file}: expected pseudonymise and mapping")
         options = loaded

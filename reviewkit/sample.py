@@ -11,9 +11,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 
 from .errors import WorkspaceError
+from .yamlfile import load_yaml
 from .io import import_files
 from .workspace import REVIEW_FILE, Workspace, create_workspace, open_workspace, parse_meta
 
@@ -38,7 +38,7 @@ def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] 
     review_file = source / REVIEW_FILE
     if not review_file.is_file():
         raise WorkspaceError(f"{review_file}: the sample review is missing; reinstall reviewkit from a full checkout")
-    meta = parse_meta(yaml.safe_load(review_file.read_text(encoding="utf-8")), str(review_file))
+    meta = parse_meta(load_yaml(review_file.read_bytes(), str(review_file), WorkspaceError), str(review_file))
     host = next((m.name for m in meta.team if m.role == "host"), None)
     say(f"Creating the sample workspace in {dest}")
     ws = create_workspace(dest, council=meta.council, theme=meta.theme, tool=meta.tool,

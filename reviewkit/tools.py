@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .errors import ConfigError, ToolError
+from .yamlfile import load_yaml as _load_yaml
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TOOLS_DIR = TEMPLATES / "audit_tools"
@@ -140,25 +140,20 @@ def available_scales() -> list[str]:
     return sorted(p.stem for p in SCALES_DIR.glob("*.yaml"))
 
 
-def load_yaml(text: str) -> Any:
-    """Parse YAML safely, with libyaml's C parser where installed (several times faster)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+def load_yaml(text: str | bytes, where: str = "YAML", error: type[ConfigError] = ToolError) -> Any:
+    """Parse YAML with the kit's one hardened loader (see ``reviewkit.yamlfile``)."""
+    return _load_yaml(text, where, error)
 
 
 def _read_yaml(path: Path, error: type[ConfigError] = ToolError) -> Any:
     """Parsed YAML of a configuration file, or ``error`` naming the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise error(f"{path}: not UTF-8 text; save it as UTF-8") from None
-    try:
-        return load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise error(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a YAML file") from None
+    return _load_yaml(data, str(path), error)
 
 
 def _need(data: dict[str, Any], key: str, kind: type, where: str) -> Any:

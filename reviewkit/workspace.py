@@ -156,7 +156,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if not isinstance(data, dict):
         raise WorkspaceError(f"{where}: expected a mapping of keys such as council, theme, team")
     if data.get("format", FORMAT) != FORMAT:
-        raise WorkspaceError(f"{where}: format {data.get('format')} is not supported (expected {FORMAT})")
+        raise WorkspaceError(f"{where}: this 'format' is not supported (expected {FORMAT})")
     dates = data.get("dates") or {}
     if not isinstance(dates, dict):
         raise WorkspaceError(f"{where}: 'dates' must have 'start' and 'end' (YYYY-MM-DD)")
@@ -202,7 +202,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
             )
         reviewer = _str(c, "reviewer", at, True)
         mods = c.get("moderators") or []
-        if not isinstance(mods, list):
+        if not isinstance(mods, list) or not all(isinstance(m, str) for m in mods):
             raise WorkspaceError(f"{at}: 'moderators' must be a list of reviewer names")
         for who in [reviewer, *mods]:
             if who not in reviewers:
@@ -216,7 +216,10 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if not isinstance(prev, dict):
         raise WorkspaceError(f"{where}: 'previous_review' must have 'date' and 'recommendations'")
     recs: list[Recommendation] = []
-    for i, r in enumerate(prev.get("recommendations") or [], 1):
+    raw_recs = prev.get("recommendations") or []
+    if not isinstance(raw_recs, list):
+        raise WorkspaceError(f"{where}: previous_review 'recommendations' must be a list, each with text and update")
+    for i, r in enumerate(raw_recs, 1):
         at = f"{where}: previous_review recommendation {i}"
         if isinstance(r, str):
             r = {"text": r}
@@ -332,7 +335,7 @@ def _purge_stale_cache(ws: Workspace) -> None:
 def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
     """The tool's YAML with its rating scale written in, so later template edits change nothing."""
     assert tool.source is not None
-    data = load_yaml(tool.source.read_text(encoding="utf-8"))
+    data = load_yaml(tool.source.read_bytes(), str(tool.source))
     data["scale"] = [{"label": lv.label, "code": lv.code, "score": lv.score} for lv in tool.scale.levels]
     return data
 
@@ -345,18 +348,11 @@ def open_workspace(path: str | Path) -> Workspace:
         raise WorkspaceError(f"{root}: no such workspace folder; create one with 'reviewkit new {root}'")
     if not f.exists():
         raise WorkspaceError(f"{root}: not a review workspace (no {REVIEW_FILE}); create one with 'reviewkit new'")
-    try:
-        data = load_yaml(f.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise WorkspaceError(f"{f}: not UTF-8 text; save it as UTF-8") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise WorkspaceError(f"{f}:{line} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = load_yaml(f.read_bytes(), str(f), WorkspaceError)
     meta = parse_meta(data, str(f))
     tool_file = root / TOOL_FILE
     try:
-        tool = parse_tool(load_yaml(tool_file.read_text(encoding="utf-8")), str(tool_file))
+        tool = parse_tool(load_yaml(tool_file.read_bytes(), str(tool_file)), str(tool_file))
     except FileNotFoundError:
         raise WorkspaceError(f"{tool_file}: missing; copy the audit tool '{meta.tool}' there") from None
     except ToolError as exc:

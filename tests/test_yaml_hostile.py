@@ -1,0 +1,254 @@
+"""Hostile YAML and hand-made bundles: alias bombs, wrong types, identifiers in headings.
+
+Every YAML the kit reads from others goes through ``reviewkit.yamlfile.load_yaml``; each
+refusal names the file (and line) and never quotes a value.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reviewkit import bundle as bd
+from reviewkit import regional as rg
+from reviewkit.cli import main
+from reviewkit.errors import ConfigError, RegionalError, ReviewkitError, WorkspaceError
+from reviewkit.themes import load_codebook
+from reviewkit.workspace import open_workspace
+from reviewkit.yamlfile import MAX_DEPTH, load_yaml
+
+from .helpers import make_workspace
+from .test_regional import _break, make_bundle, members, rezip
+
+
+def alias_bomb(levels: int = 5, width: int = 10, indent: str = "  ") -> str:
+    """Nested aliases: a few hundred bytes that stand for width**levels strings."""
+    lines = [f"{indent}- &a0 [" + ", ".join(['"lol"'] * width) + "]"]
+    lines += [f"{indent}- &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "\n".join(lines)
+
+
+# -- the loader -------------------------------------------------------------------------------
+
+def test_the_loader_refuses_anchors_and_aliases_naming_the_file_and_line():
+    with pytest.raises(ConfigError, match=r"^x\.yaml: line 2 uses a YAML anchor or alias"):
+        load_yaml("a: 1\nb: &b [1]\nc: *b\n", "x.yaml")
+    with pytest.raises(RegionalError, match=r"^m\.yaml: line 1 uses a YAML anchor"):
+        load_yaml(b"base: &b {x: 1}\n", "m.yaml", RegionalError)
+
+
+def test_the_loader_bounds_size_nesting_and_values():
+    with pytest.raises(ConfigError, match="too large"):
+        load_yaml("a: " + "x" * 2000 + "\n", "big.yaml", max_bytes=1000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_yaml("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "deep.yaml")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_yaml("a: café".encode("cp1252"), "latin.yaml")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: line 2 is not valid YAML"):
+        load_yaml("a: [1\nb: }", "bad.yaml")
+    assert load_yaml("a: [1, {b: c}]\n", "ok.yaml") == {"a": [1, {"b": "c"}]}
+
+
+# -- review.yaml, audit tool, codebook ----------------------------------------------------------
+
+def test_status_refuses_a_review_yaml_alias_bomb(ws, capsys):
+    f = ws.path / "review.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("format: 1\n", "format:\n" + alias_bomb() + "\n"),
+                 encoding="utf-8")
+    assert main(["status", str(ws.path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{f}: line 2 uses a YAML anchor or alias" in err and "Traceback" not in err and "lol" not in err
+
+
+def test_an_audit_tool_or_codebook_with_aliases_is_refused(ws, tmp_path):
+    tool = ws.path / "audit_tool.yaml"
+    tool.write_text("x-common: &c {weight: 1}\n" + tool.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(WorkspaceError, match=r"audit_tool\.yaml: line 1 uses a YAML anchor"):
+        open_workspace(ws.path)
+    book = tmp_path / "mine.yaml"
+    book.write_text("id: mine\nlabels: &l [a]\nmore: *l\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"mine\.yaml: line 2 uses a YAML anchor"):
+        load_codebook(book)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("reviewer: A. Visitor\n  moderators:\n  - B. Visitor", "reviewer: A. Visitor\n  moderators:\n  - [B. Visitor]",
+     "case 1: 'moderators' must be a list of reviewer names"),
+    ("recommendations: []", "recommendations: 5", "'recommendations' must be a list"),
+    ("format: 1", "format: [1, 2]", "this 'format' is not supported"),
+])
+def test_wrong_types_in_review_yaml_are_a_message_not_a_traceback(ws, capsys, old, new, expected):
+    f = ws.path / "review.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["status", str(ws.path)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and str(f) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("questions: [\n", "line 2 is not valid YAML"),
+    ("- just\n- a list\n", "audit_tool.yaml"),
+    ("id: x\nquestions: 5\n", "audit_tool.yaml"),
+])
+def test_a_broken_audit_tool_is_a_message(ws, capsys, content, expected):
+    (ws.path / "audit_tool.yaml").write_text(content, encoding="utf-8")
+    assert main(["status", str(ws.path)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+# -- a seeded fuzz: any value of any type anywhere gives the kit's own error or works ----------
+
+ODD_VALUES: list[Any] = [None, 0, -1, 10**20, 1.5, True, "", "x", [], {}, [[1, 2]], {"a": {"b": [1]}},
+                         [{"x": 1}], "2026-13-45", {"1": 2}, ["a", ["b"]]]
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
+    for key, value in items:
+        out += _paths(value, (*prefix, key))
+    return out
+
+
+def _replaced(obj: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    obj = copy.deepcopy(obj)
+    node = obj
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return obj
+
+
+def _fuzz(base: Any, attempt: Any, runs: int, seed: int) -> None:
+    rng = random.Random(seed)
+    paths = _paths(base)
+    for _ in range(runs):
+        path, value = rng.choice(paths), rng.choice(ODD_VALUES)
+        try:
+            attempt(_replaced(base, path, value))
+        except ReviewkitError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the point: anything else is a bug
+            pytest.fail(f"{type(exc).__name__} with {value!r} at {path}")
+
+
+def test_fuzz_review_yaml_and_audit_tool(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    review, tool_file = ws.path / "review.yaml", ws.path / "audit_tool.yaml"
+    meta = yaml.safe_load(review.read_text(encoding="utf-8"))
+    meta["previous_review"] = {"date": "2025-01-01", "recommendations": [{"text": "a", "update": "b"}]}
+    meta["review_questions"] = ["How well?"]
+    tool = yaml.safe_load(tool_file.read_text(encoding="utf-8"))
+    good_review = yaml.safe_dump(meta)
+
+    def with_review(data: Any) -> None:
+        review.write_text(yaml.safe_dump(data), encoding="utf-8")
+        open_workspace(ws.path).rules()
+
+    def with_tool(data: Any) -> None:
+        review.write_text(good_review, encoding="utf-8")
+        tool_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+        open_workspace(ws.path).rules()
+
+    _fuzz(meta, with_review, 250, seed=12)
+    _fuzz(tool, with_tool, 250, seed=13)
+
+
+def test_fuzz_bundle_manifest_and_question_map(tmp_path):
+    files = members(bd.bundle_bytes(make_bundle()))
+    manifest = yaml.safe_load(files["manifest.yaml"])
+    other = bd.read_bundle(bd.bundle_bytes(make_bundle("Otherton Council")), name="o.zip")
+
+    def with_manifest(data: Any) -> None:
+        raw = rezip({**files, "manifest.yaml": yaml.safe_dump(data).encode()}, fix_checksums=False)
+        rg.compare([bd.read_bundle(raw, name="x.zip"), other])
+
+    qmap = {"format": rg.MAP_FORMAT, "version": 1, "common": [{"id": "c1", "title": "Common 1"}],
+            "tools": [{"tool": "strengths-based-practice", "version": "1.0", "questions": {"q1": "c1"}}]}
+    map_file = tmp_path / "map.yaml"
+
+    def with_map(data: Any) -> None:
+        map_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+        rg.compare([other], mapping=map_file)
+
+    _fuzz(manifest, with_manifest, 300, seed=14)
+    _fuzz(qmap, with_map, 200, seed=15)
+
+
+# -- bundles: aliases, a strict schema, identifiers in what compare prints ------------------------
+
+def _manifest_with(replace_from: str, replace_to: str) -> bytes:
+    return _break(bd.bundle_bytes(make_bundle()), "manifest.yaml", replace_from, replace_to)
+
+
+def test_compare_refuses_a_manifest_alias_bomb(tmp_path, capsys):
+    bomb = tmp_path / "bomb.zip"
+    bomb.write_bytes(_manifest_with("codebook:\n  id: default", "codebook:\n  id:\n" + alias_bomb(indent="  ")))
+    assert main(["compare", str(bomb), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "bundle bomb.zip, manifest.yaml: line" in err and "uses a YAML anchor or alias" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_compare_refuses_a_map_alias_bomb(tmp_path, capsys):
+    ok = tmp_path / "ok.zip"
+    ok.write_bytes(bd.bundle_bytes(make_bundle()))
+    qmap = tmp_path / "map.yaml"
+    qmap.write_text(f"format: {rg.MAP_FORMAT}\nversion: 1\ncommon:\n  - {{id: c1, title: C}}\ntools:\n"
+                    f"  - tool:\n{alias_bomb(indent='      ')}\n    version: '1'\n    questions: {{q1: c1}}\n",
+                    encoding="utf-8")
+    assert main(["compare", str(ok), "--out", str(tmp_path / "out"), "--map", str(qmap)]) == 1
+    err = capsys.readouterr().err
+    assert f"{qmap}: line 7 uses a YAML anchor or alias" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("codebook:\n  id: default", "codebook:\n  id: {a: 1}", "codebook: 'id' must be"),
+    ("codebook:\n  id: default", "codebook:\n  id: [default]", "codebook: 'id' must be"),
+    ("  version: '1.0'\ncounts", "  version: {x: 1}\ncounts", "codebook: 'version' must be"),
+    ("cases: 20", "cases: 12345678901234567890", "counts, 'cases': expected a whole number from 0 to"),
+    ("hidden_cells: 0", "hidden_cells: 100000000000", "'hidden_cells': expected a whole number"),
+    ("score: 4", "score: 100000000000000000000", "'score' must be a whole number"),
+    ("threshold: null", "threshold: 100000000000", "'threshold' must be null or a whole number"),
+])
+def test_bundle_schema_is_strict(old, new, expected):
+    with pytest.raises(RegionalError) as info:
+        bd.read_bundle(_manifest_with(old, new), name="hand.zip")
+    assert expected in str(info.value) and "bundle hand.zip" in str(info.value)
+
+
+@pytest.mark.parametrize("member, old, new, where", [
+    ("manifest.yaml", "council: Testshire Council", "council: Mrs Quokkafeather", "manifest.yaml, 'council'"),
+    ("manifest.yaml", "title: Question 1", "title: Question about 999 000 0018", "manifest.yaml question 1, 'title'"),
+    ("manifest.yaml", "label: Good", "label: Call 07700 900123", "manifest.yaml scale level 2, 'label'"),
+    ("recommendations.csv", "Protecting supervision", "Visit Mr Zebediah Quokkafeather",
+     "recommendations.csv row 2, 'heading'"),
+    ("themes.csv", "Supervision", "Lives at SW1A 1AA", "themes.csv row 2, 'label'"),
+])
+def test_compare_refuses_identifiers_in_a_hand_made_bundle(tmp_path, capsys, member, old, new, where):
+    data = _break(bd.bundle_bytes(make_bundle()), member, old, new)
+    with pytest.raises(RegionalError) as info:
+        bd.read_bundle(data, name="hand.zip")
+    message = str(info.value)
+    assert f"bundle hand.zip, {where}: holds what looks like a personal identifier" in message
+    for value in ("Quokkafeather", "0018", "900123", "Acacia", "SW1A"):
+        assert value not in message
+    path = tmp_path / "hand.zip"
+    path.write_bytes(data)
+    assert main(["compare", str(path), "--out", str(tmp_path / "out")]) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_kits_own_bundles_still_read(tmp_path):
+    assert bd.read_bundle(bd.bundle_bytes(make_bundle()), name="ok.zip").codebook == ("default", "1.0")
+    assert isinstance(Path(tmp_path), Path)
