@@ -177,6 +177,7 @@ def test_the_missing_box_counts_by_kind_and_names_cases_not_reviewers(sample_pat
 # --------------------------------------------------------------------------- the draft, rendered
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_draft_of_an_incomplete_review_is_marked_on_every_page(sample_path: Path, tmp_path: Path) -> None:
     if find_chromium() is None:
         pytest.skip("Chromium is not installed (PDF output)")
@@ -209,6 +210,26 @@ def test_draft_of_an_incomplete_review_is_marked_on_every_page(sample_path: Path
                                str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
         assert DRAFT_INCOMPLETE in text, f"page {number} has no banner"
     assert expected  # (every planting ran)
+    _axe_clean(out / "report.html")
+
+
+def _axe_clean(page: Path) -> None:
+    """The draft, banner and box included, meets WCAG 2.2 AA (axe-core in Debian's Chromium)."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page.as_uri())
+            results = Axe().run(tab, options={"runOnly": {"type": "tag", "values": [
+                "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+        finally:
+            browser.close()
+    assert results.violations_count == 0, results.generate_report()
 
 
 # --------------------------------------------------------------------------- import warnings
