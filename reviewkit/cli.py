@@ -231,6 +231,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     kind = "final report" if args.final else "draft report"
     reused = " (inputs unchanged: reused the last render)" if result.cached else ""
     _say(f"Wrote the {kind}{reused}: {', '.join(str(p) for p in result.values())}")
+    if result.gaps:
+        _say(f"It is marked DRAFT — DATA INCOMPLETE: {result.gaps} thing{'s are' if result.gaps != 1 else ' is'} "
+             f"still missing before it can be final. List them with: reviewkit status {args.workspace}")
     if result.withheld:
         _say(f"NOT FOR PUBLICATION: {result.withheld} piece(s) of text held possible personal identifiers and "
              f"were withheld (the report is watermarked). Find them with: reviewkit check {args.workspace}")

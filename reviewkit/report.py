@@ -76,6 +76,7 @@ class RenderResult(dict):  # type: ignore[type-arg]
     cached: bool = False
     notebook: Path | None = None
     withheld: int = 0  # pieces of published text redacted on the fly (a draft with identifiers withheld)
+    gaps: int = 0  # things still missing before the report can be final (a draft marked DATA INCOMPLETE)
 
 
 # --------------------------------------------------------------------------- inputs and cache
@@ -687,6 +688,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                                                   withhold_identifiers=withhold_identifiers)
     result = RenderResult()
     result.withheld = withheld
+    result.gaps = len(gaps)
     with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp:
         work = Path(tmp)
         cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}

@@ -23,7 +23,7 @@ import pytest
 from reviewkit import cli
 from reviewkit.io import import_files
 from reviewkit.readiness import DRAFT_INCOMPLETE, GAP_KINDS, missing_summary, readiness
-from reviewkit.report import find_chromium, render_report
+from reviewkit.report import find_chromium
 from reviewkit.sample import build_sample_workspace
 from reviewkit.store import RatingInput
 from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
@@ -178,14 +178,18 @@ def test_the_missing_box_counts_by_kind_and_names_cases_not_reviewers(sample_pat
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_draft_of_an_incomplete_review_is_marked_on_every_page(sample_path: Path, tmp_path: Path) -> None:
+def test_draft_of_an_incomplete_review_is_marked_on_every_page(sample_path: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
     if find_chromium() is None:
         pytest.skip("Chromium is not installed (PDF output)")
     ws = _copy(sample_path, tmp_path / "ws")
     expected = {kind: plant(ws) for kind, plant in PLANTS.items()}
+    n = len(readiness(open_workspace(ws.path)))
     out = tmp_path / "draft"
-    result = render_report(ws.path, out, ("html", "pdf"), withhold_identifiers=True)
-    assert result.withheld == 1
+    assert cli.main(["report", str(ws.path), "--to", "html,pdf", "--withhold-identifiers", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"It is marked DRAFT — DATA INCOMPLETE: {n} things are still missing" in printed
+    assert "NOT FOR PUBLICATION: 1 piece(s) of text" in printed
     page = (out / "report.html").read_text(encoding="utf-8")
     head, body = page.split("<body", 1)
     meta = re.search(r'<meta\b[^>]*name="reviewkit-draft"[^>]*>', head)  # for the Word conversion
@@ -268,3 +272,17 @@ def test_gap_text_never_quotes_what_a_person_typed(sample_path: Path, tmp_path: 
     gaps = readiness(open_workspace(ws.path))
     assert [dataclasses.astuple(g)[:2] for g in gaps] == [("attendance", "meeting M9")]
     assert "Zebediah" not in " ".join(str(g) for g in gaps)
+
+
+def test_the_hosts_progress_page_shows_the_same_list(sample_path: Path, tmp_path: Path) -> None:
+    from reviewkit.widgets.progress import progress_html
+
+    ws = _copy(sample_path, tmp_path / "ws")
+    with ws.store() as store:
+        assert "Nothing is missing: the report can be rendered final." in progress_html(ws, store)
+    _no_attendance(ws)
+    ws = open_workspace(ws.path)
+    with ws.store() as store:
+        page = htmllib.unescape(progress_html(ws, store))
+    assert "Before the report can be final" in page and "meeting M9" in page
+    assert "has no attendance recorded" in page
