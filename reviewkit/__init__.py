@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .errors import ReviewkitError
 from .io import export, import_files
+from .readiness import readiness
 from .redaction import redact_workspace, scan_workspace
 from .report import render_report
 from .store import RatingInput, Store
@@ -28,6 +29,7 @@ __all__ = [
     "import_files",
     "load_tool",
     "open_workspace",
+    "readiness",
     "redact_workspace",
     "render_report",
     "scan_workspace",

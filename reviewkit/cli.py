@@ -11,8 +11,12 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ImportFileError, ReviewkitError
+
+if TYPE_CHECKING:  # type hints only: each command imports what it needs when it runs
+    from .workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -74,6 +78,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         total["unchanged"] += s.unchanged
     _say(f"Imported {len(args.files)} file(s) into {ws.path}: {total['added']} added, "
          f"{total['changed']} changed, {total['unchanged']} unchanged.")
+    if summaries.warnings:
+        n = len(summaries.warnings)
+        _say(f"Warning: {n} rating{'s' if n != 1 else ''} of Requires Improvement or Inadequate "
+             f"{'have' if n != 1 else 'has'} no evidence note (imported; ask the reviewer for the note):")
+        for problem in summaries.warnings:
+            _say(f"  {problem}")
     return 0
 
 
@@ -125,7 +135,22 @@ def cmd_status(args: argparse.Namespace) -> int:
             steps = _whole(row.steps)
             apart = f" ({steps} level{'s' if steps != 1 else ''} apart)" if steps is not None else ""
             _say(f"  {row.case_id} {row.question} {row.title} — {ratings}{apart}")
+    _say("")
+    for line in readiness_lines(ws):
+        _say(line)
     return 0
+
+
+def readiness_lines(ws: Workspace) -> list[str]:
+    """The gaps before a final report, as `status` prints them."""
+    from .readiness import readiness
+
+    gaps = readiness(ws)
+    if not gaps:
+        return ["Ready for a final report: nothing is missing (reviewkit report WORKSPACE --final)."]
+    n = len(gaps)
+    return [f"Not ready for a final report: {n} thing{'s' if n != 1 else ''} still missing or unfinished:",
+            *(f"  {gap}" for gap in gaps)]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -206,6 +231,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     kind = "final report" if args.final else "draft report"
     reused = " (inputs unchanged: reused the last render)" if result.cached else ""
     _say(f"Wrote the {kind}{reused}: {', '.join(str(p) for p in result.values())}")
+    if result.gaps:
+        _say(f"It is marked DRAFT — DATA INCOMPLETE: {result.gaps} thing{'s are' if result.gaps != 1 else ' is'} "
+             f"still missing before it can be final. List them with: reviewkit status {args.workspace}")
     if result.withheld:
         _say(f"NOT FOR PUBLICATION: {result.withheld} piece(s) of text held possible personal identifiers and "
              f"were withheld (the report is watermarked). Find them with: reviewkit check {args.workspace}")
@@ -282,7 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspace")
     p.add_argument("--as", dest="as_", metavar="NAME", help="who is redacting, for the audit log")
 
-    p = _command(sub, "status", "Show what each reviewer has rated, what is missing, and moderation differences.",
+    p = _command(sub, "status", "Show what each reviewer has rated, moderation differences, and everything a "
+                                "final report still needs.",
                  "reviewkit status reviews/eastvale-2026", cmd_status)
     p.add_argument("workspace")
 
@@ -313,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None, help="output folder (default: WORKSPACE/report)")
     stage = p.add_mutually_exclusive_group()
     stage.add_argument("--final", action="store_true",
-                       help="refuse unwritten narrative sections and leave out the DRAFT markings")
+                       help="refuse while anything is missing (as 'status' lists it) and leave out the DRAFT "
+                            "markings")
     stage.add_argument("--draft", action="store_true",
                        help="mark the report DRAFT, with a placeholder for each unwritten section (the default)")
     p.add_argument("--keep-notebook", action="store_true",

@@ -18,6 +18,7 @@ value a person typed (it could be personal data).
     │   └── ImportFileError     one or more problems in an imported file
     ├── FileWriteError          a file could not be written (full disk, no permission)
     ├── RenderError             a report could not be rendered
+    │   └── NotReadyError       a final report while data or narrative is still missing
     └── RegionalError           a regional bundle or comparison
 """
 
@@ -125,6 +126,14 @@ class FileWriteError(ReviewkitError):
 
 class RenderError(ReviewkitError):
     """A report could not be rendered; nothing was written."""
+
+
+class NotReadyError(RenderError):
+    """A final report was asked for while the review still has gaps; ``gaps`` lists each one."""
+
+    def __init__(self, message: str, gaps: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.gaps = gaps
 
 
 class RegionalError(ReviewkitError):

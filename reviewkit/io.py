@@ -30,10 +30,11 @@ from .errors import (
     StoreError,
     WarningTextError,
 )
+from .progress import needs_evidence
 from .store import MEETING_KINDS, NOTE_KINDS, STANCES, WHO, ImportSummary, RatingInput, Store
 from .workspace import CASE_ID, Workspace
 
-__all__ = ["CONTRACTS", "Contract", "EXPORT_KINDS", "export", "import_files"]
+__all__ = ["CONTRACTS", "Contract", "EXPORT_KINDS", "ImportResult", "export", "import_files"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,14 @@ class Contract:
     kind: str
     columns: tuple[str, ...]
     required: tuple[str, ...]
+    # Columns a file may carry for the person filling it in (the audit workbook's question
+    # titles): accepted and ignored on import, never exported.
+    informational: tuple[str, ...] = ()
 
 
 CONTRACTS: dict[str, Contract] = {c.kind: c for c in (
     Contract("ratings", ("case_id", "reviewer", "question", "rating", "comment"),
-             ("case_id", "reviewer", "question", "rating")),
+             ("case_id", "reviewer", "question", "rating"), ("question_title",)),
     Contract("flags", ("case_id", "reviewer", "referred_back", "reason", "complete"),
              ("case_id", "reviewer", "referred_back")),
     Contract("meetings", ("meeting", "kind", "date", "role", "attendees", "title"),
@@ -59,7 +63,7 @@ CONTRACTS: dict[str, Contract] = {c.kind: c for c in (
 )}
 EXPORT_KINDS = (*CONTRACTS, "all")
 # Sheets named after a kind are read as that kind whatever their header says.
-_SHEET_KINDS = {"ratings": "ratings", "flags": "flags", "case_flags": "flags", "meetings": "meetings",
+_SHEET_KINDS = {"ratings": "ratings", "flags": "flags", "case_flags": "flags", "cases": "flags", "meetings": "meetings",
                 "conversations": "conversations", "notes": "notes", "notes_and_quotes": "notes"}
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#/-]{0,31}$")
 _REF_HELP = "a short reference such as M1 (letters, digits and - _ . # /, at most 32 characters)"
@@ -344,6 +348,7 @@ class _Checker:
         self.conversations: dict[str, _Conversation] = {}
         self.notes: dict[str, _Note] = {}
         self.kinds: list[str] = []
+        self.warnings: list[Problem] = []
         self._codebook: Any = _load_codebook(ws)
 
     # -- helpers --------------------------------------------------------------------------
@@ -459,6 +464,8 @@ class _Checker:
                 if any(i < len(cells) and cells[i].strip() for _, cells in t.rows):
                     self.problem(src, hrow, _letter(i), "this column holds data but has no name; give it one "
                                  f"of {', '.join(contract.columns)} or delete it")
+            elif name in contract.informational:
+                continue
             elif name not in contract.columns:
                 self.problem(src, hrow, _letter(i), f"this column's name is not a column of the {kind} contract "
                              f"({', '.join(contract.columns)}); rename or remove the column")
@@ -541,11 +548,16 @@ class _Checker:
                 continue
             seen[key] = (src, row)
             self.ratings.append(RatingInput(case, reviewer, question, level.label, comment))
+            if not comment and needs_evidence(self.scale, level.label):
+                self.warnings.append(Problem(src, row, "comment", f"{case} {question} is rated {level.label} with "
+                                             "no evidence note; the report cannot be final until one is written"))
 
     def check_flags(self, t: _Table, positions: dict[str, int]) -> None:
         src = t.source
         has_reason = "reason" in positions
         for row, c in self.rows(t, positions, "flags"):
+            if not any(c[k].strip() for k in ("referred_back", "reason", "complete")):
+                continue  # a case not finished yet (an audit workbook's Cases row left blank)
             case = self.case(src, row, c["case_id"])
             reviewer = self.reviewer(src, row, c["reviewer"])
             ok = self.allocated(src, row, case, reviewer)
@@ -746,9 +758,28 @@ def _stored_id(store: Store, table: str, ref: str) -> int | None:
 
 
 # -- import ---------------------------------------------------------------------------------
+class ImportResult(dict):  # type: ignore[type-arg]
+    """What an import stored, by kind; ``warnings`` lists what was stored but still needs work.
+
+    A warning (a Requires Improvement or Inadequate rating with no evidence note) does not
+    stop the import: the reviewer may send the note later, and ``reviewkit status`` and a
+    final report keep asking for it.
+    """
+
+    warnings: list[Problem]
+
+    def __init__(self, summaries: dict[str, ImportSummary], warnings: Sequence[Problem] = ()) -> None:
+        super().__init__(summaries)
+        self.warnings = list(warnings)
+
+
 def import_files(ws: Workspace, paths: Sequence[str | Path], *, actor: str, confirm_warnings: bool = False,
-                 progress: Progress | None = None) -> dict[str, ImportSummary]:
-    """Check every row of every file, then store all of it in one transaction, or nothing."""
+                 progress: Progress | None = None) -> ImportResult:
+    """Check every row of every file, then store all of it in one transaction, or nothing.
+
+    The result maps each kind imported to what changed; its ``warnings`` name (file, row,
+    case and question, never a value) each low rating imported without an evidence note.
+    """
     say = progress or (lambda _msg: None)
     if not paths:
         raise InvalidInputError("no files to import; give one or more CSV or XLSX files")
@@ -771,7 +802,7 @@ def import_files(ws: Workspace, paths: Sequence[str | Path], *, actor: str, conf
                 return i, problem.row or 0
 
             raise ImportFileError(sorted(problems, key=place))
-        return _write(store, checker, actor, confirm_warnings, say)
+        return ImportResult(_write(store, checker, actor, confirm_warnings, say), checker.warnings)
 
 
 def _write(store: Store, c: _Checker, actor: str, confirm: bool, say: Progress) -> dict[str, ImportSummary]:

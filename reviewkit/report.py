@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import RenderError, ReviewkitError
+from .errors import NotReadyError, RenderError, ReviewkitError
 from .tools import TEMPLATES
 
 __all__ = [
@@ -76,6 +76,7 @@ class RenderResult(dict):  # type: ignore[type-arg]
     cached: bool = False
     notebook: Path | None = None
     withheld: int = 0  # pieces of published text redacted on the fly (a draft with identifiers withheld)
+    gaps: int = 0  # things still missing before the report can be final (a draft marked DATA INCOMPLETE)
 
 
 # --------------------------------------------------------------------------- inputs and cache
@@ -597,14 +598,37 @@ def _refusal(found: list[str], path: Path, final: bool) -> str:
                       f"reviewkit report {path} --withhold-identifiers")
 
 
-def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0) -> dict[str, Any]:
+def _not_ready(gaps: Sequence[Any], path: Path) -> str:
+    """Why a final report was refused: every gap by location (never a value), and the way on."""
+    lines = "\n".join(f"  {g}" for g in gaps)
+    n = len(gaps)
+    message = (f"The final report was not rendered: {n} thing{'s are' if n != 1 else ' is'} still missing or "
+               f"unfinished:\n{lines}\nSee this list at any time with: reviewkit status {path}. Finish them, or "
+               "render a draft without --final (it lists them up front).")
+    if any(g.kind == "identifiers" for g in gaps):
+        message += " A final report never withholds identifiers: remove them first."
+    return message
+
+
+def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0,
+             gaps: Sequence[Any] = ()) -> dict[str, Any]:
+    """What the template shows besides the notebook: cover, draft state, footer, missing-data box.
+
+    ``draft`` and ``draft_label`` ("DRAFT — DATA INCOMPLETE" while anything is missing, else
+    "DRAFT"; empty when final) say how every page must be marked, in any output format.
+    """
     from . import __version__
+    from .readiness import DRAFT_INCOMPLETE, missing_summary
     from .reportdata import withheld_meta
     from .reportsections import cover_context, long_date
 
     report_date = ws.meta.report_date or render_date.isoformat()
     ctx = cover_context(withheld_meta(ws) if withheld else ws.meta, report_date)
-    footer = f"Practice review of {ws.meta.council}" + ("" if final else " – DRAFT")
+    incomplete = bool(gaps) and not final
+    label = "" if final else DRAFT_INCOMPLETE if incomplete else "DRAFT"
+    ctx.update(incomplete=incomplete, draft_label=label, draft_label_css=css_text(label),
+               missing=missing_summary(gaps) if incomplete else [], gap_count=len(gaps))
+    footer = f"Practice review of {ws.meta.council}" + ("" if final else f" – {label}")
     if withheld:
         footer += " – NOT FOR PUBLICATION (identifiers withheld)"
         ctx["withheld"] = withheld
@@ -629,11 +653,12 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
 
     Refuses while text the report would publish holds an identifier, unless
     ``withhold_identifiers`` (never with ``final``): then a watermarked DRAFT is rendered with
-    each such piece of text redacted on the fly. ``final`` refuses unwritten narrative
-    sections and drops the draft markers; ``use_cache`` False always runs the notebook;
+    each such piece of text redacted on the fly. ``final`` refuses while ``readiness`` lists
+    any gap (NotReadyError, every gap named) and drops the draft markers; a draft with gaps is
+    marked "DRAFT — DATA INCOMPLETE" on every page and lists what is missing up front; ``use_cache`` False always runs the notebook;
     ``notebook`` replaces the kit's report notebook.
     """
-    from .reportdata import unwritten_sections
+    from .readiness import readiness
     from .workspace import open_workspace
 
     say = progress or (lambda _message: None)
@@ -646,18 +671,15 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     ws = open_workspace(workspace_path)
     workspace = ws.path.resolve()
     found = published_identifiers(ws)
-    if found and (final or not withhold_identifiers):
+    if found and not final and not withhold_identifiers:
         raise RenderError(_refusal(found, ws.path, final))
-    withheld = len(found) if withhold_identifiers else 0
-    if final:
-        missing = unwritten_sections(workspace)
-        if missing:
-            names = ", ".join(str(p.relative_to(workspace)) for p in missing)
-            raise RenderError(f"A final report needs every narrative section written; still missing or a "
-                              f"stub: {names}. Write them, or render a draft without --final.")
+    withheld = len(found) if withhold_identifiers and not final else 0
+    gaps = readiness(ws, identifiers=found)
+    if final and gaps:
+        raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
     chromium = require_chromium() if "pdf" in wanted else ""
     render_date = today or dt.date.today()
-    context = _context(ws, final, render_date, withheld)
+    context = _context(ws, final, render_date, withheld, gaps)
     if withheld:
         say(f"Withholding {_pieces(withheld)} that may identify someone: this draft is not for publication")
 
@@ -666,6 +688,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                                                   withhold_identifiers=withhold_identifiers)
     result = RenderResult()
     result.withheld = withheld
+    result.gaps = len(gaps)
     with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp:
         work = Path(tmp)
         cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}

@@ -1,18 +1,25 @@
 """The offline audit workbook: one reviewer's cases, the tool's wording and rating dropdowns.
 
-It is a ratings file (the import contract's columns on a "Ratings" sheet) with an
-"Instructions" and a "Questions" sheet beside it, so a PSW who works offline fills it in in
-Excel and the host imports it back with no edits to its layout.
+It is a ratings file (the import contract's columns on a "Ratings" sheet, with each
+question's title beside its id) and a case flags file (a "Cases" sheet: complete, referred
+back, reason), with "Instructions" and "Questions" sheets beside them. A PSW who works
+offline rates and finishes each case in Excel or LibreOffice, and the host imports the file
+back with no edits to its layout.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InvalidInputError
 from .atomic import write_atomic
 from .io import CONTRACTS, _fold
+from .progress import needs_evidence
 from .workspace import Workspace
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is written
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["write_workbook"]
 
@@ -40,6 +47,7 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
                                 f"with reviewer: {name} (or as a moderator), then make the workbook again")
     tool, scale = ws.tool, ws.tool.scale
     questions = [*tool.questions, tool.overall]
+    low = " or ".join(lv.label for lv in scale.scored if needs_evidence(scale, lv.label))
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     head_fill = PatternFill("solid", fgColor="DDEBF7")
 
@@ -59,8 +67,15 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
          "Questions sheet gives each question in full with what each rating looks like."),
         ("", "Rate what the case record shows. Leave a row blank if you have not rated it yet: blank rows are "
          "not imported. A comment needs a rating."),
-        ("", "Do not change the case_id, reviewer or question columns, rename sheets, or add columns: the host "
-         "imports this file as it is."),
+        ("Evidence notes", f"A rating of {low} (for a question or the overall judgement) needs an evidence note "
+         "in 'comment': say what the record lacked, so the council can act on it. The host's import accepts such "
+         "a rating without a note but warns, and the report cannot be final until the note is written."),
+        ("Finishing a case", "When every question and the overall judgement of a case are rated, go to the Cases "
+         "sheet and choose yes in 'complete' for that case. If the case must go back to the council for a "
+         "significant concern, choose yes in 'referred_back' and say what the concern is in 'reason' (no names); "
+         "otherwise choose no. Leave a case's row blank until you have finished it."),
+        ("", "Do not change the case_id, reviewer, question or question_title columns, rename sheets, or add "
+         "columns: the host imports this file as it is."),
         ("Personal data", "Never write a name, address, date of birth, NHS number, phone number or email in a "
          "comment. Refer to the person by the case reference. The import refuses text that holds an identifier."),
         ("When you have finished", "Save the file as .xlsx and return it to the host PSW by a secure route."),
@@ -87,33 +102,52 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
     last_level = first_level + len(scale.levels) - 1
 
     sheet = wb.create_sheet("Ratings")
-    header = list(CONTRACTS["ratings"].columns)
+    contract = CONTRACTS["ratings"].columns
+    header = [*contract[:3], "question_title", *contract[3:]]  # the title beside the id, for the reader
     sheet.append(header)
     for cell in sheet[1]:
         cell.font, cell.fill = bold, head_fill
     for case in cases:
         for q in questions:
-            sheet.append([case.id, name, q.id, None, None])
+            sheet.append([case.id, name, q.id, q.title, None, None])
             cell = sheet.cell(sheet.max_row, 3)
             cell.comment = Comment(f"{q.title}: {q.text}", "reviewkit", width=320, height=120)
     n = sheet.max_row
-    for col, width in zip("ABCDE", (10, 22, 10, 24, 90)):
+    for col, width in zip("ABCDEF", (10, 22, 10, 30, 24, 90)):
         sheet.column_dimensions[col].width = width
     unlocked = Protection(locked=False)
-    for row in sheet.iter_rows(min_row=2, max_row=n, min_col=4, max_col=5):
+    for row in sheet.iter_rows(min_row=2, max_row=n, min_col=5, max_col=6):
         for cell in row:
             cell.protection = unlocked
             cell.alignment = wrap
     dv = DataValidation(type="list", formula1=f"Instructions!$A${first_level}:$A${last_level}", allow_blank=True,
                         showErrorMessage=True, errorTitle="Rating",
                         error="Choose a rating from the list: " + ", ".join(scale.labels))
-    dv.add(f"D2:D{n}")
+    dv.add(f"E2:E{n}")
     sheet.add_data_validation(dv)
-    sheet.freeze_panes = "D2"
-    # Lock case, reviewer and question so the layout imports back; ratings and comments stay editable.
-    sheet.protection.sheet = True
-    sheet.protection.formatColumns = False
-    sheet.protection.formatRows = False
+    sheet.freeze_panes = "E2"
+    _protect(sheet)  # case, reviewer, question and title locked so the layout imports back
+
+    # One row per case: the case flags contract, left blank until the reviewer finishes the case.
+    flags = wb.create_sheet("Cases")
+    flags.append(["case_id", "reviewer", "complete", "referred_back", "reason"])
+    for cell in flags[1]:
+        cell.font, cell.fill = bold, head_fill
+    for case in cases:
+        flags.append([case.id, name, None, None, None])
+    m = flags.max_row
+    for col, width in zip("ABCDE", (10, 22, 12, 15, 90)):
+        flags.column_dimensions[col].width = width
+    for row in flags.iter_rows(min_row=2, max_row=m, min_col=3, max_col=5):
+        for cell in row:
+            cell.protection = unlocked
+            cell.alignment = wrap
+    yes_no = DataValidation(type="list", formula1='"yes,no"', allow_blank=True, showErrorMessage=True,
+                            errorTitle="yes or no", error="Choose yes or no")
+    yes_no.add(f"C2:D{m}")
+    flags.add_data_validation(yes_no)
+    flags.freeze_panes = "C2"
+    _protect(flags)
 
     qs = wb.create_sheet("Questions")
     levels = [lv.label for lv in scale.scored]
@@ -131,3 +165,10 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
     wb.active = 0
     write_atomic(out, lambda tmp: wb.save(tmp))
     return out
+
+
+def _protect(sheet: Worksheet) -> None:
+    """Protect a sheet's locked cells (its layout) while columns and rows can still be resized."""
+    sheet.protection.sheet = True
+    sheet.protection.formatColumns = False
+    sheet.protection.formatRows = False

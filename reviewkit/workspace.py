@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -332,6 +333,55 @@ def _purge_stale_cache(ws: Workspace) -> None:
         ws.purge_report_cache()
 
 
+_CASES_EXAMPLE = """\
+# The case allocation. Replace the line 'cases: []' above with one entry per case record, like
+# these (without the #): 'id' is the council's pseudonymous reference (never a name or NHS
+# number), 'reviewer' rates it, and a moderation case lists 'moderators' who also rate it on
+# their own so the ratings can be compared. Every name must be in 'team'.
+# cases:
+# - id: C01
+#   reviewer: {first}
+#   moderators: [{second}]
+# - id: C02
+#   reviewer: {first}
+# - id: C03
+#   reviewer: {second}
+"""
+
+_PREVIOUS_EXAMPLE = """\
+  # The previous review, if there was one: its month and each recommendation with the host's
+  # update on what has changed since (the report prints both). Replace the two lines above,
+  # e.g. (without the #):
+  # date: 2022-06
+  # recommendations:
+  # - text: Embed strengths-based conversations in every assessment.
+  #   update: A new assessment form follows the conversation; audits show it used in 8 of 10 records.
+  # - text: Make supervision reflective and regular.
+  #   update: Monthly reflective supervision is recorded for every social worker.
+"""
+
+
+def _plain(name: str) -> str:
+    """A name as YAML reads it back unchanged: bare if it can be, else quoted."""
+    try:
+        bare = yaml.safe_load(f"k: [{name}]") == {"k": [name]}
+    except yaml.YAMLError:
+        bare = False
+    return name if bare else json.dumps(name, ensure_ascii=False)
+
+
+def _new_review_yaml(meta: ReviewMeta) -> str:
+    """A new review.yaml with commented examples of a case allocation and a previous review."""
+    text = yaml.safe_dump(meta.to_yaml(), sort_keys=False, allow_unicode=True, width=100)
+    names = [_plain(n) for n in (meta.reviewers or ["A. Visitor"])]
+    example = _CASES_EXAMPLE.format(first=names[0], second=names[1] if len(names) > 1 else "B. Visitor")
+    if "\ncases: []\n" in text:
+        text = text.replace("\ncases: []\n", "\ncases: []\n" + example, 1)
+    if "\n  recommendations: []\n" in text:
+        text = text.replace("\n  recommendations: []\n", "\n  recommendations: []\n" + _PREVIOUS_EXAMPLE, 1)
+    return text
+
+
 def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
     """The tool's YAML with its rating scale written in, so later template edits change nothing."""
     assert tool.source is not None
@@ -392,7 +442,7 @@ def create_workspace(
     _write_yaml(root / TOOL_FILE, _frozen_tool(audit_tool))
     assert codebook.source is not None
     shutil.copyfile(codebook.source, root / CODEBOOK_FILE)
-    _write_yaml(root / REVIEW_FILE, meta.to_yaml())
+    (root / REVIEW_FILE).write_text(_new_review_yaml(meta), encoding="utf-8")
     (root / "narrative").mkdir()
     for name, title in NARRATIVE_SECTIONS.items():
         (root / "narrative" / f"{name}.md").write_text(

@@ -401,18 +401,20 @@ def test_formula_cells_are_neutralised_and_round_trip(ws: Workspace, tmp_path: P
 def test_workbook_layout(ws: Workspace, tmp_path: Path) -> None:
     out = write_workbook(ws, "a. visitor", tmp_path / "a.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Instructions", "Ratings", "Questions"]
+    assert wb.sheetnames == ["Instructions", "Ratings", "Cases", "Questions"]
     sheet = wb["Ratings"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["case_id", "reviewer", "question", "rating", "comment"]
+    assert rows[0] == ["case_id", "reviewer", "question", "question_title", "rating", "comment"]
     ids = ws.tool.all_ids
     assert len(ids) == 13 and ids[-1] == "overall"
-    assert rows[1:] == [[case, "A. Visitor", q, None, None] for case in ("C01", "C02", "C03") for q in ids]
-    assert sheet.freeze_panes == "D2"
-    assert sheet.protection.sheet and not sheet["D2"].protection.locked and sheet["A2"].protection.locked
+    assert rows[1:] == [[case, "A. Visitor", q, ws.tool.question(q).title, None, None]
+                        for case in ("C01", "C02", "C03") for q in ids]
+    assert sheet.freeze_panes == "E2"
+    assert sheet.protection.sheet and not sheet["E2"].protection.locked and sheet["A2"].protection.locked
+    assert sheet["D2"].protection.locked
     assert ws.tool.question("q1").title in sheet["C2"].comment.text
     [dv] = sheet.data_validations.dataValidation
-    assert dv.type == "list" and str(dv.sqref) == f"D2:D{len(rows)}"
+    assert dv.type == "list" and str(dv.sqref) == f"E2:E{len(rows)}"
     info = wb["Instructions"]
     ref = dv.formula1.split("!")[1].replace("$", "")
     listed = [c.value for row in info[ref] for c in row]
@@ -437,9 +439,9 @@ def test_filled_workbook_imports_back_without_layout_edits(ws: Workspace, tmp_pa
     for row in sheet.iter_rows(min_row=2):
         case, question = row[0].value, row[2].value
         if case == "C02":
-            row[3].value = "Requires Improvement" if question == "overall" else "Good"
-            row[4].value = f"Evidence for {question}."
-            filled[question] = row[3].value
+            row[4].value = "Requires Improvement" if question == "overall" else "Good"
+            row[5].value = f"Evidence for {question}."
+            filled[question] = row[4].value
     wb.save(out)
     summary = import_files(ws, [out], actor="A. Visitor")
     assert (summary["ratings"].added, summary["ratings"].changed) == (13, 0)
@@ -454,8 +456,8 @@ def test_filled_workbook_imports_back_without_layout_edits(ws: Workspace, tmp_pa
 def test_workbook_comment_without_rating_is_a_problem(ws: Workspace, tmp_path: Path) -> None:
     out = write_workbook(ws, "A. Visitor", tmp_path / "a.xlsx")
     wb = openpyxl.load_workbook(out)
-    wb["Ratings"]["E5"] = "Started writing but no rating yet."
-    wb["Ratings"]["D6"] = "Zebediah Quokkafeather"
+    wb["Ratings"]["F5"] = "Started writing but no rating yet."
+    wb["Ratings"]["E6"] = "Zebediah Quokkafeather"
     wb.save(out)
     problems = refused(ws, [out])
     assert where(problems) == {("a.xlsx", 5, "rating"), ("a.xlsx", 6, "rating")}

@@ -356,6 +356,18 @@ def test_cli_report_reuses_the_render_and_exits_1_on_a_render_error(
     assert "unknown output format" in capsys.readouterr().err
 
 
+def test_final_sample_report_has_one_change_lists_and_a_true_footer(sample: dict) -> None:
+    text = _text(sample["html"])
+    assert "One change or improvement" in text
+    assert "Practitioners were asked to identify one change or improvement" in text
+    assert "Managers were also asked to identify one change or improvement" in text
+    assert "Supervision that is protected and not cancelled when the team is busy." in text
+    assert "A higher delegated funding limit" not in text  # not marked for the report
+    assert "none is typed by hand" not in text
+    assert "computed from the review's recorded data; the narrative sections" in text
+    assert "DATA INCOMPLETE" not in text and "What is still missing" not in text  # complete: no banner
+
+
 # --------------------------------------------------------------------------- accessibility
 
 @pytest.mark.browser

@@ -1,4 +1,4 @@
-"""The host's progress page: who has rated what, what is missing, where moderators disagree.
+"""The host's progress page: who has rated what, where moderators disagree, what a final report needs.
 
 Read-only: tables built from ``reviewkit.progress`` and a Refresh button. Nothing on this
 page can change the store.
@@ -13,6 +13,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..progress import completeness, disagreements
+from ..readiness import readiness
 from ..store import Store
 from ..tools import AuditTool
 from ..workspace import Workspace
@@ -81,6 +82,9 @@ def progress_html(ws: Workspace, store: Store) -> str:
         _table("Where moderators disagree", ["Case", "Question", "Ratings", "Scale steps apart"], dis_rows,
                "No disagreements: every question rated by two reviewers has the same rating (or only one "
                "reviewer has rated it so far)."),
+        _table("Before the report can be final", ["Where", "What is missing"],
+               [[g.where, g.message] for g in readiness(ws)],
+               "Nothing is missing: the report can be rendered final."),
     ])
 
 
