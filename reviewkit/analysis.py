@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
+from .intervals import clustered_wilson_interval, wilson_interval
 from .tools import OVERALL, AuditTool, Level, RatingScale
 
 RATING_COLUMNS = ("case_id", "reviewer", "question", "rating")
@@ -61,6 +62,7 @@ __all__ = [
     "theme_counts",
     "weakest_questions",
     "wilson_interval",
+    "clustered_wilson_interval",
 ]
 
 
@@ -87,17 +89,6 @@ def format_percent(n: int, d: int) -> str:
 def format_count(n: int, d: int) -> str:
     """'59 (24.6%)': the house style for every count beside its percentage; '0 (–)' if d is 0."""
     return f"{int(n)} ({format_percent(n, d)})"
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for k of n as proportions; honest at small n, unlike k/n ± z·se."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 # --------------------------------------------------------------------------- inputs
