@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError
+from .intervals import clustered_wilson_interval, wilson_interval
 from .tools import OVERALL, AuditTool, Level, RatingScale
 
 RATING_COLUMNS = ("case_id", "reviewer", "question", "rating")
@@ -44,7 +45,10 @@ __all__ = [
     "format_percent",
     "level_table",
     "moderation_agreement",
+    "attendance_by_role",
     "one_change_lists",
+    "rated_counts",
+    "rounded_total",
     "overall_distribution",
     "pct",
     "previous_recommendations",
@@ -61,6 +65,7 @@ __all__ = [
     "theme_counts",
     "weakest_questions",
     "wilson_interval",
+    "clustered_wilson_interval",
 ]
 
 
@@ -87,17 +92,6 @@ def format_percent(n: int, d: int) -> str:
 def format_count(n: int, d: int) -> str:
     """'59 (24.6%)': the house style for every count beside its percentage; '0 (–)' if d is 0."""
     return f"{int(n)} ({format_percent(n, d)})"
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for k of n as proportions; honest at small n, unlike k/n ± z·se."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 # --------------------------------------------------------------------------- inputs
@@ -215,7 +209,23 @@ def rating_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,
         df = _questions_only(df, overall_id)
     table = level_table(_level_counts(df), scale)
     table.attrs["records"] = _records(df)
+    _cluster_intervals(table, df, scale)
     return table
+
+
+def _cluster_intervals(table: pd.DataFrame, df: pd.DataFrame, scale: RatingScale) -> None:
+    """Replace the table's Wilson intervals by ones that allow for ratings clustering in case records."""
+    scored = df[df["score"].notna()]
+    if not len(scored):
+        return
+    per_case = pd.crosstab(scored["case_id"].astype(str), scored["level"])
+    totals = per_case.sum(axis=1).tolist()
+    for i, lv in enumerate(scale.levels):
+        if lv.counts:
+            hits = per_case[lv.label].tolist() if lv.label in per_case else [0] * len(totals)
+            lo, hi = clustered_wilson_interval(hits, totals)
+            table.loc[i, ["ci_low", "ci_high"]] = [100 * lo, 100 * hi]
+    table.attrs["clustered"] = True
 
 
 def overall_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,
@@ -292,7 +302,11 @@ def share_good_or_better(ratings: pd.DataFrame | None, scale: RatingScale,
     top = [lv.label for lv in _good_or_better_levels(scale)]
     count = int(df["level"].isin(top).sum())
     total = int(len(df))
-    lo, hi = wilson_interval(count, total)
+    if question is None:  # many ratings per case record: allow for their clustering
+        hits = df["level"].isin(top).groupby(df["case_id"].astype(str)).agg(["sum", "size"])
+        lo, hi = clustered_wilson_interval(hits["sum"].tolist(), hits["size"].tolist())
+    else:
+        lo, hi = wilson_interval(count, total)
     return {"count": count, "total": total, "percent": pct(count, total),
             "display": format_count(count, total), "ci_low": 100 * lo, "ci_high": 100 * hi,
             "levels": top, "question": question}
@@ -337,14 +351,28 @@ def _letter_label(i: int) -> str:
 
 
 def weakest_questions(ratings: pd.DataFrame | None, tool: AuditTool, n: int = 3) -> pd.DataFrame:
-    """The n questions with the lowest share rated Outstanding or Good (ties in tool order)."""
+    """The n questions with the lowest share rated Outstanding or Good, and every question tied with the nth.
+
+    Naming one of several tied questions would single it out by tool order alone, so a tie at
+    the cut-off makes the list longer than n (``attrs['tied']`` then holds how many share the
+    nth place's exact share). Rows are in order of share, then tool order.
+    """
     qdist = question_distribution(ratings, tool)
     qdist = qdist[qdist["scored"] > 0].copy()
     qdist["display"] = [format_count(int(g), int(s))
                         for g, s in zip(qdist["good_or_better"], qdist["scored"])]
-    qdist = qdist.sort_values(["good_or_better %", "number"], kind="mergesort")
+    qdist["_share"] = [Fraction(int(g), int(s)) for g, s in zip(qdist["good_or_better"], qdist["scored"])]
+    qdist = qdist.sort_values(["_share", "number"], kind="mergesort")
     cols = ["question", "number", "title", "good_or_better", "scored", "good_or_better %", "display"]
-    return qdist[cols].head(n).reset_index(drop=True)
+    out = qdist.head(n)
+    tied = 0
+    if len(out) == n and n > 0:
+        cut = out["_share"].iloc[-1]
+        tied = int((qdist["_share"] == cut).sum())
+        out = qdist[qdist["_share"] <= cut]
+    table = out[cols].reset_index(drop=True)
+    table.attrs["tied"] = tied if len(table) > n else 0
+    return table
 
 
 # --------------------------------------------------------------------------- moderation
@@ -371,7 +399,8 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
     """Agreement between reviewers on cases two or more of them rated (raw % and Krippendorff).
 
     The table has one row per case × question with at least two scored ratings; the summary
-    dict holds ``cases, reviewers, items, pairs, agreeing_pairs, raw_agreement`` (percent),
+    dict holds ``cases, reviewers`` (distinct, over all moderation cases), ``raters_min,
+    raters_max`` (reviewers per moderation case), ``items, pairs, agreeing_pairs, raw_agreement`` (percent),
     ``raw_display``, ``within_one`` (percent of pairs at most one level apart), ``alpha``
     (None when undefined), ``alpha_note``, ``method`` and ``caveat``.
     """
@@ -385,8 +414,11 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
     per_case = df.groupby("case_id")["reviewer"].nunique() if len(df) else pd.Series(dtype=int)
     mod_cases = sorted(per_case[per_case >= 2].index.tolist(), key=str)
     mod = df[df["case_id"].isin(mod_cases)]
+    raters = mod.groupby("case_id")["reviewer"].nunique() if len(mod) else pd.Series(dtype=int)
     summary: dict[str, Any] = {
         "cases": len(mod_cases), "reviewers": int(mod["reviewer"].nunique()), "items": 0,
+        "raters_min": int(raters.min()) if len(raters) else 0,
+        "raters_max": int(raters.max()) if len(raters) else 0,
         "pairs": 0, "agreeing_pairs": 0, "raw_agreement": None, "raw_display": format_count(0, 0),
         "within_one": None, "alpha": None, "alpha_note": "", "method": AGREEMENT_METHOD,
         "caveat": _caveat(len(mod_cases)),
@@ -594,6 +626,8 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
     Returns ``cases`` (records examined), ``reviewers``, ``moderation_cases``,
     ``question_ratings`` (primary, NA included; the distribution tables split scored from NA),
     ``overall_judgements``, ``meetings``, ``attendees``, ``attendees_by_kind``,
+    ``attendees_by_role`` (``attendance_by_role``; empty when no meeting recorded roles),
+    ``moderation_rated`` (moderation cases that two or more of their reviewers have rated),
     ``conversations`` and ``conversations_by_who`` (dicts keep first-seen order).
     """
     all_ratings = _frame(ratings, RATING_COLUMNS, "ratings")
@@ -617,6 +651,7 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
             raise InvalidInputError(f"meetings row {i}, column 'attendees': expected a whole number")
         kind = str(m.get("kind") or "meeting")
         by_kind[kind] = by_kind.get(kind, 0) + int(attendees)
+    by_role = attendance_by_role(meeting_rows)
     by_who: dict[str, int] = {}
     conversation_rows = _records_list(conversations)
     for c in conversation_rows:
@@ -631,6 +666,80 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
         "meetings": len(meeting_rows),
         "attendees": sum(by_kind.values()),
         "attendees_by_kind": by_kind,
+        "attendees_by_role": by_role,
+        "moderation_rated": _moderation_rated(all_ratings, allocation),
         "conversations": len(conversation_rows),
         "conversations_by_who": by_who,
     }
+
+
+def attendance_by_role(meetings: pd.DataFrame | Iterable[Mapping[str, Any]] | None) -> dict[str, int]:
+    """Attendees by role summed over meetings (each row's ``by_role`` dict), roles in name order.
+
+    The one source of attendance by role: every sentence that mentions who attended, for the
+    whole review or one meeting, is built from this, so they cannot disagree.
+    """
+    totals: dict[str, int] = {}
+    for m in _records_list(meetings):
+        roles = m.get("by_role")
+        if not isinstance(roles, Mapping):
+            continue
+        for role, n in roles.items():
+            if n:
+                totals[str(role)] = totals.get(str(role), 0) + int(n)
+    return dict(sorted(totals.items()))
+
+
+def _moderation_rated(ratings: pd.DataFrame, allocation: pd.DataFrame | None) -> int:
+    if allocation is None or not len(allocation) or not len(ratings):
+        return 0
+    alloc = _frame(allocation, ALLOCATION_COLUMNS, "allocation")
+    keys = set(zip(alloc["case_id"].astype(str), alloc["reviewer"].astype(str)))
+    rated = {(str(c), str(r)) for c, r in zip(ratings["case_id"], ratings["reviewer"])} & keys
+    per_case: dict[str, int] = {}
+    for case_id, _ in rated:
+        per_case[case_id] = per_case.get(case_id, 0) + 1
+    return sum(1 for n in per_case.values() if n >= 2)
+
+
+def rated_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None,
+                 tool: AuditTool) -> dict[str, Any]:
+    """What was recorded against what was planned, for sentences that must count the former.
+
+    Returns ``allocated_cases`` and ``allocated_reviewers`` (primary allocation),
+    ``rated_cases`` (allocated cases their primary reviewer has rated at all),
+    ``rating_reviewers`` (primary reviewers who rated at least one of their cases, in name
+    order), ``per_reviewer`` (name → cases rated) and ``complete_cases`` (rated cases with
+    every question and the overall judgement rated; Not applicable counts as rated).
+    """
+    df = _frame(ratings, RATING_COLUMNS, "ratings")
+    alloc = _frame(allocation, ALLOCATION_COLUMNS, "allocation")
+    primary = alloc[_bools(alloc["primary"])]
+    keys = {(str(c), str(r)) for c, r in zip(primary["case_id"], primary["reviewer"])}
+    wanted = {q.id for q in tool.questions} | {tool.overall.id}
+    done: dict[tuple[str, str], set[str]] = {}
+    for c, r, q in zip(df["case_id"], df["reviewer"], df["question"]):
+        if (str(c), str(r)) in keys:
+            done.setdefault((str(c), str(r)), set()).add(str(q))
+    per_reviewer: dict[str, int] = {}
+    for _, r in sorted(done):
+        per_reviewer[r] = per_reviewer.get(r, 0) + 1
+    return {
+        "allocated_cases": len({c for c, _ in keys}),
+        "allocated_reviewers": len({r for _, r in keys}),
+        "rated_cases": len(done),
+        "rating_reviewers": sorted(per_reviewer),
+        "per_reviewer": dict(sorted(per_reviewer.items())),
+        "complete_cases": sum(1 for qs in done.values() if wanted <= qs),
+    }
+
+
+def rounded_total(counts: Iterable[int], total: int) -> str:
+    """The sum of the rounded percentages as printed ('99.9'), to say when it is not 100; '' if total is 0."""
+    if not total:
+        return ""
+    tenths = 0
+    for n in counts:
+        whole, frac = format_percent(int(n), total).rstrip("%").split(".")
+        tenths += 10 * int(whole) + int(frac)
+    return f"{tenths // 10}.{tenths % 10}"

@@ -234,6 +234,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if result.gaps:
         _say(f"It is marked DRAFT — DATA INCOMPLETE: {result.gaps} thing{'s are' if result.gaps != 1 else ' is'} "
              f"still missing before it can be final. List them with: reviewkit status {args.workspace}")
+    if args.annex:
+        from .annex import write_annex
+        from .workspace import open_workspace
+
+        annex = write_annex(open_workspace(args.workspace), out_dir)
+        _say(f"Wrote the team annex (ratings by reviewer; for the team only, do not publish it): {annex}")
     if result.withheld:
         _say(f"NOT FOR PUBLICATION: {result.withheld} piece(s) of text held possible personal identifiers and "
              f"were withheld (the report is watermarked). Find them with: reviewkit check {args.workspace}")
@@ -349,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-notebook", action="store_true",
                    help="also write the executed notebook (report.ipynb), without papermill's metadata")
     p.add_argument("--no-cache", action="store_true", help="render again even if nothing has changed")
+    p.add_argument("--annex", action="store_true",
+                   help="also write report-annex.html: ratings by reviewer under random labels, for the "
+                        "review team only (never part of the published report)")
     p.add_argument("--withhold-identifiers", action="store_true",
                    help="while text to be published holds a personal identifier, render a DRAFT watermarked "
                         "'not for publication' with that text redacted, instead of refusing (never with --final)")

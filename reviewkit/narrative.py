@@ -17,6 +17,9 @@ from .analysis import NOT_COUNTED, format_count, format_percent
 
 __all__ = [
     "agreement_sentence",
+    "alpha_reading",
+    "attendance_phrase",
+    "rounding_note",
     "count_noun",
     "headline_sentence",
     "join_words",
@@ -144,6 +147,35 @@ def referred_sentence(n: int, *, council: str = "the council") -> str:
     return f"{n} case records were referred back to {council} for significant concerns."
 
 
+ALPHA_GUIDANCE = (0.667, 0.800)  # Krippendorff (2004): tentative conclusions from 0.667, reliance from 0.800
+
+
+def _alpha_text(alpha: float) -> str:
+    """Alpha to 2 decimals, or 3 where 2 would put it on the other side of a guidance threshold."""
+    two = f"{alpha:.2f}"
+    if any((alpha < t) != (float(two) < t) for t in ALPHA_GUIDANCE):
+        return f"{alpha:.3f}"
+    return two
+
+
+def alpha_reading(alpha: float) -> str:
+    """Krippendorff's own guidance on alpha, and where this alpha sits against it (not a verdict)."""
+    low, high = ALPHA_GUIDANCE
+    where = ("is at or above both" if alpha >= high else "is between the two" if alpha >= low
+             else "is below both")
+    return (f"Krippendorff suggests relying on ratings where alpha is at least {high:.3f} and "
+            f"drawing only tentative conclusions where it is at least {low:.3f}; "
+            f"{_alpha_text(alpha)} {where}.")
+
+
+def _raters_phrase(summary: Mapping[str, Any]) -> str:
+    low = int(summary.get("raters_min") or 0)
+    high = int(summary.get("raters_max") or 0)
+    if low == high:
+        return f"{'' if int(summary.get('cases', 0)) == 1 else 'each '}rated independently by {count_noun(low, 'reviewer')}"
+    return f"each rated independently by between {low} and {high} reviewers"
+
+
 def agreement_sentence(summary: Mapping[str, Any]) -> str:
     """Moderation agreement in words, raw agreement beside alpha, always with its caveat."""
     cases = int(summary.get("cases", 0))
@@ -151,9 +183,7 @@ def agreement_sentence(summary: Mapping[str, Any]) -> str:
         return ("No case records were rated by more than one reviewer, so agreement between "
                 "reviewers was not measured.")
     pairs = int(summary.get("pairs", 0))
-    reviewers = int(summary.get("reviewers", 0))
-    lead = (f"{count_noun(cases, 'moderation case record')} {_verb(cases)} rated independently by "
-            f"{count_noun(reviewers, 'reviewer')}")
+    lead = f"{count_noun(cases, 'moderation case record')} {_verb(cases)} {_raters_phrase(summary)}"
     if pairs == 0:
         return (f"{lead}, but no question had two scored ratings to compare, so agreement "
                 "was not measured.")
@@ -166,8 +196,8 @@ def agreement_sentence(summary: Mapping[str, Any]) -> str:
         note = summary.get("alpha_note") or "Krippendorff's alpha could not be calculated."
         stat = f". {note}"
     else:
-        stat = (f", and Krippendorff's alpha (ordinal) was {alpha:.2f} across "
-                f"{count_noun(items, 'rated question')}.")
+        stat = (f", and Krippendorff's alpha (ordinal) was {_alpha_text(float(alpha))} across "
+                f"{count_noun(items, 'rated question')}. {alpha_reading(float(alpha))}")
     return f"{raw}{stat} {summary.get('caveat', '')}".strip()
 
 
@@ -182,9 +212,12 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
     team = f" of {count_noun(reviewers, reviewer_noun, reviewer_plural)}" if reviewers else ""
     parts = [f"examined {count_noun(cases, 'case record')}" if cases else "examined no case records"]
     if meetings:
+        by_role = {k: v for k, v in (counts.get("attendees_by_role") or {}).items() if v}
         by_kind = {k: v for k, v in (counts.get("attendees_by_kind") or {}).items() if v}
         detail = ""
-        if by_kind and list(by_kind) != ["meeting"]:
+        if by_role and sum(by_role.values()) == attendees:
+            detail = f" ({attendance_phrase(by_role)})"
+        elif by_kind and list(by_kind) != ["meeting"] and not by_role:
             detail = " (" + join_words([_kind_phrase(k, v) for k, v in by_kind.items()]) + ")"
         parts.append(f"met {count_noun(attendees, 'member')} of staff{detail} "
                      f"in {count_noun(meetings, 'meeting')}")
@@ -200,6 +233,19 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
     else:
         parts.append("held no conversations with people or their families")
     return f"The review team{team} {join_words(parts)}."
+
+
+def attendance_phrase(by_role: Mapping[str, int]) -> str:
+    """'4 assistant team managers, 2 team managers and 1 occupational therapist' (roles are singular)."""
+    return join_words([count_noun(int(n), str(role)) for role, n in by_role.items() if n])
+
+
+def rounding_note(total: str, what: str = "The percentages") -> str:
+    """A note for a table whose rounded percentages do not add up to 100 ('' when they do)."""
+    if not total or total == "100.0":
+        return ""
+    return (f"{what} are rounded to one decimal place, so they add up to {total}% rather "
+            "than 100%.")
 
 
 def _who_phrase(who: str, n: int) -> str:
@@ -219,12 +265,21 @@ def _kind_phrase(kind: str, n: int) -> str:
 
 
 def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstanding", "Good")) -> str:
-    """The questions with the lowest share rated in the top levels, from ``weakest_questions``."""
+    """The questions with the lowest share rated in the top levels, from ``weakest_questions``.
+
+    Every question tied at the cut-off is named, and the sentence says why the list is longer.
+    """
     if len(weakest) == 0:
         return "No questions have been rated yet."
     items = [f"question {int(r.number)}, {r.title} ({r.good_or_better} of {r.scored}, "
              f"{format_percent(int(r.good_or_better), int(r.scored))})"
              for r in weakest.itertuples()]
     noun, verb = ("question", "was") if len(items) == 1 else ("questions", "were")
-    return (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
+    text = (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
             f"{join_words(items)}.")
+    tied = int(weakest.attrs.get("tied", 0))
+    if tied:
+        last = weakest.iloc[-1]
+        text += (f" The last {tied} share the same proportion "
+                 f"({format_percent(int(last['good_or_better']), int(last['scored']))}), so all of them are named.")
+    return text

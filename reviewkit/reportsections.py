@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import analysis as an
 from . import narrative as nv
+from .intervals import CLUSTERED_METHOD
 from .reportdata import Narrative, ReportData, load_report_data
 
 __all__ = [
@@ -398,7 +399,7 @@ class ReportBuilder:
     @cached_property
     def counts(self) -> dict[str, Any]:
         return an.review_counts(self.data.ratings, self.data.allocation,
-                                meetings=self.data.meetings[["kind", "attendees"]],
+                                meetings=self.data.meetings[["kind", "attendees", "by_role"]],
                                 conversations=self.data.conversations, overall_id=self.tool.overall.id)
 
     @cached_property
@@ -513,10 +514,12 @@ class ReportBuilder:
     def _table(self, df: pd.DataFrame, title: str, **kw: Any) -> str:
         return html_table(df, f"Table {self._next_table()}: {title}", **kw)
 
-    def _figure(self, key: str, table_title: str | None = None, *, lead: str = "") -> str:
+    def _figure(self, key: str, table_title: str | None = None, *, lead: str = "",
+                levels: pd.DataFrame | None = None) -> str:
         """A chart as a figure (PNG embedded, alt text, caption) followed by its table.
 
         ``lead`` (a heading and its sentence) is kept on the same printed page as the chart.
+        ``levels`` (a level table) replaces the chart's own table by one with 95% intervals.
         """
         chart = self._chart(key)
         self._figures += 1
@@ -527,7 +530,9 @@ class ReportBuilder:
                f'width="{round(chart.width_in * 96)}" height="{round(chart.height_in * 96)}">'
                f"<figcaption>Figure {n}: {esc(chart.title)}</figcaption></figure>")
         table = ""
-        if len(chart.table):
+        if levels is not None:
+            table = self._level_table(levels, table_title or f"{chart.title} (the figures in Figure {n})")
+        elif len(chart.table):
             numeric = [c for c in chart.table.columns[1:]]
             wide = "" if len(chart.table.columns) > 2 else "narrow"
             table = self._table(chart.table, table_title or f"{chart.title} (the figures in Figure {n})",
@@ -535,13 +540,20 @@ class ReportBuilder:
         return f'<div class="chart-block">{lead}{fig}{table}</div>'
 
     def _level_table(self, dist: pd.DataFrame, title: str) -> str:
+        """A level table with its 95% intervals, and a note if its rounded percentages miss 100."""
         rows = []
+        scored = int(dist.attrs.get("scored", 0))
         for r in dist.itertuples():
             interval = ("" if math.isnan(r.ci_low) else f"{r.ci_low:.1f}% to {r.ci_high:.1f}%")
+            if not interval and not str(r.display).endswith(an.NOT_COUNTED):
+                interval = "–"  # nothing rated yet
             rows.append({"Rating": r.level, "Number (%)": r.display,
                          "95% confidence interval": interval or "not counted"})
         df = pd.DataFrame(rows, columns=["Rating", "Number (%)", "95% confidence interval"])
-        return self._table(df, title, numeric=["Number (%)", "95% confidence interval"], css_class="levels")
+        counts = [int(r.count) for r in dist.itertuples() if not str(r.display).endswith(an.NOT_COUNTED)]
+        note = nv.rounding_note(an.rounded_total(counts, scored))
+        return (self._table(df, title, numeric=["Number (%)", "95% confidence interval"], css_class="levels")
+                + (f'<p class="table-note">{esc(note)}</p>' if note else ""))
 
     def _narrative(self, name: str) -> str:
         item: Narrative | None = self.data.narrative.get(name)
@@ -556,24 +568,59 @@ class ReportBuilder:
         kind = str(m["kind"])
         who = {"practitioners": "practitioners", "managers": "managers"}.get(kind, "staff")
         when = f" on {long_date(m['held_on'])}" if m["held_on"] else ""
-        roles = {k: v for k, v in sorted(m["by_role"].items()) if v}
+        roles = an.attendance_by_role([m])
         if roles:
-            attended = nv.join_words([nv.count_noun(v, k) for k, v in roles.items()])
+            attended = nv.attendance_phrase(roles)
         else:
             attended = nv.count_noun(int(m["attendees"]), "member") + " of staff"
         head = "The meeting" if first else "the meeting"
         return f"{head} with {who}{when} was attended by {attended}"
 
+    def _moderation_phrase(self) -> str:
+        """' 2 case records were also rated independently by a second …' counting what was rated."""
+        planned, rated = int(self.counts["moderation_cases"]), int(self.counts["moderation_rated"])
+        if not planned:
+            return ""
+        _, summary = self._moderation
+        if not rated:
+            return (f" {nv.count_noun(planned, 'case record')} {'was' if planned == 1 else 'were'} chosen "
+                    "to be rated independently by a second Principal Social Worker as well; none has "
+                    "been rated by more than one yet.")
+        high = int(summary["raters_max"]) or 2
+        by = "a second Principal Social Worker" if high <= 2 else "more than one other Principal Social Worker"
+        head = (nv.count_noun(rated, "case record") if rated == planned
+                else f"{rated} of the {planned} case records chosen for moderation")
+        return (f" {head} {'was' if rated == 1 else 'were'} also rated independently by {by}, "
+                "to check how consistently the team applied the audit tool.")
+
+    @cached_property
+    def _moderation(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        return an.moderation_agreement(self.data.ratings, self.data.allocation, self.scale,
+                                       overall_id=self.tool.overall.id)
+
+    def _conversation_cases(self) -> str:
+        """'5 of the 20 case records examined', or what is true when some were not examined."""
+        conv = self.data.conversations
+        if not len(conv):
+            return ""
+        about = {str(c) for c in conv["case_id"]}
+        examined = {str(c) for c in self.primary["case_id"]}
+        n, cases = len(about), self.counts["cases"]
+        if about <= examined:
+            return f"{n} of the {nv.count_noun(cases, 'case record')} examined"
+        inside = len(about & examined)
+        among = "none is" if not inside else f"{inside} {'is' if inside == 1 else 'are'}"
+        return (f"{nv.count_noun(n, 'case record')}, of which {among} among the "
+                f"{nv.count_noun(cases, 'case record')} examined")
+
     def _conversation_phrase(self) -> str:
         conv = self.data.conversations
         if not len(conv):
             return ""
-        cases = int(conv["case_id"].nunique())
         by_who = conv["who"].value_counts().reindex(conv["who"].drop_duplicates()).to_dict()
         parts = [f"{n} with {_who_phrase(str(who), int(n))}" for who, n in by_who.items()]
         return (f"conversations with people whose case records were examined, or their families "
-                f"and carers, about {cases} of the {self.counts['cases']} case records "
-                f"({nv.join_words(parts)})")
+                f"and carers, about {self._conversation_cases()} ({nv.join_words(parts)})")
 
     # -- sections -----------------------------------------------------------------------
     def introduction(self) -> str:
@@ -590,18 +637,14 @@ class ReportBuilder:
         if meetings:
             body.append(_p("; ".join(self._meeting_phrase(m, i == 0) for i, m in enumerate(meetings)) + "."))
         if c["cases"]:
-            text = (f"Each case record was rated on the {len(self.tool.questions)} questions of the audit "
+            rc = an.rated_counts(self.data.ratings, self.data.allocation, self.tool)
+            every = "Each case record was" if rc["complete_cases"] == rc["rated_cases"] else "Case records were"
+            text = (f"{every} rated on the {len(self.tool.questions)} questions of the audit "
                     f"tool ‘{self.tool.title}’, with an overall judgement.")
-            if c["moderation_cases"]:
-                mods = nv.count_noun(c["moderation_cases"], "case record")
-                text += (f" {mods} {'was' if c['moderation_cases'] == 1 else 'were'} also rated "
-                         "independently by a second Principal Social Worker, to check that the team rated "
-                         "consistently.")
-            body.append(_p(text))
-        conv = self.data.conversations
-        if len(conv):
-            body.append(_p(f"The conversations were about {int(conv['case_id'].nunique())} of the "
-                           f"{c['cases']} case records examined."))
+            body.append(_p(text + self._moderation_phrase()))
+        about = self._conversation_cases()
+        if about:
+            body.append(_p(f"The conversations were about {about}."))
         body.append(self._narrative("introduction"))
         if meta.review_questions:
             body.append('<h3 id="review-questions">Review questions</h3>')
@@ -716,20 +759,45 @@ class ReportBuilder:
                 body.append(_ul(changes[group], "one-change"))
         return _section(3, "Areas discussed and recurrent themes from the meetings", "meetings", body)
 
+    def _rated_sentence(self) -> str:
+        """'4 of the 5 Principal Social Workers rated 16 of the 20 allocated case records …': what was recorded."""
+        rc = an.rated_counts(self.data.ratings, self.data.allocation, self.tool)
+        if not rc["allocated_cases"]:
+            return ""
+        psw = "Principal Social Worker"
+        if not rc["rated_cases"]:
+            return (f"None of the {nv.count_noun(rc['allocated_reviewers'], psw)} has rated any of the "
+                    f"{nv.count_noun(rc['allocated_cases'], 'allocated case record')} yet.")
+        raters, allocated = len(rc["rating_reviewers"]), rc["allocated_reviewers"]
+        who = (f"The {nv.count_noun(raters, psw)}" if raters == allocated and raters > 1 else
+               f"The {psw}" if raters == allocated else f"{raters} of the {nv.count_noun(allocated, psw)}")
+        host = any(m.role == "host" and m.name in rc["rating_reviewers"] for m in self.meta.team)
+        if host:
+            who += " (including the host Principal Social Worker)" if raters > 1 else " (the host)"
+        cases, planned = rc["rated_cases"], rc["allocated_cases"]
+        what = (f"all {planned} allocated case records" if cases == planned and planned > 1 else
+                "the 1 allocated case record" if cases == planned else
+                f"{cases} of the {nv.count_noun(planned, 'allocated case record')}")
+        per = sorted(rc["per_reviewer"].values())
+        each = "" if raters < 2 else (f" ({per[0]} each)" if per[0] == per[-1]
+                                      else f" (between {per[0]} and {per[-1]} each)")
+        complete = rc["complete_cases"]
+        if complete == cases:
+            tail = ", completing the audit tool for each"
+        elif complete == 0:
+            tail = "; none of them has every question and an overall judgement rated yet"
+        else:
+            tail = (f"; {complete} of them {'has' if complete == 1 else 'have'} every question and an "
+                    "overall judgement rated")
+        return f"{who} rated {what}{each}{tail}."
+
     def data_analysis(self) -> str:
         """4. Data analysis: pooled ratings, overall judgements, headline, overview chart."""
         c, meta = self.counts, self.meta
         body = []
-        per = self._primary_allocation.groupby("reviewer").size()
-        if c["cases"] and len(per):
-            host = any(m.role == "host" and m.name in per.index for m in meta.team)
-            each = f"{int(per.iloc[0])} each" if per.nunique() == 1 else \
-                f"between {int(per.min())} and {int(per.max())} each"
-            body.append(_p(
-                f"The {nv.count_noun(len(per), 'Principal Social Worker')}"
-                f"{' (including the host Principal Social Worker)' if host else ''} examined "
-                f"{nv.count_noun(c['cases'], 'case record')} ({each}) and completed the audit tool "
-                "for each case."))
+        rated = self._rated_sentence()
+        if rated:
+            body.append(_p(rated))
         body.append(_p(nv.referred_sentence(len(an.referred_back(self.data.flags)), council=meta.council)))
         levels = nv.join_words([lv.label for lv in self.scale.scored], "or")
         na = [lv.label for lv in self.scale.levels if not lv.counts]
@@ -738,22 +806,45 @@ class ReportBuilder:
             f"rated {levels}" + (f" (or {nv.join_words(na, 'or')}, which is shown but left out of "
                                   "every percentage)" if na else "")
             + ". Principal Social Workers rated each question against the descriptors of good practice "
-              "in the tool and their professional experience. Percentages are given with a 95% "
-              "confidence interval (Wilson), because with a small number of case records a single "
-              "rating moves a percentage noticeably."))
+              "in the tool and their professional experience. The tables of all question ratings, of the "
+              "overall judgements and of each question give every percentage with a 95% confidence "
+              "interval, because with a small number of case records a single rating moves a percentage "
+              "noticeably; the summary table of ratings by question repeats those percentages without "
+              "them."))
         body.append('<h3 id="all-ratings">All question ratings</h3>')
         body.append(_p(nv.pooled_sentence(self.pooled, c["cases"], len(self.tool.questions))))
         body.append(self._level_table(self.pooled, "All question ratings by level"))
+        if int(self.pooled.attrs.get("scored", 0)):
+            note = CLUSTERED_METHOD.format(questions=len(self.tool.questions),
+                                           ratings=int(self.pooled.attrs["scored"]))
+            body.append(f'<p class="method"><strong>Method.</strong> {esc(note)}</p>')
         share = an.share_good_or_better(self.primary, self.scale, question=self.tool.overall.id)
         lead = ('<h3 id="overall-judgements">Overall judgements</h3>'
                 f'<p class="headline">{esc(nv.headline_sentence(share))}</p>'
                 + _p(nv.overall_sentence(self.overall)))
-        body.append(self._figure("overall", lead=lead))
+        body.append(self._figure("overall", lead=lead, levels=self.overall))
         weakest = an.weakest_questions(self.primary, self.tool, n=3)
         lead = ('<h3 id="ratings-by-question">Ratings by question</h3>'
                 + _p(nv.weakest_sentence(weakest, [lv.label for lv in self.scale.scored[:2]])))
         body.append(self._figure("overview", lead=lead))
+        note = self._rounding_rows()
+        if note:
+            body.append(f'<p class="table-note">{esc(note)}</p>')
         return _section(4, "Data analysis from the case records audit tool", "data-analysis", body)
+
+    def _rounding_rows(self) -> str:
+        """A note naming the questions whose rounded percentages do not add up to 100."""
+        off = []
+        for _, row in self.by_question.iterrows():
+            counts = [int(row[lv.label]) for lv in self.scale.scored]
+            total = an.rounded_total(counts, int(row["scored"]))
+            if total and total != "100.0":
+                off.append((int(row["number"]), total))
+        if not off:
+            return ""
+        which = nv.join_words([f"question {n} ({t}%)" for n, t in off])
+        return (f"Percentages are rounded to one decimal place, so in the rows for {which} they do not "
+                "add up to exactly 100%.")
 
     def question_charts(self) -> str:
         """4 (cont.): one chart per question with its table, as the programme's reports have."""
@@ -762,35 +853,21 @@ class ReportBuilder:
                      "questions of the audit tool, each with its table."))
         body = []
         for i, (_, row) in enumerate(self.by_question.iterrows()):
-            body.append(self._figure(f"question-{row['question']}", lead=lead if i == 0 else ""))
+            body.append(self._figure(f"question-{row['question']}", lead=lead if i == 0 else "",
+                                     levels=an.question_levels(row, self.scale)))
         if not body:
             body.append(lead)
         return "".join(body)
 
     def consistency(self) -> str:
-        """4 (cont.): per-reviewer spread and moderation agreement, with the method named."""
-        body = ['<div class="keep"><h3 id="reviewer-spread">Ratings by reviewer</h3>',
-                _p("To check that the team rated consistently, the table shows how each reviewer's "
-                   "question ratings were spread across the levels. Reviewers are not named.")]
-        spread = an.reviewer_spread(self.primary, self.scale, anonymise=True,
-                                    overall_id=self.tool.overall.id)
-        rows = []
-        for r in spread.to_dict("records"):
-            row = {"Reviewer": r["reviewer"], "Case records": str(r["cases"])}
-            for lv in self.scale.levels:
-                row[lv.label] = an.format_count(int(r[lv.label]), int(r["scored"])) if lv.counts \
-                    else str(int(r[lv.label]))
-            score = r["mean_score"]
-            row["Average score"] = "–" if score is None or math.isnan(score) else f"{score:.2f}"
-            rows.append(row)
-        cols = ["Reviewer", "Case records", *self.scale.labels, "Average score"]
-        top, bottom = self.scale.scored[0], self.scale.scored[-1]
-        body.append(self._table(pd.DataFrame(rows, columns=cols),
-                                f"Question ratings by reviewer (average score: {top.label} = {top.score}, "
-                                f"{bottom.label} = {bottom.score})", numeric=cols[1:],
-                                css_class="compact") + "</div>")
-        table, summary = an.moderation_agreement(self.data.ratings, self.data.allocation, self.scale,
-                                                 overall_id=self.tool.overall.id)
+        """4 (cont.): moderation agreement, with the method named.
+
+        Ratings by reviewer are not published: reviewers rated different case records, so a
+        table of them would rank people on a mix of their severity and their cases. That table
+        is in the team annex (``reviewkit.annex``), written only when asked for.
+        """
+        body = []
+        table, summary = self._moderation
         body.append('<div class="keep"><h3 id="moderation">Agreement between reviewers</h3>')
         body.append(_p(nv.agreement_sentence(summary)))
         if summary["cases"]:

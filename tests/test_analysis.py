@@ -137,8 +137,9 @@ def test_rating_distribution_hand_computed(primary, tool):
                              "Not applicable": "1 (not counted)"}
     assert dist["percent"].iloc[:4].tolist() == [12.5, 62.5, 12.5, 12.5]
     assert math.isnan(dist["percent"].iloc[4])
-    assert dist.attrs == {"scored": 8, "not_applicable": 1, "records": 3}
-    lo, hi = a.wilson_interval(5, 8)
+    assert dist.attrs == {"scored": 8, "not_applicable": 1, "records": 3, "clustered": True}
+    # Pooled ratings cluster in case records: Good is 1 of 2, 1 of 3 and 3 of 3 in the 3 records.
+    lo, hi = a.clustered_wilson_interval([1, 1, 3], [2, 3, 3])
     assert dist["ci_low"].iloc[1] == pytest.approx(100 * lo)
     assert dist["ci_high"].iloc[1] == pytest.approx(100 * hi)
 
@@ -207,9 +208,12 @@ def test_weakest_questions_lowest_share_first_ties_in_tool_order(tool):
     r = frame([("C1", "Ann", "q1", "Requires Improvement", ""), ("C1", "Ann", "q2", "Good", ""),
                ("C1", "Ann", "q3", "Inadequate", ""), ("C2", "Bob", "q1", "Good", ""),
                ("C2", "Bob", "q2", "Good", ""), ("C2", "Bob", "q3", "Good", "")])
-    weak = a.weakest_questions(r, tool, n=2)
+    weak = a.weakest_questions(r, tool, n=1)  # q1 and q3 tie at 1 of 2: both are kept
     assert list(weak["question"]) == ["q1", "q3"]
     assert list(weak["display"]) == ["1 (50.0%)", "1 (50.0%)"]
+    assert weak.attrs["tied"] == 2
+    weak = a.weakest_questions(r, tool, n=2)
+    assert list(weak["question"]) == ["q1", "q3"] and weak.attrs["tied"] == 0
 
 
 # --------------------------------------------------------------------------- the 003 report
@@ -404,7 +408,8 @@ def test_review_counts(ratings, allocation):
     assert counts == {
         "cases": 3, "reviewers": 3, "moderation_cases": 1, "question_ratings": 9,
         "overall_judgements": 3, "meetings": 2, "attendees": 13,
-        "attendees_by_kind": {"managers": 6, "practitioners": 7}, "conversations": 5,
+        "attendees_by_kind": {"managers": 6, "practitioners": 7}, "attendees_by_role": {},
+        "moderation_rated": 1, "conversations": 5,
         "conversations_by_who": {"person": 1, "person and relative": 1, "relative": 3},
     }
 

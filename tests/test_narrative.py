@@ -10,6 +10,13 @@ from reviewkit import narrative as n
 from reviewkit.tools import load_scale
 
 SCALE = load_scale("default")
+
+
+@pytest.fixture
+def tool12():
+    from .test_analysis import make_tool
+
+    return make_tool(12)
 LEVELS = ["Outstanding", "Good", "Requires Improvement", "Inadequate", "Not applicable"]
 
 
@@ -114,8 +121,36 @@ def test_agreement_sentence_with_alpha():
     assert n.agreement_sentence(summary) == (
         "1 moderation case record was rated independently by 2 reviewers: they gave the same "
         "rating in 1 of 3 pairs of ratings (33.3%), and Krippendorff's alpha (ordinal) was 0.53 "
-        "across 3 rated questions. Agreement on 1 moderation case is a rough guide, not a "
+        "across 3 rated questions. Krippendorff suggests relying on ratings where alpha is at "
+        "least 0.800 and drawing only tentative conclusions where it is at least 0.667; 0.53 is "
+        "below both. Agreement on 1 moderation case is a rough guide, not a "
         "verdict: with so few ratings a single different rating moves these figures a lot.")
+
+
+@pytest.mark.parametrize("alpha, reading", [
+    (0.51, "0.51 is below both"), (0.70, "0.70 is between the two"), (0.80, "0.80 is at or above both"),
+    (0.6665, "0.666 is below both"),  # 2 decimals would print 0.67, past the threshold it is below
+    (0.7996, "0.800 is between the two"),
+])
+def test_alpha_reading_states_krippendorffs_guidance(alpha, reading):
+    text = n.alpha_reading(alpha)
+    assert text.startswith("Krippendorff suggests relying on ratings where alpha is at least 0.800")
+    assert text.endswith(reading + ".")
+
+
+def test_agreement_sentence_counts_reviewers_per_case_not_in_all():
+    # 2 cases, each rated by 2 reviewers, 3 different reviewers in all: "each … by 2".
+    r = ratings([("C1", "Ann", "q1", "Good"), ("C1", "Bob", "q1", "Good"),
+                 ("C2", "Bob", "q1", "Good"), ("C2", "Cat", "q1", "Outstanding")])
+    _, summary = a.moderation_agreement(r, None, SCALE)
+    assert n.agreement_sentence(summary).startswith(
+        "2 moderation case records were each rated independently by 2 reviewers: ")
+    r = ratings([("C1", "Ann", "q1", "Good"), ("C1", "Bob", "q1", "Good"),
+                 ("C2", "Bob", "q1", "Good"), ("C2", "Cat", "q1", "Outstanding"),
+                 ("C2", "Ann", "q1", "Good")])
+    _, summary = a.moderation_agreement(r, None, SCALE)
+    assert n.agreement_sentence(summary).startswith(
+        "2 moderation case records were each rated independently by between 2 and 3 reviewers: ")
 
 
 def test_agreement_sentence_alpha_undefined():
@@ -123,7 +158,7 @@ def test_agreement_sentence_alpha_undefined():
     _, summary = a.moderation_agreement(r, None, SCALE)
     sentence = n.agreement_sentence(summary)
     assert sentence.startswith(
-        "2 moderation case records were rated independently by 2 reviewers: they gave the same "
+        "2 moderation case records were each rated independently by 2 reviewers: they gave the same "
         "rating in 2 of 2 pairs of ratings (100.0%). Krippendorff's alpha is undefined when "
         "every rating is the same level")
     assert sentence.endswith("Agreement on 2 moderation cases is a rough guide, not a verdict: "
@@ -153,6 +188,19 @@ def test_method_sentence_003():
         "of staff (6 managers and 7 practitioners) in 2 meetings and held 5 conversations with "
         "people whose case records were examined or their families and carers (1 with a person; "
         "1 with a person and their relative; 3 with relatives).")
+
+
+def test_method_sentence_counts_staff_by_role_when_roles_are_recorded():
+    counts = {"reviewers": 4, "cases": 20, "meetings": 2, "attendees": 13,
+              "attendees_by_kind": {"managers": 6, "practitioners": 7},
+              "attendees_by_role": a.attendance_by_role([
+                  {"by_role": {"team manager": 2, "assistant team manager": 4}},
+                  {"by_role": {"social worker": 6, "occupational therapist": 1}}]),
+              "conversations": 0}
+    assert n.method_sentence(counts).startswith(
+        "The review team of 4 Principal Social Workers examined 20 case records, met 13 members "
+        "of staff (4 assistant team managers, 1 occupational therapist, 6 social workers and "
+        "2 team managers) in 2 meetings")
 
 
 def test_method_sentence_singular():
@@ -193,3 +241,33 @@ def test_weakest_sentence():
     assert n.weakest_sentence(weak.head(1)).startswith(
         "The question least often rated Outstanding or Good was question 11")
     assert n.weakest_sentence(weak.head(0)) == "No questions have been rated yet."
+
+
+def test_weakest_sentence_names_every_tied_question(tool12):
+    # Shares: q1 10/20, q2 12/19, then q3, q4, q5, q6 all 17/20; the rest 19/20.
+    good = {1: 10, 2: 12, 3: 17, 4: 17, 5: 17, 6: 17}
+    rows = []
+    for q in range(1, 13):
+        g = good.get(q, 19)
+        for c in range(20):
+            if q == 2 and c == 19:
+                rating = "Not applicable"
+            else:
+                rating = "Good" if c < g else "Requires Improvement"
+            rows.append((f"C{c:02}", "Ann", f"q{q}", rating))
+    weak = a.weakest_questions(ratings(rows), tool12, n=3)
+    assert list(weak["number"]) == [1, 2, 3, 4, 5, 6]
+    assert weak.attrs["tied"] == 4
+    text = n.weakest_sentence(weak)
+    assert "question 2, Personal strengths (12 of 19, 63.2%)" in text
+    assert "question 3, Management oversight (17 of 20, 85.0%), question 4, Question 4 (17 of 20, 85.0%), " \
+        "question 5, Question 5 (17 of 20, 85.0%) and question 6, Question 6 (17 of 20, 85.0%)." in text
+    assert text.endswith("The last 4 share the same proportion (85.0%), so all of them are named.")
+
+
+def test_weakest_sentence_no_tie_note_without_a_tie(tool12):
+    rows = [(f"C{c:02}", "Ann", f"q{q}", "Good" if c < 8 + q else "Requires Improvement")
+            for q in range(1, 13) for c in range(20)]
+    weak = a.weakest_questions(ratings(rows), tool12, n=3)
+    assert list(weak["number"]) == [1, 2, 3] and weak.attrs["tied"] == 0
+    assert "share the same" not in n.weakest_sentence(weak)
