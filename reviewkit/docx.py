@@ -45,6 +45,11 @@ BOLD = 1.08  # bold Arial is about this much wider than regular
 CELL_PAD = 2 * 108 + 30  # twips: the Table style's left and right cell margins, a border, a little air
 SHORT_TABLE = 12  # rows; a table this short is kept on one page
 TABLE_SIZES = (FONT_PT, 10.0, 9.0, 8.0)  # points: a table too wide for its words steps down these
+SPACE_AFTER_TABLE = 200  # twips (10 pt) above whatever follows a table
+_PPR_BEFORE_SPACING = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+                       "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+                       "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+                       "snapToGrid")
 _RPR_BEFORE_SZ = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline",
                   "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing",
                   "w", "kern", "position")
@@ -234,11 +239,38 @@ def _sections(body: etree._Element) -> Iterator[tuple[list[etree._Element], etre
 
 # --------------------------------------------------------------------------- captions and figures
 
+def _space_after_tables(body: etree._Element) -> None:
+    """Room between a table and what follows (Word gives a table no space after it), headings aside."""
+    for tbl in body.iter(_w("tbl")):
+        nxt = _next_block(tbl)
+        if nxt is None or nxt.tag != _w("p") or _style_name(nxt).startswith("Heading"):
+            continue
+        spacing = _child(_child(nxt, "pPr", first=True), "spacing", after=_PPR_BEFORE_SPACING)
+        if spacing.get(_w("before")) is None:
+            spacing.set(_w("before"), str(SPACE_AFTER_TABLE))
+
+
+def _style_name(p: etree._Element | None) -> str:
+    style = p.find(f"{_w('pPr')}/{_w('pStyle')}") if p is not None else None
+    return style.get(_w("val"), "") if style is not None else ""
+
+
+def _next_block(el: etree._Element) -> etree._Element | None:
+    """The paragraph or table after ``el``, past bookmarks."""
+    nxt = el.getnext()
+    while nxt is not None and nxt.tag in (_w("bookmarkStart"), _w("bookmarkEnd")):
+        nxt = nxt.getnext()
+    return nxt
+
+
 def _keep_captions(body: etree._Element) -> None:
-    """A table caption keeps with its table, a figure with the caption beneath it."""
+    """A table caption keeps with its table, a figure with its caption.
+
+    A chart does not keep with the table of its figures that follows: that would leave half of
+    each page of the per-question charts empty.
+    """
     for p in body.iter(_w("p")):
-        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
-        name = style.get(_w("val")) if style is not None else ""
+        name = _style_name(p)
         if name == "TableCaption" or (p.find(f".//{{{WP_NS}}}inline") is not None
                                       or p.find(f".//{{{WP_NS}}}anchor") is not None):
             _keep_with_next(p)
@@ -339,6 +371,7 @@ def finish_docx(path: Path, mark: str | None = None) -> Path:
         for tbl in tables:
             _fit_table(tbl, width)
     _keep_captions(body)
+    _space_after_tables(body)
     if mark:
         _mark_pages(parts, doc, mark)
     parts[DOCUMENT] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
