@@ -10,7 +10,8 @@ This module rewrites the package's XML once, after pandoc:
 - header rows repeat on every page (``w:tblHeader``) and no row splits (``w:cantSplit``);
 - captions keep with their table or figure, and a figure's alt text is its description
   everywhere Word looks for one;
-- a draft says so at the top of every page, in every section's header.
+- a draft says so at the top of every page, in every section's header, over a diagonal
+  DRAFT watermark.
 
 Only the standard library and lxml are used, and the package is read and written once.
 """
@@ -299,7 +300,31 @@ def draft_mark(context: Mapping[str, Any]) -> str | None:
     return " — ".join(parts)
 
 
-def _mark_paragraph(mark: str) -> etree._Element:
+# Word's own watermark markup (Design > Watermark): a WordArt text path behind the page,
+# drawn from the header so that it repeats on every page; LibreOffice reads it as a watermark.
+_WATERMARK = """<w:r xmlns:w="{w}" xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
+ xmlns:w10="urn:schemas-microsoft-com:office:word"><w:rPr><w:noProof/></w:rPr><w:pict>
+<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800" path="m@7,l@8,m@5,21600l@6,21600e">
+<v:formulas><v:f eqn="sum #0 0 10800"/><v:f eqn="prod #0 2 1"/><v:f eqn="sum 21600 0 @1"/><v:f eqn="sum 0 0 @2"/>
+<v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/><v:f eqn="if @0 21600 @1"/><v:f eqn="if @0 0 @2"/>
+<v:f eqn="if @0 @4 21600"/><v:f eqn="mid @5 @6"/><v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/><v:f eqn="mid @6 @7"/>
+<v:f eqn="sum @6 0 @5"/></v:formulas>
+<v:path textpathok="t" o:connecttype="custom" o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800"
+ o:connectangles="270,180,90,0"/><v:textpath on="t" fitshape="t"/>
+<v:handles><v:h position="#0,bottomRight" xrange="6629,14971"/></v:handles><o:lock v:ext="edit" text="t" shapetype="t"/>
+</v:shapetype>
+<v:shape id="PowerPlusWaterMarkObject{n}" o:spid="_x0000_s{spid}" type="#_x0000_t136" style="{style}"
+ o:allowincell="f" fillcolor="#{colour}" stroked="f"><v:fill opacity=".15"/>
+<v:textpath style="font-family:&quot;Arial&quot;;font-size:1pt" string="DRAFT"/>
+<w10:wrap anchorx="margin" anchory="margin"/></v:shape></w:pict></w:r>"""
+_WATERMARK_STYLE = ("position:absolute;margin-left:0;margin-top:0;width:460pt;height:115pt;rotation:315;"
+                    "z-index:-251657216;mso-position-horizontal:center;mso-position-horizontal-relative:margin;"
+                    "mso-position-vertical:center;mso-position-vertical-relative:margin")
+_PLAIN = etree.XMLParser(remove_blank_text=True)
+
+
+def _mark_paragraph(mark: str, n: int) -> etree._Element:
+    """The header line that says what the draft is, and a diagonal DRAFT watermark behind the page."""
     p = etree.Element(_w("p"))
     ppr = etree.SubElement(p, _w("pPr"))
     etree.SubElement(ppr, _w("jc")).set(_w("val"), "center")
@@ -310,6 +335,8 @@ def _mark_paragraph(mark: str) -> etree._Element:
     etree.SubElement(rpr, _w("sz")).set(_w("val"), "20")
     t = etree.SubElement(r, _w("t"))
     t.text = mark
+    p.append(etree.fromstring(_WATERMARK.format(w=W_NS, n=n, spid=2048 + n, colour=MARK_COLOUR,
+                                                style=_WATERMARK_STYLE), _PLAIN))
     return p
 
 
@@ -332,7 +359,7 @@ def _mark_pages(parts: dict[str, bytes], doc: etree._Element, mark: str) -> None
                 name = "word/" + targets[rid].lstrip("/").removeprefix("word/")
                 if name in parts and name not in marked:
                     header = etree.fromstring(parts[name])
-                    header.insert(0, _mark_paragraph(mark))
+                    header.insert(0, _mark_paragraph(mark, len(marked) + made + 1))
                     parts[name] = etree.tostring(header, xml_declaration=True, encoding="UTF-8", standalone=True)
                     marked.add(name)
                 continue
@@ -340,7 +367,7 @@ def _mark_pages(parts: dict[str, bytes], doc: etree._Element, mark: str) -> None
             target = f"header-draft{made}.xml"
             rid = f"rIdDraftHeader{made}"
             header = etree.Element(_w("hdr"), nsmap={"w": W_NS, "r": R_NS})
-            header.append(_mark_paragraph(mark))
+            header.append(_mark_paragraph(mark, len(marked) + made))
             parts["word/" + target] = etree.tostring(header, xml_declaration=True, encoding="UTF-8", standalone=True)
             etree.SubElement(rels, f"{{{PKG_REL_NS}}}Relationship", Id=rid, Type=HEADER_REL, Target=target)
             etree.SubElement(types, f"{{{CT_NS}}}Override", PartName=f"/word/{target}", ContentType=HEADER_CT)

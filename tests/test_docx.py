@@ -103,6 +103,8 @@ def test_a_draft_has_its_mark_in_every_section_header(draft: dict) -> None:
         for header in headers:
             assert not header.is_linked_to_previous, f"section {n} has no header of its own"
             assert MARK in "\n".join(p.text for p in header.paragraphs), f"section {n}"
+            watermark = header._element.xml
+            assert 'string="DRAFT"' in watermark and "PowerPlusWaterMarkObject" in watermark, f"section {n}"
 
 
 def test_the_mark_says_what_the_html_draft_says() -> None:
