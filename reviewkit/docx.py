@@ -45,6 +45,7 @@ FONT_PT = 11.0  # table text (the reference document's Compact style)
 BOLD = 1.08  # bold Arial is about this much wider than regular
 CELL_PAD = 2 * 108 + 30  # twips: the Table style's left and right cell margins, a border, a little air
 SHORT_TABLE = 12  # rows; a table this short is kept on one page
+SHORT_LABEL = 12  # characters; a two-word label this short ("Reviewer A") is not wrapped
 TABLE_SIZES = (FONT_PT, 10.0, 9.0, 8.0)  # points: a table too wide for its words steps down these
 SPACE_AFTER_TABLE = 200  # twips (10 pt) above whatever follows a table
 _PPR_BEFORE_SPACING = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
@@ -111,10 +112,12 @@ def _cell_text(tc: etree._Element) -> list[str]:
     return ["".join(t.text or "" for t in p.iter(_w("t"))) for p in tc.iter(_w("p"))]
 
 
-def _is_figure(text: str) -> bool:
-    """A cell such as "12 (60.0%)" or "11.9% to 21.2%": read as one item, so kept on one line."""
+def _keep_whole(text: str, header: bool) -> bool:
+    """Cells read as one item, so kept on one line: "12 (60.0%)", "11.9% to 21.2%", "Reviewer A"."""
     words = text.split()
-    return bool(words) and len(words) <= 3 and text.lstrip()[0] in "0123456789(-–"
+    figure = bool(words) and len(words) <= 3 and text.lstrip()[0] in "0123456789(-–"
+    label = not header and len(words) == 2 and len(text.strip()) <= SHORT_LABEL
+    return figure or label
 
 
 def _measure(rows: list[list[tuple[list[str], bool]]]) -> tuple[list[float], list[float]]:
@@ -122,10 +125,10 @@ def _measure(rows: list[list[tuple[list[str], bool]]]) -> tuple[list[float], lis
     ncols = max(len(r) for r in rows)
     least, most = [0.0] * ncols, [0.0] * ncols
     for row in rows:
-        for c, (paras, bold) in enumerate(row):
+        for c, (paras, head) in enumerate(row):
             for text in paras:
-                whole = _twips(text.strip(), bold)
-                words = [whole] if _is_figure(text) else [_twips(word, bold) for word in text.split()]
+                whole = _twips(text.strip(), head)
+                words = [whole] if _keep_whole(text, head) else [_twips(word, head) for word in text.split()]
                 least[c] = max(least[c], *words, 0.0)
                 most[c] = max(most[c], whole)
     return least, most
