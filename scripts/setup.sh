@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install everything reviewkit needs, idempotently: system packages (Chromium for PDF and
-# browser tests, poppler for reading PDFs back, fonts) and a Python virtual environment.
+# browser tests, poppler for reading PDFs back, fonts, LibreOffice for checking the Word and
+# Excel files as an office suite opens them) and a Python virtual environment.
 # Re-running is quick: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 VENV=.venv
-APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation2)
+APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-writer libreoffice-calc)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

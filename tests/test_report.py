@@ -228,6 +228,7 @@ def test_docx_keeps_headings_tables_captions_and_alt_text(sample: dict, builder:
     descr = re.findall(r'<wp:docPr [^>]*descr="([^"]+)"', xml)
     assert len(descr) >= 15 and all(re.search(r"\d", d) for d in descr)
     assert round(document.sections[0].page_width.mm) == 210
+    assert not any("DRAFT" in p.text for s in document.sections for p in s.header.paragraphs)  # final: unmarked
     # The contents list is plain lines: the headings carry their numbers ("1. 1. Introduction" is wrong).
     contents = [p for p in document.paragraphs if p.text == "1. Introduction" and p.style.name != "Heading 1"]
     assert len(contents) == 1

@@ -1,0 +1,145 @@
+"""The Word file as a council edits and publishes it: the sample review rendered as a draft.
+
+Tables span the text width with columns fitted to their content, header rows repeat on every
+page, rows never split, captions stay with their table or figure, figures keep their alt
+text, and a draft says so at the top of every page. The last check opens the file as an
+office suite does (LibreOffice, printing to PDF) and reads the pages back with poppler.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pypdf
+import pytest
+from docx.oxml.ns import qn
+
+from reviewkit.docx import draft_mark, text_width
+from reviewkit.report import render_report
+from reviewkit.sample import build_sample_workspace
+
+pytestmark = pytest.mark.slow
+
+MARK = "DRAFT — NOT FOR PUBLICATION"
+INSTALL_LIBREOFFICE = "apt-get install -y libreoffice-writer (or run: bash scripts/setup.sh)"
+
+
+@pytest.fixture(scope="module")
+def draft(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The sample review rendered as a draft, to HTML and Word."""
+    root = tmp_path_factory.mktemp("docx")
+    ws = build_sample_workspace(root / "eastvale")
+    out = root / "out"
+    render_report(ws.path, out, ("html", "docx"), use_cache=False)
+    return {"root": root, "out": out, "docx": out / "report.docx", "document": docx.Document(str(out / "report.docx")),
+            "html": (out / "report.html").read_text(encoding="utf-8")}
+
+
+def _cells(table) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return [[tc.text for tc in row.cells] for row in table.rows]
+
+
+def test_every_table_spans_the_text_width_with_header_rows_that_repeat_and_rows_kept_whole(draft: dict) -> None:
+    document = draft["document"]
+    width = text_width(document.sections[-1]._sectPr)
+    assert width == 9638  # A4 less two 2 cm margins, in twips
+    assert len(document.tables) >= 17
+    for n, table in enumerate(document.tables, 1):
+        tbl_pr = table._tbl.tblPr
+        tbl_w = tbl_pr.find(qn("w:tblW"))
+        assert tbl_w.get(qn("w:type")) == "dxa" and int(tbl_w.get(qn("w:w"))) >= width, f"table {n} too narrow"
+        assert tbl_pr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed", f"table {n}"
+        grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert sum(grid) >= width, f"table {n}: columns add up to {sum(grid)} of {width}"
+        rows = table._tbl.findall(qn("w:tr"))
+        assert rows[0].find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None, f"table {n}: header does not repeat"
+        for i, tr in enumerate(rows):
+            assert tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None, f"table {n}, row {i + 1} may split"
+
+
+def test_columns_are_fitted_to_content_not_equal(draft: dict) -> None:
+    by_question = next(t for t in draft["document"].tables if _cells(t)[0][:2] == ["Question", "Outstanding"])
+    grid = [int(col.get(qn("w:w"))) for col in by_question._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert grid[0] == max(grid)  # the question titles get the room; the counts stay narrow
+    assert grid[-1] < grid[0] / 1.5
+
+
+def test_captions_keep_with_their_table_and_figures_with_their_caption_and_alt_text(draft: dict) -> None:
+    body = draft["document"].element.body
+    blocks = list(body)
+    captions = figures = 0
+    for i, el in enumerate(blocks):
+        if el.tag != qn("w:p"):
+            continue
+        ppr = el.find(qn("w:pPr"))
+        style = ppr.find(qn("w:pStyle")).get(qn("w:val")) if ppr is not None and ppr.find(qn("w:pStyle")) is not None \
+            else ""
+        if style == "TableCaption":
+            captions += 1
+            assert ppr.find(qn("w:keepNext")) is not None
+            assert blocks[i + 1].tag == qn("w:tbl")
+        if el.findall(".//" + qn("wp:docPr")):
+            figures += 1
+            assert ppr is not None and ppr.find(qn("w:keepNext")) is not None
+            nxt = blocks[i + 1]
+            assert nxt.find(f"{qn('w:pPr')}/{qn('w:pStyle')}").get(qn("w:val")) == "ImageCaption"
+    assert captions == len(draft["document"].tables) and figures >= 15
+    xml = (draft["document"].element.xml)
+    described = re.findall(r'<wp:docPr [^>]*descr="([^"]+)"', xml)
+    alts = [htmllib.unescape(a) for a in re.findall(r'<img\b[^>]*\balt="([^"]+)"', draft["html"])]
+    assert [htmllib.unescape(d) for d in described] == alts
+    assert not re.search(r'descr="media/', xml)  # the picture's own description is the alt text too
+
+
+def test_a_draft_has_its_mark_in_every_section_header(draft: dict) -> None:
+    document = draft["document"]
+    for n, section in enumerate(document.sections, 1):
+        headers = [section.header] + ([section.first_page_header] if section.different_first_page_header_footer else [])
+        for header in headers:
+            assert not header.is_linked_to_previous, f"section {n} has no header of its own"
+            assert MARK in "\n".join(p.text for p in header.paragraphs), f"section {n}"
+            watermark = header._element.xml
+            assert 'string="DRAFT"' in watermark and "PowerPlusWaterMarkObject" in watermark, f"section {n}"
+
+
+def test_the_mark_says_what_the_html_draft_says() -> None:
+    assert draft_mark({"draft": False}) is None
+    assert draft_mark({"draft": True}) == MARK
+    assert draft_mark({"draft": True, "withheld": 3}) == MARK + " (identifiers withheld)"
+    assert draft_mark({"draft": True, "incomplete": True}) == "DRAFT — DATA INCOMPLETE — NOT FOR PUBLICATION"
+
+
+def _office_pdf(source: Path, folder: Path) -> Path:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.fail(f"LibreOffice is needed to check the Word file as an office suite opens it: {INSTALL_LIBREOFFICE}")
+    profile = folder / "lo-profile"  # a throwaway profile: nothing lands in the home folder
+    done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+                           "--outdir", str(folder), str(source)], capture_output=True, text=True, timeout=300,
+                          check=False)
+    pdf = folder / (source.stem + ".pdf")
+    assert done.returncode == 0 and pdf.is_file(), done.stderr[-500:]
+    return pdf
+
+
+def test_opened_in_libreoffice_no_word_breaks_mid_word_and_every_page_is_marked(draft: dict) -> None:
+    pdf = _office_pdf(draft["docx"], draft["root"])
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.split() for line in text.splitlines()]
+    words = {w for t in draft["document"].tables for row in _cells(t) for cell in row for w in cell.split()
+             if len(w) > 3}
+    broken = sorted({a[-1] + b[0] for a, b in zip(lines, lines[1:], strict=False)
+                     if a and b and not a[-1].endswith("-") and a[-1] + b[0] in words})
+    assert broken == [], f"words broken across lines in the tables: {broken}"
+    for label in ("Outstanding", "Improvement", "Inadequate", "applicable", "Unspecified", "Supervision"):
+        assert not any(label.startswith(line[-1]) and line[-1] != label for line in lines if len(line) == 1
+                       and len(line[-1]) > 3), label
+    reader = pypdf.PdfReader(pdf)
+    assert len(reader.pages) > 10
+    for number, page in enumerate(reader.pages, 1):
+        assert MARK in " ".join((page.extract_text() or "").split()), f"page {number} is not marked as a draft"
