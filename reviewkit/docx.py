@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import zipfile
-from copy import deepcopy
 from collections.abc import Iterator, Mapping
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -265,13 +265,15 @@ def _own_section(tbl: etree._Element, before: etree._Element, wide: etree._Eleme
                                                              or _style_name(prev).startswith("Heading")))):
             break
         start = prev
-    for at, props in ((start, deepcopy(before)), (tbl, wide)):
+    def ending(props: etree._Element) -> etree._Element:
         p = etree.Element(_w("p"))  # a section ends with the paragraph that carries its properties
         etree.SubElement(p, _w("pPr")).append(props)
-        if at is tbl:
-            tbl.addnext(p)
-        else:
-            at.addprevious(p)
+        return p
+
+    prev = start.getprevious()
+    if prev is not None and prev.find(f"{_w('pPr')}/{_w('sectPr')}") is None:  # else a section ends there already
+        start.addprevious(ending(deepcopy(before)))
+    tbl.addnext(ending(wide))
 
 
 def _sections(body: etree._Element) -> Iterator[tuple[list[etree._Element], etree._Element]]:
