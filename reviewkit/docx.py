@@ -6,7 +6,8 @@ This module rewrites the package's XML once, after pandoc:
 
 - each table spans the text width, columns fitted to their content (a column is never
   narrower than its longest word when the page allows it), with a fixed layout so Word and
-  LibreOffice draw the same widths;
+  LibreOffice draw the same widths; a wide table steps down to a smaller type, and one with
+  too many columns for a portrait page at 8 pt gets a landscape page of its own;
 - header rows repeat on every page (``w:tblHeader``) and no row splits (``w:cantSplit``);
 - captions keep with their table or figure, and a figure's alt text is its description
   everywhere Word looks for one;
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Iterator, Mapping
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ _PPR_BEFORE_SPACING = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "fr
                        "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
                        "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
                        "snapToGrid")
+_SECT_BEFORE_PGSZ = ("headerReference", "footerReference", "footnotePr", "endnotePr", "type")
 _RPR_BEFORE_SZ = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline",
                   "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing",
                   "w", "kern", "position")
@@ -120,18 +123,20 @@ def _keep_whole(text: str, header: bool) -> bool:
     return figure or label
 
 
-def _measure(rows: list[list[tuple[list[str], bool]]]) -> tuple[list[float], list[float]]:
-    """Per column: the widest word (or figure) and the widest line, in twips at the table font size."""
+def _measure(rows: list[list[tuple[list[str], bool]]]) -> tuple[list[float], list[float], list[float]]:
+    """Per column, in twips at the table font size: the widest unbreakable piece with figures and
+    short labels kept whole, the same with only words kept whole, and the widest line."""
     ncols = max(len(r) for r in rows)
-    least, most = [0.0] * ncols, [0.0] * ncols
+    whole_least, word_least, most = [0.0] * ncols, [0.0] * ncols, [0.0] * ncols
     for row in rows:
         for c, (paras, head) in enumerate(row):
             for text in paras:
-                whole = _twips(text.strip(), head)
-                words = [whole] if _keep_whole(text, head) else [_twips(word, head) for word in text.split()]
-                least[c] = max(least[c], *words, 0.0)
-                most[c] = max(most[c], whole)
-    return least, most
+                line = _twips(text.strip(), head)
+                widest = max((_twips(word, head) for word in text.split()), default=0.0)
+                word_least[c] = max(word_least[c], widest)
+                whole_least[c] = max(whole_least[c], line if _keep_whole(text, head) else widest)
+                most[c] = max(most[c], line)
+    return whole_least, word_least, most
 
 
 def _column_widths(least: list[float], most: list[float], total: int) -> list[int]:
@@ -155,12 +160,19 @@ def _column_widths(least: list[float], most: list[float], total: int) -> list[in
     return whole
 
 
-def _table_size(least: list[float], total: int) -> float:
-    """The largest table font size (points) at which every column's widest word fits."""
-    for size in TABLE_SIZES:
-        if sum(x * size / FONT_PT + CELL_PAD for x in least) <= total:
-            return size
-    return TABLE_SIZES[-1]
+def _table_size(whole_least: list[float], word_least: list[float],
+                total: int) -> tuple[float, list[float], bool]:
+    """The largest table font size (points) at which every column's widest piece fits, those
+    pieces, and whether they fit at all.
+
+    Figures are kept whole while any size allows it; then only words are; failing both, the
+    smallest size, where the widest words must break.
+    """
+    for least in (whole_least, word_least):
+        for size in TABLE_SIZES:
+            if sum(x * size / FONT_PT + CELL_PAD for x in least) <= total:
+                return size, least, True
+    return TABLE_SIZES[-1], word_least, False
 
 
 def _set_size(tbl: etree._Element, size: float) -> None:
@@ -171,10 +183,11 @@ def _set_size(tbl: etree._Element, size: float) -> None:
             _child(rpr, tag, after=_RPR_BEFORE_SZ + (("sz",) if tag == "szCs" else ())).set(_w("val"), half_points)
 
 
-def _fit_table(tbl: etree._Element, total: int) -> None:
+def _fit_table(tbl: etree._Element, total: int, *, or_fail: bool = False) -> bool:
+    """Fit ``tbl`` to ``total`` twips; with ``or_fail``, leave it untouched if its words cannot fit."""
     rows = tbl.findall(_w("tr"))
     if not rows:
-        return
+        return True
     header = [any(h.get(_w("val"), "on") not in ("0", "false", "off") for h in tr.iter(_w("tblHeader")))
               for tr in rows]
     if not any(header):  # every kit table has a header row; one pandoc did not mark still repeats
@@ -183,9 +196,11 @@ def _fit_table(tbl: etree._Element, total: int) -> None:
     if any(tc.find(f"{_w('tcPr')}/{_w('gridSpan')}") is not None for row in cells for tc in row):
         widths = None  # merged cells: leave the grid alone, still span the text width
     else:
-        least, most = _measure([[(_cell_text(tc), head) for tc in row]
-                                for row, head in zip(cells, header, strict=True)])
-        size = _table_size(least, total)
+        whole_least, word_least, most = _measure([[(_cell_text(tc), head) for tc in row]
+                                                  for row, head in zip(cells, header, strict=True)])
+        size, least, fits = _table_size(whole_least, word_least, total)
+        if or_fail and not fits:
+            return False
         if size != FONT_PT:  # a wide table: a smaller type rather than words broken mid-word
             _set_size(tbl, size)
             least, most = [x * size / FONT_PT for x in least], [x * size / FONT_PT for x in most]
@@ -225,6 +240,40 @@ def _fit_table(tbl: etree._Element, total: int) -> None:
         if short and i < len(rows) - 1:  # a short table stays on one page: each row keeps with the next
             for p in tr.iter(_w("p")):
                 _keep_with_next(p)
+    return True
+
+
+def _landscape(sect_pr: etree._Element) -> etree._Element:
+    """A copy of a section's properties, turned to landscape."""
+    wide = deepcopy(sect_pr)
+    size = _child(wide, "pgSz", after=_SECT_BEFORE_PGSZ)
+    width, height = size.get(_w("w"), "11906"), size.get(_w("h"), "16838")
+    if int(width) < int(height):
+        size.set(_w("w"), height)
+        size.set(_w("h"), width)
+    size.set(_w("orient"), "landscape")
+    return wide
+
+
+def _own_section(tbl: etree._Element, before: etree._Element, wide: etree._Element) -> None:
+    """Give ``tbl`` (with its caption and the headings just above) a landscape section of its own."""
+    start = tbl
+    while True:
+        prev = start.getprevious()
+        if prev is None or not (prev.tag in (_w("bookmarkStart"), _w("bookmarkEnd"))
+                                or (prev.tag == _w("p") and (_style_name(prev) == "TableCaption"
+                                                             or _style_name(prev).startswith("Heading")))):
+            break
+        start = prev
+    def ending(props: etree._Element) -> etree._Element:
+        p = etree.Element(_w("p"))  # a section ends with the paragraph that carries its properties
+        etree.SubElement(p, _w("pPr")).append(props)
+        return p
+
+    prev = start.getprevious()
+    if prev is not None and prev.find(f"{_w('pPr')}/{_w('sectPr')}") is None:  # else a section ends there already
+        start.addprevious(ending(deepcopy(before)))
+    tbl.addnext(ending(wide))
 
 
 def _sections(body: etree._Element) -> Iterator[tuple[list[etree._Element], etree._Element]]:
@@ -396,10 +445,13 @@ def finish_docx(path: Path, mark: str | None = None) -> Path:
     body = doc.find(_w("body"))
     if body is None:
         raise RenderError("the Word document pandoc wrote has no body")
-    for tables, sect_pr in _sections(body):
+    for tables, sect_pr in list(_sections(body)):
         width = text_width(sect_pr)
         for tbl in tables:
-            _fit_table(tbl, width)
+            if not _fit_table(tbl, width, or_fail=True):  # too many columns for a portrait page
+                wide = _landscape(sect_pr)
+                _fit_table(tbl, text_width(wide))
+                _own_section(tbl, sect_pr, wide)
     _keep_captions(body)
     _space_after_tables(body)
     if mark:

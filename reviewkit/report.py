@@ -505,17 +505,17 @@ _DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 _MEDIA = re.compile(r"<img\b[^>]*>")
 
 
-def to_docx(body: str, out: Path, work: Path, mark: str | None = None) -> Path:
+def to_docx(body: str, out: Path, work: Path, context: dict[str, Any] | None = None) -> Path:
     """Word through pandoc (pypandoc-binary) with the kit's reference document, then finished.
 
     Charts go to pandoc as PNG files rather than data URIs (pandoc reads a 1 MB page of
     base64 several times slower), and every other image is dropped, so the only files pandoc
     reads are the page and the images written here. ``finish_docx`` then fits the tables to
-    the page and, for a draft, puts ``mark`` at the top of every page.
+    the page and, for a draft (as the render ``context`` says), marks every page.
     """
     import pypandoc
 
-    from .docx import finish_docx
+    from .docx import draft_mark, finish_docx
 
     media = work / "media"
     media.mkdir(exist_ok=True)
@@ -539,7 +539,7 @@ def to_docx(body: str, out: Path, work: Path, mark: str | None = None) -> Path:
                               cworkdir=str(work))
     except (RuntimeError, OSError) as exc:
         raise RenderError(f"pandoc could not write the Word document ({type(exc).__name__})") from None
-    return finish_docx(out, mark)
+    return finish_docx(out, draft_mark(context or {}))
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -661,7 +661,6 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     marked "DRAFT — DATA INCOMPLETE" on every page and lists what is missing up front; ``use_cache`` False always runs the notebook;
     ``notebook`` replaces the kit's report notebook.
     """
-    from .docx import draft_mark
     from .readiness import readiness
     from .workspace import open_workspace
 
@@ -734,7 +733,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                     jobs["pdf"] = pool.submit(to_pdf, html_file, work / "report.pdf", work, chromium)
                 if "docx" in wanted:
                     say("Converting to Word with pandoc")
-                    jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work, draft_mark(context))
+                    jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work, context)
                 for fmt, job in jobs.items():
                     files[fmt] = job.result()
             if use_cache:

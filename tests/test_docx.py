@@ -15,17 +15,21 @@ import subprocess
 from pathlib import Path
 
 import docx
+import docx.document
+import docx.enum.section
 import pypdf
 import pytest
 from docx.oxml.ns import qn
 
 from reviewkit.docx import draft_mark, text_width
+from reviewkit.regional import render_comparison
 from reviewkit.report import render_report
 from reviewkit.sample import build_sample_workspace
 
 pytestmark = pytest.mark.slow
 
 MARK = "DRAFT — NOT FOR PUBLICATION"
+BUNDLES = sorted((Path(__file__).resolve().parent.parent / "sample_data" / "region" / "bundles").glob("*.zip"))
 INSTALL_LIBREOFFICE = "apt-get install -y libreoffice-writer (or run: bash scripts/setup.sh)"
 
 
@@ -36,30 +40,77 @@ def draft(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ws = build_sample_workspace(root / "eastvale")
     out = root / "out"
     render_report(ws.path, out, ("html", "docx"), use_cache=False)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    # What the HTML draft says on its pages, said again at the top of every page of the Word file.
+    mark = "DRAFT — DATA INCOMPLETE — NOT FOR PUBLICATION" if "DATA INCOMPLETE" in html else MARK
     return {"root": root, "out": out, "docx": out / "report.docx", "document": docx.Document(str(out / "report.docx")),
-            "html": (out / "report.html").read_text(encoding="utf-8")}
+            "html": html, "mark": mark}
+
+
+@pytest.fixture(scope="module")
+def regional(tmp_path_factory: pytest.TempPathFactory) -> docx.document.Document:
+    """The sample region's comparison in Word: one of its tables has a column per question."""
+    out = render_comparison(BUNDLES, tmp_path_factory.mktemp("regional-docx"), ["docx"])
+    return docx.Document(str(out["docx"]))
 
 
 def _cells(table) -> list[list[str]]:  # type: ignore[no-untyped-def]
     return [[tc.text for tc in row.cells] for row in table.rows]
 
 
-def test_every_table_spans_the_text_width_with_header_rows_that_repeat_and_rows_kept_whole(draft: dict) -> None:
-    document = draft["document"]
-    width = text_width(document.sections[-1]._sectPr)
-    assert width == 9638  # A4 less two 2 cm margins, in twips
-    assert len(document.tables) >= 17
-    for n, table in enumerate(document.tables, 1):
-        tbl_pr = table._tbl.tblPr
+def _page(sect_pr) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """Page width and height and the width between the margins, in twips."""
+    size, margins = sect_pr.find(qn("w:pgSz")), sect_pr.find(qn("w:pgMar"))
+    width = int(size.get(qn("w:w")))
+    return width, int(size.get(qn("w:h"))), width - int(margins.get(qn("w:left"))) - int(margins.get(qn("w:right")))
+
+
+def _tables_and_pages(document) -> list[tuple[object, tuple[int, int, int]]]:  # type: ignore[no-untyped-def]
+    """Each table with the page it is printed on (the section properties that follow it)."""
+    found, pending = [], []
+    for el in document.element.body:
+        sect_pr = el if el.tag == qn("w:sectPr") else el.find(f"{qn('w:pPr')}/{qn('w:sectPr')}")
+        if el.tag == qn("w:tbl"):
+            pending.append(el)
+        elif sect_pr is not None:
+            found += [(t, _page(sect_pr)) for t in pending]
+            pending = []
+    return found
+
+
+def _check_tables(document) -> None:  # type: ignore[no-untyped-def]
+    tables = _tables_and_pages(document)
+    assert len(tables) == len(document.tables)
+    for n, (tbl, (_, _, width)) in enumerate(tables, 1):
+        tbl_pr = tbl.tblPr
         tbl_w = tbl_pr.find(qn("w:tblW"))
         assert tbl_w.get(qn("w:type")) == "dxa" and int(tbl_w.get(qn("w:w"))) >= width, f"table {n} too narrow"
         assert tbl_pr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed", f"table {n}"
-        grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        grid = [int(col.get(qn("w:w"))) for col in tbl.tblGrid.findall(qn("w:gridCol"))]
         assert sum(grid) >= width, f"table {n}: columns add up to {sum(grid)} of {width}"
-        rows = table._tbl.findall(qn("w:tr"))
+        rows = tbl.findall(qn("w:tr"))
         assert rows[0].find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None, f"table {n}: header does not repeat"
         for i, tr in enumerate(rows):
             assert tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None, f"table {n}, row {i + 1} may split"
+
+
+def test_every_table_spans_the_text_width_with_header_rows_that_repeat_and_rows_kept_whole(draft: dict) -> None:
+    document = draft["document"]
+    assert text_width(document.sections[-1]._sectPr) == 9638  # A4 less two 2 cm margins, in twips
+    assert len(document.tables) >= 17
+    _check_tables(document)
+    assert all(page[0] < page[1] for _, page in _tables_and_pages(document))  # all fit on portrait pages
+
+
+def test_a_table_too_wide_for_a_portrait_page_gets_a_landscape_page(regional) -> None:  # type: ignore[no-untyped-def]
+    _check_tables(regional)
+    pages = {tuple(c.strip() for c in _cells(t)[0][:3]): page
+             for t, page in zip(regional.tables, (p for _, p in _tables_and_pages(regional)), strict=True)}
+    by_question = pages[("Council", "Q1", "Q2")]
+    assert by_question[0] > by_question[1]  # landscape
+    assert sum(1 for w, h, _ in pages.values() if w > h) == 1  # the others stay portrait
+    orientations = [s.orientation for s in regional.sections]
+    assert orientations[0] == orientations[-1] == docx.enum.section.WD_ORIENT.PORTRAIT
 
 
 def test_columns_are_fitted_to_content_not_equal(draft: dict) -> None:
@@ -102,7 +153,7 @@ def test_a_draft_has_its_mark_in_every_section_header(draft: dict) -> None:
         headers = [section.header] + ([section.first_page_header] if section.different_first_page_header_footer else [])
         for header in headers:
             assert not header.is_linked_to_previous, f"section {n} has no header of its own"
-            assert MARK in "\n".join(p.text for p in header.paragraphs), f"section {n}"
+            assert draft["mark"] in "\n".join(p.text for p in header.paragraphs), f"section {n}"
             watermark = header._element.xml
             assert 'string="DRAFT"' in watermark and "PowerPlusWaterMarkObject" in watermark, f"section {n}"
 
@@ -142,4 +193,4 @@ def test_opened_in_libreoffice_no_word_breaks_mid_word_and_every_page_is_marked(
     reader = pypdf.PdfReader(pdf)
     assert len(reader.pages) > 10
     for number, page in enumerate(reader.pages, 1):
-        assert MARK in " ".join((page.extract_text() or "").split()), f"page {number} is not marked as a draft"
+        assert draft["mark"] in " ".join((page.extract_text() or "").split()), f"page {number} is not marked as a draft"
