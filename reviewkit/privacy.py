@@ -8,6 +8,7 @@ messages and ``describe`` are 1-based and inclusive ("characters 12-23"), as a p
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 import unicodedata
@@ -139,7 +140,7 @@ def normalise(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
 
 
-_BLANK_LINE = re.compile(r"\n[ \t\r]*(?=\n|\Z)")
+_PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+|\n[ \t]*\Z")
 
 
 def as_printed(text: str) -> str:
@@ -150,9 +151,14 @@ def as_printed(text: str) -> str:
     spaces too. The result has the same length, so positions found in it hold for ``text``.
     """
     text = text.replace("\r", " ")
-    kept = {m.start() for m in _BLANK_LINE.finditer(text)}  # the first break of a blank line
-    kept |= {m.end() for m in _BLANK_LINE.finditer(text) if m.end() < len(text)}  # and the last
-    return "".join(" " if c == "\n" and i not in kept else c for i, c in enumerate(text))
+    if "\n" not in text:
+        return text
+    out, pos = [], 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        out += [text[pos:m.start()].replace("\n", " "), m.group()]
+        pos = m.end()
+    out.append(text[pos:].replace("\n", " "))
+    return "".join(out)
 
 
 def _nhs_checksum_ok(digits: str) -> bool:
@@ -262,16 +268,28 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
 
 def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
     """Keep the longest finding where one holds another; join partial overlaps; skip placeholders."""
-    placeholders = [m.span() for m in _PLACEHOLDER_RE.finditer(text)]
+    # One sort and one sweep, so a cell of thousands of postcodes stays linear (n log n).
+    spans = [m.span() for m in _PLACEHOLDER_RE.finditer(text)] if "[" in text else []
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
+
+    def on_placeholder(f: TextFinding) -> bool:  # placeholders never overlap: check the last one before f.end
+        i = bisect.bisect_left(starts, f.end) - 1
+        return i >= 0 and ends[i] > f.start
+
+    # Widest first among those starting together, a blocking finding before a warning on the same
+    # span: a hit inside any earlier one in this order (whose end reaches as far) is dropped.
+    order = sorted(range(len(hits)), key=lambda i: (hits[i].finding.start, -hits[i].finding.end,
+                                                    hits[i].finding.level != BLOCK, i))
     kept: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.finding.start - h.finding.end, h.finding.level != BLOCK)):
-        f = hit.finding
-        if any(f.start < e and s < f.end for s, e in placeholders):
+    reach = -1
+    for i in order:
+        f = hits[i].finding
+        if on_placeholder(f):
             continue
-        if any(k.finding.start <= f.start and f.end <= k.finding.end for k in kept):
+        if f.end <= reach:
             continue
-        kept.append(hit)
-    kept.sort(key=lambda h: h.finding.start)
+        kept.append(hits[i])
+        reach = f.end
     merged: list[_Hit] = []
     for hit in kept:  # "27 November 1982-08-22": two dates sharing text become one finding
         if merged and hit.finding.start < merged[-1].finding.end:
