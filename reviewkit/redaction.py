@@ -128,14 +128,16 @@ def _scan_outputs(ws: Workspace, names: list[str]) -> list[Location]:
     from .workspace import REPORT_CACHE
 
     out: list[Location] = []
-    pages = [(f"report cache {p.parent.name[:12]}", p) for p in sorted((ws.path / REPORT_CACHE).glob("*/report.html"))]
-    pages += [("report", p) for p in sorted((ws.path / "report").glob("*.html"))]
+    pages = [(f"report cache (an earlier render, cleared by redact) {p.parent.name[:12]}", p)
+             for p in sorted((ws.path / REPORT_CACHE).glob("*/report.html"))]
+    pages += [("rendered report (render it again)", p) for p in sorted((ws.path / "report").glob("*.html"))]
     for table, page in pages:
         try:
             text = _html_text(page.read_text(encoding="utf-8", errors="replace"))
         except OSError:
             continue
-        out += [Location(table, page.name, "text", f.kind, f.level, f.start, f.end, True)
+        out += [Location(table, page.relative_to(ws.path).as_posix() if table.startswith("rendered") else page.name,
+                         "text", f.kind, f.level, f.start, f.end, True)
                 for f in privacy.screen(text, names)]
     return out
 
