@@ -154,11 +154,17 @@ def readiness_lines(ws: Workspace) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .redaction import scan_workspace
+    from .redaction import outside_links, scan_workspace
     from .workspace import open_workspace
 
     ws = open_workspace(args.workspace)
     found = scan_workspace(ws)
+    links = outside_links(ws)
+    if links:
+        _say(f"The narrative links to {len(links)} outside address(es); each becomes a live link in the "
+             "HTML, PDF and Word report. Check each is meant to be published:")
+        for link in links:
+            _say(f"  {link}")
     if not found:
         _say(f"No personal identifiers found in {ws.path}.")
         return 0

@@ -8,11 +8,13 @@ messages and ``describe`` are 1-based and inclusive ("characters 12-23"), as a p
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Iterable
 
 from reviewkit.errors import BlockedTextError, TextFinding, WarningTextError
@@ -34,9 +36,13 @@ _LABELS = {
     "ni_number": ("a", "National Insurance number"),
     "honorific_name": ("a", "person's name"),
     "listed_name": ("a", "name from this review's list of names"),
+    "address": ("an", "address"),
+    "record_number": ("a", "social care record number"),
 }
 _ADVICE = {
     "postcode": "describe the place in general terms (for example 'at home')",
+    "address": "describe the place in general terms (for example 'at home')",
+    "record_number": "refer to the person by their case reference",
     "phone": "leave contact details in the case record, not here",
     "email": "leave contact details in the case record, not here",
 }
@@ -44,14 +50,30 @@ _PERSON_ADVICE = "refer to the person by their case reference"
 _PLACEHOLDERS = {
     "nhs_number": "[NHS NUMBER]", "postcode": "[POSTCODE]", "phone": "[PHONE]",
     "email": "[EMAIL]", "date_of_birth": "[DATE OF BIRTH]", "ni_number": "[NI NUMBER]",
+    "address": "[ADDRESS]", "record_number": "[RECORD NUMBER]",
 }
 _PLACEHOLDER_RE = re.compile(
-    r"\[(?:NHS NUMBER|POSTCODE|PHONE|EMAIL|DATE OF BIRTH|NI NUMBER|PERSON \d+)\]"
+    r"\[(?:NHS NUMBER|POSTCODE|PHONE|EMAIL|DATE OF BIRTH|NI NUMBER|ADDRESS|RECORD NUMBER|PERSON \d+)\]"
 )
+
+# Latin look-alikes from other scripts (Cyrillic, Greek): 'Мrs' with a Cyrillic М reads as
+# 'Mrs'. Screening reads text through this one-for-one map, so positions do not move and the
+# text itself is never changed.
+_CONFUSABLES = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈаеорсухѕіјԁԛԝһӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧοϲν",
+    "ABEKMHOPCTYXSIJaeopcyxsijdqwhlABEZHIKMNOPTYXocv",
+)
+
 
 # NHS number: ten digits grouped 3-3-4, each gap empty or a space/hyphen/dot (mixed allowed).
 _SEP = r"(?:[ \t]*[-.\u2010-\u2014][ \t]*|[ \t]+)?"
 _NHS_RE = re.compile(rf"(?<!\d)(\d{{3}}){_SEP}(\d{{3}}){_SEP}(\d{{4}})(?!\d)")
+# Any other grouping of ten digits ("9434 765 919", "943/476/5919"): two to four groups with
+# one kind of gap throughout. Only a valid checksum counts: these forms are too common in
+# counts and references for a plain ten-digit run to warn.
+_DIGIT_GROUP = re.compile(r"\d+")
+_ANY_DIGIT = re.compile(r"\d")
+_NHS_GAPS = (" ", "\t", "-", ".", "/", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014")
 
 # Phones: 0 + ten digits (01, 02, 03, 07, 08) or +44/0044 + ten digits, at most three gaps
 # (so a run of dates or counts is not read as a number); "(0121) 496 0000" too.
@@ -112,6 +134,30 @@ _DATE_RES = (  # (regex, order of day/month/year groups)
      "dmy"),
     (re.compile(rf"(?<!\w)({_MONTHS})()\.?\s+(\d{{1,2}}){_ORD},?\s+(\d{{4}})(?!\w)", re.I), "mdy"),
 )
+# Only next to a birth cue: "d.o.b. 3 Mar 42" (a two-digit year) and "born in March 1942"
+# (no day). Without one they are everyday dates ("in March 2024").
+_CUED_DATE_RES = (
+    (re.compile(rf"(?<!\w)(\d{{1,2}}){_ORD}()(?:\s+of)?\s+({_MONTHS})\.?,?\s+(\d{{2}})(?![\w/]|\.\d)", re.I), "dmy"),
+    (re.compile(rf"(?<!\w)({_MONTHS})()\.?\s+(\d{{1,2}}){_ORD},?\s+(\d{{2}})(?![\w/]|\.\d)", re.I), "mdy"),
+    (re.compile(rf"(?<![\w/])()()({_MONTHS})\.?,?\s+(\d{{4}})(?!\w)", re.I), "dmy"),
+)
+
+# A house number, one to three capitalised words and a street type: "14 Acacia Avenue".
+_STREET_TYPES = (
+    "Road|Street|Avenue|Lane|Close|Drive|Way|Crescent|Grove|Gardens|Place|Terrace|Court|Square|"
+    "Walk|Rise|Mews|Row|Hill|Park|View|Green|Parade|Vale|Croft|Fold|Gate|Wharf|Rd|Ave|Cres|Gdns"
+)
+_ADDRESS_RE = re.compile(
+    rf"(?<![\w£$€.,/:\-])\d{{1,3}}[A-Za-z]?,?[ \t]+(?:[A-Z][a-z'’\-]+[ \t]+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+)
+# A case-recording system's name with a number ("Mosaic ID 123456", "LAS 1234567"): the
+# systems are data (templates/privacy/record_systems.txt). Generic labels too ("client ID
+# 123456"). Without a label word the number needs five digits ("Paris 2024" is a year).
+_RECORD_LABEL = r"(?:[ \t]+(?:person[ \t]+|client[ \t]+)?(?P<label>id|no\.?|number|ref(?:erence)?|record))?"
+_GENERIC_RECORD_RE = re.compile(
+    r"(?<!\w)(?:person|client|service[ \t]user|patient|customer|case|record|file|system)[ \t]+"
+    r"(?:id|no\.?|number|ref(?:erence)?)[ \t]*[:#.\-]?[ \t]*\d{4,12}(?!\d)", re.I)
+RECORD_SYSTEMS_FILE = Path(__file__).resolve().parent.parent / "templates" / "privacy" / "record_systems.txt"
 _BIRTH_CUE = re.compile(
     r"\bd\.?\s?o\.?\s?b\b|date\s+of\s+birth|\bbirth\s*date|\bborn\b|\bbirthday", re.I
 )
@@ -120,12 +166,33 @@ _BIRTH_CUE = re.compile(
 _EVENT_AGE_YEARS = 14
 
 _HONORIFIC_RE = re.compile(
-    r"(?<![\w])(?:Mrs|Mr|Ms|Miss|Mx|Dr|MRS|MR|MS|MISS|MX|DR)\.?[ \t]+"
+    r"(?<![\w])(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Cllr|Councillor|Revd|Rev|Sir|Dame|"
+    r"MRS|MR|MS|MISS|MX|DR|PROF|CLLR|REVD|REV)\.?[ \t]+"
     r"(?P<name>(?:[A-Z]\.?[ \t]+)*"  # initials; "Mr A" alone is a pseudonym, not flagged
     r"(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+|[A-Z][A-Z'’\-]*[A-Z])"
     r"(?:[ \t]+(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+)){0,2})"
 )
-_HONORIFIC_WORDS = {"mr", "mrs", "ms", "miss", "mx", "dr"}
+_HONORIFIC_WORDS = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor",
+                    "rev", "revd", "sir", "dame"}
+# "mrs smith", "Mr jones": Mr, Mrs or Mx in any case, or dr, prof, cllr in lower case, and a
+# name typed in lower case. Not "ms" or "miss" ("has ms", "did not miss"), nor "Cllr lead",
+# and never a common word after the honorific.
+_LOWER_NAME = r"[a-z][a-z'’\-]+"
+_HONORIFIC_LOWER_RE = re.compile(
+    rf"(?<![\w])(?:(?i:mrs|mr|mx)|dr|prof|cllr)\.?[ \t]+(?P<name>{_LOWER_NAME}(?:[ \t]+{_LOWER_NAME})?)"
+)
+_NOT_NAMES = frozenset("""
+a about after again against all also always am an and any are as asked at be because been before
+being but by came can could did do does done during each felt for from gave get got had has have
+he her here him his how i if in into is it its just knew know last let like made may me might
+more most much must my never no nor not now of on once only or other our out over own said same
+saw say says see she should since so some still such than that the their them then there these
+they this those though to told too took under until up us very visit visited was wanted we went
+were what when where which while who whom why will with would yes yet you your today yesterday
+tomorrow tonight later earlier recently first again herself himself themselves please thanks
+agreed explained reported declined attended called rang phoned thought arrived left wrote stated
+confirmed refused accepted needs needed lives lived uses used likes liked wants spoke speaks
+""".split())
 
 
 @dataclass(frozen=True)
@@ -134,12 +201,27 @@ class _Hit:
     person: str = ""  # casefolded key that names map to, for consistent placeholders
 
 
+@lru_cache(maxsize=1)
+def _record_re() -> re.Pattern[str] | None:
+    """The record-number pattern built from the list of systems (read once)."""
+    try:
+        lines = RECORD_SYSTEMS_FILE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    systems = sorted({ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")},
+                     key=len, reverse=True)
+    if not systems:
+        return None
+    alt = "|".join(re.escape(s).replace(r"\ ", r"[ \t]+") for s in systems)
+    return re.compile(rf"(?<!\w)(?:{alt}){_RECORD_LABEL}[ \t]*[:#.\-]?[ \t]*(?P<digits>\d{{4,12}})(?!\d)", re.I)
+
+
 def normalise(text: str) -> str:
     """NFKC and drop invisible characters, so '９９９' or a hidden space cannot dodge a rule."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
 
 
-_BLANK_LINE = re.compile(r"\n[ \t\r]*(?=\n|\Z)")
+_PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+|\n[ \t]*\Z")
 
 
 def as_printed(text: str) -> str:
@@ -150,9 +232,14 @@ def as_printed(text: str) -> str:
     spaces too. The result has the same length, so positions found in it hold for ``text``.
     """
     text = text.replace("\r", " ")
-    kept = {m.start() for m in _BLANK_LINE.finditer(text)}  # the first break of a blank line
-    kept |= {m.end() for m in _BLANK_LINE.finditer(text) if m.end() < len(text)}  # and the last
-    return "".join(" " if c == "\n" and i not in kept else c for i, c in enumerate(text))
+    if "\n" not in text:
+        return text
+    out, pos = [], 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        out += [text[pos:m.start()].replace("\n", " "), m.group()]
+        pos = m.end()
+    out.append(text[pos:].replace("\n", " "))
+    return "".join(out)
 
 
 def _nhs_checksum_ok(digits: str) -> bool:
@@ -188,7 +275,7 @@ def _names_table_cached(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
     owners: dict[str, set[str]] = {}  # casefolded variant -> the full names it belongs to
     spelled: dict[str, str] = {}  # casefolded variant -> as listed, for the regex
     for raw in names:
-        words = [w for w in normalise(raw).split() if w.casefold().rstrip(".") not in _HONORIFIC_WORDS]
+        words = [w for w in _readable(raw).split() if w.casefold().rstrip(".") not in _HONORIFIC_WORDS]
         if not words:
             continue
         full = " ".join(words)
@@ -212,47 +299,80 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
     def add(kind: str, level: str, start: int, end: int, person: str = "") -> None:
         hits.append(_Hit(TextFinding(kind, level, start, end), person))
 
-    for m in _NHS_RE.finditer(text):
-        add("nhs_number", BLOCK if _nhs_checksum_ok("".join(m.groups())) else WARN, *m.span())
-    for m in _PHONE_RE.finditer(text):
-        national = m["intl"] or m["nat"]
-        digits = re.sub(r"\D", "", national)
-        digits = "0" + digits if m["intl"] else digits
-        gaps = len(re.findall(r"[ .\-]+", national.lstrip("(").replace(")", " ")))
-        if len(digits) == 11 and digits[1] in "12378" and gaps <= 3:
-            add("phone", BLOCK, *m.span())
-    for m in _EMAIL_RE.finditer(text):
-        add("email", BLOCK, *m.span())
-    for m in _POSTCODE_RE.finditer(text):
-        inward = m.group()[-3:]
-        if _ORDINAL.match(inward) and inward[1:].islower() and not m.group().islower():
-            continue  # "Ward B3 3rd floor": an ordinal, not an inward code
-        add("postcode", BLOCK, *m.span())
-    for m in _OUTWARD_RE.finditer(text):
-        label_before = _LABEL_BEFORE.search(text[max(0, m.start() - 12):m.start()])
-        if m.group() not in _OUTWARD_RETIRED and not label_before:
-            add("postcode", WARN, *m.span())
-    for m in _NI_RE.finditer(text):
-        pair = (m[1] + m[2]).upper()
-        allowed = pair[0] not in "DFIQUV" and pair[1] not in "DFIOQUV" and pair not in _NI_BAD_PAIRS
-        if allowed or pair == "QQ":  # QQ: HMRC's specimen prefix, used in examples and tests
-            add("ni_number", BLOCK, *m.span())
-    for regex, order in _DATE_RES:
-        for m in regex.finditer(text):
-            parts = dict(zip(order, (m[1], m[3], m[4])))
-            month = parts["m"]
-            mo = int(month) if month.isdigit() else _MONTH_NO[month[:3].lower()]
-            y = int(parts["y"])
-            if len(parts["y"]) == 2:
-                y += 2000 if 2000 + y <= date.today().year else 1900
-            level = _date_level(text, m.start(), m.end(), y, mo, int(parts["d"]))
-            if level:
-                add("date_of_birth", level, *m.span())
+    if "@" in text:
+        for m in _EMAIL_RE.finditer(text):
+            add("email", BLOCK, *m.span())
+    if _ANY_DIGIT.search(text):  # every other pattern but names needs a digit: most comments have none
+        for m in _NHS_RE.finditer(text):
+            add("nhs_number", BLOCK if _nhs_checksum_ok("".join(m.groups())) else WARN, *m.span())
+        for start, end, digits in _ten_digit_groups(text):
+            if _nhs_checksum_ok(digits):
+                add("nhs_number", BLOCK, start, end)
+        for m in _ADDRESS_RE.finditer(text):
+            add("address", BLOCK, *m.span())
+        record_re = _record_re()
+        for m in record_re.finditer(text) if record_re is not None else ():
+            if m["label"] or len(m["digits"]) >= 5:
+                add("record_number", BLOCK, *m.span())
+        for m in _GENERIC_RECORD_RE.finditer(text):
+            add("record_number", BLOCK, *m.span())
+        for m in _PHONE_RE.finditer(text):
+            national = m["intl"] or m["nat"]
+            digits = re.sub(r"\D", "", national)
+            digits = "0" + digits if m["intl"] else digits
+            gaps = len(re.findall(r"[ .\-]+", national.lstrip("(").replace(")", " ")))
+            if len(digits) == 11 and digits[1] in "12378" and gaps <= 3:
+                add("phone", BLOCK, *m.span())
+        for m in _POSTCODE_RE.finditer(text):
+            inward = m.group()[-3:]
+            if _ORDINAL.match(inward) and inward[1:].islower() and not m.group().islower():
+                continue  # "Ward B3 3rd floor": an ordinal, not an inward code
+            add("postcode", BLOCK, *m.span())
+        for m in _OUTWARD_RE.finditer(text):
+            label_before = _LABEL_BEFORE.search(text[max(0, m.start() - 12):m.start()])
+            if m.group() not in _OUTWARD_RETIRED and not label_before:
+                add("postcode", WARN, *m.span())
+        for m in _NI_RE.finditer(text):
+            pair = (m[1] + m[2]).upper()
+            allowed = pair[0] not in "DFIQUV" and pair[1] not in "DFIOQUV" and pair not in _NI_BAD_PAIRS
+            if allowed or pair == "QQ":  # QQ: HMRC's specimen prefix, used in examples and tests
+                add("ni_number", BLOCK, *m.span())
+        for regex, order in _DATE_RES:
+            for m in regex.finditer(text):
+                parts = dict(zip(order, (m[1], m[3], m[4])))
+                month = parts["m"]
+                mo = int(month) if month.isdigit() else _MONTH_NO[month[:3].lower()]
+                y = int(parts["y"])
+                if len(parts["y"]) == 2:
+                    y += 2000 if 2000 + y <= date.today().year else 1900
+                level = _date_level(text, m.start(), m.end(), y, mo, int(parts["d"]))
+                if level:
+                    add("date_of_birth", level, *m.span())
+        for regex, order in _CUED_DATE_RES:
+            for m in regex.finditer(text):
+                if not _BIRTH_CUE.search(text[max(0, m.start() - 24):m.start()]):
+                    continue
+                parts = dict(zip(order, (m[1], m[3], m[4])))
+                y = int(parts["y"])
+                if len(parts["y"]) == 2:
+                    y += 2000 if 2000 + y <= date.today().year else 1900
+                if _date_level(text, m.start(), m.end(), y, _MONTH_NO[parts["m"][:3].lower()],
+                               int(parts["d"] or 1)):
+                    add("date_of_birth", BLOCK, *m.span())
     names_re, keys = _names_table(names)
     for m in _HONORIFIC_RE.finditer(text):
         name = " ".join(m["name"].split()).casefold()
         last = re.split(r"[\s\-'’]+", name)[-1]
         add("honorific_name", BLOCK, *m.span(), person=keys.get(name) or keys.get(last) or name)
+    for m in _HONORIFIC_LOWER_RE.finditer(text):
+        words = m["name"].split()
+        if words[0] in _NOT_NAMES:
+            continue
+        if len(words) == 2 and words[1] in _NOT_NAMES:
+            words = words[:1]
+        end = m.start("name") + m["name"].index(words[0]) + len(" ".join(words)) if len(words) == 1 else m.end()
+        name = " ".join(words).casefold()
+        add("honorific_name", BLOCK, m.start(), end, person=keys.get(name) or keys.get(words[-1]) or name)
     if names_re is not None:
         for m in names_re.finditer(text):
             key = " ".join(m.group().split()).casefold()
@@ -262,16 +382,28 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
 
 def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
     """Keep the longest finding where one holds another; join partial overlaps; skip placeholders."""
-    placeholders = [m.span() for m in _PLACEHOLDER_RE.finditer(text)]
+    # One sort and one sweep, so a cell of thousands of postcodes stays linear (n log n).
+    spans = [m.span() for m in _PLACEHOLDER_RE.finditer(text)] if "[" in text else []
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
+
+    def on_placeholder(f: TextFinding) -> bool:  # placeholders never overlap: check the last one before f.end
+        i = bisect.bisect_left(starts, f.end) - 1
+        return i >= 0 and ends[i] > f.start
+
+    # Widest first among those starting together, a blocking finding before a warning on the same
+    # span: a hit inside any earlier one in this order (whose end reaches as far) is dropped.
+    order = sorted(range(len(hits)), key=lambda i: (hits[i].finding.start, -hits[i].finding.end,
+                                                    hits[i].finding.level != BLOCK, i))
     kept: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.finding.start - h.finding.end, h.finding.level != BLOCK)):
-        f = hit.finding
-        if any(f.start < e and s < f.end for s, e in placeholders):
+    reach = -1
+    for i in order:
+        f = hits[i].finding
+        if on_placeholder(f):
             continue
-        if any(k.finding.start <= f.start and f.end <= k.finding.end for k in kept):
+        if f.end <= reach:
             continue
-        kept.append(hit)
-    kept.sort(key=lambda h: h.finding.start)
+        kept.append(hits[i])
+        reach = f.end
     merged: list[_Hit] = []
     for hit in kept:  # "27 November 1982-08-22": two dates sharing text become one finding
         if merged and hit.finding.start < merged[-1].finding.end:
@@ -285,13 +417,40 @@ def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
     return merged
 
 
+def _ten_digit_groups(text: str) -> Iterable[tuple[int, int, str]]:
+    """Runs of two to four digit groups with one kind of gap and ten digits in all."""
+    groups = [m.span() for m in _DIGIT_GROUP.finditer(text)]
+    for i, (start, _) in enumerate(groups):
+        if start and (text[start - 1].isalnum() or text[start - 1] in "/.-"):
+            continue
+        digits, gap = 0, None
+        for j in range(i, min(i + 4, len(groups))):
+            if j > i:
+                between = text[groups[j - 1][1]:groups[j][0]]
+                if len(between) != 1 or between not in _NHS_GAPS or (gap is not None and between != gap):
+                    break
+                gap = between
+            digits += groups[j][1] - groups[j][0]
+            if digits >= 10:
+                end = groups[j][1]
+                if digits == 10 and j > i and not (end < len(text) and (text[end].isalnum() or (
+                        text[end] in "/.-" and end + 1 < len(text) and text[end + 1].isdigit()))):
+                    yield start, end, re.sub(r"\D", "", text[start:end])
+                break
+
+
+def _readable(text: str) -> str:
+    """What screening reads: normalised, look-alike letters folded, line breaks as printed."""
+    return as_printed(normalise(text)).translate(_CONFUSABLES)
+
+
 def screen(text: str, names: Iterable[str] = ()) -> list[TextFinding]:
     """Find possible identifiers in the text as it will be printed; positions refer to ``normalise(text)``.
 
     The one screening function: storing, ``check`` and the report's gate all come here, so
     they cannot disagree about an identifier split over two lines.
     """
-    norm = as_printed(normalise(text))
+    norm = _readable(text)
     return [h.finding for h in _resolve(norm, _candidates(norm, names))]
 
 
@@ -346,7 +505,7 @@ def redact(text: str, names: Iterable[str] = (), mapping: dict[str, str] | None 
     mapping = {} if mapping is None else mapping
     out = normalise(text)
     for _ in range(4):  # a replacement can, rarely, expose a new match; settle to a fixed point
-        printed = as_printed(out)
+        printed = as_printed(out).translate(_CONFUSABLES)
         hits = _resolve(printed, _candidates(printed, names))
         if not hits:
             break

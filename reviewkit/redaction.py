@@ -9,6 +9,7 @@ while an identifier remains in text that would be printed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -127,14 +128,16 @@ def _scan_outputs(ws: Workspace, names: list[str]) -> list[Location]:
     from .workspace import REPORT_CACHE
 
     out: list[Location] = []
-    pages = [(f"report cache {p.parent.name[:12]}", p) for p in sorted((ws.path / REPORT_CACHE).glob("*/report.html"))]
-    pages += [("report", p) for p in sorted((ws.path / "report").glob("*.html"))]
+    pages = [(f"report cache (an earlier render, cleared by redact) {p.parent.name[:12]}", p)
+             for p in sorted((ws.path / REPORT_CACHE).glob("*/report.html"))]
+    pages += [("rendered report (render it again)", p) for p in sorted((ws.path / "report").glob("*.html"))]
     for table, page in pages:
         try:
             text = _html_text(page.read_text(encoding="utf-8", errors="replace"))
         except OSError:
             continue
-        out += [Location(table, page.name, "text", f.kind, f.level, f.start, f.end, True)
+        out += [Location(table, page.relative_to(ws.path).as_posix() if table.startswith("rendered") else page.name,
+                         "text", f.kind, f.level, f.start, f.end, True)
                 for f in privacy.screen(text, names)]
     return out
 
@@ -165,6 +168,57 @@ def _html_text(page: str) -> str:
     parser.feed(page)
     parser.close()
     return "".join(parser.parts)
+
+
+@dataclass(frozen=True)
+class LinkLocation:
+    """A link or web address in a narrative file, shown by its site only (a path could name someone)."""
+
+    table: str
+    row: str
+    site: str
+
+    def __str__(self) -> str:
+        return f"{self.table}, {self.row}: {self.site}"
+
+
+# Markdown links and autolinks, and any written address: each prints as a live link (or a
+# PDF reader makes it one). Only in-page anchors ("#rec-2") are not outside the report.
+_ADDRESS = re.compile(
+    r"\]\(\s*<?(?P<link>[^)\s>]+)"  # [text](target)
+    r"|^[ \t]{0,3}\[[^\]]+\]:[ \t]*<?(?P<ref>[^\s>]+)"  # [label]: target
+    r"|<(?P<auto>[a-z][a-z0-9+.\-]*:[^>\s]+)>"  # <https://…>
+    r"|href\s*=\s*[\"']?(?P<href>[^\s\"'>]+)"  # raw HTML (escaped, but still an address)
+    r"|(?P<bare>\b(?:[a-z][a-z0-9+.\-]*://|www\.|mailto:)[^\s)<>\]\"']+)",  # written out
+    re.IGNORECASE | re.MULTILINE,
+)
+_SITE = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.\-]*):(?://)?)?(?P<host>[^/?#\s]*)", re.IGNORECASE)
+
+
+def outside_links(ws: Workspace) -> list[LinkLocation]:
+    """Every link or address in the narrative that leads outside the report, by file and line.
+
+    The report turns them into live links in HTML, PDF and Word; the host should see each one
+    before publishing.
+    """
+    out: list[LinkLocation] = []
+    for path, text in _narratives(ws).items():
+        for n, line in enumerate(text.splitlines(), 1):
+            for m in _ADDRESS.finditer(line):
+                target = next(t for t in m.groups() if t)
+                if target.startswith("#"):
+                    continue  # an anchor within the report
+                site = _SITE.match(target)
+                scheme = (site["scheme"] or "").lower() if site else ""
+                host = site["host"] if site else ""
+                if scheme == "mailto":
+                    shown = "an email link"
+                elif scheme or target.lower().startswith("www."):
+                    shown = f"{scheme + '://' if scheme else ''}{host}…"
+                else:
+                    shown = "a link to a file"
+                out.append(LinkLocation(f"narrative/{path.name}", f"line {n}", shown))
+    return out
 
 
 def blocking_findings(ws: Workspace) -> list[Location]:

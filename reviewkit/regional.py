@@ -30,6 +30,7 @@ import yaml
 
 from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
+from .atomic import write_atomic
 from .errors import RegionalError, RenderError
 from .yamlfile import load_yaml
 
@@ -721,12 +722,14 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
                 jobs["docx"] = pool.submit(rp.to_docx, body, work / f"{OUTPUT_NAME}.docx", work)
             for fmt, job in jobs.items():
                 files[fmt] = job.result()
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RenderError(f"{out}: cannot create the output folder ({exc.strerror or type(exc).__name__}); "
+                              "choose another --out folder") from None
         for fmt in wanted:
             target = out / f"{OUTPUT_NAME}.{fmt}"
-            partial = out / f".{OUTPUT_NAME}.{fmt}.partial"
-            shutil.copyfile(files[fmt], partial)
-            partial.replace(target)
+            write_atomic(target, lambda tmp, src=files[fmt]: shutil.copyfile(src, tmp))
             result[fmt] = target
     say(f"Wrote {', '.join(str(p) for p in result.values())}")
     return result

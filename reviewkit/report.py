@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .errors import NotReadyError, RenderError, ReviewkitError
 from .tools import TEMPLATES
 
@@ -743,9 +744,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             out.mkdir(parents=True, exist_ok=True)
             for fmt in [*wanted, *(["ipynb"] if keep_notebook else [])]:
                 target = out / f"report.{fmt}"
-                tmp_target = out / f".report.{fmt}.{os.getpid()}.partial"
-                shutil.copyfile(files[fmt], tmp_target)
-                tmp_target.replace(target)
+                write_atomic(target, lambda tmp, src=files[fmt]: shutil.copyfile(src, tmp))
                 if fmt == "ipynb":
                     result.notebook = target
                 else:

@@ -209,3 +209,23 @@ def test_check_looks_at_cached_outputs(tmp_path, capsys):
     assert main(["check", str(ws.path)]) == 1
     out = capsys.readouterr().out
     assert "report cache" in out and "report.html" in out and "0018" not in out
+
+
+# -- item 14: links to outside addresses are listed by check -----------------------------------
+
+def test_check_lists_links_to_outside_addresses_by_site_only(ws, capsys):
+    (ws.path / "narrative" / "strengths.md").write_text(
+        "The team's [practice guide](https://guide.example.org/people?id=Quokkafeather) helped.\n\n"
+        "See <https://auto.example.net/x> and www.example.co.uk for more; "
+        "[Recommendation 2](#rec-2) follows.\n", encoding="utf-8")
+    ws = open_workspace(ws.path)
+    from reviewkit.redaction import outside_links
+
+    links = [str(link) for link in outside_links(ws)]
+    assert links == ["narrative/strengths.md, line 1: https://guide.example.org…",
+                     "narrative/strengths.md, line 3: https://auto.example.net…",
+                     "narrative/strengths.md, line 3: www.example.co.uk…"]
+    assert main(["check", str(ws.path)]) == 0
+    out = capsys.readouterr().out
+    assert "links to 3 outside address(es)" in out and "guide.example.org" in out
+    assert "Quokkafeather" not in out

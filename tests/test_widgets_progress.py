@@ -20,7 +20,7 @@ def _widgets(widget: w.Widget) -> list[w.Widget]:
 
 def test_count_and_percentage_are_written_one_decimal_beside_the_count() -> None:
     assert count_pct(59, 240) == "59 (24.6%)"
-    assert count_pct(0, 0) == "0 (0.0%)"
+    assert count_pct(0, 0) == "0 (–)"  # as the report writes it
 
 
 def test_the_tables_say_who_rated_what_what_is_missing_and_disagreements(ws) -> None:
@@ -64,3 +64,12 @@ def test_the_entry_point_explains_a_wrong_folder(tmp_path: Path) -> None:
     panel = progress_view(tmp_path / "nowhere")
     text = " ".join(getattr(c, "value", "") for c in panel.children)
     assert "The progress page cannot open" in text and "no such workspace folder" in text
+
+
+def test_the_progress_page_formats_percentages_as_the_report_does():
+    from reviewkit.analysis import format_count
+    from reviewkit.widgets.progress import count_pct
+
+    assert count_pct(1, 16) == format_count(1, 16) == "1 (6.3%)"
+    assert count_pct(0, 0) == format_count(0, 0) == "0 (–)"
+    assert all(count_pct(n, d) == format_count(n, d) for d in range(1, 41) for n in range(d + 1))

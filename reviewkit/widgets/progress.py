@@ -12,6 +12,7 @@ from pathlib import Path
 import ipywidgets as w
 import pandas as pd
 
+from ..analysis import format_count
 from ..progress import completeness, disagreements
 from ..readiness import readiness
 from ..store import Store
@@ -21,8 +22,8 @@ from .common import FormBase, now_hhmm, open_or_explain, resolve_workspace
 
 
 def count_pct(n: int, d: int) -> str:
-    """'59 (24.6%)': a count with its percentage to one decimal place."""
-    return f"{n} ({(100.0 * n / d if d else 0.0):.1f}%)"
+    """'59 (24.6%)', '0 (–)': the report's own formatter, so both round 1 of 16 to 6.3%."""
+    return format_count(n, d)
 
 
 def question_name(tool: AuditTool, qid: str) -> str:
