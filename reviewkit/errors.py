@@ -17,7 +17,9 @@ value a person typed (it could be personal data).
     │   ├── WarningTextError    free text may hold one: confirm to save
     │   └── ImportFileError     one or more problems in an imported file
     ├── RenderError             a report could not be rendered
-    └── RegionalError           a regional bundle or comparison
+    ├── RegionalError           a regional bundle or comparison
+    └── MigrationError          a workspace could not be upgraded to this version
+        └── NewerVersionError   a workspace written by a newer reviewkit (left untouched)
 """
 
 from __future__ import annotations
@@ -124,3 +126,11 @@ class RenderError(ReviewkitError):
 
 class RegionalError(ReviewkitError):
     """A regional bundle is invalid or bundles cannot be compared."""
+
+
+class MigrationError(ReviewkitError):
+    """A workspace from an older version could not be upgraded; the failed step was undone."""
+
+
+class NewerVersionError(MigrationError):
+    """The workspace was written by a newer reviewkit; it is refused and left untouched."""
