@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -376,9 +377,24 @@ def _version() -> str:
     return __version__
 
 
+class _PlainNotes(logging.Handler):
+    """Notices that a workspace was upgraded for this version, as plain lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"note: {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def _show_notices() -> None:
+    logger = logging.getLogger("reviewkit.migrations")
+    if not any(isinstance(h, _PlainNotes) for h in logger.handlers):
+        logger.addHandler(_PlainNotes(logging.INFO))
+        logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_notices()
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -19,7 +19,9 @@ value a person typed (it could be personal data).
     ├── FileWriteError          a file could not be written (full disk, no permission)
     ├── RenderError             a report could not be rendered
     │   └── NotReadyError       a final report while data or narrative is still missing
-    └── RegionalError           a regional bundle or comparison
+    ├── RegionalError           a regional bundle or comparison
+    └── MigrationError          a workspace could not be upgraded to this version
+        └── NewerVersionError   a workspace written by a newer reviewkit (left untouched)
 """
 
 from __future__ import annotations
@@ -138,3 +140,11 @@ class NotReadyError(RenderError):
 
 class RegionalError(ReviewkitError):
     """A regional bundle is invalid or bundles cannot be compared."""
+
+
+class MigrationError(ReviewkitError):
+    """A workspace from an older version could not be upgraded; the failed step was undone."""
+
+
+class NewerVersionError(MigrationError):
+    """The workspace was written by a newer reviewkit; it is refused and left untouched."""

@@ -22,10 +22,11 @@ from typing import Any
 
 import pandas as pd
 
+from . import migrations
 from .errors import ConflictError, InvalidInputError, StoreError, TextFinding, UnsafeLocationError
 from .tools import RatingScale
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = migrations.STORE_SCHEMA  # PRAGMA user_version; see reviewkit.migrations
 MEETING_KINDS = ("practitioners", "managers", "other")
 NOTE_KINDS = ("note", "quote", "one_change")
 STANCES = ("strength", "concern", "mixed", "")
@@ -35,6 +36,7 @@ SYNCED_MARKERS = ("onedrive", "sharepoint", "dropbox", "google drive", "googledr
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "sshfs", "afs",
               "9p", "fuse.rclone", "davfs", "fuse.davfs2", "glusterfs", "ceph", "fuse.s3fs", "fuse.gcsfuse"}
 
+# Schema 1, as reviewkit 0.1.0 made it: never edit it; add a migration (see reviewkit.migrations).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ratings (
@@ -220,17 +222,28 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the review store ({exc})") from None
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.DatabaseError:
+            self._db.close()
+            raise StoreError(f"{self.path}: not a review store (not an SQLite database); restore it from a copy") \
+                from None
+        except BaseException:
+            self._db.close()
+            raise
         if str(mode).lower() != "wal":
+            self._db.close()
             raise StoreError(f"{self.path}: could not switch the store to WAL mode; is the folder on local disk?")
         self._db.execute("PRAGMA synchronous = FULL")
         self._db.execute("PRAGMA secure_delete = ON")
-        # executescript commits on its own, so the schema carries its own transaction.
-        self._db.executescript(
-            f"BEGIN IMMEDIATE; {_SCHEMA} "
-            f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+        try:
+            # Creates a new store, or upgrades an older one (a backup first), or refuses a newer one.
+            migrations.upgrade_store(self._db, self.path, _SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
 
     # -- plumbing ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -24,13 +24,14 @@ from typing import Any
 
 import yaml
 
+from . import migrations
 from .atomic import write_text
 from .errors import ToolError, WorkspaceError
 from .store import Rules, Store, check_location
 from .themes import Codebook, load_codebook
 from .tools import AuditTool, load_tool, load_yaml, parse_tool
 
-FORMAT = 1
+FORMAT = migrations.WORKSPACE_FORMAT  # review.yaml's 'format'; see reviewkit.migrations
 REVIEW_FILE = "review.yaml"
 TOOL_FILE = "audit_tool.yaml"
 CODEBOOK_FILE = "codebook.yaml"
@@ -156,8 +157,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     """Validate review.yaml content; each message names the key and the fix."""
     if not isinstance(data, dict):
         raise WorkspaceError(f"{where}: expected a mapping of keys such as council, theme, team")
-    if data.get("format", FORMAT) != FORMAT:
-        raise WorkspaceError(f"{where}: this 'format' is not supported (expected {FORMAT})")
+    data, _ = migrations.upgrade_review_data(data, where)  # an older format is read as the current one
     dates = data.get("dates") or {}
     if not isinstance(dates, dict):
         raise WorkspaceError(f"{where}: 'dates' must have 'start' and 'end' (YYYY-MM-DD)")
@@ -307,8 +307,12 @@ class Workspace:
         _write_yaml(self.path / REVIEW_FILE, data)
 
 
+def _dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
 def _write_yaml(path: Path, data: Any) -> None:
-    write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+    write_text(path, _dump_yaml(data))
 
 
 def _names_digest(root: Path) -> str:
@@ -399,6 +403,10 @@ def open_workspace(path: str | Path) -> Workspace:
     if not f.exists():
         raise WorkspaceError(f"{root}: not a review workspace (no {REVIEW_FILE}); create one with 'reviewkit new'")
     data = load_yaml(f.read_bytes(), str(f), WorkspaceError)
+    old_format = FORMAT
+    if isinstance(data, dict):  # (anything else: parse_meta says what is wrong)
+        data, old_format = migrations.upgrade_review_data(data, str(f))  # a newer format is refused here
+    migrations.check_store_not_newer(root / DB_FILE)
     meta = parse_meta(data, str(f))
     tool_file = root / TOOL_FILE
     try:
@@ -412,6 +420,8 @@ def open_workspace(path: str | Path) -> Workspace:
             f"{f}: says tool '{meta.tool}' version {meta.tool_version} but {TOOL_FILE} is "
             f"'{tool.id}' version {tool.version}"
         )
+    if old_format != FORMAT:  # valid in the current format: now write it so
+        migrations.save_upgraded_review_file(f, data, old_format, _dump_yaml)
     ws = Workspace(root, meta, tool)
     _purge_stale_cache(ws)
     return ws

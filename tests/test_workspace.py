@@ -56,7 +56,7 @@ def test_new_refuses_a_synced_folder(tmp_path):
     ({"cases": [{"id": "943 476 5919", "reviewer": "A. Visitor"}]}, "pseudonymous reference"),
     ({"cases": [{"id": "C01", "reviewer": "A. Visitor"}, {"id": "C01", "reviewer": "A. Visitor"}]}, "listed twice"),
     ({"dates": {"start": "next week"}}, "YYYY-MM-DD"),
-    ({"format": 7}, "not supported"),
+    ({"format": "seven"}, "whole number"),
 ])
 def test_invalid_review_yaml_is_named(tmp_path, change, message):
     ws = make_workspace(tmp_path / "ws")
