@@ -506,7 +506,7 @@ def test_withheld_draft_is_watermarked_and_holds_no_identifier(canary: dict) -> 
     assert "3 pieces of text held possible personal identifiers and were withheld; run reviewkit check" \
         in banner.group(1)
     assert re.search(r'<div (?=[^>]*class="watermark")(?=[^>]*aria-hidden="true")[^>]*></div>', page)
-    assert 'class="draft withheld"' in page
+    assert 'class="draft withheld incomplete"' in page  # the withheld identifiers are gaps too
     # Redacted on the fly, with the same placeholder for the same person on the cover and in a quote.
     assert "[NHS NUMBER]" in page
     assert page.count("[PERSON 1]") >= 3 and "[PERSON 2]" not in page
