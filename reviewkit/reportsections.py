@@ -834,7 +834,8 @@ class ReportBuilder:
         if not off:
             return ""
         which = nv.join_words([f"question {n} ({t}%)" for n, t in off])
-        return (f"Percentages are rounded to one decimal place, so in the rows for {which} they do not "
+        rows = "row" if len(off) == 1 else "rows"
+        return (f"Percentages are rounded to one decimal place, so in the {rows} for {which} they do not "
                 "add up to exactly 100%.")
 
     def question_charts(self) -> str:

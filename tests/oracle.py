@@ -528,6 +528,6 @@ def rounding_notes(rv: Review) -> list[str]:
         if total and (s := rounded_sum([counts[lv] for lv, _ in LEVELS], total)) != "100.0":
             rows.append(f"question {number} ({s}%)")
     if rows:
-        notes.append(f"Percentages are rounded to one decimal place, so in the rows for {join(rows)} they do "
-                     "not add up to exactly 100%.")
+        notes.append(f"Percentages are rounded to one decimal place, so in the {'row' if len(rows) == 1 else 'rows'} "
+                     f"for {join(rows)} they do not add up to exactly 100%.")
     return notes
