@@ -408,7 +408,9 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
     if allocation is not None and len(allocation):
         alloc = _frame(allocation, ALLOCATION_COLUMNS, "allocation")
         keys = set(zip(alloc["case_id"], alloc["reviewer"]))
-        df = df[[(c, r) in keys for c, r in zip(df["case_id"], df["reviewer"])]]
+        # A boolean Series, not a list: an empty list would select no columns, not no rows.
+        df = df[pd.Series([(c, r) in keys for c, r in zip(df["case_id"], df["reviewer"])],
+                          index=df.index, dtype=bool)]
     if not include_overall:
         df = _questions_only(df, overall_id)
     per_case = df.groupby("case_id")["reviewer"].nunique() if len(df) else pd.Series(dtype=int)

@@ -20,6 +20,7 @@ __all__ = [
     "alpha_reading",
     "attendance_phrase",
     "rounding_note",
+    "who_phrase",
     "count_noun",
     "headline_sentence",
     "join_words",
@@ -227,7 +228,7 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
         who = counts.get("conversations_by_who") or {}
         detail = ""
         if who:
-            detail = " (" + "; ".join(f"{v} with {_who_phrase(k, v)}" for k, v in who.items()) + ")"
+            detail = " (" + "; ".join(f"{v} with {who_phrase(k, v)}" for k, v in who.items()) + ")"
         parts.append(f"held {count_noun(conversations, 'conversation')} with people whose case "
                      f"records were examined or their families and carers{detail}")
     else:
@@ -248,7 +249,7 @@ def rounding_note(total: str, what: str = "The percentages") -> str:
             "than 100%.")
 
 
-def _who_phrase(who: str, n: int) -> str:
+def who_phrase(who: str, n: int) -> str:
     """'a person'/'people', 'a person and their relative'/'people and their relatives'."""
     if who in WHO_PHRASES:
         return WHO_PHRASES[who][0 if n == 1 else 1]

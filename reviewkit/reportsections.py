@@ -236,15 +236,6 @@ def _quote(text: str, attribution: str) -> str:
             f'<p class="attribution">{esc(attribution)}</p></blockquote>')
 
 
-def _who_phrase(who: str, n: int) -> str:
-    """'a carer', '3 relatives' → used as '1 with a carer', '3 with relatives'."""
-    plurals = {"person": "people", "person and relative": "people with their relatives"}
-    if n == 1:
-        return ("a person with their relative" if who == "person and relative"
-                else f"{'an' if who[:1] in 'aeiou' else 'a'} {who}")
-    return plurals.get(who, who + "s")
-
-
 def cover_context(data: ReportData | Any, report_date: str = "") -> dict[str, Any]:
     """What the template's cover shows: programme, council, theme, dates and the team."""
     meta = data.meta if hasattr(data, "meta") else data
@@ -618,7 +609,7 @@ class ReportBuilder:
         if not len(conv):
             return ""
         by_who = conv["who"].value_counts().reindex(conv["who"].drop_duplicates()).to_dict()
-        parts = [f"{n} with {_who_phrase(str(who), int(n))}" for who, n in by_who.items()]
+        parts = [f"{n} with {nv.who_phrase(str(who), int(n))}" for who, n in by_who.items()]
         return (f"conversations with people whose case records were examined, or their families "
                 f"and carers, about {self._conversation_cases()} ({nv.join_words(parts)})")
 
@@ -843,7 +834,8 @@ class ReportBuilder:
         if not off:
             return ""
         which = nv.join_words([f"question {n} ({t}%)" for n, t in off])
-        return (f"Percentages are rounded to one decimal place, so in the rows for {which} they do not "
+        rows = "row" if len(off) == 1 else "rows"
+        return (f"Percentages are rounded to one decimal place, so in the {rows} for {which} they do not "
                 "add up to exactly 100%.")
 
     def question_charts(self) -> str:

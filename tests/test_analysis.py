@@ -204,6 +204,14 @@ def test_reviewer_spread(primary, ratings, tool):
     assert everyone.loc[0, "cases"] == 2 and everyone.loc[0, "scored"] == 5
 
 
+def test_moderation_agreement_when_no_rating_is_by_an_allocated_reviewer(tool, allocation):
+    r = frame([("C9", "Zed", "q1", "Good", "")])
+    table, summary = a.moderation_agreement(r, allocation, tool.scale)
+    assert summary["cases"] == 0 and len(table) == 0
+    table, summary = a.moderation_agreement(frame([]), allocation, tool.scale)
+    assert summary["cases"] == 0
+
+
 def test_weakest_questions_lowest_share_first_ties_in_tool_order(tool):
     r = frame([("C1", "Ann", "q1", "Requires Improvement", ""), ("C1", "Ann", "q2", "Good", ""),
                ("C1", "Ann", "q3", "Inadequate", ""), ("C2", "Bob", "q1", "Good", ""),
