@@ -376,7 +376,7 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
             continue
         if len(words) == 2 and words[1] in _NOT_NAMES:
             words = words[:1]
-        end = m.start("name") + m["name"].index(words[0]) + len(" ".join(words)) if len(words) == 1 else m.end()
+        end = m.start("name") + len(words[0]) if len(words) == 1 else m.end()
         name = " ".join(words).casefold()
         add("honorific_name", BLOCK, m.start(), end, person=keys.get(name) or keys.get(words[-1]) or name)
     if names_re is not None:
