@@ -222,16 +222,22 @@ def normalise(text: str) -> str:
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n)+|\n[ \t]*\Z")
+# Emphasis, code and strike-through marks print as nothing: 'Mrs *Smith*' reads "Mrs Smith".
+# An underscore inside a word (an email address, a file name) is not markup.
+_MARKUP = re.compile(r"[*`~]|(?<![^\W_])_|_(?![^\W_])")
 
 
 def as_printed(text: str) -> str:
     """The text with its line breaks as Markdown prints them, character for character.
 
     Inside a paragraph a line break prints as a space (``Mrs⏎Smith`` reads "Mrs Smith"), so
-    each one becomes a space; a blank line still ends the paragraph. Carriage returns become
-    spaces too. The result has the same length, so positions found in it hold for ``text``.
+    each one becomes a space; a blank line still ends the paragraph. Carriage returns and
+    emphasis marks (``Mrs *Smith*``) become spaces too. The result has the same length, so
+    positions found in it hold for ``text``.
     """
     text = text.replace("\r", " ")
+    if "*" in text or "_" in text or "`" in text or "~" in text:
+        text = _MARKUP.sub(" ", text)
     if "\n" not in text:
         return text
     out, pos = [], 0
@@ -370,7 +376,7 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
             continue
         if len(words) == 2 and words[1] in _NOT_NAMES:
             words = words[:1]
-        end = m.start("name") + m["name"].index(words[0]) + len(" ".join(words)) if len(words) == 1 else m.end()
+        end = m.start("name") + len(words[0]) if len(words) == 1 else m.end()
         name = " ".join(words).casefold()
         add("honorific_name", BLOCK, m.start(), end, person=keys.get(name) or keys.get(words[-1]) or name)
     if names_re is not None:

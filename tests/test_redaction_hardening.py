@@ -40,6 +40,17 @@ def test_an_identifier_split_over_two_lines_is_found_by_screen(kind):
     assert privacy.screen(privacy.redact(SPLIT[kind])) == []
 
 
+@pytest.mark.parametrize("text, kind", [
+    ("We spoke to Mrs *Smith* about it.", "honorific_name"),
+    ("NHS number **943** 476 5919 here", "nhs_number"),
+    ("Mrs _Smith_ agreed.", "honorific_name"),
+])
+def test_emphasis_marks_print_as_nothing(text, kind):
+    assert [f.kind for f in privacy.screen(text)] == [kind]
+    assert privacy.screen(privacy.redact(text)) == []
+    assert [f.kind for f in privacy.screen("Write to john_smith@example.org")] == ["email"]
+
+
 def test_a_blank_line_still_ends_a_paragraph():
     assert privacy.screen("We spoke with Mrs\n\nSmith House is nearby.") == []
     assert privacy.as_printed("a\nb\n\nc\r\nd\n") == "a b\n\nc  d\n"
