@@ -31,6 +31,7 @@ import yaml
 from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
 from .errors import RegionalError, RenderError
+from .resources import shipped
 
 __all__ = [
     "Comparison",
@@ -51,7 +52,7 @@ __all__ = [
 SUPPRESSED = "suppressed"
 NO_DATA = "–"
 MAP_FORMAT = "reviewkit-question-map"
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "regional_comparison.ipynb"
+NOTEBOOK = shipped("notebooks", "regional_comparison.ipynb")
 Progress = Callable[[str], None]
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RenderError, ReviewkitError
+from .resources import shipped
 from .tools import TEMPLATES
 
 __all__ = [
@@ -51,8 +52,7 @@ __all__ = [
     "render_report",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "review_report.ipynb"
+NOTEBOOK = shipped("notebooks", "review_report.ipynb")
 TEMPLATE_DIRS = TEMPLATES / "nbconvert"
 TEMPLATE_NAME = "reviewkit"
 REFERENCE_DOCX = TEMPLATES / "reference.docx"

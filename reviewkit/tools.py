@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, ToolError
+from .resources import shipped
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = shipped("templates")
 TOOLS_DIR = TEMPLATES / "audit_tools"
 SCALES_DIR = TEMPLATES / "scales"
 DEFAULT_TOOL = "strengths-based-practice"
