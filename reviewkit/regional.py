@@ -32,6 +32,7 @@ from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
 from .atomic import write_atomic
 from .errors import RegionalError, RenderError
+from .resources import shipped
 from .yamlfile import load_yaml
 
 __all__ = [
@@ -54,7 +55,7 @@ SUPPRESSED = "suppressed"
 NO_DATA = "–"
 MAP_FORMAT = "reviewkit-question-map"
 MAX_MAP_BYTES = 256 * 1024  # a question map lists a few tools of a few dozen questions
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "regional_comparison.ipynb"
+NOTEBOOK = shipped("notebooks", "regional_comparison.ipynb")
 Progress = Callable[[str], None]
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from .atomic import write_atomic
 from .errors import NotReadyError, RenderError, ReviewkitError
+from .resources import shipped
 from .tools import TEMPLATES
 
 __all__ = [
@@ -52,8 +53,7 @@ __all__ = [
     "render_report",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "review_report.ipynb"
+NOTEBOOK = shipped("notebooks", "review_report.ipynb")
 TEMPLATE_DIRS = TEMPLATES / "nbconvert"
 TEMPLATE_NAME = "reviewkit"
 REFERENCE_DOCX = TEMPLATES / "reference.docx"

@@ -15,11 +15,12 @@ from pathlib import Path
 from .errors import WorkspaceError
 from .yamlfile import load_yaml
 from .io import import_files
+from .resources import shipped
 from .workspace import REVIEW_FILE, Workspace, create_workspace, open_workspace, parse_meta
 
 __all__ = ["SAMPLE_DIR", "build_sample_workspace", "sample_files"]
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "eastvale-2026"
+SAMPLE_DIR = shipped("sample_data", "eastvale-2026")
 ACTOR = "sample data"
 # The non-ratings files, in the order they are imported (meetings before the notes about them).
 _DATA_FILES = ("case_flags.csv", "meetings.csv", "conversations.csv", "notes.csv")
@@ -37,7 +38,7 @@ def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] 
     source = SAMPLE_DIR
     review_file = source / REVIEW_FILE
     if not review_file.is_file():
-        raise WorkspaceError(f"{review_file}: the sample review is missing; reinstall reviewkit from a full checkout")
+        raise WorkspaceError(f"{review_file}: the sample review is missing; reinstall reviewkit (pip install --force-reinstall reviewkit)")
     meta = parse_meta(load_yaml(review_file.read_bytes(), str(review_file), WorkspaceError), str(review_file))
     host = next((m.name for m in meta.team if m.role == "host"), None)
     say(f"Creating the sample workspace in {dest}")

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidInputError, ReviewkitError
+from .resources import shipped
 from .widgets.common import check_reviewer
 from .workspace import open_workspace
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = shipped("notebooks")
 FORMS = {
     "rate": "rate_case_records.ipynb",
     "meeting": "record_meeting.ipynb",

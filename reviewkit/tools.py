@@ -13,9 +13,10 @@ from typing import Any
 
 
 from .errors import ConfigError, ToolError
+from .resources import shipped
 from .yamlfile import load_yaml as _load_yaml
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = shipped("templates")
 TOOLS_DIR = TEMPLATES / "audit_tools"
 SCALES_DIR = TEMPLATES / "scales"
 DEFAULT_TOOL = "strengths-based-practice"

@@ -80,7 +80,7 @@ def test_an_audit_tool_or_codebook_with_aliases_is_refused(ws, tmp_path):
     ("reviewer: A. Visitor\n  moderators:\n  - B. Visitor", "reviewer: A. Visitor\n  moderators:\n  - [B. Visitor]",
      "case 1: 'moderators' must be a list of reviewer names"),
     ("recommendations: []", "recommendations: 5", "'recommendations' must be a list"),
-    ("format: 1", "format: [1, 2]", "this 'format' is not supported"),
+    ("format: 1", "format: [1, 2]", "'format' must be a whole number"),
 ])
 def test_wrong_types_in_review_yaml_are_a_message_not_a_traceback(ws, capsys, old, new, expected):
     f = ws.path / "review.yaml"
