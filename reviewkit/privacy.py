@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from reviewkit.errors import BlockedTextError, TextFinding, WarningTextError
+from reviewkit.resources import shipped
 
 __all__ = ["as_printed", "check", "describe", "normalise", "redact", "screen"]
 
@@ -157,7 +158,7 @@ _RECORD_LABEL = r"(?:[ \t]+(?:person[ \t]+|client[ \t]+)?(?P<label>id|no\.?|numb
 _GENERIC_RECORD_RE = re.compile(
     r"(?<!\w)(?:person|client|service[ \t]user|patient|customer|case|record|file|system)[ \t]+"
     r"(?:id|no\.?|number|ref(?:erence)?)[ \t]*[:#.\-]?[ \t]*\d{4,12}(?!\d)", re.I)
-RECORD_SYSTEMS_FILE = Path(__file__).resolve().parent.parent / "templates" / "privacy" / "record_systems.txt"
+RECORD_SYSTEMS_FILE = shipped("templates", "privacy", "record_systems.txt")
 _BIRTH_CUE = re.compile(
     r"\bd\.?\s?o\.?\s?b\b|date\s+of\s+birth|\bbirth\s*date|\bborn\b|\bbirthday", re.I
 )

@@ -514,7 +514,8 @@ def test_withheld_draft_is_watermarked_and_holds_no_identifier(canary: dict) -> 
     assert "[PERSON 1]" in cover
     reader = pypdf.PdfReader(out / "report.pdf")
     for number, page in enumerate(reader.pages, 1):  # the watermark is on every printed page
-        assert "DRAFT — NOT FOR PUBLICATION" in (page.extract_text() or ""), f"page {number}"
+        text = page.extract_text() or ""
+        assert "DRAFT — DATA INCOMPLETE" in text and "NOT FOR PUBLICATION" in text, f"page {number}"
     import docx
 
     document = docx.Document(str(out / "report.docx"))
