@@ -14,7 +14,6 @@ from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Iterable
 
 from reviewkit.errors import BlockedTextError, TextFinding, WarningTextError
