@@ -17,7 +17,6 @@ import gc
 import io as _io
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
