@@ -172,8 +172,8 @@ _HONORIFIC_RE = re.compile(
     r"(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+|[A-Z][A-Z'’\-]*[A-Z])"
     r"(?:[ \t]+(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+)){0,2})"
 )
-_HONORIFIC_WORDS = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor",
-                    "rev", "revd", "sir", "dame"}
+HONORIFIC_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor",
+                    "rev", "revd", "sir", "dame"})
 # "mrs smith", "Mr jones": Mr, Mrs or Mx in any case, or dr, prof, cllr in lower case, and a
 # name typed in lower case. Not "ms" or "miss" ("has ms", "did not miss"), nor "Cllr lead",
 # and never a common word after the honorific.
@@ -281,7 +281,7 @@ def _names_table_cached(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
     owners: dict[str, set[str]] = {}  # casefolded variant -> the full names it belongs to
     spelled: dict[str, str] = {}  # casefolded variant -> as listed, for the regex
     for raw in names:
-        words = [w for w in _readable(raw).split() if w.casefold().rstrip(".") not in _HONORIFIC_WORDS]
+        words = [w for w in _readable(raw).split() if w.casefold().rstrip(".") not in HONORIFIC_WORDS]
         if not words:
             continue
         full = " ".join(words)

@@ -73,6 +73,8 @@ def test_the_sample_reviews_plain_evidence_notes_skip_the_full_screener() -> Non
 def test_what_is_never_cleared() -> None:
     for value in ("Mr Smith said", "see Dr. Jones", "a@b.example", "B33 8TH", "SW1A", "QQ 12 34 56 C",
                   "943 476 5919", "07700 900123", "01/02/1950", "3 March 1950", "Margaret was there",
-                  "Note 123456", "seen twice: 12 and 13"):
+                  "Note 123456", "seen twice: 12 and 13", "14 Acacia Avenue", "LAS 1234567", "born in March 1942",
+                  "we met mrs smith", "\u041crs Smith", "Prof Jones", "cllr jones", "Note 12.", "Mrs\u00a0Smith"):
         assert not plainly_clean(value, NAMES), value
-    assert plainly_clean("Strengths and networks are recorded before services. Note 99999.", NAMES)
+    assert plainly_clean("Strengths and networks are recorded before services.", NAMES)
+    assert plainly_clean("The person\u2019s own words \u2014 \u201cI want to stay home\u201d \u2014 lead the plan.", NAMES)
