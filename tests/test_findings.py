@@ -143,3 +143,14 @@ def test_references_are_linked_outside_tags_and_links_only() -> None:
     assert "quality statement 12" in out and 'href="#qs-12"' not in out
     assert '<a href="#x">section 3</a>' in out and out.count("<a ") == 4
     assert "Section 9." in link_references(html, cqc_section=False)
+
+
+def test_status_and_final_name_the_unanswered_question(sample: Path, tmp_path: Path) -> None:
+    from reviewkit.readiness import readiness
+
+    ws = _copy(sample, tmp_path / "ws")
+    path = ws / "narrative" / "review_questions.md"
+    path.write_text(re.sub(r"(## 2\..*?\n).*?(?=\n## 3\.)", r"\1\n", path.read_text(encoding="utf-8"), flags=re.S),
+                    encoding="utf-8")
+    gaps = [g for g in readiness(open_workspace(ws)) if g.kind == "narrative"]
+    assert [str(g) for g in gaps] == ["narrative/review_questions.md: still needs an answer to review question 2"]
