@@ -398,10 +398,13 @@ def overview_chart(qdist: pd.DataFrame, scale: RatingScale,
 
 
 def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
-                title: str = "Themes from the meetings by stance", top: int | None = None) -> Chart:
+                title: str = "Themes from the meetings by stance", top: int | None = None,
+                unit: str = "notes", row_name: str = "Theme", keep_order: bool = False) -> Chart:
     """Notes per theme code stacked by stance, from ``analysis.theme_counts``.
 
-    ``meeting_kind`` keeps one meeting's notes; ``top`` keeps the most-mentioned codes.
+    ``meeting_kind`` keeps one meeting's notes; ``top`` keeps the most-mentioned codes. ``unit``
+    and ``row_name`` name what is counted and per what (conversations per I statement, say);
+    ``keep_order`` keeps the table's order instead of putting the most-mentioned first.
     """
     df = themes if meeting_kind is None else themes[themes["meeting_kind"] == meeting_kind]
     stances = [s for s in STANCE_STYLE if s in set(df["stance"])]
@@ -410,8 +413,12 @@ def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
              .reindex(columns=stances, fill_value=0)) if len(df) else pd.DataFrame()
     if len(pivot):
         pivot["Total"] = pivot.sum(axis=1)
-        pivot = pivot.reset_index().sort_values(["Total", "code"], ascending=[False, True],
-                                                kind="mergesort")
+        pivot = pivot.reset_index()
+        if keep_order:
+            order = {c: i for i, c in enumerate(dict.fromkeys(df["code"]))}
+            pivot = pivot.sort_values("code", key=lambda col: col.map(order), kind="mergesort")
+        else:
+            pivot = pivot.sort_values(["Total", "code"], ascending=[False, True], kind="mergesort")
         if top is not None:
             pivot = pivot.head(top)
     n = len(pivot)
@@ -435,10 +442,10 @@ def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
         ax.invert_yaxis()
         ax.set_xlim(0, (max(lefts) if lefts else 1) * 1.12 + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_xlabel("Number of notes")
+        ax.set_xlabel(f"Number of {unit}")
         legend = fig.legend(loc="lower center", ncols=len(stances), frameon=False) if n else None
         if not n:
-            ax.text(0.5, 0.5, "No coded notes yet", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, f"No coded {unit} yet", ha="center", va="center", transform=ax.transAxes)
         _fit(fig, ax, _title(fig, title), legend)
         _label_segments(fig, ax, segments)
     parts = []
@@ -446,11 +453,69 @@ def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
     for r in (pivot.to_dict("records") if n else []):
         detail = join_words([f"{int(r[s])} {s}" for s in stances if int(r[s])])
         parts.append(f"{r['label']} {int(r['Total'])} ({detail})")
-        rows.append({"Theme": r["label"], **{s.capitalize(): int(r[s]) for s in stances},
+        rows.append({row_name: r["label"], **{s.capitalize(): int(r[s]) for s in stances},
                      "Total": int(r["Total"])})
     scope = f" ({meeting_kind})" if meeting_kind else ""
-    alt = (f"Bar chart of notes per theme{scope} by stance: " + "; ".join(parts) + "."
-           if parts else f"Bar chart of notes per theme{scope}: no coded notes yet.")
-    table = pd.DataFrame(rows, columns=["Theme"] + [s.capitalize() for s in stances] + ["Total"])
+    per = "theme" if row_name == "Theme" else row_name
+    alt = (f"Bar chart of {unit} per {per}{scope} by stance: " + "; ".join(parts) + "."
+           if parts else f"Bar chart of {unit} per {per}{scope}: no coded {unit} yet.")
+    table = pd.DataFrame(rows, columns=[row_name] + [s.capitalize() for s in stances] + ["Total"])
     return Chart(fig, alt, title, table)
 
+
+
+def trend_chart(table: pd.DataFrame, previous: str, title: str = "Outstanding or Good: this review and the previous one"
+                ) -> Chart:
+    """Each question's share Outstanding or Good in two rounds, each with its 95% interval.
+
+    ``table`` is ``trend.compare_rounds``' output; ``previous`` names the previous round ("June
+    2022"). Intervals are drawn as lines so the reader sees at once whether the rounds overlap.
+    """
+    rows = table.to_dict("records")
+    labels = [(f"Q{int(r['number'])} " if r["number"] == r["number"] and r["number"] is not None else "")
+              + str(r["title"]) for r in rows]
+    n = len(rows)
+    with _style():
+        fig = _figure(0.42 * max(n, 1) + 1.3)
+        ax = fig.add_subplot()
+        # Vermillion and blue, both at least 3:1 against the page, and a circle beside a square:
+        # the two rounds stay apart without colour.
+        for offset, prefix, marker, colour, name in ((-0.17, "prev_", "o", OKABE_ITO_LEVELS[3], f"Previous review ({previous})"),
+                                                     (0.17, "", "s", OKABE_ITO_LEVELS[0], "This review")):
+            ys, xs, lo, hi = [], [], [], []
+            for y, r in enumerate(rows):
+                if r[prefix + "percent"] == r[prefix + "percent"]:  # not NaN
+                    ys.append(y + offset)
+                    xs.append(r[prefix + "percent"])
+                    lo.append(r[prefix + "percent"] - r[prefix + "low"])
+                    hi.append(r[prefix + "high"] - r[prefix + "percent"])
+            ax.errorbar(xs, ys, xerr=[lo, hi], fmt=marker, color=colour, ecolor=colour, elinewidth=1.4,
+                        capsize=2.5, markersize=5, label=name)
+        ax.set_yticks(range(n), [_wrap(lbl, 34) for lbl in labels])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("Outstanding or Good (%), with 95% confidence interval")
+        ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+        ax.set_axisbelow(True)
+        legend = fig.legend(loc="lower center", ncols=2, frameon=False)
+        _fit(fig, ax, _title(fig, title), legend)
+
+    def share(k: Any, total: Any, pc: float, lo_: float, hi_: float) -> tuple[str, str]:
+        if total is None or total != total or not total:
+            return "–", "–"
+        return f"{int(k)} of {int(total)} ({pc:.1f}%)", f"{lo_:.1f}% to {hi_:.1f}%"
+
+    out, parts = [], []
+    verdicts = {"overlap": "overlap", "higher": "apart: higher now", "lower": "apart: lower now",
+                "unavailable": "–"}
+    for label, r in zip(labels, rows):
+        p_share, p_ci = share(r["prev_count"], r["prev_total"], r["prev_percent"], r["prev_low"], r["prev_high"])
+        c_share, c_ci = share(r["count"], r["total"], r["percent"], r["low"], r["high"])
+        out.append({"Question": label, f"Previous ({previous})": p_share, "Previous 95% interval": p_ci,
+                    "This review": c_share, "This review's 95% interval": c_ci,
+                    "Intervals": verdicts.get(r["verdict"], r["verdict"])})
+        parts.append(f"{label}: previous {p_share.split(' (')[-1].rstrip(')')} ({p_ci}), this review "
+                     f"{c_share.split(' (')[-1].rstrip(')')} ({c_ci}), intervals {verdicts.get(r['verdict'], '–')}")
+    alt = ("Dot chart of the share of ratings Outstanding or Good in the previous review and this one, each with "
+           "its 95% confidence interval: " + "; ".join(parts) + ".")
+    return Chart(fig, alt, title, pd.DataFrame(out))

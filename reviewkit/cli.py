@@ -53,14 +53,56 @@ def _whole(value: object) -> int | None:
 def cmd_new(args: argparse.Namespace) -> int:
     from .workspace import create_workspace
 
+    previous = None
+    if args.previous:
+        from .actionplan import load_previous
+
+        previous = load_previous(args.previous)  # read first: a bad plan leaves no half-made workspace
+        previous.check_council(args.council)
     ws = create_workspace(args.workspace, council=args.council, theme=args.theme, tool=args.tool,
-                          reviewers=args.reviewer or [], host=args.host)
+                          reviewers=args.reviewer or [], host=args.host, review_questions=args.question or [])
+    if previous is not None:
+        from .actionplan import apply_previous
+
+        apply_previous(ws, previous)
     _say(f"Created review workspace {ws.path}")
+    if previous is not None:
+        updates = sum(1 for r in previous.recommendations if r.update)
+        _say(f"  previous review: {len(previous.recommendations)} recommendation(s), {updates} with an update"
+             + ("; its figures kept for the comparison with this round" if previous.figures else ""))
     _say(f"  council: {ws.meta.council}; theme: {ws.meta.theme}")
     _say(f"  audit tool: {ws.tool.id} version {ws.tool.version} ({len(ws.tool.questions)} questions)")
     _say(f"  team: {', '.join(ws.meta.reviewers) or 'none yet'}")
     _say(f"Next: edit {ws.path / 'review.yaml'} to add councils, dates and the case allocation,")
     _say(f"then send each reviewer a workbook: reviewkit workbook {ws.path} --reviewer NAME --out NAME.xlsx")
+    return 0
+
+
+def cmd_action_plan(args: argparse.Namespace) -> int:
+    from .actionplan import action_plan, write_plan
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    plan = action_plan(ws)
+    out = write_plan(plan, args.out)
+    _say(f"Wrote the action plan ({len(plan.rows)} recommendation(s)) to {out}")
+    if out.suffix.lower() == ".xlsx":
+        _say("Fill in owner, by when, measure of success, status and update; at the next review:")
+        _say(f'  reviewkit new NEW_FOLDER --council "{ws.meta.council}" --theme "…" --previous {out}')
+    return 0
+
+
+def cmd_previous(args: argparse.Namespace) -> int:
+    from .actionplan import apply_previous, load_previous
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    previous = load_previous(args.sources, ws.private_names())
+    apply_previous(ws, previous)
+    updates = sum(1 for r in previous.recommendations if r.update)
+    _say(f"Previous review recorded in {ws.path / 'review.yaml'}: {len(previous.recommendations)} "
+         f"recommendation(s), {updates} with an update"
+         + ("; its figures kept for the comparison with this round" if previous.figures else ""))
     return 0
 
 
@@ -285,6 +327,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tool", default="strengths-based-practice", help="audit tool id (default: %(default)s)")
     p.add_argument("--reviewer", action="append", metavar="NAME", help="a reviewer who rates cases (repeat)")
     p.add_argument("--host", metavar="NAME", help="the host PSW (also rates cases)")
+    p.add_argument("--question", action="append", metavar="TEXT",
+                   help="a review question the council asked (repeat); narrative/review_questions.md gets a "
+                        "heading for each")
+    p.add_argument("--previous", action="append", metavar="PLAN_OR_BUNDLE_OR_WORKSPACE",
+                   help="the previous review: its filled-in action plan (.xlsx) for the recommendations and "
+                        "updates, and/or its regional bundle (.zip) or workspace folder for its figures (repeat)")
+
+    p = _command(sub, "previous", "Record the previous review in an existing workspace: its action plan's "
+                 "recommendations and updates, and its figures for the comparison.",
+                 "reviewkit previous reviews/eastvale-2030 eastvale-action-plan.xlsx bundles/eastvale-2026-10.zip",
+                 cmd_previous)
+    p.add_argument("workspace")
+    p.add_argument("sources", nargs="+", metavar="PLAN_OR_BUNDLE_OR_WORKSPACE",
+                   help="the filled-in action plan (.xlsx), and/or the previous round's regional bundle (.zip) "
+                        "or workspace folder")
+
+    p = _command(sub, "action-plan", "Write the review's recommendations as an action plan to fill in (.xlsx) "
+                 "or share (.docx).",
+                 "reviewkit action-plan reviews/eastvale-2026 --out eastvale-action-plan.xlsx", cmd_action_plan)
+    p.add_argument("workspace")
+    p.add_argument("--out", required=True, help="the .xlsx (with data validation) or .docx file to write")
 
     p = _command(sub, "import", "Import ratings, case flags, meetings, conversations or notes (CSV or XLSX).",
                  "reviewkit import reviews/eastvale-2026 ratings_from_a.xlsx ratings_from_b.csv", cmd_import)

@@ -117,15 +117,17 @@ def _attendance_gaps(ws: Workspace) -> list[Gap]:
 def _text_gaps(ws: Workspace, identifiers: Sequence[str] | None) -> list[Gap]:
     """Unwritten narrative files, then published text holding an identifier (by location only)."""
     from .report import published_identifiers
-    from .reportdata import unwritten_sections
+    from .reportdata import narrative_status
 
     try:
-        unwritten = unwritten_sections(ws.path)
+        unwritten = [n for n in narrative_status(ws.path).values() if not n.written and not n.optional]
         found = list(identifiers) if identifiers is not None else published_identifiers(ws)
     except WorkspaceError as exc:  # a narrative file that is not UTF-8: its message names the file
         return [Gap("narrative", "narrative", str(exc))]
-    gaps = [Gap("narrative", p.relative_to(ws.path).as_posix(), "not written yet (missing or only the stub)")
-            for p in unwritten]
+    # A file written in part says what is still to write ("an answer to review question 2").
+    gaps = [Gap("narrative", n.path.relative_to(ws.path).as_posix(),
+                "still needs " + "; ".join(n.gaps) if n.gaps else "not written yet (missing or only the stub)")
+            for n in unwritten]
     for item in found:
         where, _, what = item.partition(": ")
         gaps.append(Gap("identifiers", where, f"{what}; remove it (reviewkit check lists it, reviewkit redact "

@@ -8,6 +8,8 @@ while an identifier remains in text that would be printed.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import re
 from collections.abc import Iterator
@@ -289,7 +291,8 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
     for i, rec in enumerate(meta.previous_recommendations):
         text, update = fix(rec.text), fix(rec.update)
         if text is not None or update is not None:
-            meta.previous_recommendations[i] = type(rec)(text or rec.text, update or rec.update)
+            meta.previous_recommendations[i] = dataclasses.replace(rec, text=text or rec.text,
+                                                                  update=update or rec.update)
             dirty = True
     new_narrative = {f: new for f, text in narratives.items() if (new := fix(text)) is not None}
     before = dict(mapping)

@@ -112,7 +112,7 @@ def input_digest(ws: Any, *, notebook: Path = NOTEBOOK, final: bool = False, rep
     _add(h, "withhold", b"1" if withhold_identifiers else b"0")
     _add(h, "date", report_date.encode())
     for name in ("review.yaml", "audit_tool.yaml", "codebook.yaml", "private/names.txt",
-                 "private/redaction_map.json"):
+                 "private/redaction_map.json", "previous_round.zip"):
         f = ws.path / name
         _add(h, name, f.read_bytes() if f.exists() else b"")
     for f in _files(ws.path / "narrative", "*.md"):

@@ -24,11 +24,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from .bundle import Bundle
 from .errors import CodebookError, WorkspaceError
+from .themes import Codebook
+from .trend import previous_round
 from .tools import AuditTool, RatingScale
 from .workspace import (
     NARRATIVE_SECTIONS,
-    Recommendation,
+    OPTIONAL_NARRATIVE,
+    REVIEW_FILE,
     ReviewMeta,
     Workspace,
     open_workspace,
@@ -57,10 +61,12 @@ class Narrative:
     title: str
     path: Path
     text: str
+    gaps: tuple[str, ...] = ()  # parts still to write, e.g. "an answer to review question 2"
+    optional: bool = False  # a final report does not wait for it
 
     @property
     def written(self) -> bool:
-        return bool(self.text.strip())
+        return bool(self.text.strip()) and not self.gaps
 
 
 @dataclass
@@ -79,6 +85,8 @@ class ReportData:
     narrative: dict[str, Narrative] = field(default_factory=dict)
     codebook_labels: dict[str, str] = field(default_factory=dict)
     report_date: str = ""
+    codebook: Codebook | None = None
+    previous_round: Bundle | None = None  # the previous round's counts, for the trend
 
     @property
     def scale(self) -> RatingScale:
@@ -90,8 +98,26 @@ def _strip_stub(text: str) -> str:
     return _COMMENT.sub("", text).strip()
 
 
-def narrative_status(workspace: str | Path) -> dict[str, Narrative]:
-    """Each narrative section of the workspace: its file and its text ('' if missing or a stub)."""
+def _review_questions(workspace: Path) -> list[str]:
+    """review.yaml's review questions, or none if it cannot be read (opening it reports why)."""
+    from .tools import load_yaml
+
+    try:
+        data = load_yaml((workspace / REVIEW_FILE).read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001  an unreadable review.yaml is reported by open_workspace
+        return []
+    questions = data.get("review_questions") if isinstance(data, dict) else None
+    return [q for q in questions if isinstance(q, str)] if isinstance(questions, list) else []
+
+
+def narrative_status(workspace: str | Path, questions: list[str] | None = None) -> dict[str, Narrative]:
+    """Each narrative section of the workspace: its file and its text ('' if missing or a stub).
+
+    The answers to the review questions count as written only when every question of
+    review.yaml (or ``questions``) has one; with no questions there is nothing to answer.
+    """
+    from .findings import unanswered
+
     folder = Path(workspace) / "narrative"
     out: dict[str, Narrative] = {}
     for name, title in NARRATIVE_SECTIONS.items():
@@ -102,13 +128,19 @@ def narrative_status(workspace: str | Path) -> dict[str, Narrative]:
             text = ""
         except UnicodeDecodeError:
             raise WorkspaceError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-        out[name] = Narrative(name, title, path, text)
+        gaps: tuple[str, ...] = ()
+        optional = name in OPTIONAL_NARRATIVE
+        if name == "review_questions":
+            asked = _review_questions(Path(workspace)) if questions is None else questions
+            optional = not asked
+            gaps = tuple(f"an answer to review question {i}" for i in unanswered(text, asked))
+        out[name] = Narrative(name, title, path, text, gaps, optional)
     return out
 
 
 def unwritten_sections(workspace: str | Path) -> list[Path]:
-    """Narrative files still missing or only a stub, which a final report may not have."""
-    return [n.path for n in narrative_status(workspace).values() if not n.written]
+    """Narrative files still missing, a stub or with a gap, which a final report may not have."""
+    return [n.path for n in narrative_status(workspace).values() if not n.written and not n.optional]
 
 
 def _allocation(meta: ReviewMeta) -> pd.DataFrame:
@@ -119,15 +151,18 @@ def _allocation(meta: ReviewMeta) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["case_id", "reviewer", "primary"])
 
 
-def _codebook_labels(ws: Workspace) -> dict[str, str]:
+def _codebook(ws: Workspace) -> Codebook | None:
     from .themes import load_codebook
 
     local = ws.path / "codebook.yaml"
     try:
-        book = load_codebook(local if local.exists() else ws.meta.codebook)
+        return load_codebook(local if local.exists() else ws.meta.codebook)
     except CodebookError:
-        return {}
-    return {c.id: c.label for c in (*book.codes, *book.i_statements)}
+        return None
+
+
+def _codebook_labels(book: Codebook | None) -> dict[str, str]:
+    return {c.id: c.label for c in (*book.codes, *book.i_statements)} if book is not None else {}
 
 
 def _meetings(raw: pd.DataFrame) -> pd.DataFrame:
@@ -182,7 +217,8 @@ def withheld_meta(ws: Workspace, mapping: dict[str, str] | None = None) -> Revie
     return dataclasses.replace(
         meta, theme=theme,
         review_questions=[_withhold(q, names, mapping) for q in meta.review_questions],
-        previous_recommendations=[Recommendation(_withhold(r.text, names, mapping), _withhold(r.update, names, mapping))
+        previous_recommendations=[dataclasses.replace(r, text=_withhold(r.text, names, mapping),
+                                                      update=_withhold(r.update, names, mapping))
                                   for r in meta.previous_recommendations])
 
 
@@ -220,7 +256,7 @@ def load_report_data(workspace: str | Path | Workspace, *, today: dt.date | None
         meetings = _meetings(store.meetings())
         conversations = store.conversations().drop(columns=["ref", "version"], errors="ignore")
         notes = _published_notes(store.notes())
-    narrative = narrative_status(ws.path)
+    narrative = narrative_status(ws.path, ws.meta.review_questions)
     meta = ws.meta
     if withholding() if withhold_identifiers is None else withhold_identifiers:
         names, mapping = ws.private_names(), _redaction_map(ws)
@@ -229,9 +265,10 @@ def load_report_data(workspace: str | Path | Workspace, *, today: dt.date | None
         notes["text"] = [_withhold(t, names, mapping) for t in notes["text"]]
     _screen_published(ws, meta, narrative, notes)
     report_date = ws.meta.report_date or (today or dt.date.today()).isoformat()
+    book = _codebook(ws)
     return ReportData(
         path=ws.path, meta=meta, tool=ws.tool, ratings=ratings, allocation=_allocation(ws.meta),
         flags=flags, meetings=meetings, conversations=conversations, notes=notes,
-        narrative=narrative, codebook_labels=_codebook_labels(ws),
-        report_date=report_date,
+        narrative=narrative, codebook_labels=_codebook_labels(book), report_date=report_date,
+        codebook=book, previous_round=previous_round(ws.path),
     )

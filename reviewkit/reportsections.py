@@ -409,6 +409,41 @@ class ReportBuilder:
     def themes(self) -> pd.DataFrame:
         return an.theme_counts(self.data.notes, self.data.codebook_labels)
 
+    @cached_property
+    def i_statement_counts(self) -> pd.DataFrame:
+        from . import cqc
+
+        book = self.data.codebook
+        return (cqc.i_statement_counts(self.data.notes, book) if book is not None
+                else pd.DataFrame(columns=cqc.I_COUNT_COLUMNS))
+
+    @cached_property
+    def cqc_questions(self) -> pd.DataFrame:
+        from . import cqc
+
+        return cqc.question_evidence(self.primary, self.tool)
+
+    @cached_property
+    def cqc_codes(self) -> pd.DataFrame:
+        from . import cqc
+
+        book = self.data.codebook
+        return (cqc.code_evidence(self.data.notes, book) if book is not None
+                else pd.DataFrame(columns=cqc.CODE_EVIDENCE_COLUMNS))
+
+    @cached_property
+    def trend_table(self) -> pd.DataFrame:
+        from .trend import compare_rounds
+
+        prev = self.data.previous_round
+        return compare_rounds(self.primary, self.tool, prev) if prev is not None else pd.DataFrame()
+
+    @cached_property
+    def cqc_i_statements(self) -> pd.DataFrame:
+        from . import cqc
+
+        return cqc.i_statement_evidence(self.i_statement_counts)
+
     # -- charts, optionally rendered in parallel ----------------------------------------
     @cached_property
     def _chart_jobs(self) -> dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]]:
@@ -420,6 +455,9 @@ class ReportBuilder:
         jobs["overview"] = ("overview_chart", (self.by_question, self.scale), {})
         for _, row in self.by_question.iterrows():
             jobs[f"question-{row['question']}"] = ("question_chart", (row, self.scale), {})
+        from .findingsections import chart_jobs
+
+        jobs.update(chart_jobs(self))
         return jobs
 
     def start_charts(self, processes: int | None = None) -> None:
@@ -614,6 +652,36 @@ class ReportBuilder:
                 f"and carers, about {self._conversation_cases()} ({nv.join_words(parts)})")
 
     # -- sections -----------------------------------------------------------------------
+    def key_messages(self) -> str:
+        """Key messages, straight after the contents: headline figures and the team's messages."""
+        from .findingsections import key_messages
+
+        return key_messages(self)
+
+    def review_answers(self) -> str:
+        """Each review question with the team's answer, linked to the evidence ('' if none asked)."""
+        from .findingsections import review_answers
+
+        return review_answers(self)
+
+    def trend(self) -> str:
+        """4 (cont.): this round beside the previous round ('' when there is none)."""
+        from .findingsections import trend
+
+        return trend(self)
+
+    def cqc_section(self) -> str:
+        """9. Evidence against the CQC quality statements, when review.yaml puts it in the body."""
+        from .findingsections import cqc_evidence
+
+        return cqc_evidence(self, "section")
+
+    def cqc_appendix(self) -> str:
+        """Appendix: the same evidence, when review.yaml puts it after the signatories."""
+        from .findingsections import cqc_evidence
+
+        return cqc_evidence(self, "appendix")
+
     def introduction(self) -> str:
         """1. Introduction: dates, theme, the elements of the review with counts, aims."""
         meta, c = self.meta, self.counts
@@ -641,7 +709,8 @@ class ReportBuilder:
             body.append('<h3 id="review-questions">Review questions</h3>')
             body.append(_p(f"{meta.council} asked the review to answer these questions:"))
             body.append('<ol class="review-questions">'
-                        + "".join(f"<li>{esc(' '.join(q.split()))}</li>" for q in meta.review_questions)
+                        + "".join(f'<li><a href="#answer-{i}">{esc(" ".join(q.split()))}</a></li>'
+                                  for i, q in enumerate(meta.review_questions, 1))
                         + "</ol>")
         return _section(1, "Introduction", "introduction", body)
 
@@ -658,10 +727,13 @@ class ReportBuilder:
                            f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
                            "Worker has provided an update on each, shown below the recommendation."))
             items = []
+            statuses = [rec.status for rec in self.meta.previous_recommendations]
             for r in recs.itertuples():
-                update = (f'<p class="update"><strong>Update from {esc(self.meta.council)}:</strong> '
-                          f"{esc(' '.join(r.update.split()))}</p>" if r.update else
-                          '<p class="update"><strong>Update:</strong> none provided.</p>')
+                status = statuses[r.number - 1] if r.number <= len(statuses) else ""
+                status = f' <span class="status">(status: {esc(status.lower())})</span>' if status else ""
+                update = (f'<p class="update"><strong>Update from {esc(self.meta.council)}</strong>{status}'
+                          f"<strong>:</strong> {esc(' '.join(r.update.split()))}</p>" if r.update else
+                          f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
                 items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
                              f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
             body.append(f'<ol class="previous">{"".join(items)}</ol>')
@@ -692,9 +764,9 @@ class ReportBuilder:
             labels[int(r.id)] = f"{who[:1].upper()}{who[1:]} {seen[who]}"
         return labels
 
-    def _quotes(self, source: str) -> list[str]:
+    def _quotes(self, source: str, skip: set[int] | frozenset[int] = frozenset()) -> list[str]:
         quotes = an.report_quotes(self.data.notes)
-        quotes = quotes[quotes["source"] == source]
+        quotes = quotes[(quotes["source"] == source) & ~quotes["note_id"].astype(int).isin(skip)]
         notes = self.data.notes.set_index("note_id")
         out = []
         if source == "meeting":
@@ -886,9 +958,14 @@ class ReportBuilder:
         body.append(_p(lead + (f" and held {conv}." if conv else
                                "; no conversations with people or their families took place.")))
         body.append(self._narrative("case_records"))
-        quotes = self._quotes("conversation")
+        from .findingsections import i_statements
+
+        heard, shown = i_statements(self)
+        body.append(heard)
+        quotes = self._quotes("conversation", shown)
         if quotes:
-            body.append('<div class="keep"><h3 id="conversation-quotes">What people and carers told us</h3>'
+            title = "More of what people and carers told us" if shown else "What people and carers told us"
+            body.append(f'<div class="keep"><h3 id="conversation-quotes">{title}</h3>'
                         + _p("Each person is given a label such as ‘Carer 1’ so that their words can be "
                              "followed without identifying them.") + quotes[0] + "</div>")
             body.extend(quotes[1:])

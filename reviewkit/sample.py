@@ -18,7 +18,7 @@ from .io import import_files
 from .resources import shipped
 from .workspace import REVIEW_FILE, Workspace, create_workspace, open_workspace, parse_meta
 
-__all__ = ["SAMPLE_DIR", "build_sample_workspace", "sample_files"]
+__all__ = ["SAMPLE_DIR", "build_sample_workspace", "previous_round_bundle", "sample_files"]
 
 SAMPLE_DIR = shipped("sample_data", "eastvale-2026")
 ACTOR = "sample data"
@@ -30,6 +30,11 @@ def sample_files(source: Path = SAMPLE_DIR) -> list[Path]:
     """The sample's files to import: every reviewer's ratings (CSV or XLSX), then the rest."""
     ratings = sorted(p for p in (source / "ratings").iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
     return [*ratings, *(source / name for name in _DATA_FILES)]
+
+
+def previous_round_bundle(source: Path = SAMPLE_DIR) -> Path:
+    """Eastvale's previous round (June 2022), as the region's sample bundles hold it."""
+    return source.parent / "region" / "bundles" / "eastvale-borough-2022-06.zip"
 
 
 def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] | None = None) -> Workspace:
@@ -54,6 +59,11 @@ def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] 
     for md in sorted((source / "narrative").glob("*.md")):
         shutil.copyfile(md, ws.narrative_dir / md.name)
     shutil.copyfile(source / "private" / "names.txt", ws.path / "private" / "names.txt")
+    from .trend import PREVIOUS_ROUND_FILE
+
+    previous = previous_round_bundle(source)
+    if previous.is_file():  # the previous round's figures, for the comparison with it
+        shutil.copyfile(previous, ws.path / PREVIOUS_ROUND_FILE)
     ws = open_workspace(ws.path)  # re-read: the store's rules come from review.yaml and names.txt
     say("Importing the team's ratings, case flags, meetings, conversations and notes")
     import_files(ws, sample_files(source), actor=ACTOR, progress=say)

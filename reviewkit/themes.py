@@ -149,17 +149,15 @@ def _parse_code(raw: Any, where: str, i_statement: bool) -> Code:
         )
     where = f"{where} ('{cid}')"
     _check_keys(raw, _I_KEYS if i_statement else _CODE_KEYS, where)
-    cqc = raw.get("cqc", [])
-    if not isinstance(cqc, list) or not all(
-        isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 9 for n in cqc
-    ):
-        raise CodebookError(f"{where}: 'cqc' must list CQC quality statement numbers 1 to 9")
+    from .cqc import statement_numbers
+
+    cqc = statement_numbers(raw.get("cqc", []), where, CodebookError)
     keywords = tuple(_check_keyword(k, where) for k in _strings(raw, "keywords", where))
     return Code(
         id=cid,
         label=_text(raw, "label", where),
         text=_text(raw, text_key, where, required=i_statement),
-        cqc=tuple(cqc),
+        cqc=cqc,
         keywords=keywords,
         aliases=_strings(raw, "aliases", where),
         i_statement=i_statement,

@@ -234,12 +234,9 @@ def _parse_question(raw: Any, where: str, scale: RatingScale, need_descriptors: 
         missing = [lv.label for lv in scale.scored if lv.label not in clean]
         if missing:
             raise ToolError(f"{where}: missing descriptor for {', '.join(missing)}")
-    cqc = raw.get("cqc", [])
-    if not isinstance(cqc, list) or not all(
-        isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 9 for n in cqc
-    ):
-        raise ToolError(f"{where}: 'cqc' must list CQC quality statement numbers 1 to 9")
-    return Question(qid, title, text, clean, tuple(cqc))
+    from .cqc import statement_numbers
+
+    return Question(qid, title, text, clean, statement_numbers(raw.get("cqc", []), where, ToolError))
 
 
 def parse_tool(data: Any, source: str = "<tool>") -> AuditTool:

@@ -38,16 +38,24 @@ CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
 ROLES = ("visiting", "host", "associate")
 NARRATIVE_SECTIONS = {
+    "key_messages": "Key messages",
+    "review_questions": "The review questions answered",
     "introduction": "Introduction",
     "meetings": "Areas discussed and recurrent themes from the meetings",
     "case_records": "Principal Social Workers' analysis of case records and conversations",
     "observations": "Observations of the review team",
     "strengths": "Key strengths",
     "recommendations": "Recommendations for practice improvement",
+    "quality_statements": "Strengths and areas for consideration by CQC quality statement",
 }
 REPORT_CACHE = Path(".cache") / "report"
 _NAMES_STAMP = ".names-digest"  # in the report cache: the names.txt its renders were screened with
 CASE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
+
+# Narrative the team writes where it has something to say; a final report does not wait for it.
+OPTIONAL_NARRATIVE = frozenset({"quality_statements"})
+CQC_PLACEMENTS = ("section", "appendix")
+STATUSES = ("Not started", "In progress", "Done", "Not going ahead")
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ class Recommendation:
 
     text: str
     update: str = ""
+    status: str = ""
 
 
 @dataclass
@@ -102,6 +111,7 @@ class ReviewMeta:
     previous_recommendations: list[Recommendation] = field(default_factory=list)
     codebook: str = "default"
     report_date: str = ""
+    cqc_evidence: str = "section"
 
     @property
     def reviewers(self) -> list[str]:
@@ -133,9 +143,11 @@ class ReviewMeta:
             ],
             "previous_review": {
                 "date": self.previous_date,
-                "recommendations": [{"text": r.text, "update": r.update} for r in self.previous_recommendations],
+                "recommendations": [{"text": r.text, "update": r.update, **({"status": r.status} if r.status else {})}
+                                    for r in self.previous_recommendations],
             },
             "codebook": self.codebook,
+            "cqc_evidence": self.cqc_evidence,
         }
         return data
 
@@ -226,10 +238,20 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
             r = {"text": r}
         if not isinstance(r, dict):
             raise WorkspaceError(f"{at}: expected text and update")
-        recs.append(Recommendation(_str(r, "text", at, True), _str(r, "update", at)))
+        status = _str(r, "status", at)
+        if status:
+            known = {st.casefold(): st for st in STATUSES}
+            if status.casefold() not in known:
+                raise WorkspaceError(f"{at}: status must be one of {', '.join(STATUSES)} (or left out)")
+            status = known[status.casefold()]
+        recs.append(Recommendation(_str(r, "text", at, True), _str(r, "update", at), status))
     questions = data.get("review_questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         raise WorkspaceError(f"{where}: 'review_questions' must be a list of text")
+    placement = _str(data, "cqc_evidence", where) or "section"
+    if placement not in CQC_PLACEMENTS:
+        raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
+                             "(after the signatories)")
     return ReviewMeta(
         council=_str(data, "council", where, True),
         theme=_str(data, "theme", where, True),
@@ -245,6 +267,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         previous_recommendations=recs,
         codebook=_str(data, "codebook", where) or "default",
         report_date=_str(data, "report_date", where),
+        cqc_evidence=placement,
     )
 
 
@@ -435,6 +458,7 @@ def create_workspace(
     tool: str = "strengths-based-practice",
     reviewers: list[str] | None = None,
     host: str | None = None,
+    review_questions: list[str] | None = None,
 ) -> Workspace:
     """Create a new workspace folder with review.yaml, the tool copy, narrative stubs and store."""
     root = Path(path)
@@ -445,7 +469,8 @@ def create_workspace(
     team = [Member(n, "", "host" if n == host else "visiting") for n in (reviewers or [])]
     if host and host not in (reviewers or []):
         team.append(Member(host, "", "host"))
-    meta = ReviewMeta(council=council, theme=theme, tool=audit_tool.id, tool_version=audit_tool.version, team=team)
+    meta = ReviewMeta(council=council, theme=theme, tool=audit_tool.id, tool_version=audit_tool.version, team=team,
+                      review_questions=[" ".join(q.split()) for q in (review_questions or []) if q.strip()])
     parse_meta(meta.to_yaml(), str(root / REVIEW_FILE))  # fail before writing anything
     codebook = load_codebook(meta.codebook)
     root.mkdir(parents=True, exist_ok=True)
@@ -454,9 +479,11 @@ def create_workspace(
     shutil.copyfile(codebook.source, root / CODEBOOK_FILE)
     (root / REVIEW_FILE).write_text(_new_review_yaml(meta), encoding="utf-8")
     (root / "narrative").mkdir()
+    from .findings import narrative_stub  # (here: it brings in the CQC framework, for its stub)
+
     for name, title in NARRATIVE_SECTIONS.items():
         (root / "narrative" / f"{name}.md").write_text(
-            f"<!-- {title}: write this section in Markdown, then delete this line. -->\n", encoding="utf-8"
+            narrative_stub(name, title, meta.review_questions), encoding="utf-8"
         )
     (root / "private").mkdir()
     (root / "private" / "names.txt").write_text(

@@ -9,6 +9,7 @@ Everything here is invented. The review team and case allocation are read from
     meetings.csv             the managers' and the practitioners' meetings
     conversations.csv        conversations with people, relatives and carers
     notes.csv                coded notes, quotes and each participant's "one change"
+    previous_action_plan.xlsx  the 2022 review's action plan as the council kept it (from review.yaml)
 
 Each case has a profile (the person's situation, in general terms) and a row of ratings, one
 per audit question; evidence comments are drawn from hand-written banks per question and
@@ -559,6 +560,12 @@ def _xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
         ws.column_dimensions[col].width = width
     raw = io.BytesIO()
     wb.save(raw)
+    return _stable_xlsx(raw.getvalue())
+
+
+def _stable_xlsx(data: bytes) -> bytes:
+    """The workbook's bytes with fixed timestamps inside and on each entry."""
+    raw = io.BytesIO(data)
     stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % XLSX_TIME
     out = io.BytesIO()
     with zipfile.ZipFile(raw) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -573,6 +580,38 @@ def _xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
             info.external_attr = 0o600 << 16
             zout.writestr(info, data)
     return out.getvalue()
+
+
+# The previous review's action plan as Eastvale kept it: owner, by when, measure and status for
+# each recommendation in review.yaml's previous_review (whose text, update and status it carries).
+PLAN = [
+    ("Head of Adult Social Care", "2025-03-31", "Every team has a strengths champion; framework used in audits"),
+    ("Principal Social Worker", "2025-09-30", "A shorter assessment form agreed with practitioners"),
+    ("Service managers", "2023-12-31", "Supervision compliance above 90% in every team"),
+    ("Service managers", "2024-06-30", "Management oversight recorded on 90% of audited records"),
+    ("Principal Social Worker", "2025-06-30", "Monthly audit in place; findings shared with every team"),
+    ("Head of Commissioning", "2023-09-30", "Community connectors service commissioned and used"),
+    ("Head of Adult Social Care", "2024-03-31", "Panel terms of reference refreshed; delegated limits reviewed"),
+    ("Carers Lead", "2025-03-31", "Carers' assessments within 28 days; contingency plans recorded"),
+]
+
+
+def _plan_bytes(meta: dict) -> bytes:
+    """The previous review's action plan (.xlsx), written by the kit itself from review.yaml."""
+    import tempfile
+
+    from reviewkit.actionplan import ActionPlan, PlanRow, write_plan
+
+    prev = meta["previous_review"]
+    recs = prev["recommendations"]
+    assert len(recs) == len(PLAN), "PLAN needs one row per previous recommendation"
+    rows = tuple(PlanRow(i, " ".join(r["text"].split()), owner, when, measure, r.get("status", ""),
+                         " ".join(r.get("update", "").split()))
+                 for i, (r, (owner, when, measure)) in enumerate(zip(recs, PLAN), 1))
+    plan = ActionPlan(meta["council"], prev["date"], rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_plan(plan, Path(tmp) / "plan.xlsx")
+        return _stable_xlsx(out.read_bytes())
 
 
 def build(meta: dict) -> dict[str, bytes]:
@@ -600,6 +639,7 @@ def build(meta: dict) -> dict[str, bytes]:
     files["notes.csv"] = _csv_bytes(
         ["note", "meeting", "conversation", "kind", "text", "speaker_role", "stance", "codes", "use_in_report"],
         note_rows)
+    files["previous_action_plan.xlsx"] = _plan_bytes(meta)
     return files
 
 

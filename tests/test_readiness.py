@@ -154,7 +154,8 @@ def test_a_review_with_no_cases_is_not_ready(tmp_path: Path) -> None:
     gaps = readiness(ws)
     assert gaps[0].kind == "no_cases" and str(gaps[0]).startswith("review.yaml: no case records")
     assert {g.kind for g in gaps} == {"no_cases", "narrative"}
-    assert len([g for g in gaps if g.kind == "narrative"]) == 6
+    # Every narrative file but the optional CQC commentary (and no review questions were asked).
+    assert len([g for g in gaps if g.kind == "narrative"]) == 7
 
 
 def test_the_missing_box_counts_by_kind_and_names_cases_not_reviewers(sample_path: Path, tmp_path: Path) -> None:

@@ -134,7 +134,7 @@ def test_stub_and_missing_narratives_are_unwritten(ws) -> None:
     assert status["recommendations"].written and not status["strengths"].written
     assert not status["introduction"].written  # the workspace's stub is only an HTML comment
     names = {p.name for p in unwritten_sections(ws.path)}
-    assert names == {"introduction.md", "meetings.md", "case_records.md", "strengths.md"}
+    assert names == {"key_messages.md", "introduction.md", "meetings.md", "case_records.md", "strengths.md"}
 
 
 def test_sections_publish_only_marked_quotes_attributed_by_role(ws) -> None:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from reviewkit.errors import ToolError, UnsafeLocationError, WorkspaceError
-from reviewkit.workspace import create_workspace, open_workspace
+from reviewkit.workspace import NARRATIVE_SECTIONS, create_workspace, open_workspace
 
 from .helpers import make_workspace
 
@@ -19,7 +19,7 @@ def test_new_workspace_has_everything_and_records_the_tool(tmp_path):
     meta = yaml.safe_load((ws.path / "review.yaml").read_text())
     assert (meta["tool"], meta["tool_version"]) == ("strengths-based-practice", ws.tool.version)
     assert [m["role"] for m in meta["team"]] == ["visiting", "host"]
-    assert len(list((ws.path / "narrative").glob("*.md"))) == 6
+    assert len(list((ws.path / "narrative").glob("*.md"))) == len(NARRATIVE_SECTIONS)
     again = open_workspace(ws.path)
     assert again.tool.question_ids == [f"q{i}" for i in range(1, 13)]
 

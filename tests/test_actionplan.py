@@ -1,0 +1,200 @@
+"""The action plan round trip: write it, fill it in as a council would, start the next review from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from reviewkit import cli
+from reviewkit.actionplan import COLUMNS, action_plan, load_previous, read_plan, recommendation_texts, write_plan
+from reviewkit.bundle import read_bundle
+from reviewkit.errors import ImportFileError, WorkspaceError
+from reviewkit.reportsections import ReportBuilder
+from reviewkit.sample import build_sample_workspace
+from reviewkit.trend import PREVIOUS_ROUND_FILE
+from reviewkit.workspace import STATUSES, open_workspace
+
+CANARY_NHS = "999 000 0018"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sample_workspace(tmp_path_factory.mktemp("plan") / "eastvale").path
+
+
+def _rows(path: Path) -> tuple[openpyxl.Workbook, object, int]:
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["Action plan"]
+    header = next(i for i, r in enumerate(sheet.iter_rows(values_only=True), 1) if r[0] == "Number")
+    return wb, sheet, header
+
+
+def test_one_row_per_recommendation_with_validated_owner_date_and_status(sample: Path, tmp_path: Path) -> None:
+    assert cli.main(["action-plan", str(sample), "--out", str(tmp_path / "plan.xlsx")]) == 0
+    recs = recommendation_texts((sample / "narrative" / "recommendations.md").read_text(encoding="utf-8"))
+    assert len(recs) == 7
+    wb, sheet, header = _rows(tmp_path / "plan.xlsx")
+    rows = list(sheet.iter_rows(min_row=header, values_only=True))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [(r[0], r[1]) for r in rows[1:]] == list(enumerate(recs, 1))
+    assert all(v is None for r in rows[1:] for v in r[2:])
+    first, last = header + 1, header + len(recs)
+    rules = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
+    assert rules[f"C{first}:C{last}"].type == "textLength"
+    assert rules[f"D{first}:D{last}"].type == "date"
+    status = rules[f"F{first}:F{last}"]
+    assert status.type == "list" and status.formula1 == '"' + ",".join(STATUSES) + '"'
+    assert all(dv.showErrorMessage for dv in rules.values())
+
+
+def test_the_plan_as_word_is_a_table_with_a_caption(sample: Path, tmp_path: Path) -> None:
+    out = write_plan(action_plan(open_workspace(sample)), tmp_path / "plan.docx")
+    document = docx.Document(str(out))
+    table = document.tables[0]
+    assert [c.text for c in table.rows[0].cells] == list(COLUMNS)
+    assert len(table.rows) == 8 and table.rows[1].cells[0].text == "1"
+
+
+def _fill(path: Path) -> None:
+    """Edit owner, date, status and update as a host would, in Excel."""
+    wb, sheet, header = _rows(path)
+    edits = {1: ("Head of Adult Social Care", dt.datetime(2027, 3, 31), "Refresher training for every team.",
+                 "In progress", "Training booked for all teams; two sessions held."),
+             3: ("Service managers", "30/06/2027", "Oversight recorded on 90% of audited records.", "done",
+                 "Oversight case note now mandatory at each review.")}
+    for number, (owner, when, measure, status, update) in edits.items():
+        r = header + number
+        for col, value in zip("CDEFG", (owner, when, measure, status, update)):
+            sheet[f"{col}{r}"] = value
+    wb.save(path)
+
+
+def test_round_trip_write_edit_new_previous_and_section_2_shows_the_updates(sample: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.xlsx"
+    assert cli.main(["action-plan", str(sample), "--out", str(plan)]) == 0
+    _fill(plan)
+    read = read_plan(plan)
+    assert (read.council, read.round) == ("Eastvale Borough Council", "2026-10")
+    assert read.rows[0].by_when == "2027-03-31" and read.rows[2].by_when == "2027-06-30"
+    assert read.rows[2].status == "Done"  # typed in lower case, stored as the list spells it
+    nxt = tmp_path / "eastvale-2030"
+    code = cli.main(["new", str(nxt), "--council", "Eastvale Borough Council", "--theme", "Practice",
+                     "--reviewer", "A. Visitor", "--previous", str(plan), "--previous", str(sample)])
+    assert code == 0
+    ws = open_workspace(nxt)
+    assert ws.meta.previous_date == "2026-10"
+    recs = ws.meta.previous_recommendations
+    assert [r.text for r in recs] == [r.recommendation for r in read.rows]
+    assert (recs[0].update, recs[0].status) == ("Training booked for all teams; two sessions held.", "In progress")
+    assert (recs[1].update, recs[1].status) == ("", "")
+    assert read_bundle(nxt / PREVIOUS_ROUND_FILE).round == "2026-10"
+    section = ReportBuilder.load(nxt).previous_review()
+    assert "undertaken in October 2026 and made 7 recommendations" in section
+    first = re.search(r'<li id="previous-1">(.*?)</li>', section, flags=re.S).group(1)
+    assert "Training booked for all teams; two sessions held." in first and "(status: in progress)" in first
+    third = re.search(r'<li id="previous-3">(.*?)</li>', section, flags=re.S).group(1)
+    assert "(status: done)" in third
+    second = re.search(r'<li id="previous-2">(.*?)</li>', section, flags=re.S).group(1)
+    assert "none provided" in second
+    # The owner and measure stay in the council's plan; the report shows the update and status.
+    assert "Head of Adult Social Care" not in section
+
+
+def test_a_bad_plan_names_row_and_column_never_the_value_and_creates_nothing(
+        sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "plan.xlsx"
+    write_plan(action_plan(open_workspace(sample)), plan)
+    wb, sheet, header = _rows(plan)
+    sheet[f"F{header + 2}"] = "Nearly there"
+    sheet[f"D{header + 3}"] = "next spring"
+    sheet[f"G{header + 4}"] = f"Discussed with the person, NHS number {CANARY_NHS}"
+    wb.save(plan)
+    code = cli.main(["new", str(tmp_path / "next"), "--council", "Eastvale Borough Council", "--theme", "Practice",
+                     "--previous", str(plan)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"row {header + 2}, column 'Status': expected one of Not started, In progress" in err
+    assert f"row {header + 3}, column 'By when': expected a date" in err
+    assert f"row {header + 4}, column 'Update': holds what looks like a personal identifier (NHS number" in err
+    assert CANARY_NHS not in err and "Nearly there" not in err and "next spring" not in err
+    assert not (tmp_path / "next").exists()
+
+
+def test_previous_from_a_bundle_gives_figures_and_recommendation_headings(tmp_path: Path) -> None:
+    bundle = Path(__file__).resolve().parent.parent / "sample_data" / "region" / "bundles" / "eastvale-borough-2022-06.zip"
+    prev = load_previous([bundle])
+    assert prev.date == "2022-06" and len(prev.recommendations) == 8
+    assert prev.figures == bundle.read_bytes()
+    with pytest.raises(WorkspaceError, match="action plan"):
+        load_previous([tmp_path / "notes.txt"])
+    with pytest.raises(WorkspaceError, match="once"):
+        load_previous([bundle, bundle])
+
+
+def test_a_workbook_that_is_not_a_plan_is_refused(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.save(tmp_path / "other.xlsx")
+    with pytest.raises(ImportFileError, match="no sheet named 'Action plan'"):
+        read_plan(tmp_path / "other.xlsx")
+
+
+def test_no_recommendations_yet_says_what_to_write(sample: Path, tmp_path: Path) -> None:
+    ws = shutil.copytree(sample, tmp_path / "ws", ignore=shutil.ignore_patterns(".cache"))
+    (ws / "narrative" / "recommendations.md").write_text("<!-- stub -->\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="no recommendations yet"):
+        action_plan(open_workspace(ws))
+
+
+def test_previous_on_an_existing_workspace_records_the_plan_and_the_figures(sample: Path, tmp_path: Path) -> None:
+    from tests.helpers import make_workspace
+
+    plan = tmp_path / "plan.xlsx"
+    write_plan(action_plan(open_workspace(sample)), plan)
+    _fill(plan)
+    ws = make_workspace(tmp_path / "ws")
+    ws.meta.council = "Eastvale Borough Council"
+    ws.save_meta()
+    bundle = Path(__file__).resolve().parent.parent / "sample_data" / "region" / "bundles" / "eastvale-borough-2022-06.zip"
+    assert cli.main(["previous", str(ws.path), str(plan), str(bundle)]) == 0
+    meta = open_workspace(ws.path).meta
+    assert meta.previous_date == "2026-10" and len(meta.previous_recommendations) == 7
+    assert meta.previous_recommendations[2].status == "Done"
+    assert (ws.path / PREVIOUS_ROUND_FILE).read_bytes() == bundle.read_bytes()
+    assert 'id="previous-round"' in ReportBuilder.load(ws.path).trend()
+
+
+def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tmp_path: Path) -> None:
+    from reviewkit.sample import SAMPLE_DIR
+
+    plan = read_plan(SAMPLE_DIR / "previous_action_plan.xlsx")
+    meta = open_workspace(sample).meta
+    assert plan.round == meta.previous_date == "2022-06"
+    assert [(r.recommendation, r.update, r.status) for r in plan.rows] == [
+        (" ".join(r.text.split()), " ".join(r.update.split()), r.status) for r in meta.previous_recommendations]
+    assert all(r.owner and r.by_when and r.measure for r in plan.rows)
+    # Starting the sample afresh from its plan and its previous round gives the same section 2.
+    ws = tmp_path / "again"
+    from reviewkit.sample import previous_round_bundle
+
+    bundle = previous_round_bundle()
+    assert cli.main(["new", str(ws), "--council", meta.council, "--theme", meta.theme,
+                     "--previous", str(SAMPLE_DIR / "previous_action_plan.xlsx"), "--previous", str(bundle)]) == 0
+    again = ReportBuilder.load(ws).previous_review()
+    original = ReportBuilder.load(sample).previous_review()
+    assert again == original
+
+
+def test_a_previous_review_of_another_council_is_refused(sample: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = Path(__file__).resolve().parent.parent / "sample_data" / "region" / "bundles" / "greyhaven-borough-2023-02.zip"
+    code = cli.main(["new", str(tmp_path / "next"), "--council", "Eastvale Borough Council", "--theme", "Practice",
+                     "--previous", str(bundle)])
+    assert code == 1 and "it is about Greyhaven Borough Council, not Eastvale Borough Council" in capsys.readouterr().err
+    assert not (tmp_path / "next").exists()
