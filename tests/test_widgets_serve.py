@@ -25,7 +25,8 @@ def test_the_plan_serves_the_form_on_loopback_with_sources_stripped(ws, tmp_path
     assert p.env["IPYTHONDIR"] == str(tmp_path / "hist")
     assert p.env["JUPYTER_PATH"].split(os.pathsep)[0].endswith(os.path.join("share", "jupyter"))
     assert p.url == f"http://127.0.0.1:{p.port}/?token={p.token}" and len(p.token) >= 24
-    assert f"--Voila.token={p.token}" in p.argv
+    assert p.env["JUPYTER_TOKEN"] == p.token and not any(p.token in a for a in p.argv)  # never on a command line
+    assert "--template=reviewkit" in p.argv  # Voila's page without its CDN link
 
 
 @pytest.mark.parametrize("form,notebook", [("meeting", "record_meeting.ipynb"),
