@@ -219,3 +219,32 @@ def _flag(ws_path: Path) -> dict:
 
     with open_workspace(ws_path).store() as store:
         return store.case_flag(CASE, REVIEWER)
+
+
+# Scroll the box that scrolls the page (Voila's #rendered_cells) so the button sits at the very top.
+SCROLL_UNDER_THE_BAR = """b => {
+  for (let e = b.parentElement; e; e = e.parentElement) {
+    if (e.scrollHeight > e.clientHeight + 2 && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) {
+      e.scrollTop += b.getBoundingClientRect().top - e.getBoundingClientRect().top - 5; return true; }
+  }
+  return false; }"""
+
+
+def test_the_sticky_bar_never_covers_the_chosen_rating(browser, server) -> None:
+    _ws_path, p = server
+    page = open_page(browser, p.url, [])
+    page.locator(".rk-q-q7").get_by_role("button", name="Good", exact=True).click()
+    chosen = page.locator(".rk-q-q7 button.mod-active")
+    chosen.wait_for()
+    bar = page.locator(".rk-bar")
+    for _ in range(2):  # with the page scrolled so the chosen rating sits under the bar, then by keyboard
+        moved = chosen.evaluate(SCROLL_UNDER_THE_BAR)
+        assert moved, "no scrolling box holds the form"
+        chosen.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(300)
+        top = chosen.bounding_box()["y"]  # type: ignore[index]
+        bottom = bar.bounding_box()
+        assert bottom is not None and bottom["y"] + bottom["height"] <= top + 1, (bottom, top)
+    page.close()
