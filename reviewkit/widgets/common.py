@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import ipywidgets as w
 
 from ..errors import BlockedTextError, ConflictError, InvalidInputError, ReviewkitError, WarningTextError
+from ..session import current_session
 from ..store import Store
 from ..tools import RatingScale
 from ..workspace import Workspace, open_workspace
@@ -408,7 +409,9 @@ class EntryForm(FormBase):
 
     def __init__(self, workspace: Workspace | str | Path, reviewer: str, *, store: Store | None = None) -> None:
         ws = resolve_workspace(workspace)
-        self.reviewer = check_reviewer(ws, reviewer)  # spelled as review.yaml spells it
+        session = current_session(ws.meta)
+        # Under the review hub the sign-in decides who is rating, whatever name the page was given.
+        self.reviewer = session.reviewer if session is not None else check_reviewer(ws, reviewer)
         super().__init__(ws, actor=self.reviewer, store=store)
 
 
