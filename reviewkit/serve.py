@@ -44,6 +44,7 @@ FORMS = {
     "meeting": "record_meeting.ipynb",
     "conversation": "record_conversation.ipynb",
     "progress": "review_progress.ipynb",
+    "host": "host_console.ipynb",
 }
 NEEDS_REVIEWER = {"rate", "meeting", "conversation"}
 HOST = "127.0.0.1"

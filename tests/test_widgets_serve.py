@@ -44,7 +44,7 @@ def test_bad_requests_fail_before_anything_starts(ws, tmp_path: Path) -> None:
         serve.plan(ws.path, "Z. Nobody")
     with pytest.raises(InvalidInputError, match="No reviewer name was given"):
         serve.plan(ws.path, "", form="meeting")
-    with pytest.raises(InvalidInputError, match="form must be one of rate, meeting, conversation, progress"):
+    with pytest.raises(InvalidInputError, match="form must be one of rate, meeting, conversation, progress, host"):
         serve.plan(ws.path, "A. Visitor", form="report")
     with pytest.raises(InvalidInputError, match="port must be a number from 1024 to 65535"):
         serve.plan(ws.path, "A. Visitor", port=80)
@@ -67,7 +67,7 @@ def test_the_cli_serve_command_reports_errors_plainly(ws, capsys: pytest.Capture
         main(["serve", "-h"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert "example:" in out and "--form {rate,meeting,conversation,progress}" in out and "--no-browser" in out
+    assert "example:" in out and "--form {rate,meeting,conversation,progress,host}" in out and "--no-browser" in out
 
 
 def test_no_browser_is_started_without_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:
