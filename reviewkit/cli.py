@@ -221,7 +221,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
     entra = (hub.entra_from(args.entra_tenant or "", args.entra_client_id or "", args.public_url or "")
              if args.sign_in == "entra" else None)
-    p = hub.plan(args.workspace, port=args.port, ip=args.ip, sign_in=args.sign_in, entra=entra)
+    port = args.port if args.port or not args.write_config else hub.DEFAULT_PORT  # IT's config: a fixed port
+    p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra, check_port=not args.write_config)
     if args.write_config:
         out = hub.write_config(p, args.write_config)
         _say(f"Wrote {out} (readable only by you: it may hold a client secret).")

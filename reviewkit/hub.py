@@ -32,9 +32,11 @@ from .serve import _port_taken, free_port
 from .workspace import open_workspace
 
 SIGN_IN = ("passwords", "entra")
+DEFAULT_PORT = 8000
 PASSWORDS_FILE = "private/hub_passwords.json"
 CONFIG_FILE = "jupyterhub_config.py"
 ENTRA_SECRET_ENV = "REVIEWKIT_ENTRA_CLIENT_SECRET"
+TEMPLATES = Path(__file__).resolve().parent / "hub_templates"
 PROXY_ENV = "REVIEWKIT_PROXY"  # where configurable-http-proxy is, when not in the usual places
 
 
@@ -109,7 +111,7 @@ def entra_from(tenant_id: str, client_id: str, public_url: str, secret: str | No
 
 
 def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1", sign_in: str = "passwords",
-         entra: Entra | None = None) -> HubPlan:
+         entra: Entra | None = None, check_port: bool = True) -> HubPlan:
     """Check the workspace, team logins and port before anything starts."""
     if sign_in not in SIGN_IN:
         raise InvalidInputError(f"--sign-in must be one of {', '.join(SIGN_IN)}")
@@ -123,7 +125,7 @@ def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1
         port = free_port()
     elif not 1024 <= port <= 65535:
         raise InvalidInputError("port must be a number from 1024 to 65535, e.g. --port 8000")
-    elif _port_taken(port, ip if ip not in ("", "0.0.0.0") else "127.0.0.1"):  # noqa: S104
+    elif check_port and _port_taken(port, ip if ip not in ("", "0.0.0.0") else "127.0.0.1"):  # noqa: S104
         raise HubError(f"port {port} is already in use on this computer; choose another with --port")
     return HubPlan(ws.path.resolve(), ip, port, sign_in, entra)
 
@@ -154,6 +156,7 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         "c.Spawner.start_timeout = 180",
         "c.Spawner.http_timeout = 180",
         f"c.Spawner.environment = {{'PATH': {os.environ.get('PATH', '/usr/bin:/bin')!r}}}",
+        f"c.JupyterHub.template_paths = [{str(TEMPLATES)!r}]  # sign-in and error pages with AA contrast",
     ]
     if p.sign_in == "entra":
         assert p.entra is not None
@@ -173,6 +176,8 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         lines += [
             "# Offline sign-in: each team member sets a password the first time they sign in.",
             "c.JupyterHub.authenticator_class = 'reviewkit.hubauth.ReviewTeamAuthenticator'",
+            "c.JupyterHub.template_vars = {'announcement_login': 'First time here? Sign in with the login the host "
+            "gave you and choose a password of at least 10 characters: it becomes yours.'}",
             f"c.ReviewTeamAuthenticator.workspace = {str(ws)!r}",
             f"c.ReviewTeamAuthenticator.password_file = {str(ws / PASSWORDS_FILE)!r}",
         ]

@@ -155,8 +155,9 @@ class HostConsole(FormBase):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         lines = [f"{kind}: {s.added} added, {s.changed} changed, {s.unchanged} unchanged" for kind, s in summaries.items()]
+        with self.quiet():  # emptying the chooser must not clear the message below
+            self.upload.value = ()
         self._say_import("ok", f"Imported {len(paths)} file(s). " + "; ".join(lines) + ".")
-        self.upload.value = ()
         self.saved("import")
         self.reload()
 
