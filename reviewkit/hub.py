@@ -151,7 +151,7 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         f"c.ConfigurableHTTPProxy.pid_file = {str(state / 'proxy.pid')!r}",
         "c.JupyterHub.spawner_class = 'reviewkit.hubauth.ReviewSpawner'",
         f"c.ReviewSpawner.workspace = {str(ws)!r}",
-        f"c.ReviewSpawner.home_dir_template = {str(state / 'users' / '{username}')!r}",
+        f"c.ReviewSpawner.state_dir = {str(state)!r}",
         f"c.Spawner.cmd = [{sys.executable!r}, '-m', 'jupyterhub.singleuser']",
         "c.Spawner.start_timeout = 180",
         "c.Spawner.http_timeout = 180",

@@ -25,7 +25,7 @@ from typing import Any
 from jupyterhub.auth import Authenticator
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
-from traitlets import HasTraits, Unicode
+from traitlets import HasTraits, Unicode, default
 
 from .errors import ReviewkitError
 from .lifecycle import write_private
@@ -128,6 +128,13 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
 
     workspace = Unicode("", config=True, help="The review workspace every server works on.")
     state_dir = Unicode("", config=True, help="The hub's private folder; each person's server files go under it.")
+
+    @default("home_dir")
+    def _short_home_dir(self) -> str:
+        # Short on purpose: kernels talk over socket files under this folder, and a socket's path
+        # may not exceed about 100 characters (a long email login would break report rendering).
+        key = hashlib.sha256(self.user.name.encode()).hexdigest()[:12]
+        return str(Path(self.state_dir) / "u" / key)
 
     def _member(self) -> Member:
         member = team_member(self.workspace, self.user.name)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,14 +52,14 @@ class Hub:
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     root = tmp_path_factory.mktemp("hub")
     ws = with_logins(make_workspace(root / "ws"))
-    tmp = root / "tmp"
-    tmp.mkdir()
+    # A short temp folder, as /tmp is: kernels' socket files must have paths under ~100 characters.
+    tmp = Path(tempfile.mkdtemp(prefix="rkh"))
     env = dict(os.environ, TMPDIR=str(tmp))
     log = root / "hub.log"  # a file, not a pipe: the proxy logs there too, and a full pipe would stall it
     t0 = time.monotonic()
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "hub", str(ws.path)], env=env, text=True,
-                                stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
         found = re.search(r"sign in at:\s+(http://127\.0\.0\.1:\d+/)", log.read_text())
@@ -72,6 +74,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             finally:
                 for p in psutil.wait_procs(tree, timeout=30)[1]:
                     p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def route_local(page, outside: list[str]) -> None:  # noqa: ANN001
@@ -98,12 +101,14 @@ def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str]):  # noq
     return context, page
 
 
-def server_memory(hub: Hub, who: str) -> float:
-    """RSS in MB of a person's single-user server and its kernels."""
+def server_memory(hub: Hub, who: str) -> str:
+    """RSS of a person's single-user server and of its kernels, as 'server 95 MB + 1 kernel 110 MB'."""
     for p in psutil.Process(hub.proc.pid).children(recursive=True):
         try:
             if p.environ().get("JUPYTERHUB_USER") == LOGINS[who] and "jupyterhub.singleuser" in " ".join(p.cmdline()):
-                return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
+                kernels = p.children(recursive=True)
+                mb = sum(k.memory_info().rss for k in kernels) / 2**20
+                return f"server {p.memory_info().rss / 2**20:.0f} MB + {len(kernels)} kernel(s) {mb:.0f} MB"
         except psutil.Error:
             continue
     raise AssertionError(f"no server found for {who}")
@@ -143,6 +148,7 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     page_b.wait_for_selector(".rk-bar :text('Case 2 of 3')")  # B also moderates C01
     rate(page_b, "q1", "Outstanding")
     assert _axe(page_a) == []
+    mem_a, mem_b = server_memory(hub, A), server_memory(hub, B)  # each with the rating form open
 
     # A cannot open B's forms, write files, start code or open a terminal on their own server.
     response = page_a.goto(hub.user_url(B, "voila/render/rate_case_records.ipynb"))
@@ -163,8 +169,6 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
         page_a.wait_for_selector(".rk-form .rk-status:has-text('Saved')", timeout=60_000)
         assert _axe(page_a) == []
 
-    mem_a, mem_b = server_memory(hub, A), server_memory(hub, B)
-
     # The host's console shows both ratings and renders a draft the test downloads.
     ctx_h, page_h = sign_in(browser, hub, HOST, ".rk-form .rk-card", outside)
     assert "Host console" in page_h.content() and "Open JupyterLab" in page_h.content()
@@ -173,8 +177,9 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     assert re.search(r"B\. Visitor\s+0 of 3\s+1 \(2\.8%\)", tables), tables  # 1 of 36
     assert _axe(page_h) == []
     page_h.get_by_role("button", name="Render a draft report").click()
+    page_h.wait_for_selector(".rk-form a.rk-download, .rk-form .rk-alert-error", timeout=600_000)
+    assert page_h.locator(".rk-form .rk-alert-error").count() == 0, page_h.locator(".rk-form .rk-alert-error").all_inner_texts()
     link = page_h.locator("a.rk-download", has_text="report.html")
-    link.wait_for(timeout=600_000)
     with page_h.expect_download() as info:
         link.click()
     saved = info.value.path()
@@ -203,8 +208,7 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     wait_for(lambda: not alive(tree), "every process of the hub to stop", timeout=60)
     assert in_group(hub.proc.pid) == []
     assert list(hub.tmp.iterdir()) == []
-    print(f"\nhub start: {hub.started_in:.1f} s; memory per signed-in reviewer (server + kernel): "
-          f"A {mem_a:.0f} MB, B {mem_b:.0f} MB")
+    print(f"\nhub start: {hub.started_in:.1f} s; memory per signed-in reviewer: A {mem_a}; B {mem_b}")
 
 
 def _axe(page) -> list:  # noqa: ANN001
