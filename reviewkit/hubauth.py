@@ -29,9 +29,10 @@ from traitlets import HasTraits, Unicode, default
 
 from .errors import ReviewkitError
 from .lifecycle import write_private
+from .resources import shipped
 from .workspace import Member, normal_login, open_workspace
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = shipped("notebooks")
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
 VISITING_FORMS = ("rate_case_records.ipynb", "record_meeting.ipynb", "record_conversation.ipynb")
 HOST_FORMS = ("host_console.ipynb", *VISITING_FORMS, "review_progress.ipynb")
