@@ -38,6 +38,7 @@ def test_a_good_upload_is_imported_in_the_hosts_name_and_progress_updates(ws, tr
     console.import_button.click()
     assert "ratings: 2 added" in console.import_message.value and console.upload.value == ()
     assert "B. Visitor" in console.tables.value
+    assert "Before the final report" in console.tables.value and "still missing" in console.tables.value
     with ws.store() as store:
         log = store.audit_log()
     assert set(log["actor"]) == {"H. Host"}  # the team's host, on one computer

@@ -60,6 +60,19 @@ def save_uploads(files: list[dict[str, Any]], folder: Path) -> list[Path]:
     return out
 
 
+def readiness_html(ws: Workspace) -> str:
+    """The readiness gap list, as `reviewkit status` prints it: each gap by location, never a typed value."""
+    from ..readiness import readiness
+
+    gaps = readiness(ws)
+    if not gaps:
+        return "<h3>Before the final report</h3><p>Ready for a final report: nothing is missing.</p>"
+    items = "".join(f"<li>{html.escape(str(g))}</li>" for g in gaps[:200])
+    more = f"<p>… and {len(gaps) - 200} more.</p>" if len(gaps) > 200 else ""
+    return (f"<h3>Before the final report</h3><p>{len(gaps)} thing{'s' if len(gaps) != 1 else ''} still missing "
+            f"or unfinished:</p><ul>{items}</ul>{more}")
+
+
 def lab_link() -> str:
     """JupyterLab's address on the review hub, or '' on one computer (where the notebooks open in Jupyter)."""
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
@@ -127,7 +140,8 @@ class HostConsole(FormBase):
         self.reload()
 
     def reload(self) -> None:
-        self.tables.value = progress_html(self.ws, self.store)
+        """Read the store again: progress tables, then what stands between the review and a final report."""
+        self.tables.value = progress_html(self.ws, self.store) + readiness_html(self.ws)
         self.set_status(f"Updated {now_hhmm()}")
 
     # -- import -------------------------------------------------------------------------------
