@@ -68,7 +68,8 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
     """Offline sign-in for a small team: each person sets their password the first time they sign in.
 
     Passwords are kept only as salted scrypt hashes in a file only the hub's user can read.
-    The host resets a forgotten password with ``reviewkit hub WORKSPACE --reset-password LOGIN``.
+    To reset a forgotten password, the host deletes that login's entry from the file; the
+    person's next sign-in sets a new one.
     """
 
     password_file = Unicode("", config=True, help="Where the salted password hashes are kept (mode 0600).")
