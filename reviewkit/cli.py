@@ -258,6 +258,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run(p, on_ready=ready)
 
 
+def cmd_hub(args: argparse.Namespace) -> int:
+    from . import hub
+
+    entra = (hub.entra_from(args.entra_tenant or "", args.entra_client_id or "", args.public_url or "")
+             if args.sign_in == "entra" else None)
+    port = args.port if args.port or not args.write_config else hub.DEFAULT_PORT  # IT's config: a fixed port
+    p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra, check_port=not args.write_config)
+    if args.write_config:
+        out = hub.write_config(p, args.write_config)
+        _say(f"Wrote {out} (readable only by you: it may hold a client secret).")
+        _say(f"Start the hub with: jupyterhub -f {out}")
+        return 0
+
+    def ready(url: str) -> None:
+        _say(f"The review hub is running for {p.workspace}. Team members sign in at:")
+        _say(f"  {url}")
+        _say("Keep this window open; press Ctrl+C here to stop the hub and everyone's forms.")
+
+    return hub.run(p, on_ready=ready)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .regional import render_comparison
 
@@ -394,11 +415,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "serve", "Open an entry form as a web page with no code, on this computer only.",
                  'reviewkit serve reviews/eastvale-2026 --reviewer "A. Visitor" --form rate', cmd_serve)
     p.add_argument("workspace")
-    p.add_argument("--reviewer", metavar="NAME", help="your name as review.yaml spells it (not needed for progress)")
-    p.add_argument("--form", default="rate", choices=["rate", "meeting", "conversation", "progress"],
+    p.add_argument("--reviewer", metavar="NAME",
+                   help="your name as review.yaml spells it (not needed for progress or host)")
+    p.add_argument("--form", default="rate", choices=["rate", "meeting", "conversation", "progress", "host"],
                    help="which form (default: %(default)s)")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="only print the address; do not open a browser")
+
+    p = _command(sub, "hub", "Run the review for a team: JupyterHub, each member signing in with their own login.",
+                 "reviewkit hub reviews/eastvale-2026 --ip 0.0.0.0 --port 8000", cmd_hub)
+    p.add_argument("workspace")
+    p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
+    p.add_argument("--ip", default="127.0.0.1", metavar="ADDR",
+                   help="address to listen on (default: %(default)s, this computer only; 0.0.0.0 for the network)")
+    p.add_argument("--write-config", metavar="DIR", default=None,
+                   help="write jupyterhub_config.py (mode 0600) into DIR for IT to run, instead of starting the hub")
+    p.add_argument("--sign-in", default="passwords", choices=["passwords", "entra"],
+                   help="passwords: each member sets one at first sign-in (offline); entra: Microsoft Entra ID "
+                        "(default: %(default)s)")
+    p.add_argument("--entra-tenant", metavar="ID", help="with --sign-in entra: the directory (tenant) ID")
+    p.add_argument("--entra-client-id", metavar="ID", help="with --sign-in entra: the application (client) ID")
+    p.add_argument("--public-url", metavar="URL", help="with --sign-in entra: the address people open, "
+                   "e.g. https://review.eastvale.gov.uk (the client secret goes in REVIEWKIT_ENTRA_CLIENT_SECRET)")
 
     p = _command(sub, "compare", "Compare councils and review rounds from regional bundles; render the comparison.",
                  "reviewkit compare bundles/*.zip --out regional/ --to html,pdf --pseudonymise", cmd_compare)

@@ -17,6 +17,7 @@ value a person typed (it could be personal data).
     │   ├── WarningTextError    free text may hold one: confirm to save
     │   └── ImportFileError     one or more problems in an imported file
     ├── FileWriteError          a file could not be written (full disk, no permission)
+    ├── AccessError             the signed-in person may not do this (hub logins and roles)
     ├── RenderError             a report could not be rendered
     │   └── NotReadyError       a final report while data or narrative is still missing
     ├── RegionalError           a regional bundle or comparison
@@ -124,6 +125,10 @@ class ImportFileError(InvalidInputError):
 
 class FileWriteError(ReviewkitError):
     """A file could not be written (full disk, no permission); the old file is untouched."""
+
+
+class AccessError(ReviewkitError):
+    """The signed-in person may not do this: an unknown login, or another reviewer's work."""
 
 
 class RenderError(ReviewkitError):

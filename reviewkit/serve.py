@@ -3,24 +3,23 @@
 A visiting PSW should never see Python: Voila runs the form's notebook in a fresh kernel per
 browser tab and strips every code cell from the page. The workspace and reviewer reach the
 notebook's ``parameters`` cell through environment variables, so nothing is typed into code.
-Voila ships its own page assets; the only outside link in its template is an icon font
-(cosmetic, the forms use no icons), so the page works with no network.
+Voila ships its own page assets; reviewkit's small page template drops the one outside link
+of Voila's own (an icon font on a public CDN), so the page loads nothing from the web.
 
 Each server gets a random access token in its address, so another program or user on the
-same computer cannot open the form and write to the review store.
+same computer cannot open the form and write to the review store. The token reaches Voila
+through its environment (readable only by this user), never its command line, which any
+user can list. A kernel is released when its page closes, and culled if left idle; closing
+the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,16 +28,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidInputError, ReviewkitError
+from .lifecycle import Stopped, private_dir, remove_dir, start_detached, stop_on_signals, stop_tree
 from .resources import shipped
 from .widgets.common import check_reviewer
 from .workspace import open_workspace
 
 NOTEBOOKS = shipped("notebooks")
+# Holds voila/templates/reviewkit: Voila's page without its CDN link.
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
+TEMPLATE = "reviewkit"
+CULL_IDLE_SECONDS = 20 * 60  # a kernel left idle this long (its page closed) is shut down
+CULL_EVERY_SECONDS = 60
 FORMS = {
     "rate": "rate_case_records.ipynb",
     "meeting": "record_meeting.ipynb",
     "conversation": "record_conversation.ipynb",
     "progress": "review_progress.ipynb",
+    "host": "host_console.ipynb",
 }
 NEEDS_REVIEWER = {"rate", "meeting", "conversation"}
 HOST = "127.0.0.1"
@@ -58,7 +64,7 @@ class ServePlan:
     port: int
     notebook: Path
     token: str = ""
-    scratch: Path | None = None  # a folder start() made for kernel history; removed by run()
+    scratch: Path | None = None  # a private folder start() made for kernel files; removed on stop
 
 
 def free_port(host: str = HOST) -> int:
@@ -70,6 +76,8 @@ def free_port(host: str = HOST) -> int:
 
 def _port_taken(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As the server will: connections of a server stopped a moment ago must not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -78,7 +86,8 @@ def _port_taken(port: int, host: str = HOST) -> bool:
 
 
 def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port: int | None = None,
-         token: str | None = None, history_dir: str | Path | None = None) -> ServePlan:
+         token: str | None = None, history_dir: str | Path | None = None,
+         cull_idle_seconds: int = CULL_IDLE_SECONDS, cull_every_seconds: int = CULL_EVERY_SECONDS) -> ServePlan:
     """Check the workspace, reviewer and port, and build the Voila command; starts nothing."""
     if form not in FORMS:
         raise InvalidInputError(f"form must be one of {', '.join(FORMS)}")
@@ -97,11 +106,13 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
     token = token if token is not None else secrets.token_urlsafe(24)
     env = dict(os.environ)
     env.update({"REVIEWKIT_WORKSPACE": str(ws.path.resolve()), "REVIEWKIT_REVIEWER": name,
-                "PYTHONUNBUFFERED": "1"})
+                "PYTHONUNBUFFERED": "1", "JUPYTER_TOKEN": token})
+    env.pop("JUPYTER_TOKEN_FILE", None)
     # This environment's kernel and page assets first: a stale per-user "python3" kernelspec
     # would otherwise shadow the one that can import reviewkit.
     ours = str(Path(sys.prefix) / "share" / "jupyter")
-    env["JUPYTER_PATH"] = os.pathsep.join([ours, *[x for x in env.get("JUPYTER_PATH", "").split(os.pathsep) if x]])
+    env["JUPYTER_PATH"] = os.pathsep.join([ours, str(JUPYTER_DATA),
+                                           *[x for x in env.get("JUPYTER_PATH", "").split(os.pathsep) if x]])
     # Kernel history would otherwise collect under the home folder: keep it with this server
     # (start() makes a throwaway folder when none is given).
     env.pop("IPYTHONDIR", None)
@@ -113,21 +124,30 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
         f"--port={port}",
         f"--Voila.ip={HOST}",
         "--Voila.port_retries=0",
-        f"--Voila.token={token}",
+        "--Voila.auto_token=True",  # the token itself comes from JUPYTER_TOKEN in the environment
+        f"--template={TEMPLATE}",
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--theme=light",
+        f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
+        f"--MappingKernelManager.cull_interval={int(cull_every_seconds)}",
+        "--MappingKernelManager.cull_connected=False",
     ]
     url = f"http://{HOST}:{port}/?token={token}"
     return ServePlan(argv, env, url, port, notebook, token)
 
 
 def start(p: ServePlan) -> subprocess.Popen[bytes]:
-    """Start the server in the background; stop it with ``stop``."""
+    """Start the server in the background (a session of its own); stop it with ``stop``."""
+    if p.scratch is None:
+        p.scratch = private_dir("reviewkit-serve-")
     if "IPYTHONDIR" not in p.env:
-        p.scratch = Path(tempfile.mkdtemp(prefix="reviewkit-serve-"))
-        p.env["IPYTHONDIR"] = str(p.scratch)
-    return subprocess.Popen(p.argv, env=p.env, stdin=subprocess.DEVNULL, start_new_session=True)
+        p.env["IPYTHONDIR"] = str(p.scratch / "ipython")
+    # Kernel connection files (they hold the kernels' keys) stay in the private folder too.
+    p.env["JUPYTER_RUNTIME_DIR"] = str(p.scratch / "runtime")
+    (p.scratch / "tmp").mkdir(exist_ok=True)
+    p.env["TMPDIR"] = str(p.scratch / "tmp")  # Voila's own temp folder for kernel connection files
+    return start_detached(p.argv, p.env)
 
 
 def wait_ready(p: ServePlan, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -148,18 +168,14 @@ def wait_ready(p: ServePlan, proc: subprocess.Popen[bytes], timeout: float = 60.
     raise ServeError(f"the form server did not answer within {timeout:.0f} seconds")
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
-    """Stop the server (and its kernels) politely, then firmly."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            # The server runs in its own session: take its kernels down with it.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout)
-    return int(proc.returncode or 0)
+def stop(proc: subprocess.Popen[bytes], p: ServePlan | None = None, timeout: float = 10.0) -> int:
+    """Stop the server and every kernel it started; remove the plan's temp folder."""
+    try:
+        return stop_tree(proc, timeout)
+    finally:
+        if p is not None:
+            remove_dir(p.scratch)
+            p.scratch = None
 
 
 def open_in_browser(url: str) -> bool:
@@ -179,19 +195,18 @@ def open_in_browser(url: str) -> bool:
 
 
 def run(p: ServePlan, on_ready: Callable[[str], None] | None = None) -> int:
-    """Serve until the server exits or the person presses Ctrl+C; returns an exit code."""
-    proc = start(p)
-    try:
-        wait_ready(p, proc)
-        if on_ready is not None:
-            on_ready(p.url)
-        return proc.wait()
-    except KeyboardInterrupt:
-        stop(proc)
-        return 0
-    except BaseException:
-        stop(proc)
-        raise
-    finally:
-        if p.scratch is not None:
-            shutil.rmtree(p.scratch, ignore_errors=True)
+    """Serve until the server exits or a stop signal arrives (Ctrl+C, kill, the terminal closing).
+
+    Returns an exit code; on any way out, the server, its kernels and its temp folder go.
+    """
+    with stop_on_signals():
+        proc = start(p)
+        try:
+            wait_ready(p, proc)
+            if on_ready is not None:
+                on_ready(p.url)
+            return proc.wait()
+        except (Stopped, KeyboardInterrupt):
+            return 0
+        finally:
+            stop(proc, p)

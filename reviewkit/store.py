@@ -19,13 +19,16 @@ from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import migrations, prescreen
 from .errors import ConflictError, InvalidInputError, StoreError, TextFinding, UnsafeLocationError
 from .tools import RatingScale
+
+if TYPE_CHECKING:
+    from .session import Session
 
 SCHEMA_VERSION = migrations.STORE_SCHEMA  # PRAGMA user_version; see reviewkit.migrations
 MEETING_KINDS = ("practitioners", "managers", "other")
@@ -229,9 +232,11 @@ def screen_text(text: str, names: Sequence[str], *, what: str, confirm_warnings:
 class Store:
     """The review's SQLite store; all writes go through its methods."""
 
-    def __init__(self, path: str | Path, rules: Rules | None = None, *, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | Path, rules: Rules | None = None, *, timeout: float = 60.0,
+                 session: Session | None = None) -> None:
         self.path = Path(path)
         self.rules = rules
+        self.session = session  # who signed in to the review hub; None on one computer or the CLI
         self._screened: dict[tuple[str, str, bool], str] = {}  # see screen()
         self._labels: dict[str, str] = {}  # rating as typed -> its level's label (see _check_rating)
         self._plainly_clean = prescreen.for_names(tuple(rules.names) if rules else ())
@@ -325,8 +330,20 @@ class Store:
         so re-saving a rating beside an unchanged, confirmed note never asks again."""
         return "" if stored is not None and text == stored else self._screen(text, what, confirm)
 
+    # -- who may write -------------------------------------------------------------------------
+    def _check_actor(self, actor: str) -> None:
+        """Under the hub, every change is the signed-in person's own: the audit log never names another."""
+        if self.session is not None:
+            self.session.check_actor(actor)
+
+    def _check_writes_as(self, reviewer: str, what: str) -> None:
+        """Under the hub, a visiting reviewer writes only their own ratings, flags and conversations."""
+        if self.session is not None:
+            self.session.check_writes_as(reviewer, what)
+
     # -- validation -------------------------------------------------------------------------
     def _check_rating(self, r: RatingInput) -> str | None:
+        self._check_writes_as(r.reviewer, "a rating")
         rules = self.rules
         if rules is None:
             return r.rating
@@ -368,6 +385,7 @@ class Store:
     def set_rating(self, actor: str, r: RatingInput, *, expected_version: int | None = None,
                    confirm_warnings: bool = False) -> Rating:
         """Save one rating and its evidence note; `expected_version` guards against a stale form."""
+        self._check_actor(actor)
         label = self._check_rating(r)
         stored = self.rating(r.case_id, r.reviewer, r.question)
         note = self._screen_changed(r.comment, stored.comment if stored else None, "evidence note", confirm_warnings)
@@ -417,6 +435,7 @@ class Store:
         The same rows and audit rows as saving each in turn (one timestamp: they commit
         together), written with a few statements instead of three per rating.
         """
+        self._check_actor(actor)
         stored: dict[tuple[str, str, str], tuple[str | None, str, int]] = {
             (c, rv, q): (rt, t, v) for c, rv, q, rt, t, v in
             self._db.execute("SELECT case_id, reviewer, question, rating, comment, version FROM ratings")}
@@ -485,6 +504,7 @@ class Store:
                       reason: str | None = None, complete: bool | None = None,
                       expected_version: int | None = None, confirm_warnings: bool = False) -> dict[str, Any]:
         """Set a reviewer's flags on a case: referred back (with reason) and complete."""
+        self._check_actor(actor)
         if self.rules is not None:
             self._check_rating(RatingInput(case_id, reviewer, self.rules.questions[0], None))
         before = self.case_flag(case_id, reviewer)
@@ -527,6 +547,7 @@ class Store:
     def add_meeting(self, actor: str, kind: str, held_on: str = "", attendees: dict[str, int] | None = None,
                     title: str = "", ref: str | None = None) -> int:
         """Record a meeting with staff and how many of each role attended."""
+        self._check_actor(actor)
         if kind not in MEETING_KINDS:
             raise InvalidInputError(f"meeting kind must be one of {', '.join(MEETING_KINDS)}")
         _check_date(held_on, "meeting date")
@@ -545,6 +566,7 @@ class Store:
                        kind: str | None = None, held_on: str | None = None,
                        attendees: dict[str, int] | None = None, title: str | None = None) -> None:
         """Change a meeting's details; attendance is replaced when given."""
+        self._check_actor(actor)
         old = self.meeting(meeting_id)
         new = dict(old)
         for key, value in (("kind", kind), ("held_on", held_on), ("title", title)):
@@ -597,6 +619,8 @@ class Store:
     def add_conversation(self, actor: str, case_id: str, who: str, reviewer: str, held_on: str = "",
                          ref: str | None = None) -> int:
         """Record a conversation with a person, relative or carer about a case."""
+        self._check_actor(actor)
+        self._check_writes_as(reviewer, "a conversation")
         if who not in WHO:
             raise InvalidInputError(f"who must be one of {', '.join(WHO)}")
         _check_date(held_on, "conversation date")
@@ -624,7 +648,10 @@ class Store:
                             case_id: str | None = None, who: str | None = None, reviewer: str | None = None,
                             held_on: str | None = None) -> None:
         """Change a conversation's case, who was spoken to, reviewer or date (a re-import, a typo)."""
+        self._check_actor(actor)
         old = self.conversation(conversation_id)
+        self._check_writes_as(old["reviewer"], "a conversation")
+        self._check_writes_as(reviewer if reviewer is not None else old["reviewer"], "a conversation")
         keys = ("case_id", "who", "reviewer", "held_on")
         new = {k: old[k] for k in keys}
         for key, value in zip(keys, (case_id, who, reviewer, held_on)):
@@ -656,6 +683,7 @@ class Store:
                  kind: str = "note", speaker_role: str = "", stance: str = "", codes: Sequence[str] = (),
                  use_in_report: bool = False, confirm_warnings: bool = False, ref: str | None = None) -> int:
         """Add a note, quote or 'one change' to a meeting or a conversation."""
+        self._check_actor(actor)
         fields = self._check_note(text, kind, stance, meeting_id, conversation_id)
         note = self._screen(text, "note", confirm_warnings)
         codes = _clean_codes(codes)
@@ -700,6 +728,7 @@ class Store:
     def update_note(self, actor: str, note_id: int, *, expected_version: int | None = None,
                     confirm_warnings: bool = False, **changes: Any) -> dict[str, Any]:
         """Change a note's text, kind, role, stance, codes or 'use in report'."""
+        self._check_actor(actor)
         allowed = {"text", "kind", "speaker_role", "stance", "codes", "use_in_report"}
         unknown = set(changes) - allowed
         if unknown:
@@ -725,6 +754,7 @@ class Store:
         return self.note(note_id)
 
     def delete_note(self, actor: str, note_id: int) -> None:
+        self._check_actor(actor)
         old = self.note(note_id)
         with self.transaction():
             self._db.execute("DELETE FROM notes WHERE id=?", (note_id,))

@@ -51,6 +51,12 @@ NARRATIVE_SECTIONS = {
 REPORT_CACHE = Path(".cache") / "report"
 _NAMES_STAMP = ".names-digest"  # in the report cache: the names.txt its renders were screened with
 CASE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
+
+
+def normal_login(login: str) -> str:
+    """A sign-in name as the hub reports it: trimmed and lower case (email addresses ignore case)."""
+    return login.strip().casefold()
 
 # Narrative the team writes where it has something to say; a final report does not wait for it.
 OPTIONAL_NARRATIVE = frozenset({"quality_statements"})
@@ -65,6 +71,7 @@ class Member:
     name: str
     council: str = ""
     role: str = "visiting"
+    login: str = ""  # the hub sign-in (e.g. a council email address) that is this member; optional
 
     @property
     def rates(self) -> bool:
@@ -121,6 +128,11 @@ class ReviewMeta:
     def moderation_cases(self) -> list[str]:
         return [c.id for c in self.cases if c.moderators]
 
+    def member_for_login(self, login: str) -> Member | None:
+        """The team member who signs in as `login`, if any."""
+        wanted = normal_login(login)
+        return next((m for m in self.team if m.login and m.login == wanted), None)
+
     def cases_for(self, reviewer: str) -> list[Case]:
         """Cases a reviewer rates, as primary reviewer or moderator."""
         return [c for c in self.cases if reviewer in c.reviewers]
@@ -136,7 +148,8 @@ class ReviewMeta:
             "dates": {"start": self.start, "end": self.end},
             "report_date": self.report_date,
             "review_questions": list(self.review_questions),
-            "team": [{"name": m.name, "council": m.council, "role": m.role} for m in self.team],
+            "team": [{"name": m.name, "council": m.council, "role": m.role, **({"login": m.login} if m.login else {})}
+                     for m in self.team],
             "cases": [
                 {"id": c.id, "reviewer": c.reviewer, **({"moderators": list(c.moderators)} if c.moderators else {})}
                 for c in self.cases
@@ -193,11 +206,20 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         role = _str(m, "role", at) or "visiting"
         if role not in ROLES:
             raise WorkspaceError(f"{at}: role must be one of {', '.join(ROLES)}")
-        team.append(Member(_str(m, "name", at, True), _str(m, "council", at), role))
+        login = normal_login(_str(m, "login", at))
+        if login and not LOGIN.match(login):
+            raise WorkspaceError(f"{at}: login must be the name or email address the person signs in with, "
+                                 "e.g. a.visitor@eastvale.gov.uk (letters, digits, and . _ @ + -)")
+        team.append(Member(_str(m, "name", at, True), _str(m, "council", at), role, login))
     names = [m.name for m in team]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise WorkspaceError(f"{where}: team member '{dupes[0]}' is listed twice")
+    logins = [m.login for m in team if m.login]
+    dupes = sorted({n for n in logins if logins.count(n) > 1})
+    if dupes:
+        raise WorkspaceError(f"{where}: the login '{dupes[0]}' is given to two team members; each person signs in "
+                             "with their own")
     reviewers = {m.name for m in team if m.rates}
     cases: list[Case] = []
     raw_cases = data.get("cases") or []
@@ -320,8 +342,14 @@ class Workspace:
         return load_codebook(frozen if frozen.exists() else self.meta.codebook)
 
     def store(self) -> Store:
-        """Open the store with this review's rules; close it (or use `with`) when done."""
-        return Store(self.db_path, self.rules())
+        """Open the store with this review's rules; close it (or use `with`) when done.
+
+        Under the review hub the store also knows who signed in, and refuses a visiting
+        reviewer's writes as anyone else or to a case not allocated to them.
+        """
+        from .session import current_session
+
+        return Store(self.db_path, self.rules(), session=current_session(self.meta))
 
     def save_meta(self) -> None:
         """Write review.yaml back (after validating it round-trips)."""

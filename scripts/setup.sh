@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=.venv
 APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-writer libreoffice-calc)
+# The review hub's proxy (configurable-http-proxy) runs on Node.js: Debian's, where none is installed.
+command -v node >/dev/null || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
+PROXY_VERSION=5.3.0
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -37,9 +41,14 @@ stamp="$VENV/.reviewkit-installed"
 want=$(sha256sum pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages (this takes a few minutes the first time)"
-  "$VENV/bin/python" -m pip install -q -e '.[dev]' -c constraints.txt
+  "$VENV/bin/python" -m pip install -q -e '.[dev,hub]' -c constraints.txt
   # A kernelspec pointing at this environment's Python, so notebooks never run in another one.
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (reviewkit)" >/dev/null
   echo "$want" > "$stamp"
+fi
+# configurable-http-proxy for 'reviewkit hub', inside the virtual environment (no global npm install).
+if [ "$("$VENV/node_modules/.bin/configurable-http-proxy" --version 2>/dev/null)" != "$PROXY_VERSION" ]; then
+  echo "setup: installing configurable-http-proxy $PROXY_VERSION (npm) into $VENV"
+  npm install --silent --no-audit --no-fund --prefix "$VENV" "configurable-http-proxy@$PROXY_VERSION" >/dev/null
 fi
 echo "setup: ready"

@@ -20,3 +20,16 @@ def make_workspace(root: Path, *, cases: bool = True) -> Workspace:
         ws.meta.cases[0] = Case("C01", "A. Visitor", ("B. Visitor",))
         ws.save_meta()
     return open_workspace(root)
+
+
+LOGINS = {"A. Visitor": "a.visitor@northshire.example", "B. Visitor": "b.visitor@westshire.example",
+          "C. Visitor": "c.visitor@eastshire.example", HOST: "h.host@testshire.example"}
+
+
+def with_logins(ws: Workspace) -> Workspace:
+    """Give every team member the hub login of LOGINS, as the host would in review.yaml."""
+    from dataclasses import replace
+
+    ws.meta.team = [replace(m, login=LOGINS[m.name]) for m in ws.meta.team]
+    ws.save_meta()
+    return open_workspace(ws.path)

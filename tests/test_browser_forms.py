@@ -25,8 +25,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-# Voila's page template links an icon font on a CDN; the forms use no icons, so it is cosmetic.
-COSMETIC_HOSTS = {"cdn.jsdelivr.net"}
+# reviewkit's page template drops the icon font Voila links on a CDN: nothing may load from outside.
+COSMETIC_HOSTS: set[str] = set()
 REVIEWER = "A. Visitor"
 CASE = "C01"
 PLAN = {  # question -> (level, evidence note or "")
@@ -68,7 +68,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Path, serve.ServePlan]]:
         serve.wait_ready(p, proc, timeout=120)
         yield ws.path, p
     finally:
-        serve.stop(proc)
+        serve.stop(proc, p)
 
 
 def open_page(browser: object, url: str, outside: list[str], ready: str = ".rk-form .rk-q-q1 button"):  # noqa: ANN201
@@ -193,7 +193,7 @@ def test_the_other_pages_pass_axe_accessibility_checks(browser, tmp_path: Path, 
         assert {urlparse(u).hostname for u in outside} <= COSMETIC_HOSTS
         page.close()
     finally:
-        serve.stop(proc)
+        serve.stop(proc, p)
 
 
 def test_the_same_reviewer_in_two_tabs_is_told_changed_elsewhere(browser, server) -> None:
@@ -219,3 +219,32 @@ def _flag(ws_path: Path) -> dict:
 
     with open_workspace(ws_path).store() as store:
         return store.case_flag(CASE, REVIEWER)
+
+
+# Scroll the box that scrolls the page (Voila's #rendered_cells) so the button sits at the very top.
+SCROLL_UNDER_THE_BAR = """b => {
+  for (let e = b.parentElement; e; e = e.parentElement) {
+    if (e.scrollHeight > e.clientHeight + 2 && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) {
+      e.scrollTop += b.getBoundingClientRect().top - e.getBoundingClientRect().top - 5; return true; }
+  }
+  return false; }"""
+
+
+def test_the_sticky_bar_never_covers_the_chosen_rating(browser, server) -> None:
+    _ws_path, p = server
+    page = open_page(browser, p.url, [])
+    page.locator(".rk-q-q7").get_by_role("button", name="Good", exact=True).click()
+    chosen = page.locator(".rk-q-q7 button.mod-active")
+    chosen.wait_for()
+    bar = page.locator(".rk-bar")
+    for _ in range(2):  # with the page scrolled so the chosen rating sits under the bar, then by keyboard
+        moved = chosen.evaluate(SCROLL_UNDER_THE_BAR)
+        assert moved, "no scrolling box holds the form"
+        chosen.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(300)
+        top = chosen.bounding_box()["y"]  # type: ignore[index]
+        bottom = bar.bounding_box()
+        assert bottom is not None and bottom["y"] + bottom["height"] <= top + 1, (bottom, top)
+    page.close()

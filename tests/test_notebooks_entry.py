@@ -19,6 +19,7 @@ ENTRY = {
     "record_meeting.ipynb": ("MeetingForm", {"workspace", "reviewer"}),
     "record_conversation.ipynb": ("ConversationForm", {"workspace", "reviewer"}),
     "review_progress.ipynb": ("ProgressView", {"workspace"}),
+    "host_console.ipynb": ("HostConsole", {"workspace"}),
 }
 CANARY_NOTE = "Canary evidence note Zq9"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

@@ -12,6 +12,7 @@ from reviewkit.widgets import MeetingForm, meeting_form
 from reviewkit.widgets.common import CHANGED_ELSEWHERE
 from reviewkit.widgets.meeting import attendees_from_rows, meeting_label
 from reviewkit.widgets.notes import (CodeChoice, accept_suggestions, add_suggestions, check_role, codes_to_save,
+                                    dismiss_suggestions,
                                      note_summary_html, toggle_code)
 
 CANARY_NAME = "Zebediah Quokkafeather"
@@ -29,21 +30,18 @@ def new_meeting(form: MeetingForm, kind: str = "practitioners") -> int:
 
 
 # -- plain functions -------------------------------------------------------------------------------
-def test_suggestions_are_pre_ticked_marked_and_only_saved_once_accepted() -> None:
+def test_suggestions_are_offered_unticked_and_never_block_saving() -> None:
     book = load_codebook("default")
     choice = add_suggestions(CodeChoice(), ["workload", "supervision"])
-    assert choice.ticked == choice.suggested == {"workload", "supervision"}
-    with pytest.raises(InvalidInputError, match="Check the suggested codes first"):
-        codes_to_save(choice, book)
+    assert choice.suggested == {"workload", "supervision"} and choice.ticked == set()
+    assert codes_to_save(choice, book) == []  # an untouched suggestion is not saved, and blocks nothing
     assert codes_to_save(accept_suggestions(choice), book) == ["supervision", "workload"]
-    # Unticking a suggestion refuses it: the same keyword never re-ticks it for this note.
-    refused = toggle_code(choice, "workload", False)
-    assert "workload" in refused.rejected and "workload" not in refused.ticked
-    again = add_suggestions(refused, ["workload", "panel"])
-    assert "workload" not in again.ticked and "panel" in again.suggested
-    # Ticking a suggested code yourself confirms it.
-    confirmed = toggle_code(again, "panel", True)
-    assert "panel" in confirmed.ticked and "panel" not in confirmed.suggested
+    # Ticking a suggested code yourself takes it; dismissing the rest never offers them again.
+    mine = toggle_code(choice, "workload", True)
+    assert mine.ticked == {"workload"} and mine.suggested == {"supervision"}
+    dismissed = dismiss_suggestions(mine)
+    again = add_suggestions(dismissed, ["supervision", "panel"])
+    assert again.suggested == {"panel"} and codes_to_save(again, book) == ["workload"]
 
 
 def test_a_speaker_is_a_short_role_never_a_name() -> None:
@@ -123,31 +121,23 @@ def test_a_meeting_title_with_a_name_is_refused(ws, trap) -> None:
         assert store.meetings().empty
 
 
-def test_a_note_with_suggested_codes_is_saved_only_after_they_are_accepted(ws, trap) -> None:
+def test_suggested_codes_are_offered_not_ticked_and_the_note_saves_at_once(ws, trap) -> None:
     form = trap.watch(MeetingForm(ws, "A. Visitor"))
     mid = new_meeting(form)
     ed = form.editor
     ed.kind.value = "quote"
     ed.text.value = "Supervision is rushed because our caseloads are far too high"
-    assert ed.boxes["supervision"].value and ed.boxes["workload"].value
+    assert not ed.boxes["supervision"].value and not ed.boxes["workload"].value  # offered, not ticked
     assert ed.boxes["supervision"].description == "Supervision (suggested)"
     assert "rk-suggested" in ed.boxes["workload"]._dom_classes
-    assert ed.accept.layout.display == "" and "not saved until you accept" in ed.suggest_line.value
+    assert ed.accept.layout.display == "" and "saved only if you tick it" in ed.suggest_line.value
     ed.role.value = "practitioner"
     ed.stance.value = "concern"
     ed.use.value = True
+    ed.boxes["supervision"].value = True  # the person takes one suggestion …
+    ed.boxes["culture"].value = True  # … adds a code of their own, and leaves "workload" alone
     ed.save_button.click()
-    assert "Check the suggested codes first" in ed.message.value
-    with ws.store() as store:
-        assert store.notes().empty
-    ed.boxes["workload"].value = False  # the person refuses one suggestion …
-    ed.boxes["culture"].value = True  # … and adds a code of their own
-    ed.save_button.click()
-    assert "Check the suggested codes first" in ed.message.value  # supervision is still unconfirmed
-    ed.accept.click()
-    assert ed.boxes["supervision"].description == "Supervision"
-    ed.save_button.click()
-    assert "Note saved" in ed.message.value
+    assert "Note saved" in ed.message.value and form.status_text.startswith("Saved ")
     with ws.store() as store:
         notes = store.notes()
     row = notes.iloc[0]
@@ -156,6 +146,31 @@ def test_a_note_with_suggested_codes_is_saved_only_after_they_are_accepted(ws, t
     # the editor is empty again, and the saved note is listed
     assert ed.text.value == "" and not any(b.value for b in ed.boxes.values())
     assert form.notes.note_ids == [int(row["note_id"])]
+    # "Tick the suggested codes" takes them all at once
+    ed.text.value = "Caseloads are too high"
+    ed.accept.click()
+    assert ed.boxes["workload"].value and ed.boxes["workload"].description == "Workload"
+    ed.save_button.click()
+    with ws.store() as store:
+        assert store.notes().iloc[1]["codes"] == ("workload",)
+
+
+def test_the_status_line_never_says_saved_while_a_refused_note_waits(ws, trap) -> None:
+    form = trap.watch(MeetingForm(ws, "A. Visitor"))
+    new_meeting(form)
+    assert form.status_text.startswith("Saved ")
+    ed = form.editor
+    ed.text.value = "Call her on 07700 900123 about the review"
+    ed.save_button.click()
+    assert "Not saved" in ed.message.value
+    assert form.status_text.startswith("Not saved: 1 change")
+    form.title.value = "Practitioners' group"  # another change saves, but the refused note still waits
+    assert form.status_text.startswith("Not saved: 1 change")
+    ed.clear()  # the person withdraws the note
+    assert form.status_text.startswith("Saved ")
+    ed.text.value = "A plain note"
+    ed.save_button.click()
+    assert form.status_text.startswith("Saved ") and "Note saved" in ed.message.value
 
 
 def test_one_change_items_are_listed_separately(ws, trap) -> None:
@@ -166,7 +181,6 @@ def test_one_change_items_are_listed_separately(ws, trap) -> None:
         ed.kind.value = "one_change"
         ed.role.value = role
         ed.text.value = text
-        ed.accept.click() if ed.accept.layout.display == "" else None
         ed.save_button.click()
         assert "Note saved" in ed.message.value
     with ws.store() as store:
@@ -183,7 +197,6 @@ def test_blocked_and_possible_identifiers_in_notes(ws, trap) -> None:
     new_meeting(form)
     ed = form.editor
     ed.text.value = f"{CANARY_NAME} said the team is stretched"
-    ed.accept.click()
     ed.save_button.click()
     assert "Not saved" in ed.message.value and CANARY_NAME not in ed.message.value
     assert ed.save_anyway.layout.display == "none"
@@ -231,7 +244,6 @@ def test_two_tabs_editing_the_same_note_or_meeting_get_changed_elsewhere(ws, tra
     tab1 = trap.watch(MeetingForm(ws, "A. Visitor"))
     mid = new_meeting(tab1)
     tab1.editor.text.value = "Panels slow everything down"
-    tab1.editor.accept.click()
     tab1.editor.save_button.click()
     nid = tab1.notes.note_ids[0]
     tab2 = trap.watch(MeetingForm(ws, "B. Visitor"))

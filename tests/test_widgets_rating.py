@@ -154,6 +154,10 @@ def test_blocked_text_is_not_stored_and_the_form_says_why(ws, trap) -> None:
         r = store.rating("C01", "A. Visitor", "q1")
         assert (r.rating, r.comment) == ("Outstanding", "")
         assert NHS_CANARY not in store.audit_log().to_string()
+    # … but the status line never claims "Saved" while the refused note waits in its box.
+    assert form.status_text.startswith("Not saved: 1 change")
+    form.blocks["q1"].note.value = "The plan quotes the person's own words"
+    assert form.status_text.startswith("Saved ")
 
 
 def test_a_possible_identifier_needs_save_anyway(ws, trap) -> None:

@@ -25,7 +25,8 @@ def test_the_plan_serves_the_form_on_loopback_with_sources_stripped(ws, tmp_path
     assert p.env["IPYTHONDIR"] == str(tmp_path / "hist")
     assert p.env["JUPYTER_PATH"].split(os.pathsep)[0].endswith(os.path.join("share", "jupyter"))
     assert p.url == f"http://127.0.0.1:{p.port}/?token={p.token}" and len(p.token) >= 24
-    assert f"--Voila.token={p.token}" in p.argv
+    assert p.env["JUPYTER_TOKEN"] == p.token and not any(p.token in a for a in p.argv)  # never on a command line
+    assert "--template=reviewkit" in p.argv  # Voila's page without its CDN link
 
 
 @pytest.mark.parametrize("form,notebook", [("meeting", "record_meeting.ipynb"),
@@ -43,7 +44,7 @@ def test_bad_requests_fail_before_anything_starts(ws, tmp_path: Path) -> None:
         serve.plan(ws.path, "Z. Nobody")
     with pytest.raises(InvalidInputError, match="No reviewer name was given"):
         serve.plan(ws.path, "", form="meeting")
-    with pytest.raises(InvalidInputError, match="form must be one of rate, meeting, conversation, progress"):
+    with pytest.raises(InvalidInputError, match="form must be one of rate, meeting, conversation, progress, host"):
         serve.plan(ws.path, "A. Visitor", form="report")
     with pytest.raises(InvalidInputError, match="port must be a number from 1024 to 65535"):
         serve.plan(ws.path, "A. Visitor", port=80)
@@ -66,7 +67,7 @@ def test_the_cli_serve_command_reports_errors_plainly(ws, capsys: pytest.Capture
         main(["serve", "-h"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert "example:" in out and "--form {rate,meeting,conversation,progress}" in out and "--no-browser" in out
+    assert "example:" in out and "--form {rate,meeting,conversation,progress,host}" in out and "--no-browser" in out
 
 
 def test_no_browser_is_started_without_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Entry forms built on ipywidgets: rating case records, meetings, conversations, progress.
+"""Entry forms built on ipywidgets: rating case records, meetings, conversations, progress, host console.
 
 Each form takes a workspace (or its path) and a reviewer, saves every change through the
 store at once, and shows any problem in the form in plain English. The notebooks under
@@ -9,16 +9,19 @@ traceback when the form cannot open (wrong folder, unknown reviewer).
 from __future__ import annotations
 
 from .conversation import ConversationForm, conversation_form
+from .host import HostConsole, host_console
 from .meeting import MeetingForm, meeting_form
 from .progress import ProgressView, progress_view
 from .rating import RatingForm, rating_form
 
 __all__ = [
     "ConversationForm",
+    "HostConsole",
     "MeetingForm",
     "ProgressView",
     "RatingForm",
     "conversation_form",
+    "host_console",
     "meeting_form",
     "progress_view",
     "rating_form",

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import ipywidgets as w
 
 from ..errors import BlockedTextError, ConflictError, InvalidInputError, ReviewkitError, WarningTextError
+from ..session import current_session
 from ..store import Store
 from ..tools import RatingScale
 from ..workspace import Workspace, open_workspace
@@ -34,6 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 CHANGED_ELSEWHERE = "Changed elsewhere — reload"
+ALERT_KEY = "alert"  # the change refused with a message in the alert area at the top
 
 # Fill colour and text colour per scored level position (best first), then not applicable.
 # Every pair meets WCAG AA contrast (4.5:1 or better) for the button text.
@@ -56,8 +58,14 @@ BASE_CSS = """
 .rk-form .rk-muted { color: #4b5563; }
 .rk-form .rk-card { border: 1px solid #9ca3af; border-radius: 8px; padding: 0.75rem 1rem;
   margin: 0 0 1rem 0; background: #ffffff; overflow: visible; }
+/* The bar never grows past --rk-bar-max (a long message scrolls inside it), and whatever the
+   browser scrolls to (a focused rating, a note) stops below that height: the bar can never
+   cover the rating a person has just chosen. */
+.rk-form { --rk-bar-max: min(11rem, 40vh); }
+#rendered_cells, html, body { scroll-padding-top: calc(min(11rem, 40vh) + 1rem); }
 .rk-form .rk-bar { position: sticky; top: 0; z-index: 10; background: #f3f4f6;
-  border-bottom: 2px solid #9ca3af; padding: 0.5rem 1rem; margin-bottom: 1rem; overflow: visible; }
+  border-bottom: 2px solid #9ca3af; padding: 0.5rem 1rem; margin-bottom: 1rem;
+  max-height: var(--rk-bar-max); overflow-y: auto !important; box-sizing: border-box; }
 .rk-form .rk-status { font-weight: 600; }
 .rk-form .rk-alert { border-radius: 6px; padding: 0.6rem 0.9rem; margin: 0.3rem 0; }
 .rk-form .rk-alert-error { background: #fef2f2; border: 2px solid #b91c1c; color: #7f1d1d; }
@@ -95,7 +103,8 @@ BASE_CSS = """
   gap: 0.4rem; width: 100%; }
 .rk-form .rk-levels { width: 100%; }
 .rk-form .rk-levels, .rk-form .rk-levels > div { overflow: visible !important; padding: 3px 0; }
-.rk-form button, .rk-form input, .rk-form textarea, .rk-form select { scroll-margin-top: 8rem; }
+.rk-form button, .rk-form input, .rk-form textarea, .rk-form select, .rk-form .rk-descriptors {
+  scroll-margin-top: calc(var(--rk-bar-max) + 1rem); }
 .rk-form .rk-levels .widget-toggle-button { margin: 0; padding: 0 0.5rem; width: 100% !important;
   white-space: normal; line-height: 1.2; min-height: 2.6rem; }
 .rk-form .rk-levels .widget-toggle-button.mod-active::before { content: "\\2713\\00a0"; font-weight: 700; }
@@ -254,6 +263,8 @@ class FormBase:
         self.store = store if store is not None else ws.store()
         self.alert = Alert()
         self.status = w.HTML("")
+        self.pending: set[str] = set()  # what the person changed but the store refused (see not_saved)
+        self.last_saved = ""
         self.set_status("Nothing changed yet")
         self.unexpected: list[str] = []  # type names of unexpected callback errors (tests assert empty)
         self.reload_button = w.Button(description="Reload", tooltip="Load the latest saved version from the review store",
@@ -293,9 +304,35 @@ class FormBase:
         self.status_text = text
         self.status.value = f'<span class="rk-status" role="status" aria-live="polite">{html.escape(text)}</span>'
 
-    def saved(self) -> None:
-        """Say when the last change reached the store, in local time."""
-        self.set_status(f"Saved {now_hhmm()}")
+    def saved(self, key: str | None = None) -> None:
+        """Say when the last change reached the store, in local time; `key` is no longer unsaved."""
+        self.last_saved = now_hhmm()
+        if key is not None:
+            self.pending.discard(key)
+        self._show_saved_state()
+
+    def not_saved(self, key: str) -> None:
+        """Something the person typed was refused: the status line must not say "Saved" meanwhile."""
+        self.pending.add(key)
+        self._show_saved_state()
+
+    def forget_unsaved(self, key: str | None = None) -> None:
+        """The refused change was withdrawn (cleared, reloaded): it no longer waits to be saved."""
+        if key is None:
+            self.pending.clear()
+        else:
+            self.pending.discard(key)
+        self._show_saved_state()
+
+    def _show_saved_state(self) -> None:
+        if self.pending:
+            n = len(self.pending)
+            self.set_status(f"Not saved: {n} change{'s' if n > 1 else ''} — see the message{'s' if n > 1 else ''} "
+                            "in the form")
+        elif self.last_saved:
+            self.set_status(f"Saved {self.last_saved}")
+        else:
+            self.set_status("Nothing changed yet")
 
     def reload(self) -> None:  # overridden by each form
         """Read everything again from the store."""
@@ -325,12 +362,15 @@ class FormBase:
                 return fn(*args, **kwargs)
             except ConflictError as exc:
                 self.show_conflict(str(exc))
+                self.not_saved(ALERT_KEY)
             except WarningTextError as exc:  # a form that offers "Save anyway" catches this itself
                 log.info("text needs confirmation in %s", fn.__name__)
                 self.alert.show("warn", str(exc), title="Please check before saving")
+                self.not_saved(ALERT_KEY)
             except ReviewkitError as exc:
                 log.info("%s refused in %s: %s", type(exc).__name__, fn.__name__, exc)
                 self.alert.show("error", str(exc), title="Not saved")
+                self.not_saved(ALERT_KEY)
             except Exception as exc:  # noqa: BLE001 - shown in the form, logged, kept for tests
                 self.unexpected.append(type(exc).__name__)
                 frames = "".join(traceback.format_tb(exc.__traceback__))
@@ -355,6 +395,7 @@ class FormBase:
     def clear_alert(self) -> None:
         self.alert.clear()
         self.reload_button.layout.display = "none"
+        self.forget_unsaved(ALERT_KEY)
 
     def relabel(self, picker: w.Dropdown, value: Any, label: str) -> None:
         """Rename a picker's entry for a record whose details changed, keeping it selected."""
@@ -368,7 +409,9 @@ class EntryForm(FormBase):
 
     def __init__(self, workspace: Workspace | str | Path, reviewer: str, *, store: Store | None = None) -> None:
         ws = resolve_workspace(workspace)
-        self.reviewer = check_reviewer(ws, reviewer)  # spelled as review.yaml spells it
+        session = current_session(ws.meta)
+        # Under the review hub the sign-in decides who is rating, whatever name the page was given.
+        self.reviewer = session.reviewer if session is not None else check_reviewer(ws, reviewer)
         super().__init__(ws, actor=self.reviewer, store=store)
 
 

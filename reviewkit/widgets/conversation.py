@@ -119,6 +119,7 @@ class ConversationForm(EntryForm):
         self.show_conversation()
 
     def show_conversation(self) -> None:
+        self.forget_unsaved("details")  # the details shown are now the stored ones
         new = self.conversation_id is None
         self.create.layout.display = "" if new else "none"
         self.details_title.value = "<h3>New conversation</h3>" if new else "<h3>Conversation details</h3>"
@@ -157,10 +158,11 @@ class ConversationForm(EntryForm):
                                            case_id=self.case.value, who=self.who.value, held_on=held_on)
         except InvalidInputError as exc:
             self.details_message.value = message_html("error", f"Not saved. {exc}")
+            self.not_saved("details")
             return
         self.version = int(self.store.conversation(self.conversation_id)["version"])
         self.details_message.value = message_html("ok", "Conversation details saved.")
-        self.saved()
+        self.saved("details")
         self.relabel(self.picker, self.conversation_id,
                      conversation_label({"case_id": self.case.value, "who": self.who.value, "held_on": held_on}))
 
@@ -177,9 +179,10 @@ class ConversationForm(EntryForm):
                                               date_text(self.date.value))
         except InvalidInputError as exc:
             self.details_message.value = message_html("error", f"Not saved. {exc}")
+            self.not_saved("details")
             return None
         self.conversation_id = cid
-        self.saved()
+        self.saved("details")
         self.reload()
         self.editor.say("", "")
         return cid

@@ -144,6 +144,7 @@ class MeetingForm(EntryForm):
         self.show_meeting(meeting_id)
 
     def show_meeting(self, meeting_id: int | None) -> None:
+        self.forget_unsaved("details")  # the details shown are now the stored ones
         if meeting_id is None:
             data: dict[str, Any] = {"kind": "practitioners", "held_on": "", "title": "",
                                     "attendees": {"practitioner": 0}, "version": 0}
@@ -189,9 +190,10 @@ class MeetingForm(EntryForm):
                                          details["title"])
         except InvalidInputError as exc:  # also text refused as identifying (BlockedTextError, WarningTextError)
             self._say_details("error", f"Not saved. {exc}")
+            self.not_saved("details")
             return None
         self.meeting_id = mid
-        self.saved()
+        self.saved("details")
         self.reload()
         self.editor.say("", "")
         return mid
@@ -211,10 +213,11 @@ class MeetingForm(EntryForm):
             self.store.update_meeting(self.actor, self.meeting_id, expected_version=self.version, **details)
         except InvalidInputError as exc:  # also text refused as identifying (BlockedTextError, WarningTextError)
             self._say_details("error", f"Not saved. {exc}")
+            self.not_saved("details")
             return
         self.version = int(self.store.meeting(self.meeting_id)["version"])
         self._say_details("ok", "Meeting details saved.")
-        self.saved()
+        self.saved("details")
         self.relabel(self.picker, self.meeting_id, meeting_label(details))
 
     def add_attendee(self) -> None:

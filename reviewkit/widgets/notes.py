@@ -1,9 +1,10 @@
 """Writing notes, direct quotes and "one change" items, coded against the review's codebook.
 
-Shared by the meeting and conversation forms. Keyword hints pre-tick codes, but a suggested
-code is only a suggestion: it is marked as such and the note cannot be saved until the
-person accepts it (or unticks it). Quotes are non-attributable, so a speaker is a role at
-most, and the role is screened like any other free text.
+Shared by the meeting and conversation forms. Keyword hints offer codes beside the note,
+never tick them: a code is saved only when the person ticks it, and an untouched suggestion
+never stops a note being saved, because notes are taken live in a meeting. Quotes are
+non-attributable, so a speaker is a role at most, and the role is screened like any other
+free text.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ KINDS = [("Note", "note"), ("Direct quote", "quote"), ("One change or improvemen
 KIND_LABEL = {v: k for k, v in KINDS}
 STANCE_LABEL = {"strength": "Strength", "concern": "Concern", "mixed": "Mixed", "": "Not set"}
 MAX_ROLE = 40
+EDITOR_KEY = "note editor"  # the form's record of a refused, unsaved note (see FormBase.not_saved)
 
 
 # -- plain functions ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CodeChoice:
-    """Which codes are ticked, which of those are unconfirmed suggestions, which were refused."""
+    """Which codes are ticked, which unticked codes keywords suggest, which the person dismissed."""
 
     ticked: frozenset[str] = frozenset()
     suggested: frozenset[str] = frozenset()
@@ -39,9 +41,9 @@ class CodeChoice:
 
 
 def add_suggestions(choice: CodeChoice, suggestions: Sequence[str]) -> CodeChoice:
-    """Pre-tick keyword suggestions the person has not already ticked or refused."""
+    """Offer keyword suggestions the person has not already ticked or dismissed; tick none."""
     new = {c for c in suggestions if c not in choice.ticked and c not in choice.rejected}
-    return replace(choice, ticked=choice.ticked | new, suggested=choice.suggested | new)
+    return replace(choice, suggested=choice.suggested | new)
 
 
 def toggle_code(choice: CodeChoice, code: str, ticked: bool) -> CodeChoice:
@@ -49,24 +51,22 @@ def toggle_code(choice: CodeChoice, code: str, ticked: bool) -> CodeChoice:
     if ticked:
         return replace(choice, ticked=choice.ticked | {code}, suggested=choice.suggested - {code},
                        rejected=choice.rejected - {code})
-    was_suggested = code in choice.suggested
-    return replace(choice, ticked=choice.ticked - {code}, suggested=choice.suggested - {code},
-                   rejected=choice.rejected | {code} if was_suggested else choice.rejected)
+    return replace(choice, ticked=choice.ticked - {code})
 
 
 def accept_suggestions(choice: CodeChoice) -> CodeChoice:
-    """The person accepts every pre-ticked suggestion at once."""
-    return replace(choice, suggested=frozenset())
+    """The person ticks every offered suggestion at once."""
+    return replace(choice, ticked=choice.ticked | choice.suggested, suggested=frozenset())
+
+
+def dismiss_suggestions(choice: CodeChoice) -> CodeChoice:
+    """The person sets the suggestions aside: the same keywords never offer them again for this note."""
+    return replace(choice, suggested=frozenset(), rejected=choice.rejected | choice.suggested)
 
 
 def codes_to_save(choice: CodeChoice, codebook: Codebook) -> list[str]:
-    """The confirmed codes, or a plain-English refusal while suggestions are unconfirmed."""
-    if choice.suggested:
-        labels = ", ".join(sorted(codebook.code(c).label for c in choice.suggested))
-        raise InvalidInputError(
-            f"Check the suggested codes first ({labels}): press 'Accept suggested codes', or "
-            "untick any that do not fit. Suggestions come from keywords and are only saved once you confirm them.")
-    return sorted(choice.ticked)
+    """The ticked codes: suggestions nobody ticked are not saved, and never hold the note back."""
+    return sorted(c for c in choice.ticked if codebook.parse(c) is not None)
 
 
 def check_role(role: str, names: Sequence[str] = ()) -> str:
@@ -157,8 +157,10 @@ class NoteEditor:
         self.code_head = w.HTML(f"<p><strong>{legend}</strong> — tick every code the note speaks to. "
                                 "Hover over a code to see what it covers.</p>")
         self.suggest_line = w.HTML("")
-        self.accept = w.Button(description="Accept suggested codes", button_style="warning",
+        self.accept = w.Button(description="Tick the suggested codes", tooltip="Tick every suggested code",
                                layout=w.Layout(display="none", width="auto"))
+        self.dismiss = w.Button(description="Dismiss suggestions", tooltip="Hide the suggestions for this note",
+                                layout=w.Layout(display="none", width="auto"))
         self.stance = w.ToggleButtons(options=[(v, k) for k, v in STANCE_LABEL.items()], value="",
                                       description="Stance", style={"button_width": "auto"})
         self.stance.add_class("rk-stack")
@@ -172,13 +174,14 @@ class NoteEditor:
                                     layout=w.Layout(display="none", width="auto"))
         self.message = w.HTML("")
         self.box = w.VBox([self.title, self.kind, self.text, self.role, self.code_head, self.code_grid,
-                           self.suggest_line, self.accept, self.stance, self.use, self.message,
+                           self.suggest_line, w.HBox([self.accept, self.dismiss]), self.stance, self.use, self.message,
                            w.HBox([self.save_button, self.save_anyway, self.cancel_button])])
         self.box.add_class("rk-card")
         self.text.observe(g(self._on_text), names="value")
         for cid, box in self.boxes.items():
             box.observe(g(self._toggle_handler(cid)), names="value")
         self.accept.on_click(g(lambda _b: self.accept_all()))
+        self.dismiss.on_click(g(lambda _b: self.dismiss_all()))
         self.save_button.on_click(g(lambda _b: self.save()))
         self.save_anyway.on_click(g(lambda _b: self.save(confirm_warnings=True)))
         self.cancel_button.on_click(g(lambda _b: self.clear()))
@@ -195,7 +198,7 @@ class NoteEditor:
         self.suggest(change["new"])
 
     def suggest(self, text: str) -> None:
-        """Pre-tick codes whose keywords appear in the text, marked as suggestions."""
+        """Offer codes whose keywords appear in the text, unticked and marked as suggestions."""
         found = suggest_codes(text, self.codebook, for_conversation=self.for_conversation)
         allowed = {c.id for c in self.codes}
         self.editing.choice = add_suggestions(self.editing.choice, [c for c in found if c in allowed])
@@ -203,6 +206,10 @@ class NoteEditor:
 
     def accept_all(self) -> None:
         self.editing.choice = accept_suggestions(self.editing.choice)
+        self._show_choice()
+
+    def dismiss_all(self) -> None:
+        self.editing.choice = dismiss_suggestions(self.editing.choice)
         self._show_choice()
 
     def _show_choice(self) -> None:
@@ -220,13 +227,15 @@ class NoteEditor:
         if choice.suggested:
             labels = ", ".join(sorted(self.codebook.code(c).label for c in choice.suggested))
             self.suggest_line.value = (
-                '<div class="rk-alert rk-alert-warn" role="status">Suggested from keywords in the text: '
-                f"<strong>{html.escape(labels)}</strong>. They are not saved until you accept them: press "
-                "'Accept suggested codes', or untick any that do not fit.</div>")
+                '<div class="rk-alert rk-alert-info" role="status">Suggested from keywords in the text: '
+                f"<strong>{html.escape(labels)}</strong>. Tick any that fit; a suggestion is saved only if "
+                "you tick it, and you can save the note without them.</div>")
             self.accept.layout.display = ""
+            self.dismiss.layout.display = ""
         else:
             self.suggest_line.value = ""
             self.accept.layout.display = "none"
+            self.dismiss.layout.display = "none"
 
     # -- save, edit, clear ----------------------------------------------------------------------------
     def say(self, kind: str, text: str) -> None:
@@ -243,6 +252,7 @@ class NoteEditor:
             role = check_role(self.role.value, self.names)
         except InvalidInputError as exc:
             self.say("error", str(exc))
+            self.form.not_saved(EDITOR_KEY)
             return None
         fields = {"kind": self.kind.value, "speaker_role": role, "stance": self.stance.value, "codes": codes,
                   "use_in_report": bool(self.use.value)}
@@ -256,19 +266,22 @@ class NoteEditor:
                                        confirm_warnings=confirm_warnings, text=self.text.value, **fields)
         except (BlockedTextError, WarningTextError) as exc:
             show_refused_text(exc, self.message, self.save_anyway)
+            self.form.not_saved(EDITOR_KEY)
             return None
         except InvalidInputError as exc:
             self.say("error", f"Not saved. {exc}")
+            self.form.not_saved(EDITOR_KEY)
             return None
         self.clear()
         self.say("ok", "Note saved.")
-        self.form.saved()
+        self.form.saved(EDITOR_KEY)
         self.on_saved()
         return note_id
 
     def clear(self) -> None:
         """Empty the editor, ready for a new note."""
         self.editing = _Editing()
+        self.form.forget_unsaved(EDITOR_KEY)
         with self.form.quiet():
             self.text.value = ""
             self.role.value = ""

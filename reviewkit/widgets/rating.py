@@ -221,6 +221,7 @@ class RatingForm(EntryForm):
         if self.case_id is None:
             return
         self.state = load_case(self.store, self.ws.tool, self.case_id, self.reviewer)
+        self.forget_unsaved()  # the form now shows what is stored: nothing refused waits any more
         with self.quiet():
             if self.case_picker.value != self.case_id:
                 self.case_picker.value = self.case_id
@@ -291,10 +292,12 @@ class RatingForm(EntryForm):
             self._save(qid, entry, confirm_warnings=confirm_warnings)
         except (BlockedTextError, WarningTextError) as exc:
             show_refused_text(exc, block.message, block.save_anyway)
+            self.not_saved(f"note:{qid}")
             return
         except ReviewkitError:
             block.say("error", "This note was not saved: see the message at the top of the form.")
             raise
+        self.saved(f"note:{qid}")
         block.save_anyway.layout.display = "none"
         block.say_saved(note_hint(self.ws.tool, self.state.entries[qid]), self.status_text)
         self._after_change()
@@ -352,7 +355,9 @@ class RatingForm(EntryForm):
             self._set_flag(referred_back=True, reason=reason, confirm_warnings=confirm_warnings)
         except (BlockedTextError, WarningTextError) as exc:
             show_refused_text(exc, self.referral_message, self.reason_anyway)
+            self.not_saved("reason")
             return
+        self.saved("reason")
         self.referral_message.value = message_html("ok", "Referral saved.")
         self.reason_anyway.layout.display = "none"
         self._refresh()

@@ -1,0 +1,212 @@
+"""The review hub's sign-in and servers, loaded by JupyterHub from the generated configuration.
+
+Who may sign in is read from the workspace's ``review.yaml`` at every sign-in, so a login
+the host adds there works at once, without restarting the hub. A login not on the team gets
+a plain refusal page. Each person's server runs on this machine (so everyone reaches the
+one workspace on local disk) with the workspace and the hub's user name in its environment:
+the forms take the reviewer from that sign-in, never from a typed name.
+
+Visiting reviewers get the code-free forms only (no JupyterLab, file browser, terminal or
+code run from the page); the host gets the host console with JupyterLab one click away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.auth import Authenticator
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from tornado import web
+from traitlets import HasTraits, Unicode, default
+
+from .errors import ReviewkitError
+from .lifecycle import write_private
+from .resources import shipped
+from .workspace import Member, normal_login, open_workspace
+
+NOTEBOOKS = shipped("notebooks")
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
+VISITING_FORMS = ("rate_case_records.ipynb", "record_meeting.ipynb", "record_conversation.ipynb")
+HOST_FORMS = ("host_console.ipynb", *VISITING_FORMS, "review_progress.ipynb")
+NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, ask the host PSW to add your "
+               "login to the team in review.yaml, then sign in again.")
+KERNEL_IDLE_SECONDS = 20 * 60
+SERVER_IDLE_SECONDS = 60 * 60
+
+
+def team_member(workspace: str, login: str) -> Member | None:
+    """The team member who signs in as `login`, read afresh from review.yaml."""
+    try:
+        return open_workspace(workspace).meta.member_for_login(login)
+    except ReviewkitError:
+        return None
+
+
+class ReviewTeamMixin(HasTraits):
+    """Only logins on the review team may sign in; the rest get a plain refusal."""
+
+    workspace = Unicode("", config=True, help="The review workspace whose review.yaml lists the team's logins.")
+
+    def normalize_username(self, username: str) -> str:
+        return normal_login(username)
+
+    async def check_allowed(self, username: str, authentication: Any = None) -> bool:
+        if team_member(self.workspace, username) is None:
+            raise web.HTTPError(403, NOT_ON_TEAM)
+        return True
+
+
+class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
+    """Offline sign-in for a small team: each person sets their password the first time they sign in.
+
+    Passwords are kept only as salted scrypt hashes in a file only the hub's user can read.
+    To reset a forgotten password, the host deletes that login's entry from the file; the
+    person's next sign-in sets a new one.
+    """
+
+    password_file = Unicode("", config=True, help="Where the salted password hashes are kept (mode 0600).")
+    min_password_length = 10
+
+    def _hashes(self) -> dict[str, str]:
+        try:
+            return dict(json.loads(Path(self.password_file).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return {}
+
+    async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
+        login = normal_login(data.get("username", ""))
+        password = data.get("password", "")
+        if team_member(self.workspace, login) is None:
+            raise web.HTTPError(403, NOT_ON_TEAM)
+        hashes = self._hashes()
+        if login not in hashes:  # first sign-in: this password becomes theirs
+            if len(password) < self.min_password_length:
+                self.log.info("first sign-in refused: password too short")
+                return None
+            hashes[login] = hash_password(password)
+            write_private(Path(self.password_file), json.dumps(hashes, indent=1))
+            return login
+        return login if check_password(password, hashes[login]) else None
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _kind, salt, digest = stored.split("$")
+        mine = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    except ValueError:
+        return False
+    return hmac.compare_digest(mine.hex(), digest)
+
+
+def __getattr__(name: str) -> Any:
+    """ReviewTeamEntraAuthenticator, made only when asked for: oauthenticator is needed for Entra ID alone."""
+    if name != "ReviewTeamEntraAuthenticator":
+        raise AttributeError(name)
+    from oauthenticator.azuread import AzureAdOAuthenticator
+
+    class ReviewTeamEntraAuthenticator(ReviewTeamMixin, AzureAdOAuthenticator):
+        """Council staff sign in with Microsoft 365; only logins on the review team are let in."""
+
+    globals()[name] = ReviewTeamEntraAuthenticator
+    return ReviewTeamEntraAuthenticator
+
+
+class ReviewSpawner(SimpleLocalProcessSpawner):
+    """Each person's server on this machine, as this machine's user, with the forms their role allows."""
+
+    workspace = Unicode("", config=True, help="The review workspace every server works on.")
+    state_dir = Unicode("", config=True, help="The hub's private folder; each person's server files go under it.")
+
+    @default("home_dir")
+    def _short_home_dir(self) -> str:
+        # Short on purpose: kernels talk over socket files under this folder, and a socket's path
+        # may not exceed about 100 characters (a long email login would break report rendering).
+        key = hashlib.sha256(self.user.name.encode()).hexdigest()[:12]
+        return str(Path(self.state_dir) / "u" / key)
+
+    def _member(self) -> Member:
+        member = team_member(self.workspace, self.user.name)
+        if member is None:
+            raise web.HTTPError(403, NOT_ON_TEAM)
+        return member
+
+    def _prepare_home(self, role: str) -> Path:
+        home = Path(self.home_dir)
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        forms = home / "forms"
+        if forms.exists():
+            shutil.rmtree(forms)
+        forms.mkdir(mode=0o700)
+        for name in HOST_FORMS if role == "host" else VISITING_FORMS:
+            shutil.copyfile(NOTEBOOKS / name, forms / name)
+        return forms
+
+    async def start(self) -> Any:
+        member = self._member()
+        host = member.role == "host"
+        forms = self._prepare_home(member.role)
+        self.notebook_dir = str(forms)
+        first = "host_console.ipynb" if host else "rate_case_records.ipynb"
+        self.default_url = f"/voila/render/{first}"
+        config_dir = Path(self.home_dir) / "config"
+        config_dir.mkdir(exist_ok=True, mode=0o700)
+        write_private(config_dir / "jupyter_server_config.json", json.dumps(server_config(host), indent=1))
+        return await super().start()
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        home = Path(self.home_dir)
+        ours = str(Path(sys.prefix) / "share" / "jupyter")
+        env.update({
+            "REVIEWKIT_WORKSPACE": str(Path(self.workspace).resolve()),
+            "JUPYTER_PATH": os.pathsep.join([ours, str(JUPYTER_DATA)]),
+            "IPYTHONDIR": str(home / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "MPLCONFIGDIR": str(home / "mpl"),
+            "TMPDIR": str(home),
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.pop("REVIEWKIT_REVIEWER", None)  # the sign-in decides who is rating
+        return env
+
+
+def server_config(host: bool) -> dict[str, Any]:
+    """The single-user server's settings: Voila's code-free page, culling, and for visitors no Lab or code."""
+    from .hubforms import WIDGET_MESSAGES
+
+    config: dict[str, Any] = {
+        "ServerApp": {
+            "jpserver_extensions": {"voila": True, "jupyterlab": host, "notebook": False, "jupyter_lsp": host,
+                                    "jupyter_server_terminals": host, "notebook_shim": host},
+            "shutdown_no_activity_timeout": SERVER_IDLE_SECONDS,
+            # Everyone's server runs as the hub's own user; when that is root (a container), say so.
+            "allow_root": os.geteuid() == 0,
+            # No MathJax from a public CDN: the forms show no formulas (Voila's own server passes None too).
+            "tornado_settings": {"mathjax_url": None, "mathjax_config": None},
+        },
+        "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_SECONDS, "cull_interval": 60,
+                                 "cull_connected": False},
+        "VoilaConfiguration": {"template": "reviewkit", "strip_sources": True, "show_tracebacks": False,
+                               "theme": "light"},
+    }
+    if not host:
+        config["ServerApp"].update({"terminals_enabled": False,
+                                    "authorizer_class": "reviewkit.hubforms.FormsOnlyAuthorizer"})
+        config["MappingKernelManager"]["allowed_message_types"] = WIDGET_MESSAGES
+    return config

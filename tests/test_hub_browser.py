@@ -1,0 +1,222 @@
+"""The review team on the hub, end to end: real JupyterHub, proxy, servers, Chromium and SQLite.
+
+`reviewkit hub` runs as a person would run it (its own session, on 127.0.0.1 and a free
+port). Two visiting reviewers and the host sign in with first-use passwords in Chromium;
+each reviewer rates one of their cases on the code-free form; the host's console shows both
+and renders a draft report that the test downloads. Reviewer A cannot open B's forms, see
+B's cases, write files or start code. axe-core finds no WCAG violation on the sign-in page
+or any form. After SIGTERM nothing of the hub is left running and its temp folder is gone.
+The hub's start time and each reviewer's memory (server + kernel) are printed (run with -s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import psutil
+import pytest
+
+from .helpers import HOST, LOGINS, make_workspace, with_logins
+from .test_browser_forms import _axe_violations, browser  # noqa: F401 - the shared Chromium fixture
+from .test_serve_lifecycle import alive, in_group, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(900)]
+
+A, B = "A. Visitor", "B. Visitor"
+PASSWORD = "a long first-use password"
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+class Hub:
+    """The running `reviewkit hub` command and what the test learns about it."""
+
+    def __init__(self, proc: subprocess.Popen[str], url: str, ws: Path, tmp: Path, started_in: float) -> None:
+        self.proc, self.url, self.ws, self.tmp, self.started_in = proc, url, ws, tmp, started_in
+
+    def user_url(self, who: str, path: str = "") -> str:
+        return f"{self.url}user/{quote(LOGINS[who], safe='@')}/{path}"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    root = tmp_path_factory.mktemp("hub")
+    ws = with_logins(make_workspace(root / "ws"))
+    # A short temp folder, as /tmp is: kernels' socket files must have paths under ~100 characters.
+    tmp = Path(tempfile.mkdtemp(prefix="rkh"))
+    env = dict(os.environ, TMPDIR=str(tmp))
+    log = root / "hub.log"  # a file, not a pipe: the proxy logs there too, and a full pipe would stall it
+    t0 = time.monotonic()
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "hub", str(ws.path)], env=env, text=True,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
+        found = re.search(r"sign in at:\s+(http://127\.0\.0\.1:\d+/)", log.read_text())
+        assert found, f"the hub stopped before printing its address (exit {proc.poll()})"
+        yield Hub(proc, found.group(1), ws.path, tmp, time.monotonic() - t0)
+    finally:
+        if proc.poll() is None:  # the test failed before stopping it: stop it as a person would
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=120)
+            finally:
+                for p in psutil.wait_procs(tree, timeout=30)[1]:
+                    p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def route_local(page, outside: list[str]) -> None:  # noqa: ANN001
+    def route(r) -> None:  # noqa: ANN001
+        if urlparse(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:  # nothing may leave this computer
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+
+
+def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str]):  # noqa: ANN001, ANN201
+    """A new browser profile signs in as `who` (the first sign-in sets the password) and lands on their page."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    route_local(page, outside)
+    page.goto(hub.url + "hub/login")
+    page.get_by_label("Username").fill(LOGINS[who])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector(ready, timeout=240_000)
+    return context, page
+
+
+def server_memory(hub: Hub, who: str) -> str:
+    """RSS of a person's single-user server and of its kernels, as 'server 95 MB + 1 kernel 110 MB'."""
+    for p in psutil.Process(hub.proc.pid).children(recursive=True):
+        try:
+            if p.environ().get("JUPYTERHUB_USER") == LOGINS[who] and "jupyterhub.singleuser" in " ".join(p.cmdline()):
+                kernels = p.children(recursive=True)
+                mb = sum(k.memory_info().rss for k in kernels) / 2**20
+                return f"server {p.memory_info().rss / 2**20:.0f} MB + {len(kernels)} kernel(s) {mb:.0f} MB"
+        except psutil.Error:
+            continue
+    raise AssertionError(f"no server found for {who}")
+
+
+def rate(page, qid: str, level: str) -> None:  # noqa: ANN001
+    page.locator(f".rk-q-{qid}").get_by_role("button", name=level, exact=True).click()
+    page.wait_for_selector(f".rk-q-{qid} button.mod-active")
+
+
+def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hub) -> None:  # noqa: ANN001
+    outside: list[str] = []
+    # The sign-in page passes axe-core.
+    login = browser.new_page()
+    route_local(login, outside)
+    login.goto(hub.url + "hub/login")
+    login.wait_for_selector("#login_submit")
+    assert _axe(login) == []
+    # An unknown login is refused with a plain page.
+    login.get_by_label("Username").fill("someone@elsewhere.example")
+    login.get_by_label("Password").fill(PASSWORD)
+    login.get_by_role("button", name="Sign in").click()
+    login.wait_for_load_state()
+    assert "not on the review team" in login.content()
+    login.close()
+
+    form = ".rk-form .rk-q-q1 button"
+    ctx_a, page_a = sign_in(browser, hub, A, form, outside)
+    ctx_b, page_b = sign_in(browser, hub, B, form, outside)
+    # Each sees only their own cases: the sign-in decides who is rating.
+    options_a = page_a.locator(".rk-bar select option").all_inner_texts()
+    assert [o.split()[0] for o in options_a] == ["C01", "C02"] and "Rating as A. Visitor" in page_a.content()
+    page_a.locator(".rk-bar select").select_option(label="C02")
+    page_a.wait_for_selector(".rk-bar :text('Case 2 of 2')")
+    rate(page_a, "q1", "Good")
+    page_b.locator(".rk-bar select").select_option(label="C03")
+    page_b.wait_for_selector(".rk-bar :text('Case 2 of 3')")  # B also moderates C01
+    rate(page_b, "q1", "Outstanding")
+    assert _axe(page_a) == []
+    mem_a, mem_b = server_memory(hub, A), server_memory(hub, B)  # each with the rating form open
+
+    # A cannot open B's forms, write files, start code or open a terminal on their own server.
+    response = page_a.goto(hub.user_url(B, "voila/render/rate_case_records.ipynb"))
+    assert response is not None and response.status == 403
+    xsrf = next((c["value"] for c in ctx_a.cookies() if c["name"] == "_xsrf"), "")
+    api = ctx_a.request
+    for method, path in (("PUT", "api/contents/evil.ipynb"), ("POST", "api/kernels"), ("POST", "api/terminals")):
+        r = api.fetch(hub.user_url(A, path), method=method, headers={"X-XSRFToken": xsrf},
+                      data=json.dumps({"type": "notebook"}) if method == "PUT" else "{}")
+        assert r.status in (403, 404), (method, path, r.status)
+    assert api.get(hub.user_url(A, "lab")).status in (403, 404)  # no JupyterLab for a visitor
+
+    # The meeting and conversation forms open for a reviewer and pass axe-core.
+    for nb, what in (("record_meeting.ipynb", "meeting"), ("record_conversation.ipynb", "conversation")):
+        page_a.goto(hub.user_url(A, f"voila/render/{nb}"))
+        page_a.wait_for_selector(".rk-form .rk-bar", timeout=120_000)
+        page_a.get_by_role("button", name=f"Create {what}", exact=True).click()
+        page_a.wait_for_selector(".rk-form .rk-status:has-text('Saved')", timeout=60_000)
+        assert _axe(page_a) == []
+
+    # The host's console shows both ratings and renders a draft the test downloads.
+    ctx_h, page_h = sign_in(browser, hub, HOST, ".rk-form .rk-card", outside)
+    assert "Host console" in page_h.content() and "Open JupyterLab" in page_h.content()
+    tables = page_h.locator("table.rk-table").first.inner_text()
+    assert re.search(r"A\. Visitor\s+0 of 2\s+1 \(4\.2%\)", tables), tables  # 1 of 24 questions
+    assert re.search(r"B\. Visitor\s+0 of 3\s+1 \(2\.8%\)", tables), tables  # 1 of 36
+    assert _axe(page_h) == []
+    page_h.get_by_role("button", name="Render a draft report").click()
+    page_h.wait_for_selector(".rk-form a.rk-download, .rk-form .rk-alert-error", timeout=600_000)
+    assert page_h.locator(".rk-form .rk-alert-error").count() == 0, page_h.locator(".rk-form .rk-alert-error").all_inner_texts()
+    link = page_h.locator("a.rk-download", has_text="report.html")
+    with page_h.expect_download() as info:
+        link.click()
+    saved = info.value.path()
+    html_text = Path(saved).read_text(encoding="utf-8")
+    assert html_text.lstrip().lower().startswith("<!doctype html") and "DRAFT" in html_text
+    for ctx in (ctx_a, ctx_b, ctx_h):
+        ctx.close()
+    assert outside == []  # nothing loaded from outside this computer
+
+    from reviewkit.workspace import open_workspace
+
+    with open_workspace(hub.ws).store() as store:
+        ratings = store.all_ratings()
+        log = store.audit_log()
+    assert sorted(zip(ratings["case_id"], ratings["reviewer"], ratings["question"], ratings["rating"])) == [
+        ("C02", A, "q1", "Good"), ("C03", B, "q1", "Outstanding")]
+    assert dict(zip(ratings["reviewer"], ratings["updated_by"])) == {A: A, B: B}
+    rating_log = log[log["entity"] == "rating"]
+    assert sorted(zip(rating_log["key"], rating_log["actor"])) == [(f"C02/{A}/q1", A), (f"C03/{B}/q1", B)]
+
+    # Stop the hub: nothing of it stays, its temp folder goes.
+    tree = psutil.Process(hub.proc.pid).children(recursive=True)
+    assert len(tree) >= 5  # hub, proxy, three people's servers (and their kernels)
+    hub.proc.send_signal(signal.SIGTERM)
+    assert hub.proc.wait(timeout=120) == 0
+    wait_for(lambda: not alive(tree), "every process of the hub to stop", timeout=60)
+    assert in_group(hub.proc.pid) == []
+    assert list(hub.tmp.iterdir()) == []
+    print(f"\nhub start: {hub.started_in:.1f} s; memory per signed-in reviewer: A {mem_a}; B {mem_b}")
+
+
+def _axe(page) -> list:  # noqa: ANN001
+    """axe-core over the whole page (the sign-in page has no form wrapper)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if page.locator(".rk-form").count():
+        return _axe_violations(page)
+    page.mouse.move(0, 0)
+    result = Axe().run(page, options=WCAG)
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in result.response["violations"]]

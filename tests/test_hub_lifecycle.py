@@ -1,0 +1,61 @@
+"""`reviewkit hub` leaves nothing behind when the terminal closes (SIGHUP) or on Ctrl+C (SIGINT).
+
+SIGTERM, with people signed in and their servers and kernels running, is covered end to end in
+test_hub_browser.py; here the hub and its proxy start, and the signal must stop both and
+remove the hub's private temp folder (config, database, cookie secret).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from .helpers import make_workspace, with_logins
+from .test_serve_lifecycle import alive, in_group, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(300)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_path: Path, signum: int) -> None:
+    ws = with_logins(make_workspace(tmp_path / "ws"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    log = tmp_path / "hub.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "hub", str(ws.path)], stdout=out,
+                                stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp)),
+                                start_new_session=True)
+    try:
+        wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
+        assert re.search(r"sign in at:\s+http://127\.0\.0\.1:\d+/", log.read_text()), log.read_text()[-2000:]
+        state = [d for d in tmp.iterdir() if d.name.startswith("reviewkit-hub-")]
+        assert len(state) == 1 and stat.S_IMODE(state[0].stat().st_mode) == 0o700
+        config = state[0] / "jupyterhub_config.py"
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in tree)
+        assert "jupyterhub" in names and "configurable-http-proxy" in names
+        for p in [psutil.Process(proc.pid), *tree]:  # no secret on any command line
+            assert "secret" not in " ".join(p.cmdline()).lower() and "token" not in " ".join(p.cmdline()).lower()
+
+        os.kill(proc.pid, signum)
+        assert proc.wait(timeout=120) == 0
+        wait_for(lambda: not alive(tree), "the hub and its proxy to stop", timeout=60)
+        assert in_group(proc.pid) == []
+        assert list(tmp.iterdir()) == []
+    finally:
+        if proc.poll() is None:
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            proc.kill()
+            proc.wait()
+            for p in tree:
+                p.kill()

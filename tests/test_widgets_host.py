@@ -1,0 +1,71 @@
+"""The host console's actions, called as its buttons call them, on a real workspace and store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+
+from reviewkit.widgets import HostConsole, host_console
+from reviewkit.widgets.host import download_link, lab_link
+
+GOOD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Good,\nC03,B. Visitor,q2,RI,Plans lack detail\n"
+BAD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Superb,\nC99,Z. Nobody,q2,Good,\n"
+
+
+def upload(console: HostConsole, *files: tuple[str, bytes]) -> None:
+    console.upload.value = tuple({"name": n, "type": "text/csv", "size": len(b), "content": memoryview(b),
+                                  "last_modified": dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)} for n, b in files)
+
+
+def test_an_upload_with_problems_stores_nothing_and_lists_every_problem(ws, trap) -> None:
+    console = trap.watch(HostConsole(ws))
+    upload(console, ("good.csv", GOOD), ("bad.csv", BAD))
+    console.import_button.click()
+    shown = console.import_message.value
+    assert "Nothing was imported: 3 problem(s) found." in shown
+    assert "bad.csv, row 2, column &#x27;rating&#x27;" in shown and "row 3" in shown
+    assert console.status_text.startswith("Not saved")
+    with ws.store() as store:
+        assert store.all_ratings().empty
+
+
+def test_a_good_upload_is_imported_in_the_hosts_name_and_progress_updates(ws, trap) -> None:
+    console = trap.watch(HostConsole(ws))
+    upload(console, ("b.csv", GOOD))
+    console.import_button.click()
+    assert "ratings: 2 added" in console.import_message.value and console.upload.value == ()
+    assert "B. Visitor" in console.tables.value
+    assert "Before the final report" in console.tables.value and "still missing" in console.tables.value
+    with ws.store() as store:
+        log = store.audit_log()
+    assert set(log["actor"]) == {"H. Host"}  # the team's host, on one computer
+
+
+def test_the_regional_bundle_is_offered_as_a_download(ws, trap) -> None:
+    console = trap.watch(HostConsole(ws))
+    console.bundle_button.click()
+    assert "add dates.start" in console.alert.message  # the library's message, shown in the page
+    ws.meta.start, ws.meta.end = "2026-03-02", "2026-03-06"
+    ws.save_meta()
+    console.bundle_button.click()
+    assert 'download="regional_bundle.zip"' in console.bundle_files.value
+    bundle = ws.path / "report" / "regional_bundle.zip"
+    assert zipfile.ZipFile(io.BytesIO(bundle.read_bytes())).namelist()
+
+
+def test_jupyterlab_is_linked_only_on_the_hub(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    assert lab_link() == ""
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/h.host@eastvale.example/")
+    assert lab_link() == "/user/h.host@eastvale.example/lab"
+    f = tmp_path / "report.html"
+    f.write_text("<p>hi</p>", encoding="utf-8")
+    assert download_link(f, "Download").startswith('<a class="rk-download" download="report.html" href="data:text/html;base64,')
+
+
+def test_a_wrong_workspace_shows_a_plain_panel(tmp_path) -> None:
+    panel = host_console(tmp_path / "missing")
+    assert "The host console cannot open" in panel.children[1].value
