@@ -372,6 +372,7 @@ def weakest_questions(ratings: pd.DataFrame | None, tool: AuditTool, n: int = 3)
         out = qdist[qdist["_share"] <= cut]
     table = out[cols].reset_index(drop=True)
     table.attrs["tied"] = tied if len(table) > n else 0
+    table.attrs["rated_questions"] = len(qdist)  # when all of them tie, none is "least often"
     return table
 
 

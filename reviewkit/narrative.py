@@ -129,7 +129,9 @@ def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False) 
     if total == 0:
         return "No case records have an overall judgement yet."
     records = "case record" if total == 1 else "case records"
-    if count == 0:
+    if total == 1:  # not "1 of the 1 case record"
+        head = f"The 1 case record with an overall judgement {'was' if count else 'was not'}"
+    elif count == 0:
         head = f"None of the {total} {records} ({format_percent(0, total)}) {'was' if total == 1 else 'were'}"
     else:
         head = f"{count} of the {total} {records} ({format_percent(count, total)}) {_verb(count)}"
@@ -272,13 +274,19 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
     """
     if len(weakest) == 0:
         return "No questions have been rated yet."
+    tied = int(weakest.attrs.get("tied", 0))
+    if tied and tied == int(weakest.attrs.get("rated_questions", -1)):
+        # Every rated question has the same share: naming them all as "least often" says nothing.
+        last = weakest.iloc[-1]
+        return (f"All {tied} rated questions were rated {join_words(list(levels), 'or')} in the same "
+                f"proportion ({format_percent(int(last['good_or_better']), int(last['scored']))}), "
+                "so no question stands out as least often so rated.")
     items = [f"question {int(r.number)}, {r.title} ({r.good_or_better} of {r.scored}, "
              f"{format_percent(int(r.good_or_better), int(r.scored))})"
              for r in weakest.itertuples()]
     noun, verb = ("question", "was") if len(items) == 1 else ("questions", "were")
     text = (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
             f"{join_words(items)}.")
-    tied = int(weakest.attrs.get("tied", 0))
     if tied:
         last = weakest.iloc[-1]
         text += (f" The last {tied} share the same proportion "

@@ -774,7 +774,7 @@ class ReportBuilder:
                                       else f" (between {per[0]} and {per[-1]} each)")
         complete = rc["complete_cases"]
         if complete == cases:
-            tail = ", completing the audit tool for each"
+            tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
         elif complete == 0:
             tail = "; none of them has every question and an overall judgement rated yet"
         else:

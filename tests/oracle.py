@@ -302,7 +302,7 @@ def rated_sentence(rv: Review) -> str | None:
         each = f" ({low} each)" if low == high else f" (between {low} and {high} each)"
     complete = _complete(rv)
     if complete == cases:
-        tail = ", completing the audit tool for each"
+        tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
     elif complete == 0:
         tail = "; none of them has every question and an overall judgement rated yet"
     else:
@@ -355,6 +355,8 @@ def headline_sentence(rv: Review) -> str:
         return "No case records have an overall judgement yet."
     good = counts["Outstanding"] + counts["Good"]
     records = "case record" if total == 1 else "case records"
+    if total == 1:
+        return f"The 1 case record with an overall judgement {'was' if good else 'was not'} judged Outstanding or Good."
     head = (f"None of the {total} {records} ({pc(0, total)}) {was(total)}" if good == 0 else
             f"{good} of the {total} {records} ({pc(good, total)}) {was(good)}")
     return f"{head} judged Outstanding or Good."
@@ -392,6 +394,9 @@ def weakest_sentence(rv: Review, n: int = 3) -> str:
         cut = chosen[-1][0]
         chosen = [r for r in rows if r[0] <= cut]
         tied = sum(1 for r in rows if r[0] == cut) if len(chosen) > n else 0
+    if tied and tied == len(rows):
+        return (f"All {tied} rated questions were rated Outstanding or Good in the same proportion "
+                f"({pc(chosen[-1][3], chosen[-1][4])}), so no question stands out as least often so rated.")
     items = [f"question {num}, {title} ({g} of {s}, {pc(g, s)})" for _, num, title, g, s in chosen]
     head = "The question least often rated Outstanding or Good was" if len(items) == 1 else \
         "The questions least often rated Outstanding or Good were"

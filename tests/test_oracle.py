@@ -25,7 +25,7 @@ from reviewkit import reportsections
 from reviewkit.reportsections import RenderedChart, ReportBuilder
 from reviewkit.sample import build_sample_workspace
 from reviewkit.store import RatingInput
-from reviewkit.workspace import open_workspace
+from reviewkit.workspace import Case, open_workspace
 
 from . import oracle
 from .helpers import HOST, REVIEWERS, make_workspace
@@ -152,6 +152,24 @@ def test_review_with_not_applicable_ratings(sample, tmp_path):
     review = check_against_oracle(path)
     assert "marked Not applicable and are not counted" in oracle.pooled_sentence(review)
     assert oracle.overall_sentence(review).startswith("Of the 19 case records given an overall judgement")
+
+
+def test_single_case_review_where_every_rating_is_good(tmp_path):
+    # One case record, moderated by the host, every rating Good and identical: no "1 of the 1
+    # case record", no "for each", and no list of all 12 questions as the "least often" rated.
+    ws = make_workspace(tmp_path / "ws", cases=False)
+    ws.meta.cases = [Case("C01", REVIEWERS[0], (HOST,))]
+    ws.save_meta()
+    ws = open_workspace(ws.path)
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput("C01", who, q, "Good") for who in (REVIEWERS[0], HOST)
+                                     for q in ws.tool.all_ids])
+    review = check_against_oracle(ws.path)
+    assert oracle.rated_sentence(review) == (
+        "The Principal Social Worker rated the 1 allocated case record, completing the audit tool for it.")
+    assert oracle.headline_sentence(review) == (
+        "The 1 case record with an overall judgement was judged Outstanding or Good.")
+    assert oracle.weakest_sentence(review).startswith("All 12 rated questions were rated Outstanding or Good")
 
 
 # --------------------------------------------------------------------------- generated reviews
