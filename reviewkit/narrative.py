@@ -84,11 +84,14 @@ def _na_clause(na: int) -> str:
             f"{'is' if na == 1 else 'are'} not counted")
 
 
-def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None) -> str:
+def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None, *,
+                    across: int | None = None) -> str:
     """The pooled distribution of all question ratings, as in section 4 of the report.
 
     ``dist`` is ``analysis.rating_distribution(...)``; ``n_cases`` the case records examined.
     With ``n_questions`` the sentence also says how many expected ratings are missing.
+    ``across`` is how many case records have a question rated (``dist.attrs['records']``): a
+    record with only its overall judgement so far is examined but has no question rated.
     """
     scored, na = _split(dist)
     total = sum(n for _, n in scored)
@@ -104,7 +107,8 @@ def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = 
             return (f"No questions were rated on the scale; {na} {_verb(na)} marked Not "
                     f"applicable.{missing}")
         return f"No questions have been rated yet.{missing}"
-    lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(n_cases, 'case record')}, "
+    records = n_cases if across is None else across
+    lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(records, 'case record')}, "
     return lead + _level_list(scored, total, "rated") + _na_clause(na) + "." + missing
 
 

@@ -803,7 +803,8 @@ class ReportBuilder:
               "noticeably; the summary table of ratings by question repeats those percentages without "
               "them."))
         body.append('<h3 id="all-ratings">All question ratings</h3>')
-        body.append(_p(nv.pooled_sentence(self.pooled, c["cases"], len(self.tool.questions))))
+        body.append(_p(nv.pooled_sentence(self.pooled, c["cases"], len(self.tool.questions),
+                                          across=int(self.pooled.attrs.get("records", c["cases"])))))
         body.append(self._level_table(self.pooled, "All question ratings by level"))
         if int(self.pooled.attrs.get("scored", 0)):
             note = CLUSTERED_METHOD.format(questions=len(self.tool.questions),

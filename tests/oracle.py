@@ -344,7 +344,8 @@ def pooled_sentence(rv: Review) -> str:
         if na:
             return f"No questions were rated on the scale; {na} {was(na)} marked Not applicable.{missing}"
         return f"No questions have been rated yet.{missing}"
-    return (f"Of the {noun(total, 'question')} rated across {noun(cases, 'case record')}, "
+    across = len({r["case_id"] for r in rv.question_ratings()})
+    return (f"Of the {noun(total, 'question')} rated across {noun(across, 'case record')}, "
             f"{_level_list(counts, total, 'rated')}{_na(na)}.{missing}")
 
 

@@ -172,6 +172,17 @@ def test_single_case_review_where_every_rating_is_good(tmp_path):
     assert oracle.weakest_sentence(review).startswith("All 12 rated questions were rated Outstanding or Good")
 
 
+def test_a_case_with_only_its_overall_judgement_has_no_question_rated(sample, tmp_path):
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    case = ws.meta.cases[-1]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, None) for q in ws.tool.question_ids])
+    review = check_against_oracle(path)
+    assert " rated across 19 case records," in oracle.pooled_sentence(review)
+    assert "of the 240 expected (20 × 12)" in oracle.pooled_sentence(review)
+
+
 # --------------------------------------------------------------------------- generated reviews
 
 PAIRS = [("C01", "A. Visitor"), ("C01", "B. Visitor"), ("C02", "A. Visitor"), ("C03", "B. Visitor"),
