@@ -630,7 +630,8 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
     ``question_ratings`` (primary, NA included; the distribution tables split scored from NA),
     ``overall_judgements``, ``meetings``, ``attendees``, ``attendees_by_kind``,
     ``attendees_by_role`` (``attendance_by_role``; empty when no meeting recorded roles),
-    ``moderation_rated`` (moderation cases that two or more of their reviewers have rated),
+    ``moderation_rated`` (moderation cases that two or more of their reviewers have rated
+    questions of, as the agreement figures count them; an overall judgement alone is not enough),
     ``conversations`` and ``conversations_by_who`` (dicts keep first-seen order).
     """
     all_ratings = _frame(ratings, RATING_COLUMNS, "ratings")
@@ -670,7 +671,8 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
         "attendees": sum(by_kind.values()),
         "attendees_by_kind": by_kind,
         "attendees_by_role": by_role,
-        "moderation_rated": _moderation_rated(all_ratings, allocation),
+        "moderation_rated": _moderation_rated(all_ratings[all_ratings["question"].astype(str) != overall_id],
+                                              allocation),
         "conversations": len(conversation_rows),
         "conversations_by_who": by_who,
     }

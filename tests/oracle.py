@@ -245,7 +245,8 @@ def scope_sentence(rv: Review) -> str | None:
     planned = sum(1 for c in rv.cases if len({c["reviewer"], *(c.get("moderators") or [])}) >= 2)
     if not planned:
         return text
-    rated_pairs = {(r["case_id"], r["reviewer"]) for r in rv.ratings} & rv.allocated_pairs
+    rated_pairs = {(r["case_id"], r["reviewer"]) for r in rv.ratings if r["question"] != rv.overall} \
+        & rv.allocated_pairs
     rated = sum(1 for n in Counter(c for c, _ in rated_pairs).values() if n >= 2)
     if not rated:
         return text + (f" {noun(planned, 'case record')} {was(planned)} chosen to be rated independently by a "

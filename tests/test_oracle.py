@@ -183,6 +183,19 @@ def test_a_case_with_only_its_overall_judgement_has_no_question_rated(sample, tm
     assert "of the 240 expected (20 × 12)" in oracle.pooled_sentence(review)
 
 
+def test_a_moderator_with_only_an_overall_judgement_has_not_moderated_yet(sample, tmp_path):
+    # The introduction and the agreement section must count the same moderation cases.
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    first, second = [c for c in ws.meta.cases if c.moderators][:2]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(first.id, first.moderators[0], q, None)
+                                     for q in ws.tool.question_ids])
+    review = check_against_oracle(path)
+    assert "1 of the 2 case records chosen for moderation was also rated" in oracle.scope_sentence(review)
+    assert oracle.agreement_sentence(review).startswith("1 moderation case record was rated independently")
+
+
 # --------------------------------------------------------------------------- generated reviews
 
 PAIRS = [("C01", "A. Visitor"), ("C01", "B. Visitor"), ("C02", "A. Visitor"), ("C03", "B. Visitor"),
