@@ -236,6 +236,26 @@ def _quote(text: str, attribution: str) -> str:
             f'<p class="attribution">{esc(attribution)}</p></blockquote>')
 
 
+def _top_themes(totals: pd.Series, n: int = 3) -> str:
+    """The n themes raised most often, most first, with every theme tied with the nth named too.
+
+    Cutting a tie at n would pick themes by their name alone; when every theme ties, none is
+    "raised most often".
+    """
+    def name(label: str) -> str:
+        return label.lower() if label[:1].isupper() and not label.isupper() else label
+
+    totals = totals.sort_values(ascending=False, kind="mergesort")
+    if len(totals) > 1 and totals.nunique() == 1:
+        return (f"Each of the {len(totals)} themes was raised the same number of times "
+                f"({int(totals.iloc[0])}).")
+    cut = totals.iloc[min(n, len(totals)) - 1]
+    top = [f"{name(str(label))} ({int(k)})" for label, k in totals[totals >= cut].items()]
+    if len(top) == 1:
+        return f"The theme raised most often was {top[0]}."
+    return f"The themes raised most often were {nv.join_words(top)}."
+
+
 def cover_context(data: ReportData | Any, report_date: str = "") -> dict[str, Any]:
     """What the template's cover shows: programme, council, theme, dates and the team."""
     meta = data.meta if hasattr(data, "meta") else data
@@ -728,10 +748,8 @@ class ReportBuilder:
             totals = themes.groupby("label", sort=False)["count"].sum()
             notes = self.data.notes
             coded = int(sum(1 for s, c in zip(notes["source"], notes["codes"]) if s == "meeting" and len(c)))
-            top = [f"{label.lower() if label[:1].isupper() and not label.isupper() else label} ({n})"
-                   for label, n in totals.head(3).items()]
             lead = heading + _p(f"The review team coded {nv.count_noun(coded, 'note')} from the meetings "
-                                f"by theme. The themes raised most often were {nv.join_words(top)}.")
+                                f"by theme. {_top_themes(totals)}")
             body.append(self._figure("themes", lead=lead))
         else:
             body.append(heading + _p("No notes from the meetings have been coded by theme yet."))
