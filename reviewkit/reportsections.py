@@ -580,11 +580,13 @@ class ReportBuilder:
         who = {"practitioners": "practitioners", "managers": "managers"}.get(kind, "staff")
         when = f" on {long_date(m['held_on'])}" if m["held_on"] else ""
         roles = an.attendance_by_role([m])
+        head = "The meeting" if first else "the meeting"
         if roles:
             attended = nv.attendance_phrase(roles)
-        else:
+        elif int(m["attendees"] or 0):
             attended = nv.count_noun(int(m["attendees"]), "member") + " of staff"
-        head = "The meeting" if first else "the meeting"
+        else:  # not "attended by 0 members of staff": nobody has recorded who came
+            return f"{head} with {who}{when} has no attendance recorded yet"
         return f"{head} with {who}{when} was attended by {attended}"
 
     def _moderation_phrase(self) -> str:

@@ -207,8 +207,9 @@ def meeting_sentence(rv: Review) -> str | None:
         who = kind if kind in ("practitioners", "managers") else "staff"
         when = f" on {long_date(rows[0]['date'])}" if rows[0]["date"] else ""
         roles = rv.role_totals(ref)
-        attended = roles_phrase(roles) if roles else "0 members of staff"
-        clauses.append(f"{'The' if i == 0 else 'the'} meeting with {who}{when} was attended by {attended}")
+        head = f"{'The' if i == 0 else 'the'} meeting with {who}{when}"
+        clauses.append(f"{head} was attended by {roles_phrase(roles)}" if roles else
+                       f"{head} has no attendance recorded yet")
     return "; ".join(clauses) + "." if clauses else None
 
 

@@ -196,6 +196,16 @@ def test_a_moderator_with_only_an_overall_judgement_has_not_moderated_yet(sample
     assert oracle.agreement_sentence(review).startswith("1 moderation case record was rated independently")
 
 
+def test_a_meeting_with_no_attendance_is_not_said_to_be_attended_by_nobody(sample, tmp_path):
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    with ws.store() as store:
+        store.add_meeting("test", "other", "2026-10-09", {}, ref="M9")
+    review = check_against_oracle(path)
+    assert oracle.meeting_sentence(review).endswith(
+        "the meeting with staff on 9 October 2026 has no attendance recorded yet.")
+
+
 # --------------------------------------------------------------------------- generated reviews
 
 PAIRS = [("C01", "A. Visitor"), ("C01", "B. Visitor"), ("C02", "A. Visitor"), ("C03", "B. Visitor"),
