@@ -226,6 +226,7 @@ def _cluster_intervals(table: pd.DataFrame, df: pd.DataFrame, scale: RatingScale
             lo, hi = clustered_wilson_interval(hits, totals)
             table.loc[i, ["ci_low", "ci_high"]] = [100 * lo, 100 * hi]
     table.attrs["clustered"] = True
+    table.attrs["clusters"] = len(totals)  # case records with a scored question rating
 
 
 def overall_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,

@@ -829,6 +829,10 @@ class ReportBuilder:
         if int(self.pooled.attrs.get("scored", 0)):
             note = CLUSTERED_METHOD.format(questions=len(self.tool.questions),
                                            ratings=int(self.pooled.attrs["scored"]))
+            if int(self.pooled.attrs.get("clusters", 0)) < 2:
+                note += (" Only one case record has questions rated on the scale, so how far its ratings "
+                         "resemble each other cannot be estimated: the intervals for all question ratings "
+                         "are as wide as a single rating would give.")
             body.append(f'<p class="method"><strong>Method.</strong> {esc(note)}</p>')
         share = an.share_good_or_better(self.primary, self.scale, question=self.tool.overall.id)
         lead = ('<h3 id="overall-judgements">Overall judgements</h3>'
