@@ -226,6 +226,7 @@ def _cluster_intervals(table: pd.DataFrame, df: pd.DataFrame, scale: RatingScale
             lo, hi = clustered_wilson_interval(hits, totals)
             table.loc[i, ["ci_low", "ci_high"]] = [100 * lo, 100 * hi]
     table.attrs["clustered"] = True
+    table.attrs["clusters"] = len(totals)  # case records with a scored question rating
 
 
 def overall_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,
@@ -372,6 +373,7 @@ def weakest_questions(ratings: pd.DataFrame | None, tool: AuditTool, n: int = 3)
         out = qdist[qdist["_share"] <= cut]
     table = out[cols].reset_index(drop=True)
     table.attrs["tied"] = tied if len(table) > n else 0
+    table.attrs["rated_questions"] = len(qdist)  # when all of them tie, none is "least often"
     return table
 
 
@@ -629,7 +631,8 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
     ``question_ratings`` (primary, NA included; the distribution tables split scored from NA),
     ``overall_judgements``, ``meetings``, ``attendees``, ``attendees_by_kind``,
     ``attendees_by_role`` (``attendance_by_role``; empty when no meeting recorded roles),
-    ``moderation_rated`` (moderation cases that two or more of their reviewers have rated),
+    ``moderation_rated`` (moderation cases that two or more of their reviewers have rated
+    questions of, as the agreement figures count them; an overall judgement alone is not enough),
     ``conversations`` and ``conversations_by_who`` (dicts keep first-seen order).
     """
     all_ratings = _frame(ratings, RATING_COLUMNS, "ratings")
@@ -669,7 +672,8 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
         "attendees": sum(by_kind.values()),
         "attendees_by_kind": by_kind,
         "attendees_by_role": by_role,
-        "moderation_rated": _moderation_rated(all_ratings, allocation),
+        "moderation_rated": _moderation_rated(all_ratings[all_ratings["question"].astype(str) != overall_id],
+                                              allocation),
         "conversations": len(conversation_rows),
         "conversations_by_who": by_who,
     }

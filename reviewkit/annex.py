@@ -147,6 +147,7 @@ def reviewer_table(ratings: pd.DataFrame, allocation: pd.DataFrame, scale: Ratin
     spread = an.reviewer_spread(primary, scale, overall_id=overall_id)
     questions = primary[primary["question"].astype(str) != overall_id]
     rows = []
+    off: dict[str, str] = {}  # label -> the sum of its rounded percentages, where not 100
     for r in spread.to_dict("records"):
         name = str(r["reviewer"])
         mine = questions[questions["reviewer"].astype(str) == name]
@@ -156,10 +157,26 @@ def reviewer_table(ratings: pd.DataFrame, allocation: pd.DataFrame, scale: Ratin
             row[lv.label] = (an.format_count(int(r[lv.label]), int(r["scored"])) if lv.counts
                              else str(int(r[lv.label])))
         row["Median rating"] = median_level(scores, scale)
+        total = an.rounded_total([int(r[lv.label]) for lv in scale.levels if lv.counts], int(r["scored"]))
+        if total and total != "100.0":
+            off[row["Reviewer"]] = total
         rows.append(row)
     table = pd.DataFrame(rows, columns=["Reviewer", "Case records", *scale.labels, "Median rating"])
     order = sorted(range(len(table)), key=lambda i: (len(table["Reviewer"][i]), table["Reviewer"][i]))
-    return table.iloc[order].reset_index(drop=True)
+    table = table.iloc[order].reset_index(drop=True)
+    table.attrs["rounding"] = {label: off[label] for label in table["Reviewer"] if label in off}
+    return table
+
+
+def rounding_rows_note(off: dict[str, str]) -> str:
+    """A note naming the rows whose rounded percentages do not add up to 100 ('' when all do)."""
+    if not off:
+        return ""
+    from .narrative import join_words
+
+    which = join_words([f"{label} ({total}%)" for label, total in off.items()])
+    return (f"Percentages are rounded to one decimal place, so in the {'row' if len(off) == 1 else 'rows'} "
+            f"for {which} they do not add up to exactly 100%.")
 
 
 def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
@@ -176,6 +193,9 @@ def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
     body = (html_table(table, "Question ratings by reviewer (primary ratings; Not applicable not counted)",
                        numeric=list(table.columns[1:-1]))
             if len(table) else "<p>No case records have been rated yet.</p>")
+    note = rounding_rows_note(table.attrs.get("rounding", {}))
+    if note:
+        body += f'\n<p class="table-note">{esc(note)}</p>'
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <title>Team annex: ratings by reviewer – {council}</title>

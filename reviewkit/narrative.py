@@ -84,11 +84,14 @@ def _na_clause(na: int) -> str:
             f"{'is' if na == 1 else 'are'} not counted")
 
 
-def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None) -> str:
+def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None, *,
+                    across: int | None = None) -> str:
     """The pooled distribution of all question ratings, as in section 4 of the report.
 
     ``dist`` is ``analysis.rating_distribution(...)``; ``n_cases`` the case records examined.
     With ``n_questions`` the sentence also says how many expected ratings are missing.
+    ``across`` is how many case records have a question rated (``dist.attrs['records']``): a
+    record with only its overall judgement so far is examined but has no question rated.
     """
     scored, na = _split(dist)
     total = sum(n for _, n in scored)
@@ -104,7 +107,8 @@ def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = 
             return (f"No questions were rated on the scale; {na} {_verb(na)} marked Not "
                     f"applicable.{missing}")
         return f"No questions have been rated yet.{missing}"
-    lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(n_cases, 'case record')}, "
+    records = n_cases if across is None else across
+    lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(records, 'case record')}, "
     return lead + _level_list(scored, total, "rated") + _na_clause(na) + "." + missing
 
 
@@ -129,7 +133,9 @@ def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False) 
     if total == 0:
         return "No case records have an overall judgement yet."
     records = "case record" if total == 1 else "case records"
-    if count == 0:
+    if total == 1:  # not "1 of the 1 case record"
+        head = f"The 1 case record with an overall judgement {'was' if count else 'was not'}"
+    elif count == 0:
         head = f"None of the {total} {records} ({format_percent(0, total)}) {'was' if total == 1 else 'were'}"
     else:
         head = f"{count} of the {total} {records} ({format_percent(count, total)}) {_verb(count)}"
@@ -272,13 +278,19 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
     """
     if len(weakest) == 0:
         return "No questions have been rated yet."
+    tied = int(weakest.attrs.get("tied", 0))
+    if tied and tied == int(weakest.attrs.get("rated_questions", -1)):
+        # Every rated question has the same share: naming them all as "least often" says nothing.
+        last = weakest.iloc[-1]
+        return (f"All {tied} rated questions were rated {join_words(list(levels), 'or')} in the same "
+                f"proportion ({format_percent(int(last['good_or_better']), int(last['scored']))}), "
+                "so no question stands out as least often so rated.")
     items = [f"question {int(r.number)}, {r.title} ({r.good_or_better} of {r.scored}, "
              f"{format_percent(int(r.good_or_better), int(r.scored))})"
              for r in weakest.itertuples()]
     noun, verb = ("question", "was") if len(items) == 1 else ("questions", "were")
     text = (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
             f"{join_words(items)}.")
-    tied = int(weakest.attrs.get("tied", 0))
     if tied:
         last = weakest.iloc[-1]
         text += (f" The last {tied} share the same proportion "

@@ -70,16 +70,29 @@ def _rating_gaps(ws: Workspace) -> list[Gap]:
                   for r in store.all_ratings().itertuples(index=False)}
     gaps: list[Gap] = []
     total = len(ws.tool.question_ids)
+    moderator_gaps: set[str] = set()
     for row in table.itertuples(index=False):
         where = f"{row.case_id} ({row.reviewer})"
-        if row.rated == 0 and not row.overall:
+        if row.moderation and (row.missing or not row.overall):
+            # A moderator's copy: the case itself may be fully rated by its reviewer, so this is
+            # a moderation gap, never "case record with no ratings" in the draft's box.
+            left = ("no ratings yet" if row.rated == 0 and not row.overall else
+                    "; ".join(filter(None, [
+                        f"{len(row.missing)} of {total} questions not rated: {', '.join(row.missing)}"
+                        if row.missing else "", "" if row.overall else "no overall judgement"])))
+            gaps.append(Gap("moderation", where, f"moderation ratings: {left}; agreement needs every "
+                            "reviewer's ratings", row.case_id))
+            moderator_gaps.add(row.case_id)
+            if row.rated == 0 and not row.overall:
+                continue
+        elif row.rated == 0 and not row.overall:
             gaps.append(Gap("unrated", where, "no ratings yet; every question and the overall judgement "
                             "need rating", row.case_id))
             continue
-        if row.missing:
+        elif row.missing:
             gaps.append(Gap("missing_questions", where, f"{len(row.missing)} of {total} questions not rated: "
                             f"{', '.join(row.missing)}", row.case_id))
-        if not row.overall:
+        if not row.overall and not row.moderation:
             gaps.append(Gap("no_overall", where, "no overall judgement", row.case_id))
         for qid in row.needs_note:
             level = stored.get((row.case_id, row.reviewer, qid)) or "a low rating"
@@ -92,7 +105,7 @@ def _rating_gaps(ws: Workspace) -> list[Gap]:
     for row in table.itertuples(index=False):
         by_case.setdefault(row.case_id, []).append(not row.missing and bool(row.overall))
     for case in ws.meta.cases:
-        if case.moderators and not all(by_case.get(case.id, [False])):
+        if case.moderators and case.id not in moderator_gaps and not all(by_case.get(case.id, [False])):
             done = sum(by_case.get(case.id, []))
             gaps.append(Gap("moderation", case.id, f"moderation case rated in full by {done} of its "
                             f"{len(case.reviewers)} reviewers; agreement needs every one", case.id))

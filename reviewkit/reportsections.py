@@ -236,6 +236,26 @@ def _quote(text: str, attribution: str) -> str:
             f'<p class="attribution">{esc(attribution)}</p></blockquote>')
 
 
+def _top_themes(totals: pd.Series, n: int = 3) -> str:
+    """The n themes raised most often, most first, with every theme tied with the nth named too.
+
+    Cutting a tie at n would pick themes by their name alone; when every theme ties, none is
+    "raised most often".
+    """
+    def name(label: str) -> str:
+        return label.lower() if label[:1].isupper() and not label.isupper() else label
+
+    totals = totals.sort_values(ascending=False, kind="mergesort")
+    if len(totals) > 1 and totals.nunique() == 1:
+        return (f"Each of the {len(totals)} themes was raised the same number of times "
+                f"({int(totals.iloc[0])}).")
+    cut = totals.iloc[min(n, len(totals)) - 1]
+    top = [f"{name(str(label))} ({int(k)})" for label, k in totals[totals >= cut].items()]
+    if len(top) == 1:
+        return f"The theme raised most often was {top[0]}."
+    return f"The themes raised most often were {nv.join_words(top)}."
+
+
 def cover_context(data: ReportData | Any, report_date: str = "") -> dict[str, Any]:
     """What the template's cover shows: programme, council, theme, dates and the team."""
     meta = data.meta if hasattr(data, "meta") else data
@@ -598,11 +618,13 @@ class ReportBuilder:
         who = {"practitioners": "practitioners", "managers": "managers"}.get(kind, "staff")
         when = f" on {long_date(m['held_on'])}" if m["held_on"] else ""
         roles = an.attendance_by_role([m])
+        head = "The meeting" if first else "the meeting"
         if roles:
             attended = nv.attendance_phrase(roles)
-        else:
+        elif int(m["attendees"] or 0):
             attended = nv.count_noun(int(m["attendees"]), "member") + " of staff"
-        head = "The meeting" if first else "the meeting"
+        else:  # not "attended by 0 members of staff": nobody has recorded who came
+            return f"{head} with {who}{when} has no attendance recorded yet"
         return f"{head} with {who}{when} was attended by {attended}"
 
     def _moderation_phrase(self) -> str:
@@ -800,10 +822,8 @@ class ReportBuilder:
             totals = themes.groupby("label", sort=False)["count"].sum()
             notes = self.data.notes
             coded = int(sum(1 for s, c in zip(notes["source"], notes["codes"]) if s == "meeting" and len(c)))
-            top = [f"{label.lower() if label[:1].isupper() and not label.isupper() else label} ({n})"
-                   for label, n in totals.head(3).items()]
             lead = heading + _p(f"The review team coded {nv.count_noun(coded, 'note')} from the meetings "
-                                f"by theme. The themes raised most often were {nv.join_words(top)}.")
+                                f"by theme. {_top_themes(totals)}")
             body.append(self._figure("themes", lead=lead))
         else:
             body.append(heading + _p("No notes from the meetings have been coded by theme yet."))
@@ -846,7 +866,7 @@ class ReportBuilder:
                                       else f" (between {per[0]} and {per[-1]} each)")
         complete = rc["complete_cases"]
         if complete == cases:
-            tail = ", completing the audit tool for each"
+            tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
         elif complete == 0:
             tail = "; none of them has every question and an overall judgement rated yet"
         else:
@@ -875,11 +895,16 @@ class ReportBuilder:
               "noticeably; the summary table of ratings by question repeats those percentages without "
               "them."))
         body.append('<h3 id="all-ratings">All question ratings</h3>')
-        body.append(_p(nv.pooled_sentence(self.pooled, c["cases"], len(self.tool.questions))))
+        body.append(_p(nv.pooled_sentence(self.pooled, c["cases"], len(self.tool.questions),
+                                          across=int(self.pooled.attrs.get("records", c["cases"])))))
         body.append(self._level_table(self.pooled, "All question ratings by level"))
         if int(self.pooled.attrs.get("scored", 0)):
             note = CLUSTERED_METHOD.format(questions=len(self.tool.questions),
                                            ratings=int(self.pooled.attrs["scored"]))
+            if int(self.pooled.attrs.get("clusters", 0)) < 2:
+                note += (" Only one case record has questions rated on the scale, so how far its ratings "
+                         "resemble each other cannot be estimated: the intervals for all question ratings "
+                         "are as wide as a single rating would give.")
             body.append(f'<p class="method"><strong>Method.</strong> {esc(note)}</p>')
         share = an.share_good_or_better(self.primary, self.scale, question=self.tool.overall.id)
         lead = ('<h3 id="overall-judgements">Overall judgements</h3>'

@@ -207,8 +207,9 @@ def meeting_sentence(rv: Review) -> str | None:
         who = kind if kind in ("practitioners", "managers") else "staff"
         when = f" on {long_date(rows[0]['date'])}" if rows[0]["date"] else ""
         roles = rv.role_totals(ref)
-        attended = roles_phrase(roles) if roles else "0 members of staff"
-        clauses.append(f"{'The' if i == 0 else 'the'} meeting with {who}{when} was attended by {attended}")
+        head = f"{'The' if i == 0 else 'the'} meeting with {who}{when}"
+        clauses.append(f"{head} was attended by {roles_phrase(roles)}" if roles else
+                       f"{head} has no attendance recorded yet")
     return "; ".join(clauses) + "." if clauses else None
 
 
@@ -245,7 +246,8 @@ def scope_sentence(rv: Review) -> str | None:
     planned = sum(1 for c in rv.cases if len({c["reviewer"], *(c.get("moderators") or [])}) >= 2)
     if not planned:
         return text
-    rated_pairs = {(r["case_id"], r["reviewer"]) for r in rv.ratings} & rv.allocated_pairs
+    rated_pairs = {(r["case_id"], r["reviewer"]) for r in rv.ratings if r["question"] != rv.overall} \
+        & rv.allocated_pairs
     rated = sum(1 for n in Counter(c for c, _ in rated_pairs).values() if n >= 2)
     if not rated:
         return text + (f" {noun(planned, 'case record')} {was(planned)} chosen to be rated independently by a "
@@ -302,7 +304,7 @@ def rated_sentence(rv: Review) -> str | None:
         each = f" ({low} each)" if low == high else f" (between {low} and {high} each)"
     complete = _complete(rv)
     if complete == cases:
-        tail = ", completing the audit tool for each"
+        tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
     elif complete == 0:
         tail = "; none of them has every question and an overall judgement rated yet"
     else:
@@ -344,7 +346,8 @@ def pooled_sentence(rv: Review) -> str:
         if na:
             return f"No questions were rated on the scale; {na} {was(na)} marked Not applicable.{missing}"
         return f"No questions have been rated yet.{missing}"
-    return (f"Of the {noun(total, 'question')} rated across {noun(cases, 'case record')}, "
+    across = len({r["case_id"] for r in rv.question_ratings()})
+    return (f"Of the {noun(total, 'question')} rated across {noun(across, 'case record')}, "
             f"{_level_list(counts, total, 'rated')}{_na(na)}.{missing}")
 
 
@@ -355,6 +358,8 @@ def headline_sentence(rv: Review) -> str:
         return "No case records have an overall judgement yet."
     good = counts["Outstanding"] + counts["Good"]
     records = "case record" if total == 1 else "case records"
+    if total == 1:
+        return f"The 1 case record with an overall judgement {'was' if good else 'was not'} judged Outstanding or Good."
     head = (f"None of the {total} {records} ({pc(0, total)}) {was(total)}" if good == 0 else
             f"{good} of the {total} {records} ({pc(good, total)}) {was(good)}")
     return f"{head} judged Outstanding or Good."
@@ -392,6 +397,9 @@ def weakest_sentence(rv: Review, n: int = 3) -> str:
         cut = chosen[-1][0]
         chosen = [r for r in rows if r[0] <= cut]
         tied = sum(1 for r in rows if r[0] == cut) if len(chosen) > n else 0
+    if tied and tied == len(rows):
+        return (f"All {tied} rated questions were rated Outstanding or Good in the same proportion "
+                f"({pc(chosen[-1][3], chosen[-1][4])}), so no question stands out as least often so rated.")
     items = [f"question {num}, {title} ({g} of {s}, {pc(g, s)})" for _, num, title, g, s in chosen]
     head = "The question least often rated Outstanding or Good was" if len(items) == 1 else \
         "The questions least often rated Outstanding or Good were"

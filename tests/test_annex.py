@@ -116,3 +116,21 @@ def test_report_writes_the_annex_only_when_asked(rated, tmp_path, capsys):
     assert main(["report", str(rated.path), "--out", str(out), "--annex"]) == 0
     assert (out / ANNEX_FILE).exists()
     assert "for the team only" in capsys.readouterr().out
+
+
+def test_annex_notes_rows_whose_rounded_percentages_miss_100(tmp_path):
+    # 15 Good and 1 Requires Improvement of 16 print as 93.8% and 6.3%: 100.1%.
+    ws = make_workspace(tmp_path / "ws")
+    case = ws.meta.cases[2]  # C03, one reviewer
+    values = ["Good"] * 11 + ["Requires Improvement"]
+    other = ws.meta.cases[3]  # C04, the same reviewer: 4 more Good, 8 Not applicable
+    rows = [RatingInput(case.id, case.reviewer, q, v, "evidence noted") for q, v in zip(ws.tool.question_ids, values)]
+    rows += [RatingInput(other.id, other.reviewer, q, "Good" if i < 4 else "Not applicable")
+             for i, q in enumerate(ws.tool.question_ids)]
+    with ws.store() as store:
+        store.apply_ratings("test", rows)
+    text = write_annex(ws, tmp_path / "out").read_text(encoding="utf-8")
+    label = reviewer_labels(ws)[case.reviewer]
+    assert "15 (93.8%)" in text and "1 (6.3%)" in text
+    assert (f"Percentages are rounded to one decimal place, so in the row for {label} (100.1%) they do not "
+            "add up to exactly 100%.") in text

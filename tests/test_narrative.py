@@ -83,7 +83,9 @@ def test_headline_sentence_singular_zero_and_interval():
     assert n.headline_sentence(share(0, 20)) == (
         "None of the 20 case records (0.0%) were judged Outstanding or Good.")
     assert n.headline_sentence(share(1, 1)) == (
-        "1 of the 1 case record (100.0%) was judged Outstanding or Good.")
+        "The 1 case record with an overall judgement was judged Outstanding or Good.")
+    assert n.headline_sentence(share(0, 1)) == (
+        "The 1 case record with an overall judgement was not judged Outstanding or Good.")
     assert n.headline_sentence(share(0, 0)) == "No case records have an overall judgement yet."
     assert n.headline_sentence(share(18, 20), with_interval=True) == (
         "18 of the 20 case records (90.0%) were judged Outstanding or Good "
@@ -263,6 +265,15 @@ def test_weakest_sentence_names_every_tied_question(tool12):
     assert "question 3, Management oversight (17 of 20, 85.0%), question 4, Question 4 (17 of 20, 85.0%), " \
         "question 5, Question 5 (17 of 20, 85.0%) and question 6, Question 6 (17 of 20, 85.0%)." in text
     assert text.endswith("The last 4 share the same proportion (85.0%), so all of them are named.")
+
+
+def test_weakest_sentence_when_every_question_ties_names_none(tool12):
+    # Every rating Good: all 12 questions at 100% are not "the least often rated Good".
+    rows = [(f"C{c:02}", "Ann", f"q{q}", "Good") for q in range(1, 13) for c in range(5)]
+    weak = a.weakest_questions(ratings(rows), tool12, n=3)
+    assert n.weakest_sentence(weak) == (
+        "All 12 rated questions were rated Outstanding or Good in the same proportion (100.0%), so no "
+        "question stands out as least often so rated.")
 
 
 def test_weakest_sentence_no_tie_note_without_a_tie(tool12):

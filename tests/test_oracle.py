@@ -25,7 +25,7 @@ from reviewkit import reportsections
 from reviewkit.reportsections import RenderedChart, ReportBuilder
 from reviewkit.sample import build_sample_workspace
 from reviewkit.store import RatingInput
-from reviewkit.workspace import open_workspace
+from reviewkit.workspace import Case, open_workspace
 
 from . import oracle
 from .helpers import HOST, REVIEWERS, make_workspace
@@ -152,6 +152,58 @@ def test_review_with_not_applicable_ratings(sample, tmp_path):
     review = check_against_oracle(path)
     assert "marked Not applicable and are not counted" in oracle.pooled_sentence(review)
     assert oracle.overall_sentence(review).startswith("Of the 19 case records given an overall judgement")
+
+
+def test_single_case_review_where_every_rating_is_good(tmp_path):
+    # One case record, moderated by the host, every rating Good and identical: no "1 of the 1
+    # case record", no "for each", and no list of all 12 questions as the "least often" rated.
+    ws = make_workspace(tmp_path / "ws", cases=False)
+    ws.meta.cases = [Case("C01", REVIEWERS[0], (HOST,))]
+    ws.save_meta()
+    ws = open_workspace(ws.path)
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput("C01", who, q, "Good") for who in (REVIEWERS[0], HOST)
+                                     for q in ws.tool.all_ids])
+    review = check_against_oracle(ws.path)
+    assert oracle.rated_sentence(review) == (
+        "The Principal Social Worker rated the 1 allocated case record, completing the audit tool for it.")
+    assert oracle.headline_sentence(review) == (
+        "The 1 case record with an overall judgement was judged Outstanding or Good.")
+    assert oracle.weakest_sentence(review).startswith("All 12 rated questions were rated Outstanding or Good")
+
+
+def test_a_case_with_only_its_overall_judgement_has_no_question_rated(sample, tmp_path):
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    case = ws.meta.cases[-1]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, None) for q in ws.tool.question_ids])
+    review = check_against_oracle(path)
+    assert " rated across 19 case records," in oracle.pooled_sentence(review)
+    assert "of the 240 expected (20 × 12)" in oracle.pooled_sentence(review)
+
+
+def test_a_moderator_with_only_an_overall_judgement_has_not_moderated_yet(sample, tmp_path):
+    # The introduction and the agreement section must count the same moderation cases.
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    first, second = [c for c in ws.meta.cases if c.moderators][:2]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(first.id, first.moderators[0], q, None)
+                                     for q in ws.tool.question_ids])
+    review = check_against_oracle(path)
+    assert "1 of the 2 case records chosen for moderation was also rated" in oracle.scope_sentence(review)
+    assert oracle.agreement_sentence(review).startswith("1 moderation case record was rated independently")
+
+
+def test_a_meeting_with_no_attendance_is_not_said_to_be_attended_by_nobody(sample, tmp_path):
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    with ws.store() as store:
+        store.add_meeting("test", "other", "2026-10-09", {}, ref="M9")
+    review = check_against_oracle(path)
+    assert oracle.meeting_sentence(review).endswith(
+        "the meeting with staff on 9 October 2026 has no attendance recorded yet.")
 
 
 # --------------------------------------------------------------------------- generated reviews

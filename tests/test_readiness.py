@@ -89,7 +89,7 @@ def _moderator_missing(ws: Workspace) -> tuple[set[str], str]:
     case = _moderated(ws)
     with ws.store() as store:
         store.set_rating("test", RatingInput(case.id, case.moderators[0], "q2", None, ""))
-    return {"missing_questions", "moderation"}, f"{case.id}: moderation case rated in full by 1 of its 2"
+    return {"moderation"}, f"{case.id} ({case.moderators[0]}): moderation ratings: 1 of 12 questions not rated: q2"
 
 
 def _no_attendance(ws: Workspace) -> tuple[set[str], str]:
@@ -173,6 +173,22 @@ def test_the_missing_box_counts_by_kind_and_names_cases_not_reviewers(sample_pat
                                "where": "C98"}
     assert rows["attendance"]["where"] == "meeting M9"
     assert rows["evidence"]["count"] == "1 rating"
+
+
+def test_a_moderators_unrated_copy_is_a_moderation_gap_not_an_unrated_case(sample_path: Path,
+                                                                          tmp_path: Path) -> None:
+    # The case is rated in full by its own reviewer: the box must not call it a case record
+    # with no ratings or with questions missing, only a moderation case not yet rated by all.
+    ws = _copy(sample_path, tmp_path / "ws")
+    case = _moderated(ws)
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.moderators[0], q, None) for q in ws.tool.all_ids])
+    gaps = readiness(open_workspace(ws.path))
+    assert [(g.kind, str(g)) for g in gaps] == [
+        ("moderation", f"{case.id} ({case.moderators[0]}): moderation ratings: no ratings yet; agreement "
+                       "needs every reviewer's ratings")]
+    assert missing_summary(gaps) == [{"kind": "moderation", "what": GAP_KINDS["moderation"],
+                                      "count": "1 case record", "where": case.id}]
 
 
 # --------------------------------------------------------------------------- the draft, rendered

@@ -23,6 +23,7 @@ from reviewkit.reportsections import (
     long_date,
     markdown_html,
     number_list_items,
+    _top_themes,
     prerender_charts,
 )
 from reviewkit.store import RatingInput
@@ -331,3 +332,27 @@ def test_kernel_environment_names_the_charts_folder_only_when_given(tmp_path, mo
     assert env[CHARTS_ENV] == str(tmp_path / "charts")
     startup = (tmp_path / "ipython" / "profile_default" / "startup" / "00-reviewkit-preload.py").read_text()
     assert "'reviewkit.reportsections'" in startup and "Thread" in startup
+
+
+def test_top_themes_keep_ties_at_the_cut_off() -> None:
+    import pandas as pd
+
+    totals = pd.Series({"Practice model": 12, "Funding panels": 10, "Recording": 7, "Supervision": 7,
+                        "Workload": 7, "Partnerships": 4})
+    assert _top_themes(totals) == ("The themes raised most often were practice model (12), funding panels "
+                                   "(10), recording (7), supervision (7) and workload (7).")
+    assert _top_themes(totals.head(1)) == "The theme raised most often was practice model (12)."
+    assert _top_themes(pd.Series({"Recording": 2, "Supervision": 2})) == (
+        "Each of the 2 themes was raised the same number of times (2).")
+
+
+def test_method_note_says_when_one_case_record_cannot_show_clustering(tmp_path: Path) -> None:
+    # With one case record the t distribution has no degrees of freedom: the note must say what
+    # is done instead of describing a design effect that cannot be estimated.
+    ws = make_workspace(tmp_path / "ws")
+    case = ws.meta.cases[2]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, "Good") for q in ws.tool.all_ids])
+    html = ReportBuilder.load(ws.path).data_analysis()
+    assert "Only one case record has questions rated on the scale" in html
+    assert "0.6% to 100.0%" in html  # Good, 12 of 12: as wide as one rating allows
