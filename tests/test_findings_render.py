@@ -33,7 +33,8 @@ def test_key_messages_come_straight_after_the_contents_and_the_cqc_section_befor
     contents = re.search(r'<nav[^>]*>.*?</nav>', html, flags=re.S).group(0)
     for title in ("Key messages", "The review questions answered", "9. Evidence against the CQC quality statements"):
         assert title in contents
-    assert html.index('id="previous-round"') < html.index('id="moderation"')
+    assert (html.index('id="data-analysis"') < html.index('id="previous-round"') < html.index('id="moderation"')
+            < html.index('id="case-records"'))
     assert html.index('id="i-statements"') < html.index('id="observations"')
 
 
