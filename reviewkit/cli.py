@@ -172,7 +172,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         _say(line)
     if len(moderation):
         _say("")
-        _say(f"Moderation: {len(moderation)} question(s) rated differently by two reviewers:")
+        _say(f"Moderation: {len(moderation)} question(s) rated differently by the reviewers of the same case:")
         for row in moderation.itertuples():
             ratings = " · ".join(f"{who}: {level}" for who, level in row.ratings.items())
             steps = _whole(row.steps)

@@ -52,6 +52,6 @@ def test_status_lists_progress_and_moderation_differences(tmp_path, capsys):
     assert main(["status", str(ws.path)]) == 0
     out = capsys.readouterr().out
     assert "Case 1 of 5 · C01 · 12 of 12 questions rated" in out
-    assert "Moderation: 4 question(s) rated differently" in out
+    assert "Moderation: 4 question(s) rated differently by the reviewers of the same case:" in out
     assert "C13 q11 Management oversight — " in out and "(1 level apart)" in out
     assert "{" not in out  # no Python reprs for a PSW to decode
