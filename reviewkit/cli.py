@@ -138,8 +138,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.for_region:
         from .regional import export_bundle
 
+        from .readiness import readiness
+
         out = export_bundle(ws, args.out, suppress_below=args.suppress_below)
         _say(f"Wrote the regional bundle {out} (counts only: no case ids, names or free text).")
+        data_gaps = [g for g in readiness(ws, identifiers=[]) if g.kind not in ("narrative", "identifiers")]
+        if data_gaps:
+            _say(f"Warning: the review's ratings are not complete ({len(data_gaps)} gap(s)), so the region "
+                 f"would compare figures that may still change. List them with: reviewkit status {args.workspace}")
         return 0
     out = export(ws, args.out, what=args.what)
     _say(f"Wrote {args.what} to {out}")

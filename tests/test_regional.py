@@ -209,8 +209,20 @@ def test_export_needs_review_dates_and_a_zip_name(sample_ws, tmp_path):
 def test_cli_export_for_region_writes_the_bundle(sample_ws, tmp_path, capsys):
     out = tmp_path / "bundles" / "eastvale.zip"
     assert main(["export", str(sample_ws.path), "--for-region", "--out", str(out), "--suppress-below", "5"]) == 0
-    assert "no case ids" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "no case ids" in said and "Warning" not in said  # the sample's ratings are complete
     assert bd.read_bundle(out).threshold == 5
+
+
+def test_cli_export_for_region_warns_when_the_ratings_are_not_complete(tmp_path, capsys):
+    ws = build_sample_workspace(tmp_path / "eastvale")
+    case = ws.meta.cases[0]
+    with ws.store() as store:
+        store.set_case_flag("test", case.id, case.reviewer, complete=False)
+    assert main(["export", str(ws.path), "--for-region", "--out", str(tmp_path / "b.zip")]) == 0
+    said = capsys.readouterr().out
+    assert "Warning: the review's ratings are not complete (1 gap(s))" in said
+    assert f"reviewkit status {ws.path}" in said
 
 
 # --------------------------------------------------------------------------- reading is strict
