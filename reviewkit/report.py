@@ -345,6 +345,7 @@ def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = Fa
             f"{nb_path}: the cell tagged 'parameters' must define exactly "
             f"{', '.join(sorted(PARAMETERS))} (found: {', '.join(sorted(params)) or 'none'})")
     original = nbformat.read(str(nb_path), as_version=4).cells
+    threading.Thread(target=_warm_exporter, name="reviewkit-exporter", daemon=True).start()
     config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work, withhold, charts, preload),
                                              "ip": str(work / "kernel")}})
     try:
@@ -435,6 +436,16 @@ def _exporter() -> Any:
             template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIRS)],
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True))
     return _EXPORTER[1]
+
+
+def _warm_exporter() -> None:
+    """Import nbconvert, compile the templates and make the page's style sheet while the
+    kernel runs the notebook (this process only waits then), by converting an empty notebook:
+    the real conversion afterwards starts at once."""
+    with contextlib.suppress(Exception), _EXPORTER_LOCK:  # to_html reports any problem itself
+        import nbformat
+
+        _exporter().from_notebook_node(nbformat.v4.new_notebook(), resources={"reviewkit": {}})
 
 
 def to_html(nb: Any, context: dict[str, Any]) -> str:
