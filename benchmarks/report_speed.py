@@ -1,6 +1,16 @@
 """How long a report render takes, against a floor measured in the same run.
 
-    .venv/bin/python benchmarks/report_speed.py [--repeat N]
+    .venv/bin/python benchmarks/report_speed.py [--repeat N] [--whole-process-only]
+
+Two measures. First, as a user feels it, whole processes timed from outside, one after
+another in turns (medians of N turns):
+(A) floor: a fresh Python process that imports papermill and nbconvert, runs a notebook that
+    displays one line and exports it to HTML with the stock lab template;
+(B) `reviewkit report SAMPLE --to html --no-cache`;
+(C) `reviewkit report SAMPLE --to html,pdf,docx --no-cache`.
+Aims (issue 13): (B)/(A) at most 1.2, (C)/(A) at most 1.5.
+
+Then, in this process:
 
 (a) floor: papermill runs a notebook that displays one line, then nbconvert exports it to
     HTML with the stock lab template, in this process;
@@ -20,8 +30,10 @@ CPU / 2 is about the least wall time it can take.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,15 +92,82 @@ def breakdown(render: Callable[[Callable[[str], None]], object]) -> list[tuple[s
     return [(m, stamps[i + 1] - t) for i, (m, t) in enumerate(marks)] + [("total", end - start)]
 
 
+_FLOOR_PROCESS = """
+import sys
+import papermill
+from nbconvert import HTMLExporter
+nb = papermill.execute_notebook(sys.argv[1], None, parameters={"workspace": sys.argv[2]}, kernel_name="python3",
+                                progress_bar=False)
+HTMLExporter(template_name="lab", exclude_input=True).from_notebook_node(nb)
+"""
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _wall(cmd: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
+    """Wall seconds of one process run to its end; its (and its children's) CPU seconds go to ``cpu``."""
+    before = _children_cpu()
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(_children_cpu() - before)
+    return wall
+
+
+def whole_process(root: Path, ws: Path, notebook: Path, repeat: int) -> None:
+    """(A), (B) and (C) as fresh processes, in turns so that a busy spell hits all three alike."""
+    cli = str(Path(sys.executable).with_name("reviewkit"))
+    commands = {
+        "A": [sys.executable, "-c", _FLOOR_PROCESS, str(notebook), str(ws)],
+        "B": [cli, "report", str(ws), "--to", "html", "--out", str(root / "wp-html"), "--no-cache"],
+        "C": [cli, "report", str(ws), "--to", "html,pdf,docx", "--out", str(root / "wp-all"), "--no-cache"],
+    }
+    for cmd in commands.values():  # warm-up: the page cache, font caches, compiled bytecode
+        _wall(cmd, root)
+    runs: dict[str, list[float]] = {k: [] for k in commands}
+    cpu: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(repeat):
+        for key, cmd in commands.items():
+            runs[key].append(_wall(cmd, root, cpu[key]))
+    a, b, c = (statistics.median(runs[k]) for k in "ABC")
+    a_cpu, b_cpu, c_cpu = (statistics.median(cpu[k]) for k in "ABC")
+    ratios_b = sorted(x / y for x, y in zip(runs["B"], runs["A"]))
+    ratios_c = sorted(x / y for x, y in zip(runs["C"], runs["A"]))
+
+    def fmt(xs: list[float]) -> str:
+        return ", ".join(f"{x:.2f}" for x in xs)
+
+    print(f"whole processes, medians of {repeat} turns (load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores):")
+    print(f"(A) floor: papermill + nbconvert, one-line notebook   {a:6.2f} s   [{fmt(runs['A'])}]  CPU {a_cpu:.2f} s")
+    print(f"(B) reviewkit report --to html                      {b:6.2f} s   [{fmt(runs['B'])}]  CPU {b_cpu:.2f} s")
+    print(f"(C) reviewkit report --to html,pdf,docx             {c:6.2f} s   [{fmt(runs['C'])}]  CPU {c_cpu:.2f} s")
+    print(f"    ratio (B)/(A)                                   {b / a:6.2f}     (aim: at most 1.2; "
+          f"turn by turn {ratios_b[0]:.2f}-{ratios_b[-1]:.2f})")
+    print(f"    ratio (C)/(A)                                   {c / a:6.2f}     (aim: at most 1.5; "
+          f"turn by turn {ratios_c[0]:.2f}-{ratios_c[-1]:.2f})")
+    print(f"    CPU ratios (B)/(A) {b_cpu / a_cpu:.2f}, (C)/(A) {c_cpu / a_cpu:.2f}: on a busy machine wall time "
+          "follows CPU time, and a render's parallel steps stop paying")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default: 5)")
+    parser.add_argument("--whole-process-only", action="store_true", help="skip the in-process measures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reviewkit-bench-") as tmp:
         root = Path(tmp)
         ws = build_sample_workspace(root / "eastvale").path
         notebook = _one_line_notebook(root / "one_line.ipynb")
         out = root / "out"
+        whole_process(root, ws, notebook, args.repeat)
+        if args.whole_process_only:
+            return 0
+        print("in this process:")
 
         a, a_runs, a_cpu = timed(lambda: floor(notebook, ws), args.repeat)
         b, b_runs, b_cpu = timed(lambda: render_report(ws, out / "html", ("html",), use_cache=False), args.repeat)

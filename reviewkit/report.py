@@ -30,10 +30,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -300,6 +302,26 @@ def _describe_cell(nb_path: Path, cells: list[Any], source: str) -> str:
     return f"{where} of {nb_path.name} ({first})"
 
 
+@contextlib.contextmanager
+def _without_iri_grammars() -> Any:
+    """Import nbformat (papermill, nbconvert) without jsonschema compiling its IRI grammars.
+
+    When ``rfc3987_syntax`` is installed (jupyter-events asks for it), importing jsonschema
+    builds 38 parsers for the 'iri' string format: about a second of every render's critical
+    path, before the kernel even starts. Notebook validation never checks formats, so the
+    import is skipped while jsonschema loads, which then simply has no 'iri' checker.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        yield
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes `import` raise ImportError
+    try:
+        yield
+    finally:
+        if "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+            del sys.modules["rfc3987_syntax"]
+
+
 def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = False,
                  charts: Path | None = None, preload: str | None = None) -> Any:
     """Execute the report notebook; RenderError naming the cell if any cell fails.
@@ -307,11 +329,12 @@ def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = Fa
     ``charts`` names a folder where the charts are being drawn ahead (``_ChartsAhead``);
     ``preload`` a module the kernel imports while papermill connects to it.
     """
-    import nbformat
-    import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillException, PapermillExecutionError
-    from traitlets.config import Config
+    with _without_iri_grammars():
+        import nbformat
+        import papermill
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from papermill.exceptions import PapermillException, PapermillExecutionError
+        from traitlets.config import Config
 
     try:
         params = set(papermill.inspect_notebook(str(nb_path)))
@@ -322,6 +345,7 @@ def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = Fa
             f"{nb_path}: the cell tagged 'parameters' must define exactly "
             f"{', '.join(sorted(PARAMETERS))} (found: {', '.join(sorted(params)) or 'none'})")
     original = nbformat.read(str(nb_path), as_version=4).cells
+    threading.Thread(target=_warm_exporter, name="reviewkit-exporter", daemon=True).start()
     config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work, withhold, charts, preload),
                                              "ip": str(work / "kernel")}})
     try:
@@ -403,7 +427,8 @@ def _exporter() -> Any:
     """The kit's HTML exporter, made once per process so its templates compile once (0.08 s of
     every render otherwise), and made again if a template file has changed since."""
     global _EXPORTER
-    from nbconvert import HTMLExporter
+    with _without_iri_grammars():
+        from nbconvert import HTMLExporter
 
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in _files(TEMPLATE_DIRS))
     if _EXPORTER[0] != stamp:
@@ -411,6 +436,16 @@ def _exporter() -> Any:
             template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIRS)],
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True))
     return _EXPORTER[1]
+
+
+def _warm_exporter() -> None:
+    """Import nbconvert, compile the templates and make the page's style sheet while the
+    kernel runs the notebook (this process only waits then), by converting an empty notebook:
+    the real conversion afterwards starts at once."""
+    with contextlib.suppress(Exception), _EXPORTER_LOCK:  # to_html reports any problem itself
+        import nbformat
+
+        _exporter().from_notebook_node(nbformat.v4.new_notebook(), resources={"reviewkit": {}})
 
 
 def to_html(nb: Any, context: dict[str, Any]) -> str:
@@ -473,6 +508,174 @@ def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
     if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
         raise RenderError(f"Chromium ({chromium}) could not print the report to PDF (exit code {done.returncode})")
     return out
+
+
+class _EarlyPrinter:
+    """Headless Chromium started while the notebook runs, then asked over its DevTools pipe to
+    print the finished HTML: the same PDF as ``to_pdf`` (tagged, with an outline, CSS page
+    size), without the second or so Chromium takes to start on the render's critical path.
+
+    Chromium reads DevTools commands from its descriptor 3 and answers on 4, each message
+    JSON ending in a NUL byte. It runs in a session of its own and is killed with it by
+    ``stop``. Where processes cannot be spawned this way, or anything fails, the render
+    prints with ``to_pdf`` instead.
+    """
+
+    def __init__(self, chromium: str, work: Path) -> None:
+        profile = work / "chromium"
+        profile.mkdir(exist_ok=True)
+        # A TMPDIR of its own, removed by stop(): killed, Chromium leaves its lock folder (with a
+        # socket, whose path must stay short) behind.
+        self._tmp = tempfile.mkdtemp(prefix="rk-")
+        env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
+               "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:",
+               "TMPDIR": self._tmp}
+        args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+                "--disable-default-apps", "--no-default-browser-check", f"--user-data-dir={profile}",
+                "--remote-debugging-pipe", "about:blank"]
+        # Chromium's ends are moved above 9 first, so that placing them at 3 and 4 cannot
+        # overwrite one with the other.
+        import fcntl
+
+        raw = os.pipe() + os.pipe()
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in raw]
+        for fd in raw:
+            os.close(fd)
+        command_in, command_out, answer_in, answer_out = ends
+        self._write = os.fdopen(command_out, "wb", buffering=0)
+        self._read = os.fdopen(answer_in, "rb", buffering=0)
+        self.pid = 0
+        self._next = 0
+        self._session = ""
+        self._failure = "no answer"
+        self._messages: list[Any] = []
+        self._arrived = threading.Condition()
+        try:
+            self.pid = os.posix_spawn(chromium, args, env, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_DUP2, command_in, 3), (os.POSIX_SPAWN_DUP2, answer_out, 4)])
+        except OSError:
+            self.stop()
+            raise
+        finally:
+            os.close(command_in)
+            os.close(answer_out)
+        threading.Thread(target=self._listen, name="reviewkit-chromium", daemon=True).start()
+        self._ready = threading.Thread(target=self._open_page, name="reviewkit-chromium-page", daemon=True)
+        self._ready.start()
+
+    def _listen(self) -> None:
+        pending = b""
+        while chunk := self._read.read(1 << 16):
+            pending += chunk
+            *done, pending = pending.split(b"\0")
+            with self._arrived:
+                self._messages.extend(json.loads(d) for d in done)
+                self._arrived.notify_all()
+        with self._arrived:
+            self._messages.append(None)  # Chromium has gone
+            self._arrived.notify_all()
+
+    def _wait(self, wanted: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for i, m in enumerate(self._messages):
+                    if m is None:
+                        raise RuntimeError("Chromium stopped")
+                    if wanted(m):
+                        return self._messages.pop(i)
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("Chromium did not answer")
+                self._arrived.wait(left)
+
+    def _call(self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 60) -> dict[str, Any]:
+        self._next += 1
+        ident = self._next
+        message = {"id": ident, "method": method, "params": params or {}}
+        if self._session:
+            message["sessionId"] = self._session
+        self._write.write(json.dumps(message).encode() + b"\0")
+        answer = self._wait(lambda m: m.get("id") == ident, timeout)
+        if "error" in answer:
+            raise RuntimeError(f"Chromium refused {method}")
+        return dict(answer.get("result", {}))
+
+    def _open_page(self) -> None:
+        try:
+            target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            self._session = session
+            self._call("Page.enable")
+        except Exception as exc:  # noqa: BLE001 (print() reports it and the render falls back)
+            self._session = ""
+            self._failure = f"{type(exc).__name__}: {exc}"
+
+    def print(self, html_file: Path, out: Path) -> Path:
+        """Load the finished HTML and print it to ``out``."""
+        self._ready.join(60)
+        if not self._session:
+            raise RuntimeError(f"Chromium did not open a page ({self._failure})")
+        self._call("Page.navigate", {"url": html_file.as_uri()})
+        self._wait(lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == self._session, 180)
+        pdf = self._call("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True,
+                                              "displayHeaderFooter": False, "generateTaggedPDF": True,
+                                              "generateDocumentOutline": True}, timeout=180)
+        out.write_bytes(base64.b64decode(pdf["data"]))
+        return out
+
+    def stop(self, timeout: float = 10) -> None:
+        """Close Chromium and wait for it to end; kill its whole session if it does not.
+
+        Asked to close, Chromium ends its own helper processes and collects them; killed, they
+        would be left for the system to collect, which not every container's first process does.
+        """
+        if self.pid:
+            with contextlib.suppress(OSError, ValueError):
+                self._write.write(json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                try:
+                    if os.waitpid(self.pid, os.WNOHANG)[0]:
+                        break
+                except ChildProcessError:
+                    break
+                time.sleep(0.01)
+            with contextlib.suppress(OSError):  # whatever of its session is still running
+                os.killpg(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        for f in (self._write, self._read):
+            with contextlib.suppress(OSError):
+                f.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _start_printer(chromium: str, work: Path) -> _EarlyPrinter | None:
+    """Chromium started ahead for the PDF, where this platform can hand it the DevTools pipe."""
+    if not chromium or not hasattr(os, "posix_spawn") or not hasattr(os, "POSIX_SPAWN_DUP2"):
+        return None
+    try:
+        return _EarlyPrinter(chromium, work)
+    except OSError:
+        return None
+
+
+def _pdf(printer: _EarlyPrinter | None, html_file: Path, out: Path, work: Path, chromium: str) -> Path:
+    """The PDF from the Chromium started ahead, or (if it failed) from a Chromium of its own."""
+    if printer is not None:
+        try:
+            return printer.print(html_file, out)
+        except (RuntimeError, TimeoutError, OSError, KeyError, ValueError):
+            pass
+        finally:
+            printer.stop()  # now, while Word is still being written
+    return to_pdf(html_file, out, work, chromium)
 
 
 # --------------------------------------------------------------------------- Word
@@ -693,8 +896,10 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     result = RenderResult()
     result.withheld = withheld
     result.gaps = len(gaps)
-    with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp:
+    # (the cleanup stack closes first: Chromium started ahead is gone before its folder is removed)
+    with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp, contextlib.ExitStack() as cleanup:
         work = Path(tmp)
+        printer: _EarlyPrinter | None = None
         cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
         files: dict[str, Path] = {}
         if set(cached) == set(wanted):
@@ -712,6 +917,10 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 # if the notebook builds on that module (the kit's does; a custom one may not).
                 builds = PRELOAD in nb_path.read_text(encoding="utf-8", errors="replace")
                 ahead = _ChartsAhead(workspace, work, withhold_identifiers, enabled=builds)
+                if "pdf" in wanted and "pdf" not in cached:  # Chromium starts while the notebook runs
+                    printer = _start_printer(chromium, work)
+                    if printer is not None:
+                        cleanup.callback(printer.stop)
                 try:
                     nb = clean_notebook(run_notebook(nb_path, workspace, work, withhold_identifiers,
                                                      charts=ahead.folder, preload=PRELOAD if builds else None))
@@ -731,7 +940,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                 if "pdf" in wanted:
                     say("Printing to PDF with Chromium")
-                    jobs["pdf"] = pool.submit(to_pdf, html_file, work / "report.pdf", work, chromium)
+                    jobs["pdf"] = pool.submit(_pdf, printer, html_file, work / "report.pdf", work, chromium)
                 if "docx" in wanted:
                     say("Converting to Word with pandoc")
                     jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work, context)

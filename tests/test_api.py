@@ -14,7 +14,7 @@ def test_all_is_sorted_and_every_name_exists():
 
 
 def test_public_names_are_exactly_all():
-    public = {n for n in vars(reviewkit) if not n.startswith("_")} - {"annotations"}
+    public = {n for n in dir(reviewkit) if not n.startswith("_")} - {"annotations"}
     modules = {n for n in public if type(getattr(reviewkit, n)).__name__ == "module"}
     assert public - modules == set(reviewkit.__all__) - {"__version__"}
 
@@ -24,3 +24,14 @@ def test_every_public_callable_has_a_docstring():
         obj = getattr(reviewkit, name)
         if callable(obj):
             assert (obj.__doc__ or "").strip(), name
+
+
+def test_the_command_line_imports_little_until_a_command_needs_it():
+    import subprocess
+    import sys
+
+    code = ("import sys, reviewkit.cli; reviewkit.cli.build_parser().format_help(); "
+            "print(sorted(m for m in ('pandas', 'papermill', 'nbconvert', 'nbformat', 'jsonschema', 'matplotlib') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

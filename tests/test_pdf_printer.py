@@ -1,0 +1,83 @@
+"""Chromium started ahead prints the same PDF as Chromium started to print, leaves nothing
+running, and a printer that fails hands over to the ordinary print."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from reviewkit import report as rp
+
+pytestmark = pytest.mark.slow
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Printer test</title>
+<style>@page { size: A4; margin: 2cm; } h1 { color: navy; }</style></head>
+<body><main><h1>Printer test</h1><h2>Part one</h2><p>First part.</p><h2>Part two</h2><p>Second part.</p></main>
+</body></html>"""
+
+
+def _text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _running_in_group(group: int) -> list[int]:
+    """Processes of a process group that are still running (ended ones a container's first
+    process has not collected yet do not count: they run nothing)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Path:
+    f = tmp_path / "page.html"
+    f.write_text(PAGE, encoding="utf-8")
+    return f
+
+
+def test_the_printer_started_ahead_prints_what_chromium_prints_and_then_is_gone(page: Path, tmp_path: Path) -> None:
+    chromium = rp.require_chromium()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    printer = rp._start_printer(chromium, tmp_path / "a")
+    assert printer is not None
+    pid = printer.pid
+    try:
+        ahead = printer.print(page, tmp_path / "ahead.pdf")
+    finally:
+        printer.stop()
+    deadline = time.monotonic() + 5  # a killed process takes a moment to end
+    while _running_in_group(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running_in_group(pid) == []  # Chromium and every process it started
+    plain = rp.to_pdf(page, tmp_path / "plain.pdf", tmp_path / "b", chromium)
+    assert _text(ahead) == _text(plain)
+    reader = pypdf.PdfReader(ahead)
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+    assert [item["/Title"] for item in reader.outline if isinstance(item, dict)]
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+def test_a_printer_that_fails_hands_over_to_the_ordinary_print(page: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "not-chromium"
+    broken.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    broken.chmod(0o755)
+    (tmp_path / "work").mkdir()
+    printer = rp._start_printer(str(broken), tmp_path / "work")
+    assert printer is not None
+    try:
+        out = rp._pdf(printer, page, tmp_path / "out.pdf", tmp_path / "work", rp.require_chromium())
+    finally:
+        printer.stop()
+    assert "Part two" in _text(out)
