@@ -27,6 +27,7 @@ from .reportsections import (
     esc,
     long_date,
     markdown_html,
+    sub_outside_links,
 )
 
 if TYPE_CHECKING:
@@ -39,35 +40,23 @@ __all__ = ["SECTION_IDS", "chart_jobs", "cqc_evidence", "i_statements", "key_mes
 SECTION_IDS = {1: "introduction", 2: "previous-review", 3: "meetings", 4: "data-analysis", 5: "case-records",
                6: "observations", 7: "strengths", 8: "recommendations", 9: "cqc-evidence"}
 COUNTS_ONLY_BELOW = 10  # fewer people heard than this and the figures are counts, never percentages
-_TAG = re.compile(r"(<[^>]+>)")
 _REFS = re.compile(r"\b(?P<section>[Ss]ections?\s+(?P<sn>\d))\b"
                    r"|\b(?P<qs>(?:[Qq]uality [Ss]tatements?\s+|QS\s?)(?P<qn>\d))\b")
 
 
 def link_references(fragment: str, *, cqc_section: bool = True) -> str:
     """Link 'section 4' and 'quality statement 8' (or 'QS8') in text, never inside tags or links."""
-    parts = _TAG.split(fragment)
-    in_link = 0
-    for i, part in enumerate(parts):
-        if part.startswith("<"):
-            low = part.lower()
-            in_link += low.startswith("<a ") or low == "<a>"
-            in_link -= low.startswith("</a")
-            continue
-        if in_link:
-            continue
 
-        def repl(m: re.Match[str]) -> str:
-            if m.group("section"):
-                target = SECTION_IDS.get(int(m.group("sn")))
-                if target is None or (target == "cqc-evidence" and not cqc_section):
-                    return m.group(0)
-                return f'<a href="#{target}">{m.group("section")}</a>'
-            n = int(m.group("qn"))
-            return f'<a href="#qs-{n}">{m.group("qs")}</a>' if 1 <= n <= 9 else m.group(0)
+    def repl(m: re.Match[str]) -> str:
+        if m.group("section"):
+            target = SECTION_IDS.get(int(m.group("sn")))
+            if target is None or (target == "cqc-evidence" and not cqc_section):
+                return m.group(0)
+            return f'<a href="#{target}">{m.group("section")}</a>'
+        n = int(m.group("qn"))
+        return f'<a href="#qs-{n}">{m.group("qs")}</a>' if 1 <= n <= 9 else m.group(0)
 
-        parts[i] = _REFS.sub(repl, part)
-    return "".join(parts)
+    return sub_outside_links(fragment, _REFS, repl)
 
 
 def _prose(b: ReportBuilder, text: str) -> str:

@@ -24,7 +24,7 @@ import pickle
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -162,8 +162,8 @@ def markdown_html(text: str, *, recommendations: int = 0) -> str:
     return link_recommendations(out, recommendations) if recommendations else out
 
 
-def link_recommendations(fragment: str, count: int) -> str:
-    """Link 'Recommendation N' in text (never inside tags or existing links) to #rec-N."""
+def sub_outside_links(fragment: str, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> str:
+    """``pattern.sub(repl, …)`` over the text of an HTML fragment, never inside tags or existing links."""
     parts = _TAG.split(fragment)
     in_link = 0
     for i, part in enumerate(parts):
@@ -171,18 +171,21 @@ def link_recommendations(fragment: str, count: int) -> str:
             low = part.lower()
             in_link += low.startswith("<a ") or low == "<a>"
             in_link -= low.startswith("</a")
-            continue
-        if in_link:
-            continue
-
-        def repl(m: re.Match[str]) -> str:
-            n = int(m.group(2))
-            if not 1 <= n <= count:
-                return m.group(0)
-            return f'<a href="#rec-{n}">{m.group(1)} {n}</a>'
-
-        parts[i] = _REC_LINK.sub(repl, part)
+        elif not in_link:
+            parts[i] = pattern.sub(repl, part)
     return "".join(parts)
+
+
+def link_recommendations(fragment: str, count: int) -> str:
+    """Link 'Recommendation N' in text (never inside tags or existing links) to #rec-N."""
+
+    def repl(m: re.Match[str]) -> str:
+        n = int(m.group(2))
+        if not 1 <= n <= count:
+            return m.group(0)
+        return f'<a href="#rec-{n}">{m.group(1)} {n}</a>'
+
+    return sub_outside_links(fragment, _REC_LINK, repl)
 
 
 _LIST_TAG = re.compile(r"<(/?)(ol|ul|li)\b([^>]*)>")
