@@ -91,9 +91,10 @@ def route_local(page, outside: list[str]) -> None:  # noqa: ANN001
 def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str]):  # noqa: ANN001, ANN201
     """A new browser profile signs in as `who` (the first sign-in sets the password) and lands on their page."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB", accept_downloads=True)
+    context.set_default_timeout(120_000)  # a busy machine: the first page of a new server can be slow
     page = context.new_page()
     route_local(page, outside)
-    page.goto(hub.url + "hub/login")
+    page.goto(hub.url + "hub/login", timeout=120_000)
     page.get_by_label("Username").fill(LOGINS[who])
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -124,8 +125,8 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     # The sign-in page passes axe-core.
     login = browser.new_page()
     route_local(login, outside)
-    login.goto(hub.url + "hub/login")
-    login.wait_for_selector("#login_submit")
+    login.goto(hub.url + "hub/login", timeout=120_000)
+    login.wait_for_selector("#login_submit", timeout=120_000)
     assert _axe(login) == []
     # An unknown login is refused with a plain page.
     login.get_by_label("Username").fill("someone@elsewhere.example")

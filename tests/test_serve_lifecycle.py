@@ -124,9 +124,10 @@ def test_each_page_load_releases_its_kernel_when_the_page_goes(browser, tmp_path
         for _ in range(3):  # reloading: the page before lets its kernel go
             page.reload()
             page.wait_for_selector(".rk-form .rk-q-q1 button", timeout=120_000)
-        wait_for(lambda: len(voila.children()) == 1, "one kernel for one open page")
+        wait_for(lambda: len(voila.children()) == 1, "one kernel for one open page", timeout=120)
+        page.goto("about:blank")  # leaving the page, as closing its tab does, fires its pagehide
         page.close()
-        wait_for(lambda: voila.children() == [], "the closed page's kernel to be shut down")
+        wait_for(lambda: voila.children() == [], "the closed page's kernel to be shut down", timeout=120)
         assert outside == []  # every asset of the page came from the server itself
     finally:
         serve.stop(proc, p)
