@@ -56,6 +56,22 @@ def test_the_regional_bundle_is_offered_as_a_download(ws, trap) -> None:
     assert zipfile.ZipFile(io.BytesIO(bundle.read_bytes())).namelist()
 
 
+def test_the_action_plan_is_offered_as_a_download(ws, trap) -> None:
+    console = trap.watch(HostConsole(ws))
+    console.plan_button.click()
+    assert "no recommendations yet" in console.alert.message  # the library's message, shown in the page
+    (ws.narrative_dir / "recommendations.md").write_text(
+        "# Recommendations\n\n1. Make supervision reflective.\n2. Record management oversight.\n", encoding="utf-8")
+    console.plan_button.click()
+    assert 'download="action_plan.xlsx"' in console.plan_files.value
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(ws.path / "report" / "action_plan.xlsx").active
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert any("Make supervision reflective" in t for t in texts)
+    assert any("Record management oversight" in t for t in texts)
+
+
 def test_jupyterlab_is_linked_only_on_the_hub(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
     assert lab_link() == ""

@@ -80,7 +80,7 @@ def lab_link() -> str:
 
 
 class HostConsole(FormBase):
-    """The host PSW's page: import, progress, report, regional bundle."""
+    """The host PSW's page: import, progress, report, regional bundle, action plan."""
 
     reload_label = "Refresh"
 
@@ -124,6 +124,13 @@ class HostConsole(FormBase):
         bundle = w.VBox([w.HTML("<h3>Regional bundle</h3><p>Counts only, for the regional PSW network: no case "
                                 "references, names or free text.</p>"), self.bundle_button, self.bundle_files])
         bundle.add_class("rk-card")
+        # action plan
+        self.plan_button = w.Button(description="Write the action plan", layout=w.Layout(width="auto"))
+        self.plan_files = w.HTML("")
+        plan = w.VBox([w.HTML("<h3>Action plan</h3><p>One row per recommendation, with owner, by when, measure of "
+                              "success, status and update to fill in (Excel). Bring it to the next review.</p>"),
+                       self.plan_button, self.plan_files])
+        plan.add_class("rk-card")
         lab = lab_link()
         lab_html = (f'<p><a href="{html.escape(lab)}" target="_blank" rel="noopener">Open JupyterLab</a> for the '
                     "notebooks and the workspace files.</p>" if lab else "")
@@ -134,9 +141,10 @@ class HostConsole(FormBase):
         self.draft_button.on_click(g(lambda _b: self.render(final=False)))
         self.final_button.on_click(g(lambda _b: self.render(final=True)))
         self.bundle_button.on_click(g(lambda _b: self.write_bundle()))
+        self.plan_button.on_click(g(lambda _b: self.write_action_plan()))
         sub = f"{ws.meta.council} · {ws.meta.theme}. Signed in as {self.actor}."
         self.set_view("Host console", sub, self.top_bar(w.HTML(lab_html), reload=False), imports, progress, report,
-                      bundle)
+                      bundle, plan)
         self.reload()
 
     def reload(self) -> None:
@@ -214,6 +222,15 @@ class HostConsole(FormBase):
         out = export_bundle(self.ws, self.ws.path / "report" / "regional_bundle.zip")
         self.bundle_files.value = alert_html("ok", "The regional bundle is ready: "
                                                    + download_link(Path(out), f"Download {Path(out).name}"))
+
+    def write_action_plan(self) -> None:
+        from ..actionplan import action_plan, write_plan
+
+        folder = self.ws.path / "report"
+        folder.mkdir(exist_ok=True)
+        out = write_plan(action_plan(self.ws), folder / "action_plan.xlsx")
+        self.plan_files.value = alert_html("ok", "The action plan is ready: "
+                                                 + download_link(out, f"Download {out.name}"))
 
 
 def host_console(workspace: Workspace | str | Path) -> HostConsole | w.VBox:
