@@ -358,7 +358,10 @@ def bundle_from_workspace(ws: Any, suppress_below: int | None = None) -> Bundle:
             theme_rows.append(ThemeRow(code, label, source, tuple(values), int(sum(values))))
 
     rec_file = ws.narrative_dir / "recommendations.md"
-    headings = recommendation_headings(rec_file.read_text(encoding="utf-8")) if rec_file.exists() else []
+    try:
+        headings = recommendation_headings(rec_file.read_text(encoding="utf-8")) if rec_file.exists() else []
+    except UnicodeDecodeError:
+        raise RegionalError(f"{rec_file}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
     for i, heading in enumerate(headings, 1):
         _screen(heading, names, f"heading of recommendation {i} (narrative/recommendations.md)", case_ids)
     _screen(meta.theme, names, "review theme (review.yaml)", case_ids)
@@ -494,7 +497,11 @@ class _Reader:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise self.fail(member, "not UTF-8 text") from None
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error:
+            raise self.fail(member, "not valid CSV (a cell too long, or a quote never closed); "
+                                    "re-export the bundle") from None
         if not rows or rows[0] != list(header):
             raise self.fail(f"{member} row 1", f"expected the header {','.join(header)}")
         for i, r in enumerate(rows[1:], 2):

@@ -26,6 +26,7 @@ from .atomic import write_atomic
 from .errors import (
     BlockedTextError,
     ConflictError,
+    FileWriteError,
     ImportFileError,
     InvalidInputError,
     Problem,
@@ -33,7 +34,7 @@ from .errors import (
     WarningTextError,
 )
 from .progress import needs_evidence
-from .store import MEETING_KINDS, NOTE_KINDS, STANCES, WHO, ImportSummary, RatingInput, Store
+from .store import MEETING_KINDS, NOTE_KINDS, STANCES, WHO, ImportSummary, RatingInput, Store, describe_failure
 from .workspace import CASE_ID, Workspace
 
 __all__ = ["CONTRACTS", "Contract", "EXPORT_KINDS", "ImportResult", "export", "import_files"]
@@ -72,6 +73,12 @@ _REF_HELP = "a short reference such as M1 (letters, digits and - _ . # /, at mos
 _GENERATED_REF = {"meetings": "M", "conversations": "V", "notes": "N"}  # exported for rows stored without one
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+# Bounds on what an import reads: a review holds a few thousand rows and a few megabytes, so
+# these refuse a file made to exhaust memory (an "XLSX bomb") before it is inflated.
+MAX_ROWS = 50_000
+MAX_XLSX_BYTES = 64 * 2**20
+MAX_XLSX_MEMBERS = 2_000
+_HEAD_BYTES = 64 * 1024  # of each XML part: its prolog (any DTD) and a sheet's dimension
 # Spreadsheet apps run a cell beginning with one of these as a formula (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -177,16 +184,30 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> list[_Table]:
     records: list[tuple[int, list[str]]] = []
     try:
         for number, cells in enumerate(reader, 1):
+            if number > MAX_ROWS:
+                problems.append(_too_many_rows(label))
+                return []
             records.append((number, cells))
-    except csv.Error:
-        problems.append(Problem(label, len(records) + 1, None, "is not valid CSV here (a quote that is never "
-                                "closed?); save the file again from Excel as CSV UTF-8"))
+    except csv.Error as exc:
+        line = len(records) + 1
+        if "field limit" in str(exc):
+            problems.append(Problem(label, line, None, f"has a cell longer than {csv.field_size_limit():,} "
+                                    "characters (or a quote that is never closed runs on to the end of the "
+                                    "file); shorten the cell, or split it over several notes, and save again"))
+        else:
+            problems.append(Problem(label, line, None, "is not valid CSV here (a quote that is never "
+                                    "closed?); save the file again from Excel as CSV UTF-8"))
         return []
     table = _from_records(label, records)
     if table is None:
         problems.append(Problem(label, None, None, "is empty; expected a header row and one row per record"))
         return []
     return [table]
+
+
+def _too_many_rows(label: str) -> Problem:
+    return Problem(label, None, None, f"has more than {MAX_ROWS:,} rows, far more than a review holds; "
+                   "check it is the right file, or split it into smaller files")
 
 
 def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None:
@@ -208,7 +229,7 @@ def _read_bytes(path: Path, label: str, problems: list[Problem]) -> bytes | None
     return data
 
 
-def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[_Table]:
+def _read_xlsx(path: Path, label: str, problems: list[Problem], say: Progress | None = None) -> list[_Table]:
     if _read_bytes(path, label, problems) is None:
         return []
     import zipfile
@@ -219,23 +240,35 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[_Table]:
 
     unreadable = Problem(label, None, None, "is not a readable XLSX workbook; open it in Excel and save it "
                          "as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8 (Comma delimited)'")
+    refused = _inspect_xlsx(path, label)
+    if refused is not None:
+        problems.append(refused)
+        return []
+    broken = (InvalidFileException, zipfile.BadZipFile, ParseError, *_xml_errors(), KeyError, ValueError, TypeError,
+              IndexError, AttributeError, OSError, EOFError)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, ParseError, KeyError, ValueError, TypeError, OSError):
+    except broken:
         problems.append(unreadable)
         return []
     sheets: list[tuple[str, _Table]] = []
+    hidden: list[str] = []
     try:
         for sheet in wb.worksheets:
+            if getattr(sheet, "sheet_state", "visible") != "visible":
+                hidden.append(sheet.title)
             if hasattr(sheet, "reset_dimensions"):
-                sheet.reset_dimensions()  # some writers store a wrong size; read every row
-            records = ((n, [_cell_text(v) for v in row])
-                       for n, row in enumerate(sheet.iter_rows(values_only=True), 1))
+                sheet.reset_dimensions()  # some writers store a wrong size; read every row (up to the limit)
+            rows = _bounded(enumerate(sheet.iter_rows(values_only=True), 1))
+            records = ((n, [_cell_text(v) for v in row]) for n, row in rows)
             table = _from_records(f"{label} (sheet '{sheet.title}')", records,
                                   _SHEET_KINDS.get(_norm_header(sheet.title)))
             if table is not None:
                 sheets.append((sheet.title, table))
-    except (zipfile.BadZipFile, ParseError, KeyError, ValueError, TypeError, OSError):
+    except _TooManyRows:
+        problems.append(_too_many_rows(label))
+        return []
+    except broken:
         problems.append(unreadable)
         return []
     finally:
@@ -246,7 +279,71 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem]) -> list[_Table]:
     # Sheets named after a kind, or whose header is recognisably a contract, are read; the
     # rest (the workbook's Instructions and Questions) are for people, not for import.
     chosen = [t for _, t in sheets if t.sheet_kind or _looks_like_contract(t.header)]
-    return chosen or [sheets[0][1]]
+    chosen = chosen or [sheets[0][1]]
+    read_hidden = [title for title, t in sheets if title in hidden and t in chosen]
+    if read_hidden and say is not None:
+        # Excel does not show these, so the person sending the file may not know what it holds.
+        names = ", ".join(f"'{t}'" for t in read_hidden)
+        say(f"Warning: {label}: sheet {names} is hidden in Excel and was read; unhide it "
+            "(right-click a sheet tab > Unhide) to check what it holds before relying on this import")
+    return chosen
+
+
+class _TooManyRows(Exception):
+    """A sheet has more rows than any review holds (a file made to exhaust memory, or the wrong file)."""
+
+
+def _bounded(rows: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    for n, row in rows:
+        if n > MAX_ROWS:
+            raise _TooManyRows
+        yield n, row
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=\"[A-Z]{1,3}\d+(?::[A-Z]{1,3}(\d+))?\"")
+_PROLOG_NOISE = re.compile(rb"<\?.*?\?>|<!--.*?-->", re.DOTALL)
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT = re.compile(rb"<[A-Za-z_]")
+
+
+def _inspect_xlsx(path: Path, label: str) -> Problem | None:
+    """Refuse a workbook before openpyxl inflates it: too big unpacked, too many rows, or a DTD.
+
+    The zip's declared sizes bound what inflating can produce (zipfile stops at the declared
+    size), and each sheet's dimension gives its rows, so a few kilobytes read decide.
+    Excel never writes a DTD; one in an XLSX is there to expand entities or read other files.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_XLSX_MEMBERS:
+                return Problem(label, None, None, f"holds {len(infos):,} parts, far more than a workbook; "
+                               "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'")
+            unpacked = sum(i.file_size for i in infos)
+            if unpacked > MAX_XLSX_BYTES:
+                return Problem(label, None, None, f"unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+                               f"{MAX_XLSX_BYTES // 2**20} MB a review's workbook can need; check it is the "
+                               "right file, or split it into smaller files")
+            for info in infos:
+                if not info.filename.endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(info) as member:
+                    head = member.read(_HEAD_BYTES)
+                plain = _PROLOG_NOISE.sub(b"", head)
+                if _DTD.search(plain) or (len(head) == _HEAD_BYTES and not _ROOT.search(plain)):
+                    return Problem(label, None, None, f"part {info.filename} declares a document type (DTD), "
+                                   "which Excel never writes and which can make a file read other files; "
+                                   "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'")
+                dim = _DIMENSION.search(head) if info.filename.startswith("xl/worksheets/") else None
+                if dim and dim.group(1) and int(dim.group(1)) > MAX_ROWS:
+                    return _too_many_rows(label)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
+            EOFError):
+        return Problem(label, None, None, "is not a readable XLSX workbook; open it in Excel and save it "
+                       "as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8 (Comma delimited)'")
+    return None
 
 
 def _looks_like_contract(header: Sequence[str]) -> bool:
@@ -254,12 +351,12 @@ def _looks_like_contract(header: Sequence[str]) -> bool:
     return any(len(cols & set(c.required)) >= 2 for c in CONTRACTS.values())
 
 
-def _read_file(path: Path, label: str, problems: list[Problem]) -> list[_Table]:
+def _read_file(path: Path, label: str, problems: list[Problem], say: Progress | None = None) -> list[_Table]:
     suffix = path.suffix.casefold()
     if suffix == ".csv":
         return _read_csv(path, label, problems)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, label, problems)
+        return _read_xlsx(path, label, problems, say)
     if suffix in (".xls", ".ods", ".numbers"):
         problems.append(Problem(label, None, None, f"is a {suffix} file; save it as 'Excel Workbook (*.xlsx)' "
                                 "or 'CSV UTF-8 (Comma delimited)' and import that file"))
@@ -807,7 +904,7 @@ def import_files(ws: Workspace, paths: Sequence[str | Path], *, actor: str, conf
     with _bulk():
         for p in paths:
             say(f"Reading {p}")
-            tables.extend(_read_file(Path(p), str(p), problems))
+            tables.extend(_read_file(Path(p), str(p), problems, say))
         return _check_and_write(ws, paths, tables, problems, actor, confirm_warnings, say)
 
 
@@ -867,9 +964,11 @@ def _write(store: Store, c: _Checker, actor: str, confirm: bool, say: Progress) 
         # The rows were checked, so this is another writer changing the review meanwhile.
         raise ImportFileError([Problem(where[0], where[1], None, "was refused by the review store because the "
                                        "review changed while importing; nothing was stored, import again")]) from None
+    except StoreError as exc:
+        raise StoreError(f"{exc}; nothing was imported") from None
     except sqlite3.Error as exc:
-        raise StoreError(f"the review store could not be written ({exc.__class__.__name__}); nothing was "
-                         "imported. If another import is running, wait for it and try again") from None
+        raise StoreError(f"{store.path}: the review store refused the import ({describe_failure(exc)}); "
+                         "nothing was imported") from None
     total = sum(s.added + s.changed for s in out.values())
     say(f"Saved: {total} record(s) added or changed")
     return out
@@ -977,11 +1076,23 @@ def export(ws: Workspace, out: str | Path, *, what: str = "ratings") -> Path:
     kinds = list(CONTRACTS) if what == "all" else [what]
     with ws.store() as store, store.transaction():  # one snapshot: no note without its meeting
         tables = {kind: _export_rows(ws, store, kind) for kind in kinds}
-    if suffix == ".csv":
-        write_atomic(out, lambda tmp: _write_csv(tmp, CONTRACTS[what].columns, tables[what]))
-    else:
-        write_atomic(out, lambda tmp: _write_xlsx(tmp, tables))
+    try:
+        if suffix == ".csv":
+            write_atomic(out, lambda tmp: _write_csv(tmp, CONTRACTS[what].columns, tables[what]))
+        else:
+            write_atomic(out, lambda tmp: _write_xlsx(tmp, tables))
+    except _xml_errors() as exc:  # openpyxl's sheet files, written by lxml, which reports IO_ENOSPC
+        raise FileWriteError(f"cannot write {out} ({describe_failure(exc)}); nothing was changed.") from None
     return out
+
+
+def _xml_errors() -> tuple[type[BaseException], ...]:
+    """lxml's errors, when openpyxl reads and writes XML with it (it then reports a full disk as IO_ENOSPC)."""
+    try:
+        from lxml.etree import LxmlError
+    except ImportError:  # pragma: no cover - openpyxl then uses the standard library
+        return ()
+    return (LxmlError,)
 
 
 def _export_rows(ws: Workspace, store: Store, kind: str) -> list[dict[str, Any]]:
@@ -1041,10 +1152,24 @@ def _xlsx_text(value: Any) -> Any:
 
 def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    # The zip is built in memory (an export is a few MB at most) and written in one go, so a
+    # full disk fails in this function's own write, not inside openpyxl's zip writer.
+    buffer = _io.BytesIO()
+    try:
+        _fill_xlsx(wb, tables)
+        wb.save(buffer)
+    except BaseException:
+        _discard_sheets(wb)
+        raise
+    path.write_bytes(buffer.getvalue())
+
+
+def _fill_xlsx(wb: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook(write_only=True)
     bold = Font(bold=True)
     widths = {"comment": 80, "text": 80, "reason": 60, "title": 36, "reviewer": 22, "codes": 30}
     for kind, rows in tables.items():
@@ -1061,4 +1186,19 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
         sheet.append(header)
         for row in rows:
             sheet.append([_xlsx_text(row[c]) for c in columns])
-    wb.save(path)
+
+
+def _discard_sheets(wb: Any) -> None:
+    """After a failed save (a full disk), close and delete openpyxl's temporary sheet files at once:
+    they hold the exported text, and a half-closed one raises again when collected."""
+    for sheet in wb.worksheets:
+        rows = getattr(sheet, "_rows", None)
+        if rows is not None:
+            with contextlib.suppress(Exception):
+                rows.close()
+        writer = getattr(sheet, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+            with contextlib.suppress(Exception):
+                writer.cleanup()

@@ -142,6 +142,43 @@ def _filesystem_type(path: Path) -> str:
     return fstype
 
 
+def _create_private(path: Path) -> None:
+    """Create the store file readable by its owner only; SQLite gives -wal and -shm the same mode."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+# SQLite's primary result codes, for messages that say what to do.
+_FULL, _IOERR, _CORRUPT, _NOTADB = 13, 10, 11, 26
+_BUSY, _LOCKED, _READONLY, _CANTOPEN, _PERM = 5, 6, 8, 14, 3
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Why the store (or a file) could not be used, in words that name the fix; never a value."""
+    import errno
+
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            return "the disk is full: free some space and try again"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return "permission denied: check you may write to that folder"
+        return exc.strerror or type(exc).__name__
+    if any(code in str(exc) for code in ("ENOSPC", "EFBIG", "EDQUOT")):  # lxml's IO_ENOSPC and kin
+        return "the disk is full: free some space and try again"
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (_FULL, _IOERR):
+        return "the disk is full or cannot be written: free some space and try again"
+    if primary in (_CORRUPT, _NOTADB):
+        return ("the file is damaged or is not a review store; restore review.db from a backup, "
+                "or start a new workspace and import the exported files")
+    if primary in (_BUSY, _LOCKED):
+        return "another program is writing to the review; wait for it to finish and try again"
+    if primary in (_READONLY, _CANTOPEN, _PERM):
+        return "permission denied: check you may read and write the workspace folder and review.db"
+    return type(exc).__name__
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
@@ -242,9 +279,17 @@ class Store:
         self._plainly_clean = prescreen.for_names(tuple(rules.names) if rules else ())
         check_location(self.path.parent)
         try:
+            _create_private(self.path)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.path}: cannot open the review store ({describe_failure(exc)})") from None
+        try:
+            self._open(timeout)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the review store ({exc})") from None
+            self._db.close()
+            raise StoreError(f"{self.path}: cannot open the review store ({describe_failure(exc)})") from None
+
+    def _open(self, timeout: float) -> None:
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -285,14 +330,25 @@ class Store:
         if self._db.in_transaction:
             yield self._db
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: cannot write to the review store ({describe_failure(exc)})") from None
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
+        except BaseException as exc:
+            if self._db.in_transaction:  # SQLite rolls back by itself after some errors (a full disk)
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # the disk, a lock or permissions, not the data
+                raise StoreError(f"{self.path}: nothing was saved ({describe_failure(exc)})") from None
             raise
         else:
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: nothing was saved ({describe_failure(exc)})") from None
 
     def _audit(self, actor: str, action: str, entity: str, key: str,
                old: dict[str, Any] | None, new: dict[str, Any] | None, note: str = "") -> None:

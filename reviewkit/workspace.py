@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ import yaml
 
 from . import migrations
 from .atomic import write_text
-from .errors import ToolError, WorkspaceError
-from .store import Rules, Store, check_location
+from .errors import ReviewkitError, ToolError, WorkspaceError
+from .store import Rules, Store, check_location, describe_failure
 from .themes import Codebook, load_codebook
 from .tools import AuditTool, load_tool, load_yaml, parse_tool
 
@@ -36,6 +37,7 @@ REVIEW_FILE = "review.yaml"
 TOOL_FILE = "audit_tool.yaml"
 CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
+PRIVATE_DIR = "private"
 ROLES = ("visiting", "host", "associate")
 NARRATIVE_SECTIONS = {
     "key_messages": "Key messages",
@@ -314,7 +316,12 @@ class Workspace:
         f = self.path / "private" / "names.txt"
         if not f.exists():
             return []
-        lines = f.read_text(encoding="utf-8").splitlines()
+        try:
+            lines = f.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"{f}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
+        except OSError as exc:
+            raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
         return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
     def purge_report_cache(self) -> None:
@@ -501,7 +508,22 @@ def create_workspace(
                       review_questions=[" ".join(q.split()) for q in (review_questions or []) if q.strip()])
     parse_meta(meta.to_yaml(), str(root / REVIEW_FILE))  # fail before writing anything
     codebook = load_codebook(meta.codebook)
-    root.mkdir(parents=True, exist_ok=True)
+    existed = root.exists()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return _fill_workspace(root, meta, audit_tool, codebook)
+    except (OSError, ReviewkitError) as exc:  # a full disk: FileWriteError, StoreError or OSError
+        # Half a workspace would be refused as "not empty" next time: leave none.
+        if existed:
+            for child in list(root.iterdir()):
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+        reason = describe_failure(exc) if isinstance(exc, OSError) else str(exc)
+        raise WorkspaceError(f"{root}: cannot create the workspace there ({reason})") from None
+
+
+def _fill_workspace(root: Path, meta: ReviewMeta, audit_tool: AuditTool, codebook: Codebook) -> Workspace:
     _write_yaml(root / TOOL_FILE, _frozen_tool(audit_tool))
     assert codebook.source is not None
     shutil.copyfile(codebook.source, root / CODEBOOK_FILE)
@@ -513,8 +535,11 @@ def create_workspace(
         (root / "narrative" / f"{name}.md").write_text(
             narrative_stub(name, title, meta.review_questions), encoding="utf-8"
         )
-    (root / "private").mkdir()
-    (root / "private" / "names.txt").write_text(
+    (root / PRIVATE_DIR).mkdir(mode=0o700)
+    (root / PRIVATE_DIR).chmod(0o700)  # whatever the umask
+    names = root / PRIVATE_DIR / "names.txt"
+    os.close(os.open(names, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    names.write_text(
         "# Names to screen out of every note and quote, one per line (people, carers, staff).\n"
         "# This file never leaves the workspace.\n",
         encoding="utf-8",
