@@ -31,6 +31,19 @@ def _progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
 
 
+class _NoteHandler(logging.Handler):
+    """What the library reports through logging (a workspace made private, say), as a line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"note: {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def _show_library_notes() -> None:
+    log = logging.getLogger("reviewkit")
+    if not any(isinstance(h, _NoteHandler) for h in log.handlers):
+        log.addHandler(_NoteHandler(logging.WARNING))
+
+
 def _actor(args: argparse.Namespace) -> str:
     """Who is acting, for the audit log: --as, else the login name."""
     if getattr(args, "as_", None):
@@ -505,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    _show_library_notes()
     try:
         return int(args.handler(args))
     except ImportFileError as exc:

@@ -147,9 +147,11 @@ def _cache_lookup(entry: Path, formats: Sequence[str], work: Path) -> dict[str, 
 
 
 def _cache_store(entry: Path, files: dict[str, Path]) -> None:
-    entry.mkdir(parents=True, exist_ok=True)
+    for folder in (entry.parent.parent, entry.parent, entry):  # .cache/report/<digest>: owner only
+        folder.mkdir(mode=0o700, exist_ok=True)
     for fmt, path in files.items():
         tmp = entry / f".report.{fmt}.{os.getpid()}.tmp"
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         shutil.copyfile(path, tmp)
         tmp.replace(entry / f"report.{fmt}")
     os.utime(entry)

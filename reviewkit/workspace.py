@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import re
+import stat
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,7 @@ NARRATIVE_SECTIONS = {
 }
 REPORT_CACHE = Path(".cache") / "report"
 _NAMES_STAMP = ".names-digest"  # in the report cache: the names.txt its renders were screened with
+_log = logging.getLogger(__name__)
 CASE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
 
@@ -452,6 +455,46 @@ def _frozen_tool(tool: AuditTool) -> dict[str, Any]:
     return data
 
 
+# The parts of a workspace that hold personal data or text not yet screened: only their owner
+# may read them (other people on the same machine, a shared server above all, may not).
+PRIVATE_FILES = (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm")
+PRIVATE_TREES = (PRIVATE_DIR, ".cache")
+
+
+def tighten_private_parts(root: Path) -> list[str]:
+    """Make the store, private/ and the report cache owner-only; the names of those changed."""
+    changed: list[str] = []
+
+    def tighten(path: Path, mode: int) -> None:
+        try:
+            st = path.lstat()
+        except OSError:
+            return
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid() or not st.st_mode & 0o077:
+            return
+        try:
+            path.chmod(stat.S_IMODE(st.st_mode) & mode)
+        except OSError:
+            return
+        top = path.relative_to(root).parts[0]
+        if top not in changed:
+            changed.append(top)
+
+    for name in PRIVATE_FILES:
+        tighten(root / name, 0o700)
+    for name in PRIVATE_TREES:
+        tree = root / name
+        if not tree.is_dir() or tree.is_symlink():
+            continue
+        tighten(tree, 0o700)
+        for folder, dirs, files in os.walk(tree):
+            for d in dirs:
+                tighten(Path(folder) / d, 0o700)
+            for f in files:
+                tighten(Path(folder) / f, 0o700)
+    return changed
+
+
 def open_workspace(path: str | Path) -> Workspace:
     """Open and validate a workspace folder."""
     root = Path(path)
@@ -466,6 +509,10 @@ def open_workspace(path: str | Path) -> Workspace:
         data, old_format = migrations.upgrade_review_data(data, str(f))  # a newer format is refused here
     migrations.check_store_not_newer(root / DB_FILE)
     meta = parse_meta(data, str(f))
+    tightened = tighten_private_parts(root)
+    if tightened:
+        _log.warning("%s: %s could be read by other users of this computer; made private to you",
+                     root, ", ".join(tightened))
     tool_file = root / TOOL_FILE
     try:
         tool = parse_tool(load_yaml(tool_file.read_bytes(), str(tool_file)), str(tool_file))
