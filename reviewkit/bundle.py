@@ -27,6 +27,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -551,7 +552,7 @@ def _load_yaml(data: bytes, reader: _Reader) -> Any:
 def _open_zip(source: bytes, reader: _Reader) -> dict[str, bytes]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(source))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError):
         raise RegionalError(f"bundle {reader.name}: not a zip file; a regional bundle is the .zip "
                             "that 'reviewkit export WORKSPACE --for-region' writes") from None
     with zf:
@@ -570,7 +571,8 @@ def _open_zip(source: bytes, reader: _Reader) -> dict[str, bytes]:
                 raise reader.fail(info.filename, "too large for a bundle of counts")
             try:
                 out[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError):
+            except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, ValueError, EOFError,
+                    NotImplementedError):
                 raise reader.fail(info.filename, "cannot be read (the zip is damaged)") from None
         return out
 

@@ -233,6 +233,7 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem], say: Progress | 
     if _read_bytes(path, label, problems) is None:
         return []
     import zipfile
+    import zlib
     from xml.etree.ElementTree import ParseError
 
     from openpyxl import load_workbook
@@ -244,8 +245,8 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem], say: Progress | 
     if refused is not None:
         problems.append(refused)
         return []
-    broken = (InvalidFileException, zipfile.BadZipFile, ParseError, *_xml_errors(), KeyError, ValueError, TypeError,
-              IndexError, AttributeError, OSError, EOFError)
+    broken = (InvalidFileException, zipfile.BadZipFile, zlib.error, ParseError, *_xml_errors(), KeyError, ValueError,
+              TypeError, IndexError, AttributeError, OSError, EOFError, NotImplementedError)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except broken:
@@ -314,6 +315,7 @@ def _inspect_xlsx(path: Path, label: str) -> Problem | None:
     Excel never writes a DTD; one in an XLSX is there to expand entities or read other files.
     """
     import zipfile
+    import zlib
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -339,8 +341,8 @@ def _inspect_xlsx(path: Path, label: str) -> Problem | None:
                 dim = _DIMENSION.search(head) if info.filename.startswith("xl/worksheets/") else None
                 if dim and dim.group(1) and int(dim.group(1)) > MAX_ROWS:
                     return _too_many_rows(label)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
-            EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError,
+            OSError, EOFError):
         return Problem(label, None, None, "is not a readable XLSX workbook; open it in Excel and save it "
                        "as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8 (Comma delimited)'")
     return None

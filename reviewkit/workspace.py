@@ -518,6 +518,13 @@ def open_workspace(path: str | Path) -> Workspace:
         tool = parse_tool(load_yaml(tool_file.read_bytes(), str(tool_file)), str(tool_file))
     except FileNotFoundError:
         raise WorkspaceError(f"{tool_file}: missing; copy the audit tool '{meta.tool}' there") from None
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{tool_file}: not UTF-8 text; save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise WorkspaceError(f"{tool_file}:{line} is not valid YAML; restore it from the review's backup "
+                             "or a copy of the audit tool") from None
     except ToolError as exc:
         raise WorkspaceError(str(exc)) from None
     if (tool.id, tool.version) != (meta.tool, meta.tool_version):
