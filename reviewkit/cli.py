@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ImportFileError, ReviewkitError
 
@@ -29,6 +31,35 @@ def _say(message: str) -> None:
 def _progress(message: str) -> None:
     """Progress lines for long operations go to stderr so stdout stays clean."""
     print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+class _Stopped(KeyboardInterrupt):
+    """The command was asked to stop (SIGTERM, SIGHUP): unwind so temporary folders are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    from .report import end_child_processes
+
+    signal.signal(signum, signal.SIG_IGN)  # one stop is enough; a second would cut the clean-up short
+    logging.disable(logging.CRITICAL)  # threads still waiting on the processes ended here may log it
+    end_child_processes()
+    raise _Stopped(signum)
+
+
+def _stop_on_signals() -> dict[int, Any]:
+    """Stop cleanly on SIGTERM and SIGHUP; returns the handlers replaced, to put back afterwards."""
+    replaced: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return replaced
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            replaced[signum] = signal.signal(signum, _stop)
+    return replaced
 
 
 class _NoteHandler(logging.Handler):
@@ -519,6 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     _show_library_notes()
+    replaced = _stop_on_signals()
     try:
         return int(args.handler(args))
     except ImportFileError as exc:
@@ -527,12 +559,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReviewkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except _Stopped as exc:
+        logging.disable(logging.NOTSET)
+        print(f"stopped ({signal.Signals(exc.signum).name}); nothing more was written", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         sys.stderr.close()
         return 0
+    finally:
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,134 @@ def _cache_store(entry: Path, files: dict[str, Path]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+# --------------------------------------------------------------------------- staging and children
+
+STAGING_PREFIX = ".reviewkit-render-"
+
+
+def _descendants(root: int | None = None) -> set[int]:
+    """Process ids descended from this process (Linux /proc; elsewhere none are known)."""
+    parent_of: dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return set()
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parent_of[int(name)] = int(fields[1])
+    found, todo = set(), [root if root is not None else os.getpid()]
+    while todo:
+        pid = todo.pop()
+        kids = [child for child, parent in parent_of.items() if parent == pid and child not in found]
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def end_child_processes(among: set[int] | None = None) -> None:
+    """End every process this one started (or those of ``among`` still running), with their children.
+
+    For a command that is being stopped (SIGTERM, SIGHUP): the kernel, chart workers, Chromium
+    and pandoc would otherwise run on, and hold the render's folders open, after it has gone.
+    """
+    for _ in range(2):  # a second pass for any started while the first was ending their parents
+        for pid in _descendants() if among is None else _descendants() & among:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def stopping_children_on_interrupt() -> Iterator[None]:
+    """If the render is interrupted (Ctrl+C, SIGTERM, SIGHUP), end every process it started.
+
+    The kernel, the chart workers, Chromium and pandoc would otherwise run on after the command
+    has gone. Only processes started inside the block are ended, never the caller's others.
+    """
+    before = _descendants()
+    try:
+        yield
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # an interruption, not an error the render reports
+            end_child_processes(_descendants() - before)
+        raise
+
+
+def _clear_stale_staging(out: Path) -> None:
+    """Remove staging folders left by a render that was killed outright (its process is gone)."""
+    for folder in out.glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still rendering
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+@contextlib.contextmanager
+def staging_folder(out: Path) -> Iterator[Path]:
+    """A private folder inside ``out`` where every output is written before any is published.
+
+    Beside the outputs (not in $TMPDIR), so publishing is a rename that cannot run out of space,
+    and a render killed outright leaves nothing in the temporary folder; removed however the
+    render ends (a folder ``out`` this made is removed too if it is left empty).
+    """
+    made = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _clear_stale_staging(out)
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
+    except OSError as exc:
+        raise RenderError(f"{out}: cannot write the report there ({_why(exc)}); choose another --out "
+                          "folder") from None
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if made:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty: a published report stays
+
+
+def publish(files: dict[str, Path], out: Path, name: str = "report") -> dict[str, Path]:
+    """Move every staged output into ``out`` at once: renames in one folder, which need no space."""
+    published = {}
+    for fmt, path in files.items():
+        target = out / f"{name}.{fmt}"
+        try:
+            os.replace(path, target)
+        except OSError as exc:
+            raise RenderError(f"{out}: cannot write the report there ({_why(exc)}); choose another --out "
+                              "folder") from None
+        published[fmt] = target
+    return published
+
+
+@contextlib.contextmanager
+def _os_errors(out: Path) -> Iterator[None]:
+    """A write that fails while the outputs are made (a full disk): a RenderError, nothing published."""
+    try:
+        yield
+    except OSError as exc:
+        raise RenderError(f"{out}: cannot write the report there ({_why(exc)}); nothing was published. "
+                          "Free some space or choose another --out folder") from None
+
+
+def _why(exc: OSError) -> str:
+    from .store import describe_failure
+
+    return describe_failure(exc)
+
+
 # --------------------------------------------------------------------------- the kernel
 
 def _kernel_manager_class() -> type:
@@ -229,6 +357,9 @@ def _draw_charts(workspace: Path, folder: Path, withhold: bool) -> None:
     """In the forked process: draw the charts; any error is left for the notebook to raise."""
     from .reportsections import prerender_charts
 
+    for name in ("SIGTERM", "SIGHUP"):  # forked: end quietly when stopped, whatever the parent set
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     with contextlib.suppress(BaseException):  # the notebook draws what is missing and raises its error
         prerender_charts(workspace, folder, withhold_identifiers=withhold, processes=CHART_PROCESSES)
 
@@ -496,7 +627,14 @@ def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
     profile.mkdir(exist_ok=True)
     env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
            "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:"}
+    if len(tempfile.gettempdir()) > 40 and os.path.isdir("/tmp"):
+        # Chromium puts a socket in a folder of $TMPDIR and aborts when that path passes the
+        # 107 bytes a socket address holds; the folder holds only the socket and a lock.
+        env["TMPDIR"] = "/tmp"
+    # No crash reporter: its handler process outlives Chromium when Chromium is stopped. Any web
+    # request goes to a proxy on this machine where nothing listens: the report must not need one.
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-crash-reporter", "--disable-breakpad", "--proxy-server=127.0.0.1:9",
            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
            "--disable-default-apps", "--no-default-browser-check", f"--user-data-dir={profile}",
            "--no-pdf-header-footer", "--generate-pdf-document-outline", f"--print-to-pdf={out}",
@@ -533,6 +671,7 @@ class _EarlyPrinter:
                "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:",
                "TMPDIR": self._tmp}
         args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-crash-reporter", "--disable-breakpad", "--proxy-server=127.0.0.1:9",  # as to_pdf
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
                 "--disable-default-apps", "--no-default-browser-check", f"--user-data-dir={profile}",
                 "--remote-debugging-pipe", "about:blank"]
@@ -898,9 +1037,12 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     result = RenderResult()
     result.withheld = withheld
     result.gaps = len(gaps)
-    # (the cleanup stack closes first: Chromium started ahead is gone before its folder is removed)
-    with tempfile.TemporaryDirectory(prefix="reviewkit-report-") as tmp, contextlib.ExitStack() as cleanup:
-        work = Path(tmp)
+    # Outputs are made in a staging folder inside `out` and published together once all are
+    # made; the kernel's sockets and IPython folder (nothing of the report) go in $TMPDIR.
+    # (The cleanup stack closes first: Chromium started ahead is gone before its folder is removed.)
+    with stopping_children_on_interrupt(), staging_folder(out) as work, \
+            tempfile.TemporaryDirectory(prefix="reviewkit-kernel-") as runtime, _os_errors(out), \
+            contextlib.ExitStack() as cleanup:
         printer: _EarlyPrinter | None = None
         cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
         files: dict[str, Path] = {}
@@ -924,7 +1066,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                     if printer is not None:
                         cleanup.callback(printer.stop)
                 try:
-                    nb = clean_notebook(run_notebook(nb_path, workspace, work, withhold_identifiers,
+                    nb = clean_notebook(run_notebook(nb_path, workspace, Path(runtime), withhold_identifiers,
                                                      charts=ahead.folder, preload=PRELOAD if builds else None))
                 finally:
                     ahead.stop()
@@ -951,16 +1093,10 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             if use_cache:
                 _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
                 ws.stamp_report_cache()
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            for fmt in [*wanted, *(["ipynb"] if keep_notebook else [])]:
-                target = out / f"report.{fmt}"
-                write_atomic(target, lambda tmp, src=files[fmt]: shutil.copyfile(src, tmp))
-                if fmt == "ipynb":
-                    result.notebook = target
-                else:
-                    result[fmt] = target
-        except OSError as exc:
-            raise RenderError(f"{out}: cannot write the report there ({exc.strerror or type(exc).__name__}); "
-                              "choose another --out folder") from None
+        order = [*wanted, *(["ipynb"] if keep_notebook else [])]
+        for fmt, target in publish({fmt: files[fmt] for fmt in order}, out).items():
+            if fmt == "ipynb":
+                result.notebook = target
+            else:
+                result[fmt] = target
     return result

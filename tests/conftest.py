@@ -25,6 +25,10 @@ def pytest_configure(config: pytest.Config) -> None:
         path.mkdir(exist_ok=True)
         os.environ[var] = str(path)
     os.environ["MPLBACKEND"] = "Agg"
+    # Every Python process a test starts (CLI runs, kernels, Voila) may connect to loopback only.
+    guard = str(Path(__file__).resolve().parent / "netguard")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (guard, os.environ.get("PYTHONPATH", "")) if p)
+    os.environ["REVIEWKIT_TEST_NETGUARD"] = "1"
     os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
 
 
@@ -54,3 +58,18 @@ def trap():
     with CallbackErrorTrap() as t:
         yield t
         t.check()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``enable_socket`` (a server it starts, Playwright's pipes) gets loopback only.
+
+    pytest-socket's marker lifts every restriction, so the allowed hosts are put back here,
+    after it, with local socket files allowed.
+    """
+    if item.get_closest_marker("enable_socket"):
+        import pytest_socket
+
+        hosts = item.config.getoption("--allow-hosts")
+        if hosts:
+            pytest_socket.socket_allow_hosts(str(hosts).split(","), allow_unix_socket=True)

@@ -1,0 +1,185 @@
+"""A report that fails or is stopped publishes nothing, leaves nothing and no process behind.
+
+``reviewkit report`` runs in a subprocess of its own session, with its own TMPDIR and a marker
+in its environment that every process it starts inherits (the kernel starts a session of its
+own, so the marker, not the process group alone, finds it). Stopped by SIGTERM or SIGHUP at
+each stage, killed outright, or run out of disk space: the output folder holds no new or
+half-written report, $TMPDIR holds nothing of the report, and no process carrying the marker
+outlives the command.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from reviewkit.report import STAGING_PREFIX, find_chromium
+
+pytestmark = pytest.mark.slow
+
+_LIMITED = """
+import resource, sys
+limit = int(sys.argv[1])
+from reviewkit.cli import main
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from reviewkit.sample import build_sample_workspace
+
+    return build_sample_workspace(tmp_path_factory.mktemp("failures") / "eastvale").path
+
+
+class Render:
+    """One `reviewkit report` in its own session, TMPDIR and environment marker."""
+
+    def __init__(self, root: Path, workspace: Path, formats: str, *, limit: int | None = None) -> None:
+        self.root, self.out, self.tmp = root, root / "out", root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.mark = f"reviewkit-test-{uuid.uuid4().hex}"
+        env = {**os.environ, "TMPDIR": str(self.tmp), "REVIEWKIT_TEST_MARK": self.mark,
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        args = ["report", str(workspace), "--to", formats, "--no-cache", "--out", str(self.out)]
+        cmd = [sys.executable, "-c", _LIMITED, str(limit), *args] if limit else [sys.executable, "-m", "reviewkit",
+                                                                               *args]
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True)
+        self.stderr = ""
+
+    def wait_for(self, stage: str) -> None:
+        """Read progress lines until `stage` begins."""
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode()
+            self.stderr += line
+            if stage in line:
+                return
+        pytest.fail(f"the render ended before '{stage}': {self.stderr}")
+
+    def finish(self) -> int:
+        _, err = self.proc.communicate(timeout=300)
+        self.stderr += err.decode()
+        return self.proc.returncode
+
+    def processes(self) -> list[str]:
+        """Processes still running that this render started: by session/group, or by the marker."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
+                environ = (entry / "environ").read_bytes()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")[:100].decode(errors="replace")
+            except OSError:
+                continue
+            if fields[0] == b"Z":
+                continue
+            if self.proc.pid in (int(fields[2]), int(fields[3])) or self.mark.encode() in environ:
+                found.append(f"{entry.name}: {cmdline}")
+        return found
+
+    def settle(self) -> list[str]:
+        """Processes left a few seconds after the command ended (a kernel notices in ~1 s)."""
+        deadline = time.monotonic() + 10
+        while (left := self.processes()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return left
+
+    def kill_leftovers(self) -> None:
+        for line in self.processes():
+            try:
+                os.kill(int(line.split(":")[0]), signal.SIGKILL)
+            except OSError:
+                pass
+
+    def report_files_in_tmp(self) -> list[str]:
+        """Anything in $TMPDIR that is (part of) the report: outputs, pages, charts, the notebook."""
+        hits = []
+        for f in self.tmp.rglob("*"):
+            if f.is_file() and (f.suffix in (".html", ".pdf", ".docx", ".ipynb", ".png", ".chart")
+                                or b"Eastvale" in f.read_bytes()[:2_000_000]):
+                hits.append(str(f.relative_to(self.tmp)))
+        return hits
+
+    def published(self) -> list[str]:
+        return sorted(p.name for p in self.out.iterdir()) if self.out.exists() else []
+
+
+@pytest.mark.parametrize("stage, signum", [
+    ("Running the report notebook", signal.SIGTERM),
+    ("Printing to PDF", signal.SIGTERM),
+    ("Converting to HTML", signal.SIGHUP),
+])
+def test_a_stopped_render_leaves_nothing_and_no_process(sample, tmp_path, stage, signum):
+    assert find_chromium(), "Chromium is needed for PDF output: run scripts/setup.sh"
+    render = Render(tmp_path, sample, "html,pdf,docx")
+    try:
+        render.wait_for(stage)
+        time.sleep(0.3)
+        os.kill(render.proc.pid, signum)
+        code = render.finish()
+        assert code == 128 + signum, render.stderr
+        assert "Traceback" not in render.stderr and f"stopped ({signum.name})" in render.stderr
+        assert render.settle() == []
+        assert render.published() == []
+        assert list(render.tmp.iterdir()) == []
+    finally:
+        render.kill_leftovers()
+
+
+def test_a_render_killed_outright_publishes_nothing_and_keeps_the_report_out_of_tmpdir(sample, tmp_path):
+    render = Render(tmp_path, sample, "html,pdf")
+    try:
+        render.wait_for("Printing to PDF")
+        time.sleep(0.2)
+        os.kill(render.proc.pid, signal.SIGKILL)
+        render.finish()
+        assert [name for name in render.published() if not name.startswith(STAGING_PREFIX)] == []
+        assert render.report_files_in_tmp() == []
+    finally:
+        render.kill_leftovers()
+    # The next render clears the staging folder the killed one left.
+    again = Render(tmp_path, sample, "html")
+    assert again.finish() == 0, again.stderr
+    assert render.published() == ["report.html"]
+
+
+def test_a_render_on_a_full_disk_publishes_nothing_and_says_so(sample, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("<p>the last report</p>", encoding="utf-8")
+    # The sample's HTML is about 0.9 MB: under a 600 KB file-size limit it cannot be written.
+    render = Render(tmp_path, sample, "html,docx", limit=600 * 1024)
+    try:
+        assert render.finish() == 1, render.stderr
+        assert "Traceback" not in render.stderr
+        assert "the disk is full" in render.stderr and "nothing was published" in render.stderr
+        assert render.published() == ["report.html"]
+        assert (out / "report.html").read_text(encoding="utf-8") == "<p>the last report</p>"
+        assert render.report_files_in_tmp() == []
+        assert render.settle() == []
+    finally:
+        render.kill_leftovers()
+
+
+def test_a_finished_render_leaves_no_process_behind(sample, tmp_path):
+    assert find_chromium(), "Chromium is needed for PDF output: run scripts/setup.sh"
+    render = Render(tmp_path, sample, "html,pdf,docx")
+    try:
+        assert render.finish() == 0, render.stderr
+        assert render.settle() == []
+        assert render.published() == ["report.docx", "report.html", "report.pdf"]
+        assert list(render.tmp.iterdir()) == []
+    finally:
+        render.kill_leftovers()
