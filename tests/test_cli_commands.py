@@ -1,0 +1,187 @@
+"""Every command, run through the command line: its success and one failure.
+
+Failures exit 1 with one ``error:`` line and no traceback; successes exit 0 and say what they
+wrote. Commands run in-process through ``cli.main`` where that is quick, and as
+``python -m reviewkit`` where the process itself matters (rendering, serving). A test below
+checks that this file covers every command the parser knows, so a new command needs its pair.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reviewkit.cli import build_parser, main
+
+from .helpers import make_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
+COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
+           "compare"}
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def failed(code: int, err: str) -> str:
+    """The one error line of a failed command (exit 1, no traceback)."""
+    assert code == 1, err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+def test_every_command_is_covered_here() -> None:
+    assert set(COMMANDS) == COVERED, "add a success and a failure test for each new command"
+
+
+def test_new(tmp_path, capsys):
+    code, out, _ = cli(capsys, "new", tmp_path / "ws", "--council", "Testshire Council", "--theme", "Strengths",
+                       "--reviewer", "A. Visitor", "--host", "H. Host")
+    assert code == 0 and "Created review workspace" in out and (tmp_path / "ws" / "review.db").exists()
+    code, _, err = cli(capsys, "new", tmp_path / "ws", "--council", "Testshire Council", "--theme", "Strengths")
+    assert "folder exists and is not empty" in failed(code, err)
+
+
+def test_import(ws, tmp_path, capsys):
+    good = tmp_path / "ratings.csv"
+    good.write_text("case_id,reviewer,question,rating\nC01,A. Visitor,q1,Good\n", encoding="utf-8")
+    code, out, _ = cli(capsys, "import", ws.path, good)
+    assert code == 0 and "ratings: 1 added" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case_id,reviewer,question,rating\nC01,A. Visitor,q1,Splendid\n", encoding="utf-8")
+    code, _, err = cli(capsys, "import", ws.path, bad)
+    assert "Nothing was imported" in failed(code, err) and "row 2, column 'rating'" in err
+
+
+def test_status(ws, capsys):
+    code, out, _ = cli(capsys, "status", ws.path)
+    assert code == 0 and "Review of Testshire Council" in out
+    (ws.path / "review.yaml").write_text("council: [unclosed\n", encoding="utf-8")
+    code, _, err = cli(capsys, "status", ws.path)
+    assert "review.yaml" in failed(code, err) and "not valid YAML" in err
+
+
+def test_export(ws, tmp_path, capsys):
+    code, out, _ = cli(capsys, "export", ws.path, "--out", tmp_path / "all.xlsx", "--what", "all")
+    assert code == 0 and "Wrote all to" in out and (tmp_path / "all.xlsx").exists()
+    code, _, err = cli(capsys, "export", ws.path, "--out", tmp_path / "all.csv", "--what", "all")
+    assert "a CSV file holds one kind of table" in failed(code, err)
+
+
+def test_export_for_the_region(tmp_path, capsys):
+    from reviewkit.sample import build_sample_workspace
+
+    ws = build_sample_workspace(tmp_path / "eastvale")
+    code, out, _ = cli(capsys, "export", ws.path, "--for-region", "--out", tmp_path / "bundle.zip")
+    assert code == 0 and "Wrote the regional bundle" in out and (tmp_path / "bundle.zip").exists()
+    code, _, err = cli(capsys, "export", ws.path, "--for-region", "--out", tmp_path / "bundle.csv")
+    assert "a regional bundle is a .zip file" in failed(code, err)
+
+
+def test_workbook(ws, tmp_path, capsys):
+    code, out, _ = cli(capsys, "workbook", ws.path, "--reviewer", "A. Visitor", "--out", tmp_path / "a.xlsx")
+    assert code == 0 and "Wrote the audit workbook for A. Visitor" in out and (tmp_path / "a.xlsx").exists()
+    code, _, err = cli(capsys, "workbook", ws.path, "--reviewer", "Z. Nobody", "--out", tmp_path / "z.xlsx")
+    assert "no reviewer of that name" in failed(code, err) and not (tmp_path / "z.xlsx").exists()
+
+
+def test_check(ws, capsys):
+    code, out, _ = cli(capsys, "check", ws.path)
+    assert code == 0 and "No personal identifiers found" in out
+    (ws.path / "narrative" / "introduction.md").write_text("Her NHS number is 999 000 0018.\n", encoding="utf-8")
+    code, out, err = cli(capsys, "check", ws.path)
+    # Findings are not an error of the command: it lists them by place and exits 1 for the gate.
+    assert code == 1 and "narrative/introduction.md, line 1" in out and "999" not in out + err
+
+
+def test_redact(ws, capsys):
+    intro = ws.path / "narrative" / "introduction.md"
+    intro.write_text("Her NHS number is 999 000 0018.\n", encoding="utf-8")
+    code, out, _ = cli(capsys, "redact", ws.path)
+    assert code == 0 and "Redacted 1 piece(s) of text in narrative/introduction.md" in out
+    assert "[NHS NUMBER]" in intro.read_text(encoding="utf-8")
+    (ws.path / "narrative" / "strengths.md").write_bytes("Caf\xe9 culture\n".encode("cp1252"))
+    code, _, err = cli(capsys, "redact", ws.path)
+    assert "strengths.md" in failed(code, err) and "UTF-8" in err
+
+
+def test_sample(tmp_path, capsys):
+    code, out, err = cli(capsys, "sample", tmp_path / "demo")
+    assert code == 0 and "Built the sample review workspace" in out
+    code, _, err = cli(capsys, "sample", tmp_path / "demo")
+    assert "not empty" in failed(code, err)
+
+
+def _run(*argv: object, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reviewkit", *map(str, argv)], capture_output=True, text=True,
+                          timeout=600, check=False, **kw)  # type: ignore[call-overload]
+
+
+@pytest.mark.slow
+def test_report(tmp_path):
+    from reviewkit.sample import build_sample_workspace
+
+    ws = build_sample_workspace(tmp_path / "eastvale")
+    done = _run("report", ws.path, "--to", "html", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "Wrote the draft report" in done.stdout and (tmp_path / "out" / "report.html").exists()
+    done = _run("report", ws.path, "--to", "html,odt", "--out", tmp_path / "out2")
+    assert "unknown output format 'odt'" in failed(done.returncode, done.stderr)
+    assert not (tmp_path / "out2").exists()
+
+
+@pytest.mark.slow
+def test_compare(tmp_path):
+    done = _run("compare", *BUNDLES[:2], "--out", tmp_path / "regional", "--pseudonymise")
+    assert done.returncode == 0, done.stderr
+    assert "Compared 2 bundle(s) (councils pseudonymised)" in done.stdout
+    assert (tmp_path / "regional" / "regional_comparison.html").exists()
+    not_a_bundle = tmp_path / "notes.zip"
+    not_a_bundle.write_bytes(b"not a zip at all")
+    done = _run("compare", BUNDLES[0], not_a_bundle, "--out", tmp_path / "regional2")
+    assert "not a zip file" in failed(done.returncode, done.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.enable_socket  # the test reads the form's page from the server on 127.0.0.1
+def test_serve(tmp_path, capsys):
+    ws = make_workspace(tmp_path / "ws")
+    code, _, err = cli(capsys, "serve", ws.path, "--reviewer", "Z. Nobody", "--no-browser")
+    assert "'Z. Nobody' is not a reviewer" in failed(code, err)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    with subprocess.Popen([sys.executable, "-m", "reviewkit", "serve", str(ws.path), "--form", "progress",
+                           "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          start_new_session=True) as proc:
+        try:
+            assert proc.stdout is not None
+            url = None
+            for line in proc.stdout:
+                found = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", line)
+                if found:
+                    url = found.group(0)
+                    break
+            assert url, "the server printed no address"
+            with urllib.request.urlopen(url, timeout=120) as page:  # noqa: S310 - loopback only
+                assert page.status == 200
+            proc.send_signal(signal.SIGINT)  # Ctrl+C in the window
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            assert "Traceback" not in err
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
