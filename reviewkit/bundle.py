@@ -22,6 +22,7 @@ cell has at least two hidden cells whose sum is at least N. The only totals publ
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -440,7 +441,12 @@ def export_bundle(ws: Any, out: str | Path, suppress_below: int | None = None) -
     if out.suffix.lower() != ".zip":
         raise RegionalError(f"{out}: a regional bundle is a .zip file; give --out a name ending in .zip")
     data = bundle_bytes(bundle_from_workspace(ws, suppress_below))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .store import describe_failure
+
+        raise RegionalError(f"{out}: cannot write the bundle there ({describe_failure(exc)})") from None
     return write_bytes(out, data)
 
 

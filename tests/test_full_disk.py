@@ -118,3 +118,15 @@ def test_an_export_with_room_still_works_under_the_limit(tmp_path, what):
     done = limited(4 * 2**20, "export", str(ws.path), "--out", str(out), "--what", what)
     assert done.returncode == 0, done.stderr
     assert out.exists()
+
+
+def test_a_regional_bundle_on_a_full_disk_leaves_no_file_and_says_so(tmp_path):
+    from reviewkit.sample import build_sample_workspace
+
+    ws = build_sample_workspace(tmp_path / "eastvale")
+    out = tmp_path / "out"
+    out.mkdir()
+    with ws.store():  # held open, so the store's -wal and -shm files need not be made under the limit
+        message = _plain(limited(1024, "export", str(ws.path), "--for-region", "--out", str(out / "bundle.zip")))
+    assert "bundle.zip" in message and "the disk is full" in message and "nothing was written" in message
+    assert list(out.iterdir()) == []
