@@ -281,7 +281,7 @@ def _read_xlsx(path: Path, label: str, problems: list[Problem], say: Progress | 
     # rest (the workbook's Instructions and Questions) are for people, not for import.
     chosen = [t for _, t in sheets if t.sheet_kind or _looks_like_contract(t.header)]
     chosen = chosen or [sheets[0][1]]
-    read_hidden = [title for title, t in sheets if title in hidden and t in chosen]
+    read_hidden = [title for title, t in sheets if title in hidden and any(t is c for c in chosen)]
     if read_hidden and say is not None:
         # Excel does not show these, so the person sending the file may not know what it holds.
         names = ", ".join(f"'{t}'" for t in read_hidden)

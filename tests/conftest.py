@@ -16,7 +16,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Kernels, matplotlib, Jupyter and Chromium all write under $HOME unless told otherwise;
     # point them at a throwaway folder (subprocesses inherit it).
     home = _SANDBOX / "home"
-    home.mkdir(exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)  # again after an earlier in-process run removed it (mutmut)
     for var, sub in (("HOME", "home"), ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl"),
                      ("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
                      ("JUPYTER_DATA_DIR", "jupyter-data"), ("XDG_CACHE_HOME", "cache"),
