@@ -1,7 +1,7 @@
 # The two commands a new user needs (see README.md):
 #   make demo   install everything, build the sample review and render its report
 #   make test   install everything and run the whole test suite
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench mutation clean
 
 DEMO ?= demo/eastvale-2026
 
@@ -20,5 +20,9 @@ test: setup
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
 
+mutation: setup  # slow (about an hour on two cores): mutants of screening, redaction, analysis, import
+	@.venv/bin/python -m pip install -q -e '.[mutation]' -c constraints.txt
+	@.venv/bin/mutmut run && .venv/bin/mutmut results
+
 clean:
-	rm -rf demo .pytest_cache .hypothesis
+	rm -rf demo .pytest_cache .hypothesis mutants
