@@ -1084,7 +1084,10 @@ def export(ws: Workspace, out: str | Path, *, what: str = "ratings") -> Path:
         else:
             write_atomic(out, lambda tmp: _write_xlsx(tmp, tables))
     except _xml_errors() as exc:  # openpyxl's sheet files, written by lxml, which reports IO_ENOSPC
-        raise FileWriteError(f"cannot write {out} ({describe_failure(exc)}); nothing was changed.") from None
+        if "disk is full" in describe_failure(exc):
+            raise FileWriteError(f"not enough disk space to write {out}; nothing was changed. "
+                                 "Free some space, or choose another folder, and try again.") from None
+        raise FileWriteError(f"cannot write {out} ({type(exc).__name__}); nothing was changed.") from None
     return out
 
 

@@ -214,6 +214,10 @@ def upgrade_store(conn: sqlite3.Connection, path: Path, schema_1: str) -> None:
     """
     try:
         version = store_version(conn)
+    except sqlite3.OperationalError as exc:  # the disk, a lock or permissions: not the file's content
+        from .store import describe_failure
+
+        raise StoreError(f"{path}: cannot open the review store ({describe_failure(exc)})") from None
     except sqlite3.DatabaseError:
         raise StoreError(f"{path}: not a review store (not an SQLite database); restore it from a copy") from None
     if version == STORE_SCHEMA:

@@ -19,8 +19,8 @@ import json
 import logging
 import os
 import re
-import stat
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -476,7 +476,7 @@ def tighten_private_parts(root: Path) -> list[str]:
             path.chmod(stat.S_IMODE(st.st_mode) & mode)
         except OSError:
             return
-        top = path.relative_to(root).parts[0]
+        top = path.relative_to(root).parts[0].split("-")[0]  # review.db-wal, -shm: the store
         if top not in changed:
             changed.append(top)
 

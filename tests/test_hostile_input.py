@@ -126,7 +126,7 @@ def test_a_damaged_store_is_a_plain_error(ws, damage):
     ws.db_path.write_bytes(damage)
     with pytest.raises(StoreError) as info:
         ws.store()
-    assert "review.db" in str(info.value) and "backup" in str(info.value)
+    assert "review.db" in str(info.value) and "restore" in str(info.value)
 
 
 def test_a_non_utf8_narrative_is_a_plain_error_when_exporting_for_the_region(ws, tmp_path):
