@@ -1041,7 +1041,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     # made; the kernel's sockets and IPython folder (nothing of the report) go in $TMPDIR.
     # (The cleanup stack closes first: Chromium started ahead is gone before its folder is removed.)
     with stopping_children_on_interrupt(), staging_folder(out) as work, \
-            tempfile.TemporaryDirectory(prefix="reviewkit-kernel-") as runtime, _os_errors(out), \
+            tempfile.TemporaryDirectory(prefix="reviewkit-report-") as runtime, _os_errors(out), \
             contextlib.ExitStack() as cleanup:
         printer: _EarlyPrinter | None = None
         cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
