@@ -166,29 +166,11 @@ def _cache_store(entry: Path, files: dict[str, Path]) -> None:
 STAGING_PREFIX = ".reviewkit-render-"
 
 
-def _descendants(root: int | None = None) -> set[int]:
-    """Process ids descended from this process (Linux /proc; elsewhere none are known)."""
-    parent_of: dict[int, int] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return set()
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        parent_of[int(name)] = int(fields[1])
-    found, todo = set(), [root if root is not None else os.getpid()]
-    while todo:
-        pid = todo.pop()
-        kids = [child for child, parent in parent_of.items() if parent == pid and child not in found]
-        found.update(kids)
-        todo.extend(kids)
-    return found
+def _descendants() -> set[int]:
+    """Process ids started under this process, kernels in sessions of their own included."""
+    from .lifecycle import descendants
+
+    return {p.pid for p in descendants(os.getpid())}
 
 
 def end_child_processes(among: set[int] | None = None) -> None:

@@ -20,13 +20,13 @@ import pytest
 
 from reviewkit.cli import build_parser, main
 
-from .helpers import make_workspace
+from .helpers import make_workspace, with_logins
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare"}
+           "compare", "hub", "action-plan", "previous"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -185,3 +185,29 @@ def test_serve(tmp_path, capsys):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.communicate()
+
+
+def test_hub(tmp_path, capsys):
+    ws = make_workspace(tmp_path / "ws")
+    code, _, err = cli(capsys, "hub", ws.path, "--write-config", tmp_path / "cfg")
+    assert "no team member has a 'login' yet" in failed(code, err)
+    with_logins(ws)
+    code, out, _ = cli(capsys, "hub", ws.path, "--write-config", tmp_path / "cfg")
+    assert code == 0 and (tmp_path / "cfg" / "jupyterhub_config.py").exists()
+
+
+def test_action_plan_and_previous(tmp_path, capsys):
+    from reviewkit.sample import build_sample_workspace
+
+    ws = build_sample_workspace(tmp_path / "eastvale")
+    plan = tmp_path / "plan.xlsx"
+    code, out, _ = cli(capsys, "action-plan", ws.path, "--out", plan)
+    assert code == 0 and plan.exists()
+    code, _, err = cli(capsys, "action-plan", ws.path, "--out", tmp_path / "plan.pdf")
+    assert ".xlsx" in failed(code, err) and not (tmp_path / "plan.pdf").exists()
+    later = tmp_path / "later"
+    assert cli(capsys, "new", later, "--council", ws.meta.council, "--theme", "Strengths")[0] == 0
+    code, out, _ = cli(capsys, "previous", later, plan)
+    assert code == 0 and "Previous review recorded" in out
+    code, _, err = cli(capsys, "previous", later, tmp_path / "missing.xlsx")
+    assert "Nothing was imported" in failed(code, err) and "missing.xlsx: file not found" in err
