@@ -43,7 +43,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages (this takes a few minutes the first time)"
   "$VENV/bin/python" -m pip install -q -e '.[dev,hub]' -c constraints.txt
   # A kernelspec pointing at this environment's Python, so notebooks never run in another one.
-  "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (reviewkit)" >/dev/null
+  # (ipykernel stages the spec in a temp folder it leaves behind: give it one of ours to remove.)
+  stage=$(mktemp -d)
+  TMPDIR="$stage" "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 \
+    --display-name "Python 3 (reviewkit)" >/dev/null
+  rm -rf "$stage"
   echo "$want" > "$stamp"
 fi
 # configurable-http-proxy for 'reviewkit hub', inside the virtual environment (no global npm install).
