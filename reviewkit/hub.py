@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InvalidInputError, ReviewkitError
-from .lifecycle import Stopped, private_dir, remove_dir, start_detached, stop_on_signals, stop_tree, write_private
+from .lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise, write_private
 from .serve import _port_taken, free_port
 from .workspace import open_workspace
 
@@ -236,14 +236,5 @@ def stop(proc: subprocess.Popen[bytes], p: HubPlan, timeout: float = 30.0) -> in
 
 def run(p: HubPlan, on_ready: Callable[[str], None] | None = None) -> int:
     """Run the hub until it exits or a stop signal arrives; everything it started stops with it."""
-    with stop_on_signals():
-        proc = start(p)
-        try:
-            wait_ready(p, proc)
-            if on_ready is not None:
-                on_ready(p.url)
-            return proc.wait()
-        except (Stopped, KeyboardInterrupt):
-            return 0
-        finally:
-            stop(proc, p)
+    return supervise(lambda: start(p), lambda proc: wait_ready(p, proc), lambda proc: stop(proc, p),
+                     None if on_ready is None else lambda: on_ready(p.url))

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -69,6 +69,25 @@ def write_private(path: Path, text: str) -> Path:
         f.write(text)
     path.chmod(0o600)
     return path
+
+
+def supervise(start: Callable[[], subprocess.Popen[bytes]], wait_ready: Callable[[subprocess.Popen[bytes]], None],
+              stop: Callable[[subprocess.Popen[bytes]], object], on_ready: Callable[[], None] | None = None) -> int:
+    """Run a server until it exits or a stop signal arrives; on any way out, ``stop`` runs.
+
+    Returns the server's exit code, or 0 when stopped by Ctrl+C, kill or the terminal closing.
+    """
+    with stop_on_signals():
+        proc = start()
+        try:
+            wait_ready(proc)
+            if on_ready is not None:
+                on_ready()
+            return proc.wait()
+        except (Stopped, KeyboardInterrupt):
+            return 0
+        finally:
+            stop(proc)
 
 
 def start_detached(argv: list[str], env: dict[str, str], cwd: str | Path | None = None) -> subprocess.Popen[bytes]:

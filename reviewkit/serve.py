@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidInputError, ReviewkitError
-from .lifecycle import Stopped, private_dir, remove_dir, start_detached, stop_on_signals, stop_tree
+from .lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise
 from .resources import shipped
 from .widgets.common import check_reviewer
 from .workspace import open_workspace
@@ -199,14 +199,5 @@ def run(p: ServePlan, on_ready: Callable[[str], None] | None = None) -> int:
 
     Returns an exit code; on any way out, the server, its kernels and its temp folder go.
     """
-    with stop_on_signals():
-        proc = start(p)
-        try:
-            wait_ready(p, proc)
-            if on_ready is not None:
-                on_ready(p.url)
-            return proc.wait()
-        except (Stopped, KeyboardInterrupt):
-            return 0
-        finally:
-            stop(proc, p)
+    return supervise(lambda: start(p), lambda proc: wait_ready(p, proc), lambda proc: stop(proc, p),
+                     None if on_ready is None else lambda: on_ready(p.url))
