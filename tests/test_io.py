@@ -175,6 +175,15 @@ def test_case_reference_must_be_pseudonymous_without_a_case_list(tmp_path: Path)
     assert "never a name or NHS number" in problems[0].message
 
 
+def test_blank_referred_back_is_refused_but_blank_complete_is_not(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "blank_flags.csv"
+    path.write_text("case_id,reviewer,referred_back,reason,complete\n"
+                    "C01,A. Visitor,,,yes\nC03,B. Visitor,no,,\n", encoding="utf-8")
+    problems = refused(ws, [path])
+    assert where(problems) == {("blank_flags.csv", 2, "referred_back")}
+    assert str(problems[0]) == f"{path}, row 2, column 'referred_back': is blank; expected yes or no"
+
+
 def test_possible_identifier_passes_only_when_confirmed(ws: Workspace) -> None:
     refused(ws, ["warning_comment.csv"])
     summary = import_files(ws, [DATA / "warning_comment.csv"], actor="H. Host", confirm_warnings=True)
