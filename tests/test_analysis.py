@@ -124,6 +124,24 @@ def test_primary_column_accepts_text_yes_no(ratings):
     assert sorted(set(zip(p["case_id"], p["reviewer"]))) == [("C1", "Ann"), ("C2", "Bob")]
 
 
+def test_ratings_with_a_filtered_index_are_counted_by_row(ratings, allocation, tool):
+    # A frame sliced or filtered by the caller keeps its index; every figure must still line up.
+    shifted = ratings.set_axis(range(100, 100 + len(ratings)))
+    assert len(a.primary_ratings(shifted, allocation)) == 12
+    dist = a.rating_distribution(a.primary_ratings(shifted, allocation), tool.scale)
+    assert list(dist["count"]) == [1, 5, 1, 1, 1]
+    table, summary = a.moderation_agreement(shifted, allocation, tool.scale)
+    assert summary["pairs"] == 3 and summary["agreeing_pairs"] == 1
+
+
+def test_two_primary_reviewers_error_names_only_the_clashing_rows(ratings):
+    bad = pd.DataFrame({"case_id": ["C1", "C2", "C2"], "reviewer": ["Ann", "Bob", "Ann"],
+                        "primary": [True, True, True]})
+    with pytest.raises(InvalidInputError) as exc:
+        a.primary_ratings(ratings, bad)
+    assert "rows 2, 3" in str(exc.value) and "rows 1" not in str(exc.value)
+
+
 # --------------------------------------------------------------------------- distributions
 
 def test_rating_distribution_hand_computed(primary, tool):
@@ -161,6 +179,15 @@ def test_overall_distribution_hand_computed(primary, tool):
     assert as_dict(dist) == {"Outstanding": "1 (33.3%)", "Good": "1 (33.3%)",
                              "Requires Improvement": "1 (33.3%)", "Inadequate": "0 (0.0%)",
                              "Not applicable": "0 (not counted)"}
+
+
+def test_overall_distribution_one_per_record_has_the_plain_wilson_interval(primary, tool):
+    dist = a.overall_distribution(primary, tool.scale)
+    lo, hi = a.wilson_interval(1, 3)
+    assert dist["ci_low"].iloc[:3].tolist() == pytest.approx([100 * lo] * 3)
+    assert dist["ci_high"].iloc[:3].tolist() == pytest.approx([100 * hi] * 3)
+    na = dist.iloc[4]
+    assert math.isnan(na["percent"]) and math.isnan(na["ci_low"]) and math.isnan(na["ci_high"])
 
 
 def test_question_distribution_hand_computed(primary, tool):
@@ -222,6 +249,20 @@ def test_weakest_questions_lowest_share_first_ties_in_tool_order(tool):
     assert weak.attrs["tied"] == 2
     weak = a.weakest_questions(r, tool, n=2)
     assert list(weak["question"]) == ["q1", "q3"] and weak.attrs["tied"] == 0
+
+
+def test_weakest_questions_defaults_to_three_and_skips_unscored_questions():
+    tool = make_tool(5)
+    r = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Ann", "q2", "Inadequate", ""),
+               ("C1", "Ann", "q3", "Requires Improvement", ""), ("C1", "Ann", "q4", "Good", ""),
+               ("C1", "Ann", "q5", "Not applicable", ""), ("C2", "Bob", "q1", "Good", ""),
+               ("C2", "Bob", "q2", "Good", ""), ("C2", "Bob", "q3", "Good", ""),
+               ("C2", "Bob", "q4", "Inadequate", ""), ("C2", "Bob", "q5", "Not applicable", "")])
+    weak = a.weakest_questions(r, tool)  # q5 has no scored rating: it is not "weakest"
+    assert list(weak["question"]) == ["q2", "q3", "q4"]
+    assert list(weak.index) == [0, 1, 2] and "index" not in weak.columns
+    assert weak.attrs["tied"] == 0 and weak.attrs["rated_questions"] == 4
+    assert list(a.weakest_questions(r, tool, n=0)["question"]) == []
 
 
 # --------------------------------------------------------------------------- the 003 report
@@ -330,6 +371,63 @@ def test_identical_ratings_alpha_undefined_raw_agreement_full(tool):
     assert "2 moderation cases" in summary["caveat"]
 
 
+def test_alpha_is_computed_when_ratings_use_only_two_levels(tool):
+    r = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Bob", "q1", "Good", ""),
+               ("C1", "Ann", "q2", "Good", ""), ("C1", "Bob", "q2", "Requires Improvement", ""),
+               ("C1", "Ann", "q3", "Requires Improvement", ""), ("C1", "Bob", "q3", "Requires Improvement", "")])
+    _, summary = a.moderation_agreement(r, None, tool.scale)
+    # By hand: values 3,3 | 3,2 | 2,2; n=6, Do = 2/6 of d(2,3), De = 18/30 of d(2,3): alpha = 1 - 10/18.
+    assert summary["alpha"] == pytest.approx(1 - 10 / 18) and summary["alpha_note"] == ""
+
+
+def test_moderation_table_and_summary_hand_computed_with_allocation(tool):
+    # C1: Ann and Bob (Cat rated q3 but is not allocated, so is left out); C1 q2 has one scored
+    # rating (Bob's is Not applicable) and is skipped, not the end of the case. C2: three reviewers.
+    r = frame([("C1", "Ann", "q1", "Outstanding", ""), ("C1", "Bob", "q1", "Requires Improvement", ""),
+               ("C1", "Ann", "q2", "Good", ""), ("C1", "Bob", "q2", "Not applicable", ""),
+               ("C1", "Ann", "q3", "Good", ""), ("C1", "Bob", "q3", "Good", ""), ("C1", "Cat", "q3", "Inadequate", ""),
+               ("C2", "Ann", "q1", "Good", ""), ("C2", "Bob", "q1", "Good", ""),
+               ("C2", "Dan", "q1", "Requires Improvement", "")])
+    alloc = pd.DataFrame({"case_id": ["C1", "C1", "C2", "C2", "C2"],
+                          "reviewer": ["Ann", "Bob", "Ann", "Bob", "Dan"], "primary": [True, False, True, False, False]})
+    table, summary = a.moderation_agreement(r, alloc, tool.scale)
+    assert list(table.columns) == a.MODERATION_COLUMNS
+    assert table[["case_id", "question", "raters", "pairs", "agreeing_pairs", "display", "spread",
+                  "agree"]].values.tolist() == [
+        ["C1", "q1", 2, 1, 0, "0 (0.0%)", 2, False],
+        ["C1", "q3", 2, 1, 1, "1 (100.0%)", 0, True],
+        ["C2", "q1", 3, 3, 1, "1 (33.3%)", 1, False]]
+    assert table["agreement"].tolist() == pytest.approx([0.0, 100.0, 100 / 3])
+    assert {k: summary[k] for k in ("cases", "reviewers", "raters_min", "raters_max", "items", "pairs",
+                                    "agreeing_pairs", "raw_agreement", "raw_display", "within_one")} == {
+        "cases": 2, "reviewers": 3, "raters_min": 2, "raters_max": 3, "items": 3, "pairs": 5,
+        "agreeing_pairs": 2, "raw_agreement": 40.0, "raw_display": "2 (40.0%)", "within_one": 80.0}
+
+
+SUMMARY_KEYS = {"cases", "reviewers", "raters_min", "raters_max", "items", "pairs", "agreeing_pairs",
+                "raw_agreement", "raw_display", "within_one", "alpha", "alpha_note", "method", "caveat"}
+
+
+def test_moderation_case_with_no_pairable_question_has_no_figures(tool):
+    r = frame([("C1", "Ann", "q1", "Not applicable", ""), ("C1", "Bob", "q1", "Good", ""),
+               ("C1", "Bob", "q2", "Good", "")])
+    table, summary = a.moderation_agreement(r, None, tool.scale)
+    assert table.empty and list(table.columns) == a.MODERATION_COLUMNS
+    assert set(summary) == SUMMARY_KEYS
+    assert (summary["cases"], summary["raters_min"], summary["raters_max"], summary["items"],
+            summary["pairs"], summary["agreeing_pairs"]) == (1, 2, 2, 0, 0, 0)
+    assert summary["raw_agreement"] is None and summary["within_one"] is None and summary["alpha"] is None
+    assert summary["raw_display"] == "0 (–)" and summary["alpha_note"]
+
+
+def test_no_moderation_summary_is_all_zeros(primary, tool):
+    _, summary = a.moderation_agreement(primary, None, tool.scale)
+    assert set(summary) == SUMMARY_KEYS
+    assert (summary["raters_min"], summary["raters_max"], summary["items"], summary["pairs"],
+            summary["agreeing_pairs"], summary["raw_display"], summary["within_one"]) == (0, 0, 0, 0, 0, "0 (–)", None)
+    assert summary["alpha_note"] == "No moderation cases."
+
+
 # --------------------------------------------------------------------------- flags and notes
 
 def test_referred_back_one_row_per_case():
@@ -396,6 +494,20 @@ def test_report_quotes_marked_only_with_role(notes):
     assert a.report_quotes(unnamed).loc[0, "role"] == "participant"
 
 
+def test_report_quotes_columns_and_values():
+    notes = pd.DataFrame([note(2, kind="quote", use=True, text="  second  ", source="conversation",
+                               who="relative", stance=None, codes="T1"),
+                          note(1, kind="quote", use=True, text="first", role="manager", stance="strength",
+                               codes=("T2",))])
+    q = a.report_quotes(notes)
+    assert list(q.columns) == ["note_id", "source", "group", "role", "stance", "codes", "text"]
+    assert list(q["note_id"]) == [1, 2] and list(q["text"]) == ["first", "second"]
+    assert list(q["source"]) == ["meeting", "conversation"]
+    assert list(q["role"]) == ["manager", "relative"] and list(q["stance"]) == ["strength", ""]
+    assert list(q["codes"]) == [("T2",), ("T1",)]
+    assert a.report_quotes(None).columns.tolist() == list(q.columns)
+
+
 def test_previous_recommendations_numbered():
     recs = a.previous_recommendations([{"text": " Model for SBP ", "update": "Framework drafted"},
                                        {"text": "Waiting lists"}])
@@ -426,6 +538,24 @@ def test_review_counts_rejects_non_whole_attendees():
     with pytest.raises(InvalidInputError, match="meetings row 2, column 'attendees'"):
         a.review_counts(None, meetings=[{"kind": "managers", "attendees": 6},
                                         {"kind": "practitioners", "attendees": 2.5}])
+
+
+def test_review_counts_defaults_and_repeated_kinds(ratings, allocation):
+    counts = a.review_counts(
+        ratings, None,
+        meetings=[{"kind": "managers", "attendees": 2}, {"kind": "managers", "attendees": 3},
+                  {"attendees": 0}, {"kind": "practitioners"}, {"kind": "practitioners", "attendees": None},
+                  {"kind": "carers", "attendees": float("nan")}],
+        conversations=[{"who": "relative"}, {"who": ""}, {}])
+    assert counts["moderation_cases"] == 0 and counts["moderation_rated"] == 0
+    assert counts["attendees_by_kind"] == {"managers": 5, "meeting": 0, "practitioners": 0, "carers": 0}
+    assert counts["attendees"] == 5 and counts["meetings"] == 6
+    assert counts["conversations_by_who"] == {"relative": 1, "person": 2}
+    # Reviewers count the team: those who rated and those only allocated.
+    alloc = pd.concat([allocation, pd.DataFrame({"case_id": ["C3"], "reviewer": ["Dev"], "primary": [False]})])
+    assert a.review_counts(ratings, alloc)["reviewers"] == 4
+    # The overall judgement alone does not make a moderation case rated.
+    assert a.review_counts(ratings[ratings["question"] != "overall"], allocation)["moderation_rated"] == 1
 
 
 # --------------------------------------------------------------------------- empty and bad input
@@ -464,3 +594,46 @@ def test_unknown_rating_names_row_and_column_not_the_value(tool):
 def test_missing_column_is_named(tool):
     with pytest.raises(InvalidInputError, match="ratings: missing column\\(s\\) 'rating'"):
         a.rating_distribution(pd.DataFrame(columns=["case_id", "reviewer", "question"]), tool.scale)
+
+
+# --------------------------------------------------------------------------- recorded against planned
+
+def test_rated_counts_counts_only_what_primary_reviewers_recorded(ratings, tool):
+    # Ann is primary on C1 and C4 and second on C2 (her C2 ratings are not hers to count);
+    # C3 lacks its overall judgement, C4 has one question only, C5 (Dan) is not rated at all.
+    alloc = pd.DataFrame({"case_id": ["C1", "C2", "C2", "C3", "C4", "C5"],
+                          "reviewer": ["Ann", "Bob", "Ann", "Cat", "Ann", "Dan"],
+                          "primary": [True, True, False, True, True, True]})
+    r = pd.concat([ratings[~((ratings["case_id"] == "C3") & (ratings["question"] == "overall"))],
+                   frame([("C4", "Ann", "q1", "Not applicable", ""), ("C9", "Eve", "q1", "Good", "")])])
+    assert a.rated_counts(r, alloc, tool) == {
+        "allocated_cases": 5, "allocated_reviewers": 4, "rated_cases": 4,
+        "rating_reviewers": ["Ann", "Bob", "Cat"], "per_reviewer": {"Ann": 2, "Bob": 1, "Cat": 1},
+        "complete_cases": 2,
+    }
+
+
+@pytest.mark.parametrize("counts, total, expected", [
+    ([1, 1, 1], 3, "99.9"), ([2, 1], 3, "100.0"), ([1, 15], 16, "100.1"),
+    ([59, 143, 37, 1], 240, "100.0"), ([0, 0], 5, "0.0"), ([1, 2], 0, ""),
+])
+def test_rounded_total_sums_the_printed_percentages(counts, total, expected):
+    assert a.rounded_total(counts, total) == expected
+
+
+def test_attendance_by_role_sums_meetings_in_role_name_order():
+    meetings = [{"kind": "managers", "by_role": {"social worker": 2, "manager": 1}},
+                {"kind": "practitioners", "by_role": {"manager": 3, "occupational therapist": 0}},
+                {"kind": "practitioners", "attendees": 4}, {"by_role": None}]
+    totals = a.attendance_by_role(meetings)
+    assert list(totals.items()) == [("manager", 4), ("social worker", 2)]
+    assert a.review_counts(None, meetings=meetings)["attendees_by_role"] == totals
+
+
+def test_moderation_rated_needs_two_allocated_reviewers_with_question_ratings(ratings, allocation):
+    # Ann's only C2 rating is the overall judgement: C2 no longer counts as rated twice.
+    only_overall = ratings[~((ratings["case_id"] == "C2") & (ratings["reviewer"] == "Ann")
+                             & (ratings["question"] != "overall"))]
+    assert a.review_counts(only_overall, allocation)["moderation_rated"] == 0
+    assert a.review_counts(ratings, allocation)["moderation_rated"] == 1
+    assert a.review_counts(ratings, None)["moderation_rated"] == 0

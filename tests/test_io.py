@@ -175,6 +175,30 @@ def test_case_reference_must_be_pseudonymous_without_a_case_list(tmp_path: Path)
     assert "never a name or NHS number" in problems[0].message
 
 
+def test_blank_referred_back_is_refused_but_blank_complete_is_not(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "blank_flags.csv"
+    path.write_text("case_id,reviewer,referred_back,reason,complete\n"
+                    "C01,A. Visitor,,,yes\nC03,B. Visitor,no,,\n", encoding="utf-8")
+    problems = refused(ws, [path])
+    assert where(problems) == {("blank_flags.csv", 2, "referred_back")}
+    assert str(problems[0]) == f"{path}, row 2, column 'referred_back': is blank; expected yes or no"
+
+
+def test_blank_meeting_date_and_bad_references_are_refused_by_row(ws: Workspace, tmp_path: Path) -> None:
+    meetings = tmp_path / "refs_meetings.csv"
+    meetings.write_text("meeting,kind,date,role,attendees,title\n"
+                        "M7,managers,,team manager,3,Managers\n"
+                        " ,managers,2026-03-11,team manager,3,Managers\n"
+                        "M 9!,managers,2026-03-11,team manager,3,Managers\n", encoding="utf-8")
+    problems = refused(ws, [meetings])
+    assert [str(p) for p in sorted(problems, key=lambda p: p.row or 0)] == [
+        f"{meetings}, row 2, column 'date': is blank; expected a date written YYYY-MM-DD, e.g. 2026-03-14",
+        f"{meetings}, row 3, column 'meeting': is blank; expected a short reference such as M1 "
+        "(letters, digits and - _ . # /, at most 32 characters)",
+        f"{meetings}, row 4, column 'meeting': expected a short reference such as M1 "
+        "(letters, digits and - _ . # /, at most 32 characters)"]
+
+
 def test_possible_identifier_passes_only_when_confirmed(ws: Workspace) -> None:
     refused(ws, ["warning_comment.csv"])
     summary = import_files(ws, [DATA / "warning_comment.csv"], actor="H. Host", confirm_warnings=True)
