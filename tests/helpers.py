@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
 
@@ -33,3 +36,25 @@ def with_logins(ws: Workspace) -> Workspace:
     ws.meta.team = [replace(m, login=LOGINS[m.name]) for m in ws.meta.team]
     ws.save_meta()
     return open_workspace(ws.path)
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll until ``check`` holds (a kernel commits what a page sent asynchronously; a server starts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def route_local(page, outside: list[str]) -> None:  # noqa: ANN001
+    """Let a browser page reach this computer only; every other address is recorded and refused."""
+    def route(r) -> None:  # noqa: ANN001
+        if urlparse(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:  # nothing may leave this computer
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)

@@ -8,8 +8,7 @@ pipe and the page talks to the server over loopback only.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,7 +17,7 @@ import pytest
 from reviewkit import serve
 from reviewkit.widgets.common import CHANGED_ELSEWHERE
 
-from .helpers import make_workspace
+from .helpers import make_workspace, route_local, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(600)]
 
@@ -73,28 +72,10 @@ def server(tmp_path: Path) -> Iterator[tuple[Path, serve.ServePlan]]:
 
 def open_page(browser: object, url: str, outside: list[str], ready: str = ".rk-form .rk-q-q1 button"):  # noqa: ANN201
     page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-GB")  # type: ignore[attr-defined]
-
-    def route(r) -> None:  # noqa: ANN001
-        if urlparse(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:  # nothing may leave this computer
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    route_local(page, outside)
     page.goto(url)
     page.wait_for_selector(ready, timeout=120_000)
     return page
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll until the kernel has committed what the page sent (it runs asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stored(ws_path: Path) -> dict[str, tuple[str | None, str]]:

@@ -22,14 +22,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import psutil
 import pytest
 
-from .helpers import HOST, LOGINS, make_workspace, with_logins
+from .helpers import HOST, LOGINS, make_workspace, route_local, wait_for, with_logins
 from .test_browser_forms import _axe_violations, browser  # noqa: F401 - the shared Chromium fixture
-from .test_serve_lifecycle import alive, in_group, wait_for
+from .test_serve_lifecycle import alive, in_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(900)]
 
@@ -75,17 +75,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                 for p in psutil.wait_procs(tree, timeout=30)[1]:
                     p.kill()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def route_local(page, outside: list[str]) -> None:  # noqa: ANN001
-    def route(r) -> None:  # noqa: ANN001
-        if urlparse(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:  # nothing may leave this computer
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
 
 
 def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str]):  # noqa: ANN001, ANN201

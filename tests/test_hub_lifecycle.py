@@ -18,8 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import make_workspace, with_logins
-from .test_serve_lifecycle import alive, in_group, wait_for
+from .helpers import make_workspace, wait_for, with_logins
+from .test_serve_lifecycle import alive, in_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(300)]
 

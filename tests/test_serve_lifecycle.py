@@ -14,27 +14,16 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
-from .helpers import make_workspace
+from .helpers import make_workspace, wait_for
 from .test_browser_forms import browser  # noqa: F401 - the shared Chromium fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(300)]
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def in_group(pgid: int) -> list[int]:
