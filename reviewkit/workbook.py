@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from .errors import InvalidInputError
 from .atomic import write_atomic
-from .io import CONTRACTS, _fold
+from .rowchecks import fold
+from .tables import CONTRACTS
 from .progress import needs_evidence
 from .workspace import Workspace
 
@@ -36,8 +37,8 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
         raise InvalidInputError(f"{out}: the audit workbook is an Excel file; end the name in .xlsx")
     if not out.parent.is_dir():
         raise InvalidInputError(f"{out}: the folder {out.parent} does not exist; create it first")
-    team = {_fold(r): r for r in ws.meta.reviewers}
-    name = team.get(_fold(reviewer))
+    team = {fold(r): r for r in ws.meta.reviewers}
+    name = team.get(fold(reviewer))
     if name is None:
         raise InvalidInputError("there is no reviewer of that name on the review team; the reviewers are "
                                 f"{', '.join(ws.meta.reviewers) or 'none yet (add them to review.yaml)'}")
