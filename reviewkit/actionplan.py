@@ -1,6 +1,6 @@
 """The action plan: the review's recommendations as rows a council fills in, and back again.
 
-``write_plan`` turns the recommendations of a review into a spreadsheet (or a Word table) with
+``write_plan`` turns the recommendations of a review into a spreadsheet or a Word table with
 one row per recommendation and columns for the owner, by when, the measure of success, the
 status and an update, with data validation on the owner, date and status columns. At the next
 review, ``load_previous`` reads the filled-in plan (or the previous review's workspace or
@@ -114,11 +114,11 @@ def action_plan(ws: Workspace) -> ActionPlan:
 # --------------------------------------------------------------------------- writing
 
 def write_plan(plan: ActionPlan, out: str | Path) -> Path:
-    """Write the plan as .xlsx (with data validation) or .docx (a table to print or share)."""
+    """Write the plan as .xlsx (with data validation) or .docx (a table): either is filled in and read back."""
     target = Path(out)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".docx"):
-        raise WorkspaceError(f"{target}: write the action plan as .xlsx (to fill in) or .docx (to share)")
+        raise WorkspaceError(f"{target}: write the action plan as .xlsx (for Excel) or .docx (for Word)")
     if not target.parent.is_dir():
         raise WorkspaceError(f"{target.parent}: no such folder; create it or choose another --out")
     partial = target.with_name(f".{target.name}.partial")
@@ -220,8 +220,10 @@ def _write_docx(plan: ActionPlan, path: Path) -> None:
             r.number, r.recommendation, r.owner, long_date(r.by_when), r.measure, r.status, r.update)) + "</tr>"
         for r in plan.rows)
     page = (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{e(title)}</title></head><body>'
-            f"<p>One row per recommendation of the review: the owner (a role), by when, the measure of success, "
-            f"the status and the latest update.</p>"
+            f"<p>One row per recommendation of the review: fill in the owner (a role, such as Head of Service, "
+            f"not a person's name), by when (a date such as 31/03/2027), the measure of success, the status "
+            f"({e(', '.join(STATUSES))}) and the latest update. Keep the number and the recommendation as they "
+            f"are: the next review reads this table back.</p>"
             f"<table><caption>Action plan: {len(plan.rows)} recommendations</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></body></html>")
     args = ["--standalone"] + (["--reference-doc", str(REFERENCE_DOCX)] if REFERENCE_DOCX.exists() else [])
@@ -233,6 +235,22 @@ def _write_docx(plan: ActionPlan, path: Path) -> None:
         raise WorkspaceError(f"pandoc could not write the action plan ({type(exc).__name__})") from None
     finally:
         src.unlink(missing_ok=True)
+    _stamp_docx(path, plan, title)
+
+
+def _stamp_docx(path: Path, plan: ActionPlan, title: str) -> None:
+    """Record what the plan is about in the document's properties, which Word and LibreOffice keep
+    on save: the next review reads the council and round from there, as from the workbook's
+    "About this plan" sheet."""
+    import docx
+
+    document = docx.Document(str(path))
+    props = document.core_properties
+    props.title = title
+    props.subject = PLAN_FORMAT
+    props.comments = "\n".join(f"{k}: {v}" for k, v in (("format", PLAN_FORMAT), ("format_version", 1),
+                                                         ("council", plan.council), ("round", plan.round)))
+    document.save(str(path))
 
 
 # --------------------------------------------------------------------------- reading
@@ -261,6 +279,11 @@ def _date(value: Any) -> str | None:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         pass
+    for form in ("%d %B %Y", "%d %b %Y"):  # as the Word plan writes it: 31 March 2027
+        try:
+            return dt.datetime.strptime(text, form).date().isoformat()
+        except ValueError:
+            pass
     m = _DMY.match(text)
     if m:
         try:
@@ -271,20 +294,25 @@ def _date(value: Any) -> str | None:
 
 
 def read_plan(path: str | Path, names: Sequence[str] = ()) -> ActionPlan:
-    """Read a filled-in action plan (.xlsx); every problem is named by row and column, never by value."""
-    from openpyxl import load_workbook
-
-    from . import privacy
-
+    """Read a filled-in action plan (.xlsx or .docx); every problem is named by row and column, never by value."""
     src = Path(path)
     label = src.name
-    if src.suffix.lower() != ".xlsx":
-        raise ImportFileError([Problem(label, None, None, "an action plan is read from the .xlsx that "
+    suffix = src.suffix.lower()
+    if suffix not in (".xlsx", ".docx"):
+        raise ImportFileError([Problem(label, None, None, "an action plan is read from the .xlsx or .docx that "
                                                            "'reviewkit action-plan' wrote")])
+    if not src.is_file():
+        raise ImportFileError([Problem(label, None, None, "file not found")])
+    where, rows, about = (_xlsx_plan if suffix == ".xlsx" else _docx_plan)(src, label)
+    return _plan(where, rows, about, names)
+
+
+def _xlsx_plan(src: Path, label: str) -> tuple[str, list[tuple[Any, ...]], dict[str, Any]]:
+    """The plan sheet's rows and the "About this plan" sheet, from the workbook."""
+    from openpyxl import load_workbook
+
     try:
         wb = load_workbook(src, data_only=True)
-    except FileNotFoundError:
-        raise ImportFileError([Problem(label, None, None, "file not found")]) from None
     except Exception:  # noqa: BLE001  openpyxl raises many kinds for a file that is not a workbook
         raise ImportFileError([Problem(label, None, None, "not an Excel workbook (.xlsx) that can be read")]) from None
     if PLAN_SHEET not in wb.sheetnames:
@@ -293,23 +321,50 @@ def read_plan(path: str | Path, names: Sequence[str] = ()) -> ActionPlan:
     about = {}
     if ABOUT_SHEET in wb.sheetnames:
         about = {_text(r[0]): r[1] for r in wb[ABOUT_SHEET].iter_rows(values_only=True) if r and r[0]}
-    sheet = wb[PLAN_SHEET]
-    rows = list(sheet.iter_rows(values_only=True))
+    return f"{label} ({PLAN_SHEET})", list(wb[PLAN_SHEET].iter_rows(values_only=True)), about
+
+
+def _docx_plan(src: Path, label: str) -> tuple[str, list[tuple[Any, ...]], dict[str, Any]]:
+    """The plan table's rows (row 1 is its header) and what the document's properties say it is about."""
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(src))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ImportFileError([Problem(label, None, None, "not a Word document (.docx) that can be read")]) from None
+    table = next((t for t in document.tables
+                  if t.rows and {"Number", "Recommendation"} <= {_text(c.text) for c in t.rows[0].cells}), None)
+    if table is None:
+        raise ImportFileError([Problem(label, None, None, "no table with the columns 'Number' and 'Recommendation'; "
+                                                          "use the document 'reviewkit action-plan' wrote")])
+    about = {}
+    props = document.core_properties
+    if props.subject == PLAN_FORMAT:
+        about = dict(line.split(": ", 1) for line in (props.comments or "").splitlines() if ": " in line)
+    return f"{label} (table)", [tuple(c.text for c in row.cells) for row in table.rows], about
+
+
+def _plan(where: str, rows: list[tuple[Any, ...]], about: dict[str, Any], names: Sequence[str]) -> ActionPlan:
+    """The plan's rows checked one by one: a date, a listed status, a short owner, no identifier."""
+    from . import privacy
+
     header_at = next((i for i, r in enumerate(rows[:20]) if r and {"Number", "Recommendation"} <= {_text(c) for c in r}),
                      None)
     if header_at is None:
-        raise ImportFileError([Problem(f"{label} ({PLAN_SHEET})", None, None,
+        raise ImportFileError([Problem(where, None, None,
                                        "no header row with 'Number' and 'Recommendation'; keep the header row")])
     header = [_text(c) for c in rows[header_at]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise ImportFileError([Problem(f"{label} ({PLAN_SHEET})", header_at + 1, None,
+        raise ImportFileError([Problem(where, header_at + 1, None,
                                        f"missing column(s) {', '.join(missing)}; keep every column of the plan")])
     col = {c: header.index(c) for c in COLUMNS}
     known = {s.casefold(): s for s in STATUSES}
     problems: list[Problem] = []
     out: list[PlanRow] = []
-    where = f"{label} ({PLAN_SHEET})"
     for i, r in enumerate(rows[header_at + 1:], header_at + 2):
         cells = {c: (r[col[c]] if col[c] < len(r) else None) for c in COLUMNS}
         if all(_text(v) == "" for v in cells.values()):
@@ -354,7 +409,7 @@ def read_plan(path: str | Path, names: Sequence[str] = ()) -> ActionPlan:
 # --------------------------------------------------------------------------- the next review
 
 def load_previous(sources: Sequence[str | Path], names: Sequence[str] = ()) -> Previous:
-    """What a new review takes from the previous one, from a plan (.xlsx), bundle (.zip) or workspace folder.
+    """What a new review takes from the previous one, from a plan (.xlsx or .docx), bundle (.zip) or workspace folder.
 
     A plan gives the recommendations with the council's updates; a bundle or workspace gives the
     previous round's figures (and its recommendations, when no plan is given).
@@ -385,14 +440,14 @@ def load_previous(sources: Sequence[str | Path], names: Sequence[str] = ()) -> P
             prev.councils[str(path)] = bundle.council
             prev.date = prev.date or bundle.round
             fallback = fallback or [Recommendation(t) for t in bundle.recommendations]
-        elif path.suffix.lower() == ".xlsx":
+        elif path.suffix.lower() in (".xlsx", ".docx"):
             if plan is not None:
                 raise WorkspaceError(f"{path}: give one action plan with --previous, not two")
             plan = read_plan(path, names)
             prev.councils[str(path)] = plan.council
             prev.date = plan.round or prev.date
         else:
-            raise WorkspaceError(f"{path}: --previous takes an action plan (.xlsx), a regional bundle (.zip) or "
+            raise WorkspaceError(f"{path}: --previous takes an action plan (.xlsx or .docx), a regional bundle (.zip) or "
                                  "the previous review's workspace folder")
     if plan is not None:
         prev.recommendations = [Recommendation(r.recommendation, r.update, r.status) for r in plan.rows]

@@ -130,7 +130,7 @@ def cmd_action_plan(args: argparse.Namespace) -> int:
     plan = action_plan(ws)
     out = write_plan(plan, args.out)
     _say(f"Wrote the action plan ({len(plan.rows)} recommendation(s)) to {out}")
-    if out.suffix.lower() == ".xlsx":
+    if out.suffix.lower() in (".xlsx", ".docx"):
         _say("Fill in owner, by when, measure of success, status and update; at the next review:")
         _say(f'  reviewkit new NEW_FOLDER --council "{ws.meta.council}" --theme "…" --previous {out}')
     return 0
@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a review question the council asked (repeat); narrative/review_questions.md gets a "
                         "heading for each")
     p.add_argument("--previous", action="append", metavar="PLAN_OR_BUNDLE_OR_WORKSPACE",
-                   help="the previous review: its filled-in action plan (.xlsx) for the recommendations and "
+                   help="the previous review: its filled-in action plan (.xlsx or .docx) for the recommendations and "
                         "updates, and/or its regional bundle (.zip) or workspace folder for its figures (repeat)")
 
     p = _command(sub, "previous", "Record the previous review in an existing workspace: its action plan's "
@@ -411,11 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
                  cmd_previous)
     p.add_argument("workspace")
     p.add_argument("sources", nargs="+", metavar="PLAN_OR_BUNDLE_OR_WORKSPACE",
-                   help="the filled-in action plan (.xlsx), and/or the previous round's regional bundle (.zip) "
+                   help="the filled-in action plan (.xlsx or .docx), and/or the previous round's regional bundle (.zip) "
                         "or workspace folder")
 
-    p = _command(sub, "action-plan", "Write the review's recommendations as an action plan to fill in (.xlsx) "
-                 "or share (.docx).",
+    p = _command(sub, "action-plan", "Write the review's recommendations as an action plan to fill in, in Excel "
+                 "(.xlsx) or Word (.docx).",
                  "reviewkit action-plan reviews/eastvale-2026 --out eastvale-action-plan.xlsx", cmd_action_plan)
     p.add_argument("workspace")
     p.add_argument("--out", required=True, help="the .xlsx (with data validation) or .docx file to write")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import docx
@@ -198,3 +199,105 @@ def test_a_previous_review_of_another_council_is_refused(sample: Path, tmp_path:
                      "--previous", str(bundle)])
     assert code == 1 and "it is about Greyhaven Borough Council, not Eastvale Borough Council" in capsys.readouterr().err
     assert not (tmp_path / "next").exists()
+
+
+# -- the plan in Word: filled in there and read back with the same checks --------------------------
+
+def _fill_word(path: Path, edits: dict[int, dict[str, str]]) -> None:
+    """Type into the Word table's cells as a host would (row = the recommendation's number)."""
+    document = docx.Document(str(path))
+    table = document.tables[0]
+    for number, values in edits.items():
+        cells = table.rows[number].cells
+        for column, value in values.items():
+            cells[COLUMNS.index(column)].text = value
+    document.save(str(path))
+
+
+WORD_EDITS = {1: {"Owner": "Head of Adult Social Care", "By when": "31/03/2027", "Status": "In progress",
+                  "Update": "Training booked for all teams; two sessions held."},
+              3: {"Owner": "Service managers", "By when": "30 June 2027", "Status": "done",
+                  "Measure of success": "Oversight recorded on 90% of audited records.",
+                  "Update": "Oversight case note now mandatory at each review."}}
+
+
+def _check_word_plan(plan: Path) -> None:
+    read = read_plan(plan)
+    assert (read.council, read.round) == ("Eastvale Borough Council", "2026-10")
+    assert len(read.rows) == 7
+    first, third = read.rows[0], read.rows[2]
+    assert (first.owner, first.by_when, first.status, first.update) == (
+        "Head of Adult Social Care", "2027-03-31", "In progress", "Training booked for all teams; two sessions held.")
+    assert (third.by_when, third.status, third.measure) == ("2027-06-30", "Done",
+                                                            "Oversight recorded on 90% of audited records.")
+    assert (read.rows[1].owner, read.rows[1].status, read.rows[1].update) == ("", "", "")
+
+
+def test_a_word_plan_filled_in_is_read_back_into_the_next_review(sample: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.docx"
+    assert cli.main(["action-plan", str(sample), "--out", str(plan)]) == 0
+    assert "the next review reads this table back" in "\n".join(p.text for p in docx.Document(str(plan)).paragraphs)
+    _fill_word(plan, WORD_EDITS)
+    _check_word_plan(plan)
+    nxt = tmp_path / "eastvale-2030"
+    assert cli.main(["new", str(nxt), "--council", "Eastvale Borough Council", "--theme", "Practice",
+                     "--previous", str(plan)]) == 0
+    meta = open_workspace(nxt).meta
+    assert meta.previous_date == "2026-10"
+    recs = meta.previous_recommendations
+    assert [r.text for r in recs] == [r.recommendation for r in read_plan(plan).rows]
+    assert (recs[0].update, recs[0].status) == ("Training booked for all teams; two sessions held.", "In progress")
+    assert recs[2].status == "Done" and (recs[1].update, recs[1].status) == ("", "")
+
+
+def test_a_word_plan_saved_by_an_office_suite_keeps_its_rows_and_council(sample: Path, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice is installed by scripts/setup.sh"
+    plan = write_plan(action_plan(open_workspace(sample)), tmp_path / "plan.docx")
+    _fill_word(plan, WORD_EDITS)
+    saved, profile = tmp_path / "saved", tmp_path / "profile"
+    done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                           "--convert-to", "docx", "--outdir", str(saved), str(plan)],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0 and (saved / "plan.docx").is_file(), done.stderr[-1000:]
+    assert (saved / "plan.docx").read_bytes() != plan.read_bytes()  # written by LibreOffice, not copied
+    _check_word_plan(saved / "plan.docx")
+
+
+def test_a_bad_word_plan_names_row_and_column_never_the_value_and_creates_nothing(
+        sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = write_plan(action_plan(open_workspace(sample)), tmp_path / "plan.docx")
+    _fill_word(plan, {1: {"Status": "Nearly there"}, 2: {"By when": "next spring"},
+                      3: {"Update": f"Discussed with the person, NHS number {CANARY_NHS}"}})
+    code = cli.main(["new", str(tmp_path / "next"), "--council", "Eastvale Borough Council", "--theme", "Practice",
+                     "--previous", str(plan)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "plan.docx (table), row 2, column 'Status': expected one of Not started, In progress" in err
+    assert "plan.docx (table), row 3, column 'By when': expected a date" in err
+    assert "plan.docx (table), row 4, column 'Update': holds what looks like a personal identifier" in err
+    assert CANARY_NHS not in err and "Nearly there" not in err and "next spring" not in err
+    assert not (tmp_path / "next").exists()
+
+
+def test_a_word_plan_of_another_council_is_refused(sample: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    plan = write_plan(action_plan(open_workspace(sample)), tmp_path / "plan.docx")
+    code = cli.main(["new", str(tmp_path / "next"), "--council", "Greyhaven Borough Council", "--theme", "Practice",
+                     "--previous", str(plan)])
+    assert code == 1 and "it is about Eastvale Borough Council, not Greyhaven Borough Council" in capsys.readouterr().err
+    assert not (tmp_path / "next").exists()
+
+
+def test_a_word_file_that_is_not_a_plan_is_refused_plainly(tmp_path: Path) -> None:
+    other = docx.Document()
+    other.add_paragraph("Minutes of the team meeting")
+    other.add_table(rows=2, cols=2).rows[0].cells[0].text = "Item"
+    other.save(str(tmp_path / "minutes.docx"))
+    with pytest.raises(ImportFileError, match="no table with the columns 'Number' and 'Recommendation'"):
+        read_plan(tmp_path / "minutes.docx")
+    (tmp_path / "renamed.docx").write_bytes(b"not a zip at all")
+    with pytest.raises(ImportFileError, match=r"not a Word document \(\.docx\) that can be read"):
+        read_plan(tmp_path / "renamed.docx")
+    with pytest.raises(ImportFileError, match="read from the .xlsx or .docx"):
+        read_plan(tmp_path / "plan.pdf")
