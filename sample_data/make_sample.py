@@ -4,8 +4,9 @@
 Everything here is invented. The review team and case allocation are read from
 ``eastvale-2026/review.yaml``; this script writes, from a fixed seed:
 
-    ratings/<reviewer>.csv   one file per reviewer (one reviewer's as .xlsx, the offline path)
-    case_flags.csv           every reviewer's cases: complete, none referred back
+    ratings/<reviewer>.csv   one file per reviewer; one reviewer works offline and sends back the
+                             audit workbook the kit wrote for them (.xlsx), filled in
+    case_flags.csv           the other reviewers' cases: complete, none referred back
     meetings.csv             the managers' and the practitioners' meetings
     conversations.csv        conversations with people, relatives and carers
     notes.csv                coded notes, quotes and each participant's "one change"
@@ -548,16 +549,42 @@ def _csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
-    """An XLSX whose bytes depend only on its cells: fixed timestamps inside and on each entry."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "ratings"
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    for col, width in zip("ABCDE", (9, 18, 10, 22, 100)):
-        ws.column_dimensions[col].width = width
+def _workbook_bytes(meta: dict, reviewer: str, rows: list[list[str]]) -> bytes:
+    """The offline reviewer's audit workbook, written by the kit (``reviewkit workbook``) and
+    filled in as they would in Excel: a rating and evidence on each row, each case marked
+    complete and not referred back on the Cases sheet."""
+    import tempfile
+
+    from reviewkit.workbook import write_workbook
+    from reviewkit.workspace import create_workspace, parse_meta
+
+    parsed = parse_meta(meta, "review.yaml")
+    host = next((m.name for m in parsed.team if m.role == "host"), None)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = create_workspace(Path(tmp) / "ws", council=parsed.council, theme=parsed.theme, tool=parsed.tool,
+                              reviewers=parsed.reviewers, host=host)
+        ws.meta = parsed
+        ws.save_meta()
+        out = write_workbook(ws, reviewer, Path(tmp) / "workbook.xlsx")
+        wb = openpyxl.load_workbook(out)
+    given = {(case, question): (rating, comment) for case, _, question, rating, comment in rows}
+    sheet = wb["Ratings"]
+    header = [c.value for c in sheet[1]]
+    at = {name: header.index(name) + 1 for name in ("case_id", "question", "rating", "comment")}
+    filled = 0
+    for r in range(2, sheet.max_row + 1):
+        key = (sheet.cell(r, at["case_id"]).value, sheet.cell(r, at["question"]).value)
+        if key in given:
+            rating, comment = given.pop(key)
+            sheet.cell(r, at["rating"]).value = rating
+            sheet.cell(r, at["comment"]).value = comment or None
+            filled += 1
+    assert not given, f"ratings with no row in {reviewer}'s workbook: {sorted(given)[:3]}"
+    cases = wb["Cases"]
+    header = [c.value for c in cases[1]]
+    for r in range(2, cases.max_row + 1):
+        cases.cell(r, header.index("complete") + 1).value = "yes"
+        cases.cell(r, header.index("referred_back") + 1).value = "no"
     raw = io.BytesIO()
     wb.save(raw)
     return _stable_xlsx(raw.getvalue())
@@ -620,14 +647,14 @@ def build(meta: dict) -> dict[str, bytes]:
     header = ["case_id", "reviewer", "question", "rating", "comment"]
     for reviewer, rows in ratings_rows(meta).items():
         if reviewer == OFFLINE_REVIEWER:
-            files[f"ratings/{slug(reviewer)}.xlsx"] = _xlsx_bytes(header, rows)
+            files[f"ratings/{slug(reviewer)}.xlsx"] = _workbook_bytes(meta, reviewer, rows)
         else:
             files[f"ratings/{slug(reviewer)}.csv"] = _csv_bytes(header, rows)
     pairs = [(c["id"], c["reviewer"]) for c in meta["cases"]]
     pairs += [(c["id"], m) for c in meta["cases"] for m in c.get("moderators", [])]
-    files["case_flags.csv"] = _csv_bytes(
+    files["case_flags.csv"] = _csv_bytes(  # the offline reviewer's are on their workbook's Cases sheet
         ["case_id", "reviewer", "referred_back", "reason", "complete"],
-        [[cid, who, "no", "", "yes"] for cid, who in sorted(pairs)])
+        [[cid, who, "no", "", "yes"] for cid, who in sorted(pairs) if who != OFFLINE_REVIEWER])
     files["meetings.csv"] = _csv_bytes(["meeting", "kind", "date", "role", "attendees", "title"],
                                        [list(m) for m in MEETINGS])
     files["conversations.csv"] = _csv_bytes(["conversation", "case_id", "who", "reviewer", "date"],

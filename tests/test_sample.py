@@ -286,7 +286,15 @@ def test_generator_reads_the_case_allocation_from_review_yaml():
     meta = yaml.safe_load((SAMPLE_DIR / "review.yaml").read_text(encoding="utf-8"))
     moderated = {c["id"]: c["moderators"] for c in meta["cases"] if c.get("moderators")}
     assert moderated == {"C04": ["Deborah Linfoot"], "C13": ["Tobias Wrenfield"]}
-    rows = list(openpyxl.load_workbook(SAMPLE_DIR / "ratings" / "tobias-wrenfield.xlsx").active.iter_rows(
-        values_only=True))
-    assert rows[0] == ("case_id", "reviewer", "question", "rating", "comment")
+    # The offline reviewer sends back the audit workbook the kit wrote for them, filled in.
+    wb = openpyxl.load_workbook(SAMPLE_DIR / "ratings" / "tobias-wrenfield.xlsx")
+    assert wb.sheetnames == ["Instructions", "Ratings", "Cases", "Questions"]
+    rows = list(wb["Ratings"].iter_rows(values_only=True))
+    assert rows[0] == ("case_id", "reviewer", "question", "question_title", "rating", "comment")
     assert {r[0] for r in rows[1:]} == {"C06", "C07", "C08", "C09", "C10", "C13"}
+    assert all(r[4] for r in rows[1:])  # every question of every case rated
+    cases = list(wb["Cases"].iter_rows(values_only=True))
+    assert [(r[0], r[2], r[3]) for r in cases[1:]] == [(c, "yes", "no") for c in ("C06", "C07", "C08", "C09", "C10",
+                                                                                  "C13")]
+    flags = (SAMPLE_DIR / "case_flags.csv").read_text(encoding="utf-8")
+    assert "Tobias Wrenfield" not in flags  # his are on the workbook's Cases sheet, not repeated
