@@ -315,6 +315,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
              if args.sign_in == "entra" else None)
     port = args.port if args.port or not args.write_config else hub.DEFAULT_PORT  # IT's config: a fixed port
     p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra, check_port=not args.write_config)
+    if args.sign_in == "passwords":
+        _say_waiting(args.workspace)
     if args.write_config:
         out = hub.write_config(p, args.write_config)
         _say(f"Wrote {out} (readable only by you: it may hold a client secret).")
@@ -327,6 +329,53 @@ def cmd_hub(args: argparse.Namespace) -> int:
         _say("Keep this window open; press Ctrl+C here to stop the hub and everyone's forms.")
 
     return hub.run(p, on_ready=ready)
+
+
+def _say_waiting(workspace: str) -> None:
+    """How many logins still wait for their first sign-in, and how to make their codes."""
+    from .hubcodes import waiting
+
+    w = waiting(workspace)
+    if not w.count:
+        return
+    _say(f"{w.count} of {w.team} login(s) on the team have not signed in yet; each needs a first sign-in code "
+         f"from the host ({len(w.with_code)} have one that still works).")
+    if w.need_codes:
+        _say(f"Make codes for the {len(w.need_codes)} without one (codes are shown once, to you only): "
+             f"reviewkit hub-codes {_quoted(workspace)}")
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(str(text))
+
+
+def cmd_hub_codes(args: argparse.Namespace) -> int:
+    from .hubcodes import make_codes, waiting
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    made, expires = make_codes(ws, args.login, days=args.days)
+    if not made:
+        _say("Every login on the team has set its password: no codes needed.")
+        _say(f"To reset one person's password: reviewkit hub-codes {_quoted(args.workspace)} --login LOGIN")
+        return 0
+    names = {m.login: m.name for m in ws.meta.team if m.login}
+    until = expires.astimezone().strftime("%d %B %Y, %H:%M")
+    if args.login:
+        _say(f"{next(iter(made))}'s password is removed (if it had one); they set a new one with this code.")
+    _say(f"First sign-in codes for {ws.meta.council} (each works once, until {until}):")
+    width = max(len(x) for x in made)
+    for login, code in made.items():
+        _say(f"  {login:<{width}}  {code}   {names.get(login, '')}")
+    _say("Give each person their own code, by phone or in person (not in the email that gives them the "
+         "address). They sign in with their login and the code, and choose a password of at least 10 characters.")
+    _say("The codes are shown only now and kept nowhere; any earlier code for these logins no longer works.")
+    w = waiting(ws)
+    if w.count > len(made):
+        _say(f"{w.count} login(s) in all still wait for their first sign-in.")
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -487,6 +536,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entra-client-id", metavar="ID", help="with --sign-in entra: the application (client) ID")
     p.add_argument("--public-url", metavar="URL", help="with --sign-in entra: the address people open, "
                    "e.g. https://review.eastvale.gov.uk (the client secret goes in REVIEWKIT_ENTRA_CLIENT_SECRET)")
+
+    p = _command(sub, "hub-codes", "Make one-time first sign-in codes for the hub's logins that have no password "
+                                   "yet (or reset one person's password); shown once, never saved.",
+                 "reviewkit hub-codes reviews/eastvale-2026", cmd_hub_codes)
+    p.add_argument("workspace")
+    p.add_argument("--login", metavar="LOGIN", default=None,
+                   help="only this login (as in review.yaml); its password, if it has one, is removed: a reset")
+    p.add_argument("--days", type=int, default=14, metavar="N", help="how long the codes work (default: %(default)s)")
 
     p = _command(sub, "compare", "Compare councils and review rounds from regional bundles; render the comparison.",
                  "reviewkit compare bundles/*.zip --out regional/ --to html,pdf --pseudonymise", cmd_compare)

@@ -9,8 +9,9 @@ may hold an OAuth client secret) that the council's IT can run as a service them
 The hub's database, cookie secret and everyone's server files live in one private temp
 folder (0700) that is removed when the hub stops: on Ctrl+C, ``kill`` or the terminal
 closing, the hub, the proxy, every person's server and every kernel are stopped first.
-First-use password hashes are kept in the workspace's ``private/`` folder, so they survive
-a restart.
+With the offline sign-in, the password hashes and the first sign-in codes' hashes (see
+``hubcodes``) are kept in the workspace's ``private/`` folder, so they survive a restart and
+``reviewkit hub-codes`` can add codes while the hub runs.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InvalidInputError, ReviewkitError
+from .hubcodes import CODES_FILE, PASSWORDS_FILE
 from .lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise, write_private
 from .serve import _port_taken, free_port
 from .workspace import open_workspace
 
 SIGN_IN = ("passwords", "entra")
 DEFAULT_PORT = 8000
-PASSWORDS_FILE = "private/hub_passwords.json"
 CONFIG_FILE = "jupyterhub_config.py"
 ENTRA_SECRET_ENV = "REVIEWKIT_ENTRA_CLIENT_SECRET"
+FIRST_TIME = ("First time here? Type the login and the first sign-in code the host gave you, and choose a "
+              "password of at least 10 characters: it becomes yours.")
 TEMPLATES = Path(__file__).resolve().parent / "hub_templates"
 PROXY_ENV = "REVIEWKIT_PROXY"  # where configurable-http-proxy is, when not in the usual places
 
@@ -174,12 +177,13 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         ]
     else:
         lines += [
-            "# Offline sign-in: each team member sets a password the first time they sign in.",
+            "# Offline sign-in: each team member sets a password the first time they sign in, with the one-time",
+            "# first sign-in code the host made for them ('reviewkit hub-codes'). Only hashes are kept (mode 0600).",
             "c.JupyterHub.authenticator_class = 'reviewkit.hubauth.ReviewTeamAuthenticator'",
-            "c.JupyterHub.template_vars = {'announcement_login': 'First time here? Sign in with the login the host "
-            "gave you and choose a password of at least 10 characters: it becomes yours.'}",
+            f"c.JupyterHub.template_vars = {{'announcement_login': {FIRST_TIME!r}}}",
             f"c.ReviewTeamAuthenticator.workspace = {str(ws)!r}",
             f"c.ReviewTeamAuthenticator.password_file = {str(ws / PASSWORDS_FILE)!r}",
+            f"c.ReviewTeamAuthenticator.codes_file = {str(ws / CODES_FILE)!r}",
         ]
     return "\n".join(lines) + "\n"
 

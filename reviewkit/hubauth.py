@@ -13,21 +13,21 @@ code run from the page); the host gets the host console with JupyterLab one clic
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
-import secrets
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from jupyterhub.auth import Authenticator
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
-from traitlets import HasTraits, Unicode, default
+from traitlets import HasTraits, Integer, Unicode, default
 
 from .errors import ReviewkitError
+from .hubcodes import CODES_FILE, MIN_PASSWORD, SignInFiles, check_password, set_password_with_code
 from .lifecycle import write_private
 from .resources import shipped
 from .workspace import Member, normal_login, open_workspace
@@ -38,6 +38,12 @@ VISITING_FORMS = ("rate_case_records.ipynb", "record_meeting.ipynb", "record_con
 HOST_FORMS = ("host_console.ipynb", *VISITING_FORMS, "review_progress.ipynb")
 NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, ask the host PSW to add your "
                "login to the team in review.yaml, then sign in again.")
+REFUSED = ("Sign-in refused: check your login and password. The first time you sign in, also type the first "
+           "sign-in code the host gave you; a code works once, and only until the date the host told you. "
+           "If it still fails, ask the host for a new code.")
+TOO_SHORT = (f"Passwords are at least {MIN_PASSWORD} characters long. The first time you sign in, choose one of "
+             f"{MIN_PASSWORD} characters or more and type your first sign-in code too.")
+PAUSED = "Too many refused sign-ins for this login: wait {minutes} minutes and try again, or ask the host for help."
 KERNEL_IDLE_SECONDS = 20 * 60
 SERVER_IDLE_SECONDS = 60 * 60
 
@@ -65,51 +71,76 @@ class ReviewTeamMixin(HasTraits):
 
 
 class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
-    """Offline sign-in for a small team: each person sets their password the first time they sign in.
+    """Offline sign-in for a small team: a password each, set at the first sign-in with a one-time code.
 
-    Passwords are kept only as salted scrypt hashes in a file only the hub's user can read.
-    To reset a forgotten password, the host deletes that login's entry from the file; the
-    person's next sign-in sets a new one.
+    The host makes the codes (``reviewkit hub-codes``) and gives each person theirs; the first
+    sign-in needs the login, that code and the new password (10 characters or more), and uses
+    the code up. Later sign-ins need the login and password only; a code typed then is ignored.
+    Passwords and codes are kept only as salted scrypt hashes, in files only the hub's user can
+    read. Every refusal says the same thing, whichever part was wrong, and is logged without
+    what was typed; after ``max_failures`` refusals in a row a login is paused for
+    ``pause_seconds`` (the count is kept in memory, per login).
     """
 
     password_file = Unicode("", config=True, help="Where the salted password hashes are kept (mode 0600).")
-    min_password_length = 10
+    codes_file = Unicode("", config=True, help="Where the first sign-in codes' salted hashes are kept (mode 0600); "
+                                                "by default hub_first_codes.json beside the password file.")
+    max_failures = Integer(10, config=True, help="Refused sign-ins in a row after which a login is paused.")
+    pause_seconds = Integer(300, config=True, help="How long a login is paused after too many refused sign-ins.")
+    min_password_length = MIN_PASSWORD
 
-    def _hashes(self) -> dict[str, str]:
-        try:
-            return dict(json.loads(Path(self.password_file).read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return {}
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._failures: dict[str, tuple[int, float]] = {}  # login -> (refusals in a row, time of the last)
+
+    @property
+    def files(self) -> SignInFiles:
+        passwords = Path(self.password_file)
+        codes = Path(self.codes_file) if self.codes_file else passwords.with_name(Path(CODES_FILE).name)
+        return SignInFiles(passwords, codes)
+
+    def _paused(self, login: str) -> bool:
+        count, last = self._failures.get(login, (0, 0.0))
+        if count < self.max_failures:
+            return False
+        if time.monotonic() - last >= self.pause_seconds:
+            del self._failures[login]
+            return False
+        return True
+
+    def _refuse(self, login: str, why: str, message: str = REFUSED) -> web.HTTPError:
+        """Count and log a refusal (what was wrong, never what was typed); the error to raise."""
+        count = self._failures.get(login, (0, 0.0))[0] + 1
+        self._failures[login] = (count, time.monotonic())
+        self.log.warning("sign-in refused for a team login: %s (%d in a row)", why, count)
+        if count == self.max_failures:
+            self.log.warning("sign-in paused for %d seconds for that login after %d refusals in a row",
+                             self.pause_seconds, count)
+        return web.HTTPError(403, message)
 
     async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
         login = normal_login(data.get("username", ""))
         password = data.get("password", "")
+        code = data.get("first_code", "")
         if team_member(self.workspace, login) is None:
             raise web.HTTPError(403, NOT_ON_TEAM)
-        hashes = self._hashes()
-        if login not in hashes:  # first sign-in: this password becomes theirs
-            if len(password) < self.min_password_length:
-                self.log.info("first sign-in refused: password too short")
-                return None
-            hashes[login] = hash_password(password)
-            write_private(Path(self.password_file), json.dumps(hashes, indent=1))
-            return login
-        return login if check_password(password, hashes[login]) else None
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        _kind, salt, digest = stored.split("$")
-        mine = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
-    except ValueError:
-        return False
-    return hmac.compare_digest(mine.hex(), digest)
+        if self._paused(login):
+            self.log.warning("sign-in refused for a team login: paused after too many refusals")
+            raise web.HTTPError(429, PAUSED.format(minutes=max(1, round(self.pause_seconds / 60))))
+        if len(password) < self.min_password_length:  # no password, old or new, is shorter: this reveals nothing
+            raise self._refuse(login, "password too short", TOO_SHORT)
+        files = self.files
+        stored = files.read_passwords().get(login)
+        if stored is not None:
+            if not check_password(password, stored):
+                raise self._refuse(login, "wrong password")
+        elif not set_password_with_code(files, login, code, password):
+            raise self._refuse(login, "first sign-in with a wrong, expired or used code" if code.strip()
+                               else "first sign-in without a code")
+        else:
+            self.log.info("first sign-in: a team login set its password; its code is used up")
+        self._failures.pop(login, None)
+        return login
 
 
 def __getattr__(name: str) -> Any:

@@ -22,6 +22,8 @@ from types import FrameType
 
 import psutil
 
+from .atomic import write_text
+
 STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None),
                                  getattr(signal, "SIGINT", None)) if s is not None)
 
@@ -63,12 +65,8 @@ def private_dir(prefix: str) -> Path:
 
 
 def write_private(path: Path, text: str) -> Path:
-    """Write a file that only this user can read (0600) from the moment it exists."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    path.chmod(0o600)
-    return path
+    """Write a file that only this user can read (0600) from the moment it exists, whole or not at all."""
+    return write_text(path, text, mode=0o600)
 
 
 def supervise(start: Callable[[], subprocess.Popen[bytes]], wait_ready: Callable[[subprocess.Popen[bytes]], None],
