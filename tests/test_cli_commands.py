@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare", "hub", "action-plan", "previous"}
+           "compare", "hub", "hub-codes", "action-plan", "previous"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -213,3 +214,29 @@ def test_action_plan_and_previous(tmp_path, capsys):
     assert code == 0 and "Previous review recorded" in out
     code, _, err = cli(capsys, "previous", later, tmp_path / "missing.xlsx")
     assert "Nothing was imported" in failed(code, err) and "missing.xlsx: file not found" in err
+
+
+def test_hub_codes(tmp_path, capsys):
+    code, _, err = cli(capsys, "hub-codes", tmp_path / "missing")
+    assert "no such workspace folder" in failed(code, err)
+    ws = make_workspace(tmp_path / "ws")
+    code, _, err = cli(capsys, "hub-codes", ws.path)
+    assert "no team member has a 'login' yet" in failed(code, err)
+    with_logins(ws)
+    code, _, err = cli(capsys, "hub-codes", ws.path, "--login", "someone@elsewhere.example")
+    assert "'someone@elsewhere.example' is not a login on the review team" in failed(code, err)
+    assert not (ws.path / "private" / "hub_first_codes.json").exists()
+    code, out, _ = cli(capsys, "hub-codes", ws.path)
+    codes = dict(re.findall(r"^  (\S+@\S+)\s+(\w{4}-\w{4}-\w{4})\b", out, flags=re.M))
+    assert code == 0 and len(codes) == 4 and "shown only now" in out
+    code, out, _ = cli(capsys, "hub-codes", ws.path, "--login", "A.Visitor@Northshire.example", "--days", "3")
+    again = dict(re.findall(r"^  (\S+@\S+)\s+(\w{4}-\w{4}-\w{4})\b", out, flags=re.M))
+    assert code == 0 and list(again) == ["a.visitor@northshire.example"]
+    assert again["a.visitor@northshire.example"] != codes["a.visitor@northshire.example"]
+    stored = ws.path / "private" / "hub_first_codes.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    for path in ws.path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(c.encode() in data or c.replace("-", "").encode() in data
+                           for c in [*codes.values(), *again.values()]), path

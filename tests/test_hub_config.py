@@ -1,8 +1,9 @@
 """The hub's configuration, checked without starting anything and without the network.
 
 The generated ``jupyterhub_config.py`` is loaded by traitlets as JupyterHub loads it, and the
-authenticator and spawner it names are built from it: the offline first-use passwords and the
-Microsoft Entra ID option (whose settings IT copies from their app registration).
+authenticator and spawner it names are built from it: the offline passwords (set at the first
+sign-in with a one-time code) and the Microsoft Entra ID option (whose settings IT copies from
+their app registration).
 """
 
 from __future__ import annotations
@@ -58,13 +59,19 @@ def test_the_written_config_is_private_and_loads_the_passwords_sign_in(team, tmp
     assert c.JupyterHub.ip == "127.0.0.1" and c.JupyterHub.cleanup_servers is True
     assert c.ReviewTeamAuthenticator.password_file == str(team.path.resolve() / "private" / "hub_passwords.json")
 
+    assert c.ReviewTeamAuthenticator.codes_file == str(team.path.resolve() / "private" / "hub_first_codes.json")
+
+    from reviewkit.hubcodes import make_codes
     from reviewkit.hubauth import ReviewTeamAuthenticator, check_password
 
     auth = ReviewTeamAuthenticator(config=c)
-    assert asyncio.run(auth.authenticate(None, {"username": LOGINS["A. Visitor"], "password": "short"})) is None
-    first = {"username": LOGINS["A. Visitor"].upper(), "password": "a long first password"}
+    code = make_codes(team, LOGINS["A. Visitor"])[0][LOGINS["A. Visitor"]]
+    with pytest.raises(web.HTTPError):
+        asyncio.run(auth.authenticate(None, {"username": LOGINS["A. Visitor"], "password": "short", "first_code": code}))
+    first = {"username": LOGINS["A. Visitor"].upper(), "password": "a long first password", "first_code": code}
     assert asyncio.run(auth.authenticate(None, first)) == LOGINS["A. Visitor"]  # the first sign-in sets it
-    assert asyncio.run(auth.authenticate(None, {**first, "password": "someone else's guess"})) is None
+    with pytest.raises(web.HTTPError):
+        asyncio.run(auth.authenticate(None, {**first, "password": "someone else's guess"}))
     stored = Path(c.ReviewTeamAuthenticator.password_file)
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600 and "a long first password" not in stored.read_text()
     assert check_password("a long first password", json.loads(stored.read_text())[LOGINS["A. Visitor"]])
