@@ -1,11 +1,14 @@
 """The review team on the hub, end to end: real JupyterHub, proxy, servers, Chromium and SQLite.
 
 `reviewkit hub` runs as a person would run it (its own session, on 127.0.0.1 and a free
-port). Two visiting reviewers and the host sign in with first-use passwords in Chromium;
+port). The host makes first sign-in codes with `reviewkit hub-codes`; two visiting reviewers
+and the host sign in with their code and a new password in Chromium (without the code, or
+with a wrong one, the first sign-in is refused; afterwards the password alone signs in);
 each reviewer rates one of their cases on the code-free form; the host's console shows both
 and renders a draft report that the test downloads. Reviewer A cannot open B's forms, see
 B's cases, write files or start code. axe-core finds no WCAG violation on the sign-in page
-or any form. After SIGTERM nothing of the hub is left running and its temp folder is gone.
+or any form. After SIGTERM nothing of the hub is left running and its temp folder is gone, and
+no code is in any file of the workspace or in the hub's log.
 The hub's start time and each reviewer's memory (server + kernel) are printed (run with -s).
 """
 
@@ -35,14 +38,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, 
 
 A, B = "A. Visitor", "B. Visitor"
 PASSWORD = "a long first-use password"
+CODE = re.compile(r"^  (\S+@\S+)\s+(\w{4}-\w{4}-\w{4})\b", re.M)
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
 
 class Hub:
     """The running `reviewkit hub` command and what the test learns about it."""
 
-    def __init__(self, proc: subprocess.Popen[str], url: str, ws: Path, tmp: Path, started_in: float) -> None:
+    def __init__(self, proc: subprocess.Popen[str], url: str, ws: Path, tmp: Path, started_in: float,
+                 codes: dict[str, str], log: Path) -> None:
         self.proc, self.url, self.ws, self.tmp, self.started_in = proc, url, ws, tmp, started_in
+        self.codes, self.log = codes, log
 
     def user_url(self, who: str, path: str = "") -> str:
         return f"{self.url}user/{quote(LOGINS[who], safe='@')}/{path}"
@@ -55,6 +61,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     # A short temp folder, as /tmp is: kernels' socket files must have paths under ~100 characters.
     tmp = Path(tempfile.mkdtemp(prefix="rkh"))
     env = dict(os.environ, TMPDIR=str(tmp))
+    made = subprocess.run([sys.executable, "-m", "reviewkit", "hub-codes", str(ws.path)], env=env, text=True,
+                          capture_output=True, timeout=120, check=True)
+    codes = dict(CODE.findall(made.stdout))
+    assert sorted(codes) == sorted(LOGINS.values()), made.stdout
     log = root / "hub.log"  # a file, not a pipe: the proxy logs there too, and a full pipe would stall it
     t0 = time.monotonic()
     with log.open("w") as out:
@@ -64,7 +74,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
         found = re.search(r"sign in at:\s+(http://127\.0\.0\.1:\d+/)", log.read_text())
         assert found, f"the hub stopped before printing its address (exit {proc.poll()})"
-        yield Hub(proc, found.group(1), ws.path, tmp, time.monotonic() - t0)
+        assert "4 of 4 login(s) on the team have not signed in yet" in log.read_text()
+        yield Hub(proc, found.group(1), ws.path, tmp, time.monotonic() - t0, codes, log)
     finally:
         if proc.poll() is None:  # the test failed before stopping it: stop it as a person would
             tree = psutil.Process(proc.pid).children(recursive=True)
@@ -77,8 +88,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str]):  # noqa: ANN001, ANN201
-    """A new browser profile signs in as `who` (the first sign-in sets the password) and lands on their page."""
+def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str], first: bool = True):  # noqa: ANN001, ANN201
+    """A new browser profile signs in as `who` (the first time with their code, setting the password) and lands on
+    their page."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB", accept_downloads=True)
     context.set_default_timeout(120_000)  # a busy machine: the first page of a new server can be slow
     page = context.new_page()
@@ -86,6 +98,8 @@ def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str]):  # noq
     page.goto(hub.url + "hub/login", timeout=120_000)
     page.get_by_label("Username").fill(LOGINS[who])
     page.get_by_label("Password").fill(PASSWORD)
+    if first:
+        page.get_by_label("First sign-in code").fill(hub.codes[LOGINS[who]])
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector(ready, timeout=240_000)
     return context, page
@@ -123,6 +137,17 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     login.get_by_role("button", name="Sign in").click()
     login.wait_for_load_state()
     assert "not on the review team" in login.content()
+    # A first sign-in without the code, or with someone else's, claims nothing.
+    for code in ("", hub.codes[LOGINS[B]]):
+        login.get_by_label("Username").fill(LOGINS[A])
+        login.get_by_label("Password").fill(PASSWORD)
+        login.get_by_label("First sign-in code").fill(code)
+        login.get_by_role("button", name="Sign in").click()
+        login.wait_for_load_state()
+        assert "Sign-in refused" in login.locator(".login_error").inner_text()
+    code_field = login.get_by_label("First sign-in code")
+    assert code_field.get_attribute("autocomplete") == "off"
+    assert "first time you sign in" in login.locator(f"#{code_field.get_attribute('aria-describedby')}").inner_text()
     login.close()
 
     form = ".rk-form .rk-q-q1 button"
@@ -177,6 +202,9 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     assert html_text.lstrip().lower().startswith("<!doctype html") and "DRAFT" in html_text
     for ctx in (ctx_a, ctx_b, ctx_h):
         ctx.close()
+    # The password alone signs in now (a new browser profile, so no cookie helps).
+    ctx_again, _ = sign_in(browser, hub, A, form, outside, first=False)
+    ctx_again.close()
     assert outside == []  # nothing loaded from outside this computer
 
     from reviewkit.workspace import open_workspace
@@ -198,6 +226,10 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     wait_for(lambda: not alive(tree), "every process of the hub to stop", timeout=60)
     assert in_group(hub.proc.pid) == []
     assert list(hub.tmp.iterdir()) == []
+    files = [p for p in hub.ws.rglob("*") if p.is_file()] + [hub.log]
+    for code in hub.codes.values():
+        assert not [p.name for p in files if code.encode() in p.read_bytes()
+                    or code.replace("-", "").encode() in p.read_bytes()], "a code was written down"
     print(f"\nhub start: {hub.started_in:.1f} s; memory per signed-in reviewer: A {mem_a}; B {mem_b}")
 
 
