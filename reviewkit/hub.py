@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InvalidInputError, ReviewkitError
-from .hubcodes import CODES_FILE, PASSWORDS_FILE
+from .hubcodes import CODES_FILE, MIN_PASSWORD, PASSWORDS_FILE
 from .lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise, write_private
 from .serve import _port_taken, free_port
 from .workspace import open_workspace
@@ -38,7 +38,7 @@ DEFAULT_PORT = 8000
 CONFIG_FILE = "jupyterhub_config.py"
 ENTRA_SECRET_ENV = "REVIEWKIT_ENTRA_CLIENT_SECRET"
 FIRST_TIME = ("First time here? Type the login and the first sign-in code the host gave you, and choose a "
-              "password of at least 10 characters: it becomes yours.")
+              f"password of at least {MIN_PASSWORD} characters: it becomes yours.")
 TEMPLATES = Path(__file__).resolve().parent / "hub_templates"
 PROXY_ENV = "REVIEWKIT_PROXY"  # where configurable-http-proxy is, when not in the usual places
 
