@@ -40,6 +40,7 @@ ENTRA_SECRET_ENV = "REVIEWKIT_ENTRA_CLIENT_SECRET"
 FIRST_TIME = ("First time here? Type the login and the first sign-in code the host gave you, and choose a "
               f"password of at least {MIN_PASSWORD} characters: it becomes yours.")
 TEMPLATES = Path(__file__).resolve().parent / "hub_templates"
+PROXY_NOT_YET = (404, 502, 503, 504)  # what the proxy answers while the hub is still starting
 PROXY_ENV = "REVIEWKIT_PROXY"  # where configurable-http-proxy is, when not in the usual places
 
 
@@ -222,8 +223,12 @@ def wait_ready(p: HubPlan, proc: subprocess.Popen[bytes], timeout: float = 120.0
         try:
             with urllib.request.urlopen(probe, timeout=2):  # noqa: S310 - this machine's own hub
                 return
-        except urllib.error.HTTPError:
-            return
+        except urllib.error.HTTPError as e:
+            # The proxy answers before the hub does: 404 until it has the hub's route, 503 while the
+            # hub is not listening yet. Saying "ready" then sends people to an error page.
+            if e.code not in PROXY_NOT_YET:
+                return
+            time.sleep(0.3)
         except OSError:
             time.sleep(0.3)
     raise HubError(f"the hub did not answer within {timeout:.0f} seconds")

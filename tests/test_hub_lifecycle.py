@@ -59,3 +59,19 @@ def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_pa
             proc.wait()
             for p in tree:
                 p.kill()
+
+
+def test_the_hub_is_ready_only_when_its_sign_in_page_answers(tmp_path: Path) -> None:
+    """The proxy answers (404, then 503) before the hub does; the address is given out only after."""
+    import urllib.request
+
+    from reviewkit import hub
+
+    p = hub.plan(with_logins(make_workspace(tmp_path / "ws")).path)
+    proc = hub.start(p)
+    try:
+        hub.wait_ready(p, proc)
+        with urllib.request.urlopen(p.url + "hub/login", timeout=30) as page:  # noqa: S310 - loopback
+            assert page.status == 200 and b'id="first_code_input"' in page.read()
+    finally:
+        assert hub.stop(proc, p) == 0
