@@ -400,6 +400,9 @@ def _candidates(text: str, names: Iterable[str], quick: bool = True) -> list[_Hi
         for m in _EMAIL_RE.finditer(text):
             add("email", BLOCK, *m.span())
     rules = _could_match(text) if quick else ALL_RULES
+    names_re, keys = _names_table(names)
+    if not rules and names_re is None:  # most evidence notes
+        return hits
     if "ten_digits" in rules:
         for m in _NHS_RE.finditer(text):
             add("nhs_number", BLOCK if _nhs_checksum_ok("".join(m.groups())) else WARN, *m.span())
@@ -464,7 +467,6 @@ def _candidates(text: str, names: Iterable[str], quick: bool = True) -> list[_Hi
             if _date_level(text, m.start(), m.end(), y, _MONTH_NO[parts["m"][:3].lower()],
                            int(parts["d"] or 1)):
                 add("date_of_birth", BLOCK, *m.span())
-    names_re, keys = _names_table(names)
     for m in _HONORIFIC_RE.finditer(text) if "honorific" in rules else ():
         name = " ".join(m["name"].split()).casefold()
         last = re.split(r"[\s\-'’]+", name)[-1]
@@ -487,6 +489,8 @@ def _candidates(text: str, names: Iterable[str], quick: bool = True) -> list[_Hi
 
 def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
     """Keep the longest finding where one holds another; join partial overlaps; skip placeholders."""
+    if not hits:
+        return hits
     # One sort and one sweep, so a cell of thousands of postcodes stays linear (n log n).
     spans = [m.span() for m in _PLACEHOLDER_RE.finditer(text)] if "[" in text else []
     starts, ends = [s for s, _ in spans], [e for _, e in spans]

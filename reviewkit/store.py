@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import migrations, prescreen
+from . import migrations, prescreen, privacy
 from .errors import ConflictError, InvalidInputError, StoreError, TextFinding, UnsafeLocationError
 from .tools import RatingScale
 
@@ -261,8 +261,6 @@ def screen_text(text: str, names: Sequence[str], *, what: str, confirm_warnings:
     """Screen free text before it is stored; raises on identifiers (see reviewkit.privacy)."""
     if not text or prescreen.plainly_clean(text, names):  # most notes: no rule could match
         return []
-    from . import privacy  # local import keeps the store importable on its own
-
     return privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
 
 
@@ -373,7 +371,7 @@ class Store:
                 note = ""
             else:
                 names = self.rules.names if self.rules else ()
-                findings = screen_text(text, names, what=what, confirm_warnings=confirm_warnings)
+                findings = privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
                 warned = sorted({f.kind for f in findings if f.level == "warn"})
                 note = f"confirmed possible identifier(s) in {what}: {', '.join(warned)}" if warned else ""
             if len(self._screened) < 200_000:
