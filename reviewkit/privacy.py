@@ -587,6 +587,8 @@ def check(
 ) -> list[TextFinding]:
     """Refuse text holding an identifier, and text that may hold one unless confirmed."""
     findings = screen(text, names)
+    if not findings:
+        return findings
     blocked = [f for f in findings if f.level == BLOCK]
     if blocked:
         advice = list(dict.fromkeys(_ADVICE.get(f.kind, _PERSON_ADVICE) for f in blocked))
