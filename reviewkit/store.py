@@ -372,7 +372,7 @@ class Store:
             else:
                 names = self.rules.names if self.rules else ()
                 findings = privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
-                warned = sorted({f.kind for f in findings if f.level == "warn"})
+                warned = sorted({f.kind for f in findings if f.level == "warn"}) if findings else ()
                 note = f"confirmed possible identifier(s) in {what}: {', '.join(warned)}" if warned else ""
             if len(self._screened) < 200_000:
                 self._screened[key] = note
