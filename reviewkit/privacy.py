@@ -314,6 +314,7 @@ _GENERIC_WORDS = frozenset({"person", "client", "service", "patient", "customer"
                             "system"})
 _GENERIC_LABELS = frozenset({"id", "no", "number", "ref", "reference"})
 _ADDRESS_AFTER = re.compile(r"[A-Za-z]?,?[ \t]+[A-Z]")  # what follows the house number
+_DIGIT_RUN = re.compile(r"\d\d*")  # as \d+, but the engine skips to the first digit
 ALL_RULES = frozenset({"ten_digits", "ni", "address", "system_record", "generic_record", "postcode", "numeric_date",
                        "month_date", "honorific"})
 
@@ -343,12 +344,12 @@ def _words(text: str) -> set[str]:
     return set(_LETTERS.findall(text.translate(_ASCII_FOLD).lower()))
 
 
-def _could_match(text: str) -> frozenset[str]:
+def _could_match(text: str) -> set[str] | frozenset[str]:
     """The rules that could find something in the (readable) text; the others cannot match."""
     total = 0
     short = year = letter_digit = numeric_date = address = record = False
     size = len(text)
-    for m in _DIGIT_GROUP.finditer(text):
+    for m in _DIGIT_RUN.finditer(text):
         start, end = m.span()
         n = end - start
         total += n
@@ -386,7 +387,7 @@ def _could_match(text: str) -> frozenset[str]:
         rules.add("month_date")
     if not words.isdisjoint(HONORIFIC_WORDS):
         rules.add("honorific")
-    return frozenset(rules)
+    return rules
 
 
 def _candidates(text: str, names: Iterable[str], quick: bool = True) -> list[_Hit]:
