@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import migrations, prescreen, privacy
-from .errors import ConflictError, InvalidInputError, StoreError, TextFinding, UnsafeLocationError
+from .errors import ConflictError, InvalidInputError, StoreError, UnsafeLocationError
 from .tools import RatingScale
 
 if TYPE_CHECKING:
@@ -255,13 +255,6 @@ class ImportSummary:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
-
-
-def screen_text(text: str, names: Sequence[str], *, what: str, confirm_warnings: bool) -> list[TextFinding]:
-    """Screen free text before it is stored; raises on identifiers (see reviewkit.privacy)."""
-    if not text or prescreen.plainly_clean(text, names):  # most notes: no rule could match
-        return []
-    return privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
 
 
 class Store:
