@@ -303,7 +303,8 @@ def _names_table_cached(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
 # word), so ``_could_match`` names the rules that could match and only those run. Each test
 # there is a necessary condition read off the rule's own pattern, never a rule of its own:
 # what it lets through is screened by the rules above, unchanged. tests/test_privacy_quick.py
-# holds the two in step (the same findings with and without it).
+# holds the two in step (the same findings with and without it). A new rule runs on every
+# text until it is given a name here and the reason it cannot match without it.
 _LETTERS = re.compile(r"[^\W\d_]+")
 # ASCII text's words by a byte table: letters lower-cased, everything else a space.
 _ASCII_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 else 32 for c in range(256))
