@@ -72,7 +72,6 @@ _NHS_RE = re.compile(rf"(?<!\d)(\d{{3}}){_SEP}(\d{{3}}){_SEP}(\d{{4}})(?!\d)")
 # one kind of gap throughout. Only a valid checksum counts: these forms are too common in
 # counts and references for a plain ten-digit run to warn.
 _DIGIT_GROUP = re.compile(r"\d+")
-_ANY_DIGIT = re.compile(r"\d")
 _NHS_GAPS = (" ", "\t", "-", ".", "/", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014")
 
 # Phones: 0 + ten digits (01, 02, 03, 07, 08) or +44/0044 + ten digits, at most three gaps
@@ -298,8 +297,102 @@ def _names_table_cached(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE), keys
 
 
-def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
-    """Every possible identifier, overlapping ones included."""
+# -- which rules could match ------------------------------------------------------------------
+# Running every rule over every text costs tens of microseconds; most rules need something a
+# quick look rules out (ten digits, a letter touching a digit, a month or an honorific as a
+# word), so ``_could_match`` names the rules that could match and only those run. Each test
+# there is a necessary condition read off the rule's own pattern, never a rule of its own:
+# what it lets through is screened by the rules above, unchanged. tests/test_privacy_quick.py
+# holds the two in step (the same findings with and without it). A new rule runs on every
+# text until it is given a name here and the reason it cannot match without it.
+_LETTERS = re.compile(r"[^\W\d_]+")
+# ASCII text's words by a byte table: letters lower-cased, everything else a space.
+_ASCII_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 else 32 for c in range(256))
+# The only characters outside ASCII that a case-insensitive rule reads as an ASCII letter.
+_ASCII_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_MONTH_WORDS = frozenset(_MONTHS.split("|"))
+_GENERIC_WORDS = frozenset({"person", "client", "service", "patient", "customer", "case", "record", "file",
+                            "system"})
+_GENERIC_LABELS = frozenset({"id", "no", "number", "ref", "reference"})
+_ADDRESS_AFTER = re.compile(r"[A-Za-z]?,?[ \t]+[A-Z]")  # what follows the house number
+_DIGIT_RUN = re.compile(r"\d\d*")  # as \d+, but the engine skips to the first digit
+ALL_RULES = frozenset({"ten_digits", "ni", "address", "system_record", "generic_record", "postcode", "numeric_date",
+                       "month_date", "honorific"})
+
+
+@lru_cache(maxsize=1)
+def _system_words() -> frozenset[str] | None:
+    """A word each record system's name holds (lower case), or None when one cannot be told by its words."""
+    record_re = _record_re()
+    if record_re is None:
+        return frozenset()
+    words = set()
+    for line in RECORD_SYSTEMS_FILE.read_text(encoding="utf-8").splitlines():
+        name = line.strip()
+        if not name or line.lstrip().startswith("#"):
+            continue
+        runs = _LETTERS.findall(name.lower())
+        if not name.isascii() or not runs or name[-1].isdigit():
+            return None  # read with every text instead
+        words.add(max(runs, key=len))
+    return frozenset(words)
+
+
+def _words(text: str) -> set[str]:
+    """The text's words (runs of letters), lower-cased, as a case-insensitive rule reads them."""
+    if text.isascii():
+        return set(text.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
+    return set(_LETTERS.findall(text.translate(_ASCII_FOLD).lower()))
+
+
+def _could_match(text: str) -> set[str] | frozenset[str]:
+    """The rules that could find something in the (readable) text; the others cannot match."""
+    total = 0
+    short = year = letter_digit = numeric_date = address = record = False
+    size = len(text)
+    for m in _DIGIT_RUN.finditer(text):
+        start, end = m.span()
+        n = end - start
+        total += n
+        if n <= 2:
+            short = True
+        elif n == 4:
+            year = True
+        if 4 <= n <= 12:
+            record = True
+        if n <= 3 and not address and _ADDRESS_AFTER.match(text, end):
+            address = True
+        if start and text[start - 1].isalpha():
+            letter_digit = True
+        if end + 1 < size and text[end] in "/.-" and text[end + 1].isdigit():
+            numeric_date = True
+    words = _words(text)
+    rules = set()
+    if total >= 10:  # an NHS number or phone number: ten digits or more
+        rules.add("ten_digits")
+    if total >= 6:
+        rules.add("ni")
+    if address:
+        rules.add("address")
+    if record:  # a record number: four to twelve digits after a system's name or a label
+        systems = _system_words()
+        if systems is None or not words.isdisjoint(systems):
+            rules.add("system_record")
+        if not words.isdisjoint(_GENERIC_WORDS) and not words.isdisjoint(_GENERIC_LABELS):
+            rules.add("generic_record")
+    if letter_digit:  # a postcode's area letters touch its first digit
+        rules.add("postcode")
+    if numeric_date:
+        rules.add("numeric_date")
+    if (short or year) and not words.isdisjoint(_MONTH_WORDS):
+        rules.add("month_date")
+    if not words.isdisjoint(HONORIFIC_WORDS):
+        rules.add("honorific")
+    return rules
+
+
+def _candidates(text: str, names: Iterable[str], quick: bool = True) -> list[_Hit]:
+    """Every possible identifier, overlapping ones included (``quick``: only the rules that could match)."""
     hits: list[_Hit] = []
 
     def add(kind: str, level: str, start: int, end: int, person: str = "") -> None:
@@ -308,20 +401,28 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
     if "@" in text:
         for m in _EMAIL_RE.finditer(text):
             add("email", BLOCK, *m.span())
-    if _ANY_DIGIT.search(text):  # every other pattern but names needs a digit: most comments have none
+    rules = _could_match(text) if quick else ALL_RULES
+    names_re, keys = _names_table(names)
+    if not rules and names_re is None:  # most evidence notes
+        return hits
+    if "ten_digits" in rules:
         for m in _NHS_RE.finditer(text):
             add("nhs_number", BLOCK if _nhs_checksum_ok("".join(m.groups())) else WARN, *m.span())
         for start, end, digits in _ten_digit_groups(text):
             if _nhs_checksum_ok(digits):
                 add("nhs_number", BLOCK, start, end)
+    if "address" in rules:
         for m in _ADDRESS_RE.finditer(text):
             add("address", BLOCK, *m.span())
+    if "system_record" in rules:
         record_re = _record_re()
         for m in record_re.finditer(text) if record_re is not None else ():
             if m["label"] or len(m["digits"]) >= 5:
                 add("record_number", BLOCK, *m.span())
+    if "generic_record" in rules:
         for m in _GENERIC_RECORD_RE.finditer(text):
             add("record_number", BLOCK, *m.span())
+    if "ten_digits" in rules:
         for m in _PHONE_RE.finditer(text):
             national = m["intl"] or m["nat"]
             digits = re.sub(r"\D", "", national)
@@ -329,6 +430,7 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
             gaps = len(re.findall(r"[ .\-]+", national.lstrip("(").replace(")", " ")))
             if len(digits) == 11 and digits[1] in "12378" and gaps <= 3:
                 add("phone", BLOCK, *m.span())
+    if "postcode" in rules:
         for m in _POSTCODE_RE.finditer(text):
             inward = m.group()[-3:]
             if _ORDINAL.match(inward) and inward[1:].islower() and not m.group().islower():
@@ -338,39 +440,40 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
             label_before = _LABEL_BEFORE.search(text[max(0, m.start() - 12):m.start()])
             if m.group() not in _OUTWARD_RETIRED and not label_before:
                 add("postcode", WARN, *m.span())
+    if "ni" in rules:
         for m in _NI_RE.finditer(text):
             pair = (m[1] + m[2]).upper()
             allowed = pair[0] not in "DFIQUV" and pair[1] not in "DFIOQUV" and pair not in _NI_BAD_PAIRS
             if allowed or pair == "QQ":  # QQ: HMRC's specimen prefix, used in examples and tests
                 add("ni_number", BLOCK, *m.span())
-        for regex, order in _DATE_RES:
-            for m in regex.finditer(text):
-                parts = dict(zip(order, (m[1], m[3], m[4])))
-                month = parts["m"]
-                mo = int(month) if month.isdigit() else _MONTH_NO[month[:3].lower()]
-                y = int(parts["y"])
-                if len(parts["y"]) == 2:
-                    y += 2000 if 2000 + y <= date.today().year else 1900
-                level = _date_level(text, m.start(), m.end(), y, mo, int(parts["d"]))
-                if level:
-                    add("date_of_birth", level, *m.span())
-        for regex, order in _CUED_DATE_RES:
-            for m in regex.finditer(text):
-                if not _BIRTH_CUE.search(text[max(0, m.start() - 24):m.start()]):
-                    continue
-                parts = dict(zip(order, (m[1], m[3], m[4])))
-                y = int(parts["y"])
-                if len(parts["y"]) == 2:
-                    y += 2000 if 2000 + y <= date.today().year else 1900
-                if _date_level(text, m.start(), m.end(), y, _MONTH_NO[parts["m"][:3].lower()],
-                               int(parts["d"] or 1)):
-                    add("date_of_birth", BLOCK, *m.span())
-    names_re, keys = _names_table(names)
-    for m in _HONORIFIC_RE.finditer(text):
+    numeric, month = "numeric_date" in rules, "month_date" in rules
+    for regex, order in (_DATE_RES[:2] if numeric else ()) + (_DATE_RES[2:] if month else ()):
+        for m in regex.finditer(text):
+            parts = dict(zip(order, (m[1], m[3], m[4])))
+            month_typed = parts["m"]
+            mo = int(month_typed) if month_typed.isdigit() else _MONTH_NO[month_typed[:3].lower()]
+            y = int(parts["y"])
+            if len(parts["y"]) == 2:
+                y += 2000 if 2000 + y <= date.today().year else 1900
+            level = _date_level(text, m.start(), m.end(), y, mo, int(parts["d"]))
+            if level:
+                add("date_of_birth", level, *m.span())
+    for regex, order in _CUED_DATE_RES if month else ():
+        for m in regex.finditer(text):
+            if not _BIRTH_CUE.search(text[max(0, m.start() - 24):m.start()]):
+                continue
+            parts = dict(zip(order, (m[1], m[3], m[4])))
+            y = int(parts["y"])
+            if len(parts["y"]) == 2:
+                y += 2000 if 2000 + y <= date.today().year else 1900
+            if _date_level(text, m.start(), m.end(), y, _MONTH_NO[parts["m"][:3].lower()],
+                           int(parts["d"] or 1)):
+                add("date_of_birth", BLOCK, *m.span())
+    for m in _HONORIFIC_RE.finditer(text) if "honorific" in rules else ():
         name = " ".join(m["name"].split()).casefold()
         last = re.split(r"[\s\-'’]+", name)[-1]
         add("honorific_name", BLOCK, *m.span(), person=keys.get(name) or keys.get(last) or name)
-    for m in _HONORIFIC_LOWER_RE.finditer(text):
+    for m in _HONORIFIC_LOWER_RE.finditer(text) if "honorific" in rules else ():
         words = m["name"].split()
         if words[0] in _NOT_NAMES:
             continue
@@ -388,6 +491,8 @@ def _candidates(text: str, names: Iterable[str]) -> list[_Hit]:
 
 def _resolve(text: str, hits: list[_Hit]) -> list[_Hit]:
     """Keep the longest finding where one holds another; join partial overlaps; skip placeholders."""
+    if not hits:
+        return hits
     # One sort and one sweep, so a cell of thousands of postcodes stays linear (n log n).
     spans = [m.span() for m in _PLACEHOLDER_RE.finditer(text)] if "[" in text else []
     starts, ends = [s for s, _ in spans], [e for _, e in spans]
@@ -447,6 +552,8 @@ def _ten_digit_groups(text: str) -> Iterable[tuple[int, int, str]]:
 
 def _readable(text: str) -> str:
     """What screening reads: normalised, look-alike letters folded, line breaks as printed."""
+    if text.isascii():  # NFKC, the invisible characters and the look-alikes are all outside ASCII
+        return as_printed(text)
     return as_printed(normalise(text)).translate(_CONFUSABLES)
 
 
@@ -482,6 +589,8 @@ def check(
 ) -> list[TextFinding]:
     """Refuse text holding an identifier, and text that may hold one unless confirmed."""
     findings = screen(text, names)
+    if not findings:
+        return findings
     blocked = [f for f in findings if f.level == BLOCK]
     if blocked:
         advice = list(dict.fromkeys(_ADVICE.get(f.kind, _PERSON_ADVICE) for f in blocked))

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import migrations, prescreen
-from .errors import ConflictError, InvalidInputError, StoreError, TextFinding, UnsafeLocationError
+from . import migrations, prescreen, privacy
+from .errors import ConflictError, InvalidInputError, StoreError, UnsafeLocationError
 from .tools import RatingScale
 
 if TYPE_CHECKING:
@@ -257,15 +257,6 @@ class ImportSummary:
     unchanged: int = 0
 
 
-def screen_text(text: str, names: Sequence[str], *, what: str, confirm_warnings: bool) -> list[TextFinding]:
-    """Screen free text before it is stored; raises on identifiers (see reviewkit.privacy)."""
-    if not text or prescreen.plainly_clean(text, names):  # most notes: no rule could match
-        return []
-    from . import privacy  # local import keeps the store importable on its own
-
-    return privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
-
-
 class Store:
     """The review's SQLite store; all writes go through its methods."""
 
@@ -373,8 +364,8 @@ class Store:
                 note = ""
             else:
                 names = self.rules.names if self.rules else ()
-                findings = screen_text(text, names, what=what, confirm_warnings=confirm_warnings)
-                warned = sorted({f.kind for f in findings if f.level == "warn"})
+                findings = privacy.check(text, names, confirm_warnings=confirm_warnings, field=what)
+                warned = sorted({f.kind for f in findings if f.level == "warn"}) if findings else ()
                 note = f"confirmed possible identifier(s) in {what}: {', '.join(warned)}" if warned else ""
             if len(self._screened) < 200_000:
                 self._screened[key] = note
@@ -498,42 +489,44 @@ class Store:
         stored: dict[tuple[str, str, str], tuple[str | None, str, int]] = {
             (c, rv, q): (rt, t, v) for c, rv, q, rt, t, v in
             self._db.execute("SELECT case_id, reviewer, question, rating, comment, version FROM ratings")}
-        first = dict(stored)  # what each key held before this batch (absent: new)
-        current = dict(stored)
-        log: list[tuple[str, str, str, str | None, str | None, str]] = []
+        # Each key's latest value in this batch: ratings new to the store, and stored ones changed.
+        added: dict[tuple[str, str, str], tuple[str | None, str, int]] = {}
+        changed: dict[tuple[str, str, str], tuple[str | None, str, int]] = {}
+        log: list[tuple[str, str, str | None, str, str]] = []
         counts = {"added": 0, "changed": 0, "unchanged": 0}
-        for r in rows:
-            label = self._check_rating(r)
+        check, screen, what = self._check_rating, self.screen, "evidence note"
+        for r in rows:  # once per rating: 100,000 times in a large import
+            label = check(r)
             key = (r.case_id, r.reviewer, r.question)
-            old = current.get(key)
-            note = self._screen_changed(r.comment, old[1] if old else None, "evidence note", confirm_warnings)
-            audit_key = f"{r.case_id}/{r.reviewer}/{r.question}"
-            new_log = _rating_log(label, r.comment)
-            if old is None:
-                current[key] = (label, r.comment, 1)
-                log.append(("insert", audit_key, None, new_log, note, ""))
-                counts["added"] += 1
-            elif (old[0], old[1]) == (label, r.comment):
+            comment = r.comment
+            old = added.get(key) or changed.get(key) or stored.get(key)
+            if old is not None and old[0] == label and old[1] == comment:
                 counts["unchanged"] += 1
+                continue
+            # Text already stored passed (or was confirmed) then: only new text is screened.
+            note = "" if old is not None and comment == old[1] else screen(
+                comment, what, confirm_warnings=confirm_warnings)
+            audit_key = f"{r.case_id}/{r.reviewer}/{r.question}"
+            if old is None:
+                added[key] = (label, comment, 1)
+                log.append(("insert", audit_key, None, _rating_log(label, comment), note))
+                counts["added"] += 1
             else:
-                current[key] = (label, r.comment, old[2] + 1)
-                log.append(("update", audit_key, _rating_log(old[0], old[1]), new_log, note, ""))
+                (added if key in added else changed)[key] = (label, comment, old[2] + 1)
+                log.append(("update", audit_key, _rating_log(old[0], old[1]), _rating_log(label, comment), note))
                 counts["changed"] += 1
-        inserts = [(*k, v[0], v[1], v[2]) for k, v in current.items() if k not in first]
-        updates = [(v[0], v[1], v[2], *k) for k, v in current.items() if k in first and v != first[k]]
         now = _now()
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO ratings (case_id, reviewer, question, rating, comment, version, updated_at, updated_by) "
-                "VALUES (?,?,?,?,?,?,?,?)", [(*row, now, actor) for row in inserts])
+                "VALUES (?,?,?,?,?,?,?,?)", [(*k, *v, now, actor) for k, v in added.items()])
             self._db.executemany(
                 "UPDATE ratings SET rating=?, comment=?, version=?, updated_at=?, updated_by=? "
                 "WHERE case_id=? AND reviewer=? AND question=?",
-                [(rt, t, v, now, actor, *k) for rt, t, v, *k in updates])
+                [(*v, now, actor, *k) for k, v in changed.items() if v != stored[k]])
             self._db.executemany(
                 "INSERT INTO audit_log (at, actor, action, entity, key, old, new, note) "
-                "VALUES (?,?,?,'rating',?,?,?,?)",
-                [(now, actor, action, key, old, new, note) for action, key, old, new, note, _ in log])
+                "VALUES (?,?,?,'rating',?,?,?,?)", [(now, actor, *entry) for entry in log])
             if counts["added"] or counts["changed"]:
                 self._audit(actor, "import", "ratings", source or "-", None, counts)
         return ImportSummary(**counts)
