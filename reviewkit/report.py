@@ -13,6 +13,11 @@ IPYTHONDIR with history off, so nothing typed or shown lands anywhere else. Outp
 cached in ``<workspace>/.cache/report/`` under a hash of every input's content, so rendering
 again with nothing changed only copies files.
 
+The review is read once, into a snapshot (``reviewkit.snapshot``): the publish gate, the
+cache digest, the charts drawn ahead and the notebook's sections (handed the snapshot as a
+private file in the render's staging folder) all build on it, so the report publishes
+exactly the text the gate screened, whatever is saved meanwhile.
+
 Before anything runs, the text the report would publish is screened again: while an
 identifier remains, the render is refused, naming where (never what). With
 ``withhold_identifiers`` a DRAFT is rendered instead, each such piece of text redacted on the
@@ -67,8 +72,6 @@ CELL_TIMEOUT = 300  # seconds per cell: generous, but a hung cell never hangs th
 CACHE_DIR = Path(".cache") / "report"  # the same folder as workspace.REPORT_CACHE
 CACHE_KEEP = 3
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
-_HASH_SKIP_COLUMNS = {"updated_at", "updated_by", "version"}
-_STORE_TABLES = ("ratings", "case_flags", "meetings", "attendance", "conversations", "notes", "note_codes")
 
 Progress = Callable[[str], None]
 
@@ -92,34 +95,24 @@ def _files(root: Path, pattern: str = "**/*") -> list[Path]:
     return sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _store_rows(ws: Any) -> bytes:
-    """The store's content, without timestamps and versions: an edit undone hashes the same."""
-    out: list[Any] = []
-    with ws.store() as store:
-        for table in _STORE_TABLES:
-            rows = [{k: r[k] for k in r.keys() if k not in _HASH_SKIP_COLUMNS}  # noqa: SIM118 (sqlite3.Row)
-                    for r in store.execute_read(f"SELECT * FROM {table}")]
-            out.append([table, sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)])
-    return json.dumps(out).encode()
-
-
 def input_digest(ws: Any, *, notebook: Path = NOTEBOOK, final: bool = False, report_date: str = "",
                  withhold_identifiers: bool = False) -> str:
-    """A hash of everything a render depends on: workspace files, store content, kit code, mode."""
-    from . import __version__
+    """A hash of everything a render depends on: workspace files, store content, kit code, mode.
 
+    ``ws`` is a snapshot of the review (``reviewkit.snapshot``), or a workspace to take one of.
+    """
+    from . import __version__
+    from .snapshot import iter_files, snapshot_of
+
+    snapshot = snapshot_of(ws)
     h = hashlib.sha256()
     _add(h, "version", __version__.encode())
     _add(h, "final", b"1" if final else b"0")
     _add(h, "withhold", b"1" if withhold_identifiers else b"0")
     _add(h, "date", report_date.encode())
-    for name in ("review.yaml", "audit_tool.yaml", "codebook.yaml", "private/names.txt",
-                 "private/redaction_map.json", "previous_round.zip"):
-        f = ws.path / name
-        _add(h, name, f.read_bytes() if f.exists() else b"")
-    for f in _files(ws.path / "narrative", "*.md"):
-        _add(h, "narrative/" + f.name, f.read_bytes())
-    _add(h, "store", _store_rows(ws))
+    for name, data in iter_files(snapshot):
+        _add(h, name, data)
+    _add(h, "store", snapshot.store_digest.encode())
     _add(h, "notebook", notebook.read_bytes())
     for f in [*_files(TEMPLATE_DIRS), *_files(TEMPLATES / "themes", "*.yaml"), *_files(TEMPLATES / "scales", "*.yaml")]:
         _add(h, str(f.relative_to(TEMPLATES)), f.read_bytes())
@@ -307,9 +300,10 @@ def _kernel_manager_class() -> type:
 
 
 def _kernel_env(work: Path, withhold: bool = False, charts: Path | None = None,
-                preload: str | None = None) -> dict[str, str]:
+                preload: str | None = None, snapshot: Path | None = None) -> dict[str, str]:
     from .reportdata import WITHHOLD_ENV
     from .reportsections import CHARTS_ENV
+    from .snapshot import SNAPSHOT_ENV
 
     env = dict(os.environ)
     ipython = work / "ipython"
@@ -326,16 +320,18 @@ def _kernel_env(work: Path, withhold: bool = False, charts: Path | None = None,
             f'name="reviewkit-preload", daemon=True).start()\n', encoding="utf-8")
     env.update({"IPYTHONDIR": str(ipython), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    for name in (WITHHOLD_ENV, CHARTS_ENV):
+    for name in (WITHHOLD_ENV, CHARTS_ENV, SNAPSHOT_ENV):
         env.pop(name, None)  # this render decides, never the caller's environment
     if withhold:
         env[WITHHOLD_ENV] = "1"
     if charts is not None:
         env[CHARTS_ENV] = str(charts)
+    if snapshot is not None:
+        env[SNAPSHOT_ENV] = str(snapshot)  # the notebook builds on the review the render gated
     return env
 
 
-def _draw_charts(workspace: Path, folder: Path, withhold: bool) -> None:
+def _draw_charts(workspace: Any, folder: Path, withhold: bool) -> None:
     """In the forked process: draw the charts; any error is left for the notebook to raise."""
     from .reportsections import prerender_charts
 
@@ -350,13 +346,14 @@ class _ChartsAhead:
     """The report's charts drawn in a process of this one while the kernel starts and loads.
 
     Starting the kernel and importing pandas there take one core for most of a second; the
-    charts, which depend only on the workspace, use the other meanwhile. The kernel picks each
-    one up from a private folder in the render's temporary folder (see
-    ``reportsections.prerender_charts``), checking it was drawn from the data it loaded, and
-    draws for itself any that is missing. Only where processes fork (Linux) and with 2+ cores.
+    charts, which depend only on the review, use the other meanwhile, drawn from the render's
+    snapshot of it (inherited by the fork). The kernel picks each one up from a private folder
+    in the render's temporary folder (see ``reportsections.prerender_charts``), checking it
+    was drawn from the data it loaded, and draws for itself any that is missing. Only where
+    processes fork (Linux) and with 2+ cores.
     """
 
-    def __init__(self, workspace: Path, work: Path, withhold: bool, *, enabled: bool = True) -> None:
+    def __init__(self, workspace: Any, work: Path, withhold: bool, *, enabled: bool = True) -> None:
         import multiprocessing
 
         self.folder: Path | None = None
@@ -438,11 +435,12 @@ def _without_iri_grammars() -> Any:
 
 
 def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = False,
-                 charts: Path | None = None, preload: str | None = None) -> Any:
+                 charts: Path | None = None, preload: str | None = None, snapshot: Path | None = None) -> Any:
     """Execute the report notebook; RenderError naming the cell if any cell fails.
 
     ``charts`` names a folder where the charts are being drawn ahead (``_ChartsAhead``);
-    ``preload`` a module the kernel imports while papermill connects to it.
+    ``preload`` a module the kernel imports while papermill connects to it; ``snapshot`` the
+    file of the review's snapshot the kernel builds the report from (``snapshot.write_snapshot``).
     """
     with _without_iri_grammars():
         import nbformat
@@ -461,7 +459,7 @@ def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = Fa
             f"{', '.join(sorted(PARAMETERS))} (found: {', '.join(sorted(params)) or 'none'})")
     original = nbformat.read(str(nb_path), as_version=4).cells
     threading.Thread(target=_warm_exporter, name="reviewkit-exporter", daemon=True).start()
-    config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work, withhold, charts, preload),
+    config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work, withhold, charts, preload, snapshot),
                                              "ip": str(work / "kernel")}})
     try:
         # The kernel is killed (with its process group) once every output is in, rather than asked
@@ -894,7 +892,8 @@ def published_identifiers(ws: Any) -> list[str]:
     from .redaction import blocking_findings
     from .reportdata import narrative_status
 
-    narrative = narrative_status(ws.path)  # first: a file that is not UTF-8 is a clear WorkspaceError
+    # First: a file that is not UTF-8 is a clear WorkspaceError. (A snapshot: the files it read.)
+    narrative = narrative_status(ws if hasattr(ws, "narrative_bytes") else ws.path)
     located = blocking_findings(ws)
     pieces: dict[tuple[str, str, str], list[TextFinding]] = {}
     for loc in located:
@@ -989,7 +988,8 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     ``notebook`` replaces the kit's report notebook.
     """
     from .readiness import readiness
-    from .workspace import open_workspace
+    from .snapshot import take_snapshot, write_snapshot
+    from .workspace import NAMES_FILE, open_workspace
 
     say = progress or (lambda _message: None)
     wanted = check_formats(formats)
@@ -1000,20 +1000,23 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     say("Checking the workspace")
     ws = open_workspace(workspace_path)
     workspace = ws.path.resolve()
-    found = published_identifiers(ws)
+    # The review is read once, here: the gate, the cache digest, the charts and the notebook's
+    # sections all take this snapshot, so the report publishes exactly the text the gate saw.
+    snapshot = take_snapshot(ws)
+    found = published_identifiers(snapshot)
     if found and not final and not withhold_identifiers:
         raise RenderError(_refusal(found, ws.path, final))
     withheld = len(found) if withhold_identifiers and not final else 0
-    gaps = readiness(ws, identifiers=found)
+    gaps = readiness(snapshot, identifiers=found)
     if final and gaps:
         raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
     chromium = require_chromium() if "pdf" in wanted else ""
     render_date = today or dt.date.today()
-    context = _context(ws, final, render_date, withheld, gaps)
+    context = _context(snapshot, final, render_date, withheld, gaps)
     if withheld:
         say(f"Withholding {_pieces(withheld)} that may identify someone: this draft is not for publication")
 
-    entry = workspace / CACHE_DIR / input_digest(ws, notebook=nb_path, final=final,
+    entry = workspace / CACHE_DIR / input_digest(snapshot, notebook=nb_path, final=final,
                                                   report_date=context["report_date"] + context["render_date"],
                                                   withhold_identifiers=withhold_identifiers)
     result = RenderResult()
@@ -1042,14 +1045,18 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 # While the kernel starts, draw the charts and import reviewkit.reportsections there,
                 # if the notebook builds on that module (the kit's does; a custom one may not).
                 builds = PRELOAD in nb_path.read_text(encoding="utf-8", errors="replace")
-                ahead = _ChartsAhead(workspace, work, withhold_identifiers, enabled=builds)
+                ahead = _ChartsAhead(snapshot, work, withhold_identifiers, enabled=builds)
                 if "pdf" in wanted and "pdf" not in cached:  # Chromium starts while the notebook runs
                     printer = _start_printer(chromium, work)
                     if printer is not None:
                         cleanup.callback(printer.stop)
                 try:
+                    # Beside the charts in the private staging folder, never in $TMPDIR: it holds the
+                    # review's text, and a render killed outright leaves $TMPDIR's folder behind.
+                    handed = write_snapshot(snapshot, work / "review-snapshot.json")
                     nb = clean_notebook(run_notebook(nb_path, workspace, Path(runtime), withhold_identifiers,
-                                                     charts=ahead.folder, preload=PRELOAD if builds else None))
+                                                     charts=ahead.folder, preload=PRELOAD if builds else None,
+                                                     snapshot=handed))
                 finally:
                     ahead.stop()
                 if keep_notebook:
@@ -1074,7 +1081,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                     files[fmt] = job.result()
             if use_cache:
                 _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
-                ws.stamp_report_cache()
+                ws.stamp_report_cache(snapshot.files.get(NAMES_FILE, b""))
         order = [*wanted, *(["ipynb"] if keep_notebook else [])]
         for fmt, target in publish({fmt: files[fmt] for fmt in order}, out).items():
             if fmt == "ipynb":
