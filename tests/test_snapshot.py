@@ -135,3 +135,13 @@ def test_the_report_publishes_exactly_what_the_gate_saw(tmp_path: Path, monkeypa
     # The next render takes a new snapshot, gated again, and shows the change.
     render_report(ws_path, out, ("html",))
     assert AFTER_GATE in _text((out / "report.html").read_text(encoding="utf-8"))
+
+
+def test_the_kernel_is_told_the_names_its_modules_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewkit import report, reportdata, reportsections, snapshot
+
+    assert (report.WITHHOLD_ENV, report.CHARTS_ENV, report.SNAPSHOT_ENV) == (
+        reportdata.WITHHOLD_ENV, reportsections.CHARTS_ENV, snapshot.SNAPSHOT_ENV)
+    monkeypatch.setenv(SNAPSHOT_ENV, "/somewhere/else")  # never taken from the caller's environment
+    assert SNAPSHOT_ENV not in report._kernel_env(tmp_path)
+    assert report._kernel_env(tmp_path, snapshot=tmp_path / "s.json")[SNAPSHOT_ENV] == str(tmp_path / "s.json")
