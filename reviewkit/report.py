@@ -1037,6 +1037,13 @@ def _not_ready(gaps: Sequence[Any], path: Path) -> str:
     return message
 
 
+def _page_dates(snapshot: Any, render_date: dt.date) -> str:
+    """The report's date and the render's date as the page prints them (``_context``): both in the cache key."""
+    from .reportsections import long_date
+
+    return long_date(snapshot.meta.report_date or render_date.isoformat()) + long_date(render_date.isoformat())
+
+
 def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0,
              gaps: Sequence[Any] = ()) -> dict[str, Any]:
     """What the template shows besides the notebook: cover, draft state, footer, missing-data box.
@@ -1122,6 +1129,19 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
         # notebook's sections all take this snapshot, so the report publishes exactly the text
         # the gate saw.
         snapshot = take_snapshot(ws)
+        render_date = today or dt.date.today()
+        entry = workspace / CACHE_DIR / input_digest(snapshot, notebook=nb_path, final=final,
+                                                      report_date=_page_dates(snapshot, render_date),
+                                                      withhold_identifiers=withhold_identifiers)
+        with _os_errors(out):
+            cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
+        runs = "html" not in cached and set(cached) != set(wanted)  # the notebook must run
+        if not runs and kernel is not None:
+            kernel.stop()  # not needed after all
+        # The charts are drawn from the snapshot while it is checked, and the kernel starts;
+        # like everything made before the gate has passed, they are removed if it refuses.
+        ahead = _ChartsAhead(snapshot, charts if runs else None, withhold_identifiers)
+        cleanup.callback(ahead.stop)
         found = published_identifiers(snapshot)
         if found and not final and not withhold_identifiers:
             raise RenderError(_refusal(found, ws.path, final))
@@ -1130,21 +1150,13 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
         if final and gaps:
             raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
         chromium = require_chromium() if "pdf" in wanted else ""
-        render_date = today or dt.date.today()
         context = _context(snapshot, final, render_date, withheld, gaps)
         if withheld:
             say(f"Withholding {_pieces(withheld)} that may identify someone: this draft is not for publication")
-
-        entry = workspace / CACHE_DIR / input_digest(snapshot, notebook=nb_path, final=final,
-                                                      report_date=context["report_date"] + context["render_date"],
-                                                      withhold_identifiers=withhold_identifiers)
         result.withheld = withheld
         result.gaps = len(gaps)
         with _os_errors(out):
             printer: _EarlyPrinter | None = None
-            cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
-            if "html" in cached and kernel is not None:
-                kernel.stop()  # not needed after all
             files: dict[str, Path] = {}
             if set(cached) == set(wanted):
                 say("Inputs unchanged since the last render: reusing it")
@@ -1157,8 +1169,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                     body = cached["html"].read_text(encoding="utf-8")
                 else:
                     say("Running the report notebook")
-                    write_snapshot(snapshot, handed)
-                    ahead = _ChartsAhead(snapshot, charts, withhold_identifiers)
+                    write_snapshot(snapshot, handed)  # the gate has passed: the kernel may read it
                     if "pdf" in wanted and "pdf" not in cached:  # Chromium starts while the notebook runs
                         printer = _start_printer(chromium, work)
                         if printer is not None:

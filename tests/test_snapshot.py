@@ -145,3 +145,14 @@ def test_the_kernel_is_told_the_names_its_modules_read(tmp_path: Path, monkeypat
     monkeypatch.setenv(SNAPSHOT_ENV, "/somewhere/else")  # never taken from the caller's environment
     assert SNAPSHOT_ENV not in report._kernel_env(tmp_path)
     assert report._kernel_env(tmp_path, snapshot=tmp_path / "s.json")[SNAPSHOT_ENV] == str(tmp_path / "s.json")
+
+
+def test_the_cache_key_dates_are_those_the_page_prints(sample: Path) -> None:
+    import datetime as dt
+
+    from reviewkit import report
+
+    snap = take_snapshot(sample)
+    for day in (dt.date(2026, 12, 1), dt.date(2027, 1, 31)):
+        context = report._context(snap, False, day)
+        assert report._page_dates(snap, day) == context["report_date"] + context["render_date"]
