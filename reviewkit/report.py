@@ -362,7 +362,7 @@ class _EarlyKernel:
         if self.process.poll() is None:  # (not yet collected, so its group id is still its own)
             with contextlib.suppress(OSError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.process.wait(10)
 
 
@@ -439,7 +439,7 @@ class _ChartsAhead:
     Starting the kernel and importing pandas there take one core for most of a second; the
     charts, which depend only on the review, use the other meanwhile, drawn from the render's
     snapshot of it (inherited by the fork). The kernel picks each one up from a private folder
-    in the render's temporary folder (see ``reportsections.prerender_charts``), checking it
+    in the render's staging folder (see ``reportsections.prerender_charts``), checking it
     was drawn from the data it loaded, and draws for itself any that is missing. Only where
     processes fork (Linux) and with 2+ cores.
     """
