@@ -187,7 +187,8 @@ def main() -> int:
     print(f"(c) render_report html+pdf+docx, cache bypassed     {c:6.2f} s   [{fmt(c_runs)}]  CPU {c_cpu:.2f} s")
     print(f"    extra for PDF and Word (c)-(b)                  {c - b:6.2f} s   (aim: under 2 s)")
     print(f"(d) second render, inputs unchanged (cache hit)     {d:6.2f} s   [{fmt(d_runs)}]")
-    print("one render of (c), step by step (PDF and Word run side by side):")
+    print("one render of (c), step by step (the kernel starts before the first step and the charts\n"
+          "    are drawn from its end, both beside the steps; PDF and Word run side by side):")
     for message, seconds in steps:
         print(f"    {message:<48} {seconds:6.2f} s")
     return 0

@@ -133,7 +133,8 @@ def _text_gaps(ws: Workspace, identifiers: Sequence[str] | None) -> list[Gap]:
     from .reportdata import narrative_status
 
     try:
-        unwritten = [n for n in narrative_status(ws.path).values() if not n.written and not n.optional]
+        held = ws if hasattr(ws, "narrative_bytes") else ws.path  # a snapshot: the files as it read them
+        unwritten = [n for n in narrative_status(held).values() if not n.written and not n.optional]
         found = list(identifiers) if identifiers is not None else published_identifiers(ws)
     except WorkspaceError as exc:  # a narrative file that is not UTF-8: its message names the file
         return [Gap("narrative", "narrative", str(exc))]

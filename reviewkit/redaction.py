@@ -79,13 +79,28 @@ def _meta_texts(ws: Workspace) -> Iterator[_Text]:
 
 
 def _narratives(ws: Workspace) -> dict[Path, str]:
-    """Every narrative file's text, all read (and decoded) before anything is changed."""
+    """Every narrative file's text, all read (and decoded) before anything is changed.
+
+    From a snapshot (``reviewkit.snapshot``), the files as it read them.
+    """
+    held = getattr(ws, "narrative", None)
+    if held is not None:
+        return {ws.narrative_dir / name: _decoded(held[name], ws.narrative_dir / name) for name in sorted(held)}
     return {f: _read_text(f) for f in sorted(ws.narrative_dir.glob("*.md"))}
 
 
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{path}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
+
+
+def _decoded(raw: bytes, path: Path) -> str:
+    from .snapshot import text_of
+
+    try:
+        return text_of(raw)
     except UnicodeDecodeError:
         raise WorkspaceError(f"{path}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
 

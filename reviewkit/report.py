@@ -13,6 +13,11 @@ IPYTHONDIR with history off, so nothing typed or shown lands anywhere else. Outp
 cached in ``<workspace>/.cache/report/`` under a hash of every input's content, so rendering
 again with nothing changed only copies files.
 
+The review is read once, into a snapshot (``reviewkit.snapshot``): the publish gate, the
+cache digest, the charts drawn ahead and the notebook's sections (handed the snapshot as a
+private file in the render's staging folder) all build on it, so the report publishes
+exactly the text the gate screened, whatever is saved meanwhile.
+
 Before anything runs, the text the report would publish is screened again: while an
 identifier remains, the render is refused, naming where (never what). With
 ``withhold_identifiers`` a DRAFT is rendered instead, each such piece of text redacted on the
@@ -67,8 +72,6 @@ CELL_TIMEOUT = 300  # seconds per cell: generous, but a hung cell never hangs th
 CACHE_DIR = Path(".cache") / "report"  # the same folder as workspace.REPORT_CACHE
 CACHE_KEEP = 3
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
-_HASH_SKIP_COLUMNS = {"updated_at", "updated_by", "version"}
-_STORE_TABLES = ("ratings", "case_flags", "meetings", "attendance", "conversations", "notes", "note_codes")
 
 Progress = Callable[[str], None]
 
@@ -92,34 +95,24 @@ def _files(root: Path, pattern: str = "**/*") -> list[Path]:
     return sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _store_rows(ws: Any) -> bytes:
-    """The store's content, without timestamps and versions: an edit undone hashes the same."""
-    out: list[Any] = []
-    with ws.store() as store:
-        for table in _STORE_TABLES:
-            rows = [{k: r[k] for k in r.keys() if k not in _HASH_SKIP_COLUMNS}  # noqa: SIM118 (sqlite3.Row)
-                    for r in store.execute_read(f"SELECT * FROM {table}")]
-            out.append([table, sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)])
-    return json.dumps(out).encode()
-
-
 def input_digest(ws: Any, *, notebook: Path = NOTEBOOK, final: bool = False, report_date: str = "",
                  withhold_identifiers: bool = False) -> str:
-    """A hash of everything a render depends on: workspace files, store content, kit code, mode."""
-    from . import __version__
+    """A hash of everything a render depends on: workspace files, store content, kit code, mode.
 
+    ``ws`` is a snapshot of the review (``reviewkit.snapshot``), or a workspace to take one of.
+    """
+    from . import __version__
+    from .snapshot import iter_files, snapshot_of
+
+    snapshot = snapshot_of(ws)
     h = hashlib.sha256()
     _add(h, "version", __version__.encode())
     _add(h, "final", b"1" if final else b"0")
     _add(h, "withhold", b"1" if withhold_identifiers else b"0")
     _add(h, "date", report_date.encode())
-    for name in ("review.yaml", "audit_tool.yaml", "codebook.yaml", "private/names.txt",
-                 "private/redaction_map.json", "previous_round.zip"):
-        f = ws.path / name
-        _add(h, name, f.read_bytes() if f.exists() else b"")
-    for f in _files(ws.path / "narrative", "*.md"):
-        _add(h, "narrative/" + f.name, f.read_bytes())
-    _add(h, "store", _store_rows(ws))
+    for name, data in iter_files(snapshot):
+        _add(h, name, data)
+    _add(h, "store", snapshot.store_digest.encode())
     _add(h, "notebook", notebook.read_bytes())
     for f in [*_files(TEMPLATE_DIRS), *_files(TEMPLATES / "themes", "*.yaml"), *_files(TEMPLATES / "scales", "*.yaml")]:
         _add(h, str(f.relative_to(TEMPLATES)), f.read_bytes())
@@ -277,12 +270,13 @@ def _kernel_manager_class() -> type:
     """A kernel manager that always starts this venv's Python, with a private environment."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import Dict, default
+    from traitlets import Dict, Unicode, default
 
     class ReportKernelManager(AsyncKernelManager):
         """Uses only this Python's kernelspec (or ipykernel's own), never a stale user one."""
 
         kernel_env = Dict(config=True, help="environment of the kernel process")
+        early_kernel = Unicode("", config=True, help="connection file of a kernel started ahead (_EarlyKernel)")
 
         @default("kernel_spec_manager")
         def _default_ksm(self) -> KernelSpecManager:
@@ -298,19 +292,110 @@ def _kernel_manager_class() -> type:
             await super()._async_wait(pollinterval=min(pollinterval, 0.01))
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            early = _EARLY_KERNELS.get(self.early_kernel)
+            if early is not None:  # take on its connection, never write another
+                self.transport_encryption, self.cache_ports = "disabled", False
+                self.connection_file = str(early.connection_file)
+                self.load_connection_file()
+                self._connection_file_written = True
             kw.setdefault("env", dict(self.kernel_env))
             kw.setdefault("stdout", subprocess.DEVNULL)
             kw.setdefault("stderr", subprocess.DEVNULL)
             return await super()._async_pre_start_kernel(**kw)
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            early = _EARLY_KERNELS.pop(self.early_kernel, None)
+            if early is None:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+                return
+            if early.process.poll() is not None:
+                raise RuntimeError("the kernel started ahead has stopped")
+            provisioner: Any = self.provisioner
+            provisioner.process, provisioner.pid = early.process, early.process.pid
+            provisioner.pgid = early.process.pid  # it leads a session of its own
+            provisioner.cwd = kw.get("cwd", os.getcwd())
+            self._reconcile_connection_info(provisioner.connection_info)
+
     return ReportKernelManager
 
 
-def _kernel_env(work: Path, withhold: bool = False, charts: Path | None = None,
-                preload: str | None = None) -> dict[str, str]:
-    from .reportdata import WITHHOLD_ENV
-    from .reportsections import CHARTS_ENV
+KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)  # and --ipython-dir: see _kernel_arguments
+_EARLY_KERNELS: dict[str, _EarlyKernel] = {}  # by connection file, until papermill takes them on
 
+
+def _kernel_arguments(work: Path) -> list[str]:
+    return [*KERNEL_ARGUMENTS, f"--ipython-dir={work / 'ipython'}"]
+
+
+class _EarlyKernel:
+    """The report notebook's kernel, started before anything else of the render.
+
+    A kernel takes a second or so to start and import what the notebook needs; started here,
+    as jupyter_client would start it (this Python's kernelspec, a session of its own, the
+    private environment of ``_kernel_env``, IPC sockets in the render's temporary folder), it
+    starts while the render reads and checks the review and imports papermill. The kernel
+    manager of ``run_notebook`` then takes it on instead of starting one (``early_kernel``).
+    ``stop`` ends it with its process group if it was not needed after all.
+    """
+
+    def __init__(self, env: dict[str, str], work: Path) -> None:
+        import secrets
+
+        self.connection_file = work / "kernel-connection.json"
+        info = {"transport": "ipc", "ip": str(work / "kernel"), "shell_port": 1, "iopub_port": 2,
+                "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
+                "signature_scheme": "hmac-sha256", "kernel_name": "python3"}
+        fd = os.open(self.connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(info, f)
+        argv = [a.replace("{connection_file}", str(self.connection_file)) for a in _kernelspec_argv()]
+        env = {**env, "JPY_PARENT_PID": str(os.getpid())}  # the kernel ends if this process dies
+        env.pop("PYTHONEXECUTABLE", None)
+        self.process = subprocess.Popen([*argv, *_kernel_arguments(work)], env=env, cwd=work,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        _EARLY_KERNELS[str(self.connection_file)] = self
+
+    def stop(self) -> None:
+        """End the kernel (its whole session) unless papermill has already; wait for it."""
+        _EARLY_KERNELS.pop(str(self.connection_file), None)
+        if self.process.poll() is None:  # (not yet collected, so its group id is still its own)
+            with contextlib.suppress(OSError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self.process.wait(10)
+
+
+def _kernelspec_argv() -> list[str]:
+    """The command of this Python's kernelspec, as ``ReportKernelManager`` would run it."""
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    try:
+        argv = json.loads(spec.read_text(encoding="utf-8"))["argv"]
+        if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
+            return argv
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def _start_kernel(env: dict[str, str], work: Path) -> _EarlyKernel | None:
+    """The kernel started ahead, or None (then papermill starts it as usual)."""
+    try:
+        return _EarlyKernel(env, work)
+    except OSError:
+        return None
+
+
+# What render_report tells its kernel, by environment variable: reportdata.WITHHOLD_ENV,
+# reportsections.CHARTS_ENV and snapshot.SNAPSHOT_ENV (named here too, so that the kernel can
+# start before this process imports those modules, and pandas with them; a test keeps them equal).
+WITHHOLD_ENV = "REVIEWKIT_WITHHOLD_IDENTIFIERS"
+CHARTS_ENV = "REVIEWKIT_CHARTS"
+SNAPSHOT_ENV = "REVIEWKIT_SNAPSHOT"
+
+
+def _kernel_env(work: Path, withhold: bool = False, charts: Path | None = None,
+                preload: str | None = None, snapshot: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     ipython = work / "ipython"
     ipython.mkdir(exist_ok=True)
@@ -326,16 +411,18 @@ def _kernel_env(work: Path, withhold: bool = False, charts: Path | None = None,
             f'name="reviewkit-preload", daemon=True).start()\n', encoding="utf-8")
     env.update({"IPYTHONDIR": str(ipython), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    for name in (WITHHOLD_ENV, CHARTS_ENV):
+    for name in (WITHHOLD_ENV, CHARTS_ENV, SNAPSHOT_ENV):
         env.pop(name, None)  # this render decides, never the caller's environment
     if withhold:
         env[WITHHOLD_ENV] = "1"
     if charts is not None:
         env[CHARTS_ENV] = str(charts)
+    if snapshot is not None:
+        env[SNAPSHOT_ENV] = str(snapshot)  # the notebook builds on the review the render gated
     return env
 
 
-def _draw_charts(workspace: Path, folder: Path, withhold: bool) -> None:
+def _draw_charts(workspace: Any, folder: Path, withhold: bool) -> None:
     """In the forked process: draw the charts; any error is left for the notebook to raise."""
     from .reportsections import prerender_charts
 
@@ -350,27 +437,32 @@ class _ChartsAhead:
     """The report's charts drawn in a process of this one while the kernel starts and loads.
 
     Starting the kernel and importing pandas there take one core for most of a second; the
-    charts, which depend only on the workspace, use the other meanwhile. The kernel picks each
-    one up from a private folder in the render's temporary folder (see
-    ``reportsections.prerender_charts``), checking it was drawn from the data it loaded, and
-    draws for itself any that is missing. Only where processes fork (Linux) and with 2+ cores.
+    charts, which depend only on the review, use the other meanwhile, drawn from the render's
+    snapshot of it (inherited by the fork). The kernel picks each one up from a private folder
+    in the render's staging folder (see ``reportsections.prerender_charts``), checking it
+    was drawn from the data it loaded, and draws for itself any that is missing. Only where
+    processes fork (Linux) and with 2+ cores.
     """
 
-    def __init__(self, workspace: Path, work: Path, withhold: bool, *, enabled: bool = True) -> None:
+    @staticmethod
+    def possible() -> bool:
+        return sys.platform == "linux" and (os.cpu_count() or 1) >= 2
+
+    def __init__(self, snapshot: Any, folder: Path | None, withhold: bool) -> None:
         import multiprocessing
 
         self.folder: Path | None = None
         self._process: Any = None
         self._watcher: Any = None
-        if not enabled or sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        if folder is None:
             return
-        folder = work / "charts"
-        folder.mkdir()
+        folder.mkdir()  # the kernel, told of this folder, waits for its charts: say when none will come
         try:
             process = multiprocessing.get_context("fork").Process(
-                target=_draw_charts, args=(workspace, folder, withhold))
+                target=_draw_charts, args=(snapshot, folder, withhold))
             process.start()
         except (OSError, ValueError):
+            (folder / "done").touch()
             return
         self.folder, self._process = folder, process
 
@@ -438,11 +530,14 @@ def _without_iri_grammars() -> Any:
 
 
 def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = False,
-                 charts: Path | None = None, preload: str | None = None) -> Any:
+                 charts: Path | None = None, preload: str | None = None, snapshot: Path | None = None,
+                 kernel: _EarlyKernel | None = None) -> Any:
     """Execute the report notebook; RenderError naming the cell if any cell fails.
 
     ``charts`` names a folder where the charts are being drawn ahead (``_ChartsAhead``);
-    ``preload`` a module the kernel imports while papermill connects to it.
+    ``preload`` a module the kernel imports while papermill connects to it; ``snapshot`` the
+    file of the review's snapshot the kernel builds the report from (``snapshot.write_snapshot``);
+    ``kernel`` a kernel started ahead with that environment (``_EarlyKernel``) to use.
     """
     with _without_iri_grammars():
         import nbformat
@@ -461,8 +556,9 @@ def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = Fa
             f"{', '.join(sorted(PARAMETERS))} (found: {', '.join(sorted(params)) or 'none'})")
     original = nbformat.read(str(nb_path), as_version=4).cells
     threading.Thread(target=_warm_exporter, name="reviewkit-exporter", daemon=True).start()
-    config = Config({"ReportKernelManager": {"kernel_env": _kernel_env(work, withhold, charts, preload),
-                                             "ip": str(work / "kernel")}})
+    early = str(kernel.connection_file) if kernel is not None and kernel.process.poll() is None else ""
+    env = dict(os.environ) if early else _kernel_env(work, withhold, charts, preload, snapshot)
+    config = Config({"ReportKernelManager": {"kernel_env": env, "ip": str(work / "kernel"), "early_kernel": early}})
     try:
         # The kernel is killed (with its process group) once every output is in, rather than asked
         # to shut down: that takes 0.2 s with pandas loaded, and now and then ipykernel's shutdown
@@ -472,7 +568,7 @@ def run_notebook(nb_path: Path, workspace: Path, work: Path, withhold: bool = Fa
             progress_bar=False, log_output=False, cwd=str(work), start_timeout=60,
             execution_timeout=CELL_TIMEOUT, request_save_on_cell_execute=False, shutdown_kernel="immediate",
             kernel_manager_class=_kernel_manager_class(), config=config,
-            extra_arguments=["--HistoryManager.enabled=False", f"--ipython-dir={work / 'ipython'}"],
+            extra_arguments=_kernel_arguments(work),
         )
     except PapermillExecutionError as exc:
         where = _describe_cell(nb_path, original, exc.source)
@@ -894,7 +990,8 @@ def published_identifiers(ws: Any) -> list[str]:
     from .redaction import blocking_findings
     from .reportdata import narrative_status
 
-    narrative = narrative_status(ws.path)  # first: a file that is not UTF-8 is a clear WorkspaceError
+    # First: a file that is not UTF-8 is a clear WorkspaceError. (A snapshot: the files it read.)
+    narrative = narrative_status(ws if hasattr(ws, "narrative_bytes") else ws.path)
     located = blocking_findings(ws)
     pieces: dict[tuple[str, str, str], list[TextFinding]] = {}
     for loc in located:
@@ -938,6 +1035,13 @@ def _not_ready(gaps: Sequence[Any], path: Path) -> str:
     if any(g.kind == "identifiers" for g in gaps):
         message += " A final report never withholds identifiers: remove them first."
     return message
+
+
+def _page_dates(snapshot: Any, render_date: dt.date) -> str:
+    """The report's date and the render's date as the page prints them (``_context``): both in the cache key."""
+    from .reportsections import long_date
+
+    return long_date(snapshot.meta.report_date or render_date.isoformat()) + long_date(render_date.isoformat())
 
 
 def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0,
@@ -988,97 +1092,123 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     marked "DRAFT — DATA INCOMPLETE" on every page and lists what is missing up front; ``use_cache`` False always runs the notebook;
     ``notebook`` replaces the kit's report notebook.
     """
-    from .readiness import readiness
-    from .workspace import open_workspace
-
     say = progress or (lambda _message: None)
     wanted = check_formats(formats)
     nb_path = Path(notebook).resolve() if notebook is not None else NOTEBOOK
     if not nb_path.is_file():
         raise RenderError(f"{nb_path}: the report notebook is missing")
+    # If the notebook builds on reviewkit.reportsections (the kit's does; a custom one may
+    # not), its kernel imports that module while it starts, and the charts are drawn ahead.
+    builds = PRELOAD in nb_path.read_text(encoding="utf-8", errors="replace")
     out = Path(out_dir).resolve()  # papermill changes the working folder while the notebook runs
-    say("Checking the workspace")
-    ws = open_workspace(workspace_path)
-    workspace = ws.path.resolve()
-    found = published_identifiers(ws)
-    if found and not final and not withhold_identifiers:
-        raise RenderError(_refusal(found, ws.path, final))
-    withheld = len(found) if withhold_identifiers and not final else 0
-    gaps = readiness(ws, identifiers=found)
-    if final and gaps:
-        raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
-    chromium = require_chromium() if "pdf" in wanted else ""
-    render_date = today or dt.date.today()
-    context = _context(ws, final, render_date, withheld, gaps)
-    if withheld:
-        say(f"Withholding {_pieces(withheld)} that may identify someone: this draft is not for publication")
-
-    entry = workspace / CACHE_DIR / input_digest(ws, notebook=nb_path, final=final,
-                                                  report_date=context["report_date"] + context["render_date"],
-                                                  withhold_identifiers=withhold_identifiers)
     result = RenderResult()
-    result.withheld = withheld
-    result.gaps = len(gaps)
     # Outputs are made in a staging folder inside `out` and published together once all are
     # made; the kernel's sockets and IPython folder (nothing of the report) go in $TMPDIR.
-    # (The cleanup stack closes first: Chromium started ahead is gone before its folder is removed.)
+    # (The cleanup stack closes first: the kernel and Chromium started ahead are gone before
+    # their folders are removed.)
     with stopping_children_on_interrupt(), staging_folder(out) as work, \
-            tempfile.TemporaryDirectory(prefix="reviewkit-report-") as runtime, _os_errors(out), \
-            contextlib.ExitStack() as cleanup:
-        printer: _EarlyPrinter | None = None
-        cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
-        files: dict[str, Path] = {}
-        if set(cached) == set(wanted):
-            say("Inputs unchanged since the last render: reusing it")
-            result.cached = True
-            files = dict(cached)
-        else:
-            body = None
-            if "html" in cached:
-                say("Inputs unchanged since the last HTML render: reusing its HTML")
-                body = cached["html"].read_text(encoding="utf-8")
-            else:
-                say("Running the report notebook")
-                # While the kernel starts, draw the charts and import reviewkit.reportsections there,
-                # if the notebook builds on that module (the kit's does; a custom one may not).
-                builds = PRELOAD in nb_path.read_text(encoding="utf-8", errors="replace")
-                ahead = _ChartsAhead(workspace, work, withhold_identifiers, enabled=builds)
-                if "pdf" in wanted and "pdf" not in cached:  # Chromium starts while the notebook runs
-                    printer = _start_printer(chromium, work)
-                    if printer is not None:
-                        cleanup.callback(printer.stop)
-                try:
-                    nb = clean_notebook(run_notebook(nb_path, workspace, Path(runtime), withhold_identifiers,
-                                                     charts=ahead.folder, preload=PRELOAD if builds else None))
-                finally:
-                    ahead.stop()
-                if keep_notebook:
-                    import nbformat
+            tempfile.TemporaryDirectory(prefix="reviewkit-report-") as runtime, contextlib.ExitStack() as cleanup:
+        # The notebook's kernel starts first, and takes a second or so to, while this process
+        # reads and checks the review: it is handed the snapshot (a file in the staging folder,
+        # never in $TMPDIR, as it holds the review's text) only once the gate has passed, and is
+        # ended, whole, if the render is refused or its outputs come from the cache.
+        handed = work / "review-snapshot.json"
+        charts = work / "charts" if builds and _ChartsAhead.possible() else None
+        kernel = _start_kernel(_kernel_env(Path(runtime), withhold_identifiers, charts,
+                                           PRELOAD if builds else None, handed), Path(runtime))
+        if kernel is not None:
+            cleanup.callback(kernel.stop)
+        from .readiness import readiness  # (imported once the kernel is starting: they bring in pandas)
+        from .snapshot import take_snapshot, write_snapshot
+        from .workspace import NAMES_FILE, open_workspace
 
-                    files["ipynb"] = work / "report.ipynb"
-                    nbformat.write(nb, str(files["ipynb"]))
-                say("Converting to HTML")
-                body = to_html(nb, context)
-            html_file = work / "report.html"
-            html_file.write_text(body, encoding="utf-8")
-            files["html"] = html_file
-            jobs = {}
-            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                if "pdf" in wanted:
-                    say("Printing to PDF with Chromium")
-                    jobs["pdf"] = pool.submit(_pdf, printer, html_file, work / "report.pdf", work, chromium)
-                if "docx" in wanted:
-                    say("Converting to Word with pandoc")
-                    jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work, context)
-                for fmt, job in jobs.items():
-                    files[fmt] = job.result()
-            if use_cache:
-                _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
-                ws.stamp_report_cache()
-        order = [*wanted, *(["ipynb"] if keep_notebook else [])]
-        for fmt, target in publish({fmt: files[fmt] for fmt in order}, out).items():
-            if fmt == "ipynb":
-                result.notebook = target
+        say("Checking the workspace")
+        ws = open_workspace(workspace_path)
+        workspace = ws.path.resolve()
+        # The review is read once, here: the gate, the cache digest, the charts and the
+        # notebook's sections all take this snapshot, so the report publishes exactly the text
+        # the gate saw.
+        snapshot = take_snapshot(ws)
+        render_date = today or dt.date.today()
+        entry = workspace / CACHE_DIR / input_digest(snapshot, notebook=nb_path, final=final,
+                                                      report_date=_page_dates(snapshot, render_date),
+                                                      withhold_identifiers=withhold_identifiers)
+        with _os_errors(out):
+            cached = _cache_lookup(entry, wanted, work) if use_cache and not keep_notebook else {}
+        runs = "html" not in cached and set(cached) != set(wanted)  # the notebook must run
+        if not runs and kernel is not None:
+            kernel.stop()  # not needed after all
+        # The charts are drawn from the snapshot while it is checked, and the kernel starts;
+        # like everything made before the gate has passed, they are removed if it refuses.
+        ahead = _ChartsAhead(snapshot, charts if runs else None, withhold_identifiers)
+        cleanup.callback(ahead.stop)
+        found = published_identifiers(snapshot)
+        if found and not final and not withhold_identifiers:
+            raise RenderError(_refusal(found, ws.path, final))
+        withheld = len(found) if withhold_identifiers and not final else 0
+        gaps = readiness(snapshot, identifiers=found)
+        if final and gaps:
+            raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
+        chromium = require_chromium() if "pdf" in wanted else ""
+        context = _context(snapshot, final, render_date, withheld, gaps)
+        if withheld:
+            say(f"Withholding {_pieces(withheld)} that may identify someone: this draft is not for publication")
+        result.withheld = withheld
+        result.gaps = len(gaps)
+        with _os_errors(out):
+            printer: _EarlyPrinter | None = None
+            files: dict[str, Path] = {}
+            if set(cached) == set(wanted):
+                say("Inputs unchanged since the last render: reusing it")
+                result.cached = True
+                files = dict(cached)
             else:
-                result[fmt] = target
+                body = None
+                if "html" in cached:
+                    say("Inputs unchanged since the last HTML render: reusing its HTML")
+                    body = cached["html"].read_text(encoding="utf-8")
+                else:
+                    say("Running the report notebook")
+                    write_snapshot(snapshot, handed)  # the gate has passed: the kernel may read it
+                    if "pdf" in wanted and "pdf" not in cached:  # Chromium starts while the notebook runs
+                        printer = _start_printer(chromium, work)
+                        if printer is not None:
+                            cleanup.callback(printer.stop)
+                    try:
+                        nb = clean_notebook(run_notebook(nb_path, workspace, Path(runtime), withhold_identifiers,
+                                                         charts=charts, preload=PRELOAD if builds else None,
+                                                         snapshot=handed, kernel=kernel))
+                    finally:
+                        ahead.stop()
+                        if kernel is not None:
+                            kernel.stop()
+                    if keep_notebook:
+                        import nbformat
+
+                        files["ipynb"] = work / "report.ipynb"
+                        nbformat.write(nb, str(files["ipynb"]))
+                    say("Converting to HTML")
+                    body = to_html(nb, context)
+                html_file = work / "report.html"
+                html_file.write_text(body, encoding="utf-8")
+                files["html"] = html_file
+                jobs = {}
+                with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                    if "pdf" in wanted:
+                        say("Printing to PDF with Chromium")
+                        jobs["pdf"] = pool.submit(_pdf, printer, html_file, work / "report.pdf", work, chromium)
+                    if "docx" in wanted:
+                        say("Converting to Word with pandoc")
+                        jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work, context)
+                    for fmt, job in jobs.items():
+                        files[fmt] = job.result()
+                if use_cache:
+                    _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
+                    ws.stamp_report_cache(snapshot.files.get(NAMES_FILE, b""))
+            order = [*wanted, *(["ipynb"] if keep_notebook else [])]
+            for fmt, target in publish({fmt: files[fmt] for fmt in order}, out).items():
+                if fmt == "ipynb":
+                    result.notebook = target
+                else:
+                    result[fmt] = target
     return result

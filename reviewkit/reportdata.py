@@ -20,14 +20,15 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .bundle import Bundle
 from .errors import CodebookError, WorkspaceError
+from .snapshot import ReviewSnapshot, snapshot_of, text_of
 from .themes import Codebook
-from .trend import previous_round
 from .tools import AuditTool, RatingScale
 from .workspace import (
     NARRATIVE_SECTIONS,
@@ -35,7 +36,6 @@ from .workspace import (
     REVIEW_FILE,
     ReviewMeta,
     Workspace,
-    open_workspace,
 )
 
 __all__ = [
@@ -110,20 +110,28 @@ def _review_questions(workspace: Path) -> list[str]:
     return [q for q in questions if isinstance(q, str)] if isinstance(questions, list) else []
 
 
-def narrative_status(workspace: str | Path, questions: list[str] | None = None) -> dict[str, Narrative]:
+def narrative_status(workspace: str | Path | ReviewSnapshot,
+                     questions: Sequence[str] | None = None) -> dict[str, Narrative]:
     """Each narrative section of the workspace: its file and its text ('' if missing or a stub).
 
     The answers to the review questions count as written only when every question of
     review.yaml (or ``questions``) has one; with no questions there is nothing to answer.
+    Given a snapshot, the files and questions are those it read.
     """
     from .findings import unanswered
 
-    folder = Path(workspace) / "narrative"
+    snapshot = workspace if isinstance(workspace, ReviewSnapshot) else None
+    root = snapshot.path if snapshot is not None else Path(workspace)  # type: ignore[arg-type]
+    folder = root / "narrative"
     out: dict[str, Narrative] = {}
     for name, title in NARRATIVE_SECTIONS.items():
         path = folder / f"{name}.md"
         try:
-            text = _strip_stub(path.read_text(encoding="utf-8"))
+            if snapshot is not None:
+                raw = snapshot.narrative_bytes(path.name)
+                text = _strip_stub(text_of(raw)) if raw is not None else ""
+            else:
+                text = _strip_stub(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             text = ""
         except UnicodeDecodeError:
@@ -131,7 +139,9 @@ def narrative_status(workspace: str | Path, questions: list[str] | None = None) 
         gaps: tuple[str, ...] = ()
         optional = name in OPTIONAL_NARRATIVE
         if name == "review_questions":
-            asked = _review_questions(Path(workspace)) if questions is None else questions
+            if questions is None:
+                questions = snapshot.meta.review_questions if snapshot is not None else _review_questions(root)
+            asked = list(questions)
             optional = not asked
             gaps = tuple(f"an answer to review question {i}" for i in unanswered(text, asked))
         out[name] = Narrative(name, title, path, text, gaps, optional)
@@ -151,12 +161,9 @@ def _allocation(meta: ReviewMeta) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["case_id", "reviewer", "primary"])
 
 
-def _codebook(ws: Workspace) -> Codebook | None:
-    from .themes import load_codebook
-
-    local = ws.path / "codebook.yaml"
+def _codebook(snapshot: ReviewSnapshot) -> Codebook | None:
     try:
-        return load_codebook(local if local.exists() else ws.meta.codebook)
+        return snapshot.codebook()  # type: ignore[no-any-return]
     except CodebookError:
         return None
 
@@ -188,10 +195,12 @@ def withholding() -> bool:
     return os.environ.get(WITHHOLD_ENV) == "1"
 
 
-def _redaction_map(ws: Workspace) -> dict[str, str]:
+def _redaction_map(ws: Workspace | ReviewSnapshot) -> dict[str, str]:
     """The review's name → placeholder map (read only), so a withheld name gets its usual [PERSON n]."""
     from .redaction import MAP_FILE
 
+    if isinstance(ws, ReviewSnapshot):
+        return ws.redaction_map()
     try:
         data = json.loads((ws.path / "private" / MAP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -208,7 +217,7 @@ def _withhold(text: str, names: list[str], mapping: dict[str, str]) -> str:
     return text
 
 
-def withheld_meta(ws: Workspace, mapping: dict[str, str] | None = None) -> ReviewMeta:
+def withheld_meta(ws: Workspace | ReviewSnapshot, mapping: dict[str, str] | None = None) -> ReviewMeta:
     """review.yaml's published text (theme, review questions, previous recommendations) with identifiers withheld."""
     names = ws.private_names()
     mapping = _redaction_map(ws) if mapping is None else mapping
@@ -222,7 +231,7 @@ def withheld_meta(ws: Workspace, mapping: dict[str, str] | None = None) -> Revie
                                   for r in meta.previous_recommendations])
 
 
-def _screen_published(ws: Workspace, meta: ReviewMeta, narrative: dict[str, Narrative],
+def _screen_published(ws: ReviewSnapshot, meta: ReviewMeta, narrative: dict[str, Narrative],
                       notes: pd.DataFrame) -> None:
     """Screen everything the report will publish again (the names list may have grown)."""
     from .privacy import check
@@ -242,33 +251,34 @@ def _screen_published(ws: Workspace, meta: ReviewMeta, narrative: dict[str, Narr
             check(text, names, confirm_warnings=True, field=f"note {note_id} (marked for the report)")
 
 
-def load_report_data(workspace: str | Path | Workspace, *, today: dt.date | None = None,
+def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, today: dt.date | None = None,
                      withhold_identifiers: bool | None = None) -> ReportData:
-    """Open the workspace and load the report's tables (published text only, screened).
+    """Load the report's tables from one snapshot of the review (published text only, screened).
 
-    ``withhold_identifiers`` (default: ``withholding()``) redacts published text holding an
-    identifier instead of refusing it: for a watermarked draft only.
+    The snapshot is the one given; in the kernel of ``render_report``, the one that render
+    gated (``snapshot.snapshot_of``); otherwise one taken now. ``withhold_identifiers``
+    (default: ``withholding()``) redacts published text holding an identifier instead of
+    refusing it: for a watermarked draft only.
     """
-    ws = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
-    with ws.store() as store:
-        ratings = store.ratings().drop(columns=["comment"])
-        flags = store.case_flags().drop(columns=["reason"])
-        meetings = _meetings(store.meetings())
-        conversations = store.conversations().drop(columns=["ref", "version"], errors="ignore")
-        notes = _published_notes(store.notes())
-    narrative = narrative_status(ws.path, ws.meta.review_questions)
-    meta = ws.meta
+    snap = snapshot_of(workspace)
+    ratings = snap.frame("ratings").drop(columns=["comment"])
+    flags = snap.frame("case_flags").drop(columns=["reason"])
+    meetings = _meetings(snap.frame("meetings"))
+    conversations = snap.frame("conversations").drop(columns=["ref", "version"], errors="ignore")
+    notes = _published_notes(snap.frame("notes"))
+    narrative = narrative_status(snap)
+    meta = snap.meta
     if withholding() if withhold_identifiers is None else withhold_identifiers:
-        names, mapping = ws.private_names(), _redaction_map(ws)
-        meta = withheld_meta(ws, mapping)
+        names, mapping = snap.private_names(), snap.redaction_map()
+        meta = withheld_meta(snap, mapping)
         narrative = {k: dataclasses.replace(n, text=_withhold(n.text, names, mapping)) for k, n in narrative.items()}
         notes["text"] = [_withhold(t, names, mapping) for t in notes["text"]]
-    _screen_published(ws, meta, narrative, notes)
-    report_date = ws.meta.report_date or (today or dt.date.today()).isoformat()
-    book = _codebook(ws)
+    _screen_published(snap, meta, narrative, notes)
+    report_date = snap.meta.report_date or (today or dt.date.today()).isoformat()
+    book = _codebook(snap)
     return ReportData(
-        path=ws.path, meta=meta, tool=ws.tool, ratings=ratings, allocation=_allocation(ws.meta),
+        path=snap.path, meta=meta, tool=snap.tool, ratings=ratings, allocation=_allocation(snap.meta),
         flags=flags, meetings=meetings, conversations=conversations, notes=notes,
         narrative=narrative, codebook_labels=_codebook_labels(book), report_date=report_date,
-        codebook=book, previous_round=previous_round(ws.path),
+        codebook=book, previous_round=snap.previous_round(),
     )

@@ -37,6 +37,7 @@ from . import analysis as an
 from . import narrative as nv
 from .intervals import CLUSTERED_METHOD
 from .reportdata import Narrative, ReportData, load_report_data
+from .snapshot import ReviewSnapshot
 
 __all__ = [
     "PLACEHOLDER",
@@ -348,12 +349,13 @@ def _draw_into_star(task: tuple[Path, str, ChartJob]) -> None:
     _draw_into(*task)
 
 
-def prerender_charts(workspace: str | Path, folder: str | Path, *, withhold_identifiers: bool = False,
-                     processes: int = 1) -> None:
+def prerender_charts(workspace: str | Path | ReviewSnapshot, folder: str | Path, *,
+                     withhold_identifiers: bool = False, processes: int = 1) -> None:
     """Draw every chart of the report into ``folder``, in report order, for the notebook to pick up.
 
     render_report runs this in a process of its own while the kernel starts, and names the
-    folder in the kernel's environment (``CHARTS_ENV``). Each chart is written whole, with a
+    folder in the kernel's environment (``CHARTS_ENV``), drawing from the same snapshot of
+    the review as the kernel (``reviewkit.snapshot``). Each chart is written whole, with a
     digest of its inputs, and ``done`` is written last, even on an error: the notebook then
     draws for itself any chart that is missing or was drawn from other data. With
     ``processes`` > 1 (Linux only) the charts are shared between that many forked workers.
@@ -396,8 +398,8 @@ class ReportBuilder:
             number_list_items(markdown_html(recs.text))[1] if recs is not None and recs.written else 0)
 
     @classmethod
-    def load(cls, workspace: str | Path) -> ReportBuilder:
-        """Load the workspace's data and make a builder for it."""
+    def load(cls, workspace: str | Path | ReviewSnapshot) -> ReportBuilder:
+        """Load the review's data (in a render's kernel, the render's snapshot) and make a builder for it."""
         return cls(load_report_data(workspace))
 
     # -- computed figures ---------------------------------------------------------------

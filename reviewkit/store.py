@@ -344,6 +344,19 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise StoreError(f"{self.path}: nothing was saved ({describe_failure(exc)})") from None
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: every read inside sees the store as it was at its first read."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")  # nothing was written: this only ends the read
+
     def _audit(self, actor: str, action: str, entity: str, key: str,
                old: dict[str, Any] | None, new: dict[str, Any] | None, note: str = "") -> None:
         self._db.execute(

@@ -40,6 +40,7 @@ TOOL_FILE = "audit_tool.yaml"
 CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
 PRIVATE_DIR = "private"
+NAMES_FILE = "private/names.txt"
 ROLES = ("visiting", "host", "associate")
 NARRATIVE_SECTIONS = {
     "key_messages": "Key messages",
@@ -298,13 +299,26 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     )
 
 
+def parse_names(raw: bytes, f: Path) -> list[str]:
+    """The names of private/names.txt (file ``f``): one a line, blank lines and # comments skipped."""
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{f}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
 class Workspace:
     """An open review workspace: its metadata, audit tool and store."""
 
-    def __init__(self, path: Path, meta: ReviewMeta, tool: AuditTool) -> None:
+    def __init__(self, path: Path, meta: ReviewMeta, tool: AuditTool,
+                 sources: dict[str, bytes] | None = None) -> None:
         self.path = path
         self.meta = meta
         self.tool = tool
+        # The bytes review.yaml and audit_tool.yaml held when they were parsed into meta and tool,
+        # so a snapshot of the review (reviewkit.snapshot) holds the very text they came from.
+        self.sources: dict[str, bytes] = dict(sources or {})
 
     @property
     def db_path(self) -> Path:
@@ -316,26 +330,28 @@ class Workspace:
 
     def private_names(self) -> list[str]:
         """Names the host listed for screening; kept in the workspace, never exported."""
-        f = self.path / "private" / "names.txt"
+        f = self.path / NAMES_FILE
         if not f.exists():
             return []
         try:
-            lines = f.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError:
-            raise WorkspaceError(f"{f}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
+            raw = f.read_bytes()
         except OSError as exc:
             raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-        return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+        return parse_names(raw, f)
 
     def purge_report_cache(self) -> None:
         """Delete earlier renders: after a redaction or a change to names.txt they may hold old text."""
         shutil.rmtree(self.path / REPORT_CACHE, ignore_errors=True)
 
-    def stamp_report_cache(self) -> None:
-        """Record which names.txt the cached renders were made with (see ``open_workspace``)."""
+    def stamp_report_cache(self, names: bytes | None = None) -> None:
+        """Record which names.txt the cached renders were made with (see ``open_workspace``).
+
+        ``names``: the bytes of names.txt the render screened with (default: the file as it is now).
+        """
         cache = self.path / REPORT_CACHE
         if cache.is_dir():
-            write_text(cache / _NAMES_STAMP, _names_digest(self.path))
+            write_text(cache / _NAMES_STAMP, _names_digest(self.path) if names is None
+                       else hashlib.sha256(names).hexdigest())
 
     def rules(self) -> Rules:
         return Rules(
@@ -503,7 +519,8 @@ def open_workspace(path: str | Path) -> Workspace:
         raise WorkspaceError(f"{root}: no such workspace folder; create one with 'reviewkit new {root}'")
     if not f.exists():
         raise WorkspaceError(f"{root}: not a review workspace (no {REVIEW_FILE}); create one with 'reviewkit new'")
-    data = load_yaml(f.read_bytes(), str(f), WorkspaceError)
+    raw_review = f.read_bytes()
+    data = load_yaml(raw_review, str(f), WorkspaceError)
     old_format = FORMAT
     if isinstance(data, dict):  # (anything else: parse_meta says what is wrong)
         data, old_format = migrations.upgrade_review_data(data, str(f))  # a newer format is refused here
@@ -515,7 +532,8 @@ def open_workspace(path: str | Path) -> Workspace:
                      root, ", ".join(tightened))
     tool_file = root / TOOL_FILE
     try:
-        tool = parse_tool(load_yaml(tool_file.read_bytes(), str(tool_file)), str(tool_file))
+        raw_tool = tool_file.read_bytes()
+        tool = parse_tool(load_yaml(raw_tool, str(tool_file)), str(tool_file))
     except FileNotFoundError:
         raise WorkspaceError(f"{tool_file}: missing; copy the audit tool '{meta.tool}' there") from None
     except UnicodeDecodeError:
@@ -534,7 +552,7 @@ def open_workspace(path: str | Path) -> Workspace:
         )
     if old_format != FORMAT:  # valid in the current format: now write it so
         migrations.save_upgraded_review_file(f, data, old_format, _dump_yaml)
-    ws = Workspace(root, meta, tool)
+    ws = Workspace(root, meta, tool, {REVIEW_FILE: raw_review, TOOL_FILE: raw_tool})
     _purge_stale_cache(ws)
     return ws
 

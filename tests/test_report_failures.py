@@ -117,6 +117,7 @@ class Render:
 
 
 @pytest.mark.parametrize("stage, signum", [
+    ("Checking the workspace", signal.SIGTERM),  # the kernel is starting meanwhile
     ("Running the report notebook", signal.SIGTERM),
     ("Printing to PDF", signal.SIGTERM),
     ("Converting to HTML", signal.SIGHUP),
@@ -169,6 +170,24 @@ def test_a_render_on_a_full_disk_publishes_nothing_and_says_so(sample, tmp_path)
         assert (out / "report.html").read_text(encoding="utf-8") == "<p>the last report</p>"
         assert render.report_files_in_tmp() == []
         assert render.settle() == []
+    finally:
+        render.kill_leftovers()
+
+
+def test_a_refused_render_leaves_nothing_and_no_process(sample, tmp_path):
+    import shutil
+
+    refused = tmp_path / "refused"
+    shutil.copytree(sample, refused)
+    with (refused / "narrative" / "strengths.md").open("a", encoding="utf-8") as f:
+        f.write("\nThe record of NHS number 943 476 5919 showed this.\n")
+    render = Render(tmp_path, refused, "html,pdf,docx")
+    try:
+        assert render.finish() == 1, render.stderr
+        assert "was not rendered" in render.stderr and "narrative/strengths.md" in render.stderr
+        assert render.settle() == []
+        assert render.published() == [] and not render.out.exists()
+        assert list(render.tmp.iterdir()) == []
     finally:
         render.kill_leftovers()
 

@@ -1,0 +1,158 @@
+"""One read of the review per render: the snapshot the gate, the digest and the sections all take.
+
+The report must publish exactly what its gate screened: a save made between the gate and the
+kernel's read (a reviewer still typing while the host renders) must not reach the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html as htmllib
+import re
+import stat
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reviewkit.errors import WorkspaceError
+from reviewkit.report import STAGING_PREFIX, input_digest, render_report
+from reviewkit.reportsections import ReportBuilder
+from reviewkit.sample import build_sample_workspace
+from reviewkit.snapshot import SNAPSHOT_ENV, TABLES, read_snapshot, take_snapshot, write_snapshot
+from reviewkit.workspace import open_workspace
+
+AFTER_GATE = "Zanzibar parsnip consortium"  # text saved after the gate: never in the report
+
+
+def _text(page: str) -> str:
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sample_workspace(tmp_path_factory.mktemp("snapshot") / "eastvale").path
+
+
+def _published_quote(ws_path: Path) -> tuple[int, str]:
+    with open_workspace(ws_path).store() as store:
+        notes = store.notes()
+    quote = notes[notes["use_in_report"] & (notes["kind"] == "quote")].iloc[0]
+    return int(quote["note_id"]), str(quote["text"])
+
+
+def _save_after_gate(ws_path: Path, note_id: int) -> None:
+    """What a reviewer saving meanwhile does: a narrative file and a published quote change."""
+    key = ws_path / "narrative" / "key_messages.md"
+    key.write_text(f"1. **{AFTER_GATE}.** Written after the check.\n", encoding="utf-8")
+    ws = open_workspace(ws_path)
+    with ws.store() as store:
+        store.update_note("test", note_id, text=f"{AFTER_GATE} said this after the check.")
+
+
+def test_a_snapshot_holds_the_store_as_its_read_methods_return_it(sample: Path) -> None:
+    ws = open_workspace(sample)
+    snap = take_snapshot(ws)
+    with ws.store() as store:
+        for table in TABLES:
+            pd.testing.assert_frame_equal(snap.frame(table), getattr(store, table)())
+    # and the same again from the file a render hands its kernel
+    with tempfile.TemporaryDirectory() as tmp:
+        again = read_snapshot(write_snapshot(snap, Path(tmp) / "s.json"), sample)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(again.frame(table), snap.frame(table))
+    assert again.meta == snap.meta and again.tool == snap.tool
+    assert dict(again.files) == dict(snap.files) and dict(again.narrative) == dict(snap.narrative)
+    assert input_digest(again) == input_digest(snap) == input_digest(ws)
+
+
+def test_a_snapshot_cannot_be_changed(sample: Path) -> None:
+    snap = take_snapshot(sample)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snap.meta.theme = "changed"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snap.store_digest = ""  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        snap.files["review.yaml"] = b""  # type: ignore[index]
+    with pytest.raises(TypeError):
+        snap.tables["notes"] = None  # type: ignore[index]
+    assert isinstance(snap.meta.cases, tuple) and isinstance(snap.meta.review_questions, tuple)
+    frame = snap.frame("meetings")
+    frame.loc[0, "kind"] = "changed"
+    frame["attendees"].iloc[0]["changed"] = 1
+    assert snap.frame("meetings")["kind"].iloc[0] != "changed"  # each frame is a copy
+    assert "changed" not in snap.frame("meetings")["attendees"].iloc[0]
+
+
+def test_the_notebook_builds_on_the_snapshot_it_is_handed_not_the_workspace(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws_path = build_sample_workspace(tmp_path / "eastvale").path
+    note_id, quote = _published_quote(ws_path)
+    handed = write_snapshot(take_snapshot(ws_path), tmp_path / "snapshot.json")
+    assert stat.S_IMODE(handed.stat().st_mode) == 0o600
+    _save_after_gate(ws_path, note_id)
+    (ws_path / "review.db").rename(tmp_path / "elsewhere.db")  # and the store cannot be opened at all
+    monkeypatch.setenv(SNAPSHOT_ENV, str(handed))
+    report = ReportBuilder.load(str(ws_path))
+    page = _text(report.key_messages() + report.meetings())
+    assert AFTER_GATE not in page and quote in page
+    assert "Practice is of a good standard" in page
+    other = build_sample_workspace(tmp_path / "other").path
+    with pytest.raises(WorkspaceError, match="another workspace"):
+        ReportBuilder.load(str(other))
+    monkeypatch.delenv(SNAPSHOT_ENV)
+    (tmp_path / "elsewhere.db").rename(ws_path / "review.db")
+    assert AFTER_GATE in _text(ReportBuilder.load(str(ws_path)).key_messages())  # by hand: the review as it is
+
+
+@pytest.mark.slow
+def test_the_report_publishes_exactly_what_the_gate_saw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws_path = build_sample_workspace(tmp_path / "eastvale").path
+    note_id, quote = _published_quote(ws_path)
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    out = tmp_path / "out"
+    seen: dict[str, object] = {}
+
+    def meanwhile(message: str) -> None:
+        if message.startswith("Running the report notebook"):  # the gate has passed; the kernel starts
+            _save_after_gate(ws_path, note_id)
+        if message.startswith("Converting to HTML"):  # the kernel has read what it was handed
+            # in the render's private staging folder (owner-only), never in $TMPDIR
+            seen["handed"] = [(p.name, stat.S_IMODE(p.stat().st_mode), stat.S_IMODE(p.parent.stat().st_mode))
+                              for p in out.glob(f"{STAGING_PREFIX}*/review-snapshot.json")]
+            seen["tmp"] = [p.name for p in private.rglob("*snapshot*")]
+
+    render_report(ws_path, out, ("html",), progress=meanwhile)
+    page = _text((out / "report.html").read_text(encoding="utf-8"))
+    assert AFTER_GATE not in page
+    assert quote in page and "Practice is of a good standard" in page
+    assert seen == {"handed": [("review-snapshot.json", 0o600, 0o700)], "tmp": []}
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]  # removed with the staging folder
+    # The next render takes a new snapshot, gated again, and shows the change.
+    render_report(ws_path, out, ("html",))
+    assert AFTER_GATE in _text((out / "report.html").read_text(encoding="utf-8"))
+
+
+def test_the_kernel_is_told_the_names_its_modules_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewkit import report, reportdata, reportsections, snapshot
+
+    assert (report.WITHHOLD_ENV, report.CHARTS_ENV, report.SNAPSHOT_ENV) == (
+        reportdata.WITHHOLD_ENV, reportsections.CHARTS_ENV, snapshot.SNAPSHOT_ENV)
+    monkeypatch.setenv(SNAPSHOT_ENV, "/somewhere/else")  # never taken from the caller's environment
+    assert SNAPSHOT_ENV not in report._kernel_env(tmp_path)
+    assert report._kernel_env(tmp_path, snapshot=tmp_path / "s.json")[SNAPSHOT_ENV] == str(tmp_path / "s.json")
+
+
+def test_the_cache_key_dates_are_those_the_page_prints(sample: Path) -> None:
+    import datetime as dt
+
+    from reviewkit import report
+
+    snap = take_snapshot(sample)
+    for day in (dt.date(2026, 12, 1), dt.date(2027, 1, 31)):
+        context = report._context(snap, False, day)
+        assert report._page_dates(snap, day) == context["report_date"] + context["render_date"]
