@@ -158,3 +158,111 @@ def test_check_finds_a_listed_name_in_an_earlier_render(ws):
     assert [(f.table, f.row, f.kind) for f in found] == [
         ("report cache (an earlier render, cleared by redact) 222222222222", "report.html", "listed_name")]
     assert scan_workspace(open_workspace(ws.path), published_only=True) == []
+
+
+# -- review.yaml: each kind of field on its own ------------------------------------------------
+
+def test_a_name_only_in_the_theme_or_a_question_is_redacted_and_saved(ws):
+    ws = _names(ws, NAME)
+    ws.meta.theme = f"Support for {NAME}"
+    ws.save_meta()
+    assert redact_workspace(open_workspace(ws.path), actor="host").changed == {"review.yaml": 1}
+    assert open_workspace(ws.path).meta.theme == "Support for [PERSON 1]"
+    ws = open_workspace(ws.path)
+    ws.meta.review_questions = ["How is practice?", f"How was {NAME} supported?"]
+    ws.save_meta()
+    assert redact_workspace(open_workspace(ws.path), actor="host").changed == {"review.yaml": 1}
+    assert open_workspace(ws.path).meta.review_questions == ["How is practice?", "How was [PERSON 1] supported?"]
+
+
+def test_a_recommendation_is_redacted_in_whichever_half_holds_the_name(ws):
+    from reviewkit.workspace import Recommendation
+
+    ws = _names(ws, NAME)
+    ws.meta.previous_recommendations = [Recommendation(f"Visit {NAME}.", "Done."),
+                                        Recommendation("Shorter forms.", f"{NAME} agreed."),
+                                        Recommendation("Clean.", "")]
+    ws.save_meta()
+    assert redact_workspace(open_workspace(ws.path), actor="host").changed == {"review.yaml": 1}
+    recs = open_workspace(ws.path).meta.previous_recommendations
+    assert [(r.text, r.update) for r in recs] == [("Visit [PERSON 1].", "Done."),
+                                                  ("Shorter forms.", "[PERSON 1] agreed."), ("Clean.", "")]
+    assert redact_workspace(open_workspace(ws.path), actor="host").changed == {}
+
+
+# -- rendered pages: read as a reader sees them --------------------------------------------------
+
+def _rendered(ws, html: str, name: str = "report.html"):
+    (ws.path / "report").mkdir(exist_ok=True)
+    (ws.path / "report" / name).write_text(html, encoding="utf-8")
+    return open_workspace(ws.path)
+
+
+def test_check_lists_a_rendered_report_by_its_path(ws):
+    ws = _rendered(ws, "<p>NHS 999 000 0018</p>")
+    found = scan_workspace(ws)
+    assert [str(f) for f in found] == [
+        "rendered report (render it again), report/report.html, text: identifier (nhs number) at characters 7-18"]
+    assert [f.published for f in found] == [True]
+    assert scan_workspace(ws, published_only=True) == []  # the gate screens the source, not old output
+
+
+def test_an_unreadable_earlier_render_does_not_hide_the_others(ws):
+    entry = ws.path / ".cache" / "report" / ("3" * 64)
+    (entry / "report.html").mkdir(parents=True)  # cannot be read as a page
+    other = ws.path / ".cache" / "report" / ("4" * 64)
+    other.mkdir(parents=True)
+    (other / "report.html").write_text("<p>NHS 943 476 5919</p>", encoding="utf-8")
+    ws.stamp_report_cache()
+    ws = _rendered(ws, "<p>NHS 999 000 0018</p>", "summary.html")
+    assert [(f.table, f.row) for f in scan_workspace(ws)] == [
+        ("report cache (an earlier render, cleared by redact) 444444444444", "report.html"),
+        ("rendered report (render it again)", "report/summary.html")]
+
+
+def test_a_page_with_a_byte_that_is_not_utf8_is_still_screened(ws):
+    (ws.path / "report").mkdir()
+    (ws.path / "report" / "report.html").write_bytes(b"<p>Caf\xe9 visit.</p><p>NHS 999 000 0018</p>")
+    assert [f.kind for f in scan_workspace(open_workspace(ws.path))] == ["nhs_number"]
+
+
+@pytest.mark.parametrize("tag", ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "section"])
+def test_a_block_starts_a_new_paragraph_in_a_rendered_page(ws, tag):
+    # A blank line before the block, then "x NHS ": the number starts at character 9.
+    ws = _rendered(ws, f"<{tag}>x NHS 999 000 0018")
+    assert [(f.start, f.end) for f in scan_workspace(ws)] == [(8, 20)]
+    # And a name split by a block is not read as one.
+    ws = _rendered(ws, f"Mrs<{tag}>Smith came.")
+    assert scan_workspace(ws) == []
+
+
+@pytest.mark.parametrize("tag", ["td", "th"])
+def test_table_cells_are_read_side_by_side(ws, tag):
+    # One space before a cell, then "x NHS ": the number starts at character 8.
+    ws = _rendered(ws, f"<table><{tag}>x NHS 999 000 0018</{tag}></table>")
+    assert [(f.start, f.end) for f in scan_workspace(ws)] == [(7, 19)]
+
+
+def test_scripts_and_styles_are_not_read_but_what_follows_them_is(ws):
+    ws = _rendered(ws, "</script></style><script>var a = 'NHS 999 000 0018';</script>"
+                       "<style>/* NHS 999 000 0018 */</style>x NHS 943 476 5919")
+    assert [(f.kind, f.start, f.end) for f in scan_workspace(ws)] == [("nhs_number", 6, 18)]
+
+
+def test_character_references_in_a_page_read_as_their_characters(ws):
+    ws = _rendered(ws, "Mrs&nbsp;Smith came &amp; went.")
+    assert [(f.kind, f.start, f.end) for f in scan_workspace(ws)] == [("honorific_name", 0, 9)]
+
+
+# -- links in the narrative ----------------------------------------------------------------------
+
+def test_links_after_an_anchor_email_links_and_file_links_are_listed(ws):
+    from reviewkit.redaction import outside_links
+
+    (ws.path / "narrative" / "strengths.md").write_text(
+        "See [below](#rec-2) and <https://guide.example.org/x>.\n"
+        "Write to [the team](mailto:team@example.org) or read [the plan](files/plan.pdf).\n", encoding="utf-8")
+    assert [str(link) for link in outside_links(open_workspace(ws.path))] == [
+        "narrative/strengths.md, line 1: https://guide.example.org…",
+        "narrative/strengths.md, line 2: an email link",
+        "narrative/strengths.md, line 2: a link to a file"]
