@@ -284,6 +284,7 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
 
     names = ws.private_names()
     mapping = _load_map(ws)
+    before = dict(mapping)  # as saved: anyone added by this run, in any file, is saved below
     narratives = _narratives(ws)
     changed: dict[str, int] = {}
 
@@ -310,7 +311,6 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
                                                                   update=update or rec.update)
             dirty = True
     new_narrative = {f: new for f, text in narratives.items() if (new := fix(text)) is not None}
-    before = dict(mapping)
     map_file = ws.path / "private" / MAP_FILE
 
     with ws.store() as s, s.transaction():

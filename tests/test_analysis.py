@@ -637,3 +637,195 @@ def test_moderation_rated_needs_two_allocated_reviewers_with_question_ratings(ra
     assert a.review_counts(only_overall, allocation)["moderation_rated"] == 0
     assert a.review_counts(ratings, allocation)["moderation_rated"] == 1
     assert a.review_counts(ratings, None)["moderation_rated"] == 0
+
+
+# --------------------------------------------------------------------------- what mutation testing found untested
+
+RATINGS_MISSING = pd.DataFrame(columns=["case_id", "reviewer"])
+ALLOCATION_MISSING = pd.DataFrame({"case_id": ["C1"]})
+EXPECT_RATINGS = ("ratings: missing column(s) 'question', 'rating'; "
+                  "expected case_id, reviewer, question, rating")
+EXPECT_ALLOCATION = ("allocation: missing column(s) 'reviewer', 'primary'; "
+                     "expected case_id, reviewer, primary")
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda r, al, t: a.primary_ratings(RATINGS_MISSING, al), EXPECT_RATINGS),
+    (lambda r, al, t: a.primary_ratings(r, ALLOCATION_MISSING), EXPECT_ALLOCATION),
+    (lambda r, al, t: a.moderation_agreement(r, ALLOCATION_MISSING, t.scale), EXPECT_ALLOCATION),
+    (lambda r, al, t: a.review_counts(RATINGS_MISSING, al), EXPECT_RATINGS),
+    (lambda r, al, t: a.rated_counts(RATINGS_MISSING, al, t), EXPECT_RATINGS),
+    (lambda r, al, t: a.rated_counts(r, ALLOCATION_MISSING, t), EXPECT_ALLOCATION),
+    (lambda r, al, t: a.referred_back(pd.DataFrame(columns=["case_id"])),
+     "flags: missing column(s) 'reviewer', 'referred_back'; expected case_id, reviewer, referred_back"),
+    *[(lambda r, al, t, f=f: f(pd.DataFrame(columns=["note_id", "source"])),
+       "notes: missing column(s) 'meeting_kind', 'who', 'kind', 'text', 'speaker_role', 'stance', "
+       "'use_in_report', 'codes'; expected note_id, source, meeting_kind, who, kind, text, speaker_role, "
+       "stance, use_in_report, codes")
+      for f in (a.theme_counts, a.one_change_lists, a.report_quotes)],
+])
+def test_a_missing_column_is_named_with_its_table(call, expected, ratings, allocation, tool):
+    with pytest.raises(InvalidInputError) as exc:
+        call(ratings, allocation, tool)
+    assert str(exc.value) == expected
+
+
+@pytest.mark.parametrize("i, expected", [(0, "A"), (1, "B"), (25, "Z"), (26, "AA"), (27, "AB"),
+                                         (51, "AZ"), (52, "BA"), (701, "ZZ"), (702, "AAA")])
+def test_letters_count_like_spreadsheet_columns(i, expected):
+    assert a.letters(i) == expected
+
+
+def test_anonymised_reviewers_are_lettered_in_name_order(ratings):
+    spread = a.reviewer_spread(ratings, make_tool().scale, anonymise=True)
+    assert list(spread["reviewer"]) == ["Reviewer A", "Reviewer B", "Reviewer C"]
+
+
+def test_primary_column_reads_y_and_1_as_yes_and_keeps_the_rating_columns(ratings):
+    alloc = pd.DataFrame({"case_id": ["C1", "C2", "C2", "C3"], "reviewer": ["Ann", "Bob", "Ann", "Cat"],
+                          "primary": [" Y ", "1", "0", "y"]})
+    p = a.primary_ratings(ratings, alloc)
+    assert list(p.columns) == list(ratings.columns) and list(p.index) == list(range(12))
+    assert sorted(set(zip(p["case_id"], p["reviewer"]))) == [("C1", "Ann"), ("C2", "Bob"), ("C3", "Cat")]
+
+
+def test_a_level_nobody_gave_has_an_interval_from_zero(primary, tool):
+    dist = a.rating_distribution(primary, tool.scale)
+    outstanding = dist[dist["level"] == "Outstanding"].iloc[0]
+    assert outstanding["count"] == 1
+    # Drop the one Outstanding: no case record has one, so the interval starts at 0.
+    none = a.rating_distribution(primary[primary["rating"] != "Outstanding"], tool.scale)
+    row = none[none["level"] == "Outstanding"].iloc[0]
+    # C1 has one scored question left, C2 three and C3 three.
+    lo, hi = a.clustered_wilson_interval([0, 0, 0], [1, 3, 3])
+    assert row["count"] == 0 and row["ci_low"] == 0.0 and row["ci_high"] == pytest.approx(100 * hi)
+    assert lo == 0.0
+    assert none["count"].dtype.kind == "i"
+
+
+def test_overall_distribution_counts_its_records(primary, tool):
+    dist = a.overall_distribution(primary, tool.scale)
+    assert dist.attrs == {"scored": 3, "not_applicable": 0, "records": 3}
+
+
+def test_question_levels_is_the_level_table_of_one_question(primary, tool):
+    qdist = a.question_distribution(primary, tool)
+    q3 = a.question_levels(qdist.iloc[2], tool.scale)
+    assert list(q3["count"]) == [0, 1, 0, 1, 1]
+    assert list(q3["display"]) == ["0 (0.0%)", "1 (50.0%)", "0 (0.0%)", "1 (50.0%)", "1 (not counted)"]
+    assert q3.attrs == {"scored": 2, "not_applicable": 1}
+    # A row without some levels counts them as none.
+    partial = a.question_levels({"Good": 2, "Inadequate": 2}, tool.scale)
+    assert list(partial["count"]) == [0, 2, 0, 2, 0] and partial.attrs["scored"] == 4
+
+
+def test_share_good_or_better_for_one_question_in_full(primary, tool):
+    share = a.share_good_or_better(primary, tool.scale, "q1")
+    lo, hi = a.wilson_interval(3, 3)
+    assert share == {"count": 3, "total": 3, "percent": 100.0, "display": "3 (100.0%)",
+                     "ci_low": 100 * lo, "ci_high": 100 * hi, "levels": ["Outstanding", "Good"],
+                     "question": "q1"}
+
+
+def test_a_reviewer_with_no_scored_question_has_no_mean(tool):
+    r = frame([("C1", "Ann", "q1", "Not applicable", ""), ("C1", "Ann", "overall", "Good", ""),
+               ("C2", "Bob", "q1", "Good", "")])
+    spread = a.reviewer_spread(r, tool.scale)
+    ann = spread.iloc[0]
+    assert (ann["reviewer"], ann["cases"], ann["scored"], ann["Not applicable"]) == ("Ann", 1, 0, 1)
+    assert math.isnan(ann["mean_score"]) and spread.iloc[1]["mean_score"] == 3.0
+
+
+def test_empty_tables_keep_their_headings(tool):
+    assert list(a.reviewer_spread(None, tool.scale).columns) == (
+        ["reviewer", "cases"] + tool.scale.labels + ["scored", "mean_score"])
+    assert list(a.referred_back(None).columns) == ["case_id", "reviewers", "reasons"]
+    assert list(a.previous_recommendations([]).columns) == ["number", "recommendation", "update"]
+    empty_q = a.question_distribution(None, tool).iloc[0:0]
+    assert list(a.question_display_table(empty_q, tool.scale).columns) == ["Question"] + tool.scale.labels
+
+
+def test_weakest_questions_rank_by_share_and_include_a_question_rated_once(tool):
+    rows = [(f"C{i}", "Ann", "q1", "Good" if i <= 3 else "Inadequate", "") for i in range(1, 7)]
+    rows += [("C1", "Ann", "q2", "Good", ""), ("C2", "Ann", "q2", "Outstanding", "")]
+    rows += [("C1", "Ann", "q3", "Inadequate", "")]
+    weakest = a.weakest_questions(frame(rows), tool, n=2)
+    # q3: 0 of 1; q1: 3 of 6 (fewer than q2's 2 of 2 only by share, not by count).
+    assert list(weakest["question"]) == ["q3", "q1"]
+    assert list(weakest["display"]) == ["0 (0.0%)", "3 (50.0%)"]
+    assert weakest.attrs == {"tied": 0, "rated_questions": 3}
+
+
+def test_moderation_caveats_and_notes_are_worded_in_full(tool):
+    one = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Bob", "q1", "Good", "")])
+    _, summary = a.moderation_agreement(one, None, tool.scale)
+    assert summary["caveat"] == ("Agreement on 1 moderation case is a rough guide, not a verdict: with so "
+                                 "few ratings a single different rating moves these figures a lot.")
+    assert summary["alpha_note"] == ("Krippendorff's alpha is undefined when every rating is the same level "
+                                     "(there is no variation to agree about); raw agreement is shown instead.")
+    unpaired = frame([("C1", "Ann", "q1", "Not applicable", ""), ("C1", "Bob", "q1", "Good", "")])
+    _, summary = a.moderation_agreement(unpaired, None, tool.scale)
+    assert summary["alpha_note"] == ("Krippendorff's alpha needs at least one question rated by two "
+                                     "reviewers on the same case; there is none.")
+    _, summary = a.moderation_agreement(frame([("C1", "Ann", "q1", "Good", "")]), None, tool.scale)
+    assert summary["caveat"] == ("No case records were rated by more than one reviewer, so agreement "
+                                 "between reviewers cannot be measured.")
+
+
+def test_referred_back_cases_in_order_with_or_without_reasons():
+    flags = pd.DataFrame({"case_id": ["C3", "C1", "C2"], "reviewer": ["Cat", "Ann", "Bob"],
+                          "referred_back": [True, True, True]})
+    out = a.referred_back(flags)
+    assert out.values.tolist() == [["C1", "Ann", []], ["C2", "Bob", []], ["C3", "Cat", []]]
+
+
+def test_use_in_report_written_as_text_is_read_as_yes_or_no():
+    notes = pd.DataFrame([note(1, kind="quote", text="kept", use="yes"),
+                          note(2, kind="quote", text="left out", use="no"),
+                          note(3, kind="one_change", text="kept too", use="Yes"),
+                          note(4, kind="one_change", text="also left out", use="false")])
+    assert list(a.report_quotes(notes)["text"]) == ["kept"]
+    assert a.one_change_lists(notes) == {"managers": ["kept too"]}
+
+
+def test_codes_written_in_text_or_left_blank(notes):
+    more = pd.DataFrame([note(20, codes="supervision; panel"), note(21, codes="panel,  supervision"),
+                         note(22, codes=None), note(23, codes=float("nan")),
+                         note(24, kind="quote", use=True, codes=float("nan")),
+                         note(25, kind="quote", use=True, codes=None)])
+    t = a.theme_counts(more)
+    assert list(t.columns) == a.THEME_COLUMNS and t["count"].dtype.kind == "i"
+    assert t.values.tolist() == [["panel", "panel", "managers", "unspecified", 2],
+                                 ["supervision", "supervision", "managers", "unspecified", 2]]
+    assert list(a.report_quotes(more)["codes"]) == [(), ()]
+
+
+def test_a_meeting_without_a_kind_is_grouped_as_a_meeting():
+    notes = pd.DataFrame([note(1, kind="quote", use=True, meeting_kind="", codes=("c",)),
+                          note(2, kind="quote", use=True, meeting_kind=None, codes=("c",)),
+                          note(3, kind="one_change", use=True, meeting_kind="  ", text="x")])
+    assert list(a.report_quotes(notes)["group"]) == ["meeting", "meeting"]
+    assert a.theme_counts(notes)["meeting_kind"].tolist() == ["meeting"]
+    assert a.one_change_lists(notes) == {"meeting": ["x"]}
+
+
+def test_a_meeting_quote_is_never_attributed_by_who_wrote_it_down():
+    notes = pd.DataFrame([note(1, kind="quote", use=True, who=CANARY, role="")])
+    quotes = a.report_quotes(notes)
+    assert list(quotes["role"]) == ["participant"] and list(quotes["group"]) == ["managers"]
+
+
+def test_a_previous_recommendation_that_is_not_a_mapping_is_named():
+    with pytest.raises(InvalidInputError) as exc:
+        a.previous_recommendations([{"text": "ok"}, "Waiting lists"])
+    assert str(exc.value) == "previous recommendation 2: expected a mapping with 'text' and 'update'"
+
+
+def test_reviewers_who_rated_without_an_allocation_are_counted(ratings, allocation):
+    extra = pd.concat([ratings, frame([("C3", "Eve", "q1", "Good", "")])])
+    assert a.review_counts(extra, allocation)["reviewers"] == 4
+
+
+def test_a_meeting_without_roles_does_not_stop_the_count():
+    meetings = [{"kind": "managers", "attendees": 3}, {"kind": "practitioners", "by_role": {"manager": 2}}]
+    assert a.attendance_by_role(meetings) == {"manager": 2}
