@@ -1,0 +1,160 @@
+"""The import's row checks, rule by rule, through ``import_files`` on small files.
+
+Each refusal is compared whole and in order: the file, row and column it names, its wording,
+and that no cell's value is quoted. Each acceptance is compared by what the store then holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewkit.errors import ImportFileError
+from reviewkit.io import import_files
+from reviewkit.workspace import Workspace
+
+from .test_io import GOOD, content, make_ws, snapshot
+
+TEAM = "A. Visitor, B. Visitor, C. Visitor, H. Host"
+REF = "a short reference such as M1 (letters, digits and - _ . # /, at most 32 characters)"
+RATINGS = "case_id,reviewer,question,rating,comment\n"
+FLAGS = "case_id,reviewer,referred_back,reason,complete\n"
+MEETINGS = "meeting,kind,date,role,attendees,title\n"
+CONVERSATIONS = "conversation,case_id,who,reviewer,date\n"
+NOTES = "note,meeting,conversation,kind,text,speaker_role,stance,codes,use_in_report\n"
+NAME = "Zebediah Quokkafeather"  # on the review's names list: a cell holding it must never be echoed
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    """A review with cases C01–C04 allocated, a names list and the good files imported."""
+    ws = make_ws(tmp_path / "ws")
+    import_files(ws, GOOD, actor="H. Host")
+    return ws
+
+
+@pytest.fixture
+def bare(tmp_path: Path) -> Workspace:
+    """The same review with nothing imported yet."""
+    return make_ws(tmp_path / "bare")
+
+
+def files(tmp_path: Path, **tables: str) -> list[Path]:
+    """Write each table (name=text) as a CSV file, in the order given."""
+    paths = []
+    for name, text in tables.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def refusals(ws: Workspace, paths: list[Path], *, confirm: bool = False, hidden: tuple[str, ...] = ()) -> list[str]:
+    """Import that must be refused: nothing stored; the problems as shown, folders left out."""
+    before = snapshot(ws)
+    with pytest.raises(ImportFileError) as info:
+        import_files(ws, paths, actor="H. Host", confirm_warnings=confirm)
+    assert snapshot(ws) == before
+    shown = [str(p) for p in info.value.problems]
+    for value in (NAME, *hidden):
+        assert all(value.casefold() not in s.casefold() for s in shown), shown
+    return [s.replace(f"{paths[0].parent}/", "") for s in shown]
+
+
+# -- case, reviewer, allocation -----------------------------------------------------------------
+def test_case_reviewer_and_allocation_problems_name_file_row_and_column(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, flags=FLAGS + "C09,A. Visitor,no,,yes\n"
+                                          " ,A. Visitor,no,,yes\n"
+                                          "C01,,no,,yes\n"
+                                          "C01,Q. Nobody,no,,yes\n"
+                                          "C04,A. Visitor,no,,yes\n")
+    assert refusals(ws, paths, hidden=("C09", "Q. Nobody")) == [
+        "flags.csv, row 2, column 'case_id': is not in the case list in review.yaml; use a case reference listed "
+        "there (or add the case to review.yaml first)",
+        "flags.csv, row 3, column 'case_id': is blank; give the case reference, e.g. C07",
+        f"flags.csv, row 4, column 'reviewer': is blank; expected one of {TEAM} (as written in review.yaml)",
+        "flags.csv, row 5, column 'reviewer': is not a reviewer on the review team; expected one of "
+        f"{TEAM} (as written in review.yaml)",
+        "flags.csv, row 6, column 'case_id': this case is not allocated to this reviewer in review.yaml (as "
+        "reviewer or moderator); check the case reference or the allocation"]
+
+
+def test_a_case_accepted_once_is_refused_where_it_is_not_allocated(ws: Workspace, tmp_path: Path) -> None:
+    """A case reference already accepted on an earlier row is still checked against each row's reviewer."""
+    paths = files(tmp_path, ratings=RATINGS + "c04,C. Visitor,q1,Good,\n"
+                                              "c04,A. Visitor,q1,Good,\n"
+                                              "c04,b. visitor,q2,Good,\n")
+    assert refusals(ws, paths) == [
+        "ratings.csv, row 3, column 'case_id': this case is not allocated to this reviewer in review.yaml (as "
+        "reviewer or moderator); check the case reference or the allocation",
+        "ratings.csv, row 4, column 'case_id': this case is not allocated to this reviewer in review.yaml (as "
+        "reviewer or moderator); check the case reference or the allocation"]
+
+
+def test_case_and_reviewer_are_stored_as_written_in_review_yaml(bare: Workspace, tmp_path: Path) -> None:
+    """Any case and spacing of a listed case or reviewer is stored under its review.yaml spelling; a
+    moderator may rate a case allocated to another reviewer."""
+    paths = files(tmp_path, ratings=RATINGS + " c01 ,a.  visitor,q1,Good,\n"
+                                              "C01,A. VISITOR,q2,good,\n"
+                                              "c03, A. Visitor ,q1,Good,\n"
+                                              "c03,b. visitor,Q1 ,GOOD,\n")
+    import_files(bare, paths, actor="H. Host")
+    stored = [(r["case_id"], r["reviewer"], r["question"], r["rating"]) for r in content(bare)["ratings"]]
+    assert sorted(stored) == [("C01", "A. Visitor", "q1", "Good"), ("C01", "A. Visitor", "q2", "Good"),
+                              ("C03", "A. Visitor", "q1", "Good"), ("C03", "B. Visitor", "q1", "Good")]
+
+
+def test_without_a_case_list_any_pseudonymous_reference_is_stored_trimmed(tmp_path: Path) -> None:
+    ws = make_ws(tmp_path / "ws", cases=False)
+    paths = files(tmp_path, ratings=RATINGS + " C77 ,A. Visitor,q1,Good,\n"
+                                              " C77 ,B. Visitor,q1,Good,\n"
+                                              "X-1_b,C. Visitor,q1,Good,\n")
+    import_files(ws, paths, actor="H. Host")
+    stored = sorted((r["case_id"], r["reviewer"]) for r in content(ws)["ratings"])
+    assert stored == [("C77", "A. Visitor"), ("C77", "B. Visitor"), ("X-1_b", "C. Visitor")]
+
+
+def test_without_a_case_list_a_bad_reference_is_refused_on_every_row(tmp_path: Path) -> None:
+    ws = make_ws(tmp_path / "ws", cases=False)
+    paths = files(tmp_path, flags=FLAGS + "9 Main St,A. Visitor,no,,\n"
+                                          "9 Main St,B. Visitor,no,,\n"
+                                          ",C. Visitor,no,,\n")
+    expected = ("column 'case_id': must be a short pseudonymous case reference such as C07 (a letter, then up to "
+                "15 letters, digits, - or _), never a name or NHS number")
+    assert refusals(ws, paths, hidden=("Main St",)) == [
+        f"flags.csv, row 2, {expected}", f"flags.csv, row 3, {expected}",
+        "flags.csv, row 4, column 'case_id': is blank; give the case reference, e.g. C07"]
+
+
+# -- screening ---------------------------------------------------------------------------------
+def test_a_possible_identifier_in_a_meeting_title_is_refused_even_when_confirmed(ws: Workspace,
+                                                                                 tmp_path: Path) -> None:
+    paths = files(tmp_path, meetings=MEETINGS + "M5,managers,2026-03-11,team manager,4,First met on 12/03/1950 in the office\n")
+    shown = refusals(ws, paths, confirm=True, hidden=("1950",))
+    assert len(shown) == 1 and shown[0].startswith("meetings.csv, row 2, column 'title': ")
+    assert shown[0].endswith(" A meeting title cannot keep one: reword it.")
+    assert "--confirm-warnings" not in shown[0]
+
+
+def test_a_possible_identifier_elsewhere_names_the_flag_that_keeps_it(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, flags=FLAGS + "C01,A. Visitor,yes,First assessed on 12/03/1950 according to the file,no\n")
+    shown = refusals(ws, paths, hidden=("1950",))
+    assert len(shown) == 1 and shown[0].startswith("flags.csv, row 2, column 'reason': ")
+    assert shown[0].endswith(" To keep it as it is, import again confirming the warnings (--confirm-warnings).")
+    import_files(ws, paths, actor="H. Host", confirm_warnings=True)
+    assert {"case_id": "C01", "reviewer": "A. Visitor", "referred_back": True,
+            "reason": "First assessed on 12/03/1950 according to the file", "complete": False} in content(ws)["flags"]
+
+
+def test_a_blocked_identifier_is_refused_in_every_screened_column(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path,
+                  ratings=RATINGS + f"C01,A. Visitor,q3,Good,Met {NAME}\n",
+                  flags=FLAGS + f"C01,A. Visitor,yes,{NAME} says so,no\n",
+                  meetings=MEETINGS + f"M6,managers,2026-03-11,{NAME},4,Managers\n"
+                                      f"M7,managers,2026-03-11,team manager,4,{NAME}\n",
+                  notes=NOTES + f"N9,M1,,note,{NAME} agreed,{NAME},,,\n")
+    assert [s.split(":")[0] for s in refusals(ws, paths, confirm=True)] == [
+        "ratings.csv, row 2, column 'comment'", "flags.csv, row 2, column 'reason'",
+        "meetings.csv, row 2, column 'role'", "meetings.csv, row 3, column 'title'",
+        "notes.csv, row 2, column 'text'", "notes.csv, row 2, column 'speaker_role'"]
