@@ -158,3 +158,109 @@ def test_a_blocked_identifier_is_refused_in_every_screened_column(ws: Workspace,
         "ratings.csv, row 2, column 'comment'", "flags.csv, row 2, column 'reason'",
         "meetings.csv, row 2, column 'role'", "meetings.csv, row 3, column 'title'",
         "notes.csv, row 2, column 'text'", "notes.csv, row 2, column 'speaker_role'"]
+
+
+# -- headers and rows --------------------------------------------------------------------------
+def test_header_problems_are_named_by_column_letter_or_name(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path,
+                  unknown="case_id,reviewer,,referred_back,,reason,complete,extra\n"
+                          "C01,A. Visitor,,no,,,yes,\nC03,B. Visitor,x,no,,,yes,\n",
+                  twice="case_id,reviewer,question,rating,Rating\nC01,A. Visitor,q1,Good,Good\n",
+                  missing="case_id,question,comment\nC01,q1,fine\n",
+                  notes="note,kind,text\nN1,note,Said so.\n",
+                  what="person,visit\nC01,yes\n")
+    kinds = ("ratings: case_id, reviewer, question, rating, comment; flags: case_id, reviewer, referred_back, "
+             "reason, complete; meetings: meeting, kind, date, role, attendees, title; conversations: "
+             "conversation, case_id, who, reviewer, date; notes: note, meeting, conversation, kind, text, "
+             "speaker_role, stance, codes, use_in_report")
+    assert refusals(ws, paths) == [
+        "unknown.csv, row 1, column 'C': this column holds data but has no name; give it one of case_id, "
+        "reviewer, referred_back, reason, complete or delete it",
+        "unknown.csv, row 1, column 'H': this column's name is not a column of the flags contract (case_id, "
+        "reviewer, referred_back, reason, complete); rename or remove the column",
+        "twice.csv, row 1, column 'rating': appears twice (columns D and E); keep one",
+        "missing.csv, row 1, column 'reviewer': is missing; a ratings table needs the columns case_id, reviewer, "
+        "question, rating",
+        "missing.csv, row 1, column 'rating': is missing; a ratings table needs the columns case_id, reviewer, "
+        "question, rating",
+        "notes.csv, row 1, column 'meeting': a notes table needs a 'meeting' or a 'conversation' column saying "
+        "where each note was made",
+        "what.csv, row 1: cannot tell what kind of table this is from its column names; the first row must hold "
+        f"the column names of one contract ({kinds})"]
+
+
+def test_a_nameless_column_beyond_z_is_named_by_two_letters(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, wide="case_id" + "," * 28 + "reviewer,referred_back\n"
+                                 "C01" + "," * 27 + "x,A. Visitor,no\n")
+    assert refusals(ws, paths) == [
+        "wide.csv, row 1, column 'AB': this column holds data but has no name; give it one of case_id, "
+        "reviewer, referred_back, reason, complete or delete it"]
+
+
+def test_informational_blank_and_short_columns_are_accepted(bare: Workspace, tmp_path: Path) -> None:
+    """A question_title column, a nameless empty column and rows cut short (a missing comment) import."""
+    paths = files(tmp_path, ratings="case_id,question_title,reviewer,question,rating,,comment\n"
+                                    "C01,Voice,A. Visitor,q1,Good,,Quoted well.\n"
+                                    "C01,Outcomes,A. Visitor,q2,Good\n"
+                                    "C01,,A. Visitor,q3,Good,,\n")
+    result = import_files(bare, paths, actor="H. Host")
+    assert result["ratings"].added == 3
+    stored = sorted((r["question"], r["comment"]) for r in content(bare)["ratings"])
+    assert stored == [("q1", "Quoted well."), ("q2", ""), ("q3", "")]
+
+
+def test_cells_beyond_the_header_are_refused_only_when_they_hold_something(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, ratings=RATINGS + "C01,A. Visitor,q3,Good,Fine.,, \n"
+                                              "C01,A. Visitor,q4,Good,Fine.,,x\n"
+                                              "C01,A. Visitor,q5,Good,Fine.,y\n")
+    assert refusals(ws, paths) == [
+        "ratings.csv, row 3: has more cells than the header has columns; remove them or give their column a name",
+        "ratings.csv, row 4: has more cells than the header has columns; remove them or give their column a name"]
+
+
+def test_notes_are_checked_after_the_meetings_and_conversations_they_refer_to(bare: Workspace,
+                                                                              tmp_path: Path) -> None:
+    """Notes given before their meetings still find them; a table with a header problem is left out."""
+    paths = files(tmp_path, notes=NOTES + "M9-1,M9,,quote,Time to reflect.,manager,strength,,yes\n"
+                                          "V9-1,,V9,note,Clear plan.,,,,\n",
+                  meetings=MEETINGS + "M9,managers,2026-03-11,team manager,4,Managers\n",
+                  conversations=CONVERSATIONS + "V9,C01,person,A. Visitor,\n")
+    result = import_files(bare, paths, actor="H. Host")
+    assert list(result) == ["meetings", "conversations", "notes"]
+    assert sorted((n["ref"], n["kind"]) for n in content(bare)["notes"]) == [("M9-1", "quote"), ("V9-1", "note")]
+
+
+# -- flags -------------------------------------------------------------------------------------
+def test_a_referral_without_a_reason_column_asks_for_the_column(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, with_column=FLAGS + "C01,A. Visitor,yes, ,no\n",
+                  without_column="case_id,reviewer,referred_back,complete\nC01,A. Visitor,yes,no\n")
+    assert refusals(ws, paths) == [
+        "with_column.csv, row 2, column 'reason': a case referred back needs a reason: say what the significant "
+        "concern is (no names)",
+        "without_column.csv, row 2, column 'reason': a case referred back needs a reason: say what the "
+        "significant concern is (no names); add a 'reason' column"]
+
+
+def test_blank_flag_rows_are_skipped_and_later_rows_still_checked(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, flags=FLAGS + "C01,A. Visitor,,,\n"
+                                          "C03,B. Visitor,yes,The plan is overdue.,\n"
+                                          "C04,C. Visitor,no, ,yes\n")
+    import_files(bare, paths, actor="H. Host")
+    assert content(bare)["flags"] == [
+        {"case_id": "C03", "reviewer": "B. Visitor", "referred_back": True, "reason": "The plan is overdue.",
+         "complete": False},
+        {"case_id": "C04", "reviewer": "C. Visitor", "referred_back": False, "reason": "", "complete": True}]
+    bad = files(tmp_path, again=FLAGS + "C01,A. Visitor,,,\nC09,A. Visitor,no,,\n")
+    assert refusals(bare, bad) == [
+        "again.csv, row 3, column 'case_id': is not in the case list in review.yaml; use a case reference listed "
+        "there (or add the case to review.yaml first)"]
+
+
+def test_flag_rows_with_a_bad_value_or_a_duplicate_are_refused(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, flags=FLAGS + "C01,A. Visitor,no,,maybe\n"
+                                          "C02,A. Visitor,no,,yes\n"
+                                          "c02,a. visitor,no,,no\n")
+    assert refusals(ws, paths, hidden=("maybe",)) == [
+        "flags.csv, row 2, column 'complete': expected yes or no",
+        "flags.csv, row 4, column 'case_id': duplicate: flags.csv row 3 already gives this reviewer's flags for "
+        "the same case; keep one of the two rows"]
