@@ -264,3 +264,60 @@ def test_flag_rows_with_a_bad_value_or_a_duplicate_are_refused(ws: Workspace, tm
         "flags.csv, row 2, column 'complete': expected yes or no",
         "flags.csv, row 4, column 'case_id': duplicate: flags.csv row 3 already gives this reviewer's flags for "
         "the same case; keep one of the two rows"]
+
+
+# -- notes: where each was made, codes ---------------------------------------------------------
+def test_a_note_needs_exactly_one_known_meeting_or_conversation(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, notes=NOTES + "N1,M1,V1,note,Both given.,,,,\n"
+                                          "N2, , ,note,Neither given.,,,,\n"
+                                          "N3,M9,,note,Unknown meeting.,,,,\n"
+                                          "N4,,V9,note,Unknown conversation.,,,,\n")
+    assert refusals(ws, paths) == [
+        "notes.csv, row 2, column 'meeting': give either a meeting or a conversation reference (exactly one) "
+        "saying where the note was made",
+        "notes.csv, row 3, column 'meeting': give either a meeting or a conversation reference (exactly one) "
+        "saying where the note was made",
+        "notes.csv, row 4, column 'meeting': no meeting with this reference is in this import or already stored; "
+        "import the meetings file together with the notes",
+        "notes.csv, row 5, column 'conversation': no conversation with this reference is in this import or "
+        "already stored; import the conversations file together with the notes"]
+
+
+def test_a_stored_note_cannot_move_to_another_meeting_or_conversation(ws: Workspace, tmp_path: Path) -> None:
+    message = ("this note is already stored under another meeting or conversation; a note cannot move: give it "
+               "a new reference")
+    paths = files(tmp_path, notes=NOTES + "M1-01,,V1,quote,Supervision is regular and reflective.,,,,\n"
+                                          "V1-01,M1,,quote,They listened to what I wanted.,,,,\n"
+                                          "M1-02,M2,,note,Caseloads are high in the hospital team.,,,,\n")
+    assert refusals(ws, paths) == [f"notes.csv, row 2, column 'conversation': {message}",
+                                   f"notes.csv, row 3, column 'meeting': {message}",
+                                   f"notes.csv, row 4, column 'meeting': {message}"]
+
+
+def test_notes_stay_under_a_parent_stored_earlier(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, notes=NOTES + "M1-01,M1,,note,Supervision is regular.,,,,\n"
+                                          "V1-01,,V1,note,They listened.,,,,\n"
+                                          "V1-02,,V1,note,They came back.,,,,\n")
+    result = import_files(ws, paths, actor="H. Host")
+    assert (result["notes"].added, result["notes"].changed) == (1, 2)
+    notes = {n["ref"]: (n["source"], n["case_id"], n["text"]) for n in content(ws)["notes"]}
+    assert {k: notes[k] for k in ("M1-01", "V1-01", "V1-02")} == {
+        "M1-01": ("meeting", None, "Supervision is regular."), "V1-01": ("conversation", "C01", "They listened."),
+        "V1-02": ("conversation", "C01", "They came back.")}
+
+
+def test_unknown_codes_are_counted_and_known_codes_stored_once_in_order(ws: Workspace, tmp_path: Path) -> None:
+    codes = ("supervision, workload, panel, learning, oversight, leadership, culture, recording, workforce, "
+             "practice-model, partnership, resources, quality-assurance, equality, carers, safeguarding, i1, i2, "
+             "i3, i4, i5, i6")
+    paths = files(tmp_path, notes=NOTES + "N1,M1,,note,One.,,,workload; nope,\n"
+                                          "N2,M1,,note,Two.,,,nope;supervision;nada,\n")
+    assert refusals(ws, paths, hidden=("nope", "nada")) == [
+        f"notes.csv, row 2, column 'codes': code 2 of 2 is not in the codebook 'default'; expected codes from: "
+        f"{codes} (separated by ;)",
+        f"notes.csv, row 3, column 'codes': code 1 and 3 of 3 is not in the codebook 'default'; expected codes "
+        f"from: {codes} (separated by ;)"]
+    good = files(tmp_path, good=NOTES + "N3,M1,,note,Three.,,,\"Workload;  supervision ,workload;;\",\n")
+    import_files(ws, good, actor="H. Host")
+    stored = [n for n in content(ws)["notes"] if n["ref"] == "N3"]
+    assert stored[0]["codes"] == ["supervision", "workload"]
