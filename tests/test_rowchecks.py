@@ -321,3 +321,58 @@ def test_unknown_codes_are_counted_and_known_codes_stored_once_in_order(ws: Work
     import_files(ws, good, actor="H. Host")
     stored = [n for n in content(ws)["notes"] if n["ref"] == "N3"]
     assert stored[0]["codes"] == ["supervision", "workload"]
+
+
+# -- ratings -----------------------------------------------------------------------------------
+SCALE = "Outstanding (O), Good (G), Requires Improvement (RI), Inadequate (I), Not applicable (NA)"
+
+
+def test_rating_rows_are_refused_for_each_problem_in_order(ws: Workspace, tmp_path: Path) -> None:
+    question = ("column 'question': is not a question of the review's audit tool; expected one of q1, q2, q3, q4, "
+                "q5, q6, q7, q8, q9, q10, q11, q12, overall")
+    paths = files(tmp_path, ratings=RATINGS + "C01,A. Visitor,q3,,A comment without a rating.\n"
+                                              "C01,A. Visitor,q99,Goodish,\n"
+                                              "C01,A. Visitor,q99,Good,\n"
+                                              "C01,A. Visitor,q4,Goodish,\n"
+                                              "C01,A. Visitor,q5,Good,\n"
+                                              "c01,a. visitor,Q5,g,\n")
+    assert refusals(ws, paths, hidden=("Goodish", "q99")) == [
+        "ratings.csv, row 2, column 'rating': is blank but a comment is written; choose a rating",
+        f"ratings.csv, row 3, {question}",
+        f"ratings.csv, row 3, column 'rating': expected one of {SCALE} (any case)",
+        f"ratings.csv, row 4, {question}",
+        f"ratings.csv, row 5, column 'rating': expected one of {SCALE} (any case)",
+        "ratings.csv, row 7, column 'question': duplicate rating: ratings.csv row 6 already rates the same case, "
+        "reviewer and question; keep one of the two rows"]
+
+
+def test_unrated_rows_are_skipped_and_blank_comments_stored_empty(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, ratings=RATINGS + "C01,A. Visitor,q1, ,  \n"
+                                              "C01,A. Visitor,q2,Good,   \n"
+                                              "C01,A. Visitor,q3, good ,Quoted well.\n")
+    result = import_files(bare, paths, actor="H. Host")
+    assert result["ratings"].added == 2 and result.warnings == []
+    stored = sorted((r["question"], r["rating"], r["comment"]) for r in content(bare)["ratings"])
+    assert stored == [("q2", "Good", ""), ("q3", "Good", "Quoted well.")]
+
+
+def test_a_low_rating_without_evidence_is_stored_with_a_warning(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, ratings=RATINGS + "C01,A. Visitor,q1,RI,\n"
+                                              "C01,A. Visitor,q2,Inadequate,The plan is not the person's.\n"
+                                              "C01,A. Visitor,q3,Good,\n"
+                                              "C03,B. Visitor,overall,inadequate, \n")
+    result = import_files(bare, paths, actor="H. Host")
+    assert result["ratings"].added == 4
+    assert [str(w).replace(f"{tmp_path}/", "") for w in result.warnings] == [
+        "ratings.csv, row 2, column 'comment': C01 q1 is rated Requires Improvement with no evidence note; the "
+        "report cannot be final until one is written",
+        "ratings.csv, row 5, column 'comment': C03 overall is rated Inadequate with no evidence note; the report "
+        "cannot be final until one is written"]
+
+
+def test_ratings_from_two_files_are_stored_with_both_sources(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, first=RATINGS + "C01,A. Visitor,q1,Good,\n", second=RATINGS + "C03,B. Visitor,q1,Good,\n")
+    import_files(bare, paths, actor="H. Host")
+    with bare.store() as s:
+        log = s.audit_log()
+    assert log[log["action"] == "import"]["key"].tolist() == [f"{paths[0]}; {paths[1]}"]
