@@ -376,3 +376,66 @@ def test_ratings_from_two_files_are_stored_with_both_sources(bare: Workspace, tm
     with bare.store() as s:
         log = s.audit_log()
     assert log[log["action"] == "import"]["key"].tolist() == [f"{paths[0]}; {paths[1]}"]
+
+
+# -- meetings and conversations ----------------------------------------------------------------
+def test_meeting_rows_are_refused_for_each_problem_in_order(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, meetings=MEETINGS + "M5,huddle,2026-03-11,team manager,4,Managers\n"
+                                                "M5,managers,2026-02-30,team manager,4,Managers\n"
+                                                "M6,managers,2026-03-11, ,4,Managers\n"
+                                                "M6,managers,2026-03-11,team manager,four,Managers\n"
+                                                "M6,managers,2026-03-11,team manager,-1,Managers\n"
+                                                "M7,other,2026-03-11,team manager,2,Managers\n"
+                                                "M7,managers,2026-03-12,team  manager,3,Leads\n"
+                                                "M7,Other,2026-03-11,Team manager,1,Managers\n")
+    assert refusals(ws, paths, hidden=("huddle", "four")) == [
+        "meetings.csv, row 2, column 'kind': expected one of practitioners, managers, other",
+        "meetings.csv, row 3, column 'date': expected a real date written YYYY-MM-DD, e.g. 2026-03-14",
+        "meetings.csv, row 4, column 'role': is blank; say which role attended, e.g. practitioner",
+        "meetings.csv, row 5, column 'attendees': expected how many of that role attended, as a whole number "
+        "(0 or more)",
+        "meetings.csv, row 6, column 'attendees': expected how many of that role attended, as a whole number "
+        "(0 or more)",
+        "meetings.csv, row 8, column 'kind': differs from meetings.csv row 7 for the same meeting; a meeting has "
+        "one kind, date and title",
+        "meetings.csv, row 8, column 'date': differs from meetings.csv row 7 for the same meeting; a meeting has "
+        "one kind, date and title",
+        "meetings.csv, row 8, column 'title': differs from meetings.csv row 7 for the same meeting; a meeting has "
+        "one kind, date and title",
+        "meetings.csv, row 8, column 'role': this role is already counted for the same meeting in meetings.csv "
+        "row 7; give one row per role"]
+
+
+def test_meetings_are_stored_with_their_roles_and_counts(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, meetings=MEETINGS + "M5, Managers ,2026-03-11,team  manager ,4,\n"
+                                                "M5,managers,2026-03-11,,,\n"
+                                                "M5,managers,2026-03-11,senior practitioner,0,  \n"
+                                                "M6,practitioners,2026-03-12,,,Focus group\n")
+    import_files(bare, paths, actor="H. Host")
+    assert content(bare)["meetings"] == [
+        {"ref": "M5", "kind": "managers", "held_on": "2026-03-11", "title": "",
+         "attendees": {"senior practitioner": 0, "team manager": 4}, "attendee_count": 4},
+        {"ref": "M6", "kind": "practitioners", "held_on": "2026-03-12", "title": "Focus group", "attendees": {},
+         "attendee_count": 0}]
+
+
+def test_conversation_rows_are_refused_for_each_problem_in_order(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, conversations=CONVERSATIONS + "V5,C01,neighbour,A. Visitor,2026-03-12\n"
+                                                          "V6,C01,person,A. Visitor,12/03/2026\n"
+                                                          "V7,C01,person,A. Visitor,\n"
+                                                          "V7,C02,carer,A. Visitor,\n"
+                                                          "V1,C01,person,A. Visitor,2026-03-12\n")
+    assert refusals(ws, paths, hidden=("neighbour", "12/03")) == [
+        "conversations.csv, row 2, column 'who': expected one of person, relative, carer, person and relative",
+        "conversations.csv, row 3, column 'date': expected a real date written YYYY-MM-DD, e.g. 2026-03-14",
+        "conversations.csv, row 5, column 'conversation': the same reference is used in conversations.csv row 4; "
+        "give each conversation its own reference"]
+
+
+def test_conversations_are_stored_with_who_and_an_optional_date(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, conversations=CONVERSATIONS + " V5 ,c01,Person   and  Relative,a. visitor,\n"
+                                                          "V6,C03,CARER,B. Visitor, 2026-03-12 \n")
+    import_files(bare, paths, actor="H. Host")
+    assert content(bare)["conversations"] == [
+        {"ref": "V5", "case_id": "C01", "who": "person and relative", "held_on": "", "reviewer": "A. Visitor"},
+        {"ref": "V6", "case_id": "C03", "who": "carer", "held_on": "2026-03-12", "reviewer": "B. Visitor"}]
