@@ -439,3 +439,37 @@ def test_conversations_are_stored_with_who_and_an_optional_date(bare: Workspace,
     assert content(bare)["conversations"] == [
         {"ref": "V5", "case_id": "C01", "who": "person and relative", "held_on": "", "reviewer": "A. Visitor"},
         {"ref": "V6", "case_id": "C03", "who": "carer", "held_on": "2026-03-12", "reviewer": "B. Visitor"}]
+
+
+# -- notes -------------------------------------------------------------------------------------
+def test_note_rows_are_refused_for_each_problem_in_order(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, notes=NOTES + "N1,M1,,remark,Said so.,,hopeful,,\n"
+                                          "N2,M1,,note, ,,,,\n"
+                                          "N3,M1,,note,Said so.,,,,perhaps\n"
+                                          "N4,M1,,note,Said so.,,,,\n"
+                                          "N4,M2,,quote,Said again.,,,,\n")
+    assert refusals(ws, paths, hidden=("remark", "hopeful", "perhaps")) == [
+        "notes.csv, row 2, column 'kind': expected one of note, quote, one_change",
+        "notes.csv, row 2, column 'stance': expected strength, concern, mixed or blank",
+        "notes.csv, row 3, column 'text': is blank; write the note or quote (no names)",
+        "notes.csv, row 4, column 'use_in_report': expected yes or no",
+        "notes.csv, row 6, column 'note': the same reference is used in notes.csv row 5; give each note its own "
+        "reference"]
+
+
+def test_notes_are_stored_with_normalised_kind_stance_role_and_use(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path,
+                  meetings=MEETINGS + "M5,managers,2026-03-11,,,\n",
+                  notes=NOTES + "N1,M5,,One - Change,Fewer forms.,  team   manager ,Concern ,,YES\n"
+                                "N2,M5,,QUOTE,We talk.,,,panel,\n"
+                                "N3,M5,,note,Noted.,,mixed,,no\n")
+    import_files(bare, paths, actor="H. Host")
+    notes = [{k: n[k] for k in ("ref", "kind", "text", "speaker_role", "stance", "use_in_report", "codes")}
+             for n in content(bare)["notes"]]
+    assert notes == [
+        {"ref": "N1", "kind": "one_change", "text": "Fewer forms.", "speaker_role": "team manager",
+         "stance": "concern", "use_in_report": True, "codes": []},
+        {"ref": "N2", "kind": "quote", "text": "We talk.", "speaker_role": "", "stance": "", "use_in_report": False,
+         "codes": ["panel"]},
+        {"ref": "N3", "kind": "note", "text": "Noted.", "speaker_role": "", "stance": "mixed", "use_in_report": False,
+         "codes": []}]
