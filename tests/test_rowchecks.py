@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from reviewkit.errors import ImportFileError
@@ -473,3 +474,22 @@ def test_notes_are_stored_with_normalised_kind_stance_role_and_use(bare: Workspa
          "codes": ["panel"]},
         {"ref": "N3", "kind": "note", "text": "Noted.", "speaker_role": "", "stance": "mixed", "use_in_report": False,
          "codes": []}]
+
+
+def test_problems_in_a_workbook_name_each_sheet_in_sheet_order(ws: Workspace, tmp_path: Path) -> None:
+    """A workbook's sheets are checked as tables of their own: notes after the meetings they refer to."""
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "notes"
+    for row in (NOTES.strip().split(","), ["N1", "M8", None, "note", "Said so.", None, None, None, "maybe"]):
+        notes.append(row)
+    meetings = book.create_sheet("meetings")
+    for row in (MEETINGS.strip().split(","), ["M8", "managers", "2026-03-11", "team manager", 4, "Managers"],
+                ["M8", "managers", "2026-03-11", "team manager", 5, "Managers"]):
+        meetings.append(row)
+    path = tmp_path / "visit.xlsx"
+    book.save(path)
+    assert refusals(ws, [path], hidden=("maybe",)) == [
+        "visit.xlsx (sheet 'notes'), row 2, column 'use_in_report': expected yes or no",
+        "visit.xlsx (sheet 'meetings'), row 3, column 'role': this role is already counted for the same meeting "
+        "in visit.xlsx (sheet 'meetings') row 2; give one row per role"]
