@@ -885,6 +885,45 @@ def _start_printer(chromium: str, work: Path) -> _EarlyPrinter | None:
         return None
 
 
+class _PrinterAfterCharts:
+    """Chromium started once the charts drawn ahead are done, not with them.
+
+    On two cores the kernel's start and the chart drawing already take both; Chromium's own
+    start (about half a second of CPU) then only slows them: measured on the sample, starting
+    it once the charts are done brings the notebook in 0.6 s sooner and the PDF 0.3 s later.
+    With more cores (or no charts drawn ahead, ``charts`` None) it starts at once.
+    """
+
+    def __init__(self, chromium: str, work: Path, charts: Path | None) -> None:
+        self._lock = threading.Lock()
+        self._printer: _EarlyPrinter | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._start, args=(chromium, work, charts),
+                                        name="reviewkit-chromium-start", daemon=True)
+        self._thread.start()
+
+    def _start(self, chromium: str, work: Path, charts: Path | None) -> None:
+        if charts is not None:
+            deadline = time.monotonic() + 30
+            while not (charts / "done").exists() and time.monotonic() < deadline and not self._stopped:
+                time.sleep(0.02)
+        with self._lock:
+            if not self._stopped:
+                self._printer = _start_printer(chromium, work)
+
+    def get(self) -> _EarlyPrinter | None:
+        """The printer, once started (None where it could not be)."""
+        self._thread.join()
+        return self._printer
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            printer = self._printer
+        if printer is not None:
+            printer.stop()
+
+
 def _pdf(printer: _EarlyPrinter | None, html_file: Path, out: Path, work: Path, chromium: str) -> Path:
     """The PDF from the Chromium started ahead, or (if it failed) from a Chromium of its own."""
     if printer is not None:
@@ -1156,7 +1195,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
         result.withheld = withheld
         result.gaps = len(gaps)
         with _os_errors(out):
-            printer: _EarlyPrinter | None = None
+            starting: _PrinterAfterCharts | None = None
             files: dict[str, Path] = {}
             if set(cached) == set(wanted):
                 say("Inputs unchanged since the last render: reusing it")
@@ -1171,9 +1210,9 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                     say("Running the report notebook")
                     write_snapshot(snapshot, handed)  # the gate has passed: the kernel may read it
                     if "pdf" in wanted and "pdf" not in cached:  # Chromium starts while the notebook runs
-                        printer = _start_printer(chromium, work)
-                        if printer is not None:
-                            cleanup.callback(printer.stop)
+                        starting = _PrinterAfterCharts(chromium, work,
+                                                       ahead.folder if (os.cpu_count() or 1) <= 2 else None)
+                        cleanup.callback(starting.stop)
                     try:
                         nb = clean_notebook(run_notebook(nb_path, workspace, Path(runtime), withhold_identifiers,
                                                          charts=charts, preload=PRELOAD if builds else None,
@@ -1196,6 +1235,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                     if "pdf" in wanted:
                         say("Printing to PDF with Chromium")
+                        printer = starting.get() if starting is not None else None
                         jobs["pdf"] = pool.submit(_pdf, printer, html_file, work / "report.pdf", work, chromium)
                     if "docx" in wanted:
                         say("Converting to Word with pandoc")

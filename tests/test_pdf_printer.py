@@ -81,3 +81,33 @@ def test_a_printer_that_fails_hands_over_to_the_ordinary_print(page: Path, tmp_p
     finally:
         printer.stop()
     assert "Part two" in _text(out)
+
+
+def test_chromium_waits_for_the_charts_and_never_starts_once_the_render_has_stopped(page: Path,
+                                                                                  tmp_path: Path) -> None:
+    chromium = rp.require_chromium()
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    (tmp_path / "w1").mkdir()
+    stopped = rp._PrinterAfterCharts(chromium, tmp_path / "w1", charts)
+    stopped.stop()  # the render ended (refused, failed, interrupted) before the charts were done
+    assert stopped.get() is None  # and no Chromium was started for it
+    assert not (tmp_path / "w1" / "chromium").exists()
+
+    (tmp_path / "w2").mkdir()
+    waiting = rp._PrinterAfterCharts(chromium, tmp_path / "w2", charts)
+    time.sleep(0.2)
+    assert not (tmp_path / "w2" / "chromium").exists()  # not started while the charts are drawn
+    (charts / "done").touch()
+    printer = waiting.get()
+    assert printer is not None
+    pid = printer.pid
+    try:
+        out = rp._pdf(printer, page, tmp_path / "out.pdf", tmp_path / "w2", chromium)
+    finally:
+        waiting.stop()
+    assert "Part two" in _text(out)
+    deadline = time.monotonic() + 5
+    while _running_in_group(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running_in_group(pid) == []
