@@ -494,3 +494,57 @@ def test_problems_in_a_workbook_name_each_sheet_in_sheet_order(ws: Workspace, tm
         "visit.xlsx (sheet 'notes'), row 2, column 'use_in_report': expected yes or no",
         "visit.xlsx (sheet 'meetings'), row 3, column 'role': this role is already counted for the same meeting "
         "in visit.xlsx (sheet 'meetings') row 2; give one row per role"]
+
+
+# -- further rules: a notes table by conversation, refused rows left out, screened roles --------
+def test_a_notes_table_with_a_conversation_column_and_no_meeting_column_is_accepted(bare: Workspace,
+                                                                                     tmp_path: Path) -> None:
+    paths = files(tmp_path, conversations=CONVERSATIONS + "V9,C01,person,A. Visitor,\n",
+                  notes="note,conversation,kind,text\nV9-1,V9,note,Clear plan.\n")
+    result = import_files(bare, paths, actor="H. Host")
+    assert result["notes"].added == 1
+    assert [(n["ref"], n["source"], n["case_id"]) for n in content(bare)["notes"]] == [
+        ("V9-1", "conversation", "C01")]
+
+
+def test_a_refused_meeting_row_is_not_what_later_rows_are_compared_with(ws: Workspace, tmp_path: Path) -> None:
+    """A row refused for its role does not fix the meeting's date or title: only its own problem is named."""
+    paths = files(tmp_path, meetings=MEETINGS + "M8,managers,2026-03-11, ,4,Managers\n"
+                                                "M8,managers,2026-03-12,team manager,4,Managers\n"
+                                                f"M9,managers,2026-03-11,{NAME},4,Managers\n"
+                                                "M9,managers,2026-03-11,team manager,4,Leads\n")
+    shown = refusals(ws, paths, confirm=True)
+    assert [s.split(":")[0] for s in shown] == ["meetings.csv, row 2, column 'role'",
+                                                "meetings.csv, row 4, column 'role'"]
+    assert shown[0] == "meetings.csv, row 2, column 'role': is blank; say which role attended, e.g. practitioner"
+
+
+def test_a_possible_identifier_in_a_role_is_named_as_a_role_and_kept_when_confirmed(bare: Workspace,
+                                                                                    tmp_path: Path) -> None:
+    paths = files(tmp_path, meetings=MEETINGS + "M5,managers,2026-03-11,manager met on 12/03/1950,4,Managers\n")
+    assert refusals(bare, paths, hidden=("1950",)) == [
+        "meetings.csv, row 2, column 'role': The role may contain a date of birth (characters 16-25). Check it: "
+        "remove anything that could identify a person, or confirm to save the text as it is. To keep it as it "
+        "is, import again confirming the warnings (--confirm-warnings)."]
+    import_files(bare, paths, actor="H. Host", confirm_warnings=True)
+    assert content(bare)["meetings"][0]["attendees"] == {"manager met on 12/03/1950": 4}
+
+
+def test_a_possible_identifier_in_a_speaker_role_is_kept_when_confirmed(bare: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, meetings=MEETINGS + "M5,managers,2026-03-11,,,\n",
+                  notes=NOTES + "N1,M5,,note,Fewer forms.,manager met on 12/03/1950,,,\n")
+    assert refusals(bare, paths, hidden=("1950",)) == [
+        "notes.csv, row 2, column 'speaker_role': The speaker's role may contain a date of birth (characters "
+        "16-25). Check it: remove anything that could identify a person, or confirm to save the text as it is. "
+        "To keep it as it is, import again confirming the warnings (--confirm-warnings)."]
+    import_files(bare, paths, actor="H. Host", confirm_warnings=True)
+    assert [(n["ref"], n["speaker_role"]) for n in content(bare)["notes"]] == [("N1", "manager met on 12/03/1950")]
+
+
+def test_a_blank_or_malformed_conversation_reference_is_refused_in_its_column(ws: Workspace,
+                                                                              tmp_path: Path) -> None:
+    paths = files(tmp_path, conversations=CONVERSATIONS + " ,C01,person,A. Visitor,\n"
+                                                          "V 1!,C01,person,A. Visitor,\n")
+    assert refusals(ws, paths, hidden=("V 1!",)) == [
+        f"conversations.csv, row 2, column 'conversation': is blank; expected {REF}",
+        f"conversations.csv, row 3, column 'conversation': expected {REF}"]
