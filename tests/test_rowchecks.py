@@ -512,10 +512,13 @@ def test_a_refused_meeting_row_is_not_what_later_rows_are_compared_with(ws: Work
     paths = files(tmp_path, meetings=MEETINGS + "M8,managers,2026-03-11, ,4,Managers\n"
                                                 "M8,managers,2026-03-12,team manager,4,Managers\n"
                                                 f"M9,managers,2026-03-11,{NAME},4,Managers\n"
-                                                "M9,managers,2026-03-11,team manager,4,Leads\n")
-    shown = refusals(ws, paths, confirm=True)
+                                                "M9,managers,2026-03-11,team manager,4,Leads\n"
+                                                "M10,managers,2026-03-11,team manager,four,Managers\n"
+                                                "M10,managers,2026-03-12,team manager,4,Managers\n")
+    shown = refusals(ws, paths, confirm=True, hidden=("four",))
     assert [s.split(":")[0] for s in shown] == ["meetings.csv, row 2, column 'role'",
-                                                "meetings.csv, row 4, column 'role'"]
+                                                "meetings.csv, row 4, column 'role'",
+                                                "meetings.csv, row 6, column 'attendees'"]
     assert shown[0] == "meetings.csv, row 2, column 'role': is blank; say which role attended, e.g. practitioner"
 
 
@@ -548,3 +551,28 @@ def test_a_blank_or_malformed_conversation_reference_is_refused_in_its_column(ws
     assert refusals(ws, paths, hidden=("V 1!",)) == [
         f"conversations.csv, row 2, column 'conversation': is blank; expected {REF}",
         f"conversations.csv, row 3, column 'conversation': expected {REF}"]
+
+
+def test_a_refused_note_row_is_not_what_a_repeated_reference_is_compared_with(ws: Workspace,
+                                                                              tmp_path: Path) -> None:
+    """A note row refused for its text, use, codes or stance does not claim its reference."""
+    paths = files(tmp_path, notes=NOTES + "N5,M1,,note, ,,,,\n"
+                                          "N5,M1,,note,Said so.,,,,\n"
+                                          "N6,M1,,note,Said so.,,,,perhaps\n"
+                                          "N6,M1,,note,Said so.,,,,yes\n"
+                                          "N7,M1,,note,Said so.,,,nope,\n"
+                                          "N7,M1,,note,Said so.,,,workload,\n"
+                                          "N8,M1,,note,Said so.,,hopeful,,\n"
+                                          "N8,M1,,note,Said so.,,concern,,\n")
+    shown = refusals(ws, paths, hidden=("perhaps", "nope", "hopeful"))
+    assert [s.split(":")[0] for s in shown] == [
+        "notes.csv, row 2, column 'text'", "notes.csv, row 4, column 'use_in_report'",
+        "notes.csv, row 6, column 'codes'", "notes.csv, row 8, column 'stance'"]
+
+
+def test_a_conversation_with_an_unknown_case_names_its_row(ws: Workspace, tmp_path: Path) -> None:
+    paths = files(tmp_path, conversations=CONVERSATIONS + "V5,C01,person,A. Visitor,\n"
+                                                          "V6,C09,person,A. Visitor,\n")
+    assert refusals(ws, paths, hidden=("C09",)) == [
+        "conversations.csv, row 3, column 'case_id': is not in the case list in review.yaml; use a case "
+        "reference listed there (or add the case to review.yaml first)"]
