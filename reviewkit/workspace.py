@@ -351,7 +351,7 @@ class Workspace:
         cache = self.path / REPORT_CACHE
         if cache.is_dir():
             write_text(cache / _NAMES_STAMP, _names_digest(self.path) if names is None
-                       else hashlib.sha256(names).hexdigest())
+                       else hashlib.sha256(names).hexdigest(), mode=0o600)
 
     def rules(self) -> Rules:
         return Rules(

@@ -69,6 +69,8 @@ def test_the_redaction_map_and_the_report_cache_are_owner_only(tmp_path):
     rendered.write_text("<p>the report</p>", encoding="utf-8")
     _cache_store(ws.path / ".cache" / "report" / "0123abcd", {"html": rendered})
     assert (ws.path / ".cache" / "report" / "0123abcd" / "report.html").exists()
+    ws.stamp_report_cache()  # as every render does: which names.txt the cache was made with
+    assert (ws.path / ".cache" / "report" / ".names-digest").exists()
     assert _open_to_others(ws.path) == []
 
 
