@@ -31,6 +31,7 @@ PLAN_SHEET = "Action plan"
 ABOUT_SHEET = "About this plan"
 COLUMNS = ("Number", "Recommendation", "Owner", "By when", "Measure of success", "Status", "Update")
 WIDTHS = (9, 60, 24, 13, 36, 16, 60)
+DOCX_WIDTHS = (17, 60, 24, 17, 36, 18, 56)  # shares of the landscape page (Word's bold headings are wider)
 HEADER_ROW = 4
 OWNER_MAX = 120
 
@@ -243,8 +244,37 @@ def _stamp_docx(path: Path, plan: ActionPlan, title: str) -> None:
     on save: the next review reads the council and round from there, as from the workbook's
     "About this plan" sheet."""
     import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
 
     document = docx.Document(str(path))
+    # Landscape, with set column widths, so there is room to write in them
+    # (left to Word, the empty columns would shrink to their headings and break words).
+    section = document.sections[0]
+    if section.orientation != WD_ORIENT.LANDSCAPE:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    usable = section.page_width - section.left_margin - section.right_margin
+    for table in document.tables:
+        if len(table.columns) != len(COLUMNS):
+            continue
+        table.autofit = False
+        widths = [int(usable * share / sum(DOCX_WIDTHS)) for share in DOCX_WIDTHS]
+        for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=False):
+            col.set(qn("w:w"), str(width // 635))  # EMU to twips
+        table_width = table._tbl.tblPr.find(qn("w:tblW"))
+        if table_width is not None:
+            table_width.set(qn("w:type"), "dxa")
+            table_width.set(qn("w:w"), str(sum(widths) // 635))
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=False):
+                cell.width = width
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a row is kept on one page
+        header = table.rows[0]._tr.get_or_add_trPr()  # the header row repeats on every page
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "on")
+        header.append(repeat)
     props = document.core_properties
     props.title = title
     props.subject = PLAN_FORMAT

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import docx
+from docx.oxml.ns import qn
 import openpyxl
 import pytest
 
@@ -60,6 +61,16 @@ def test_the_plan_as_word_is_a_table_with_a_caption(sample: Path, tmp_path: Path
     table = document.tables[0]
     assert [c.text for c in table.rows[0].cells] == list(COLUMNS)
     assert len(table.rows) == 8 and table.rows[1].cells[0].text == "1"
+    # Room to write in every column: landscape, set widths filling the page, header repeated,
+    # rows kept whole (left to Word, the empty columns shrink to their headings).
+    section = document.sections[0]
+    assert section.page_width > section.page_height
+    grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    usable = (section.page_width - section.left_margin - section.right_margin) / 635
+    assert len(grid) == len(COLUMNS) and sum(grid) == pytest.approx(usable, rel=0.01)
+    assert min(grid[2:]) > usable / 15  # owner, by when, measure, status, update: each wide enough to fill in
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
 
 
 def _fill(path: Path) -> None:
