@@ -686,14 +686,18 @@ def attendance_by_role(meetings: pd.DataFrame | Iterable[Mapping[str, Any]] | No
     whole review or one meeting, is built from this, so they cannot disagree.
     """
     totals: dict[str, int] = {}
+    spelling: dict[str, str] = {}  # one role however it was capitalised or spaced: the first spelling
     for m in _records_list(meetings):
         roles = m.get("by_role")
         if not isinstance(roles, Mapping):
             continue
         for role, n in roles.items():
             if n:
-                totals[str(role)] = totals.get(str(role), 0) + int(n)
-    return dict(sorted(totals.items()))
+                name = " ".join(str(role).split())
+                key = name.casefold()
+                spelling.setdefault(key, name)
+                totals[key] = totals.get(key, 0) + int(n)
+    return {spelling[key]: totals[key] for key in sorted(totals)}
 
 
 def _moderation_rated(ratings: pd.DataFrame, allocation: pd.DataFrame | None) -> int:

@@ -630,6 +630,15 @@ def test_attendance_by_role_sums_meetings_in_role_name_order():
     assert a.review_counts(None, meetings=meetings)["attendees_by_role"] == totals
 
 
+def test_one_role_typed_with_other_capitals_or_spaces_is_counted_once():
+    # "Team manager" in one meeting and "team  manager" in another are the same people's role:
+    # the report must not say "2 team managers and 3 team managers".
+    meetings = [{"by_role": {"Team manager": 2, "social worker": 1}},
+                {"by_role": {"team  manager": 3, "Social Worker ": 4, "assistant team manager": 1}}]
+    assert a.attendance_by_role(meetings) == {"assistant team manager": 1, "social worker": 5, "Team manager": 5}
+    assert list(a.attendance_by_role(meetings)) == ["assistant team manager", "social worker", "Team manager"]
+
+
 def test_moderation_rated_needs_two_allocated_reviewers_with_question_ratings(ratings, allocation):
     # Ann's only C2 rating is the overall judgement: C2 no longer counts as rated twice.
     only_overall = ratings[~((ratings["case_id"] == "C2") & (ratings["reviewer"] == "Ann")
