@@ -20,9 +20,8 @@ from pathlib import Path
 from . import privacy
 from .errors import TextFinding, WorkspaceError
 from .store import RatingInput
-from .workspace import REVIEW_FILE, Workspace
+from .workspace import REDACTION_MAP_FILE, REVIEW_FILE, Workspace
 
-MAP_FILE = "redaction_map.json"
 
 
 @dataclass(frozen=True)
@@ -256,7 +255,7 @@ class RedactionSummary:
 
 def _load_map(ws: Workspace) -> dict[str, str]:
     """The name -> placeholder map of earlier runs; a damaged one stops redaction before any change."""
-    f = ws.path / "private" / MAP_FILE
+    f = ws.path / REDACTION_MAP_FILE
     if not f.exists():
         return {}
     try:
@@ -311,7 +310,7 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
                                                                   update=update or rec.update)
             dirty = True
     new_narrative = {f: new for f, text in narratives.items() if (new := fix(text)) is not None}
-    map_file = ws.path / "private" / MAP_FILE
+    map_file = ws.path / REDACTION_MAP_FILE
 
     with ws.store() as s, s.transaction():
         for r in s.all_ratings().itertuples():

@@ -197,12 +197,12 @@ def withholding() -> bool:
 
 def _redaction_map(ws: Workspace | ReviewSnapshot) -> dict[str, str]:
     """The review's name → placeholder map (read only), so a withheld name gets its usual [PERSON n]."""
-    from .redaction import MAP_FILE
+    from .workspace import REDACTION_MAP_FILE
 
     if isinstance(ws, ReviewSnapshot):
         return ws.redaction_map()
     try:
-        data = json.loads((ws.path / "private" / MAP_FILE).read_text(encoding="utf-8"))
+        data = json.loads((ws.path / REDACTION_MAP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

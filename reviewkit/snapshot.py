@@ -32,7 +32,8 @@ import pandas as pd
 
 from .errors import WorkspaceError
 from .tools import AuditTool
-from .workspace import CODEBOOK_FILE, NAMES_FILE, REVIEW_FILE, TOOL_FILE, ReviewMeta, Workspace, open_workspace, parse_names
+from .workspace import (CODEBOOK_FILE, NAMES_FILE, PREVIOUS_ROUND_FILE, REDACTION_MAP_FILE, REVIEW_FILE, TOOL_FILE,
+                        ReviewMeta, Workspace, open_workspace, parse_names)
 
 __all__ = [
     "SNAPSHOT_ENV",
@@ -48,10 +49,8 @@ __all__ = [
 SNAPSHOT_ENV = "REVIEWKIT_SNAPSHOT"  # set by render_report in its kernel's environment only
 FORMAT = "reviewkit-review-snapshot"
 VERSION = 1
-MAP_FILE = "private/redaction_map.json"
-PREVIOUS_ROUND_FILE = "previous_round.zip"
 # The files a render depends on besides the narrative and the store, in the digest's order.
-FILES = (REVIEW_FILE, TOOL_FILE, CODEBOOK_FILE, NAMES_FILE, MAP_FILE, PREVIOUS_ROUND_FILE)
+FILES = (REVIEW_FILE, TOOL_FILE, CODEBOOK_FILE, NAMES_FILE, REDACTION_MAP_FILE, PREVIOUS_ROUND_FILE)
 # The store's read methods whose results a render uses (see reviewkit.store.Store).
 TABLES = ("ratings", "all_ratings", "case_flags", "meetings", "conversations", "notes")
 # What the cache digest hashes of the store: every table, without timestamps and versions.
@@ -177,7 +176,7 @@ class ReviewSnapshot:
     def redaction_map(self) -> dict[str, str]:
         """The review's name → placeholder map as read (empty if missing or damaged)."""
         try:
-            data = json.loads(self.files.get(MAP_FILE, b"{}").decode("utf-8"))
+            data = json.loads(self.files.get(REDACTION_MAP_FILE, b"{}").decode("utf-8"))
         except ValueError:
             return {}
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

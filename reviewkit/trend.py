@@ -19,10 +19,10 @@ from . import analysis as an
 from .bundle import Bundle, CountRow, read_bundle
 from .errors import ReviewkitError, WorkspaceError
 from .tools import AuditTool
+from .workspace import PREVIOUS_ROUND_FILE
 
 __all__ = ["PREVIOUS_ROUND_FILE", "TREND_COLUMNS", "compare_rounds", "previous_round", "round_share"]
 
-PREVIOUS_ROUND_FILE = "previous_round.zip"
 TREND_COLUMNS = ["question", "number", "title", "prev_count", "prev_total", "prev_percent", "prev_low",
                  "prev_high", "count", "total", "percent", "low", "high", "verdict"]
 OVERLAP, HIGHER, LOWER, UNAVAILABLE = "overlap", "higher", "lower", "unavailable"

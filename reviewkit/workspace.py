@@ -41,6 +41,8 @@ CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
 PRIVATE_DIR = "private"
 NAMES_FILE = "private/names.txt"
+REDACTION_MAP_FILE = "private/redaction_map.json"  # each redacted piece of text and its placeholder
+PREVIOUS_ROUND_FILE = "previous_round.zip"  # the previous round's figures, for the trend
 ROLES = ("visiting", "host", "associate")
 NARRATIVE_SECTIONS = {
     "key_messages": "Key messages",

@@ -12,10 +12,10 @@ import pytest
 from reviewkit import privacy
 from reviewkit.cli import main
 from reviewkit.errors import BlockedTextError, WorkspaceError
-from reviewkit.redaction import MAP_FILE, blocking_findings, redact_workspace, scan_workspace
+from reviewkit.redaction import blocking_findings, redact_workspace, scan_workspace
 from reviewkit.report import published_identifiers
 from reviewkit.store import RatingInput
-from reviewkit.workspace import Recommendation, open_workspace
+from reviewkit.workspace import REDACTION_MAP_FILE, Recommendation, open_workspace
 
 from .helpers import make_workspace
 from .test_atomic import run_with_file_size_limit
@@ -138,12 +138,12 @@ def test_a_bad_narrative_file_stops_redaction_before_any_change(tmp_path, capsys
     assert after == {p: b for p, b in before.items() if not p.name.startswith("review.db")}
     with open_workspace(ws.path).store() as s:
         assert s.case_flags()["reason"][0] == f"Concern about {NAME}."
-    assert not (ws.path / "private" / MAP_FILE).exists()
+    assert not (ws.path / REDACTION_MAP_FILE).exists()
 
 
 def test_a_damaged_map_stops_redaction_before_any_change(tmp_path):
     ws = every_field(tmp_path)
-    (ws.path / "private" / MAP_FILE).write_text("{not json", encoding="utf-8")
+    (ws.path / REDACTION_MAP_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(WorkspaceError, match="redaction_map.json: damaged"):
         redact_workspace(ws, actor="host")
     with ws.store() as s:
@@ -153,9 +153,9 @@ def test_a_damaged_map_stops_redaction_before_any_change(tmp_path):
 def test_the_map_is_saved_with_the_store_change(tmp_path):
     ws = every_field(tmp_path)
     redact_workspace(ws, actor="host")
-    saved = json.loads((ws.path / "private" / MAP_FILE).read_text(encoding="utf-8"))
+    saved = json.loads((ws.path / REDACTION_MAP_FILE).read_text(encoding="utf-8"))
     assert saved == {NAME.casefold(): "[PERSON 1]"}
-    assert (ws.path / "private" / MAP_FILE).stat().st_mode & 0o077 == 0
+    assert (ws.path / REDACTION_MAP_FILE).stat().st_mode & 0o077 == 0
 
 
 # -- item 3: a full disk leaves the narrative intact -------------------------------------------

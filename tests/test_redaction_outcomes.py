@@ -16,9 +16,9 @@ import sqlite3
 import pytest
 
 from reviewkit.errors import WorkspaceError
-from reviewkit.redaction import MAP_FILE, blocking_findings, redact_workspace, scan_workspace
+from reviewkit.redaction import blocking_findings, redact_workspace, scan_workspace
 from reviewkit.store import RatingInput
-from reviewkit.workspace import open_workspace
+from reviewkit.workspace import REDACTION_MAP_FILE, open_workspace
 
 NAME = "Zebediah Quokkafeather"
 OTHER = "Araminta Fettleworth"
@@ -58,7 +58,7 @@ def test_text_with_nothing_to_redact_is_left_exactly_as_written(ws):
     with ws.store() as s:
         assert s.rating("C01", "A. Visitor", "q1").comment == plain
     assert (ws.path / "narrative" / "strengths.md").read_text(encoding="utf-8") == plain + "\n"
-    assert not (ws.path / "private" / MAP_FILE).exists()  # nobody was given a placeholder
+    assert not (ws.path / REDACTION_MAP_FILE).exists()  # nobody was given a placeholder
 
 
 def test_a_redacted_note_keeps_its_rating_and_the_audit_names_who_redacted(ws):
@@ -90,7 +90,7 @@ def test_a_person_first_met_on_a_later_run_is_added_to_the_saved_map(ws):
     intro = ws.path / "narrative" / "introduction.md"
     intro.write_text(f"We met {NAME}.\n", encoding="utf-8")
     redact_workspace(ws, actor="host")
-    saved = ws.path / "private" / MAP_FILE
+    saved = ws.path / REDACTION_MAP_FILE
     assert json.loads(saved.read_text(encoding="utf-8")) == {NAME.casefold(): "[PERSON 1]"}
     (ws.path / "narrative" / "strengths.md").write_text(f"{OTHER} agreed.\n", encoding="utf-8")
     redact_workspace(open_workspace(ws.path), actor="host")
@@ -112,7 +112,7 @@ def test_a_person_first_met_on_a_later_run_is_added_to_the_saved_map(ws):
 ])
 def test_a_map_with_something_other_than_text_stops_redaction(ws, saved):
     ws = _names(ws, NAME)
-    f = ws.path / "private" / MAP_FILE
+    f = ws.path / REDACTION_MAP_FILE
     f.write_text(json.dumps(saved), encoding="utf-8")
     intro = ws.path / "narrative" / "introduction.md"
     intro.write_text(f"We met {NAME}.\n", encoding="utf-8")
