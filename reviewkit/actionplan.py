@@ -333,6 +333,11 @@ def read_plan(path: str | Path, names: Sequence[str] = ()) -> ActionPlan:
                                                            "'reviewkit action-plan' wrote")])
     if not src.is_file():
         raise ImportFileError([Problem(label, None, None, "file not found")])
+    from .tables import inspect_office_file
+
+    refused = inspect_office_file(src, label, suffix[1:])  # a zip bomb or a DTD, before anything inflates it
+    if refused is not None:
+        raise ImportFileError([refused])
     where, rows, about = (_xlsx_plan if suffix == ".xlsx" else _docx_plan)(src, label)
     return _plan(where, rows, about, names)
 
@@ -342,7 +347,8 @@ def _xlsx_plan(src: Path, label: str) -> tuple[str, list[tuple[Any, ...]], dict[
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(src, data_only=True)
+        with src.open("rb") as fh:  # closed however openpyxl fails
+            wb = load_workbook(fh, data_only=True)
     except Exception:  # noqa: BLE001  openpyxl raises many kinds for a file that is not a workbook
         raise ImportFileError([Problem(label, None, None, "not an Excel workbook (.xlsx) that can be read")]) from None
     if PLAN_SHEET not in wb.sheetnames:
@@ -356,25 +362,23 @@ def _xlsx_plan(src: Path, label: str) -> tuple[str, list[tuple[Any, ...]], dict[
 
 def _docx_plan(src: Path, label: str) -> tuple[str, list[tuple[Any, ...]], dict[str, Any]]:
     """The plan table's rows (row 1 is its header) and what the document's properties say it is about."""
-    import zipfile
-
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(str(src))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        with src.open("rb") as fh:
+            document = docx.Document(fh)
+        table = next((t for t in document.tables
+                      if t.rows and {"Number", "Recommendation"} <= {_text(c.text) for c in t.rows[0].cells}), None)
+        rows = [tuple(c.text for c in row.cells) for row in table.rows] if table is not None else []
+        props = document.core_properties
+        comments = (props.comments or "") if props.subject == PLAN_FORMAT else ""
+    except Exception:  # noqa: BLE001  python-docx raises many kinds (zip, XML, missing parts) for a damaged file
         raise ImportFileError([Problem(label, None, None, "not a Word document (.docx) that can be read")]) from None
-    table = next((t for t in document.tables
-                  if t.rows and {"Number", "Recommendation"} <= {_text(c.text) for c in t.rows[0].cells}), None)
     if table is None:
         raise ImportFileError([Problem(label, None, None, "no table with the columns 'Number' and 'Recommendation'; "
                                                           "use the document 'reviewkit action-plan' wrote")])
-    about = {}
-    props = document.core_properties
-    if props.subject == PLAN_FORMAT:
-        about = dict(line.split(": ", 1) for line in (props.comments or "").splitlines() if ": " in line)
-    return f"{label} (table)", [tuple(c.text for c in row.cells) for row in table.rows], about
+    about = dict(line.split(": ", 1) for line in comments.splitlines() if ": " in line)
+    return f"{label} (table)", rows, about
 
 
 def _plan(where: str, rows: list[tuple[Any, ...]], about: dict[str, Any], names: Sequence[str]) -> ActionPlan:

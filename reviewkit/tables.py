@@ -284,26 +284,35 @@ _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROOT = re.compile(rb"<[A-Za-z_]")
 
 
+# What each kind of office file is called in a message, and how to save a clean copy of it.
+_OFFICE = {"xlsx": ("workbook", "Excel", "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'"),
+           "docx": ("document", "Word", "open it in Word and save it again as 'Word Document (*.docx)'")}
+
+
 def _inspect_xlsx(path: Path, label: str) -> Problem | None:
-    """Refuse a workbook before openpyxl inflates it: too big unpacked, too many rows, or a DTD.
+    return inspect_office_file(path, label, "xlsx")
+
+
+def inspect_office_file(path: Path, label: str, kind: str = "xlsx") -> Problem | None:
+    """Refuse an XLSX or DOCX before it is inflated: too big unpacked, too many rows, or a DTD.
 
     The zip's declared sizes bound what inflating can produce (zipfile stops at the declared
     size), and each sheet's dimension gives its rows, so a few kilobytes read decide.
-    Excel never writes a DTD; one in an XLSX is there to expand entities or read other files.
+    Office never writes a DTD; one in its XML is there to expand entities or read other files.
     """
     import zipfile
     import zlib
 
+    noun, app, resave = _OFFICE[kind]
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_XLSX_MEMBERS:
-                return Problem(label, None, None, f"holds {len(infos):,} parts, far more than a workbook; "
-                               "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'")
+                return Problem(label, None, None, f"holds {len(infos):,} parts, far more than a {noun}; {resave}")
             unpacked = sum(i.file_size for i in infos)
             if unpacked > MAX_XLSX_BYTES:
                 return Problem(label, None, None, f"unpacks to {unpacked / 2**20:,.0f} MB, more than the "
-                               f"{MAX_XLSX_BYTES // 2**20} MB a review's workbook can need; check it is the "
+                               f"{MAX_XLSX_BYTES // 2**20} MB a review's {noun} can need; check it is the "
                                "right file, or split it into smaller files")
             for info in infos:
                 if not info.filename.endswith((".xml", ".rels", ".vml")):
@@ -313,13 +322,14 @@ def _inspect_xlsx(path: Path, label: str) -> Problem | None:
                 plain = _PROLOG_NOISE.sub(b"", head)
                 if _DTD.search(plain) or (len(head) == _HEAD_BYTES and not _ROOT.search(plain)):
                     return Problem(label, None, None, f"part {info.filename} declares a document type (DTD), "
-                                   "which Excel never writes and which can make a file read other files; "
-                                   "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'")
+                                   f"which {app} never writes and which can make a file read other files; {resave}")
                 dim = _DIMENSION.search(head) if info.filename.startswith("xl/worksheets/") else None
                 if dim and dim.group(1) and int(dim.group(1)) > MAX_ROWS:
                     return _too_many_rows(label)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError,
             OSError, EOFError):
+        if kind == "docx":
+            return Problem(label, None, None, f"is not a readable Word document; {resave}")
         return Problem(label, None, None, "is not a readable XLSX workbook; open it in Excel and save it "
                        "as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8 (Comma delimited)'")
     return None

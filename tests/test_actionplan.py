@@ -308,7 +308,42 @@ def test_a_word_file_that_is_not_a_plan_is_refused_plainly(tmp_path: Path) -> No
     with pytest.raises(ImportFileError, match="no table with the columns 'Number' and 'Recommendation'"):
         read_plan(tmp_path / "minutes.docx")
     (tmp_path / "renamed.docx").write_bytes(b"not a zip at all")
-    with pytest.raises(ImportFileError, match=r"not a Word document \(\.docx\) that can be read"):
+    with pytest.raises(ImportFileError, match=r"is not a readable Word document; open it in Word and save it again"):
         read_plan(tmp_path / "renamed.docx")
     with pytest.raises(ImportFileError, match="read from the .xlsx or .docx"):
         read_plan(tmp_path / "plan.pdf")
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+def test_a_plan_made_to_exhaust_memory_or_read_other_files_is_refused_before_it_is_opened(
+        sample: Path, tmp_path: Path, suffix: str) -> None:
+    import zipfile
+
+    from reviewkit.tables import MAX_XLSX_BYTES
+
+    plan = write_plan(action_plan(open_workspace(sample)), tmp_path / f"plan{suffix}")
+    main = "xl/worksheets/sheet1.xml" if suffix == ".xlsx" else "word/document.xml"
+    with zipfile.ZipFile(plan) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    # A DTD with an external entity, the way a file is made to read /etc/passwd.
+    xxe = tmp_path / f"xxe{suffix}"
+    with zipfile.ZipFile(xxe, "w") as z:
+        for name, data in parts.items():
+            if name == main:
+                dtd = b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                data = data.replace(b"?>", b"?>" + dtd, 1) if data.startswith(b"<?xml") else dtd + data
+            z.writestr(name, data)
+    with pytest.raises(ImportFileError, match=f"part {main} declares a document type"):
+        read_plan(xxe)
+    # A member that inflates to more than a plan can need (written from zeros: a few kilobytes packed).
+    bomb = tmp_path / f"bomb{suffix}"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+        with z.open("padding.bin", "w", force_zip64=True) as f:
+            block = b"\0" * 2**20
+            for _ in range(MAX_XLSX_BYTES // 2**20 + 1):
+                f.write(block)
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(ImportFileError, match=r"unpacks to \d+ MB, more than the 64 MB"):
+        read_plan(bomb)

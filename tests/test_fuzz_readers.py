@@ -203,3 +203,21 @@ tools:
         return load_question_map(f)
 
     _fuzz(original, mutate_bytes, read, seed=51)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+def test_an_action_plan_raises_only_kit_errors(tmp_path, suffix):
+    from reviewkit.actionplan import ActionPlan, PlanRow, read_plan, write_plan
+
+    plan = ActionPlan("Eastvale Borough Council", "2026-10",
+                      (PlanRow(1, "Share audit findings with every team.", "Principal Social Worker", "2027-03-31",
+                               "Every team briefed", "In progress", "Two teams briefed."),
+                       PlanRow(2, "Protect supervision time.")))
+    original = write_plan(plan, tmp_path / f"plan{suffix}").read_bytes()
+
+    def read(data: bytes, i: int) -> object:
+        f = tmp_path / f"{i}{suffix}"
+        f.write_bytes(data)
+        return read_plan(f)
+
+    _fuzz(original, mutate_zip, read, seed=21 if suffix == ".xlsx" else 22)
