@@ -41,6 +41,7 @@ CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
 PRIVATE_DIR = "private"
 NAMES_FILE = "private/names.txt"
+CONFIRMED_FILE = "private/confirmed_words.txt"  # words the host confirmed are not names (reviewkit confirm)
 REDACTION_MAP_FILE = "private/redaction_map.json"  # each redacted piece of text and its placeholder
 PREVIOUS_ROUND_FILE = "previous_round.zip"  # the previous round's figures, for the trend
 ROLES = ("visiting", "host", "associate")
@@ -127,6 +128,9 @@ class ReviewMeta:
     codebook: str = "default"
     report_date: str = ""
     cqc_evidence: str = "section"
+    # Places, teams, services and other words of this review that are not people's names: the
+    # publish gate reads them as ordinary (reviewkit.pagegate).
+    glossary: list[str] = field(default_factory=list)
 
     @property
     def reviewers(self) -> list[str]:
@@ -170,6 +174,8 @@ class ReviewMeta:
             "codebook": self.codebook,
             "cqc_evidence": self.cqc_evidence,
         }
+        if self.glossary:
+            data["glossary"] = list(self.glossary)
         return data
 
 
@@ -278,6 +284,10 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     questions = data.get("review_questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         raise WorkspaceError(f"{where}: 'review_questions' must be a list of text")
+    glossary = data.get("glossary") or []
+    if not isinstance(glossary, list) or not all(isinstance(g, str) for g in glossary):
+        raise WorkspaceError(f"{where}: 'glossary' must be a list of words or phrases (places, teams, services) "
+                             "that are not people's names")
     placement = _str(data, "cqc_evidence", where) or "section"
     if placement not in CQC_PLACEMENTS:
         raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
@@ -298,6 +308,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         codebook=_str(data, "codebook", where) or "default",
         report_date=_str(data, "report_date", where),
         cqc_evidence=placement,
+        glossary=[" ".join(g.split()) for g in glossary if g.strip()],
     )
 
 
@@ -337,6 +348,17 @@ class Workspace:
             return []
         try:
             raw = f.read_bytes()
+        except OSError as exc:
+            raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        return parse_names(raw, f)
+
+    def confirmed_words(self) -> list[str]:
+        """Words the host confirmed are not names (private/confirmed_words.txt), for the publish gate."""
+        f = self.path / CONFIRMED_FILE
+        try:
+            raw = f.read_bytes()
+        except FileNotFoundError:
+            return []
         except OSError as exc:
             raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
         return parse_names(raw, f)
