@@ -42,9 +42,9 @@ KINDS = {
     "title_name": "a title and a name",
     "possible_name": "a possible name (a capitalised word that is not ordinary English or declared)",
 }
-# What a host can confirm once (a word that is not a name, a product code): the others are
+# What a host can confirm once (a word that is not a name: a place, a team): the others are
 # rewritten, never confirmed — a date or a number can always be written another way.
-CONFIRMABLE = frozenset({"possible_name", "letters_and_digits"})
+CONFIRMABLE = frozenset({"possible_name"})
 
 WORDS_FILE = shipped("templates", "privacy", "english_words.txt.gz")
 ORDINARY_FILE = shipped("templates", "privacy", "ordinary_words.txt")
@@ -549,7 +549,7 @@ def screen_page(source: str, declared: Declared = Declared(), *, markup: str = "
 
 
 def possible_name_words(source: str, declared: Declared = Declared(), *, markup: str = "markdown") -> list[str]:
-    """The words behind 'possible name' and 'letters and digits' findings: for the host to confirm, never logged."""
+    """The words behind 'possible name' findings: for the host to confirm, never logged."""
     text = reader_text(source, markup)
     words: list[str] = []
     for f in screen_page(source, declared, markup=markup):

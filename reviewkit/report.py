@@ -1023,19 +1023,25 @@ _SHOW_LOCATIONS = 10
 
 
 def published_identifiers(ws: Any) -> list[str]:
-    """Where text the report would publish holds an identifier: one entry per piece, no values."""
+    """Where text the report would publish holds an identifier or an unconfirmed shape: one entry per piece, no values."""
     from .errors import TextFinding
+    from .pagegate import KINDS
     from .privacy import BLOCK, describe, screen
-    from .redaction import blocking_findings
+    from .redaction import PAGE, blocking_findings
     from .reportdata import narrative_status
 
     # First: a file that is not UTF-8 is a clear WorkspaceError. (A snapshot: the files it read.)
     narrative = narrative_status(ws if hasattr(ws, "narrative_bytes") else ws.path)
     located = blocking_findings(ws)
     pieces: dict[tuple[str, str, str], list[TextFinding]] = {}
+    shapes: dict[tuple[str, str, str], list[str]] = {}
     for loc in located:
-        pieces.setdefault((loc.table, loc.row, loc.field), []).append(
-            TextFinding(loc.kind, loc.level, loc.start, loc.end))
+        if loc.level == PAGE:
+            shapes.setdefault((loc.table, loc.row, loc.field), []).append(
+                f"{KINDS[loc.kind].split(' (')[0]} at {loc.start + 1}-{loc.end} as printed")
+        else:
+            pieces.setdefault((loc.table, loc.row, loc.field), []).append(
+                TextFinding(loc.kind, loc.level, loc.start, loc.end))
     names = ws.private_names()
     for item in narrative.values():  # a finding spanning two lines shows only in the whole text
         table = f"narrative/{item.path.name}"
@@ -1043,7 +1049,14 @@ def published_identifiers(ws: Any) -> list[str]:
             found = [f for f in screen(item.text, names) if f.level == BLOCK]
             if found:
                 pieces[(table, "the whole file", "text")] = found
-    return [f"{table}, {row}, {field}: {describe(found)}" for (table, row, field), found in pieces.items()]
+    out = [f"{table}, {row}, {field}: {describe(found)}" for (table, row, field), found in pieces.items()]
+    for key, what in shapes.items():
+        line = f"{key[0]}, {key[1]}, {key[2]}: {'; '.join(what)}"
+        if key in pieces:
+            out[list(pieces).index(key)] += "; " + "; ".join(what)
+        else:
+            out.append(line)
+    return out
 
 
 def _pieces(n: int) -> str:

@@ -363,6 +363,30 @@ class Workspace:
             raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
         return parse_names(raw, f)
 
+    def confirm_words(self, words: list[str]) -> int:
+        """Add words to private/confirmed_words.txt (owner-only); returns how many were new.
+
+        A word holding a digit run, an '@' or a space is refused: only single words and
+        references are confirmed, never a number, an address or a phrase.
+        """
+        from .atomic import write_text
+
+        for word in words:
+            if not word.strip() or any(c.isspace() for c in word.strip()) or "@" in word or \
+                    sum(c.isdigit() for c in word) >= 6:
+                raise WorkspaceError("confirm takes single words or references, as 'reviewkit check --show-words' "
+                                     "lists them; a number, an email address or a phrase cannot be confirmed: "
+                                     "rewrite it instead")
+        known = self.confirmed_words()
+        folded = {w.casefold() for w in known}
+        new = [w.strip() for w in dict.fromkeys(words) if w.strip().casefold() not in folded]
+        if new:
+            f = self.path / CONFIRMED_FILE
+            header = "# Words the host confirmed are not people's names (reviewkit confirm); one a line.\n"
+            write_text(f, header + "".join(f"{w}\n" for w in [*known, *new]), mode=0o600)
+            self.purge_report_cache()
+        return len(new)
+
     def purge_report_cache(self) -> None:
         """Delete earlier renders: after a redaction or a change to names.txt they may hold old text."""
         shutil.rmtree(self.path / REPORT_CACHE, ignore_errors=True)
