@@ -29,7 +29,7 @@ from lxml import html as lxml_html
 from . import privacy
 from .resources import shipped
 
-__all__ = ["CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "reader_blocks", "reader_text", "screen_page", "screen_blocks",
+__all__ = ["figure_cell", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "reader_blocks", "reader_text", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
 KINDS = {
@@ -73,7 +73,7 @@ class Declared:
     words: frozenset[str] = frozenset()
     ids: frozenset[str] = frozenset()
     review_year: int | None = None
-    # Digit strings the kit itself generated (figure table rows), allowed in finished outputs.
+    # Digit strings the kit itself generated (figure table cells in order), allowed in finished outputs.
     figures: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
@@ -95,7 +95,14 @@ _BLOCK_TAGS = frozenset("""address article aside blockquote body caption dd deta
 figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table
 tbody thead tfoot tr ul""".split())
 _SKIP_TAGS = frozenset({"script", "style", "template", "head", "title", "noscript"})
-_FIGURE_CELL = re.compile(r"\s*[-–—]?\s*\d{1,4}(?:[.,]\d+)?\s*%?\s*(?:(?:to|–|-)\s*\d{1,4}(?:[.,]\d+)?\s*%?)?\s*")
+# A cell that is one of the kit's figures: a count or share, an interval, "10 (83.3%)".
+_FIGURE_CELL = re.compile(r"\s*[-–—]?\s*\d{1,4}(?:[.,]\d+)?\s*%?\s*(?:(?:to|–|-)\s*\d{1,4}(?:[.,]\d+)?\s*%?"
+                          r"|\(\s*\d{1,3}(?:[.,]\d+)?\s*%\s*\))?\s*")
+
+
+def figure_cell(text: str) -> bool:
+    """True for a table cell that is one of the kit's figures ("12", "83.3%", "10 (83.3%)", "70% to 97%")."""
+    return bool(_FIGURE_CELL.fullmatch(text))
 
 
 def _clean(text: str) -> str:
@@ -262,8 +269,8 @@ def ordinary_word(word: str, declared: Declared = Declared()) -> bool:
     lower = bare.lower()
     if lower in _english() or bare.casefold() in declared.words or bare.casefold() in _ordinary():
         return True
-    if "-" in bare:
-        return all(ordinary_word(p, declared) for p in bare.split("-") if p)
+    if "-" in bare:  # "Co-ordinated" as "coordinated", or each part an ordinary word
+        return lower.replace("-", "") in _english() or all(ordinary_word(p, declared) for p in bare.split("-") if p)
     # "Practitioners'", "Records" after a heading number: plural and past forms of listed words
     for suffix in ("s", "es", "ed", "d", "ing", "ly"):
         if lower.endswith(suffix) and lower[: -len(suffix)] in _english():
@@ -343,7 +350,8 @@ _TITLE = re.compile(
     rf"(?:\s+(?:(?:{_PARTICLES})\s+)*[A-ZÀ-ÞĀ-ſ][\w'’\-]*){{0,2}})", re.I)
 _STRONG = frozenset(_STRONG_TITLES.split("|"))
 _TITLE_WORDS = _STRONG | frozenset(_WEAK_TITLES.split("|"))
-_CAPITAL_WORD = re.compile(r"(?<![\w'’\-])[A-ZÀ-ÞĀ-ſ][\w'’\-]*")
+# A capitalised word of letters (with apostrophes and hyphens): a token with digits is another rule's.
+_CAPITAL_WORD = re.compile(r"(?<![\w'’\-])[A-ZÀ-ÞĀ-ſ][^\W\d_]*(?:['’\-][^\W\d_]+)*(?![\w])")
 
 
 def _findings_in(block: str, declared: Declared) -> Iterator[PageFinding]:

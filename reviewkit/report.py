@@ -1077,6 +1077,14 @@ def _refusal(found: list[str], path: Path, final: bool) -> str:
                       f"reviewkit report {path} --withhold-identifiers")
 
 
+def _output_refusal(found: list[str], path: Path) -> str:
+    """Why a finished final report was not published: which file holds which shape, never a value."""
+    return ("The final report was not published: the finished files, read back as a reader gets them, hold "
+            f"what could identify a person: {'; '.join(found)}. Nothing was written. Find the text with: "
+            f"reviewkit check {path}; if check lists nothing, the text came from a conversion (a table or a "
+            "link): rewrite the nearby text and render again.")
+
+
 def _not_ready(gaps: Sequence[Any], path: Path) -> str:
     """Why a final report was refused: every gap by location (never a value), and the way on."""
     lines = "\n".join(f"  {g}" for g in gaps)
@@ -1258,6 +1266,14 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 if use_cache:
                     _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
                     ws.stamp_report_cache(snapshot.files.get(NAMES_FILE, b""))
+            if final:  # the reader's copy, read back as a reader gets it, before anything is published
+                say("Checking the finished files for anything that could identify a person")
+                from .outputgate import screen_outputs
+                from .pagegate import declared_for
+
+                found_out = screen_outputs({k: v for k, v in files.items() if k in FORMATS}, declared_for(snapshot))
+                if found_out:
+                    raise RenderError(_output_refusal(found_out, ws.path))
             order = [*wanted, *(["ipynb"] if keep_notebook else [])]
             for fmt, target in publish({fmt: files[fmt] for fmt in order}, out).items():
                 if fmt == "ipynb":
