@@ -48,6 +48,7 @@ CONFIRMABLE = frozenset({"possible_name"})
 
 WORDS_FILE = shipped("templates", "privacy", "english_words.txt.gz")
 ORDINARY_FILE = shipped("templates", "privacy", "ordinary_words.txt")
+NAME_WORDS_FILE = shipped("templates", "privacy", "name_words.txt")
 # A full date older than this many years before the review reads as a date of birth.
 BIRTH_AGE_YEARS = 16
 
@@ -236,7 +237,7 @@ def reader_blocks(source: str, markup: str = "markdown", *, declared_figures: bo
     else:
         page = str(_MARKDOWN(source)) if markup == "markdown" else source
         blocks, _ = _html_blocks(page, declared_figures=declared_figures)
-    return [t for t in (_clean(b).replace("\n", " ").strip() for b in blocks) if t]
+    return [t for t in (_clean(b.replace("\n", " ")).strip() for b in blocks) if t]
 
 
 def reader_text(source: str, markup: str = "markdown") -> str:
@@ -295,7 +296,9 @@ _SAFE_TOKEN = re.compile(
     re.I)
 _EMAIL_AT = re.compile(r"[\w.%+\-']*\s?(?:@|＠)\s?[\w\-]+(?:\s?\.\s?[\w\-]+)*")
 _SPELLED_AT = r"(?:\s+at\s+|\s*[(\[{<]\s*at\s*[)\]}>]\s*)"
-_SPELLED_DOT = r"(?:\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\.)"
+_SPELLED_DOT = r"(?:\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s?\.\s?)"
+# "name at example.org": what follows "at" ends in a domain (a dot and two or more letters).
+_DOMAIN_END = re.compile(r"(?i:at|[)\]}>])\s*[\w\-]+(?:\s?\.\s?[\w\-]+)*\.[a-z]{2,6}$")
 _SPELLED_EMAIL = re.compile(rf"[\w\-]+(?:{_SPELLED_DOT}[\w\-]+)*{_SPELLED_AT}[\w\-]+(?:{_SPELLED_DOT}[\w\-]+)+", re.I)
 _AREAS = (
     "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT "
@@ -309,11 +312,11 @@ _POSTCODE = re.compile(
     r"(?![^\W_])", re.I)
 _STREETS = (
     "street|st|road|rd|avenue|ave|av|lane|ln|close|cl|crescent|cres|drive|dr|court|ct|gardens|gdns|way|place|pl|"
-    "terrace|terr|tce|grove|gr|square|sq|walk|mews|row|hill|park|view|green|parade|vale|rise|gate|wharf|"
+    "terrace|terr|tce|grove|gr|square|sq|walk|mews|row|hill|park|view|green|parade|pde|vale|rise|gate|wharf|"
     "boulevard|blvd|chase|croft|fold|meadow|meadows|yard|embankment|quay|circus|hollow|end|brow|bank"
 )
 _ADDRESS = re.compile(
-    rf"(?<![\w£$€.,/:\-])(?P<number>\d{{1,4}}[A-Za-z]?),?\s+(?P<words>(?:{_WORD}\s+){{1,3}}?)"
+    rf"(?<![\w£$€.,/:\-])(?P<number>\d{{1,4}}[A-Za-z]?(?:\s*[-–/]\s*\d{{1,4}}[A-Za-z]?)?),?\s+(?P<words>(?:{_WORD}\s+){{1,3}}?)"
     rf"(?P<street>{_STREETS})(?![^\W_])\.?", re.I)
 _FUNCTION_WORDS = frozenset("""a an the of to in on at by for with from and or but than as into over under about
 per each every more most less few many all some any no not is are was were be been being has have had do does
@@ -339,15 +342,22 @@ _BIRTH_CUE = re.compile(r"(?:\bd\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|\bbirth\s*
                         r"[\s:\-]*$", re.I)
 _CUED_YEAR = re.compile(rf"(?:(?:{_MONTHS})[a-z]*\.?\s+)?(?:19|20)\d\d(?!\d)", re.I)
 
-_STRONG_TITLES = "mr|mrs|mx|mister|missus|cllr|councillor|revd|reverend|prof|professor"
-_WEAK_TITLES = ("ms|miss|dr|doctor|sir|dame|lady|lord|father|fr|sister|sr|brother|nurse|rev|madam|madame|mme|"
+_STRONG_TITLES = "mr|mrs|mx|mister|missus|cllr|councillor|revd|rev|reverend|prof|professor"
+_WEAK_TITLES = ("ms|miss|dr|doctor|sir|dame|lady|lord|father|fr|sister|sr|brother|nurse|madam|madame|mme|"
                 "mlle|master|canon|pastor|imam|rabbi|aunt|auntie|uncle")
-_PARTICLES = ("van|von|der|den|de|da|di|du|del|della|la|le|ap|ab|ni|ní|nic|mac|mc|o|ó|ua|bin|binti|ibn|al|el|"
-              "st|ter|ten|y|d'|o'")
-_NAME_TOKEN = rf"(?:(?:{_PARTICLES})\s+)*{_LETTER}[\w'’\-]*"
+_PARTICLES = ("van|von|der|den|de|da|di|du|dos|das|do|del|della|la|le|ap|ab|ni|ní|nic|mac|mc|o|ó|ua|an|bin|binti|"
+              "ibn|al|el|st|ter|ten|y|d'|o'")
+_INITIALS = rf"(?:{_LETTER}\.\s*)*"
+_NAME_TOKEN = rf"{_INITIALS}(?:(?:{_PARTICLES})\s+)*{_LETTER}[\w'’\-]*"
+# Later parts of a name start with a capital ("Smith"), or a small letter and a capital ("tSaoir").
+_NAME_NEXT = r"(?:[a-z][A-Z]|[A-ZÀ-ÞĀ-ſ])[\w'’\-]*"
 _TITLE = re.compile(
-    rf"(?<![^\W_])(?P<title>{_STRONG_TITLES}|{_WEAK_TITLES})\.?\s+(?P<name>{_NAME_TOKEN}"
-    rf"(?:\s+(?:(?:{_PARTICLES})\s+)*[A-ZÀ-ÞĀ-ſ][\w'’\-]*){{0,2}})", re.I)
+    rf"(?<![^\W_])(?P<title>{_STRONG_TITLES}|{_WEAK_TITLES})(?P<dot>\.?)\s+(?P<name>{_NAME_TOKEN}"
+    rf"(?:\s+{_INITIALS}(?:(?:{_PARTICLES})\s+)*{_NAME_NEXT}){{0,2}})", re.I)
+# After "her father", "the nurse": words that go on the sentence, never a name.
+_NOT_NAME_AFTER_TITLE = frozenset("""will would may might can could should must shall did does do had has have was were
+is are said says told tells felt feels came comes went goes got gets visited visits saw sees knew knows thought
+thinks also always never often still then who whom whose which that what when where why how because but""".split())
 _STRONG = frozenset(_STRONG_TITLES.split("|"))
 _TITLE_WORDS = _STRONG | frozenset(_WEAK_TITLES.split("|"))
 # A capitalised word of letters (with apostrophes and hyphens): a token with digits is another rule's.
@@ -467,7 +477,20 @@ def _dates(block: str, declared: Declared) -> Iterator[PageFinding]:
             yield PageFinding("date_of_birth", *m.span())
 
 
+# A short word and a number of three or more digits: "MOS 16633", "sg 82735", "MOS- 21222".
+_WORD_NUMBER = re.compile(r"(?<![\w\-])(?P<word>[^\W\d_]{1,8})[\s\-.:#/]{1,4}(?P<digits>\d{3,})(?![\d])")
+
+
 def _letter_digit_tokens(block: str, declared: Declared) -> Iterator[PageFinding]:
+    for m in _WORD_NUMBER.finditer(block):
+        word, digits = m["word"], m["digits"]
+        if len(digits) == 4 and re.fullmatch(r"(?:19|20)\d\d", digits):
+            continue  # a year: "in 2024", "ASC 2025"
+        if word.casefold() in declared.words or word.casefold() in declared.ids:
+            continue
+        if word.islower() and word in _english() or word.istitle() and word.lower() in _english():
+            continue  # "page 123", "Room 101", "about 250"
+        yield PageFinding("letters_and_digits", *m.span())
     for m in _TOKEN.finditer(block):
         token = m.group().strip(".'’-/")
         if sum(c.isdigit() for c in token) < 3 or not any(c.isalpha() for c in token):
@@ -483,18 +506,32 @@ def _letter_digit_tokens(block: str, declared: Declared) -> Iterator[PageFinding
 def _emails(block: str) -> Iterator[PageFinding]:
     for m in _EMAIL_AT.finditer(block):
         yield PageFinding("email", *m.span())
-    spelled = re.search(r"\bdot\b|[(\[{<]\s*(?:at|dot)\s*[)\]}>]", block, re.I) and re.search(r"\bat\b", block, re.I)
+    spelled = re.search(r"\bat\b|[(\[{<]\s*at\s*[)\]}>]", block, re.I)
     for m in _SPELLED_EMAIL.finditer(block) if spelled else ():
-        if re.search(r"\bdot\b|[(\[{<]\s*dot|[(\[{<]\s*at", m.group(), re.I):
+        if re.search(r"\bdot\b|[(\[{<]\s*dot|[(\[{<]\s*at", m.group(), re.I) or _DOMAIN_END.search(m.group()):
             yield PageFinding("email", *m.span())
 
 
+@lru_cache(maxsize=1)
+def _name_words() -> frozenset[str]:
+    """English words that are also names ("rose", "wood", "smith"): after a title, a name."""
+    lines = NAME_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
+
+
 def _titles(block: str, declared: Declared) -> Iterator[PageFinding]:
+    particles = frozenset(_PARTICLES.split("|"))
     for m in _TITLE.finditer(block):
         title = m["title"].casefold()
         words = m["name"].split()
-        first = next(w for w in words if w.casefold().strip("'’") not in _PARTICLES.split("|") or w is words[-1])
-        if title not in _STRONG:
+        first = next(w for w in words if w.casefold().strip("'’") not in particles or w is words[-1])
+        named = (bool(m["dot"]) or words[0].casefold() in particles or re.match(rf"{_LETTER}\.", words[0])
+                 or len(words) > 1 and words[1][:1].isupper())
+        lower_first = first.strip("'’.").lower()
+        if title not in _STRONG and not named and lower_first in _name_words() \
+                and lower_first not in _NOT_NAME_AFTER_TITLE and lower_first not in _FUNCTION_WORDS:
+            named = True  # "Father smith", "nurse rose": a name that is also a word
+        if title not in _STRONG and not named:
             typed_title = m["title"]
             capital_name = first[:1].isupper()
             if not capital_name and ordinary_word(first):

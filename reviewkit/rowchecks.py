@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import BlockedTextError, Problem, WarningTextError
 from .progress import needs_evidence
-from .store import MEETING_KINDS, NOTE_KINDS, STANCES, WHO, RatingInput, Store
+from .store import MEETING_KINDS, NOTE_KINDS, PUBLISHED_KINDS, STANCES, WHO, RatingInput, Store
 from .tables import CONTRACTS, Table, norm_header, recognise, unescape
 from .workspace import CASE_ID, Workspace
 
@@ -436,6 +436,13 @@ class RowChecker:
             use = self.yes_no(src, row, "use_in_report", c["use_in_report"], blank=False)
             if c["use_in_report"].strip() and c["use_in_report"].strip().casefold() not in _YES | _NO:
                 ok = False
+            if ok and use and kind in PUBLISHED_KINDS:  # what the report will print: screened as it prints
+                try:
+                    self.store.screen_published(text, kind.replace("_", " "), confirm_warnings=self.confirm)
+                except WarningTextError as exc:
+                    self.problem(src, row, "text", str(exc) + " To keep it for now, import again confirming the "
+                                 "warnings (--confirm-warnings).")
+                    ok = False
             if not ok or ref is None or parent is None or kind not in NOTE_KINDS or stance not in STANCES \
                     or codes is None:
                 continue

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import migrations, prescreen, privacy
-from .errors import ConflictError, InvalidInputError, StoreError, UnsafeLocationError
+from .errors import ConflictError, InvalidInputError, StoreError, UnsafeLocationError, WarningTextError
 from .tools import RatingScale
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = migrations.STORE_SCHEMA  # PRAGMA user_version; see reviewkit.migrations
 MEETING_KINDS = ("practitioners", "managers", "other")
 NOTE_KINDS = ("note", "quote", "one_change")
+PUBLISHED_KINDS = ("quote", "one_change")  # the kinds the report prints when marked for it
 STANCES = ("strength", "concern", "mixed", "")
 WHO = ("person", "relative", "carer", "person and relative")
 SYNCED_MARKERS = ("onedrive", "sharepoint", "dropbox", "google drive", "googledrive", "my drive",
@@ -383,6 +384,24 @@ class Store:
             if len(self._screened) < 200_000:
                 self._screened[key] = note
         return note
+
+    def screen_published(self, text: str, what: str, *, confirm_warnings: bool = False) -> str:
+        """Screen text marked for the report as it would print (the publish gate's shapes); returns its audit note.
+
+        A shape here is a warning, not a refusal: the reviewer may save it for now, but a final
+        report refuses it until it is rewritten (possible names are the host's to confirm later).
+        """
+        from .pagegate import describe_kinds, shape_kinds
+
+        kinds = shape_kinds(text, names=False) if text else []
+        if not kinds:
+            return ""
+        if not confirm_warnings:
+            raise WarningTextError(
+                f"The {what} is marked for the report and, as it would print, holds {describe_kinds(kinds)}. "
+                "Rewrite it without anything that could identify a person, or confirm to save it for now (a "
+                "final report refuses it until it is rewritten).", ())
+        return f"confirmed shape(s) in {what} marked for the report: {', '.join(kinds)}"
 
     def _screen(self, text: str, what: str, confirm: bool) -> str:
         """Screen text; returns an audit note naming confirmed warning kinds (never values)."""
@@ -751,6 +770,9 @@ class Store:
         self._check_actor(actor)
         fields = self._check_note(text, kind, stance, meeting_id, conversation_id)
         note = self._screen(text, "note", confirm_warnings)
+        if use_in_report and kind in PUBLISHED_KINDS:
+            note = "; ".join(n for n in (note, self.screen_published(text, kind.replace("_", " "),
+                                                                     confirm_warnings=confirm_warnings)) if n)
         codes = _clean_codes(codes)
         with self.transaction():
             cur = self._db.execute(
@@ -803,6 +825,11 @@ class Store:
         new["codes"] = tuple(_clean_codes(new["codes"]))
         self._check_note(new["text"], new["kind"], new["stance"], old["meeting_id"], old["conversation_id"])
         note = self._screen_changed(new["text"], old["text"], "note", confirm_warnings)
+        newly_published = new["use_in_report"] and new["kind"] in PUBLISHED_KINDS and not (
+            old["use_in_report"] and old["kind"] in PUBLISHED_KINDS and old["text"] == new["text"])
+        if newly_published:
+            note = "; ".join(n for n in (note, self.screen_published(new["text"], new["kind"].replace("_", " "),
+                                                                     confirm_warnings=confirm_warnings)) if n)
         keys = ("text", "kind", "speaker_role", "stance", "codes", "use_in_report")
         with self.transaction():
             cur = self._db.execute(

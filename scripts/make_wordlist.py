@@ -14,6 +14,8 @@ from pathlib import Path
 
 SOURCE = Path("/usr/share/dict/british-english")
 OUT = Path(__file__).resolve().parent.parent / "templates" / "privacy" / "english_words.txt.gz"
+# English words that are also names ("Rose", "Wood", "Smith"): after a title they are read as a name.
+NAMES_OUT = OUT.with_name("name_words.txt")
 
 
 def main() -> int:
@@ -22,6 +24,13 @@ def main() -> int:
     data = ("\n".join(words) + "\n").encode("utf-8")
     OUT.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
     print(f"{OUT}: {len(words)} words, {OUT.stat().st_size} bytes")
+    lower = set(words)
+    capital = {w.lower() for w in SOURCE.read_text(encoding="utf-8").split() if w[:1].isupper() and w[1:].islower()}
+    both = sorted(capital & lower)
+    NAMES_OUT.write_text("# English words that are also names (SCOWL via Debian's wbritish; see "
+                         "english_words-COPYRIGHT.txt). Made by scripts/make_wordlist.py.\n"
+                         + "\n".join(both) + "\n", encoding="utf-8")
+    print(f"{NAMES_OUT}: {len(both)} words")
     return 0
 
 
