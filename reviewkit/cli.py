@@ -247,26 +247,47 @@ def readiness_lines(ws: Workspace) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .redaction import outside_links, scan_workspace
+    from .redaction import PAGE, confirmable_words, outside_links, page_findings, scan_workspace
     from .workspace import open_workspace
 
     ws = open_workspace(args.workspace)
-    found = scan_workspace(ws)
+    found = scan_workspace(ws) + page_findings(ws)
     links = outside_links(ws)
     if links:
         _say(f"The narrative links to {len(links)} outside address(es); each becomes a live link in the "
              "HTML, PDF and Word report. Check each is meant to be published:")
         for link in links:
             _say(f"  {link}")
+    if args.show_words:
+        words = confirmable_words(ws)
+        _say(f"{len(words)} word(s) the report would print that are neither ordinary English nor declared "
+             "(shown here only, on request):" if words else "No unconfirmed words.")
+        for word in words:
+            _say(f"  {word}")
     if not found:
         _say(f"No personal identifiers found in {ws.path}.")
         return 0
-    blocks = sum(1 for f in found if f.level == "block")
-    _say(f"Found {len(found)} possible identifier(s) ({blocks} that must be removed), by location:")
+    blocks = sum(1 for f in found if f.level in ("block", PAGE))
+    _say(f"Found {len(found)} possible identifier(s) ({blocks} that must be removed or confirmed), by location:")
     for loc in found:
-        _say(f"  {loc}{'  [published in the report]' if loc.published else ''}")
-    _say(f"Edit them, or replace them all with placeholders: reviewkit redact {ws.path}")
+        _say(f"  {loc}{'  [published in the report]' if loc.published and loc.level != PAGE else ''}")
+    _say(f"Edit them, or replace identifiers with placeholders: reviewkit redact {ws.path}")
+    if any(f.level == PAGE for f in found):
+        _say(f"A word that is not a person's name (a place, team or product) is confirmed once: see them with "
+             f"reviewkit check {ws.path} --show-words, then reviewkit confirm {ws.path} WORD [WORD ...]; "
+             "places, teams and services can also go in review.yaml's glossary.")
     return 1 if blocks else 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from .workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    added = ws.confirm_words(args.words)
+    _say(f"Confirmed {added} word(s) as not a person's name (kept in the workspace's private folder); "
+         f"{len(args.words) - added} already confirmed." if added != len(args.words) else
+         f"Confirmed {added} word(s) as not a person's name (kept in the workspace's private folder).")
+    return 0
 
 
 def cmd_redact(args: argparse.Namespace) -> int:
@@ -500,6 +521,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "check", "List possible personal identifiers in the review, by location (never by value).",
                  "reviewkit check reviews/eastvale-2026", cmd_check)
     p.add_argument("workspace")
+    p.add_argument("--show-words", action="store_true",
+                   help="also print the words the report would publish that are neither English nor declared, to "
+                        "confirm with reviewkit confirm (they may be names: shown only on this screen)")
+
+    p = _command(sub, "confirm", "Confirm words the publish gate lists as possible names are not names (a place, a "
+                 "team, a product), so a final report may print them.",
+                 "reviewkit confirm reviews/eastvale-2026 Brightwater Ashcombe", cmd_confirm)
+    p.add_argument("workspace")
+    p.add_argument("words", nargs="+", metavar="WORD", help="a word as check --show-words lists it")
 
     p = _command(sub, "redact", "Replace personal identifiers with placeholders such as [NHS NUMBER] and [PERSON 1].",
                  "reviewkit redact reviews/eastvale-2026", cmd_redact)

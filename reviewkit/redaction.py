@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 from pathlib import Path
 
-from . import privacy
+from . import pagegate, privacy
 from .errors import TextFinding, WorkspaceError
 from .store import RatingInput
 from .workspace import REDACTION_MAP_FILE, REVIEW_FILE, Workspace
 
+
+
+PAGE = "page"  # a Location's level for a publish-gate finding: refused by a final report until fixed or confirmed
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class Location:
 
     def __str__(self) -> str:
         where = f"{self.table}, {self.row}, {self.field}"
+        if self.level == PAGE:
+            how = ("confirm it is not a name with: reviewkit confirm" if self.kind in pagegate.CONFIRMABLE
+                   else "rewrite it")
+            return (f"{where}: {pagegate.KINDS[self.kind]} as printed, at characters {self.start + 1}-{self.end} of "
+                    f"the printed paragraph ({how})")
         label = "identifier" if self.level == "block" else "possible identifier"
         return f"{where}: {label} ({self.kind.replace('_', ' ')}) at characters {self.start + 1}-{self.end}"
 
@@ -198,6 +206,78 @@ class LinkLocation:
         return f"{self.table}, {self.row}: {self.site}"
 
 
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+
+
+def _paragraphs(text: str) -> Iterator[tuple[int, int, str]]:
+    """A Markdown file's paragraphs (blank-line separated) with their first and last line numbers."""
+    pos = 0
+    for m in [*_PARAGRAPH.finditer(text), None]:
+        end = m.start() if m else len(text)
+        chunk = text[pos:end]
+        if chunk.strip():
+            lead = len(chunk) - len(chunk.lstrip())
+            first = text.count("\n", 0, pos + lead) + 1
+            last = text.count("\n", 0, pos + len(chunk.rstrip())) + 1
+            yield first, last, chunk
+        pos = m.end() if m else len(text)
+
+
+def _page_locations(table: str, row: str, field: str, text: str, declared: pagegate.Declared,
+                    markups: tuple[str, ...] = ("markdown", "plain")) -> list[Location]:
+    """Publish-gate findings in one published text, read as Markdown renders it and as typed."""
+    out: list[Location] = []
+    seen: set[tuple[str, str]] = set()
+    for markup in markups:
+        blocks = pagegate.reader_blocks(text, markup)
+        for i, f in pagegate.screen_blocks(blocks, declared):
+            key = (f.kind, blocks[i][f.start:f.end])
+            if key not in seen:
+                seen.add(key)
+                out.append(Location(table, row, field, f.kind, PAGE, f.start, f.end, True))
+    return out
+
+
+def page_findings(ws: Workspace) -> list[Location]:
+    """What the publish gate finds in every text the report would publish, by place (never a value).
+
+    Narrative files are read paragraph by paragraph (so a finding names its lines) and then
+    whole (a link defined in another paragraph, a table): what only the whole file shows is
+    placed at "the whole file".
+    """
+    declared = pagegate.declared_for(ws)
+    narratives = _narratives(ws)
+    out: list[Location] = []
+    for t in (*_store_texts(ws), *_meta_texts(ws)):
+        if t.text and t.published:
+            out += _page_locations(t.table, t.row, t.field, t.text, declared)
+    for path, text in narratives.items():
+        table = f"narrative/{path.name}"
+        seen: set[tuple[str, str]] = set()
+        for first, last, chunk in _paragraphs(text):
+            row = f"line {first}" if first == last else f"lines {first}-{last}"
+            blocks = pagegate.reader_blocks(chunk)
+            for i, f in pagegate.screen_blocks(blocks, declared):
+                seen.add((f.kind, blocks[i][f.start:f.end]))
+                out.append(Location(table, row, "text", f.kind, PAGE, f.start, f.end, True))
+        blocks = pagegate.reader_blocks(text)
+        for i, f in pagegate.screen_blocks(blocks, declared):
+            if (f.kind, blocks[i][f.start:f.end]) not in seen:
+                out.append(Location(table, "the whole file", "text", f.kind, PAGE, f.start, f.end, True))
+    return out
+
+
+def confirmable_words(ws: Workspace) -> list[str]:
+    """The words behind unconfirmed 'possible name' findings, for the host's eyes only."""
+    declared = pagegate.declared_for(ws)
+    texts = [t.text for t in (*_store_texts(ws), *_meta_texts(ws)) if t.text and t.published]
+    texts += list(_narratives(ws).values())
+    words: list[str] = []
+    for text in texts:
+        words += pagegate.possible_name_words(text, declared)
+    return sorted(set(words), key=str.casefold)
+
+
 # Markdown links and autolinks, and any written address: each prints as a live link (or a
 # PDF reader makes it one). Only in-page anchors ("#rec-2") are not outside the report.
 _ADDRESS = re.compile(
@@ -238,8 +318,8 @@ def outside_links(ws: Workspace) -> list[LinkLocation]:
 
 
 def blocking_findings(ws: Workspace) -> list[Location]:
-    """Block-level findings in text the report would publish: the report refuses while any remain."""
-    return [loc for loc in scan_workspace(ws, published_only=True) if loc.level == "block"]
+    """What stops a report: block-level findings and every publish-gate finding in text it would publish."""
+    return [loc for loc in scan_workspace(ws, published_only=True) if loc.level == "block"] + page_findings(ws)
 
 
 @dataclass(frozen=True)

@@ -1023,19 +1023,25 @@ _SHOW_LOCATIONS = 10
 
 
 def published_identifiers(ws: Any) -> list[str]:
-    """Where text the report would publish holds an identifier: one entry per piece, no values."""
+    """Where text the report would publish holds an identifier or an unconfirmed shape: one entry per piece, no values."""
     from .errors import TextFinding
+    from .pagegate import KINDS
     from .privacy import BLOCK, describe, screen
-    from .redaction import blocking_findings
+    from .redaction import PAGE, blocking_findings
     from .reportdata import narrative_status
 
     # First: a file that is not UTF-8 is a clear WorkspaceError. (A snapshot: the files it read.)
     narrative = narrative_status(ws if hasattr(ws, "narrative_bytes") else ws.path)
     located = blocking_findings(ws)
     pieces: dict[tuple[str, str, str], list[TextFinding]] = {}
+    shapes: dict[tuple[str, str, str], list[str]] = {}
     for loc in located:
-        pieces.setdefault((loc.table, loc.row, loc.field), []).append(
-            TextFinding(loc.kind, loc.level, loc.start, loc.end))
+        if loc.level == PAGE:
+            shapes.setdefault((loc.table, loc.row, loc.field), []).append(
+                f"{KINDS[loc.kind].split(' (')[0]} at {loc.start + 1}-{loc.end} as printed")
+        else:
+            pieces.setdefault((loc.table, loc.row, loc.field), []).append(
+                TextFinding(loc.kind, loc.level, loc.start, loc.end))
     names = ws.private_names()
     for item in narrative.values():  # a finding spanning two lines shows only in the whole text
         table = f"narrative/{item.path.name}"
@@ -1043,7 +1049,14 @@ def published_identifiers(ws: Any) -> list[str]:
             found = [f for f in screen(item.text, names) if f.level == BLOCK]
             if found:
                 pieces[(table, "the whole file", "text")] = found
-    return [f"{table}, {row}, {field}: {describe(found)}" for (table, row, field), found in pieces.items()]
+    out = [f"{table}, {row}, {field}: {describe(found)}" for (table, row, field), found in pieces.items()]
+    for key, what in shapes.items():
+        line = f"{key[0]}, {key[1]}, {key[2]}: {'; '.join(what)}"
+        if key in pieces:
+            out[list(pieces).index(key)] += "; " + "; ".join(what)
+        else:
+            out.append(line)
+    return out
 
 
 def _pieces(n: int) -> str:
@@ -1062,6 +1075,14 @@ def _refusal(found: list[str], path: Path, final: bool) -> str:
         return message + ". A final report never withholds identifiers: remove them first."
     return message + (f"; or render a watermarked draft with them withheld: "
                       f"reviewkit report {path} --withhold-identifiers")
+
+
+def _output_refusal(found: list[str], path: Path) -> str:
+    """Why a finished final report was not published: which file holds which shape, never a value."""
+    return ("The final report was not published: the finished files, read back as a reader gets them, hold "
+            f"what could identify a person: {'; '.join(found)}. Nothing was written. Find the text with: "
+            f"reviewkit check {path}; if check lists nothing, the text came from a conversion (a table or a "
+            "link): rewrite the nearby text and render again.")
 
 
 def _not_ready(gaps: Sequence[Any], path: Path) -> str:
@@ -1245,6 +1266,14 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                 if use_cache:
                     _cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
                     ws.stamp_report_cache(snapshot.files.get(NAMES_FILE, b""))
+            if final:  # the reader's copy, read back as a reader gets it, before anything is published
+                say("Checking the finished files for anything that could identify a person")
+                from .outputgate import screen_outputs
+                from .pagegate import declared_for
+
+                found_out = screen_outputs({k: v for k, v in files.items() if k in FORMATS}, declared_for(snapshot))
+                if found_out:
+                    raise RenderError(_output_refusal(found_out, ws.path))
             order = [*wanted, *(["ipynb"] if keep_notebook else [])]
             for fmt, target in publish({fmt: files[fmt] for fmt in order}, out).items():
                 if fmt == "ipynb":

@@ -27,6 +27,7 @@ import pandas as pd
 
 from .bundle import Bundle
 from .errors import CodebookError, WorkspaceError
+from .pagegate import Declared
 from .snapshot import ReviewSnapshot, snapshot_of, text_of
 from .themes import Codebook
 from .tools import AuditTool, RatingScale
@@ -208,26 +209,48 @@ def _redaction_map(ws: Workspace | ReviewSnapshot) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def _withhold(text: str, names: list[str], mapping: dict[str, str]) -> str:
-    """The text redacted if it holds a block-level finding, else unchanged."""
+WITHHELD_PARAGRAPH = "[Withheld from this draft: this paragraph may identify someone.]"
+
+
+def _withhold(text: str, names: list[str], mapping: dict[str, str], declared: Declared | None = None) -> str:
+    """The text redacted if it holds a block-level finding; a paragraph the publish gate flags, withheld whole.
+
+    Redaction names what it replaces; a shape the gate finds (a digit run, a possible name) may
+    be anything, so the whole paragraph is withheld rather than guessed at.
+    """
+    from .pagegate import screen_page
     from .privacy import redact, screen
 
-    if text and any(f.level == "block" for f in screen(text, names)):
-        return redact(text, names, mapping)
-    return text
+    if not text:
+        return text
+    if any(f.level == "block" for f in screen(text, names)):
+        text = redact(text, names, mapping)
+    if declared is None:
+        return text
+    parts = re.split(r"(\n[ \t]*\n)", text)
+    for i in range(0, len(parts), 2):
+        if parts[i].strip() and (screen_page(parts[i], declared) or screen_page(parts[i], declared, markup="plain")):
+            parts[i] = WITHHELD_PARAGRAPH
+    out = "".join(parts)
+    if out != text and (screen_page(out, declared) or screen_page(out, declared, markup="plain")):
+        return WITHHELD_PARAGRAPH  # a shape read across paragraphs (a table, a link defined elsewhere)
+    return out
 
 
 def withheld_meta(ws: Workspace | ReviewSnapshot, mapping: dict[str, str] | None = None) -> ReviewMeta:
     """review.yaml's published text (theme, review questions, previous recommendations) with identifiers withheld."""
+    from .pagegate import declared_for
+
     names = ws.private_names()
     mapping = _redaction_map(ws) if mapping is None else mapping
     meta = ws.meta
-    theme = _withhold(meta.theme, names, mapping)  # first, so the cover (rendered apart) numbers alike
+    declared = declared_for(ws)
+    theme = _withhold(meta.theme, names, mapping, declared)  # first, so the cover (rendered apart) numbers alike
     return dataclasses.replace(
         meta, theme=theme,
-        review_questions=[_withhold(q, names, mapping) for q in meta.review_questions],
-        previous_recommendations=[dataclasses.replace(r, text=_withhold(r.text, names, mapping),
-                                                      update=_withhold(r.update, names, mapping))
+        review_questions=[_withhold(q, names, mapping, declared) for q in meta.review_questions],
+        previous_recommendations=[dataclasses.replace(r, text=_withhold(r.text, names, mapping, declared),
+                                                      update=_withhold(r.update, names, mapping, declared))
                                   for r in meta.previous_recommendations])
 
 
@@ -269,10 +292,13 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
     narrative = narrative_status(snap)
     meta = snap.meta
     if withholding() if withhold_identifiers is None else withhold_identifiers:
-        names, mapping = snap.private_names(), snap.redaction_map()
+        from .pagegate import declared_for
+
+        names, mapping, declared = snap.private_names(), snap.redaction_map(), declared_for(snap)
         meta = withheld_meta(snap, mapping)
-        narrative = {k: dataclasses.replace(n, text=_withhold(n.text, names, mapping)) for k, n in narrative.items()}
-        notes["text"] = [_withhold(t, names, mapping) for t in notes["text"]]
+        narrative = {k: dataclasses.replace(n, text=_withhold(n.text, names, mapping, declared))
+                     for k, n in narrative.items()}
+        notes["text"] = [_withhold(t, names, mapping, declared) for t in notes["text"]]
     _screen_published(snap, meta, narrative, notes)
     report_date = snap.meta.report_date or (today or dt.date.today()).isoformat()
     book = _codebook(snap)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .errors import WorkspaceError
 from .tools import AuditTool
-from .workspace import (CODEBOOK_FILE, NAMES_FILE, PREVIOUS_ROUND_FILE, REDACTION_MAP_FILE, REVIEW_FILE, TOOL_FILE,
+from .workspace import (CODEBOOK_FILE, CONFIRMED_FILE, NAMES_FILE, PREVIOUS_ROUND_FILE, REDACTION_MAP_FILE, REVIEW_FILE, TOOL_FILE,
                         ReviewMeta, Workspace, open_workspace, parse_names)
 
 __all__ = [
@@ -50,7 +50,7 @@ SNAPSHOT_ENV = "REVIEWKIT_SNAPSHOT"  # set by render_report in its kernel's envi
 FORMAT = "reviewkit-review-snapshot"
 VERSION = 1
 # The files a render depends on besides the narrative and the store, in the digest's order.
-FILES = (REVIEW_FILE, TOOL_FILE, CODEBOOK_FILE, NAMES_FILE, REDACTION_MAP_FILE, PREVIOUS_ROUND_FILE)
+FILES = (REVIEW_FILE, TOOL_FILE, CODEBOOK_FILE, NAMES_FILE, REDACTION_MAP_FILE, PREVIOUS_ROUND_FILE, CONFIRMED_FILE)
 # The store's read methods whose results a render uses (see reviewkit.store.Store).
 TABLES = ("ratings", "all_ratings", "case_flags", "meetings", "conversations", "notes")
 # What the cache digest hashes of the store: every table, without timestamps and versions.
@@ -172,6 +172,11 @@ class ReviewSnapshot:
         """Names the host listed for screening (private/names.txt as read)."""
         raw = self.files.get(NAMES_FILE)
         return [] if raw is None else parse_names(raw, self.path / NAMES_FILE)
+
+    def confirmed_words(self) -> list[str]:
+        """Words the host confirmed are not names (private/confirmed_words.txt as read)."""
+        raw = self.files.get(CONFIRMED_FILE)
+        return [] if raw is None else parse_names(raw, self.path / CONFIRMED_FILE)
 
     def redaction_map(self) -> dict[str, str]:
         """The review's name → placeholder map as read (empty if missing or damaged)."""

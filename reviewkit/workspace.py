@@ -41,6 +41,7 @@ CODEBOOK_FILE = "codebook.yaml"
 DB_FILE = "review.db"
 PRIVATE_DIR = "private"
 NAMES_FILE = "private/names.txt"
+CONFIRMED_FILE = "private/confirmed_words.txt"  # words the host confirmed are not names (reviewkit confirm)
 REDACTION_MAP_FILE = "private/redaction_map.json"  # each redacted piece of text and its placeholder
 PREVIOUS_ROUND_FILE = "previous_round.zip"  # the previous round's figures, for the trend
 ROLES = ("visiting", "host", "associate")
@@ -127,6 +128,9 @@ class ReviewMeta:
     codebook: str = "default"
     report_date: str = ""
     cqc_evidence: str = "section"
+    # Places, teams, services and other words of this review that are not people's names: the
+    # publish gate reads them as ordinary (reviewkit.pagegate).
+    glossary: list[str] = field(default_factory=list)
 
     @property
     def reviewers(self) -> list[str]:
@@ -170,6 +174,8 @@ class ReviewMeta:
             "codebook": self.codebook,
             "cqc_evidence": self.cqc_evidence,
         }
+        if self.glossary:
+            data["glossary"] = list(self.glossary)
         return data
 
 
@@ -278,6 +284,10 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     questions = data.get("review_questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         raise WorkspaceError(f"{where}: 'review_questions' must be a list of text")
+    glossary = data.get("glossary") or []
+    if not isinstance(glossary, list) or not all(isinstance(g, str) for g in glossary):
+        raise WorkspaceError(f"{where}: 'glossary' must be a list of words or phrases (places, teams, services) "
+                             "that are not people's names")
     placement = _str(data, "cqc_evidence", where) or "section"
     if placement not in CQC_PLACEMENTS:
         raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
@@ -298,6 +308,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         codebook=_str(data, "codebook", where) or "default",
         report_date=_str(data, "report_date", where),
         cqc_evidence=placement,
+        glossary=[" ".join(g.split()) for g in glossary if g.strip()],
     )
 
 
@@ -340,6 +351,41 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
         return parse_names(raw, f)
+
+    def confirmed_words(self) -> list[str]:
+        """Words the host confirmed are not names (private/confirmed_words.txt), for the publish gate."""
+        f = self.path / CONFIRMED_FILE
+        try:
+            raw = f.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise WorkspaceError(f"{f}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        return parse_names(raw, f)
+
+    def confirm_words(self, words: list[str]) -> int:
+        """Add words to private/confirmed_words.txt (owner-only); returns how many were new.
+
+        A word holding a digit run, an '@' or a space is refused: only single words and
+        references are confirmed, never a number, an address or a phrase.
+        """
+        from .atomic import write_text
+
+        for word in words:
+            if not word.strip() or any(c.isspace() for c in word.strip()) or "@" in word or \
+                    sum(c.isdigit() for c in word) >= 6:
+                raise WorkspaceError("confirm takes single words or references, as 'reviewkit check --show-words' "
+                                     "lists them; a number, an email address or a phrase cannot be confirmed: "
+                                     "rewrite it instead")
+        known = self.confirmed_words()
+        folded = {w.casefold() for w in known}
+        new = [w.strip() for w in dict.fromkeys(words) if w.strip().casefold() not in folded]
+        if new:
+            f = self.path / CONFIRMED_FILE
+            header = "# Words the host confirmed are not people's names (reviewkit confirm); one a line.\n"
+            write_text(f, header + "".join(f"{w}\n" for w in [*known, *new]), mode=0o600)
+            self.purge_report_cache()
+        return len(new)
 
     def purge_report_cache(self) -> None:
         """Delete earlier renders: after a redaction or a change to names.txt they may hold old text."""

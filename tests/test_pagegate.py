@@ -1,0 +1,101 @@
+"""The publish gate reads the page as a reader does and denies identifier shapes (issue: page gate).
+
+Every variant below reached a final report through the old, enumerating rules.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewkit import pagegate
+from reviewkit.pagegate import Declared, reader_text, screen_page
+
+DECLARED = Declared(words=frozenset({"eastvale"}), ids=frozenset({"c07", "q3"}), review_year=2026)
+
+PARAGRAPH = (r"We spoke with Mrs Ní Bhriain (NHS 943\-476\-5919, born 14-Mar-1942) at 14 Church St, SW1A-1AA;"
+             "\n" r"email jane.doe\@eastvale.gov.uk; record MOS-00123; phone 0 7 7 0 0 9 0 0 1 2 3.")
+
+
+def found(text: str, declared: Declared = DECLARED) -> list[tuple[str, str]]:
+    shown = reader_text(text)
+    return [(f.kind, shown[f.start:f.end]) for f in screen_page(text, declared)]
+
+
+def test_the_paragraph_that_reached_a_final_report_is_found_whole() -> None:
+    assert found(PARAGRAPH) == [
+        ("title_name", "Mrs Ní Bhriain"), ("digits", "943-476-5919"), ("date_of_birth", "14-Mar-1942"),
+        ("address", "14 Church St"), ("postcode", "SW1A-1AA"), ("email", "jane.doe@eastvale.gov.uk"),
+        ("letters_and_digits", "MOS-00123"), ("digits", "0 7 7 0 0 9 0 0 1 2 3"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "kind", "shown"), [
+    ("9434  765  919", "digits", "9434 765 919"),
+    ("(943) 476 5919", "digits", "943) 476 5919"),
+    ("mrs SMITHSON", "title_name", "mrs SMITHSON"),
+    ("Miss pemberton", "title_name", "Miss pemberton"),
+    ("Ms jones", "title_name", "Ms jones"),
+    ("Mister Brown", "title_name", "Mister Brown"),
+    ("Lady Agatha", "title_name", "Lady Agatha"),
+    ("Father O'Neill", "title_name", "Father O'Neill"),
+    ("Nurse Ratched", "title_name", "Nurse Ratched"),
+    ("Mrs [Smith](#x)", "title_name", "Mrs Smith"),
+    ("Mrs <b>Smith</b>", "title_name", "Mrs Smith"),
+    ("Mr Ó Súilleabháin", "title_name", "Mr Ó Súilleabháin"),
+    ("DOB 14031942", "date_of_birth", "14031942"),
+    ("dob 14 03 1942", "date_of_birth", "14 03 1942"),
+    ("E1  6AN", "postcode", "E1 6AN"),
+    ("ls1  4ap", "postcode", "ls1 4ap"),
+    ("14 acacia avenue", "address", "14 acacia avenue"),
+    ("14 Acacia Av", "address", "14 Acacia Av"),
+    ("Mosaic 1234", "letters_and_digits", "Mosaic 1234"),
+    ("01632/960001", "digits", "01632/960001"),
+    ("jane dot doe at eastvale dot gov dot uk", "email", "jane dot doe at eastvale dot gov dot uk"),
+    ("Mr van der Berg", "title_name", "Mr van der Berg"),
+    ("Mrs Zoë Jones", "title_name", "Mrs Zoë Jones"),
+    ("Mr ap Rhys", "title_name", "Mr ap Rhys"),
+    ("Mrs Gwenllïan Prys", "title_name", "Mrs Gwenllïan Prys"),
+    ("We met Zebediah Quokkafeather at home.", "possible_name", "Zebediah Quokkafeather"),
+    ("Mrs Sm\u200bith", "title_name", "Mrs Smith"),
+    ("\uff19\uff14\uff13 476 5919", "digits", "943 476 5919"),
+])
+def test_each_variant_is_found(text: str, kind: str, shown: str) -> None:
+    assert (kind, shown) in found(f"She said: {text}.") or (kind, shown) in found(text)
+
+
+def test_an_nhs_number_split_over_two_table_cells_is_read_across_the_row() -> None:
+    table = "Notes\n\n| a | b |\n|---|---|\n| 943 476 | 5919 |\n"
+    assert ("digits", "943 476 5919") in found(table)
+
+
+def test_a_link_target_is_read_as_well_as_its_label() -> None:
+    assert ("email", "jane@eastvale.org") in found("Write to [the team](mailto:jane@eastvale.org).")
+
+
+@pytest.mark.parametrize("text", [
+    "Staff told us the person's voice was heard in 18 of 20 case records (90%), and C07 showed Q3 well.",
+    "In 2024, 12 people were supported. The service changed in 2023-24 and again on 14 March 2025.",
+    "Her father said she was happy. The district nurse visited 3 times a week.",
+    "Managers met on Tuesday in Eastvale. Practitioners described 5 people in court.",
+    "Between 2019 and 2023, £1,200,000 was spent. She did not miss appointments.",
+    "The 1990s saw change; at 10.30am we met the 100th person.",
+])
+def test_ordinary_practice_sentences_pass(text: str) -> None:
+    assert found(text) == []
+
+
+def test_declared_words_and_confirmed_words_pass_and_undeclared_ones_do_not() -> None:
+    text = "The Brightwater Hub and Eastvale teams met."
+    assert found(text) == [("possible_name", "Brightwater")]
+    assert found(text, Declared(words=frozenset({"eastvale", "brightwater"}))) == []
+
+
+def test_a_recent_full_date_passes_and_an_old_one_is_a_date_of_birth() -> None:
+    assert found("The review met on 12/10/2026.") == []
+    assert found("Seen on 12/10/1950.") == [("date_of_birth", "12/10/1950")]
+
+
+def test_findings_carry_no_value() -> None:
+    finding = screen_page("Mr Smith")[0]
+    assert set(vars(finding)) == {"kind", "start", "end"}
+    assert finding.kind in pagegate.KINDS
