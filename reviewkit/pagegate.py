@@ -354,25 +354,32 @@ _TITLE_WORDS = _STRONG | frozenset(_WEAK_TITLES.split("|"))
 _CAPITAL_WORD = re.compile(r"(?<![\w'’\-])[A-ZÀ-ÞĀ-ſ][^\W\d_]*(?:['’\-][^\W\d_]+)*(?![\w])")
 
 
+_ANY_DIGIT = re.compile(r"\d")
+_AT_OR_DOT = re.compile(r"[@＠]|\b(?:at|dot)\b", re.I)
+
+
 def _findings_in(block: str, declared: Declared) -> Iterator[PageFinding]:
-    """Every shape in one block of reader text."""
-    yield from _digits(block, declared)
-    yield from _letter_digit_tokens(block, declared)
-    yield from _emails(block)
-    yield from _dates(block, declared)
-    for m in _POSTCODE.finditer(block):
+    """Every shape in one block of reader text (rules that need a digit or an '@' only where one is)."""
+    digit = _ANY_DIGIT.search(block) is not None
+    if digit:
+        yield from _digits(block, declared)
+        yield from _letter_digit_tokens(block, declared)
+        yield from _dates(block, declared)
+    if _AT_OR_DOT.search(block):
+        yield from _emails(block)
+    for m in _POSTCODE.finditer(block) if digit else ():
         inward = m.group()[-3:]
         if inward[1:].lower() in ("st", "nd", "rd", "th") and inward[0].isdigit():
             continue  # "Ward B3 3rd floor": an ordinal, not an inward code
         yield PageFinding("postcode", *m.span())
-    for m in _ADDRESS.finditer(block):
+    for m in _ADDRESS.finditer(block) if digit else ():
         words = m["words"].split()
         if any(w.casefold() in _FUNCTION_WORDS for w in words):
             continue  # "5 people in court", "3 times a week": a count, not an address
         yield PageFinding("address", *m.span())
     yield from _titles(block, declared)
     yield from _possible_names(block, declared)
-    for m in _system_number_re().finditer(block) if _system_number_re() else ():
+    for m in _system_number_re().finditer(block) if digit and _system_number_re() else ():
         if not re.fullmatch(r"(?:19|20)\d\d", m["digits"]):
             yield PageFinding("letters_and_digits", *m.span())  # "Mosaic 1234": a record system and a number
     for f in privacy.screen(block):  # the stored-text rules too (NI numbers, "Mosaic 1234", NHS checksums)
@@ -476,7 +483,8 @@ def _letter_digit_tokens(block: str, declared: Declared) -> Iterator[PageFinding
 def _emails(block: str) -> Iterator[PageFinding]:
     for m in _EMAIL_AT.finditer(block):
         yield PageFinding("email", *m.span())
-    for m in _SPELLED_EMAIL.finditer(block):
+    spelled = re.search(r"\bdot\b|[(\[{<]\s*(?:at|dot)\s*[)\]}>]", block, re.I) and re.search(r"\bat\b", block, re.I)
+    for m in _SPELLED_EMAIL.finditer(block) if spelled else ():
         if re.search(r"\bdot\b|[(\[{<]\s*dot|[(\[{<]\s*at", m.group(), re.I):
             yield PageFinding("email", *m.span())
 
@@ -541,8 +549,11 @@ def _merge(findings: Iterable[PageFinding]) -> list[PageFinding]:
 def screen_blocks(blocks: Sequence[str], declared: Declared = Declared()) -> list[tuple[int, PageFinding]]:
     """Findings per block: (block index, finding with positions inside that block)."""
     out: list[tuple[int, PageFinding]] = []
+    seen: dict[str, list[PageFinding]] = {}  # a finished report repeats cells and headings: screen each once
     for i, block in enumerate(blocks):
-        out += [(i, f) for f in _merge(_findings_in(block, declared))]
+        if block not in seen:
+            seen[block] = _merge(_findings_in(block, declared))
+        out += [(i, f) for f in seen[block]]
     return out
 
 
