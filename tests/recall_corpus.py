@@ -96,8 +96,9 @@ ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 SOFT = "\u00ad"
 _INVISIBLE = dict.fromkeys(map(ord, ZERO_WIDTH + (SOFT, "\u180e")))
 # Between two letters or digits of an identifier a reader's text may hold separators, a tag the
-# renderer printed as text, or nothing; the gap is bounded so distant text is never taken.
-_GAP = r"(?:[\W_]|<[^<>]{0,40}>){0,12}?"
+# renderer printed as text, or nothing; the gap is bounded so distant text is never taken, and
+# never crosses a line (reader text puts one block a line, and no shape runs across two).
+_GAP = r"(?:[^\w\n]|_|<[^<>\n]{0,40}>){0,12}?"
 
 
 def normalise(text: str) -> str:
@@ -283,7 +284,10 @@ RECORD_FORMS: dict[str, Callable[[random.Random], str]] = {
 
 
 def gen_record(rng: random.Random, variant: str) -> str:
-    return RECORD_FORMS[variant](rng)
+    while True:  # "Mosaic 2025" reads as a year as well as a record; keep the corpus unambiguous
+        value = RECORD_FORMS[variant](rng)
+        if not re.search(r"(?<![\d-])(?:19|20)\d\d(?![\d-])", value):
+            return value
 
 
 EMAIL_PEOPLE = [("jane", "doe"), ("aled", "pritchard"), ("priya", "chaudhry"), ("tom", "threlfall"),
@@ -611,10 +615,15 @@ def _inner_positions(s: str) -> list[int]:
     return [i for i in range(1, len(s)) if s[i - 1].isalnum() and s[i].isalnum()]
 
 
-def _split_point(ident: str, rng: random.Random, later: str) -> tuple[str, str] | None:
-    """Two halves of the identifier: at a space if it has one, else between two characters."""
-    spaces = [i for i, c in enumerate(ident) if c == " "]
-    cuts = [(ident[:i], ident[i + 1:]) for i in spaces] or [(ident[:i], ident[i:]) for i in _inner_positions(ident)]
+def _split_point(ident: str, rng: random.Random, later: str, family: str) -> tuple[str, str] | None:
+    """Two halves of the identifier where a writer (or an editor's wrap) would part it: at a space,
+    after a separator, between a record's letters and digits, or between a postcode's halves."""
+    cuts = [(ident[:i], ident[i + 1:]) for i, c in enumerate(ident) if c == " "]
+    cuts += [(ident[:i], ident[i:]) for i in range(1, len(ident)) if ident[i - 1] in "-/.,:@"]
+    if not cuts and family == "postcode":
+        cuts = [(ident[:-3], ident[-3:])]
+    if not cuts and family == "record":
+        cuts = [(ident[:i], ident[i:]) for i in range(1, len(ident)) if ident[i - 1].isalpha() and ident[i].isdigit()]
     rng.shuffle(cuts)
     for left, right in cuts:
         if left.strip() and right.strip() and not _BLOCK_START.match(right + later):
@@ -762,13 +771,13 @@ def _assemble(family: str, variant: str, ident: str, place: str, encoding: str,
         lead = ""
         reader_ident = url.split(":", 1)[1] if url.startswith(("mailto:", "tel:")) else url.rsplit("/", 1)[1]
     elif encoding == "table_split":
-        cut = _split_point(ident, rng, "")
+        cut = _split_point(ident, rng, "", family)
         if cut is None:
             return None
         table = cut
         shown = ident
     elif encoding == "line_break":
-        cut = _split_point(ident, rng, after)
+        cut = _split_point(ident, rng, after, family)
         if cut is None:
             return None
         brk = {"plain": ["\n"], "markdown": ["\n", "  \n", "\\\n"], "html": ["<br>", "\n", "<br/>\n"]}[markup]
@@ -936,12 +945,16 @@ def corpus() -> tuple[Item, ...]:
 
 def pick(n: int, *, families: tuple[str, ...] = FAMILIES, places: tuple[str, ...] | None = None,
          seed: int = SEED) -> list[Item]:
-    """A seeded sample of `n` items that has every family in `families` at least once."""
+    """A seeded sample of `n` generated items with every family and every place at least once."""
     rng = random.Random(seed)
-    pool = [i for i in corpus() if i.family in families and (places is None or i.place in places)]
+    places = tuple(PLACES) if places is None else places
+    pool = [i for i in corpus() if i.family in families and i.place in places and i.variant != "issue_example"]
     chosen: list[Item] = []
     for family in families:
         chosen.append(rng.choice([i for i in pool if i.family == family]))
+    for place in places:
+        if not any(i.place == place for i in chosen):
+            chosen.append(rng.choice([i for i in pool if i.place == place]))
     rest = [i for i in pool if i not in chosen]
     chosen.extend(rng.sample(rest, n - len(chosen)))
     return chosen
