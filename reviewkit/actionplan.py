@@ -106,9 +106,17 @@ def action_plan(ws: Workspace) -> ActionPlan:
     if not texts:
         raise WorkspaceError(f"{path}: no recommendations yet; write them as a numbered list, then make the "
                              "action plan")
+    from .pagegate import declared_for, describe_kinds, shape_kinds
+
     names = ws.private_names()
+    declared = declared_for(ws)
     for i, text in enumerate(texts, 1):
         privacy.check(text, names, confirm_warnings=True, field=f"recommendation {i} in {path.name}")
+        kinds = shape_kinds(text, declared)
+        if kinds:
+            raise WorkspaceError(f"{path}: recommendation {i} holds {describe_kinds(kinds)} as it would print; rewrite "
+                                 f"it (or confirm a word that is not a name: reviewkit check {ws.path} --show-words). "
+                                 "No action plan was written.")
     return ActionPlan(ws.meta.council, _round(ws), tuple(PlanRow(i, t) for i, t in enumerate(texts, 1)))
 
 
@@ -382,6 +390,8 @@ def _docx_plan(src: Path, label: str) -> tuple[str, list[tuple[Any, ...]], dict[
 
 
 def _plan(where: str, rows: list[tuple[Any, ...]], about: dict[str, Any], names: Sequence[str]) -> ActionPlan:
+    from .pagegate import Declared, describe_kinds, shape_kinds
+
     """The plan's rows checked one by one: a date, a listed status, a short owner, no identifier."""
     from . import privacy
 
@@ -426,6 +436,9 @@ def _plan(where: str, rows: list[tuple[Any, ...]], about: dict[str, Any], names:
             if found:
                 problems.append(Problem(where, i, column, f"holds what looks like a personal identifier ({privacy.describe(found)}); "
                                                           "remove it (the plan goes into the next report)"))
+            elif kinds := shape_kinds(value, Declared(), names=False):
+                problems.append(Problem(where, i, column, f"holds {describe_kinds(kinds)} as it would print; rewrite "
+                                                          "it (the plan goes into the next report)"))
         out.append(PlanRow(int(number), text, owner, by_when or "", values["Measure of success"],
                            known.get(status.casefold(), ""), values["Update"]))
     numbers = [r.number for r in out]

@@ -276,9 +276,10 @@ def _round_of(meta: Any, where: str) -> str:
         "add dates.start (YYYY-MM-DD) to review.yaml (the bundle keeps only the month)")
 
 
-def _screen(text: str, names: Sequence[str], what: str, case_ids: Sequence[str]) -> None:
-    """Refuse text that holds an identifier, a listed or team name, or a case id."""
+def _screen(text: str, names: Sequence[str], what: str, case_ids: Sequence[str], declared: Any = None) -> None:
+    """Refuse text that holds an identifier, a listed or team name, a case id, or a shape the publish gate denies."""
     from . import privacy
+    from .pagegate import Declared, describe_kinds, shape_kinds
 
     try:
         privacy.check(text, names, confirm_warnings=True, field=what)
@@ -286,6 +287,10 @@ def _screen(text: str, names: Sequence[str], what: str, case_ids: Sequence[str])
         raise RegionalError(
             f"{exc} Nothing was written: a regional bundle must not hold personal identifiers."
         ) from None
+    kinds = shape_kinds(text, declared if declared is not None else Declared(), names=declared is not None)
+    if kinds:
+        raise RegionalError(f"The {what} holds {describe_kinds(kinds)} as it would print. Nothing was written: rewrite "
+                            "it (a word that is not a name can be confirmed: reviewkit check WORKSPACE --show-words).")
     folded = text.casefold()
     for cid in case_ids:
         if re.search(rf"(?<![\w]){re.escape(cid.casefold())}(?![\w])", folded):
@@ -311,8 +316,11 @@ def bundle_from_workspace(ws: Any, suppress_below: int | None = None) -> Bundle:
     """The de-identified figures of a review: counts of primary ratings, themes and headings."""
     from . import analysis
 
+    from .pagegate import declared_for
+
     where = str(ws.path)
     _check_threshold(suppress_below)  # before any work
+    declared = declared_for(ws)
     meta, tool = ws.meta, ws.tool
     scale = tool.scale
     allocation = pd.DataFrame(
@@ -354,7 +362,7 @@ def bundle_from_workspace(ws: Any, suppress_below: int | None = None) -> Bundle:
     theme_rows = []
     for code in codes:
         label = label_of.get(code, code)
-        _screen(label, names, f"label of theme code '{code}'", case_ids)
+        _screen(label, names, f"label of theme code '{code}'", case_ids, declared)
         for source in SOURCES:
             values = [per.get((code, source), {}).get(s, 0) for s in STANCES]
             theme_rows.append(ThemeRow(code, label, source, tuple(values), int(sum(values))))
@@ -365,8 +373,8 @@ def bundle_from_workspace(ws: Any, suppress_below: int | None = None) -> Bundle:
     except UnicodeDecodeError:
         raise RegionalError(f"{rec_file}: not UTF-8 text; open it in a text editor and save it as UTF-8") from None
     for i, heading in enumerate(headings, 1):
-        _screen(heading, names, f"heading of recommendation {i} (narrative/recommendations.md)", case_ids)
-    _screen(meta.theme, names, "review theme (review.yaml)", case_ids)
+        _screen(heading, names, f"heading of recommendation {i} (narrative/recommendations.md)", case_ids, declared)
+    _screen(meta.theme, names, "review theme (review.yaml)", case_ids, declared)
 
     bundle = Bundle(
         council=meta.council, round=_round_of(meta, where), theme=meta.theme,
@@ -590,12 +598,18 @@ def _screen_read(r: _Reader, texts: Sequence[tuple[str, str, str]]) -> None:
     """
     from . import privacy
 
+    from .pagegate import describe_kinds, shape_kinds
+
     for where, key, text in texts:
         found = [f for f in privacy.screen(text) if f.level == privacy.BLOCK]
         if found:
             raise r.fail(f"{where}, '{key}'", f"holds what looks like a personal identifier "
                                               f"({privacy.describe(found)}); a regional bundle must not hold "
                                               "any: correct the review and export the bundle again")
+        kinds = shape_kinds(text, names=False)
+        if kinds:
+            raise r.fail(f"{where}, '{key}'", f"holds {describe_kinds(kinds)} as it would print; a regional bundle "
+                                              "must not hold any: correct the review and export the bundle again")
 
 
 def read_bundle(source: str | Path | bytes, name: str | None = None) -> Bundle:

@@ -29,7 +29,7 @@ from lxml import html as lxml_html
 from . import privacy
 from .resources import shipped
 
-__all__ = ["figure_cell", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "reader_blocks", "reader_text", "screen_page", "screen_blocks",
+__all__ = ["describe_kinds", "figure_cell", "shape_kinds", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "reader_blocks", "reader_text", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
 KINDS = {
@@ -600,3 +600,26 @@ def declared_for(review: object) -> Declared:
             year = int(value[:4])
             break
     return Declared(frozenset(words), frozenset(ids), year)
+
+
+def shape_kinds(text: str, declared: Declared = Declared(), *, names: bool = True) -> list[str]:
+    """The kinds of shape in a piece of typed text, read as Markdown prints it and as typed.
+
+    ``names`` False leaves out "possible name": for text read from another council's file (a
+    plan, a bundle), where the words are not this review's to declare; the text is screened
+    with names when it is published.
+    """
+    kinds: list[str] = []
+    if not text or not text.strip():
+        return kinds
+    for markup in ("markdown", "plain"):
+        for _, f in screen_blocks(reader_blocks(text, markup), declared):
+            if (names or f.kind != "possible_name") and f.kind not in kinds:
+                kinds.append(f.kind)
+    return kinds
+
+
+def describe_kinds(kinds: Sequence[str]) -> str:
+    """'a title and a name and a postcode': what was found, never the value."""
+    labels = [KINDS[k].split(" (")[0] for k in kinds]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]

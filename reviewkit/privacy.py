@@ -164,12 +164,18 @@ _BIRTH_CUE = re.compile(
 # a birth: adult social care starts at transition age. With a cue every date blocks.
 _EVENT_AGE_YEARS = 14
 
+# A name after a title: letters of any script (Zoë, Ó Súilleabháin), apostrophes and hyphens
+# (O'Neill, Lloyd-Jones), internal capitals (McDonald), and the particles of Irish, Welsh,
+# Dutch, Arabic and other names ("van der Berg", "ap Rhys", "Ní Bhriain"), so a redaction
+# covers the whole name.
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ſ](?:[^\W\d_]|['’\-](?=[^\W\d_]))+"
+_PARTICLE = r"(?i:van|von|der|den|de|da|di|du|del|della|la|le|ap|ab|ni|ní|nic|mac|ó|o|ua|bin|ibn|al|el|ter|ten)"
 _HONORIFIC_RE = re.compile(
     r"(?<![\w])(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Cllr|Councillor|Revd|Rev|Sir|Dame|"
     r"MRS|MR|MS|MISS|MX|DR|PROF|CLLR|REVD|REV)\.?[ \t]+"
-    r"(?P<name>(?:[A-Z]\.?[ \t]+)*"  # initials; "Mr A" alone is a pseudonym, not flagged
-    r"(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+|[A-Z][A-Z'’\-]*[A-Z])"
-    r"(?:[ \t]+(?:[A-Z][a-z]*(?:['’\-]?[A-Z][a-z]+)+|[A-Z][a-z]+)){0,2})"
+    rf"(?P<name>(?:[A-Z]\.?[ \t]+)*"  # initials; "Mr A" alone is a pseudonym, not flagged
+    rf"(?:{_PARTICLE}[ \t]+)*(?:{_NAME_WORD}|[A-Z][A-Z'’\-]*[A-Z])"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_WORD}){{0,2}})"
 )
 HONORIFIC_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor",
                     "rev", "revd", "sir", "dame"})

@@ -1050,13 +1050,27 @@ def published_identifiers(ws: Any) -> list[str]:
             if found:
                 pieces[(table, "the whole file", "text")] = found
     out = [f"{table}, {row}, {field}: {describe(found)}" for (table, row, field), found in pieces.items()]
+    keys = list(pieces)
     for key, what in shapes.items():
-        line = f"{key[0]}, {key[1]}, {key[2]}: {'; '.join(what)}"
-        if key in pieces:
-            out[list(pieces).index(key)] += "; " + "; ".join(what)
+        # A paragraph's shapes join a screening finding that starts inside it: one piece to fix.
+        same = next((i for i, k in enumerate(keys) if k == key or (k[0] == key[0] and k[2] == key[2]
+                                                                  and _within(k[1], key[1]))), None)
+        if same is not None:
+            out[same] += "; " + "; ".join(what)
         else:
-            out.append(line)
+            out.append(f"{key[0]}, {key[1]}, {key[2]}: {'; '.join(what)}")
     return out
+
+
+def _lines(row: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"lines? (\d+)(?:-(\d+))?", row)
+    return (int(m[1]), int(m[2] or m[1])) if m else None
+
+
+def _within(inner: str, outer: str) -> bool:
+    """True when a finding's row ("line 2") lies inside a paragraph's rows ("lines 1-2")."""
+    a, b = _lines(inner), _lines(outer)
+    return a is not None and b is not None and b[0] <= a[0] <= b[1]
 
 
 def _pieces(n: int) -> str:

@@ -67,10 +67,13 @@ def test_every_field_is_named_exactly_where_check_lists_it(ws):
 
 def test_the_check_command_prints_each_place_and_marks_what_is_published(ws, capsys):
     _fill(ws)
-    assert main(["check", str(ws.path)]) == 0  # warnings only: nothing that must be removed
+    # Screening only warns; the publish gate refuses the old dates in published text as printed.
+    assert main(["check", str(ws.path)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "Found 10 possible identifier(s) (0 that must be removed), by location:"
+    assert out[0].startswith("Found ") and out[0].endswith("that must be removed or confirmed), by location:")
     assert out[1:11] == [f"  {e}{'  [published in the report]' if p else ''}" for e, p in zip(EXPECTED, PUBLISHED)]
+    page = [line for line in out[11:] if "as printed" in line]
+    assert page and all("date of birth" in line for line in page)
     assert "1941" not in "\n".join(out)
 
 

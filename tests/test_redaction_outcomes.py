@@ -132,7 +132,9 @@ def test_a_one_change_item_marked_for_the_report_is_published(ws):
     _legacy(ws, "UPDATE notes SET text = ?", f"{NAME} wants a shorter form.")
     assert [(f.table, f.row, f.published) for f in scan_workspace(ws)] == [("notes", "note N1", True)]
     assert [str(f) for f in blocking_findings(ws)] == [
-        "notes, note N1, text: identifier (listed name) at characters 1-22"]
+        "notes, note N1, text: identifier (listed name) at characters 1-22",
+        "notes, note N1, text: a possible name (a capitalised word that is not ordinary English or declared) as "
+        "printed, at characters 1-22 of the printed paragraph (confirm it is not a name with: reviewkit confirm)"]
 
 
 def test_a_narrative_that_starts_with_a_blank_line_is_placed_by_its_own_lines(ws):
