@@ -298,7 +298,8 @@ _EMAIL_AT = re.compile(r"[\w.%+\-']*\s?(?:@|＠)\s?[\w\-]+(?:\s?\.\s?[\w\-]+)*")
 _SPELLED_AT = r"(?:\s+at\s+|\s*[(\[{<]\s*at\s*[)\]}>]\s*)"
 _SPELLED_DOT = r"(?:\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s?\.\s?)"
 # "name at example.org": what follows "at" ends in a domain (a dot and two or more letters).
-_DOMAIN_END = re.compile(r"(?i:at|[)\]}>])\s*[\w\-]+(?:\s?\.\s?[\w\-]+)*\.[a-z]{2,6}$")
+_DOMAIN_END = re.compile(r"(?i:at|[)\]}>])\s*[\w\-]+(?:\s?\.\s?[\w\-]+)*"
+                         r"(?:\.[a-z]{2,6}|\.\s(?:uk|com|org|net|gov|nhs|ac|co|io|info|eu|ie|scot|wales|cymru))$")
 _SPELLED_EMAIL = re.compile(rf"[\w\-]+(?:{_SPELLED_DOT}[\w\-]+)*{_SPELLED_AT}[\w\-]+(?:{_SPELLED_DOT}[\w\-]+)+", re.I)
 _AREAS = (
     "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT "
@@ -561,8 +562,16 @@ def _possible_names(block: str, declared: Declared) -> Iterator[PageFinding]:
         run_start, run_end = m.start(), m.start() + len(word)
     if run_end >= 0:
         yield PageFinding("possible_name", run_start, run_end)
+    # Two or more capitalised words that are all also names ("Bill Brown", "Amber Marsh"): a
+    # person's name made of English words, unless the review declares the phrase.
+    for m in _NAME_PAIR.finditer(block):
+        words = [w.lower() for w in re.findall(r"[^\W\d_]+", m.group()) if len(w) > 1]
+        if len(words) >= 2 and all(w in _name_words() for w in words) and not all(
+                w in declared.words for w in words):
+            yield PageFinding("possible_name", *m.span())
 
 
+_NAME_PAIR = re.compile(r"(?<![\w'’\-])[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+)+(?![\w])")
 _FROM_PRIVACY = {"nhs_number": "digits", "phone": "digits", "email": "email", "date_of_birth": "date_of_birth",
                  "postcode": "postcode", "address": "address", "honorific_name": "title_name",
                  "listed_name": "possible_name", "record_number": "letters_and_digits", "ni_number": "letters_and_digits"}
