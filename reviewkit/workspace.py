@@ -490,6 +490,14 @@ _PREVIOUS_EXAMPLE = """\
 """
 
 
+_GLOSSARY_EXAMPLE = """\
+# Places, teams and services the narrative names that are not people (the publish gate reads
+# them as ordinary words; anything else capitalised and not English is listed by
+# 'reviewkit check' as a possible name to confirm), e.g. (without the #):
+# glossary: [Brightwater Hub, Ashcombe Reablement Team, Millbrook]
+"""
+
+
 def _plain(name: str) -> str:
     """A name as YAML reads it back unchanged: bare if it can be, else quoted."""
     try:
@@ -508,6 +516,8 @@ def _new_review_yaml(meta: ReviewMeta) -> str:
         text = text.replace("\ncases: []\n", "\ncases: []\n" + example, 1)
     if "\n  recommendations: []\n" in text:
         text = text.replace("\n  recommendations: []\n", "\n  recommendations: []\n" + _PREVIOUS_EXAMPLE, 1)
+    if "glossary:" not in text:
+        text += _GLOSSARY_EXAMPLE
     return text
 
 
