@@ -226,11 +226,14 @@ def _paragraphs(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 def _page_locations(table: str, row: str, field: str, text: str, declared: pagegate.Declared,
-                    markups: tuple[str, ...] = ("markdown", "plain")) -> list[Location]:
-    """Publish-gate findings in one published text, read as Markdown renders it and as typed."""
+                    seen: set[tuple[str, str]] | None = None) -> list[Location]:
+    """Publish-gate findings in one published text, read as Markdown renders it and as typed.
+
+    ``seen`` holds (kind, text as printed) already placed: those are not placed again.
+    """
     out: list[Location] = []
-    seen: set[tuple[str, str]] = set()
-    for markup in markups:
+    seen = set() if seen is None else seen
+    for markup in ("markdown", "plain"):
         blocks = pagegate.reader_blocks(text, markup)
         for i, f in pagegate.screen_blocks(blocks, declared):
             key = (f.kind, blocks[i][f.start:f.end])
@@ -256,16 +259,14 @@ def page_findings(ws: Workspace) -> list[Location]:
     for path, text in narratives.items():
         table = f"narrative/{path.name}"
         seen: set[tuple[str, str]] = set()
+        # Read as Markdown renders it and as typed: the report escapes raw HTML, so a comment
+        # or a tag prints as written.
         for first, last, chunk in _paragraphs(text):
             row = f"line {first}" if first == last else f"lines {first}-{last}"
-            blocks = pagegate.reader_blocks(chunk)
-            for i, f in pagegate.screen_blocks(blocks, declared):
-                seen.add((f.kind, blocks[i][f.start:f.end]))
-                out.append(Location(table, row, "text", f.kind, PAGE, f.start, f.end, True))
-        blocks = pagegate.reader_blocks(text)
-        for i, f in pagegate.screen_blocks(blocks, declared):
-            if (f.kind, blocks[i][f.start:f.end]) not in seen:
-                out.append(Location(table, "the whole file", "text", f.kind, PAGE, f.start, f.end, True))
+            placed: set[tuple[str, str]] = set()
+            out += _page_locations(table, row, "text", chunk, declared, placed)
+            seen |= placed
+        out += _page_locations(table, "the whole file", "text", text, declared, seen)
     return out
 
 

@@ -83,7 +83,7 @@ def test_a_withheld_draft_prints_none_of_it_in_any_format(sample, tmp_path):
 def test_the_finished_files_are_screened_again_before_anything_is_published(sample, tmp_path, capsys):
     # A notebook that prints a name no source holds: only the finished files show it.
     nb = json.loads((Path(__file__).parent.parent / "notebooks" / "review_report.ipynb").read_text(encoding="utf-8"))
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+    nb["cells"].append({"id": "rk-gate-test", "cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                         "source": "from IPython.display import HTML\nHTML('<p>We thank Mrs Quokkafeather.</p>')"})
     custom = tmp_path / "custom.ipynb"
     custom.write_text(json.dumps(nb), encoding="utf-8")
