@@ -143,21 +143,23 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from .sheets import put
+
     wb = Workbook()
     ws = wb.active
     ws.title = PLAN_SHEET
     when = _when(plan.round)
-    ws["A1"] = f"Action plan: practice review of {plan.council}" + (f", {when}" if when else "")
+    put(ws, 1, 1, f"Action plan: practice review of {plan.council}" + (f", {when}" if when else ""))
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = ("Fill in the owner (a role, such as Head of Service), by when, the measure of success, the "
-                "status and an update for each recommendation. Keep the number and the recommendation as "
-                "they are: the next review reads this sheet back.")
+    put(ws, 2, 1, "Fill in the owner (a role, such as Head of Service), by when, the measure of success, the "
+                  "status and an update for each recommendation. Keep the number and the recommendation as "
+                  "they are: the next review reads this sheet back.")
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
     ws.row_dimensions[2].height = 32
     fill = PatternFill("solid", fgColor="DDEBF7")
     for col, (name, width) in enumerate(zip(COLUMNS, WIDTHS), 1):
-        cell = ws.cell(HEADER_ROW, col, name)
+        cell = put(ws, HEADER_ROW, col, name)
         cell.font = Font(bold=True)
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -167,7 +169,7 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
         values = (row.number, row.recommendation, row.owner, _date_value(row.by_when), row.measure,
                   row.status, row.update)
         for col, value in enumerate(values, 1):
-            cell = ws.cell(r, col, value if value != "" else None)
+            cell = put(ws, r, col, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(r, 4).number_format = "DD/MM/YYYY"
     ws.freeze_panes = ws.cell(first, 3)
@@ -192,8 +194,8 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
     about = wb.create_sheet(ABOUT_SHEET)
     for i, (key, value) in enumerate((("format", PLAN_FORMAT), ("format_version", 1), ("council", plan.council),
                                       ("round", plan.round), ("statuses", ", ".join(STATUSES))), 1):
-        about.cell(i, 1, key).font = Font(bold=True)
-        about.cell(i, 2, value)
+        put(about, i, 1, key).font = Font(bold=True)
+        put(about, i, 2, value)
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60
     wb.save(path)
