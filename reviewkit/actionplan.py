@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import owner_only, write_atomic, write_bytes
 from .errors import ImportFileError, Problem, RegionalError, WorkspaceError
 from .workspace import STATUSES, Recommendation, Workspace
 
@@ -122,13 +123,8 @@ def write_plan(plan: ActionPlan, out: str | Path) -> Path:
         raise WorkspaceError(f"{target}: write the action plan as .xlsx (for Excel) or .docx (for Word)")
     if not target.parent.is_dir():
         raise WorkspaceError(f"{target.parent}: no such folder; create it or choose another --out")
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        (_write_xlsx if suffix == ".xlsx" else _write_docx)(plan, partial)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    write = _write_xlsx if suffix == ".xlsx" else _write_docx
+    return write_atomic(target, lambda tmp: write(plan, tmp))  # whole, owner-only
 
 
 def _when(round_: str) -> str:
@@ -231,7 +227,7 @@ def _write_docx(plan: ActionPlan, path: Path) -> None:
             f"<tbody>{body}</tbody></table></body></html>")
     args = ["--standalone"] + (["--reference-doc", str(REFERENCE_DOCX)] if REFERENCE_DOCX.exists() else [])
     src = path.with_suffix(".html")
-    src.write_text(page, encoding="utf-8")
+    owner_only(src).write_text(page, encoding="utf-8")  # beside the plan for a moment: private too
     try:
         pypandoc.convert_file(str(src), "docx", format="html", outputfile=str(path), extra_args=args)
     except (RuntimeError, OSError) as exc:
@@ -517,7 +513,4 @@ def apply_previous(ws: Workspace, prev: Previous) -> None:
                                   or ws.meta.previous_recommendations)
     ws.save_meta()
     if prev.figures is not None:
-        target = ws.path / PREVIOUS_ROUND_FILE
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(prev.figures)
-        partial.replace(target)
+        write_bytes(ws.path / PREVIOUS_ROUND_FILE, prev.figures)
