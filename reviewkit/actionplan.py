@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import owner_only, write_atomic, write_bytes
 from .errors import ImportFileError, Problem, RegionalError, WorkspaceError
 from .workspace import STATUSES, Recommendation, Workspace
 
@@ -130,13 +131,8 @@ def write_plan(plan: ActionPlan, out: str | Path) -> Path:
         raise WorkspaceError(f"{target}: write the action plan as .xlsx (for Excel) or .docx (for Word)")
     if not target.parent.is_dir():
         raise WorkspaceError(f"{target.parent}: no such folder; create it or choose another --out")
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        (_write_xlsx if suffix == ".xlsx" else _write_docx)(plan, partial)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    write = _write_xlsx if suffix == ".xlsx" else _write_docx
+    return write_atomic(target, lambda tmp: write(plan, tmp))  # whole, owner-only
 
 
 def _when(round_: str) -> str:
@@ -151,21 +147,23 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from .sheets import put
+
     wb = Workbook()
     ws = wb.active
     ws.title = PLAN_SHEET
     when = _when(plan.round)
-    ws["A1"] = f"Action plan: practice review of {plan.council}" + (f", {when}" if when else "")
+    put(ws, 1, 1, f"Action plan: practice review of {plan.council}" + (f", {when}" if when else ""))
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = ("Fill in the owner (a role, such as Head of Service), by when, the measure of success, the "
-                "status and an update for each recommendation. Keep the number and the recommendation as "
-                "they are: the next review reads this sheet back.")
+    put(ws, 2, 1, "Fill in the owner (a role, such as Head of Service), by when, the measure of success, the "
+                  "status and an update for each recommendation. Keep the number and the recommendation as "
+                  "they are: the next review reads this sheet back.")
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
     ws.row_dimensions[2].height = 32
     fill = PatternFill("solid", fgColor="DDEBF7")
     for col, (name, width) in enumerate(zip(COLUMNS, WIDTHS), 1):
-        cell = ws.cell(HEADER_ROW, col, name)
+        cell = put(ws, HEADER_ROW, col, name)
         cell.font = Font(bold=True)
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -175,7 +173,7 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
         values = (row.number, row.recommendation, row.owner, _date_value(row.by_when), row.measure,
                   row.status, row.update)
         for col, value in enumerate(values, 1):
-            cell = ws.cell(r, col, value if value != "" else None)
+            cell = put(ws, r, col, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(r, 4).number_format = "DD/MM/YYYY"
     ws.freeze_panes = ws.cell(first, 3)
@@ -200,8 +198,8 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
     about = wb.create_sheet(ABOUT_SHEET)
     for i, (key, value) in enumerate((("format", PLAN_FORMAT), ("format_version", 1), ("council", plan.council),
                                       ("round", plan.round), ("statuses", ", ".join(STATUSES))), 1):
-        about.cell(i, 1, key).font = Font(bold=True)
-        about.cell(i, 2, value)
+        put(about, i, 1, key).font = Font(bold=True)
+        put(about, i, 2, value)
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60
     wb.save(path)
@@ -237,7 +235,7 @@ def _write_docx(plan: ActionPlan, path: Path) -> None:
             f"<tbody>{body}</tbody></table></body></html>")
     args = ["--standalone"] + (["--reference-doc", str(REFERENCE_DOCX)] if REFERENCE_DOCX.exists() else [])
     src = path.with_suffix(".html")
-    src.write_text(page, encoding="utf-8")
+    owner_only(src).write_text(page, encoding="utf-8")  # beside the plan for a moment: private too
     try:
         pypandoc.convert_file(str(src), "docx", format="html", outputfile=str(path), extra_args=args)
     except (RuntimeError, OSError) as exc:
@@ -528,7 +526,4 @@ def apply_previous(ws: Workspace, prev: Previous) -> None:
                                   or ws.meta.previous_recommendations)
     ws.save_meta()
     if prev.figures is not None:
-        target = ws.path / PREVIOUS_ROUND_FILE
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(prev.figures)
-        partial.replace(target)
+        write_bytes(ws.path / PREVIOUS_ROUND_FILE, prev.figures)

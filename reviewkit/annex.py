@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from . import analysis as an
+from .atomic import make_folder, owner_only
 from .errors import RenderError, WorkspaceError
 from .tools import RatingScale
 from .workspace import Workspace
@@ -62,7 +63,7 @@ def _read_labels(path: Path) -> dict[str, str]:
 
 def _write_private(path: Path, text: str) -> None:
     """Write owner-only (0600), whole or not at all."""
-    path.parent.mkdir(mode=0o700, exist_ok=True)
+    make_folder(path.parent, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -227,8 +228,8 @@ def write_annex(ws: Workspace, out_dir: str | Path, *, rng: random.Random | None
     target = out / ANNEX_FILE
     tmp = out / f".{ANNEX_FILE}.{os.getpid()}.partial"
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
+        make_folder(out, exist_ok=True)
+        owner_only(tmp).write_text(text, encoding="utf-8")  # private before it holds anything
         tmp.replace(target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

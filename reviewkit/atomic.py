@@ -1,10 +1,17 @@
-"""Atomic file writes: a file the kit rewrites is either wholly new or wholly untouched.
+"""Files the kit writes: owner-only, and either wholly new or wholly untouched.
 
 An in-place ``write_text`` truncates first: on a full disk, or if the process is killed, the
 old content is gone and the new one is half written. Every rewrite instead goes to a
 temporary file in the same folder (so the rename cannot cross file systems), is flushed to
 disk with ``fsync`` and then renamed over the target, which POSIX and Windows make atomic.
 On failure the temporary file is removed and the original is left as it was.
+
+Whatever the kit writes holds personal data or text about it (evidence notes, staff logins,
+the narrative, reports), and a shared computer's usual umask (022) would let every other user
+read it. So every file the kit writes ends up owner-only (``FILE_MODE``, 0600) and every
+folder it creates is owner-only (``FOLDER_MODE``, 0700), whatever the umask: ``write_atomic``
+for what the kit writes itself, ``make_folder`` for its folders, and ``owner_only`` for a file
+another program writes (openpyxl, pandoc, Chromium, SQLite, a copy).
 """
 
 from __future__ import annotations
@@ -17,36 +24,60 @@ from pathlib import Path
 
 from .errors import FileWriteError
 
-__all__ = ["write_atomic", "write_bytes", "write_text"]
+__all__ = ["FILE_MODE", "FOLDER_MODE", "make_folder", "owner_only", "write_atomic", "write_bytes", "write_text"]
 
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
-def _default_mode() -> int:
-    """What a plain ``open(..., 'w')`` would give a new file (0666 less the umask)."""
+def make_folder(path: str | Path, *, exist_ok: bool = False) -> Path:
+    """Create a folder, and any missing parents, owner-only (0700) whatever the umask.
+
+    Only folders this call creates are changed: a folder that exists already (one the user
+    chose, such as an existing ``--out``) keeps its mode.
+    """
+    folder = Path(path)
+    missing: list[Path] = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    if not missing:
+        folder.mkdir(exist_ok=exist_ok)  # raises as mkdir does (it exists; it is a file)
+        return folder
+    for p in reversed(missing):
+        try:
+            p.mkdir(mode=FOLDER_MODE)
+        except FileExistsError:  # made meanwhile by another process: not ours to change
+            if p is folder and not exist_ok or not p.is_dir():
+                raise
+            continue
+        os.chmod(p, FOLDER_MODE)  # mkdir's mode is masked by the umask
+    return folder
+
+
+def owner_only(path: str | Path) -> Path:
+    """Make a file owner-only (0600); one that does not exist yet is created empty, so a program
+    that then writes into it (SQLite, a copy) never leaves it open to others."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     try:
-        with open("/proc/self/status", encoding="ascii") as f:  # reading the umask changes nothing
-            for line in f:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o644
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    return Path(path)
 
 
-def write_atomic(path: str | Path, write: Callable[[Path], None], *, mode: int | None = None) -> Path:
+def write_atomic(path: str | Path, write: Callable[[Path], None], *, mode: int = FILE_MODE) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it and rename it over ``path``.
 
-    ``mode`` sets the new file's permissions; by default an existing file keeps its own, and a
-    new file gets what ``open`` would give it. Raises ``FileWriteError`` (naming the file, and
-    saying nothing was changed) when the disk is full or the folder is not writable.
+    The file is owner-only (0600) unless ``mode`` says otherwise, even when it replaces a file
+    that others could read: the temporary file is private from the moment it exists, and
+    ``write`` may open it again (openpyxl, pandoc) without widening it. Raises
+    ``FileWriteError`` (naming the file, and saying nothing was changed) when the disk is full
+    or the folder is not writable.
     """
     out = Path(path)
-    if mode is None:
-        try:
-            mode = out.stat().st_mode & 0o7777
-        except OSError:
-            mode = _default_mode()
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     except OSError as exc:
@@ -54,6 +85,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None], *, mode: int |
     os.close(fd)
     tmp = Path(name)
     try:
+        os.chmod(tmp, FILE_MODE)  # writable by its owner even under a umask that takes that away
         write(tmp)
         os.chmod(tmp, mode)
         with open(tmp, "rb+") as f:
@@ -69,13 +101,13 @@ def write_atomic(path: str | Path, write: Callable[[Path], None], *, mode: int |
     return out
 
 
-def write_text(path: str | Path, text: str, *, mode: int | None = None, encoding: str = "utf-8") -> Path:
+def write_text(path: str | Path, text: str, *, mode: int = FILE_MODE, encoding: str = "utf-8") -> Path:
     """Atomically replace ``path`` with ``text`` (newlines written as given)."""
     data = text.encode(encoding)
     return write_atomic(path, lambda tmp: tmp.write_bytes(data), mode=mode)
 
 
-def write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:
+def write_bytes(path: str | Path, data: bytes, *, mode: int = FILE_MODE) -> Path:
     """Atomically replace ``path`` with ``data``."""
     return write_atomic(path, lambda tmp: tmp.write_bytes(data), mode=mode)
 

@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .atomic import write_bytes
+from .atomic import make_folder, write_bytes
 from .errors import BlockedTextError, RegionalError, ReviewkitError
 from .yamlfile import load_yaml
 
@@ -450,7 +450,7 @@ def export_bundle(ws: Any, out: str | Path, suppress_below: int | None = None) -
         raise RegionalError(f"{out}: a regional bundle is a .zip file; give --out a name ending in .zip")
     data = bundle_bytes(bundle_from_workspace(ws, suppress_below))
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(out.parent, exist_ok=True)
     except OSError as exc:
         from .store import describe_failure
 

@@ -323,8 +323,9 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def _fill_xlsx(wb: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+
+    from .sheets import append_row, cell_of
 
     bold = Font(bold=True)
     widths = {"comment": 80, "text": 80, "reason": 60, "title": 36, "reviewer": 22, "codes": 30}
@@ -336,12 +337,12 @@ def _fill_xlsx(wb: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
         sheet.freeze_panes = "A2"
         header = []
         for name in columns:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = cell_of(sheet, name)
             cell.font = bold
             header.append(cell)
-        sheet.append(header)
+        append_row(sheet, header)
         for row in rows:
-            sheet.append([_xlsx_text(row[c]) for c in columns])
+            append_row(sheet, [_xlsx_text(row[c]) for c in columns])
 
 
 def _discard_sheets(wb: Any) -> None:

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic import make_folder, owner_only
 from .errors import MigrationError, NewerVersionError, StoreError
 
 __all__ = [
@@ -124,8 +125,7 @@ def _stamp() -> str:
 
 
 def _backup_path(workspace: Path, stem: str, suffix: str) -> Path:
-    folder = workspace / BACKUP_DIR
-    folder.mkdir(exist_ok=True)
+    folder = make_folder(workspace / BACKUP_DIR, exist_ok=True)
     path = folder / f"{stem}-{_stamp()}{suffix}"
     n = 1
     while path.exists():
@@ -232,6 +232,7 @@ def upgrade_store(conn: sqlite3.Connection, path: Path, schema_1: str) -> None:
         return
     backup = _backup_path(path.parent, f"{path.stem}-schema{version}", path.suffix or ".db")
     try:
+        owner_only(backup)  # a copy of the store: private before SQLite writes into it
         with contextlib.closing(sqlite3.connect(backup)) as copy:
             conn.backup(copy)
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
@@ -289,6 +290,7 @@ def save_upgraded_review_file(path: Path, data: dict[str, Any], old: int,
     backup = _backup_path(path.parent, f"{path.stem}-format{old}", path.suffix)
     tmp: str | None = None
     try:
+        owner_only(backup)  # private before the copy: copyfile keeps the mode of a file it writes into
         shutil.copyfile(path, backup)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -30,7 +30,7 @@ import yaml
 
 from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
-from .atomic import write_atomic
+from .atomic import make_folder, write_atomic
 from .errors import RegionalError, RenderError
 from .resources import shipped
 from .yamlfile import load_yaml
@@ -724,7 +724,7 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
             for fmt, job in jobs.items():
                 files[fmt] = job.result()
         try:
-            out.mkdir(parents=True, exist_ok=True)
+            make_folder(out, exist_ok=True)
         except OSError as exc:
             raise RenderError(f"{out}: cannot create the output folder ({exc.strerror or type(exc).__name__}); "
                               "choose another --out folder") from None

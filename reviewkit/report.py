@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomic
+from .atomic import make_folder, owner_only, write_atomic
 from .errors import NotReadyError, RenderError, ReviewkitError
 from .resources import shipped
 from .tools import TEMPLATES
@@ -140,12 +140,10 @@ def _cache_lookup(entry: Path, formats: Sequence[str], work: Path) -> dict[str, 
 
 
 def _cache_store(entry: Path, files: dict[str, Path]) -> None:
-    for folder in (entry.parent.parent, entry.parent, entry):  # .cache/report/<digest>: owner only
-        folder.mkdir(mode=0o700, exist_ok=True)
+    make_folder(entry, exist_ok=True)  # .cache/report/<digest>: owner only
     for fmt, path in files.items():
         tmp = entry / f".report.{fmt}.{os.getpid()}.tmp"
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-        shutil.copyfile(path, tmp)
+        shutil.copyfile(path, owner_only(tmp))  # (copyfile keeps the mode of a file it writes into)
         tmp.replace(entry / f"report.{fmt}")
     os.utime(entry)
     entries = sorted((p for p in entry.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
@@ -219,7 +217,7 @@ def staging_folder(out: Path) -> Iterator[Path]:
     """
     made = not out.exists()
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out, exist_ok=True)  # owner-only if made here; a folder the user has keeps its mode
         _clear_stale_staging(out)
         stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
     except OSError as exc:
@@ -235,11 +233,16 @@ def staging_folder(out: Path) -> Iterator[Path]:
 
 
 def publish(files: dict[str, Path], out: Path, name: str = "report") -> dict[str, Path]:
-    """Move every staged output into ``out`` at once: renames in one folder, which need no space."""
+    """Move every staged output into ``out`` at once: renames in one folder, which need no space.
+
+    Each is made owner-only first: Chromium, pandoc, nbformat and the cache's copies write
+    files as the umask says, which the private staging folder hid until now.
+    """
     published = {}
     for fmt, path in files.items():
         target = out / f"{name}.{fmt}"
         try:
+            owner_only(path)
             os.replace(path, target)
         except OSError as exc:
             raise RenderError(f"{out}: cannot write the report there ({_why(exc)}); choose another --out "

@@ -7,11 +7,10 @@ before they hold a real review. It is built through the same public paths a host
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-
+from .atomic import write_bytes
 from .errors import WorkspaceError
 from .yamlfile import load_yaml
 from .io import import_files
@@ -57,13 +56,13 @@ def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] 
     ws.save_meta()
     say("Copying the narrative sections and the names to screen")
     for md in sorted((source / "narrative").glob("*.md")):
-        shutil.copyfile(md, ws.narrative_dir / md.name)
-    shutil.copyfile(source / "private" / "names.txt", ws.path / "private" / "names.txt")
+        write_bytes(ws.narrative_dir / md.name, md.read_bytes())  # written, not copied: owner-only
+    write_bytes(ws.path / "private" / "names.txt", (source / "private" / "names.txt").read_bytes())
     from .trend import PREVIOUS_ROUND_FILE
 
     previous = previous_round_bundle(source)
     if previous.is_file():  # the previous round's figures, for the comparison with it
-        shutil.copyfile(previous, ws.path / PREVIOUS_ROUND_FILE)
+        write_bytes(ws.path / PREVIOUS_ROUND_FILE, previous.read_bytes())
     ws = open_workspace(ws.path)  # re-read: the store's rules come from review.yaml and names.txt
     say("Importing the team's ratings, case flags, meetings, conversations and notes")
     import_files(ws, sample_files(source), actor=ACTOR, progress=say)

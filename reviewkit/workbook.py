@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .errors import InvalidInputError
 from .atomic import write_atomic
 from .rowchecks import fold
+from .sheets import append_row, put
 from .tables import CONTRACTS
 from .progress import needs_evidence
 from .workspace import Workspace
@@ -92,25 +93,25 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
                           + ". Rate it on your own; the ratings are compared afterwards."))
     lines += [("", ""), ("Rating scale", "")]
     for row, (a, b) in enumerate(lines, 1):
-        info.cell(row, 1, a).font = bold
-        info.cell(row, 2, b).alignment = wrap
+        put(info, row, 1, a).font = bold
+        put(info, row, 2, b).alignment = wrap
     info["A1"].font = Font(bold=True, size=14)
     first_level = len(lines) + 1
     for i, level in enumerate(scale.levels):
-        info.cell(first_level + i, 1, level.label)
+        put(info, first_level + i, 1, level.label)
         note = "not counted in percentages" if level.score is None else f"score {level.score}"
-        info.cell(first_level + i, 2, f"short code {level.code}; {note}")
+        put(info, first_level + i, 2, f"short code {level.code}; {note}")
     last_level = first_level + len(scale.levels) - 1
 
     sheet = wb.create_sheet("Ratings")
     contract = CONTRACTS["ratings"].columns
     header = [*contract[:3], "question_title", *contract[3:]]  # the title beside the id, for the reader
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[1]:
         cell.font, cell.fill = bold, head_fill
     for case in cases:
         for q in questions:
-            sheet.append([case.id, name, q.id, q.title, None, None])
+            append_row(sheet, [case.id, name, q.id, q.title, None, None])
             cell = sheet.cell(sheet.max_row, 3)
             cell.comment = Comment(f"{q.title}: {q.text}", "reviewkit", width=320, height=120)
     n = sheet.max_row
@@ -131,11 +132,11 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
 
     # One row per case: the case flags contract, left blank until the reviewer finishes the case.
     flags = wb.create_sheet("Cases")
-    flags.append(["case_id", "reviewer", "complete", "referred_back", "reason"])
+    append_row(flags, ["case_id", "reviewer", "complete", "referred_back", "reason"])
     for cell in flags[1]:
         cell.font, cell.fill = bold, head_fill
     for case in cases:
-        flags.append([case.id, name, None, None, None])
+        append_row(flags, [case.id, name, None, None, None])
     m = flags.max_row
     for col, width in zip("ABCDE", (10, 22, 12, 15, 90)):
         flags.column_dimensions[col].width = width
@@ -152,11 +153,11 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
 
     qs = wb.create_sheet("Questions")
     levels = [lv.label for lv in scale.scored]
-    qs.append(["id", "title", "question text", *levels])
+    append_row(qs, ["id", "title", "question text", *levels])
     for cell in qs[1]:
         cell.font, cell.fill = bold, head_fill
     for q in questions:
-        qs.append([q.id, q.title, q.text, *[q.descriptors.get(lv, "") for lv in levels]])
+        append_row(qs, [q.id, q.title, q.text, *[q.descriptors.get(lv, "") for lv in levels]])
     for col, width in zip("ABCDEFGH", (9, 24, 45, *([45] * len(levels)))):
         qs.column_dimensions[col].width = width
     for row in qs.iter_rows(min_row=2):

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from . import migrations
-from .atomic import write_text
+from .atomic import make_folder, write_bytes, write_text
 from .errors import ReviewkitError, ToolError, WorkspaceError
 from .store import Rules, Store, check_location, describe_failure
 from .themes import Codebook, load_codebook
@@ -640,7 +640,7 @@ def create_workspace(
     codebook = load_codebook(meta.codebook)
     existed = root.exists()
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        make_folder(root, exist_ok=True)  # (an empty folder the user chose keeps its mode)
         return _fill_workspace(root, meta, audit_tool, codebook)
     except (OSError, ReviewkitError) as exc:  # a full disk: FileWriteError, StoreError or OSError
         # Half a workspace would be refused as "not empty" next time: leave none.
@@ -656,24 +656,17 @@ def create_workspace(
 def _fill_workspace(root: Path, meta: ReviewMeta, audit_tool: AuditTool, codebook: Codebook) -> Workspace:
     _write_yaml(root / TOOL_FILE, _frozen_tool(audit_tool))
     assert codebook.source is not None
-    shutil.copyfile(codebook.source, root / CODEBOOK_FILE)
-    (root / REVIEW_FILE).write_text(_new_review_yaml(meta), encoding="utf-8")
-    (root / "narrative").mkdir()
+    write_bytes(root / CODEBOOK_FILE, codebook.source.read_bytes())
+    write_text(root / REVIEW_FILE, _new_review_yaml(meta))
+    make_folder(root / "narrative")
     from .findings import narrative_stub  # (here: it brings in the CQC framework, for its stub)
 
     for name, title in NARRATIVE_SECTIONS.items():
-        (root / "narrative" / f"{name}.md").write_text(
-            narrative_stub(name, title, meta.review_questions), encoding="utf-8"
-        )
-    (root / PRIVATE_DIR).mkdir(mode=0o700)
-    (root / PRIVATE_DIR).chmod(0o700)  # whatever the umask
-    names = root / PRIVATE_DIR / "names.txt"
-    os.close(os.open(names, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    names.write_text(
-        "# Names to screen out of every note and quote, one per line (people, carers, staff).\n"
-        "# This file never leaves the workspace.\n",
-        encoding="utf-8",
-    )
+        write_text(root / "narrative" / f"{name}.md", narrative_stub(name, title, meta.review_questions))
+    make_folder(root / PRIVATE_DIR)
+    write_text(root / PRIVATE_DIR / "names.txt",
+               "# Names to screen out of every note and quote, one per line (people, carers, staff).\n"
+               "# This file never leaves the workspace.\n")
     ws = Workspace(root, meta, audit_tool)
     ws.store().close()
     return ws

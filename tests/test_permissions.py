@@ -56,7 +56,7 @@ def test_a_new_workspace_keeps_its_private_parts_to_its_owner(tmp_path):
         assert _open_to_others(ws.path) == []
     assert _mode(ws.path / "private") == 0o700
     assert _mode(ws.db_path) == 0o600
-    assert _mode(ws.path / "review.yaml") == 0o644  # what is not private stays as the umask says
+    assert _mode(ws.path / "review.yaml") == 0o600  # staff logins: every file the kit writes is owner-only
 
 
 def test_the_redaction_map_and_the_report_cache_are_owner_only(tmp_path):

@@ -21,6 +21,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..atomic import make_folder
 from ..errors import ImportFileError, ReviewkitError
 from ..session import current_session
 from ..store import Store
@@ -226,8 +227,7 @@ class HostConsole(FormBase):
     def write_action_plan(self) -> None:
         from ..actionplan import action_plan, write_plan
 
-        folder = self.ws.path / "report"
-        folder.mkdir(exist_ok=True)
+        folder = make_folder(self.ws.path / "report", exist_ok=True)
         out = write_plan(action_plan(self.ws), folder / "action_plan.xlsx")
         self.plan_files.value = alert_html("ok", "The action plan is ready: "
                                                  + download_link(out, f"Download {out.name}"))
