@@ -7,7 +7,9 @@ another in turns (medians of N turns):
 (A) floor: a fresh Python process that imports papermill and nbconvert, runs a notebook that
     displays one line and exports it to HTML with the stock lab template;
 (B) `reviewkit report SAMPLE --to html --no-cache`;
-(C) `reviewkit report SAMPLE --to html,pdf,docx --no-cache`.
+(C) `reviewkit report SAMPLE --to html,pdf,docx --no-cache`;
+(D) the same with `--final`: the publish gate reads each finished file back (HTML text,
+    pdftotext of the PDF, the Word XML) before publishing; (D) - (C) is what that costs.
 Aims (issue 13): (B)/(A) at most 1.2, (C)/(A) at most 1.5.
 
 Then, in this process:
@@ -125,6 +127,8 @@ def whole_process(root: Path, ws: Path, notebook: Path, repeat: int) -> None:
         "A": [sys.executable, "-c", _FLOOR_PROCESS, str(notebook), str(ws)],
         "B": [cli, "report", str(ws), "--to", "html", "--out", str(root / "wp-html"), "--no-cache"],
         "C": [cli, "report", str(ws), "--to", "html,pdf,docx", "--out", str(root / "wp-all"), "--no-cache"],
+        "D": [cli, "report", str(ws), "--to", "html,pdf,docx", "--out", str(root / "wp-final"), "--no-cache",
+              "--final"],
     }
     for cmd in commands.values():  # warm-up: the page cache, font caches, compiled bytecode
         _wall(cmd, root)
@@ -133,8 +137,8 @@ def whole_process(root: Path, ws: Path, notebook: Path, repeat: int) -> None:
     for _ in range(repeat):
         for key, cmd in commands.items():
             runs[key].append(_wall(cmd, root, cpu[key]))
-    a, b, c = (statistics.median(runs[k]) for k in "ABC")
-    a_cpu, b_cpu, c_cpu = (statistics.median(cpu[k]) for k in "ABC")
+    a, b, c, d = (statistics.median(runs[k]) for k in "ABCD")
+    a_cpu, b_cpu, c_cpu, d_cpu = (statistics.median(cpu[k]) for k in "ABCD")
     ratios_b = sorted(x / y for x, y in zip(runs["B"], runs["A"]))
     ratios_c = sorted(x / y for x, y in zip(runs["C"], runs["A"]))
 
@@ -150,6 +154,9 @@ def whole_process(root: Path, ws: Path, notebook: Path, repeat: int) -> None:
           f"turn by turn {ratios_b[0]:.2f}-{ratios_b[-1]:.2f})")
     print(f"    ratio (C)/(A)                                   {c / a:6.2f}     (aim: at most 1.5; "
           f"turn by turn {ratios_c[0]:.2f}-{ratios_c[-1]:.2f})")
+    print(f"(D) reviewkit report --to html,pdf,docx --final     {d:6.2f} s   [{fmt(runs['D'])}]  CPU {d_cpu:.2f} s")
+    print(f"    ratio (D)/(A)                                   {d / a:6.2f}     the finished files read back "
+          f"and screened: (D)-(C) = {d - c:+.2f} s wall, {d_cpu - c_cpu:+.2f} s CPU")
     print(f"    CPU ratios (B)/(A) {b_cpu / a_cpu:.2f}, (C)/(A) {c_cpu / a_cpu:.2f}: on a busy machine wall time "
           "follows CPU time, and a render's parallel steps stop paying")
 
