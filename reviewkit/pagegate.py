@@ -172,8 +172,10 @@ class _Walk:
         self.blocks.append(" ".join(joined))
 
     def walk(self, el: etree._Element) -> None:
+        # A comment's tag is not a string: its text is read too (the report escapes raw HTML, so
+        # a comment typed in the narrative prints as written).
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP_TAGS or not tag and not isinstance(el, etree._Element):
+        if tag in _SKIP_TAGS:
             return
         if tag == "tr":
             self.flush()
