@@ -86,11 +86,6 @@ class Declared:
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 _SPACES = re.compile(r"[^\S\n]+")
-# Latin look-alikes from other scripts ('Мrs' with a Cyrillic М reads as 'Mrs').
-_CONFUSABLES = str.maketrans(
-    "АВЕКМНОРСТУХЅІЈаеорсухѕіјԁԛԝһӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧοϲν",
-    "ABEKMHOPCTYXSIJaeopcyxsijdqwhlABEZHIKMNOPTYXocv",
-)
 _MARKDOWN = mistune.create_markdown(escape=False, plugins=["strikethrough", "table", "url"])
 _BLOCK_TAGS = frozenset("""address article aside blockquote body caption dd details dialog div dl dt fieldset
 figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table
@@ -109,7 +104,7 @@ def figure_cell(text: str) -> bool:
 def _clean(text: str) -> str:
     """NFKC, invisible characters gone, look-alike letters folded, spaces collapsed (lines kept)."""
     text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
-    text = _INVISIBLE.sub("", text).translate(_CONFUSABLES)
+    text = _INVISIBLE.sub("", text).translate(privacy.CONFUSABLES)
     return _SPACES.sub(" ", text)
 
 
@@ -303,15 +298,8 @@ _SPELLED_DOT = r"(?:\s+dot\s+|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s?\.\s?)"
 _DOMAIN_END = re.compile(r"(?i:at|[)\]}>])\s*[\w\-]+(?:\s?\.\s?[\w\-]+)*"
                          r"(?:\.[a-z]{2,6}|\.\s(?:uk|com|org|net|gov|nhs|ac|co|io|info|eu|ie|scot|wales|cymru))$")
 _SPELLED_EMAIL = re.compile(rf"[\w\-]+(?:{_SPELLED_DOT}[\w\-]+)*{_SPELLED_AT}[\w\-]+(?:{_SPELLED_DOT}[\w\-]+)+", re.I)
-_AREAS = (
-    "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT "
-    "DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA "
-    "LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE "
-    "SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV "
-    "YO ZE"
-).split()
 _POSTCODE = re.compile(
-    rf"(?<![^\W_])(?:{'|'.join(sorted(_AREAS, key=len, reverse=True))})\d[A-Z\d]?[\s\-.]*\d[ABD-HJLNP-UW-Z]{{2}}"
+    rf"(?<![^\W_])(?:{'|'.join(sorted(privacy.POSTCODE_AREAS, key=len, reverse=True))})\d[A-Z\d]?[\s\-.]*\d[ABD-HJLNP-UW-Z]{{2}}"
     r"(?![^\W_])", re.I)
 _STREETS = (
     "street|st|road|rd|avenue|ave|av|lane|ln|close|cl|crescent|cres|drive|dr|court|ct|gardens|gdns|way|place|pl|"

@@ -59,7 +59,7 @@ _PLACEHOLDER_RE = re.compile(
 # Latin look-alikes from other scripts (Cyrillic, Greek): 'Мrs' with a Cyrillic М reads as
 # 'Mrs'. Screening reads text through this one-for-one map, so positions do not move and the
 # text itself is never changed.
-_CONFUSABLES = str.maketrans(
+CONFUSABLES = _CONFUSABLES = str.maketrans(
     "АВЕКМНОРСТУХЅІЈаеорсухѕіјԁԛԝһӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧοϲν",
     "ABEKMHOPCTYXSIJaeopcyxsijdqwhlABEZHIKMNOPTYXocv",
 )
@@ -85,7 +85,7 @@ _PHONE_RE = re.compile(
 _EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}(?![\w\-])")
 
 # The 124 postcode areas (incl. BT, GY, JE, IM): other letters never make a postcode.
-_AREAS = (
+POSTCODE_AREAS = _AREAS = (
     "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT "
     "DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA "
     "LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE "
