@@ -16,7 +16,7 @@ from typing import Any
 from .errors import BlockedTextError, Problem, WarningTextError
 from .progress import needs_evidence
 from .store import MEETING_KINDS, NOTE_KINDS, PUBLISHED_KINDS, STANCES, WHO, RatingInput, Store
-from .tables import CONTRACTS, Table, norm_header, recognise, unescape
+from .tables import CONTRACTS, Table, column_letter, norm_header, recognise, unescape
 from .workspace import CASE_ID, Workspace
 
 __all__ = ["RowChecker", "fold", "stored_id"]
@@ -227,16 +227,16 @@ class RowChecker:
         for i, name in enumerate(names):
             if not name:
                 if any(i < len(cells) and cells[i].strip() for _, cells in t.rows):
-                    self.problem(src, hrow, _letter(i), "this column holds data but has no name; give it one "
+                    self.problem(src, hrow, column_letter(i), "this column holds data but has no name; give it one "
                                  f"of {', '.join(contract.columns)} or delete it")
             elif name in contract.informational:
                 continue
             elif name not in contract.columns:
-                self.problem(src, hrow, _letter(i), f"this column's name is not a column of the {kind} contract "
+                self.problem(src, hrow, column_letter(i), f"this column's name is not a column of the {kind} contract "
                              f"({', '.join(contract.columns)}); rename or remove the column")
             elif name in positions:
-                self.problem(src, hrow, name, f"appears twice (columns {_letter(positions[name])} and "
-                             f"{_letter(i)}); keep one")
+                self.problem(src, hrow, name, f"appears twice (columns {column_letter(positions[name])} and "
+                             f"{column_letter(i)}); keep one")
                 ok = False
             else:
                 positions[name] = i
@@ -496,15 +496,6 @@ class RowChecker:
                          "(separated by ;)")
             return None
         return tuple(sorted({code.id for code in found}))
-
-
-def _letter(index: int) -> str:
-    """The spreadsheet letter of a 0-based column index: 0 -> A, 26 -> AA."""
-    out, n = "", index + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def fold(value: str) -> str:

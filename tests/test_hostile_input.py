@@ -2,9 +2,10 @@
 
 Each file here is built the way an attacker or an unlucky save would build it: a workbook
 whose XML is cut short or declares an external entity, a zip bomb of a workbook, a sheet of
-hundreds of thousands of rows, a CSV cell over the csv module's limit, hidden sheets, a
-names list or narrative in a Windows encoding, a damaged store. Every refusal is one of the
-kit's own errors, and nothing reaches the store.
+hundreds of thousands of rows or one row of a million cells, a cell over the one cell-size
+limit (CSV or XLSX), a CSV quote left open, hidden sheets, a names list or narrative in a
+Windows encoding, a damaged store. Every refusal is one of the kit's own errors, and nothing
+reaches the store.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from reviewkit.errors import ImportFileError, ReviewkitError, StoreError, Worksp
 from reviewkit.io import MAX_ROWS, MAX_XLSX_BYTES, import_files
 from reviewkit.workspace import open_workspace
 
-from .xlsx_crafting import RATINGS, bomb, rewrite, sheet_xml, with_doctype, workbook
+from .xlsx_crafting import RATINGS, bomb, rewrite, sheet_xml, wide_row_xml, with_doctype, workbook
 
 CANARY = "Zebediah Quokkafeather"
 
@@ -83,6 +84,73 @@ def test_a_csv_with_too_many_rows_is_refused(ws, tmp_path):
     assert f"has more than {MAX_ROWS:,} rows" in _refusal(ws, f)
 
 
+def _unloaded(monkeypatch) -> None:
+    """Fail the test if openpyxl is asked to open the workbook: the refusal must come first."""
+    import openpyxl
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("openpyxl.load_workbook was called")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+
+
+def test_one_row_of_a_million_cells_is_refused_before_openpyxl_reads_it(ws, tmp_path, monkeypatch):
+    # Issue 17: 137 KB holding one row of 1.2 million cells took 120 s and 1.15 GB to be refused.
+    bad = rewrite(workbook(tmp_path / "good.xlsx"), tmp_path / "wide.xlsx",
+                  {"xl/worksheets/sheet1.xml": lambda _d: wide_row_xml(1_200_000)})
+    assert bad.stat().st_size < 200_000
+    _unloaded(monkeypatch)
+    message = _refusal(ws, bad)
+    assert "part xl/worksheets/sheet1.xml has a row of more than 256 cells" in message
+    assert _stored(ws) == 0
+
+
+def test_a_sheet_whose_dimension_declares_too_many_columns_is_refused_unread(ws, tmp_path, monkeypatch):
+    bad = rewrite(workbook(tmp_path / "good.xlsx"), tmp_path / "cols.xlsx",
+                  {"xl/worksheets/sheet1.xml": lambda _d: wide_row_xml(3, dimension="A1:XFD1")})
+    _unloaded(monkeypatch)
+    assert "declares rows of more than 256 cells" in _refusal(ws, bad)
+
+
+@pytest.mark.parametrize("column, rows, expected", [
+    ("XFD", 10, "row 1: has more than 256 cells"),
+    ("IV", 4_000, "holds more than 1,000,000 cells"),
+])
+def test_cells_far_to_the_right_are_counted_as_the_blanks_openpyxl_fills_rows_with(ws, tmp_path, column, rows,
+                                                                                   expected):
+    # Two cells a row, the second far to the right: openpyxl hands over rows padded to that column.
+    bad = rewrite(workbook(tmp_path / "good.xlsx"), tmp_path / "far.xlsx",
+                  {"xl/worksheets/sheet1.xml": lambda _d: wide_row_xml(0, column=column, rows=rows)})
+    assert expected in _refusal(ws, bad)
+
+
+# -- one cell-size limit ------------------------------------------------------------------------
+def _long_cell(tmp_path: Path, suffix: str, chars: int) -> Path:
+    header, row = "case_id,reviewer,question,rating,comment", ["C01", "A. Visitor", "q1", "Good", "MARK"]
+    filler = ("Strengths recorded " * (chars // 19 + 1))[:chars]
+    if suffix == ".csv":
+        path = tmp_path / "long.csv"
+        path.write_text(f"{header}\n{','.join(row)}\n".replace("MARK", filler), encoding="utf-8")
+        return path
+    # openpyxl cuts what it writes at Excel's 32,767 characters; another program need not.
+    good = workbook(tmp_path / "short.xlsx", {"ratings": [header.split(","), row]})
+    return rewrite(good, tmp_path / "long.xlsx",
+                   {"xl/worksheets/sheet1.xml": lambda d: d.replace(b"MARK", filler.encode())})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_cell_over_the_one_limit_is_refused_from_csv_and_xlsx_alike(ws, tmp_path, suffix):
+    message = _refusal(ws, _long_cell(tmp_path, suffix, 1_000_000))
+    assert "row 2" in message and "longer than 131,072 characters, the most a cell may hold" in message
+    assert "Strengths recorded" not in message
+    assert _stored(ws) == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_cell_at_the_limit_is_stored_from_csv_and_xlsx_alike(ws, tmp_path, suffix):
+    assert import_files(ws, [_long_cell(tmp_path, suffix, 131_072)], actor="t")["ratings"].added == 1
+
+
 # -- hidden sheets ------------------------------------------------------------------------------
 @pytest.mark.parametrize("state", ["hidden", "veryHidden"])
 def test_a_hidden_sheet_that_is_read_is_named_in_a_warning(ws, tmp_path, state):
@@ -108,6 +176,70 @@ def test_a_csv_cell_over_the_csv_limit_is_named_as_too_long_not_as_bad_quoting(w
     message = _refusal(ws, f)
     assert "row 2" in message and "has a cell longer than 131,072 characters" in message
     assert "xxxx" not in message
+
+
+# Issue 17: one comment opened a quote and never closed it; the three rows after it were read
+# into that one comment, and the import said "1 changed".
+SWALLOWED = ("case_id,reviewer,question,rating,comment\n"
+             'C01,A. Visitor,q1,Good,"Plans are reviewed with the person\n'
+             "C01,A. Visitor,q2,Good,Carers are heard\n"
+             "C01,A. Visitor,q3,Inadequate,Risks are not recorded\n"
+             "C01,A. Visitor,q4,Good,Outcomes are clear\n")
+
+
+def test_a_quote_left_open_refuses_the_file_naming_its_row_and_column(ws, tmp_path):
+    f = tmp_path / "open_quote.csv"
+    f.write_text(SWALLOWED, encoding="utf-8")
+    message = _refusal(ws, f)
+    assert "row 2, column 'comment': a quote (\") opens this cell and is not closed" in message
+    assert "the 3 line(s) after it were read into this one cell" in message
+    assert "close the quote in row 2, column 'comment', or remove it" in message
+    assert "Plans are" not in message and "Risks" not in message
+    assert _stored(ws) == 0
+
+
+def test_a_quote_closed_only_by_a_later_cells_quote_is_refused_too(ws, tmp_path):
+    f = tmp_path / "stray_quote.csv"
+    f.write_text(SWALLOWED.replace("Risks are not recorded", '"Risks" are not recorded'), encoding="utf-8")
+    message = _refusal(ws, f)
+    assert "row 2, column 'comment': a quote" in message and _stored(ws) == 0
+
+
+def test_a_quoted_cell_closing_into_a_row_narrower_than_the_header_is_refused(ws, tmp_path):
+    f = tmp_path / "narrow.csv"
+    f.write_text('case_id,reviewer,question,rating,comment\nC01,A. Visitor,"q1,Good,Fine\n'
+                 'C01,A. Visitor,q2,Good",Fine\n', encoding="utf-8")
+    message = _refusal(ws, f)
+    assert "row 2, column 'question': a quoted cell here runs over 1 line break(s) and its row then has 4 cells " \
+           "where the header has 5" in message
+
+
+def test_an_open_quote_after_a_real_multi_line_cell_names_its_line_and_spreadsheet_row(ws, tmp_path):
+    f = tmp_path / "later.csv"
+    f.write_text('case_id,reviewer,question,rating,comment\nC01,A. Visitor,q1,Good,"Two\nlines"\n'
+                 'C01,A. Visitor,q2,Good,"Open\nC01,A. Visitor,q3,Good,Fine\n', encoding="utf-8")
+    message = _refusal(ws, f)
+    assert "row 4, column 'comment'" in message and "(row 3 when the file is opened in a spreadsheet)" in message
+
+
+def test_an_open_quote_running_past_the_cell_limit_is_named_as_a_quote(ws, tmp_path):
+    f = tmp_path / "long_open.csv"
+    f.write_text(SWALLOWED + "C01,A. Visitor,q5,Good,Fine\n" * 8000, encoding="utf-8")
+    message = _refusal(ws, f)
+    assert "row 2, column 'comment': a quote (\") opens this cell" in message and "longer than" not in message
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_real_multi_line_comments_as_excel_exports_them_are_kept(ws, tmp_path, newline):
+    comment = f"Strengths are recorded.{newline}Carers say: ""heard"", and, valued.{newline}{newline}Next: review."
+    text = newline.join(["case_id,reviewer,question,rating,comment",
+                         f'C01,A. Visitor,q1,Good,"{comment}"', "C01,A. Visitor,q2,Good,Fine", ""])
+    f = tmp_path / "multi.csv"
+    f.write_bytes(text.encode("utf-8-sig"))
+    assert import_files(ws, [f], actor="t")["ratings"].added == 2
+    with ws.store() as s:
+        stored = dict(zip(s.all_ratings()["question"], s.all_ratings()["comment"]))
+    assert stored == {"q1": comment.replace('""', '"'), "q2": "Fine"}
 
 
 # -- workspace files --------------------------------------------------------------------------

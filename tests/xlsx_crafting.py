@@ -63,6 +63,20 @@ def sheet_xml(rows: int, dimension: int | None = None, cell_bytes: int = 0) -> b
     return b"".join(parts)
 
 
+def wide_row_xml(cells: int, dimension: str | None = None, column: str = "", rows: int = 100) -> bytes:
+    """A worksheet part whose one row holds `cells` one-letter inline strings (issue 17: 1.2 million
+    of them zip to 137 KB); with `column`, each of `rows` rows holds A and one cell far out at that column."""
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/'
+            f'spreadsheetml/2006/main">{dim}<sheetData>').encode()
+    if column:
+        data = b"".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c><c r="{column}{r}"><v>1</v></c></row>'.encode()
+                        for r in range(1, rows + 1))
+    else:
+        data = b'<row r="1">' + b'<c t="inlineStr"><is><t>x</t></is></c>' * cells + b"</row>"
+    return head + data + b"</sheetData></worksheet>"
+
+
 def bomb(src: Path, dst: Path, unpacked: int) -> Path:
     """A workbook whose sheet inflates to `unpacked` bytes: one inline-string cell of 'A's."""
     return rewrite(src, dst, {"xl/worksheets/sheet1.xml": lambda _d: sheet_xml(0, 1, unpacked)})
