@@ -1,4 +1,5 @@
-"""Hostile YAML and hand-made bundles: alias bombs, wrong types, identifiers in headings.
+"""Hostile YAML and hand-made bundles: alias bombs, wrong types, identifiers in headings,
+keys given twice, dates that do not exist.
 
 Every YAML the kit reads from others goes through ``reviewkit.yamlfile.load_yaml``; each
 refusal names the file (and line) and never quotes a value.
@@ -54,7 +55,60 @@ def test_the_loader_bounds_size_nesting_and_values():
     assert load_yaml("a: [1, {b: c}]\n", "ok.yaml") == {"a": [1, {"b": "c"}]}
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("a: 1\nb: 2\na: 3\n", r"^x\.yaml: line 3, key 'a': given twice \(first on line 1\); YAML would keep only the "
+                           r"last value without saying so; remove or rename one of them$"),
+    ("a:\n  - {k: 1}\n  - {k: 2, k: 3}\n", r"^x\.yaml: line 3, key 'a\[2\]\.k': given twice \(first on line 3\)"),
+    ("yes: 1\ntrue: 2\n", r"^x\.yaml: line 2, key 'true': given twice"),
+    ("Zebediah Quokkafeather: 1\nZebediah Quokkafeather: 2\n", r"^x\.yaml: line 2, key '…': given twice"),
+    ("dates:\n  start: 2026-02-30\n", r"^x\.yaml: line 2, key 'dates\.start': not a real date; write a date that "
+                                     r"exists, as YYYY-MM-DD \(e\.g\. 2026-03-14\)$"),
+    ("days: [2026-01-01, 2026-13-01]\n", r"^x\.yaml: line 1, key 'days\[2\]': not a real date"),
+    ("at: 2026-01-01 10:00:00 +99:00\n", r"^x\.yaml: line 1, key 'at': not a real date"),
+    ("n: " + "9" * 5000 + "\n", r"^x\.yaml: line 1, key 'n': a number too long to read"),
+])
+def test_the_loader_refuses_repeated_keys_and_values_yaml_cannot_build(text, expected):
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_yaml(text, "x.yaml")
+    assert "Quokkafeather" not in str(info.value) and "2026-02-30" not in str(info.value)
+
+
+def test_the_loader_still_reads_merged_keys_real_dates_and_empty_files():
+    assert load_yaml("<<: {a: 1, b: 1}\na: 2\nwhen: 2026-02-28\n", "ok.yaml") == \
+        {"a": 2, "b": 1, "when": __import__("datetime").date(2026, 2, 28)}
+    assert load_yaml("", "empty.yaml") is None
+
+
 # -- review.yaml, audit tool, codebook ----------------------------------------------------------
+@pytest.mark.parametrize("old, new, expected", [
+    ("  start: ''", "  start: 2026-02-30", "line 8, key 'dates.start': not a real date"),
+    ("council: Testshire Council", "council: Testshire Council\ncouncil: Otherton Council",
+     "line 4, key 'council': given twice (first on line 3)"),
+])
+def test_review_yaml_with_a_repeated_key_or_an_impossible_date_is_a_message(ws, capsys, old, new, expected):
+    f = ws.path / "review.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["status", str(ws.path)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and str(f) in err and "Traceback" not in err and "Otherton" not in err
+
+
+def test_an_audit_tool_with_an_impossible_date_or_a_repeated_key_is_a_message(ws, capsys):
+    tool = ws.path / "audit_tool.yaml"
+    original = tool.read_text(encoding="utf-8")
+    tool.write_text("released: 2026-02-30\n" + original, encoding="utf-8")
+    assert main(["status", str(ws.path)]) == 1
+    err = capsys.readouterr().err
+    assert "audit_tool.yaml: line 1, key 'released': not a real date" in err and "Traceback" not in err
+    tool.write_text(original.replace("\nid:", "\nid: other\nid:", 1) if "\nid:" in original
+                    else "id: other\n" + original, encoding="utf-8")
+    assert main(["status", str(ws.path)]) == 1
+    assert "key 'id': given twice" in capsys.readouterr().err
+
+
+
 
 def test_status_refuses_a_review_yaml_alias_bomb(ws, capsys):
     f = ws.path / "review.yaml"
@@ -247,6 +301,29 @@ def test_compare_refuses_identifiers_in_a_hand_made_bundle(tmp_path, capsys, mem
     path.write_bytes(data)
     assert main(["compare", str(path), "--out", str(tmp_path / "out")]) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("round: 2026-03", "round: 2026-02-30", "bundle hand.zip, manifest.yaml: line 4, key 'round': not a real date"),
+    ("council: Testshire Council", "council: Testshire Council\ncouncil: Otherton Council",
+     "bundle hand.zip, manifest.yaml: line 4, key 'council': given twice (first on line 3)"),
+    ("  cases: 20", "  cases: 20\n  cases: 30", "manifest.yaml: line 36, key 'counts.cases': given twice"),
+])
+def test_a_manifest_with_an_impossible_date_or_a_repeated_key_is_refused(old, new, expected):
+    with pytest.raises(RegionalError) as info:
+        # (the checksums are left as they are: the other files did not change, and the manifest is hashed by none)
+        bd.read_bundle(_break(bd.bundle_bytes(make_bundle()), "manifest.yaml", old, new, fix=False), name="hand.zip")
+    assert expected in str(info.value) and "Otherton" not in str(info.value)
+
+
+def test_a_question_map_with_a_repeated_key_is_refused(tmp_path):
+    other = bd.read_bundle(bd.bundle_bytes(make_bundle("Otherton Council")), name="o.zip")
+    qmap = tmp_path / "map.yaml"
+    qmap.write_text(f"format: {rg.MAP_FORMAT}\nversion: 1\ncommon:\n  - {{id: c1, title: C}}\ntools:\n"
+                    "  - tool: strengths-based-practice\n    version: '1.0'\n    questions: {q1: c1, q1: c2}\n",
+                    encoding="utf-8")
+    with pytest.raises(RegionalError, match=r"map\.yaml: line 8, key 'tools\[1\]\.questions\.q1': given twice"):
+        rg.compare([other], mapping=qmap)
 
 
 def test_the_kits_own_bundles_still_read(tmp_path):
