@@ -652,7 +652,11 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
         attendees = m.get("attendees", 0)
         if attendees is None or (isinstance(attendees, float) and math.isnan(attendees)):
             attendees = 0
-        if isinstance(attendees, bool) or not float(attendees).is_integer() or attendees < 0:
+        try:  # 10**400 overflows float(), and text cannot be compared with 0
+            whole = not isinstance(attendees, bool) and float(attendees).is_integer() and attendees >= 0
+        except (TypeError, ValueError, OverflowError):
+            whole = False
+        if not whole:
             raise InvalidInputError(f"meetings row {i}, column 'attendees': expected a whole number")
         kind = str(m.get("kind") or "meeting")
         by_kind[kind] = by_kind.get(kind, 0) + int(attendees)

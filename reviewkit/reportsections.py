@@ -88,8 +88,8 @@ def long_date(value: str) -> str:
         return f"{d.day} {d:%B %Y}"
     except ValueError:
         pass
-    m = re.fullmatch(r"(\d{4})-(\d{2})", value)
-    if m and 1 <= int(m.group(2)) <= 12:
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value)
+    if m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1:  # year 0000 does not exist
         return f"{dt.date(int(m.group(1)), int(m.group(2)), 1):%B %Y}"
     return value
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from .errors import BlockedTextError, Problem, WarningTextError
 from .progress import needs_evidence
-from .store import MEETING_KINDS, NOTE_KINDS, PUBLISHED_KINDS, STANCES, WHO, RatingInput, Store
+from .store import (MAX_ATTENDEES, MEETING_KINDS, NOTE_KINDS, PUBLISHED_KINDS, STANCES, WHO, RatingInput, Store,
+                    date_outside_window)
 from .tables import CONTRACTS, Table, column_letter, norm_header, recognise, unescape
 from .workspace import CASE_ID, Workspace
 
@@ -24,7 +25,8 @@ __all__ = ["RowChecker", "fold", "stored_id"]
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#/-]{0,31}$")
 _REF_HELP = "a short reference such as M1 (letters, digits and - _ . # /, at most 32 characters)"
 _GENERATED_REF = {"meetings": "M", "conversations": "V", "notes": "N"}  # exported for rows stored without one
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_COUNT = re.compile(r"[0-9]{1,9}")  # ASCII digits: str.isdigit() also passes '²', which int() refuses
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
 
@@ -174,12 +176,17 @@ class RowChecker:
                 self.problem(src, row, "date", "is blank; expected a date written YYYY-MM-DD, e.g. 2026-03-14")
                 return None
             return ""
-        if _DATE.match(v):
+        if _DATE.fullmatch(v):
             try:
-                dt.date.fromisoformat(v)
-                return v
+                day = dt.date.fromisoformat(v)
             except ValueError:
                 pass
+            else:
+                outside = date_outside_window(day)
+                if outside is None:
+                    return v
+                self.problem(src, row, "date", f"{outside} (written YYYY-MM-DD, e.g. 2026-03-14)")
+                return None
         self.problem(src, row, "date", "expected a real date written YYYY-MM-DD, e.g. 2026-03-14")
         return None
 
@@ -368,11 +375,11 @@ class RowChecker:
                     self.problem(src, row, "role", "is blank; say which role attended, e.g. practitioner")
                     ok = False
                 ok = self.screen(src, row, "role", role, "role", warnings_allowed=self.confirm) and ok
-                if raw_count.isdigit():
+                if _COUNT.fullmatch(raw_count) and int(raw_count) <= MAX_ATTENDEES:
                     count = int(raw_count)
                 else:
                     self.problem(src, row, "attendees", "expected how many of that role attended, as a whole "
-                                 "number (0 or more)")
+                                 f"number from 0 to {MAX_ATTENDEES}")
                     ok = False
             if not ok or ref is None or kind not in MEETING_KINDS or held_on is None:
                 continue

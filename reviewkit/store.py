@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,13 @@ NOTE_KINDS = ("note", "quote", "one_change")
 PUBLISHED_KINDS = ("quote", "one_change")  # the kinds the report prints when marked for it
 STANCES = ("strength", "concern", "mixed", "")
 WHO = ("person", "relative", "carer", "person and relative")
+# How many of one role a meeting can count (the meeting form's own bound): a typo such as
+# 99999999999999999999999 is refused with this range instead of overflowing SQLite's integer.
+MAX_ATTENDEES = 500
+# The dates a review's meetings, conversations and dates can carry: a year typed as 0001 or
+# 2206 is a slip, refused with this window and the fix (see ``date_outside_window``).
+EARLIEST_DATE = dt.date(2000, 1, 1)
+FUTURE_YEARS = 2
 SYNCED_MARKERS = ("onedrive", "sharepoint", "dropbox", "google drive", "googledrive", "my drive",
                   "icloud drive", "icloud", "box sync", "nextcloud", "owncloud", "pcloud")
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "sshfs", "afs",
@@ -889,12 +897,38 @@ class Store:
         return self._db.execute(sql, params).fetchall()
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def latest_date(today: dt.date | None = None) -> dt.date:
+    """The latest date a review can carry: ``FUTURE_YEARS`` after today (28 February for 29 February)."""
+    today = today or dt.date.today()
+    try:
+        return today.replace(year=today.year + FUTURE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + FUTURE_YEARS, day=28)
+
+
+def date_outside_window(day: dt.date, today: dt.date | None = None) -> str | None:
+    """Why a real date cannot be one of a review's dates (None when it can): before 2000 or years ahead."""
+    latest = latest_date(today)
+    if EARLIEST_DATE <= day <= latest:
+        return None
+    return (f"is outside the dates a review can have ({EARLIEST_DATE.isoformat()} to {latest.isoformat()}); "
+            "check the year")
+
+
 def _check_date(value: str, what: str) -> None:
     if value:
         try:
-            dt.date.fromisoformat(value)
+            if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20260314 and 2026-W11-6
+                raise ValueError(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise InvalidInputError(f"{what} must be written YYYY-MM-DD") from None
+        outside = date_outside_window(day)
+        if outside:
+            raise InvalidInputError(f"the {what} {outside}")
 
 
 def _check_attendees(attendees: dict[str, int]) -> dict[str, int]:
@@ -903,8 +937,8 @@ def _check_attendees(attendees: dict[str, int]) -> dict[str, int]:
         role = str(role).strip()
         if not role:
             raise InvalidInputError("each attendee count needs a role, e.g. practitioner or manager")
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise InvalidInputError(f"the number of {role}s must be a whole number, 0 or more")
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_ATTENDEES:
+            raise InvalidInputError(f"the number of {role}s must be a whole number from 0 to {MAX_ATTENDEES}")
         out[role] = count
     return dict(sorted(out.items()))
 

@@ -30,7 +30,7 @@ import yaml
 from . import migrations
 from .atomic import make_folder, write_bytes, write_text
 from .errors import ReviewkitError, ToolError, WorkspaceError
-from .store import Rules, Store, check_location, describe_failure
+from .store import Rules, Store, check_location, date_outside_window, describe_failure
 from .themes import Codebook, load_codebook
 from .tools import AuditTool, load_tool, load_yaml, parse_tool
 
@@ -192,6 +192,25 @@ def _str(data: dict[str, Any], key: str, where: str, required: bool = False) -> 
     return value.strip()
 
 
+def _written_date(value: str, where: str) -> dt.date | None:
+    """A date written YYYY-MM-DD, or a month written YYYY-MM (its first day); None for other text."""
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?", value)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+    except ValueError:
+        raise WorkspaceError(f"{where} is not a real date; write one that exists, as YYYY-MM-DD "
+                             "(or as text, such as December 2026)") from None
+
+
+def _check_window(day: dt.date, where: str) -> None:
+    """Refuse a review date typed with the wrong year (0001, 2206): it would print in the report."""
+    outside = date_outside_window(day)
+    if outside:
+        raise WorkspaceError(f"{where} {outside} (written YYYY-MM-DD)")
+
+
 def parse_meta(data: Any, where: str) -> ReviewMeta:
     """Validate review.yaml content; each message names the key and the fix."""
     if not isinstance(data, dict):
@@ -204,9 +223,10 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     for key, value in (("start", start), ("end", end)):
         if value:
             try:
-                dt.date.fromisoformat(value)
+                day = dt.date.fromisoformat(value)
             except ValueError:
                 raise WorkspaceError(f"{where}: dates.{key} must be a date written YYYY-MM-DD") from None
+            _check_window(day, f"{where}: dates.{key}")
     team: list[Member] = []
     raw_team = data.get("team") or []
     if not isinstance(raw_team, list):
@@ -292,6 +312,12 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if placement not in CQC_PLACEMENTS:
         raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
                              "(after the signatories)")
+    report_date = _str(data, "report_date", where)
+    previous_date = _str(prev, "date", f"{where}: previous_review")
+    for key, value in (("report_date", report_date), ("previous_review.date", previous_date)):
+        day = _written_date(value, f"{where}: {key}")
+        if day is not None:  # a date written as text ("December 2026") is printed as it is
+            _check_window(day, f"{where}: {key}")
     return ReviewMeta(
         council=_str(data, "council", where, True),
         theme=_str(data, "theme", where, True),
@@ -303,10 +329,10 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         review_questions=list(questions),
         team=team,
         cases=cases,
-        previous_date=_str(prev, "date", f"{where}: previous_review"),
+        previous_date=previous_date,
         previous_recommendations=recs,
         codebook=_str(data, "codebook", where) or "default",
-        report_date=_str(data, "report_date", where),
+        report_date=report_date,
         cqc_evidence=placement,
         glossary=[" ".join(g.split()) for g in glossary if g.strip()],
     )

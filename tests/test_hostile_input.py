@@ -4,8 +4,8 @@ Each file here is built the way an attacker or an unlucky save would build it: a
 whose XML is cut short or declares an external entity, a zip bomb of a workbook, a sheet of
 hundreds of thousands of rows or one row of a million cells, a cell over the one cell-size
 limit (CSV or XLSX), a CSV quote left open, hidden sheets, a names list or narrative in a
-Windows encoding, a damaged store. Every refusal is one of the kit's own errors, and nothing
-reaches the store.
+Windows encoding, a damaged store, counts and dates that once overflowed or slipped through.
+Every refusal is one of the kit's own errors, and nothing reaches the store.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.errors import ImportFileError, ReviewkitError, StoreError, WorkspaceError
+from reviewkit.errors import ImportFileError, InvalidInputError, ReviewkitError, StoreError, WorkspaceError
 from reviewkit.io import MAX_ROWS, MAX_XLSX_BYTES, import_files
 from reviewkit.workspace import open_workspace
 
@@ -240,6 +240,68 @@ def test_real_multi_line_comments_as_excel_exports_them_are_kept(ws, tmp_path, n
     with ws.store() as s:
         stored = dict(zip(s.all_ratings()["question"], s.all_ratings()["comment"]))
     assert stored == {"q1": comment.replace('""', '"'), "q2": "Fine"}
+
+
+# -- counts and dates that overflowed or slipped through ----------------------------------------
+@pytest.mark.parametrize("count", ["99999999999999999999999", "1e300", "501", "²", "-1"])
+def test_an_attendee_count_out_of_range_is_refused_with_the_range(ws, tmp_path, count):
+    f = tmp_path / "meetings.csv"
+    f.write_text(f"meeting,kind,date,role,attendees\nM1,practitioners,2026-03-02,social worker,{count}\n",
+                 encoding="utf-8")
+    message = _refusal(ws, f)
+    assert "row 2, column 'attendees': expected how many of that role attended, as a whole number from 0 to 500" \
+        in message
+
+
+def test_an_attendee_count_of_1e300_in_a_workbook_is_refused(ws, tmp_path):
+    f = workbook(tmp_path / "m.xlsx", {"meetings": [["meeting", "kind", "date", "role", "attendees"],
+                                                    ["M1", "practitioners", "2026-03-02", "social worker", 1e300]]})
+    assert "row 2, column 'attendees': expected how many" in _refusal(ws, f)
+
+
+def test_the_store_refuses_an_attendee_count_sqlite_cannot_hold(ws):
+    with ws.store() as s, pytest.raises(InvalidInputError, match="whole number from 0 to 500"):
+        s.add_meeting("t", "practitioners", "2026-03-02", {"practitioner": 99999999999999999999999})
+
+
+def test_a_meeting_table_with_a_huge_count_is_an_error_not_an_overflow():
+    from reviewkit.analysis import review_counts
+
+    with pytest.raises(InvalidInputError, match="meetings row 1, column 'attendees'"):
+        review_counts(None, meetings=[{"kind": "practitioners", "attendees": 10**400}])
+
+
+def _years_ahead(years: int) -> str:
+    import datetime as dt
+
+    today = dt.date.today()
+    return today.replace(year=today.year + years, day=min(today.day, 28)).isoformat()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "later"])
+def test_meeting_and_conversation_dates_outside_a_reviews_window_are_refused(ws, tmp_path, day):
+    day = _years_ahead(3) if day == "later" else day
+    meetings, conversations = tmp_path / "meetings.csv", tmp_path / "conversations.csv"
+    meetings.write_text(f"meeting,kind,date,role,attendees\nM1,practitioners,{day},social worker,3\n")
+    conversations.write_text(f"conversation,case_id,who,reviewer,date\nV1,C01,person,A. Visitor,{day}\n")
+    with pytest.raises(ImportFileError) as info:
+        import_files(ws, [meetings, conversations], actor="t")
+    shown = [str(p) for p in info.value.problems]
+    assert len(shown) == 2 and all("row 2, column 'date': is outside the dates a review can have (2000-01-01 to "
+                                   in m and "check the year" in m for m in shown), shown
+    with ws.store() as s:
+        assert s.execute_read("SELECT count(*) FROM meetings")[0][0] == 0
+        with pytest.raises(InvalidInputError, match="meeting date is outside the dates a review can have"):
+            s.add_meeting("t", "practitioners", day, {"practitioner": 3})
+        with pytest.raises(InvalidInputError, match="conversation date is outside"):
+            s.add_conversation("t", "C01", "person", "A. Visitor", day)
+
+
+def test_dates_at_the_edges_of_the_window_are_stored(ws, tmp_path):
+    f = tmp_path / "meetings.csv"
+    f.write_text(f"meeting,kind,date,role,attendees\nM1,practitioners,2000-01-01,social worker,3\n"
+                 f"M2,practitioners,{_years_ahead(1)},social worker,3\n")
+    assert import_files(ws, [f], actor="t")["meetings"].added == 2
 
 
 # -- workspace files --------------------------------------------------------------------------

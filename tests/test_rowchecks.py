@@ -395,9 +395,9 @@ def test_meeting_rows_are_refused_for_each_problem_in_order(ws: Workspace, tmp_p
         "meetings.csv, row 3, column 'date': expected a real date written YYYY-MM-DD, e.g. 2026-03-14",
         "meetings.csv, row 4, column 'role': is blank; say which role attended, e.g. practitioner",
         "meetings.csv, row 5, column 'attendees': expected how many of that role attended, as a whole number "
-        "(0 or more)",
+        "from 0 to 500",
         "meetings.csv, row 6, column 'attendees': expected how many of that role attended, as a whole number "
-        "(0 or more)",
+        "from 0 to 500",
         "meetings.csv, row 8, column 'kind': differs from meetings.csv row 7 for the same meeting; a meeting has "
         "one kind, date and title",
         "meetings.csv, row 8, column 'date': differs from meetings.csv row 7 for the same meeting; a meeting has "

@@ -1,5 +1,5 @@
 """Hostile YAML and hand-made bundles: alias bombs, wrong types, identifiers in headings,
-keys given twice, dates that do not exist.
+keys given twice, dates that do not exist or fall outside a review's years.
 
 Every YAML the kit reads from others goes through ``reviewkit.yamlfile.load_yaml``; each
 refusal names the file (and line) and never quotes a value.
@@ -84,6 +84,10 @@ def test_the_loader_still_reads_merged_keys_real_dates_and_empty_files():
     ("  start: ''", "  start: 2026-02-30", "line 8, key 'dates.start': not a real date"),
     ("council: Testshire Council", "council: Testshire Council\ncouncil: Otherton Council",
      "line 4, key 'council': given twice (first on line 3)"),
+    ("  start: ''", "  start: '0001-01-01'", "dates.start is outside the dates a review can have (2000-01-01 to "),
+    ("report_date: ''", "report_date: '1999-12-31'", "report_date is outside the dates a review can have"),
+    ("report_date: ''", "report_date: '2026-02-30'", "report_date is not a real date; write one that exists"),
+    ("previous_review:\n  date: ''", "previous_review:\n  date: 0001-06", "previous_review.date is outside the dates"),
 ])
 def test_review_yaml_with_a_repeated_key_or_an_impossible_date_is_a_message(ws, capsys, old, new, expected):
     f = ws.path / "review.yaml"
@@ -93,6 +97,16 @@ def test_review_yaml_with_a_repeated_key_or_an_impossible_date_is_a_message(ws, 
     assert main(["status", str(ws.path)]) == 1
     err = capsys.readouterr().err
     assert expected in err and str(f) in err and "Traceback" not in err and "Otherton" not in err
+
+
+def test_review_dates_within_the_window_are_accepted(ws):
+    import datetime as dt
+
+    f = ws.path / "review.yaml"
+    soon = dt.date.today().replace(day=1) + dt.timedelta(days=400)
+    text = f.read_text(encoding="utf-8").replace("  start: ''", "  start: 2000-01-01")
+    f.write_text(text.replace("report_date: ''", f"report_date: {soon.isoformat()}"), encoding="utf-8")
+    assert open_workspace(ws.path).meta.start == "2000-01-01"
 
 
 def test_an_audit_tool_with_an_impossible_date_or_a_repeated_key_is_a_message(ws, capsys):

@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..errors import InvalidInputError
-from ..store import MEETING_KINDS, Store
+from ..store import MAX_ATTENDEES, MEETING_KINDS, Store
 from ..themes import load_codebook
 from ..workspace import Workspace
 from .common import EntryForm, date_text, message_html, open_or_explain, parse_date
@@ -62,7 +62,7 @@ class AttendeeRow:
     def __init__(self, form: MeetingForm, role: str = "", count: int = 1) -> None:
         self.role = w.Combobox(value=role, options=ROLES, ensure_option=False, placeholder="role, e.g. practitioner",
                                description="Role", style={"description_width": "3rem"}, layout=w.Layout(width="20rem"))
-        self.count = w.BoundedIntText(value=count, min=0, max=500, description="Number",
+        self.count = w.BoundedIntText(value=count, min=0, max=MAX_ATTENDEES, description="Number",
                                       style={"description_width": "4.5rem"}, layout=w.Layout(width="10rem"))
         self.remove = w.Button(description="Remove", tooltip="Remove this role", layout=w.Layout(width="auto"))
         self.box = w.HBox([self.role, self.count, self.remove], layout=w.Layout(align_items="center"))
