@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import owner_only, write_atomic, write_bytes
+from .atomic import write_bytes, xlsx_bytes
 from .errors import ImportFileError, Problem, RegionalError, WorkspaceError
 from .workspace import STATUSES, Recommendation, Workspace
 
@@ -131,8 +132,10 @@ def write_plan(plan: ActionPlan, out: str | Path) -> Path:
         raise WorkspaceError(f"{target}: write the action plan as .xlsx (for Excel) or .docx (for Word)")
     if not target.parent.is_dir():
         raise WorkspaceError(f"{target.parent}: no such folder; create it or choose another --out")
-    write = _write_xlsx if suffix == ".xlsx" else _write_docx
-    return write_atomic(target, lambda tmp: write(plan, tmp))  # whole, owner-only
+    # Built in memory, then written in one go: a full disk is one plain FileWriteError and
+    # leaves no partial file (it once left a traceback and a half-written copy beside the target).
+    data = _xlsx_bytes(plan) if suffix == ".xlsx" else _docx_bytes(plan)
+    return write_bytes(target, data)
 
 
 def _when(round_: str) -> str:
@@ -141,7 +144,7 @@ def _when(round_: str) -> str:
     return long_date(round_) if round_ else ""
 
 
-def _write_xlsx(plan: ActionPlan, path: Path) -> None:
+def _xlsx_bytes(plan: ActionPlan) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -202,7 +205,7 @@ def _write_xlsx(plan: ActionPlan, path: Path) -> None:
         put(about, i, 2, value)
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60
-    wb.save(path)
+    return xlsx_bytes(wb)
 
 
 def _date_value(value: str) -> Any:
@@ -212,7 +215,7 @@ def _date_value(value: str) -> Any:
         return value
 
 
-def _write_docx(plan: ActionPlan, path: Path) -> None:
+def _docx_bytes(plan: ActionPlan) -> bytes:
     import pypandoc
 
     from .report import REFERENCE_DOCX
@@ -234,18 +237,14 @@ def _write_docx(plan: ActionPlan, path: Path) -> None:
             f"<table><caption>Action plan: {len(plan.rows)} recommendations</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></body></html>")
     args = ["--standalone"] + (["--reference-doc", str(REFERENCE_DOCX)] if REFERENCE_DOCX.exists() else [])
-    src = path.with_suffix(".html")
-    owner_only(src).write_text(page, encoding="utf-8")  # beside the plan for a moment: private too
-    try:
-        pypandoc.convert_file(str(src), "docx", format="html", outputfile=str(path), extra_args=args)
+    try:  # the page in and the document out through pandoc's pipes: no file on disk
+        data = pypandoc.convert_text(page, "docx", format="html", outputfile="-", extra_args=args)
     except (RuntimeError, OSError) as exc:
         raise WorkspaceError(f"pandoc could not write the action plan ({type(exc).__name__})") from None
-    finally:
-        src.unlink(missing_ok=True)
-    _stamp_docx(path, plan, title)
+    return _stamp_docx(data, plan, title)
 
 
-def _stamp_docx(path: Path, plan: ActionPlan, title: str) -> None:
+def _stamp_docx(data: bytes, plan: ActionPlan, title: str) -> bytes:
     """Record what the plan is about in the document's properties, which Word and LibreOffice keep
     on save: the next review reads the council and round from there, as from the workbook's
     "About this plan" sheet."""
@@ -254,7 +253,7 @@ def _stamp_docx(path: Path, plan: ActionPlan, title: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    document = docx.Document(str(path))
+    document = docx.Document(io.BytesIO(data))
     # Landscape, with set column widths, so there is room to write in them
     # (left to Word, the empty columns would shrink to their headings and break words).
     section = document.sections[0]
@@ -286,7 +285,9 @@ def _stamp_docx(path: Path, plan: ActionPlan, title: str) -> None:
     props.subject = PLAN_FORMAT
     props.comments = "\n".join(f"{k}: {v}" for k, v in (("format", PLAN_FORMAT), ("format_version", 1),
                                                          ("council", plan.council), ("round", plan.round)))
-    document.save(str(path))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- reading

@@ -21,10 +21,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import FileWriteError
 
-__all__ = ["FILE_MODE", "FOLDER_MODE", "make_folder", "owner_only", "write_atomic", "write_bytes", "write_text"]
+__all__ = ["FILE_MODE", "FOLDER_MODE", "make_folder", "owner_only", "write_atomic", "write_bytes", "write_text",
+           "write_xlsx", "xlsx_bytes"]
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -110,6 +112,48 @@ def write_text(path: str | Path, text: str, *, mode: int = FILE_MODE, encoding: 
 def write_bytes(path: str | Path, data: bytes, *, mode: int = FILE_MODE) -> Path:
     """Atomically replace ``path`` with ``data``."""
     return write_atomic(path, lambda tmp: tmp.write_bytes(data), mode=mode)
+
+
+def write_xlsx(path: str | Path, workbook: Any, *, mode: int = FILE_MODE) -> Path:
+    """Atomically replace ``path`` with an openpyxl workbook, built in memory first.
+
+    openpyxl writes each sheet to a temporary file and the zip straight to the target, so a
+    full disk failed inside it: a traceback, "Exception ignored" from its half-closed files,
+    and the sheet's text left in a temporary file. Built in memory, the only write is here.
+    """
+    data = xlsx_bytes(workbook)
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data), mode=mode)
+
+
+def xlsx_bytes(workbook: Any) -> bytes:
+    """An openpyxl workbook (not write-only) as the bytes of an .xlsx file, touching no disk."""
+    import datetime as dt
+    import io
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+    from openpyxl.worksheet._writer import WorksheetWriter
+    from openpyxl.writer.excel import ExcelWriter
+
+    class InMemory(ExcelWriter):  # type: ignore[misc]
+        def write_worksheet(self, ws: Any) -> None:
+            """openpyxl's own, with the sheet's XML kept in memory instead of a temporary file."""
+            ws._drawing = SpreadsheetDrawing()
+            ws._drawing.charts = ws._charts
+            ws._drawing.images = ws._images
+            writer = WorksheetWriter(ws, out=io.BytesIO())
+            writer.write()
+            ws._rels = writer._rels
+            self._archive.writestr(ws.path[1:], writer.read())
+            self.manifest.append(ws)
+
+    if workbook.write_only:
+        raise ValueError("xlsx_bytes needs a workbook that is not write-only")
+    buffer = io.BytesIO()
+    workbook.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)  # as openpyxl's save
+    with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        InMemory(workbook, archive).save()
+    return buffer.getvalue()
 
 
 def _sync_folder(folder: Path) -> None:

@@ -16,11 +16,12 @@ pooled figures (which say how many councils they include).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from .analysis import format_count, letters, pct, wilson_interval
 from .bundle import SOURCES, Bundle, CountRow, bundle_bytes, bundle_from_workspace, export_bundle, read_bundle
 from .atomic import make_folder, write_atomic
 from .errors import RegionalError, RenderError
+from .store import describe_failure
 from .resources import shipped
 from .yamlfile import load_yaml
 
@@ -671,6 +673,16 @@ def compare_folder(folder: str | Path) -> Comparison:
     return compare(bundles, mapping=mapping, pseudonymise=bool(options.get("pseudonymise", False)))
 
 
+@contextlib.contextmanager
+def _os_errors(out: Path) -> Iterator[None]:
+    """A write that fails while the comparison is made (a full disk): a RenderError, nothing written to ``out``."""
+    try:
+        yield
+    except OSError as exc:
+        raise RenderError(f"cannot write the comparison ({describe_failure(exc)}); nothing was written to "
+                          f"{out}") from None
+
+
 def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, formats: Sequence[str] = ("html",), *,
                       pseudonymise: bool = False, mapping: str | Path | None = None,
                       progress: Progress | None = None, notebook: str | Path | None = None) -> dict[str, Path]:
@@ -682,7 +694,6 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
     import concurrent.futures
     import datetime as dt
     import shutil
-    import tempfile
 
     from . import __version__
     from . import report as rp
@@ -703,8 +714,7 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
     context["footer_css"] = rp.css_text(context["footer_css"])
     out = Path(out_dir)
     result: dict[str, Path] = {}
-    with tempfile.TemporaryDirectory(prefix="reviewkit-compare-") as tmp:
-        work = Path(tmp)
+    with rp.temporary_folder("reviewkit-compare-") as work, _os_errors(out):
         inputs = prepare_inputs(bundles, work / "inputs", pseudonymise=pseudonymise, mapping=mapping)
         say("Running the comparison notebook")
         nb = rp.clean_notebook(rp.run_notebook(nb_path, inputs, work))

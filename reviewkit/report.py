@@ -261,6 +261,22 @@ def _os_errors(out: Path) -> Iterator[None]:
                           "Free some space or choose another --out folder") from None
 
 
+@contextlib.contextmanager
+def temporary_folder(prefix: str) -> Iterator[Path]:
+    """A folder in $TMPDIR, removed afterwards; one that cannot be made (a full disk) is a RenderError.
+
+    Python's tempfile reports a full temporary folder as "No usable temporary directory found"
+    (a FileNotFoundError), so the message says what it means instead.
+    """
+    try:
+        made = tempfile.TemporaryDirectory(prefix=prefix)
+    except OSError:
+        raise RenderError("cannot make a temporary folder to render in (the disk holding it may be full); nothing "
+                          "was written. Free some space and try again") from None
+    with made as name:
+        yield Path(name)
+
+
 def _why(exc: OSError) -> str:
     from .store import describe_failure
 
@@ -1184,7 +1200,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     # (The cleanup stack closes first: the kernel and Chromium started ahead are gone before
     # their folders are removed.)
     with stopping_children_on_interrupt(), staging_folder(out) as work, \
-            tempfile.TemporaryDirectory(prefix="reviewkit-report-") as runtime, contextlib.ExitStack() as cleanup:
+            temporary_folder("reviewkit-report-") as runtime, contextlib.ExitStack() as cleanup:
         # The notebook's kernel starts first, and takes a second or so to, while this process
         # reads and checks the review: it is handed the snapshot (a file in the staging folder,
         # never in $TMPDIR, as it holds the review's text) only once the gate has passed, and is

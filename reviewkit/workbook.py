@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InvalidInputError
-from .atomic import write_atomic
+from .atomic import write_xlsx
 from .rowchecks import fold
 from .sheets import append_row, put
 from .tables import CONTRACTS
@@ -165,7 +165,7 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
             cell.alignment = wrap
     qs.freeze_panes = "B2"
     wb.active = 0
-    write_atomic(out, lambda tmp: wb.save(tmp))
+    write_xlsx(out, wb)  # built in memory: a full disk is one plain error, no partial file
     return out
 
 

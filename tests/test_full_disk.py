@@ -134,3 +134,50 @@ def test_a_regional_bundle_on_a_full_disk_leaves_no_file_and_says_so(tmp_path):
         message = _plain(limited(1024, "export", str(ws.path), "--for-region", "--out", str(out / "bundle.zip")))
     assert "bundle.zip" in message and "not enough disk space" in message and "nothing was changed" in message
     assert list(out.iterdir()) == []
+
+
+def _no_leftovers(done: subprocess.CompletedProcess[str]) -> str:
+    """The one plain error line, with nothing of Python's left on stderr ("Exception ignored …")."""
+    assert "Exception ignored" not in done.stderr, done.stderr
+    return _plain(done)
+
+
+@pytest.mark.parametrize("command, name", [("action-plan", "plan.xlsx"), ("action-plan", "plan.docx"),
+                                           ("workbook", "a.xlsx")])
+def test_an_action_plan_or_workbook_on_a_full_disk_leaves_no_file_and_says_so(tmp_path, command, name):
+    ws = make_workspace(tmp_path / "ws")
+    (ws.narrative_dir / "recommendations.md").write_text("1. Protect supervision time.\n2. Record carers' views.\n",
+                                                          encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    extra = ["--reviewer", "A. Visitor"] if command == "workbook" else []
+    for limit in (0, 4096):  # nothing can be written; the first few kilobytes can
+        message = _no_leftovers(limited(limit, command, str(ws.path), *extra, "--out", str(out / name)))
+        assert name in message and "not enough disk space" in message and "nothing was changed" in message
+        assert list(out.iterdir()) == []
+    done = limited(4 * 2**20, command, str(ws.path), *extra, "--out", str(out / name))
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.iterdir()] == [name]
+
+
+def test_a_comparison_on_a_full_disk_is_a_plain_error_and_writes_nothing(tmp_path):
+    from reviewkit import bundle as bd
+
+    from .test_regional import make_bundle
+
+    bundle = tmp_path / "b.zip"
+    bundle.write_bytes(bd.bundle_bytes(make_bundle()))
+    out = tmp_path / "out"
+    message = _no_leftovers(limited(0, "compare", str(bundle), "--out", str(out)))  # not even a temporary folder
+    assert "cannot make a temporary folder" in message and "nothing was written" in message
+    message = _no_leftovers(limited(64 * 1024, "compare", str(bundle), "--out", str(out)))
+    assert "cannot write the comparison (the disk is full" in message and f"nothing was written to {out}" in message
+    assert not out.exists()
+
+
+def test_a_report_with_no_room_for_its_temporary_folder_is_a_plain_error(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    out = tmp_path / "report"
+    message = _no_leftovers(limited(0, "report", str(ws.path), "--out", str(out)))
+    assert "cannot make a temporary folder" in message
+    assert not out.exists()
