@@ -23,7 +23,7 @@ from reviewkit.sample import build_sample_workspace
 from reviewkit.snapshot import SNAPSHOT_ENV, TABLES, read_snapshot, take_snapshot, write_snapshot
 from reviewkit.workspace import open_workspace
 
-AFTER_GATE = "Zanzibar parsnip consortium"  # text saved after the gate: never in the report
+AFTER_GATE = "Pumpkin parsnip consortium"  # text saved after the gate: never in the report (English words: it passes the gate)
 
 
 def _text(page: str) -> str:
