@@ -256,12 +256,19 @@ def _ordinary() -> frozenset[str]:
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
+# "I've", "We're", "Don't", "She'd": a contraction of ordinary words (either apostrophe).
+_CONTRACTION = re.compile(r"^(?P<base>[^\W\d_]+?)(?:n['’]t|['’](?:ve|re|ll|d|m|s|t))$", re.I)
 
 
 def ordinary_word(word: str, declared: Declared = Declared()) -> bool:
     """True for an English word (in lower case), a word the kit ships as ordinary, or a declared one."""
     folded = word.casefold()
     if folded in declared.words or folded in _ordinary():
+        return True
+    if word.lower().replace("’", "'") in _english():  # "Won't", "Can't" as the list spells them
+        return True
+    contraction = _CONTRACTION.match(word)
+    if contraction and (len(contraction["base"]) == 1 or contraction["base"].lower() in _english()):
         return True
     bare = _POSSESSIVE.sub("", word)
     lower = bare.lower()

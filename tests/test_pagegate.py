@@ -90,6 +90,7 @@ def test_a_link_target_is_read_as_well_as_its_label() -> None:
     "The 1990s saw change; at 10.30am we met the 100th person.",
     "We met at home. Then we spoke on page 123 of the plan, in 2024.",
     "Her father will visit and the nurse said she was well; her father visited on Monday.",
+    "I’ve seen it. We’re told staff don’t wait; Won’t and Can’t start sentences too.",
 ])
 def test_ordinary_practice_sentences_pass(text: str) -> None:
     assert found(text) == []
