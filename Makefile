@@ -1,6 +1,6 @@
 # The two commands a new user needs (see README.md):
 #   make demo   install everything, build the sample review and render its report
-#   make test   install everything and run the whole test suite
+#   make test   install everything and run the whole test suite (then its 20 slowest tests)
 .PHONY: setup demo test bench mutation clean
 
 DEMO ?= demo/eastvale-2026
@@ -14,8 +14,8 @@ demo: setup
 	@.venv/bin/reviewkit report $(DEMO) --to html,pdf,docx --out $(DEMO)/report --final
 	@echo "The sample review workspace is in $(DEMO); its report is in $(DEMO)/report/"
 
-test: setup
-	@.venv/bin/python -m pytest
+test: setup  # and the 20 slowest tests, to see where the suite's time goes
+	@.venv/bin/python -m pytest --durations=20
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done

@@ -36,9 +36,11 @@ from .workspace import (CODEBOOK_FILE, CONFIRMED_FILE, NAMES_FILE, PREVIOUS_ROUN
                         ReviewMeta, Workspace, open_workspace, parse_names)
 
 __all__ = [
+    "DIGEST_EXCLUDED",
     "SNAPSHOT_ENV",
     "ReviewSnapshot",
     "Table",
+    "digest_tables",
     "read_snapshot",
     "snapshot_of",
     "take_snapshot",
@@ -53,8 +55,15 @@ VERSION = 1
 FILES = (REVIEW_FILE, TOOL_FILE, CODEBOOK_FILE, NAMES_FILE, REDACTION_MAP_FILE, PREVIOUS_ROUND_FILE, CONFIRMED_FILE)
 # The store's read methods whose results a render uses (see reviewkit.store.Store).
 TABLES = ("ratings", "all_ratings", "case_flags", "meetings", "conversations", "notes")
-# What the cache digest hashes of the store: every table, without timestamps and versions.
-_DIGEST_TABLES = ("ratings", "case_flags", "meetings", "attendance", "conversations", "notes", "note_codes")
+# What the cache digest hashes of the store: every table the schema has (read from it, so a
+# table a migration adds is hashed without anyone remembering to list it), without timestamps
+# and versions, except
+# - audit_log: the history of saves, not the review's content; an edit and its undo both add
+#   rows to it, and the digest must come back to the same value (no report prints the log);
+# - SQLite's own tables (sqlite_sequence, sqlite_stat1, …): the engine's bookkeeping, such as
+#   the count of audit rows.
+# ``meta`` is hashed: it holds the schema version, so an upgraded store renders afresh once.
+DIGEST_EXCLUDED = ("audit_log",)
 _DIGEST_SKIP = {"updated_at", "updated_by", "version"}
 
 
@@ -238,12 +247,19 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def digest_tables(store: Any) -> tuple[str, ...]:
+    """The store's tables the cache digest hashes, by name: all but DIGEST_EXCLUDED and SQLite's own."""
+    names = [r[0] for r in store.execute_read("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return tuple(n for n in names if n not in DIGEST_EXCLUDED and not n.startswith("sqlite_"))
+
+
 def _store_digest(store: Any) -> str:
     """The store's content without timestamps and versions: an edit undone hashes the same."""
     out: list[Any] = []
-    for table in _DIGEST_TABLES:
+    for table in digest_tables(store):
+        quoted = table.replace('"', '""')
         rows = [{k: r[k] for k in r.keys() if k not in _DIGEST_SKIP}  # noqa: SIM118 (sqlite3.Row)
-                for r in store.execute_read(f"SELECT * FROM {table}")]
+                for r in store.execute_read(f'SELECT * FROM "{quoted}"')]
         out.append([table, sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)])
     return hashlib.sha256(json.dumps(out).encode()).hexdigest()
 

@@ -1,15 +1,35 @@
-"""Test settings that keep every test off the home directory and the network."""
+"""Test settings that keep every test off the home directory and the network, and Hypothesis's profile."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 _SANDBOX = Path(tempfile.mkdtemp(prefix="reviewkit-tests-"))
+
+# Hypothesis never times an example: a deadline flaked on a machine busy with other work, and
+# the tests that care about speed measure it themselves. On CI (`make test` with CI=true) the
+# examples are derandomised too, so a run is repeatable and a failure reproduces from its log,
+# no example database is written, and a slow generator is not an error (as in Hypothesis's
+# own CI profile, which older versions lack). Registered here, before any test module is
+# imported, so every @settings(...) inherits the profile; --hypothesis-profile still overrides.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+
+def hypothesis_profile(environ: Mapping[str, str]) -> str:
+    """'ci' where the CI variable is set (to anything but false, no or 0), else 'dev'."""
+    return "dev" if environ.get("CI", "").strip().lower() in ("", "0", "false", "no") else "ci"
+
+
+settings.load_profile(hypothesis_profile(os.environ))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -297,6 +299,39 @@ def test_changed_meeting_conversation_note_and_flag_update_in_place(ws: Workspac
         assert s.conversations().set_index("ref").loc["V2", "who"] == "relative"
         assert s.notes().set_index("ref").loc["M1-02", "text"] == "Caseloads are high in two teams."
         assert len(s.notes()) == 4 and len(s.meetings()) == 2
+
+
+def test_a_store_refusal_while_meetings_are_written_undoes_the_ratings_written_before(
+        ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """All or nothing: ratings are written first, so only the import's one transaction can take
+    them back when the store refuses a later row (here a meeting's attendance, refused by a
+    trigger as a constraint would refuse it, only at write time)."""
+    from reviewkit.cli import main
+
+    edits = {"good_ratings.csv": ("C01,A. Visitor,q1,Good,", "C01,A. Visitor,q1,Outstanding,"),
+             "good_meetings.csv": ("occupational therapist,2", "occupational therapist,3")}
+    files = []
+    for name, (old, new) in edits.items():
+        text = (DATA / name).read_text(encoding="utf-8")
+        assert old in text
+        files.append(tmp_path / name)
+        files[-1].write_text(text.replace(old, new), encoding="utf-8")
+    before = snapshot(ws)
+    with contextlib.closing(sqlite3.connect(ws.db_path)) as db, db:
+        db.execute("CREATE TRIGGER refuse_attendance BEFORE INSERT ON attendance "
+                   "BEGIN SELECT RAISE(ABORT, 'attendance refused'); END")
+
+    assert main(["import", str(ws.path), *map(str, files)]) == 1
+    err = capsys.readouterr().err
+    assert "refused the import" in err and "nothing was imported" in err
+    assert snapshot(ws) == before  # the changed rating too, and no audit row
+    with ws.store() as s:
+        assert s.rating("C01", "A. Visitor", "q1").rating == "Good"
+
+    with contextlib.closing(sqlite3.connect(ws.db_path)) as db, db:
+        db.execute("DROP TRIGGER refuse_attendance")
+    summary = import_files(ws, files, actor="H. Host")  # and once the store accepts them, all of it
+    assert (summary["ratings"].changed, summary["meetings"].changed) == (1, 1)
 
 
 def test_note_cannot_move_to_another_meeting(ws: Workspace, tmp_path: Path) -> None:

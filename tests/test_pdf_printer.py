@@ -3,14 +3,19 @@ running, and a printer that fails hands over to the ordinary print."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import subprocess
-import time
+import sys
+import textwrap
 from pathlib import Path
 
 import pypdf
 import pytest
 
 from reviewkit import report as rp
+
+from .helpers import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +43,21 @@ def _running_in_group(group: int) -> list[int]:
     return found
 
 
+def _gone(pid: int) -> None:
+    """Wait until Chromium and every process it started have ended (a killed process takes a moment)."""
+    wait_for(lambda: _running_in_group(pid) == [], f"Chromium's process group {pid} to end", timeout=30)
+
+
+def _waiting_for_charts(starter: rp._PrinterAfterCharts) -> bool:
+    """Whether the starter's thread is in its loop waiting for the charts (so it has not started
+    Chromium, and would not without them)."""
+    source, first = inspect.getsourcelines(rp._PrinterAfterCharts._start)
+    loop = next(n for n in ast.walk(ast.parse(textwrap.dedent("".join(source)))) if isinstance(n, ast.While))
+    frame = sys._current_frames().get(starter._thread.ident or -1)  # the thread's innermost Python frame
+    return (frame is not None and frame.f_code is rp._PrinterAfterCharts._start.__code__
+            and first + loop.lineno - 1 <= frame.f_lineno <= first + (loop.end_lineno or loop.lineno) - 1)
+
+
 @pytest.fixture
 def page(tmp_path: Path) -> Path:
     f = tmp_path / "page.html"
@@ -56,10 +76,7 @@ def test_the_printer_started_ahead_prints_what_chromium_prints_and_then_is_gone(
         ahead = printer.print(page, tmp_path / "ahead.pdf")
     finally:
         printer.stop()
-    deadline = time.monotonic() + 5  # a killed process takes a moment to end
-    while _running_in_group(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _running_in_group(pid) == []  # Chromium and every process it started
+    _gone(pid)  # Chromium and every process it started
     plain = rp.to_pdf(page, tmp_path / "plain.pdf", tmp_path / "b", chromium)
     assert _text(ahead) == _text(plain)
     reader = pypdf.PdfReader(ahead)
@@ -96,7 +113,7 @@ def test_chromium_waits_for_the_charts_and_never_starts_once_the_render_has_stop
 
     (tmp_path / "w2").mkdir()
     waiting = rp._PrinterAfterCharts(chromium, tmp_path / "w2", charts)
-    time.sleep(0.2)
+    wait_for(lambda: _waiting_for_charts(waiting), "the printer's start to wait for the charts", timeout=30)
     assert not (tmp_path / "w2" / "chromium").exists()  # not started while the charts are drawn
     (charts / "done").touch()
     printer = waiting.get()
@@ -107,7 +124,4 @@ def test_chromium_waits_for_the_charts_and_never_starts_once_the_render_has_stop
     finally:
         waiting.stop()
     assert "Part two" in _text(out)
-    deadline = time.monotonic() + 5
-    while _running_in_group(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _running_in_group(pid) == []
+    _gone(pid)

@@ -10,17 +10,19 @@ outlives the command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from reviewkit.report import STAGING_PREFIX, find_chromium
+
+from .helpers import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -66,13 +68,24 @@ class Render:
                 return
         pytest.fail(f"the render ended before '{stage}': {self.stderr}")
 
+    def wait_until_running(self, program: str) -> None:
+        """Wait until a process of this render other than the command runs `program` (matched in
+        its command line): the stage has really begun, with the process it starts to clean up."""
+        def started() -> bool:
+            return self.proc.poll() is not None or any(
+                program in cmdline for pid, cmdline in self.running() if pid != self.proc.pid)
+
+        wait_for(started, f"the render to run {program}", timeout=120)
+        assert self.proc.poll() is None, f"the render ended before it ran {program}: {self.stderr}"
+
     def finish(self) -> int:
         _, err = self.proc.communicate(timeout=300)
         self.stderr += err.decode()
         return self.proc.returncode
 
-    def processes(self) -> list[str]:
-        """Processes still running that this render started: by session/group, or by the marker."""
+    def running(self) -> list[tuple[int, str]]:
+        """Processes still running that this render started (by session/group, or by the marker),
+        each with its command line."""
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -80,21 +93,24 @@ class Render:
             try:
                 fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
                 environ = (entry / "environ").read_bytes()
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")[:100].decode(errors="replace")
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
             if fields[0] == b"Z":
                 continue
             if self.proc.pid in (int(fields[2]), int(fields[3])) or self.mark.encode() in environ:
-                found.append(f"{entry.name}: {cmdline}")
+                found.append((int(entry.name), cmdline))
         return found
 
+    def processes(self) -> list[str]:
+        """Processes still running that this render started, as 'pid: command line' (its start)."""
+        return [f"{pid}: {cmdline[:100]}" for pid, cmdline in self.running()]
+
     def settle(self) -> list[str]:
-        """Processes left a few seconds after the command ended (a kernel notices in ~1 s)."""
-        deadline = time.monotonic() + 10
-        while (left := self.processes()) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        return left
+        """Processes left 10 seconds after the command ended (a kernel notices in ~1 s)."""
+        with contextlib.suppress(AssertionError):  # then they are named by the caller's assertion
+            wait_for(lambda: not self.processes(), "the render's processes to end", timeout=10)
+        return self.processes()
 
     def kill_leftovers(self) -> None:
         for line in self.processes():
@@ -116,18 +132,19 @@ class Render:
         return sorted(p.name for p in self.out.iterdir()) if self.out.exists() else []
 
 
-@pytest.mark.parametrize("stage, signum", [
-    ("Checking the workspace", signal.SIGTERM),  # the kernel is starting meanwhile
-    ("Running the report notebook", signal.SIGTERM),
-    ("Printing to PDF", signal.SIGTERM),
-    ("Converting to HTML", signal.SIGHUP),
+# Each stage, with the process it has running when the signal arrives.
+@pytest.mark.parametrize("stage, running, signum", [
+    ("Checking the workspace", "ipykernel", signal.SIGTERM),  # the kernel is starting meanwhile
+    ("Running the report notebook", "ipykernel", signal.SIGTERM),
+    ("Printing to PDF", "chromium", signal.SIGTERM),
+    ("Converting to HTML", "chromium", signal.SIGHUP),  # Chromium started ahead, waiting for the page
 ])
-def test_a_stopped_render_leaves_nothing_and_no_process(sample, tmp_path, stage, signum):
+def test_a_stopped_render_leaves_nothing_and_no_process(sample, tmp_path, stage, running, signum):
     assert find_chromium(), "Chromium is needed for PDF output: run scripts/setup.sh"
     render = Render(tmp_path, sample, "html,pdf,docx")
     try:
         render.wait_for(stage)
-        time.sleep(0.3)
+        render.wait_until_running(running)
         os.kill(render.proc.pid, signum)
         code = render.finish()
         assert code == 128 + signum, render.stderr
@@ -143,7 +160,7 @@ def test_a_render_killed_outright_publishes_nothing_and_keeps_the_report_out_of_
     render = Render(tmp_path, sample, "html,pdf")
     try:
         render.wait_for("Printing to PDF")
-        time.sleep(0.2)
+        render.wait_until_running("chromium")
         os.kill(render.proc.pid, signal.SIGKILL)
         render.finish()
         assert [name for name in render.published() if not name.startswith(STAGING_PREFIX)] == []

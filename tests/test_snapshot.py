@@ -6,9 +6,12 @@ kernel's read (a reviewer still typing while the host renders) must not reach th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html as htmllib
 import re
+import shutil
+import sqlite3
 import stat
 import tempfile
 from pathlib import Path
@@ -20,7 +23,8 @@ from reviewkit.errors import WorkspaceError
 from reviewkit.report import STAGING_PREFIX, input_digest, render_report
 from reviewkit.reportsections import ReportBuilder
 from reviewkit.sample import build_sample_workspace
-from reviewkit.snapshot import SNAPSHOT_ENV, TABLES, read_snapshot, take_snapshot, write_snapshot
+from reviewkit.snapshot import (DIGEST_EXCLUDED, SNAPSHOT_ENV, TABLES, digest_tables, read_snapshot, take_snapshot,
+                                write_snapshot)
 from reviewkit.workspace import open_workspace
 
 AFTER_GATE = "Pumpkin parsnip consortium"  # text saved after the gate: never in the report (English words: it passes the gate)
@@ -156,3 +160,53 @@ def test_the_cache_key_dates_are_those_the_page_prints(sample: Path) -> None:
     for day in (dt.date(2026, 12, 1), dt.date(2027, 1, 31)):
         context = report._context(snap, False, day)
         assert report._page_dates(snap, day) == context["report_date"] + context["render_date"]
+
+
+# One row of each table the cache digest hashes, edited through SQL behind the store's back.
+# A table a migration adds must get a line here (the test below says so).
+DIGEST_EDITS = {
+    "meta": "UPDATE meta SET value = value || ' edited' WHERE rowid = (SELECT min(rowid) FROM meta)",
+    "ratings": "UPDATE ratings SET comment = comment || ' edited' WHERE rowid = (SELECT min(rowid) FROM ratings)",
+    "case_flags": "UPDATE case_flags SET reason = reason || ' edited' "
+                  "WHERE rowid = (SELECT min(rowid) FROM case_flags)",
+    "meetings": "UPDATE meetings SET title = title || ' edited' WHERE rowid = (SELECT min(rowid) FROM meetings)",
+    "attendance": "UPDATE attendance SET count = count + 1 WHERE rowid = (SELECT min(rowid) FROM attendance)",
+    "conversations": "UPDATE conversations SET held_on = '2026-01-02' "
+                     "WHERE rowid = (SELECT min(rowid) FROM conversations WHERE held_on <> '2026-01-02')",
+    "notes": "UPDATE notes SET text = text || ' edited' WHERE rowid = (SELECT min(rowid) FROM notes)",
+    "note_codes": "UPDATE note_codes SET code = code || '-edited' WHERE rowid = (SELECT min(rowid) FROM note_codes)",
+}
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_editing_any_table_of_the_store_changes_the_cache_digest(sample: Path, tmp_path: Path) -> None:
+    """A stale report is never reused: the digest covers every table the schema has, read from the
+    schema, so one edited row anywhere (an attendance count too) means a fresh render."""
+    ws = Path(shutil.copytree(sample, tmp_path / "ws"))
+    with contextlib.closing(sqlite3.connect(ws / "review.db")) as db:
+        tables = _tables(db)
+        internal = {t for t in tables if t.startswith("sqlite_")}
+        assert set(DIGEST_EXCLUDED) <= tables
+        assert tables - internal - set(DIGEST_EXCLUDED) == set(DIGEST_EDITS), "give a new table an edit here"
+    with open_workspace(ws).store() as store:
+        assert digest_tables(store) == tuple(sorted(DIGEST_EDITS))
+    digest = take_snapshot(ws).store_digest
+    for table, edit in DIGEST_EDITS.items():
+        with contextlib.closing(sqlite3.connect(ws / "review.db")) as db, db:
+            assert db.execute(edit).rowcount == 1, table
+        before, digest = digest, take_snapshot(ws).store_digest
+        assert digest != before, f"an edit of {table} left the digest as it was"
+
+
+def test_the_audit_log_and_timestamps_leave_the_cache_digest_as_it_was(sample: Path, tmp_path: Path) -> None:
+    """An edit undone hashes the same: the audit log (and the row count SQLite keeps for it),
+    timestamps, authors and versions are left out."""
+    ws = Path(shutil.copytree(sample, tmp_path / "ws"))
+    digest = take_snapshot(ws).store_digest
+    with contextlib.closing(sqlite3.connect(ws / "review.db")) as db, db:
+        db.execute("INSERT INTO audit_log (at, actor, action, entity, key) VALUES ('now', 'x', 'read', 'report', '-')")
+        db.execute("UPDATE ratings SET updated_at = 'later', updated_by = 'someone', version = version + 1")
+    assert take_snapshot(ws).store_digest == digest

@@ -1,14 +1,18 @@
 """The wheel carries everything: installed by pip into a fresh virtual environment, reviewkit
-builds the sample review and renders its report from a folder that is not the checkout.
+builds the sample review, renders its report and writes a Word action plan from a folder that
+is not the checkout.
 
 Offline: the wheel is built without build isolation, and the fresh environment finds the
-dependencies already installed for the tests (through a path file listing a copy of their
-folder without reviewkit itself), so pip resolves them against the pinned constraints but
-fetches nothing. Nothing of the checkout is importable there.
+dependencies already installed for the tests (through a path file listing a folder of links
+to them), so pip resolves them against the pinned constraints but fetches nothing. Only the
+wheel's runtime dependencies and theirs are linked, none of the development or hub extras:
+a package the kit imports but declares only for development is missing there, as it is for a
+council's ``pip install``. Nothing of the checkout is importable there.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -70,9 +74,36 @@ def test_the_wheel_holds_the_package_and_its_files_and_nothing_else(wheel: Path)
     assert modules <= set(names)
 
 
-def _fresh_venv(where: Path) -> Path:
-    """A new virtual environment whose only extra path is a copy of the test environment's
-    site-packages folder listing, minus reviewkit (an editable install of the checkout)."""
+def _runtime_closure(wheel: Path) -> set[str]:
+    """The distributions a plain ``pip install`` of the wheel brings: its requirements without
+    extras, and theirs (with the extras each asks for), as this environment has them installed."""
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    with zipfile.ZipFile(wheel) as zf:
+        (meta,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        text = zf.read(meta).decode("utf-8")
+    todo = [(line.removeprefix("Requires-Dist:").strip(), "") for line in text.splitlines()
+            if line.startswith("Requires-Dist:")]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        line, extra = todo.pop()
+        req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate({**default_environment(), "extra": extra}):
+            continue
+        key = (canonicalize_name(req.name), frozenset(req.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        for line in importlib.metadata.distribution(req.name).requires or []:
+            todo += [(line, e) for e in ("", *sorted(req.extras))]
+    return {name for name, _ in seen}
+
+
+def _fresh_venv(where: Path, wheel: Path) -> Path:
+    """A new virtual environment whose only extra path is a folder of links to the installed
+    files of the wheel's runtime dependencies (nothing of reviewkit, the tests or the extras)."""
     venv.EnvBuilder(with_pip=False, system_site_packages=False, symlinks=True).create(where)
     python = where / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -80,10 +111,14 @@ def _fresh_venv(where: Path) -> Path:
     deps = where.parent / "deps"
     deps.mkdir()
     ours = Path(sysconfig.get_paths()["purelib"])
-    for entry in ours.iterdir():
-        if entry.name.startswith(("reviewkit", "__editable__", "_reviewkit")) or entry.suffix == ".pth":
-            continue
-        (deps / entry.name).symlink_to(entry)
+    for name in _runtime_closure(wheel):
+        files = importlib.metadata.distribution(name).files
+        assert files is not None, f"{name} was installed without a RECORD: reinstall it with pip"
+        # Each package folder, module and .dist-info; not the shared __pycache__, nor files
+        # installed outside site-packages (scripts, share/).
+        for top in {f.parts[0] for f in files} - {"..", "__pycache__"}:
+            if not (deps / top).exists() and not top.endswith(".pth"):
+                (deps / top).symlink_to(ours / top)
     (site / "dependencies-of-the-test-environment.pth").write_text(f"{deps}\n", encoding="utf-8")
     # nbconvert finds its base templates under the environment's share/jupyter (no kernelspec:
     # the report must start the environment's own Python as its kernel).
@@ -95,7 +130,7 @@ def _fresh_venv(where: Path) -> Path:
 
 def test_an_installed_wheel_builds_the_sample_and_renders_its_report_from_any_folder(wheel: Path,
                                                                                       tmp_path: Path) -> None:
-    python = _fresh_venv(tmp_path / "fresh")
+    python = _fresh_venv(tmp_path / "fresh", wheel)
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index", "-q",
           "-c", str(ROOT / "constraints.txt"), str(wheel)], cwd=tmp_path)
     elsewhere = tmp_path / "elsewhere"
@@ -104,6 +139,10 @@ def test_an_installed_wheel_builds_the_sample_and_renders_its_report_from_any_fo
                  cwd=elsewhere)
     assert where.splitlines()[0].startswith(str(tmp_path / "fresh"))
     assert str(ROOT) not in where
+    development = ("pytest", "hypothesis", "playwright", "pypdf", "jupyterhub")  # the dev and hub extras
+    found = _run([str(python), "-c", f"import importlib.util as u; print([m for m in {development!r} "
+                                     "if u.find_spec(m)])"], cwd=elsewhere)
+    assert found.strip() == "[]"
 
     cli = str(tmp_path / "fresh" / "bin" / "reviewkit")
     _run([cli, "sample", "demo"], cwd=elsewhere)
@@ -112,4 +151,6 @@ def test_an_installed_wheel_builds_the_sample_and_renders_its_report_from_any_fo
     assert "Eastvale Borough Council" in html and "<script" not in html
     assert (elsewhere / "out" / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert zipfile.is_zipfile(elsewhere / "out" / "report.docx")
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["demo", "out"]
+    _run([cli, "action-plan", "demo", "--out", "plan.docx"], cwd=elsewhere)  # python-docx, at run time
+    assert zipfile.is_zipfile(elsewhere / "plan.docx")
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["demo", "out", "plan.docx"]
