@@ -68,12 +68,12 @@ def _store_texts(ws: Workspace) -> Iterator[_Text]:
         for r in s.case_flags().itertuples():
             yield _Text("case flags", f"case {r.case_id}, {r.reviewer}", "reason", r.reason, False)
         for r in s.meetings().itertuples():
-            ref = r.ref if isinstance(r.ref, str) and r.ref else f"id {r.id}"
+            ref = r.ref if isinstance(r.ref, str) and r.ref else r.id
             yield _Text("meetings", f"meeting {ref}", "title", r.title, False)
         for r in s.notes().itertuples():
             # The report prints quotes and "one change" items a reviewer marked for it.
             published = bool(r.use_in_report) and r.kind in ("quote", "one_change")
-            ref = r.ref if isinstance(r.ref, str) and r.ref else f"id {r.note_id}"  # a note without a ref: its id
+            ref = r.ref if isinstance(r.ref, str) and r.ref else r.note_id  # a note without a ref (NaN, not "nan"): its id
             yield _Text("notes", f"note {ref}", "text", r.text, published)
 
 

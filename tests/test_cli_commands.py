@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare", "hub", "hub-codes", "action-plan", "previous"}
+           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -107,6 +107,17 @@ def test_check(ws, capsys):
     code, out, err = cli(capsys, "check", ws.path)
     # Findings are not an error of the command: it lists them by place and exits 1 for the gate.
     assert code == 1 and "narrative/introduction.md, line 1" in out and "999" not in out + err
+
+
+def test_confirm(ws, capsys):
+    (ws.path / "narrative" / "introduction.md").write_text("The Brightwater hub helped.\n", encoding="utf-8")
+    code, out, _ = cli(capsys, "check", ws.path)
+    assert code == 1 and "a possible name" in out and "Brightwater" not in out
+    code, out, _ = cli(capsys, "confirm", ws.path, "Brightwater")
+    assert code == 0 and "Confirmed 1 word(s)" in out
+    assert cli(capsys, "check", ws.path)[0] == 0
+    code, _, err = cli(capsys, "confirm", ws.path, "01632 960001")
+    assert "cannot be confirmed" in failed(code, err) and "01632" not in err
 
 
 def test_redact(ws, capsys):

@@ -361,7 +361,7 @@ def _plant(ws_path: Path) -> list[Planted]:
         for note_id, item in zip(ids, quotes):
             db.execute("UPDATE notes SET text=? WHERE id=?", (item.text, note_id))
             ref = refs.get(note_id)
-            planted.append(Planted(item, f"notes, note {ref if isinstance(ref, str) and ref else f'id {note_id}'}"))
+            planted.append(Planted(item, f"notes, note {ref if isinstance(ref, str) and ref else note_id}"))
         db.commit()
     finally:
         db.close()
