@@ -27,10 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewkit.store import RatingInput  # noqa: E402
-from reviewkit.widgets import RatingForm  # noqa: E402
-from reviewkit.widgets.testing import CallbackErrorTrap  # noqa: E402
-from reviewkit.workspace import Case, create_workspace, open_workspace  # noqa: E402
+from reviewkit.review.ratings import RatingInput  # noqa: E402
+from reviewkit.review.reviewyaml import Case  # noqa: E402
+from reviewkit.review.workspace import create_workspace, open_workspace  # noqa: E402
+from reviewkit.team.widgets import RatingForm  # noqa: E402
+from reviewkit.team.widgets.testing import CallbackErrorTrap  # noqa: E402
 
 LEVELS = ["Good", "Outstanding", "Requires Improvement", "Good", "Inadequate", "Not applicable"]
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewkit.io import import_files  # noqa: E402
-from reviewkit.workspace import create_workspace  # noqa: E402
+from reviewkit.intake.io import import_files  # noqa: E402
+from reviewkit.review.workspace import create_workspace  # noqa: E402
 
 PHRASES = [
     "The person's own words are quoted and shape the plan.",

@@ -43,11 +43,11 @@ def _run(kind: str, source: str, out: str) -> None:
     """One measured render in this process; prints seconds and peak memory as JSON."""
     start = time.perf_counter()
     if kind == "floor":
-        from reviewkit.report import render_report
+        from reviewkit.report.render import render_report
 
         render_report(source, out, ["html"], use_cache=False)
     else:
-        from reviewkit.regional import render_comparison
+        from reviewkit.region.render import render_comparison
 
         render_comparison(sorted(Path(source).glob("*.zip")), out, ["html"])
     seconds = time.perf_counter() - start
@@ -75,8 +75,8 @@ def main() -> int:
         _run(*args.run)
         return 0
 
-    from reviewkit.bundle import bundle_bytes
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
+    from reviewkit.review.bundle import bundle_bytes
 
     with tempfile.TemporaryDirectory(prefix="reviewkit-bench-") as tmp:
         work = Path(tmp)

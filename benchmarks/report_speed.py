@@ -46,8 +46,8 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
-from reviewkit.report import render_report
-from reviewkit.sample import build_sample_workspace
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.render import render_report
 
 
 def _one_line_notebook(path: Path) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewkit.privacy import screen  # noqa: E402
+from reviewkit.privacy.screening import screen  # noqa: E402
 
 POSTCODE_LIKE = "B33 SW1A 1AA Ward B12 LS6 2QT E1W "
 PRACTICE = ("The practitioner recorded the person's wishes clearly and reviewed the plan with the family. ")

@@ -33,9 +33,9 @@ from tests.xlsx_crafting import sheet_xml, workbook  # noqa: E402
 
 _CHILD = """
 import json, sys, time
-from reviewkit.errors import ReviewkitError
-from reviewkit.io import import_files
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import ReviewkitError
+from reviewkit.intake.io import import_files
+from reviewkit.review.workspace import open_workspace
 ws = open_workspace(sys.argv[1])
 t = time.perf_counter()
 try:

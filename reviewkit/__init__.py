@@ -1,7 +1,8 @@
 """reviewkit: run a regional peer practice review of adult social care.
 
 The public API is the handful of names a notebook or script needs; everything else lives in
-its stage's module (tools, workspace, store, io, analysis, charts, narrative, report, …).
+its stage's subpackage (core, privacy, figures, review, intake, report, region, team; see
+docs/architecture.md).
 Each name is imported when first used, so ``reviewkit --help`` and the light commands do
 not pay for pandas, papermill and nbconvert.
 """
@@ -11,16 +12,19 @@ from __future__ import annotations
 import importlib as _importlib
 import typing as _typing
 
-from .errors import ReviewkitError
-from .readiness import readiness  # light; and eager, or importing the module of the same name would hide it
+from reviewkit.core.errors import ReviewkitError
+from reviewkit.review.readiness import (
+    readiness,  # light; and eager, or importing the module of the same name would hide it
+)
 
 if _typing.TYPE_CHECKING:
-    from .io import export, import_files
-    from .redaction import redact_workspace, scan_workspace
-    from .report import render_report
-    from .store import RatingInput, Store
-    from .tools import AuditTool, load_tool
-    from .workspace import Workspace, create_workspace, open_workspace
+    from reviewkit.core.tools import AuditTool, load_tool
+    from reviewkit.intake.io import export, import_files
+    from reviewkit.report.render import render_report
+    from reviewkit.review.ratings import RatingInput
+    from reviewkit.review.redaction import redact_workspace, scan_workspace
+    from reviewkit.review.store import Store
+    from reviewkit.review.workspace import Workspace, create_workspace, open_workspace
 
 __version__ = "0.1.0"
 
@@ -43,12 +47,12 @@ __all__ = [
 ]
 
 _WHERE = {
-    "AuditTool": ".tools", "load_tool": ".tools",
-    "RatingInput": ".store", "Store": ".store",
-    "Workspace": ".workspace", "create_workspace": ".workspace", "open_workspace": ".workspace",
-    "export": ".io", "import_files": ".io",
-    "redact_workspace": ".redaction", "scan_workspace": ".redaction",
-    "render_report": ".report",
+    "AuditTool": ".core.tools", "load_tool": ".core.tools",
+    "RatingInput": ".review.ratings", "Store": ".review.store",
+    "Workspace": ".review.workspace", "create_workspace": ".review.workspace", "open_workspace": ".review.workspace",
+    "export": ".intake.io", "import_files": ".intake.io",
+    "redact_workspace": ".review.redaction", "scan_workspace": ".review.redaction",
+    "render_report": ".report.render",
 }
 
 

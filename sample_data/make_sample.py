@@ -555,8 +555,9 @@ def _workbook_bytes(meta: dict, reviewer: str, rows: list[list[str]]) -> bytes:
     complete and not referred back on the Cases sheet."""
     import tempfile
 
-    from reviewkit.workbook import write_workbook
-    from reviewkit.workspace import create_workspace, parse_meta
+    from reviewkit.intake.workbook import write_workbook
+    from reviewkit.review.reviewyaml import parse_meta
+    from reviewkit.review.workspace import create_workspace
 
     parsed = parse_meta(meta, "review.yaml")
     host = next((m.name for m in parsed.team if m.role == "host"), None)
@@ -627,7 +628,7 @@ def _plan_bytes(meta: dict) -> bytes:
     """The previous review's action plan (.xlsx), written by the kit itself from review.yaml."""
     import tempfile
 
-    from reviewkit.actionplan import ActionPlan, PlanRow, write_plan
+    from reviewkit.intake.actionplan import ActionPlan, PlanRow, write_plan
 
     prev = meta["previous_review"]
     recs = prev["recommendations"]

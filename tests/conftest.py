@@ -73,7 +73,7 @@ def ws(tmp_path: Path):
 @pytest.fixture
 def trap():
     """Fails the test on any widget callback error, logged by ipywidgets or caught by a form's guard."""
-    from reviewkit.widgets.testing import CallbackErrorTrap
+    from reviewkit.team.widgets.testing import CallbackErrorTrap
 
     with CallbackErrorTrap() as t:
         yield t

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
+from reviewkit.review.reviewyaml import Case
+from reviewkit.review.workspace import Workspace, create_workspace, open_workspace
 
 REVIEWERS = ["A. Visitor", "B. Visitor", "C. Visitor"]
 HOST = "H. Host"

@@ -9,18 +9,19 @@ import subprocess
 from pathlib import Path
 
 import docx
-from docx.oxml.ns import qn
 import openpyxl
 import pytest
+from docx.oxml.ns import qn
 
 from reviewkit import cli
-from reviewkit.actionplan import COLUMNS, action_plan, load_previous, read_plan, recommendation_texts, write_plan
-from reviewkit.bundle import read_bundle
-from reviewkit.errors import ImportFileError, WorkspaceError
-from reviewkit.reportsections import ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.trend import PREVIOUS_ROUND_FILE
-from reviewkit.workspace import STATUSES, open_workspace
+from reviewkit.core.errors import ImportFileError, WorkspaceError
+from reviewkit.intake.actionplan import COLUMNS, action_plan, load_previous, read_plan, recommendation_texts, write_plan
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.sections import ReportBuilder
+from reviewkit.review.bundleread import read_bundle
+from reviewkit.review.files import PREVIOUS_ROUND_FILE
+from reviewkit.review.reviewyaml import STATUSES
+from reviewkit.review.workspace import open_workspace
 
 CANARY_NHS = "999 000 0018"
 
@@ -183,7 +184,7 @@ def test_previous_on_an_existing_workspace_records_the_plan_and_the_figures(samp
 
 
 def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tmp_path: Path) -> None:
-    from reviewkit.sample import SAMPLE_DIR
+    from reviewkit.intake.sample import SAMPLE_DIR
 
     plan = read_plan(SAMPLE_DIR / "previous_action_plan.xlsx")
     meta = open_workspace(sample).meta
@@ -193,7 +194,7 @@ def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tm
     assert all(r.owner and r.by_when and r.measure for r in plan.rows)
     # Starting the sample afresh from its plan and its previous round gives the same section 2.
     ws = tmp_path / "again"
-    from reviewkit.sample import previous_round_bundle
+    from reviewkit.intake.sample import previous_round_bundle
 
     bundle = previous_round_bundle()
     assert cli.main(["new", str(ws), "--council", meta.council, "--theme", meta.theme,
@@ -319,7 +320,7 @@ def test_a_plan_made_to_exhaust_memory_or_read_other_files_is_refused_before_it_
         sample: Path, tmp_path: Path, suffix: str) -> None:
     import zipfile
 
-    from reviewkit.tables import MAX_XLSX_BYTES
+    from reviewkit.intake.tables import MAX_XLSX_BYTES
 
     plan = write_plan(action_plan(open_workspace(sample)), tmp_path / f"plan{suffix}")
     main = "xl/worksheets/sheet1.xml" if suffix == ".xlsx" else "word/document.xml"

@@ -1,4 +1,4 @@
-"""reviewkit.analysis against tables computed by hand, the 003 report's figures and edge cases."""
+"""reviewkit.figures.analysis against tables computed by hand, the 003 report's figures and edge cases."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import math
 import pandas as pd
 import pytest
 
-from reviewkit import analysis as a
-from reviewkit.errors import InvalidInputError, ReviewkitError
-from reviewkit.tools import parse_tool
+from reviewkit.core.errors import InvalidInputError, ReviewkitError
+from reviewkit.core.tools import parse_tool
+from reviewkit.figures import agreement as ag
+from reviewkit.figures import analysis as a
+from reviewkit.figures import notes as nt
 
 CANARY = "Zebediah Quokkafeather"
 DESCRIPTORS = {"O": "a", "G": "b", "RI": "c", "I": "d"}
@@ -130,7 +132,7 @@ def test_ratings_with_a_filtered_index_are_counted_by_row(ratings, allocation, t
     assert len(a.primary_ratings(shifted, allocation)) == 12
     dist = a.rating_distribution(a.primary_ratings(shifted, allocation), tool.scale)
     assert list(dist["count"]) == [1, 5, 1, 1, 1]
-    table, summary = a.moderation_agreement(shifted, allocation, tool.scale)
+    table, summary = ag.moderation_agreement(shifted, allocation, tool.scale)
     assert summary["pairs"] == 3 and summary["agreeing_pairs"] == 1
 
 
@@ -233,9 +235,9 @@ def test_reviewer_spread(primary, ratings, tool):
 
 def test_moderation_agreement_when_no_rating_is_by_an_allocated_reviewer(tool, allocation):
     r = frame([("C9", "Zed", "q1", "Good", "")])
-    table, summary = a.moderation_agreement(r, allocation, tool.scale)
+    table, summary = ag.moderation_agreement(r, allocation, tool.scale)
     assert summary["cases"] == 0 and len(table) == 0
-    table, summary = a.moderation_agreement(frame([]), allocation, tool.scale)
+    table, summary = ag.moderation_agreement(frame([]), allocation, tool.scale)
     assert summary["cases"] == 0
 
 
@@ -302,7 +304,7 @@ def test_003_pooled_and_overall_figures():
 # --------------------------------------------------------------------------- moderation
 
 def test_moderation_agreement_hand_computed(ratings, allocation, tool):
-    table, summary = a.moderation_agreement(ratings, allocation, tool.scale)
+    table, summary = ag.moderation_agreement(ratings, allocation, tool.scale)
     assert list(table["question"]) == ["q1", "q2", "q3"]
     assert list(table["levels"]) == ["Good / Good", "Good / Requires Improvement",
                                       "Requires Improvement / Inadequate"]
@@ -320,7 +322,7 @@ def test_moderation_agreement_hand_computed(ratings, allocation, tool):
 
 
 def test_moderation_with_overall_adds_the_overall_item(ratings, allocation, tool):
-    table, summary = a.moderation_agreement(ratings, allocation, tool.scale, include_overall=True)
+    table, summary = ag.moderation_agreement(ratings, allocation, tool.scale, include_overall=True)
     assert list(table["question"]) == ["overall", "q1", "q2", "q3"]
     assert summary["pairs"] == 4 and summary["agreeing_pairs"] == 1
 
@@ -329,7 +331,7 @@ def test_moderation_three_reviewers_count_every_pair(tool):
     r = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Bob", "q1", "Good", ""),
                ("C1", "Cat", "q1", "Outstanding", ""), ("C1", "Cat", "q2", "Not applicable", ""),
                ("C1", "Ann", "q2", "Good", "")])
-    table, summary = a.moderation_agreement(r, None, tool.scale)
+    table, summary = ag.moderation_agreement(r, None, tool.scale)
     assert len(table) == 1  # q2 has one scored rating only: NA is left out
     assert (summary["pairs"], summary["agreeing_pairs"], summary["reviewers"]) == (3, 1, 3)
     assert summary["raw_display"] == "1 (33.3%)"
@@ -348,14 +350,14 @@ def test_krippendorff_textbook_example():
             "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]}
     rows = [(f"C{u // 4}", rev, f"q{u % 4 + 1}", f"Level {v}", "")
             for rev, values in data.items() for u, v in enumerate(values) if v is not None]
-    table, summary = a.moderation_agreement(frame(rows), None, tool.scale)
+    table, summary = ag.moderation_agreement(frame(rows), None, tool.scale)
     assert round(summary["alpha"], 3) == 0.815
     assert summary["items"] == 11  # unit 12 has a single value and is not pairable
     assert summary["cases"] == 3
 
 
 def test_no_moderation_cases(primary, tool):
-    table, summary = a.moderation_agreement(primary, None, tool.scale)
+    table, summary = ag.moderation_agreement(primary, None, tool.scale)
     assert table.empty and list(table.columns)[:2] == ["case_id", "question"]
     assert summary["cases"] == 0 and summary["alpha"] is None and summary["raw_agreement"] is None
     assert "cannot be measured" in summary["caveat"]
@@ -364,7 +366,7 @@ def test_no_moderation_cases(primary, tool):
 def test_identical_ratings_alpha_undefined_raw_agreement_full(tool):
     r = frame([(c, rev, q, "Good", "") for c in ("C1", "C2") for rev in ("Ann", "Bob")
                for q in ("q1", "q2", "q3")])
-    _, summary = a.moderation_agreement(r, None, tool.scale)
+    _, summary = ag.moderation_agreement(r, None, tool.scale)
     assert summary["raw_agreement"] == 100.0 and summary["raw_display"] == "6 (100.0%)"
     assert summary["alpha"] is None
     assert "undefined" in summary["alpha_note"]
@@ -375,7 +377,7 @@ def test_alpha_is_computed_when_ratings_use_only_two_levels(tool):
     r = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Bob", "q1", "Good", ""),
                ("C1", "Ann", "q2", "Good", ""), ("C1", "Bob", "q2", "Requires Improvement", ""),
                ("C1", "Ann", "q3", "Requires Improvement", ""), ("C1", "Bob", "q3", "Requires Improvement", "")])
-    _, summary = a.moderation_agreement(r, None, tool.scale)
+    _, summary = ag.moderation_agreement(r, None, tool.scale)
     # By hand: values 3,3 | 3,2 | 2,2; n=6, Do = 2/6 of d(2,3), De = 18/30 of d(2,3): alpha = 1 - 10/18.
     assert summary["alpha"] == pytest.approx(1 - 10 / 18) and summary["alpha_note"] == ""
 
@@ -390,8 +392,8 @@ def test_moderation_table_and_summary_hand_computed_with_allocation(tool):
                ("C2", "Dan", "q1", "Requires Improvement", "")])
     alloc = pd.DataFrame({"case_id": ["C1", "C1", "C2", "C2", "C2"],
                           "reviewer": ["Ann", "Bob", "Ann", "Bob", "Dan"], "primary": [True, False, True, False, False]})
-    table, summary = a.moderation_agreement(r, alloc, tool.scale)
-    assert list(table.columns) == a.MODERATION_COLUMNS
+    table, summary = ag.moderation_agreement(r, alloc, tool.scale)
+    assert list(table.columns) == ag.MODERATION_COLUMNS
     assert table[["case_id", "question", "raters", "pairs", "agreeing_pairs", "display", "spread",
                   "agree"]].values.tolist() == [
         ["C1", "q1", 2, 1, 0, "0 (0.0%)", 2, False],
@@ -411,8 +413,8 @@ SUMMARY_KEYS = {"cases", "reviewers", "raters_min", "raters_max", "items", "pair
 def test_moderation_case_with_no_pairable_question_has_no_figures(tool):
     r = frame([("C1", "Ann", "q1", "Not applicable", ""), ("C1", "Bob", "q1", "Good", ""),
                ("C1", "Bob", "q2", "Good", "")])
-    table, summary = a.moderation_agreement(r, None, tool.scale)
-    assert table.empty and list(table.columns) == a.MODERATION_COLUMNS
+    table, summary = ag.moderation_agreement(r, None, tool.scale)
+    assert table.empty and list(table.columns) == ag.MODERATION_COLUMNS
     assert set(summary) == SUMMARY_KEYS
     assert (summary["cases"], summary["raters_min"], summary["raters_max"], summary["items"],
             summary["pairs"], summary["agreeing_pairs"]) == (1, 2, 2, 0, 0, 0)
@@ -421,7 +423,7 @@ def test_moderation_case_with_no_pairable_question_has_no_figures(tool):
 
 
 def test_no_moderation_summary_is_all_zeros(primary, tool):
-    _, summary = a.moderation_agreement(primary, None, tool.scale)
+    _, summary = ag.moderation_agreement(primary, None, tool.scale)
     assert set(summary) == SUMMARY_KEYS
     assert (summary["raters_min"], summary["raters_max"], summary["items"], summary["pairs"],
             summary["agreeing_pairs"], summary["raw_display"], summary["within_one"]) == (0, 0, 0, 0, 0, "0 (–)", None)
@@ -433,10 +435,10 @@ def test_no_moderation_summary_is_all_zeros(primary, tool):
 def test_referred_back_one_row_per_case():
     flags = pd.DataFrame({"case_id": ["C2", "C2", "C1", "C3"], "reviewer": ["Bob", "Ann", "Ann", "Cat"],
                           "referred_back": [True, True, False, None], "reason": ["r1", "", "", ""]})
-    out = a.referred_back(flags)
+    out = nt.referred_back(flags)
     assert list(out["case_id"]) == ["C2"] and len(out) == 1
     assert out.loc[0, "reviewers"] == "Ann, Bob" and out.loc[0, "reasons"] == ["r1"]
-    assert len(a.referred_back(None)) == 0
+    assert len(nt.referred_back(None)) == 0
 
 
 def note(i, kind="note", source="meeting", meeting_kind="managers", who=None, text="t",
@@ -465,7 +467,7 @@ def notes():
 
 
 def test_theme_counts_by_code_kind_and_stance(notes):
-    t = a.theme_counts(notes, {"supervision": "Supervision"})
+    t = nt.theme_counts(notes, {"supervision": "Supervision"})
     rows = [tuple(r) for r in t[["code", "label", "meeting_kind", "stance", "count"]].values]
     assert rows == [
         ("supervision", "Supervision", "managers", "concern", 1),
@@ -475,23 +477,23 @@ def test_theme_counts_by_code_kind_and_stance(notes):
         ("practice-model", "practice-model", "practitioners", "strength", 1),
         ("workload", "workload", "managers", "concern", 1),
     ]
-    both = a.theme_counts(notes, source=None)
+    both = nt.theme_counts(notes, source=None)
     assert ("carers", "conversation") in set(zip(both["code"], both["meeting_kind"]))
-    assert a.theme_counts(notes, source="conversation")["count"].sum() == 1
+    assert nt.theme_counts(notes, source="conversation")["count"].sum() == 1
 
 
 def test_one_change_lists_only_published_in_note_order(notes):
-    assert a.one_change_lists(notes) == {"practitioners": ["Less paperwork", "Regular supervision"],
+    assert nt.one_change_lists(notes) == {"practitioners": ["Less paperwork", "Regular supervision"],
                                          "managers": ["Shorter forms"]}
 
 
 def test_report_quotes_marked_only_with_role(notes):
-    q = a.report_quotes(notes)
+    q = nt.report_quotes(notes)
     assert list(q["text"]) == ["it's so nice", "extremely supportive"]
     assert list(q["role"]) == ["practitioner", "carer"]
     assert "speaker_role" not in q.columns and "who" not in q.columns
     unnamed = pd.DataFrame([note(1, kind="quote", use=True, text="x")])
-    assert a.report_quotes(unnamed).loc[0, "role"] == "participant"
+    assert nt.report_quotes(unnamed).loc[0, "role"] == "participant"
 
 
 def test_report_quotes_columns_and_values():
@@ -499,21 +501,21 @@ def test_report_quotes_columns_and_values():
                                who="relative", stance=None, codes="T1"),
                           note(1, kind="quote", use=True, text="first", role="manager", stance="strength",
                                codes=("T2",))])
-    q = a.report_quotes(notes)
+    q = nt.report_quotes(notes)
     assert list(q.columns) == ["note_id", "source", "group", "role", "stance", "codes", "text"]
     assert list(q["note_id"]) == [1, 2] and list(q["text"]) == ["first", "second"]
     assert list(q["source"]) == ["meeting", "conversation"]
     assert list(q["role"]) == ["manager", "relative"] and list(q["stance"]) == ["strength", ""]
     assert list(q["codes"]) == [("T2",), ("T1",)]
-    assert a.report_quotes(None).columns.tolist() == list(q.columns)
+    assert nt.report_quotes(None).columns.tolist() == list(q.columns)
 
 
 def test_previous_recommendations_numbered():
-    recs = a.previous_recommendations([{"text": " Model for SBP ", "update": "Framework drafted"},
+    recs = nt.previous_recommendations([{"text": " Model for SBP ", "update": "Framework drafted"},
                                        {"text": "Waiting lists"}])
     assert recs.values.tolist() == [[1, "Model for SBP", "Framework drafted"], [2, "Waiting lists", ""]]
     with pytest.raises(InvalidInputError, match="previous recommendation 2: 'text'") as exc:
-        a.previous_recommendations([{"text": "ok"}, {"update": CANARY}])
+        nt.previous_recommendations([{"text": "ok"}, {"update": CANARY}])
     assert CANARY not in str(exc.value)
 
 
@@ -572,13 +574,13 @@ def test_empty_review_gives_zeros_everywhere(empty, tool):
     assert (share["count"], share["total"], share["display"]) == (0, 0, "0 (–)")
     assert a.reviewer_spread(empty, tool.scale).empty
     assert a.weakest_questions(empty, tool).empty
-    table, summary = a.moderation_agreement(empty, None, tool.scale)
+    table, summary = ag.moderation_agreement(empty, None, tool.scale)
     assert table.empty and summary["cases"] == 0
     assert a.primary_ratings(empty, None).empty
     assert a.review_counts(empty)["cases"] == 0
-    assert a.theme_counts(None).empty and a.one_change_lists(None) == {}
-    assert a.report_quotes(None).empty and a.referred_back(None).empty
-    assert a.previous_recommendations(None).empty
+    assert nt.theme_counts(None).empty and nt.one_change_lists(None) == {}
+    assert nt.report_quotes(None).empty and nt.referred_back(None).empty
+    assert nt.previous_recommendations(None).empty
 
 
 def test_unknown_rating_names_row_and_column_not_the_value(tool):
@@ -661,17 +663,17 @@ EXPECT_ALLOCATION = ("allocation: missing column(s) 'reviewer', 'primary'; "
 @pytest.mark.parametrize("call, expected", [
     (lambda r, al, t: a.primary_ratings(RATINGS_MISSING, al), EXPECT_RATINGS),
     (lambda r, al, t: a.primary_ratings(r, ALLOCATION_MISSING), EXPECT_ALLOCATION),
-    (lambda r, al, t: a.moderation_agreement(r, ALLOCATION_MISSING, t.scale), EXPECT_ALLOCATION),
+    (lambda r, al, t: ag.moderation_agreement(r, ALLOCATION_MISSING, t.scale), EXPECT_ALLOCATION),
     (lambda r, al, t: a.review_counts(RATINGS_MISSING, al), EXPECT_RATINGS),
     (lambda r, al, t: a.rated_counts(RATINGS_MISSING, al, t), EXPECT_RATINGS),
     (lambda r, al, t: a.rated_counts(r, ALLOCATION_MISSING, t), EXPECT_ALLOCATION),
-    (lambda r, al, t: a.referred_back(pd.DataFrame(columns=["case_id"])),
+    (lambda r, al, t: nt.referred_back(pd.DataFrame(columns=["case_id"])),
      "flags: missing column(s) 'reviewer', 'referred_back'; expected case_id, reviewer, referred_back"),
     *[(lambda r, al, t, f=f: f(pd.DataFrame(columns=["note_id", "source"])),
        "notes: missing column(s) 'meeting_kind', 'who', 'kind', 'text', 'speaker_role', 'stance', "
        "'use_in_report', 'codes'; expected note_id, source, meeting_kind, who, kind, text, speaker_role, "
        "stance, use_in_report, codes")
-      for f in (a.theme_counts, a.one_change_lists, a.report_quotes)],
+      for f in (nt.theme_counts, nt.one_change_lists, nt.report_quotes)],
 ])
 def test_a_missing_column_is_named_with_its_table(call, expected, ratings, allocation, tool):
     with pytest.raises(InvalidInputError) as exc:
@@ -748,8 +750,8 @@ def test_a_reviewer_with_no_scored_question_has_no_mean(tool):
 def test_empty_tables_keep_their_headings(tool):
     assert list(a.reviewer_spread(None, tool.scale).columns) == (
         ["reviewer", "cases"] + tool.scale.labels + ["scored", "mean_score"])
-    assert list(a.referred_back(None).columns) == ["case_id", "reviewers", "reasons"]
-    assert list(a.previous_recommendations([]).columns) == ["number", "recommendation", "update"]
+    assert list(nt.referred_back(None).columns) == ["case_id", "reviewers", "reasons"]
+    assert list(nt.previous_recommendations([]).columns) == ["number", "recommendation", "update"]
     empty_q = a.question_distribution(None, tool).iloc[0:0]
     assert list(a.question_display_table(empty_q, tool.scale).columns) == ["Question"] + tool.scale.labels
 
@@ -767,16 +769,16 @@ def test_weakest_questions_rank_by_share_and_include_a_question_rated_once(tool)
 
 def test_moderation_caveats_and_notes_are_worded_in_full(tool):
     one = frame([("C1", "Ann", "q1", "Good", ""), ("C1", "Bob", "q1", "Good", "")])
-    _, summary = a.moderation_agreement(one, None, tool.scale)
+    _, summary = ag.moderation_agreement(one, None, tool.scale)
     assert summary["caveat"] == ("Agreement on 1 moderation case is a rough guide, not a verdict: with so "
                                  "few ratings a single different rating moves these figures a lot.")
     assert summary["alpha_note"] == ("Krippendorff's alpha is undefined when every rating is the same level "
                                      "(there is no variation to agree about); raw agreement is shown instead.")
     unpaired = frame([("C1", "Ann", "q1", "Not applicable", ""), ("C1", "Bob", "q1", "Good", "")])
-    _, summary = a.moderation_agreement(unpaired, None, tool.scale)
+    _, summary = ag.moderation_agreement(unpaired, None, tool.scale)
     assert summary["alpha_note"] == ("Krippendorff's alpha needs at least one question rated by two "
                                      "reviewers on the same case; there is none.")
-    _, summary = a.moderation_agreement(frame([("C1", "Ann", "q1", "Good", "")]), None, tool.scale)
+    _, summary = ag.moderation_agreement(frame([("C1", "Ann", "q1", "Good", "")]), None, tool.scale)
     assert summary["caveat"] == ("No case records were rated by more than one reviewer, so agreement "
                                  "between reviewers cannot be measured.")
 
@@ -784,7 +786,7 @@ def test_moderation_caveats_and_notes_are_worded_in_full(tool):
 def test_referred_back_cases_in_order_with_or_without_reasons():
     flags = pd.DataFrame({"case_id": ["C3", "C1", "C2"], "reviewer": ["Cat", "Ann", "Bob"],
                           "referred_back": [True, True, True]})
-    out = a.referred_back(flags)
+    out = nt.referred_back(flags)
     assert out.values.tolist() == [["C1", "Ann", []], ["C2", "Bob", []], ["C3", "Cat", []]]
 
 
@@ -793,8 +795,8 @@ def test_use_in_report_written_as_text_is_read_as_yes_or_no():
                           note(2, kind="quote", text="left out", use="no"),
                           note(3, kind="one_change", text="kept too", use="Yes"),
                           note(4, kind="one_change", text="also left out", use="false")])
-    assert list(a.report_quotes(notes)["text"]) == ["kept"]
-    assert a.one_change_lists(notes) == {"managers": ["kept too"]}
+    assert list(nt.report_quotes(notes)["text"]) == ["kept"]
+    assert nt.one_change_lists(notes) == {"managers": ["kept too"]}
 
 
 def test_codes_written_in_text_or_left_blank(notes):
@@ -802,31 +804,31 @@ def test_codes_written_in_text_or_left_blank(notes):
                          note(22, codes=None), note(23, codes=float("nan")),
                          note(24, kind="quote", use=True, codes=float("nan")),
                          note(25, kind="quote", use=True, codes=None)])
-    t = a.theme_counts(more)
-    assert list(t.columns) == a.THEME_COLUMNS and t["count"].dtype.kind == "i"
+    t = nt.theme_counts(more)
+    assert list(t.columns) == nt.THEME_COLUMNS and t["count"].dtype.kind == "i"
     assert t.values.tolist() == [["panel", "panel", "managers", "unspecified", 2],
                                  ["supervision", "supervision", "managers", "unspecified", 2]]
-    assert list(a.report_quotes(more)["codes"]) == [(), ()]
+    assert list(nt.report_quotes(more)["codes"]) == [(), ()]
 
 
 def test_a_meeting_without_a_kind_is_grouped_as_a_meeting():
     notes = pd.DataFrame([note(1, kind="quote", use=True, meeting_kind="", codes=("c",)),
                           note(2, kind="quote", use=True, meeting_kind=None, codes=("c",)),
                           note(3, kind="one_change", use=True, meeting_kind="  ", text="x")])
-    assert list(a.report_quotes(notes)["group"]) == ["meeting", "meeting"]
-    assert a.theme_counts(notes)["meeting_kind"].tolist() == ["meeting"]
-    assert a.one_change_lists(notes) == {"meeting": ["x"]}
+    assert list(nt.report_quotes(notes)["group"]) == ["meeting", "meeting"]
+    assert nt.theme_counts(notes)["meeting_kind"].tolist() == ["meeting"]
+    assert nt.one_change_lists(notes) == {"meeting": ["x"]}
 
 
 def test_a_meeting_quote_is_never_attributed_by_who_wrote_it_down():
     notes = pd.DataFrame([note(1, kind="quote", use=True, who=CANARY, role="")])
-    quotes = a.report_quotes(notes)
+    quotes = nt.report_quotes(notes)
     assert list(quotes["role"]) == ["participant"] and list(quotes["group"]) == ["managers"]
 
 
 def test_a_previous_recommendation_that_is_not_a_mapping_is_named():
     with pytest.raises(InvalidInputError) as exc:
-        a.previous_recommendations([{"text": "ok"}, "Waiting lists"])
+        nt.previous_recommendations([{"text": "ok"}, "Waiting lists"])
     assert str(exc.value) == "previous recommendation 2: expected a mapping with 'text' and 'update'"
 
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.annex import (
+from reviewkit.cli import main
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.core.tools import load_scale
+from reviewkit.report.annex import (
     ANNEX_FILE,
     CASE_MIX,
     LABELS_FILE,
@@ -17,11 +20,8 @@ from reviewkit.annex import (
     reviewer_labels,
     write_annex,
 )
-from reviewkit.cli import main
-from reviewkit.errors import WorkspaceError
-from reviewkit.store import RatingInput
-from reviewkit.tools import load_scale
-from reviewkit.workspace import open_workspace
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.workspace import open_workspace
 
 from .helpers import HOST, REVIEWERS, make_workspace
 

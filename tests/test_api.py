@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import reviewkit
-import reviewkit.widgets
+import reviewkit.team.widgets
 
 
 def test_all_is_sorted_and_every_name_exists():
-    for module in (reviewkit, reviewkit.widgets):
+    for module in (reviewkit, reviewkit.team.widgets):
         assert module.__all__ == sorted(module.__all__)
         missing = [n for n in module.__all__ if not hasattr(module, n)]
         assert missing == []

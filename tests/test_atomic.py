@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.atomic import write_atomic, write_bytes, write_text
-from reviewkit.errors import FileWriteError, ReviewkitError
+from reviewkit.core.atomic import write_atomic, write_bytes, write_text
+from reviewkit.core.errors import FileWriteError, ReviewkitError
 
 
 def run_with_file_size_limit(code: str, limit: int, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -50,8 +50,8 @@ def test_full_disk_leaves_the_original_and_no_temp_file(tmp_path: Path) -> None:
     original = "line\n" * 10_000
     f.write_text(original, encoding="utf-8")
     proc = run_with_file_size_limit(f"""
-        from reviewkit.atomic import write_text
-        from reviewkit.errors import FileWriteError
+        from reviewkit.core.atomic import write_text
+        from reviewkit.core.errors import FileWriteError
         try:
             write_text({str(f)!r}, "longer line\\n" * 20_000)
         except FileWriteError as exc:

@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from reviewkit import serve
-from reviewkit.widgets.common import CHANGED_ELSEWHERE
+from reviewkit.team import serve
+from reviewkit.team.widgets.common import CHANGED_ELSEWHERE
 
 from .helpers import make_workspace, route_local, wait_for
 
@@ -79,7 +79,7 @@ def open_page(browser: object, url: str, outside: list[str], ready: str = ".rk-f
 
 
 def stored(ws_path: Path) -> dict[str, tuple[str | None, str]]:
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.workspace import open_workspace
 
     with open_workspace(ws_path).store() as store:
         df = store.all_ratings()
@@ -123,7 +123,7 @@ def test_rate_a_whole_case_reload_and_find_it_all_saved(browser, server) -> None
     assert "Case 1 of 2 · 12 of 12 questions rated" in page.locator(".rk-bar").inner_text()
     assert page.get_by_label("I have finished rating this case record").is_checked()
 
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.workspace import open_workspace
 
     with open_workspace(ws_path).store() as store:
         log = store.audit_log()
@@ -196,7 +196,7 @@ def test_the_same_reviewer_in_two_tabs_is_told_changed_elsewhere(browser, server
 
 
 def _flag(ws_path: Path) -> dict:
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.workspace import open_workspace
 
     with open_workspace(ws_path).store() as store:
         return store.case_flag(CASE, REVIEWER)

@@ -34,12 +34,14 @@ import pypdf
 import pytest
 import yaml
 
-from reviewkit.errors import BlockedTextError, InvalidInputError, RenderError
-from reviewkit.report import find_chromium, input_digest, render_report
-from reviewkit.reportdata import unwritten_sections
-from reviewkit.sample import build_sample_workspace
-from reviewkit.store import RatingInput
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import BlockedTextError, InvalidInputError, RenderError
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.data import unwritten_sections
+from reviewkit.report.inputs import input_digest
+from reviewkit.report.printer import find_chromium
+from reviewkit.report.render import render_report
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.workspace import open_workspace
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,10 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from reviewkit import analysis as a
-from reviewkit import charts as c
-from reviewkit.tools import parse_tool
+from reviewkit.core.tools import parse_tool
+from reviewkit.figures import analysis as a
+from reviewkit.figures import charts as c
+from reviewkit.figures import notes as nt
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DESCRIPTORS = {"O": "a", "G": "b", "RI": "c", "I": "d"}
@@ -157,7 +158,7 @@ def themes():
             + [note(10 + i, "supervision", "strength", "practitioners") for i in range(3)]
             + [note(20, "supervision", "mixed"), note(21, "workload", "concern"),
                note(22, "workload", "")])
-    return a.theme_counts(pd.DataFrame(rows), {"supervision": "Supervision", "workload": "Workload"})
+    return nt.theme_counts(pd.DataFrame(rows), {"supervision": "Supervision", "workload": "Workload"})
 
 
 def test_theme_chart_alt_table_and_hatching(themes):
@@ -191,7 +192,7 @@ def test_charts_of_an_empty_review(tool):
     assert "no scored ratings yet" in all_text(o.figure)
     ov = c.overall_chart(a.overall_distribution(None, tool.scale), tool.scale)
     assert "of 0 case records: no scored ratings yet" in ov.alt
-    t = c.theme_chart(a.theme_counts(None))
+    t = c.theme_chart(nt.theme_counts(None))
     assert t.alt == "Bar chart of notes per theme: no coded notes yet."
     for chart in (q, o, ov, t):
         assert chart.to_png().startswith(PNG_SIGNATURE)
@@ -242,7 +243,7 @@ def test_every_label_is_on_the_page_and_clear_of_the_bars(ratings, tool, qdist, 
     long_q = a.question_distribution(ratings_for({"q1": ["Good"] * 20}), long_tool)
     charts = every_chart(ratings, tool, qdist, themes) + [
         c.question_chart(long_q.iloc[0], long_tool.scale), c.overview_chart(long_q, long_tool.scale),
-        c.theme_chart(a.theme_counts(None)), c.overview_chart(a.question_distribution(None, tool), tool.scale)]
+        c.theme_chart(nt.theme_counts(None)), c.overview_chart(a.question_distribution(None, tool), tool.scale)]
     assert "\n" in charts[4].figure._suptitle.get_text()  # a title long enough to wrap
     for chart in charts:
         chart.to_png()  # draw it: the axis label finds its place below the tick labels when drawn
@@ -332,8 +333,8 @@ def test_display_chart_sets_alt_metadata_in_a_real_notebook(tmp_path):
 
     setup = "\n".join([
         "import pandas as pd",
-        "from reviewkit import analysis as a, charts as c",
-        "from reviewkit.tools import parse_tool",
+        "from reviewkit.figures import analysis as a, charts as c",
+        "from reviewkit.core.tools import parse_tool",
         "tool = parse_tool({'id': 't', 'version': '1', 'title': 'T', 'questions': [",
         "    {'id': 'q1', 'title': 'Voice of the person', 'text': 'x',",
         "     'descriptors': {'O': 'a', 'G': 'b', 'RI': 'c', 'I': 'd'}}]})",

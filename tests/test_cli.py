@@ -46,7 +46,7 @@ def test_usage_error_exits_2(tmp_path):
 
 
 def test_status_lists_progress_and_moderation_differences(tmp_path, capsys):
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "ws")
     assert main(["status", str(ws.path)]) == 0

@@ -84,7 +84,7 @@ def test_export(ws, tmp_path, capsys):
 
 
 def test_export_for_the_region(tmp_path, capsys):
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "eastvale")
     code, out, _ = cli(capsys, "export", ws.path, "--for-region", "--out", tmp_path / "bundle.zip")
@@ -145,7 +145,7 @@ def _run(*argv: object, **kw: object) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_report(tmp_path):
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "eastvale")
     done = _run("report", ws.path, "--to", "html", "--out", tmp_path / "out")
@@ -211,7 +211,7 @@ def test_hub(tmp_path, capsys):
 
 
 def test_action_plan_and_previous(tmp_path, capsys):
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "eastvale")
     plan = tmp_path / "plan.xlsx"

@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from reviewkit.workspace import create_workspace, open_workspace
+from reviewkit.review.workspace import create_workspace, open_workspace
 
 REVIEWERS = [f"Reviewer {i}" for i in range(1, 9)]
 CASES = [f"C{i:02d}" for i in range(1, 6)]
@@ -32,7 +32,7 @@ def _ratings_csv(path: Path, reviewers: list[str], cases: list[str], questions: 
 
 
 def _import_worker(ws_path: str, csv_path: str, actor: str, start: mp.synchronize.Event) -> None:
-    from reviewkit.io import import_files
+    from reviewkit.intake.io import import_files
 
     ws = open_workspace(ws_path)
     start.wait(60)  # every child is loaded before any import begins: they really contend
@@ -41,7 +41,7 @@ def _import_worker(ws_path: str, csv_path: str, actor: str, start: mp.synchroniz
 
 def _killable_worker(ws_path: str, csv_path: str, in_transaction: mp.synchronize.Event,
                      committed: mp.synchronize.Event) -> None:
-    from reviewkit.io import import_files
+    from reviewkit.intake.io import import_files
 
     def progress(message: str) -> None:
         if message.startswith("Writing"):  # said inside the store transaction, after the checks
@@ -122,7 +122,7 @@ def test_writer_killed_mid_import_leaves_nothing_and_a_sound_database(tmp_path: 
     assert count == 0 and audit == 0  # killed inside the transaction: none of it
 
     # The crash left no lock behind: the same file now imports whole.
-    from reviewkit.io import import_files
+    from reviewkit.intake.io import import_files
 
     summary = import_files(open_workspace(ws.path), [big], actor="survivor")
     assert summary["ratings"].added == total

@@ -17,12 +17,12 @@ import openpyxl
 import pytest
 import yaml
 
-from reviewkit import cqc
-from reviewkit.errors import WorkspaceError
-from reviewkit.io import export
-from reviewkit.reportsections import ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.figures import cqc
+from reviewkit.intake.io import export
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.sections import ReportBuilder
+from reviewkit.review.workspace import open_workspace
 
 TOP = {"Outstanding", "Good"}
 SCORED = TOP | {"Requires Improvement", "Inadequate"}
@@ -267,9 +267,9 @@ def test_ten_or_more_people_heard_gives_shares_beside_the_counts(tmp_path: Path)
 
 
 def test_the_mapping_in_the_yaml_may_name_statements_by_label_and_is_checked_on_load() -> None:
-    from reviewkit.errors import CodebookError, ToolError
-    from reviewkit.themes import parse_codebook
-    from reviewkit.tools import load_tool, parse_tool
+    from reviewkit.core.errors import CodebookError, ToolError
+    from reviewkit.core.themes import parse_codebook
+    from reviewkit.core.tools import load_tool, parse_tool
 
     data = yaml.safe_load(load_tool("strengths-based-practice").source.read_text(encoding="utf-8"))
     data["questions"][0]["cqc"] = ["Assessing needs", "Safe pathways, systems and transitions", 9]

@@ -21,10 +21,10 @@ import pypdf
 import pytest
 from docx.oxml.ns import qn
 
-from reviewkit.docx import draft_mark, text_width
-from reviewkit.regional import render_comparison
-from reviewkit.report import render_report
-from reviewkit.sample import build_sample_workspace
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.region.render import render_comparison
+from reviewkit.report.docx import draft_mark, text_width
+from reviewkit.report.render import render_report
 
 pytestmark = pytest.mark.slow
 

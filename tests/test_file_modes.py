@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit import migrations, workspace
-from reviewkit.annex import write_annex
-from reviewkit.atomic import write_text
 from reviewkit.cli import main
-from reviewkit.migrations import StoreMigration, WorkspaceMigration
-from reviewkit.workspace import open_workspace
+from reviewkit.core.atomic import write_text
+from reviewkit.report.annex import write_annex
+from reviewkit.review import migrations, workspace
+from reviewkit.review.migrations import StoreMigration, WorkspaceMigration
+from reviewkit.review.workspace import open_workspace
 
 KINDS = ("ratings", "flags", "meetings", "conversations", "notes")
 OLD_WORKSPACE = Path(__file__).parent / "data" / "workspace-0.1.0" / "eastvale-2026"
@@ -106,7 +106,7 @@ def test_a_file_rewritten_in_place_becomes_owner_only(written: dict[str, Path]) 
 
 
 def test_make_folder_makes_only_missing_folders_owner_only(tmp_path: Path) -> None:
-    from reviewkit.atomic import make_folder
+    from reviewkit.core.atomic import make_folder
 
     mine = tmp_path / "mine"
     mine.mkdir(mode=0o755)

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from reviewkit import cli
-from reviewkit.errors import RenderError
-from reviewkit.findings import answers_stub, split_answers, unanswered
-from reviewkit.findingsections import link_references
-from reviewkit.report import render_report
-from reviewkit.reportdata import narrative_status, unwritten_sections
-from reviewkit.reportsections import PLACEHOLDER, ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.workspace import create_workspace, open_workspace
+from reviewkit.core.errors import RenderError
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.data import narrative_status, unwritten_sections
+from reviewkit.report.findings import link_references
+from reviewkit.report.render import render_report
+from reviewkit.report.sections import PLACEHOLDER, ReportBuilder
+from reviewkit.review.narrative import answers_stub, split_answers, unanswered
+from reviewkit.review.workspace import create_workspace, open_workspace
 
 QUESTIONS = ["How consistent is practice?", "Do records show the person's voice?", "What next?"]
 
@@ -146,7 +146,7 @@ def test_references_are_linked_outside_tags_and_links_only() -> None:
 
 
 def test_status_and_final_name_the_unanswered_question(sample: Path, tmp_path: Path) -> None:
-    from reviewkit.readiness import readiness
+    from reviewkit.review.readiness import readiness
 
     ws = _copy(sample, tmp_path / "ws")
     path = ws / "narrative" / "review_questions.md"

@@ -9,8 +9,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from reviewkit.report import render_report
-from reviewkit.sample import build_sample_workspace
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.render import render_report
 
 pytestmark = pytest.mark.slow
 

@@ -63,7 +63,7 @@ def _plain(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_an_import_on_a_full_disk_stores_nothing_and_says_so(tmp_path):
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.workspace import open_workspace
 
     message = _plain(run_with_file_limit(tmp_path, "import", limit_kb=256))
     assert "review.db" in message and "the disk is full" in message and "nothing was imported" in message
@@ -125,7 +125,7 @@ def test_an_export_with_room_still_works_under_the_limit(tmp_path, what):
 
 
 def test_a_regional_bundle_on_a_full_disk_leaves_no_file_and_says_so(tmp_path):
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     ws = build_sample_workspace(tmp_path / "eastvale")
     out = tmp_path / "out"
@@ -161,7 +161,7 @@ def test_an_action_plan_or_workbook_on_a_full_disk_leaves_no_file_and_says_so(tm
 
 
 def test_a_comparison_on_a_full_disk_is_a_plain_error_and_writes_nothing(tmp_path):
-    from reviewkit import bundle as bd
+    from reviewkit.review import bundle as bd
 
     from .test_regional import make_bundle
 

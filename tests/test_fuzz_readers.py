@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.errors import ReviewkitError
+from reviewkit.core.errors import ReviewkitError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "eastvale-2026"
@@ -71,7 +71,7 @@ def mutate_zip(data: bytes, rng: random.Random) -> bytes:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory):
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     return build_sample_workspace(tmp_path_factory.mktemp("fuzz") / "eastvale")
 
@@ -98,7 +98,7 @@ IMPORTS = ["ratings/deborah-linfoot.csv", "ratings/tobias-wrenfield.xlsx", "note
 
 @pytest.mark.parametrize("name", IMPORTS)
 def test_import_files_raises_only_kit_errors(sample, tmp_path, name):
-    from reviewkit.io import import_files
+    from reviewkit.intake.io import import_files
 
     src = SAMPLE / name
 
@@ -112,8 +112,8 @@ def test_import_files_raises_only_kit_errors(sample, tmp_path, name):
 
 
 def test_an_offline_workbook_raises_only_kit_errors(sample, tmp_path):
-    from reviewkit.io import import_files
-    from reviewkit.workbook import write_workbook
+    from reviewkit.intake.io import import_files
+    from reviewkit.intake.workbook import write_workbook
 
     reviewer = sample.meta.reviewers[0]
     original = write_workbook(sample, reviewer, tmp_path / "blank.xlsx").read_bytes()
@@ -128,7 +128,7 @@ def test_an_offline_workbook_raises_only_kit_errors(sample, tmp_path):
 
 @pytest.mark.parametrize("bundle", sorted(BUNDLES.glob("*.zip"))[:2], ids=lambda p: p.stem)
 def test_read_bundle_raises_only_kit_errors(bundle):
-    from reviewkit.bundle import read_bundle
+    from reviewkit.review.bundleread import read_bundle
 
     _fuzz(bundle.read_bytes(), mutate_zip, lambda data, _i: read_bundle(data, "fuzzed.zip"), seed=21)
 
@@ -143,11 +143,10 @@ def _workspace_copy(sample, tmp_path: Path) -> Path:
                                   "narrative/recommendations.md", "narrative/introduction.md"])
 def test_workspace_files_raise_only_kit_errors(sample, tmp_path, name):
     """Each mutant goes through what status, check, the report gate and the regional export read."""
-    from reviewkit.bundle import bundle_from_workspace
-    from reviewkit.progress import completeness
-    from reviewkit.redaction import scan_workspace
-    from reviewkit.report import published_identifiers
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.bundle import bundle_from_workspace
+    from reviewkit.review.progress import completeness
+    from reviewkit.review.redaction import published_identifiers, scan_workspace
+    from reviewkit.review.workspace import open_workspace
 
     copy = _workspace_copy(sample, tmp_path)
     target = copy / name
@@ -171,8 +170,8 @@ def test_workspace_files_raise_only_kit_errors(sample, tmp_path, name):
     ("codebook", ROOT / "templates" / "themes" / "default.yaml"),
 ], ids=["audit tool", "codebook"])
 def test_tool_and_codebook_yaml_raise_only_kit_errors(tmp_path, loader, path):
-    from reviewkit.themes import load_codebook
-    from reviewkit.tools import load_tool
+    from reviewkit.core.themes import load_codebook
+    from reviewkit.core.tools import load_tool
 
     load = {"tool": load_tool, "codebook": load_codebook}[loader]
 
@@ -185,7 +184,7 @@ def test_tool_and_codebook_yaml_raise_only_kit_errors(tmp_path, loader, path):
 
 
 def test_a_question_map_raises_only_kit_errors(tmp_path):
-    from reviewkit.regional import load_question_map
+    from reviewkit.region.sources import load_question_map
 
     original = b"""format: reviewkit-question-map
 version: 1
@@ -207,7 +206,7 @@ tools:
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
 def test_an_action_plan_raises_only_kit_errors(tmp_path, suffix):
-    from reviewkit.actionplan import ActionPlan, PlanRow, read_plan, write_plan
+    from reviewkit.intake.actionplan import ActionPlan, PlanRow, read_plan, write_plan
 
     plan = ActionPlan("Eastvale Borough Council", "2026-10",
                       (PlanRow(1, "Share audit findings with every team.", "Principal Social Worker", "2027-03-31",

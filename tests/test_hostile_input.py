@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.errors import ImportFileError, InvalidInputError, ReviewkitError, StoreError, WorkspaceError
-from reviewkit.io import MAX_ROWS, MAX_XLSX_BYTES, import_files
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import ImportFileError, InvalidInputError, ReviewkitError, StoreError, WorkspaceError
+from reviewkit.intake.io import MAX_ROWS, MAX_XLSX_BYTES, import_files
+from reviewkit.review.workspace import open_workspace
 
 from .xlsx_crafting import RATINGS, bomb, rewrite, sheet_xml, wide_row_xml, with_doctype, workbook
 
@@ -265,7 +265,7 @@ def test_the_store_refuses_an_attendee_count_sqlite_cannot_hold(ws):
 
 
 def test_a_meeting_table_with_a_huge_count_is_an_error_not_an_overflow():
-    from reviewkit.analysis import review_counts
+    from reviewkit.figures.analysis import review_counts
 
     with pytest.raises(InvalidInputError, match="meetings row 1, column 'attendees'"):
         review_counts(None, meetings=[{"kind": "practitioners", "attendees": 10**400}])
@@ -324,7 +324,7 @@ def test_a_damaged_store_is_a_plain_error(ws, damage):
 
 
 def test_a_non_utf8_narrative_is_a_plain_error_when_exporting_for_the_region(ws, tmp_path):
-    from reviewkit.regional import export_bundle
+    from reviewkit.review.bundle import export_bundle
 
     (ws.path / "narrative" / "recommendations.md").write_bytes("1. Caf\xe9 practice\n".encode("cp1252"))
     with pytest.raises(ReviewkitError) as info:

@@ -207,7 +207,7 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     ctx_again.close()
     assert outside == []  # nothing loaded from outside this computer
 
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.workspace import open_workspace
 
     with open_workspace(hub.ws).store() as store:
         ratings = store.all_ratings()

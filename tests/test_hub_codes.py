@@ -21,10 +21,18 @@ import pytest
 from tornado import web
 from traitlets.config.loader import PyFileConfigLoader
 
-from reviewkit import hub
-from reviewkit.errors import InvalidInputError
-from reviewkit.hubcodes import (ALPHABET, SignInFiles, check_password, make_codes, new_code, normal_code,
-                                set_password_with_code, waiting)
+from reviewkit.core.errors import InvalidInputError
+from reviewkit.team import hub
+from reviewkit.team.codes import (
+    ALPHABET,
+    SignInFiles,
+    check_password,
+    make_codes,
+    new_code,
+    normal_code,
+    set_password_with_code,
+    waiting,
+)
 
 from .helpers import LOGINS, make_workspace, with_logins
 
@@ -45,7 +53,7 @@ def auth(team, tmp_path: Path):  # noqa: ANN201
     """The offline authenticator as JupyterHub builds it from the config IT would run."""
     out = hub.write_config(hub.plan(team.path, port=None), tmp_path / "it")
     config = PyFileConfigLoader(out.name, path=str(out.parent)).load_config()
-    from reviewkit.hubauth import ReviewTeamAuthenticator
+    from reviewkit.team.auth import ReviewTeamAuthenticator
 
     return ReviewTeamAuthenticator(config=config)
 

@@ -17,9 +17,9 @@ import pytest
 from tornado import web
 from traitlets.config.loader import PyFileConfigLoader
 
-from reviewkit import hub
 from reviewkit.cli import main
-from reviewkit.errors import InvalidInputError
+from reviewkit.core.errors import InvalidInputError
+from reviewkit.team import hub
 
 from .helpers import LOGINS, make_workspace, with_logins
 
@@ -54,15 +54,15 @@ def test_the_written_config_is_private_and_loads_the_passwords_sign_in(team, tmp
     out = hub.write_config(hub.plan(team.path, port=None), tmp_path / "it")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and stat.S_IMODE(out.parent.stat().st_mode) == 0o700
     c = load(out)
-    assert c.JupyterHub.authenticator_class == "reviewkit.hubauth.ReviewTeamAuthenticator"
-    assert c.JupyterHub.spawner_class == "reviewkit.hubauth.ReviewSpawner"
+    assert c.JupyterHub.authenticator_class == "reviewkit.team.auth.ReviewTeamAuthenticator"
+    assert c.JupyterHub.spawner_class == "reviewkit.team.auth.ReviewSpawner"
     assert c.JupyterHub.ip == "127.0.0.1" and c.JupyterHub.cleanup_servers is True
     assert c.ReviewTeamAuthenticator.password_file == str(team.path.resolve() / "private" / "hub_passwords.json")
 
     assert c.ReviewTeamAuthenticator.codes_file == str(team.path.resolve() / "private" / "hub_first_codes.json")
 
-    from reviewkit.hubcodes import make_codes
-    from reviewkit.hubauth import ReviewTeamAuthenticator, check_password
+    from reviewkit.team.auth import ReviewTeamAuthenticator, check_password
+    from reviewkit.team.codes import make_codes
 
     auth = ReviewTeamAuthenticator(config=c)
     code = make_codes(team, LOGINS["A. Visitor"])[0][LOGINS["A. Visitor"]]
@@ -89,10 +89,10 @@ def test_the_entra_id_config_names_the_tenant_app_and_callback_and_admits_only_t
     out = tmp_path / "it" / "jupyterhub_config.py"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # it holds the client secret
     c = load(out)
-    assert c.JupyterHub.authenticator_class == "reviewkit.hubauth.ReviewTeamEntraAuthenticator"
+    assert c.JupyterHub.authenticator_class == "reviewkit.team.auth.ReviewTeamEntraAuthenticator"
     assert (c.JupyterHub.ip, c.JupyterHub.port) == ("0.0.0.0", 8443)
 
-    from reviewkit import hubauth
+    from reviewkit.team import auth as hubauth
 
     auth = hubauth.ReviewTeamEntraAuthenticator(config=c)
     assert auth.tenant_id == "11111111-2222-3333-4444-555555555555" and auth.client_id == "abcdef"
@@ -107,7 +107,7 @@ def test_the_entra_id_config_names_the_tenant_app_and_callback_and_admits_only_t
 
 
 def test_visitors_servers_run_the_forms_only_and_the_hosts_have_lab() -> None:
-    from reviewkit.hubauth import server_config
+    from reviewkit.team.auth import server_config
 
     visitor, host = server_config(host=False), server_config(host=True)
     assert visitor["ServerApp"]["jpserver_extensions"]["jupyterlab"] is False

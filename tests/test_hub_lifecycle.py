@@ -65,7 +65,7 @@ def test_the_hub_is_ready_only_when_its_sign_in_page_answers(tmp_path: Path) -> 
     """The proxy answers (404, then 503) before the hub does; the address is given out only after."""
     import urllib.request
 
-    from reviewkit import hub
+    from reviewkit.team import hub
 
     p = hub.plan(with_logins(make_workspace(tmp_path / "ws")).path)
     proc = hub.start(p)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.errors import InvalidInputError
-from reviewkit.store import RatingInput, Store, _for_log, _rating_log
+from reviewkit.core.errors import InvalidInputError
+from reviewkit.review.auditlog import for_log, rating_log
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.store import Store
 
 from .helpers import make_workspace
 
@@ -65,4 +67,4 @@ def test_a_batch_with_one_bad_row_stores_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("rating", ["Good", "Requires Improvement", None])
 @pytest.mark.parametrize("comment", ["", "plain", "quoted \"words\" and a \\ backslash", "ünïcödé ✓"])
 def test_the_audit_text_of_a_rating_is_built_as_the_general_one(rating: str | None, comment: str) -> None:
-    assert _rating_log(rating, comment) == _for_log({"rating": rating, "comment": comment})
+    assert rating_log(rating, comment) == for_log({"rating": rating, "comment": comment})

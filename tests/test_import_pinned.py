@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reviewkit.io import import_files
+from reviewkit.intake.io import import_files
 
 from .helpers import make_workspace
 

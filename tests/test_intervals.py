@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from reviewkit.intervals import clustered_wilson_interval, design_effect, t_quantile_95, wilson_interval
+from reviewkit.figures.intervals import clustered_wilson_interval, design_effect, t_quantile_95, wilson_interval
 
 SHARES = (0.05, 0.10, 0.20, 0.30, 0.45, 0.60)
 SDS = (0.0, 0.4, 0.8, 1.2)

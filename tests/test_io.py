@@ -12,11 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reviewkit.errors import ImportFileError, InvalidInputError, Problem
-from reviewkit.io import export, import_files
-from reviewkit.workbook import write_workbook
-from reviewkit.store import RatingInput
-from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
+from reviewkit.core.errors import ImportFileError, InvalidInputError, Problem
+from reviewkit.intake.io import export, import_files
+from reviewkit.intake.workbook import write_workbook
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.reviewyaml import Case
+from reviewkit.review.workspace import Workspace, create_workspace, open_workspace
 
 DATA = Path(__file__).parent / "data" / "import"
 TEAM = ["A. Visitor", "B. Visitor", "C. Visitor"]

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewkit import migrations, workspace
 from reviewkit.cli import main
-from reviewkit.errors import MigrationError, NewerVersionError
-from reviewkit.io import export
-from reviewkit.migrations import StoreMigration, WorkspaceMigration
-from reviewkit.regional import export_bundle
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import MigrationError, NewerVersionError
+from reviewkit.intake.io import export
+from reviewkit.review import migrations, workspace
+from reviewkit.review.bundle import export_bundle
+from reviewkit.review.migrations import StoreMigration, WorkspaceMigration
+from reviewkit.review.workspace import open_workspace
 
 FIXTURE = Path(__file__).parent / "data" / "workspace-0.1.0"
 EXPORTS = ("ratings", "flags", "meetings", "conversations", "notes")
@@ -68,9 +68,9 @@ def test_the_0_1_0_workspace_exports_the_same_after_upgrading(old_ws: Path, tmp_
 
 @pytest.mark.slow
 def test_the_0_1_0_workspace_reports_the_same_figures(old_ws: Path, tmp_path: Path) -> None:
-    from reviewkit.annex import write_annex
-    from reviewkit.report import render_report
-    from reviewkit.workspace import open_workspace
+    from reviewkit.report.annex import write_annex
+    from reviewkit.report.render import render_report
+    from reviewkit.review.workspace import open_workspace
 
     result = render_report(old_ws, tmp_path / "report", ["html"], use_cache=False)
     # Ratings by reviewer moved from the report to the team annex: both together hold every figure.
@@ -86,7 +86,7 @@ def test_a_0_1_0_store_is_upgraded_step_by_step_after_a_backup(old_ws: Path, mon
     monkeypatch.setattr(migrations, "STORE_MIGRATIONS", (StoreMigration(2, "notes get a CQC statement", _add_column),))
     monkeypatch.setattr(migrations, "STORE_SCHEMA", 2)
     ws = open_workspace(old_ws)
-    with caplog.at_level(logging.INFO, logger="reviewkit.migrations"), ws.store() as store:
+    with caplog.at_level(logging.INFO, logger="reviewkit.review.migrations"), ws.store() as store:
         assert sorted(store.notes()["note_id"]) == sorted(r[0] for r in before["notes"])
     assert _user_version(old_ws / "review.db") == 2
     after = _rows(old_ws / "review.db")
@@ -142,7 +142,7 @@ def test_a_store_from_a_newer_version_is_refused_untouched(old_ws: Path) -> None
     with pytest.raises(NewerVersionError, match="newer version of reviewkit.*Nothing was changed"):
         open_workspace(old_ws)
     with pytest.raises(NewerVersionError):
-        from reviewkit.store import Store
+        from reviewkit.review.store import Store
 
         Store(old_ws / "review.db")
     assert _digests(old_ws) == before
@@ -187,8 +187,8 @@ def test_an_older_review_yaml_is_upgraded_after_a_backup(old_ws: Path, monkeypat
 
 
 def test_a_file_that_is_not_a_store_gets_a_plain_error(tmp_path: Path) -> None:
-    from reviewkit.errors import StoreError
-    from reviewkit.store import Store
+    from reviewkit.core.errors import StoreError
+    from reviewkit.review.store import Store
 
     (tmp_path / "review.db").write_bytes(b"not a database at all, just some text " * 50)
     with pytest.raises(StoreError, match="not a review store"):

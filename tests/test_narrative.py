@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reviewkit import analysis as a
-from reviewkit import narrative as n
-from reviewkit.tools import load_scale
+from reviewkit.core.tools import load_scale
+from reviewkit.figures import agreement as ag
+from reviewkit.figures import analysis as a
+from reviewkit.figures import sentences as n
 
 SCALE = load_scale("default")
 
@@ -119,7 +120,7 @@ def test_agreement_sentence_with_alpha():
     r = ratings([("C2", "Bob", "q1", "Good"), ("C2", "Bob", "q2", "Requires Improvement"),
                  ("C2", "Bob", "q3", "Inadequate"), ("C2", "Ann", "q1", "Good"),
                  ("C2", "Ann", "q2", "Good"), ("C2", "Ann", "q3", "Requires Improvement")])
-    _, summary = a.moderation_agreement(r, None, SCALE)
+    _, summary = ag.moderation_agreement(r, None, SCALE)
     assert n.agreement_sentence(summary) == (
         "1 moderation case record was rated independently by 2 reviewers: they gave the same "
         "rating in 1 of 3 pairs of ratings (33.3%), and Krippendorff's alpha (ordinal) was 0.53 "
@@ -144,20 +145,20 @@ def test_agreement_sentence_counts_reviewers_per_case_not_in_all():
     # 2 cases, each rated by 2 reviewers, 3 different reviewers in all: "each … by 2".
     r = ratings([("C1", "Ann", "q1", "Good"), ("C1", "Bob", "q1", "Good"),
                  ("C2", "Bob", "q1", "Good"), ("C2", "Cat", "q1", "Outstanding")])
-    _, summary = a.moderation_agreement(r, None, SCALE)
+    _, summary = ag.moderation_agreement(r, None, SCALE)
     assert n.agreement_sentence(summary).startswith(
         "2 moderation case records were each rated independently by 2 reviewers: ")
     r = ratings([("C1", "Ann", "q1", "Good"), ("C1", "Bob", "q1", "Good"),
                  ("C2", "Bob", "q1", "Good"), ("C2", "Cat", "q1", "Outstanding"),
                  ("C2", "Ann", "q1", "Good")])
-    _, summary = a.moderation_agreement(r, None, SCALE)
+    _, summary = ag.moderation_agreement(r, None, SCALE)
     assert n.agreement_sentence(summary).startswith(
         "2 moderation case records were each rated independently by between 2 and 3 reviewers: ")
 
 
 def test_agreement_sentence_alpha_undefined():
     r = ratings([(c, rev, "q1", "Good") for c in ("C1", "C2") for rev in ("Ann", "Bob")])
-    _, summary = a.moderation_agreement(r, None, SCALE)
+    _, summary = ag.moderation_agreement(r, None, SCALE)
     sentence = n.agreement_sentence(summary)
     assert sentence.startswith(
         "2 moderation case records were each rated independently by 2 reviewers: they gave the same "
@@ -168,12 +169,12 @@ def test_agreement_sentence_alpha_undefined():
 
 
 def test_agreement_sentence_none_and_nothing_comparable():
-    _, summary = a.moderation_agreement(None, None, SCALE)
+    _, summary = ag.moderation_agreement(None, None, SCALE)
     assert n.agreement_sentence(summary) == (
         "No case records were rated by more than one reviewer, so agreement between reviewers "
         "was not measured.")
     r = ratings([("C1", "Ann", "q1", "Good"), ("C1", "Bob", "q1", "Not applicable")])
-    _, summary = a.moderation_agreement(r, None, SCALE)
+    _, summary = ag.moderation_agreement(r, None, SCALE)
     assert n.agreement_sentence(summary) == (
         "1 moderation case record was rated independently by 2 reviewers, but no question had "
         "two scored ratings to compare, so agreement was not measured.")

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from reviewkit import cli
-from reviewkit.workspace import REVIEW_FILE, open_workspace, parse_meta
+from reviewkit.review.reviewyaml import parse_meta
+from reviewkit.review.workspace import REVIEW_FILE, open_workspace
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

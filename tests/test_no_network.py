@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import pytest_socket
 
-from reviewkit.report import render_report
-from reviewkit.sample import build_sample_workspace
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.render import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {"127.0.0.1", "::1", "localhost"}

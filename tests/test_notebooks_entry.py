@@ -9,7 +9,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from reviewkit.store import RatingInput
+from reviewkit.review.ratings import RatingInput
 
 from .helpers import make_workspace
 
@@ -30,7 +30,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample review when it is shipped, else a small built one; a canary note is stored."""
     root = tmp_path_factory.mktemp("nb") / "ws"
     try:
-        from reviewkit.sample import build_sample_workspace
+        from reviewkit.intake.sample import build_sample_workspace
     except ImportError:  # the sample is optional for these tests
         ws = make_workspace(root)
     else:
@@ -42,7 +42,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _reviewer(workspace: Path) -> str:
-    from reviewkit.workspace import open_workspace
+    from reviewkit.review.workspace import open_workspace
 
     return open_workspace(workspace).meta.cases[0].reviewer
 

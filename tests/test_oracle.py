@@ -20,12 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewkit.io import export
-from reviewkit import reportsections
-from reviewkit.reportsections import RenderedChart, ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.store import RatingInput
-from reviewkit.workspace import Case, open_workspace
+from reviewkit.intake.io import export
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report import sections as reportsections
+from reviewkit.report.sections import RenderedChart, ReportBuilder
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.reviewyaml import Case
+from reviewkit.review.workspace import open_workspace
 
 from . import oracle
 from .helpers import HOST, REVIEWERS, make_workspace

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from reviewkit import pagegate
-from reviewkit.pagegate import Declared, reader_text, screen_page
+from reviewkit.privacy import gate as pagegate
+from reviewkit.privacy.gate import Declared, screen_page
+from reviewkit.privacy.reader import reader_text
 
 DECLARED = Declared(words=frozenset({"eastvale"}), ids=frozenset({"c07", "q3"}), review_year=2026)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from reviewkit import report as rp
+from reviewkit.report import printer as rp
 
 from .helpers import wait_for
 
@@ -94,7 +94,7 @@ def test_a_printer_that_fails_hands_over_to_the_ordinary_print(page: Path, tmp_p
     printer = rp._start_printer(str(broken), tmp_path / "work")
     assert printer is not None
     try:
-        out = rp._pdf(printer, page, tmp_path / "out.pdf", tmp_path / "work", rp.require_chromium())
+        out = rp.print_pdf(printer, page, tmp_path / "out.pdf", tmp_path / "work", rp.require_chromium())
     finally:
         printer.stop()
     assert "Part two" in _text(out)
@@ -106,13 +106,13 @@ def test_chromium_waits_for_the_charts_and_never_starts_once_the_render_has_stop
     charts = tmp_path / "charts"
     charts.mkdir()
     (tmp_path / "w1").mkdir()
-    stopped = rp._PrinterAfterCharts(chromium, tmp_path / "w1", charts)
+    stopped = rp.PrinterAfterCharts(chromium, tmp_path / "w1", charts)
     stopped.stop()  # the render ended (refused, failed, interrupted) before the charts were done
     assert stopped.get() is None  # and no Chromium was started for it
     assert not (tmp_path / "w1" / "chromium").exists()
 
     (tmp_path / "w2").mkdir()
-    waiting = rp._PrinterAfterCharts(chromium, tmp_path / "w2", charts)
+    waiting = rp.PrinterAfterCharts(chromium, tmp_path / "w2", charts)
     wait_for(lambda: _waiting_for_charts(waiting), "the printer's start to wait for the charts", timeout=30)
     assert not (tmp_path / "w2" / "chromium").exists()  # not started while the charts are drawn
     (charts / "done").touch()
@@ -120,7 +120,7 @@ def test_chromium_waits_for_the_charts_and_never_starts_once_the_render_has_stop
     assert printer is not None
     pid = printer.pid
     try:
-        out = rp._pdf(printer, page, tmp_path / "out.pdf", tmp_path / "w2", chromium)
+        out = rp.print_pdf(printer, page, tmp_path / "out.pdf", tmp_path / "w2", chromium)
     finally:
         waiting.stop()
     assert "Part two" in _text(out)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from reviewkit.cli import main
-from reviewkit.redaction import redact_workspace
-from reviewkit.report import _cache_store
-from reviewkit.workspace import open_workspace
+from reviewkit.report.inputs import cache_store
+from reviewkit.review.redaction import redact_workspace
+from reviewkit.review.workspace import open_workspace
 
 from .helpers import make_workspace
 
@@ -67,7 +67,7 @@ def test_the_redaction_map_and_the_report_cache_are_owner_only(tmp_path):
     assert (ws.path / "private" / "redaction_map.json").exists()
     rendered = tmp_path / "report.html"
     rendered.write_text("<p>the report</p>", encoding="utf-8")
-    _cache_store(ws.path / ".cache" / "report" / "0123abcd", {"html": rendered})
+    cache_store(ws.path / ".cache" / "report" / "0123abcd", {"html": rendered})
     assert (ws.path / ".cache" / "report" / "0123abcd" / "report.html").exists()
     ws.stamp_report_cache()  # as every render does: which names.txt the cache was made with
     assert (ws.path / ".cache" / "report" / ".names-digest").exists()

@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewkit.prescreen import plainly_clean
-from reviewkit.privacy import screen
-from reviewkit.sample import SAMPLE_DIR
+from reviewkit.intake.sample import SAMPLE_DIR
+from reviewkit.privacy.prescreen import plainly_clean
+from reviewkit.privacy.screening import screen
 
 TESTS = Path(__file__).parent
 NAMES = ["Margaret Okonkwo-Hale", "Li Wu", "Jo", "Dr Peter O'Neill", "Smith", "Ann Lee-Fox"]

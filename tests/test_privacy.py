@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewkit.errors import BlockedTextError, TextFinding, WarningTextError
-from reviewkit.privacy import check, describe, normalise, redact, screen
+from reviewkit.core.errors import BlockedTextError, TextFinding, WarningTextError
+from reviewkit.privacy.screening import check, describe, normalise, redact, screen
 
 CANARY_NAME = "Zebediah Quokkafeather"
 CANARY_NHS = "999 000 0018"

@@ -1,6 +1,6 @@
 """Edges of identifier screening that a person sees, pinned down by mutation testing.
 
-Each test here failed against a mutant of ``reviewkit.privacy`` that the rest of the suite let
+Each test here failed against a mutant of ``reviewkit.privacy.screening`` that the rest of the suite let
 survive: a year or birth-cue boundary moved by one, an NI prefix rule that let invalid
 prefixes through, a phone rule that flagged premium-rate numbers, an ordinal that stopped the
 postcode search, a name given two placeholders, a message that lost its advice or its
@@ -13,8 +13,8 @@ from datetime import date
 
 import pytest
 
-from reviewkit.errors import BlockedTextError, WarningTextError
-from reviewkit.privacy import check, redact, screen
+from reviewkit.core.errors import BlockedTextError, WarningTextError
+from reviewkit.privacy.screening import check, redact, screen
 
 
 def _kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewkit import privacy
-from reviewkit.privacy import _candidates, _readable, redact, screen
+from reviewkit.privacy import screening as privacy
+from reviewkit.privacy.screening import _candidates, _readable, redact, screen
 
 TESTS = Path(__file__).parent
 NAMES = ["Margaret Okonkwo-Hale", "Li Wu", "Jo", "Dr Peter O'Neill", "Smith", "Ann Lee-Fox"]

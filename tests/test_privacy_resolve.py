@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewkit import privacy
-from reviewkit.errors import TextFinding
+from reviewkit.core.errors import TextFinding
+from reviewkit.privacy import screening as privacy
 
 
 def pairwise(text: str, hits: list[privacy._Hit]) -> list[privacy._Hit]:

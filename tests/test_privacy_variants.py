@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit import privacy
-from reviewkit.privacy import redact, screen
+from reviewkit.privacy import screening as privacy
+from reviewkit.privacy.screening import redact, screen
 
 CORPUS = Path(__file__).parent / "data" / "privacy" / "practice_sentences.txt"
 

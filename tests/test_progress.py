@@ -6,9 +6,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from reviewkit.progress import (Entry, case_blockers, completeness, disagreements, missing_questions,
-                                needs_evidence, notes_needed, progress_line, summary_lines)
-from reviewkit.store import RatingInput
+from reviewkit.review.progress import (
+    Entry,
+    case_blockers,
+    completeness,
+    disagreements,
+    missing_questions,
+    needs_evidence,
+    notes_needed,
+    progress_line,
+    summary_lines,
+)
+from reviewkit.review.ratings import RatingInput
 
 from .helpers import make_workspace
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from reviewkit.cli import main
-from reviewkit.errors import RegionalError, WarningTextError
-from reviewkit.sample import build_sample_workspace
-from reviewkit.workspace import CONFIRMED_FILE, open_workspace
+from reviewkit.core.errors import RegionalError, WarningTextError
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.review.workspace import CONFIRMED_FILE, open_workspace
 
 PARAGRAPH = (r"We spoke with Mrs Ní Bhriain (NHS 943\-476\-5919, born 14-Mar-1942) at 14 Church St, SW1A-1AA;"
              "\n" r"email jane.doe\@eastvale.gov.uk; record MOS-00123; phone 0 7 7 0 0 9 0 0 1 2 3." "\n")
@@ -88,8 +88,8 @@ def test_the_finished_files_are_screened_again_before_anything_is_published(samp
     custom = tmp_path / "custom.ipynb"
     custom.write_text(json.dumps(nb), encoding="utf-8")
     out = tmp_path / "out"
-    from reviewkit.errors import RenderError
-    from reviewkit.report import render_report
+    from reviewkit.core.errors import RenderError
+    from reviewkit.report.render import render_report
 
     with pytest.raises(RenderError) as raised:
         render_report(sample, out, ("html", "docx"), final=True, notebook=custom)
@@ -141,7 +141,8 @@ def test_compare_refuses_a_hand_edited_bundle_holding_a_shape(sample, tmp_path, 
     assert main(["export", str(sample), "--for-region", "--out", str(good)]) == 0
     import dataclasses
 
-    from reviewkit.bundle import bundle_bytes, read_bundle
+    from reviewkit.review.bundle import bundle_bytes
+    from reviewkit.review.bundleread import read_bundle
 
     edited = dataclasses.replace(read_bundle(good), raw=None, recommendations=("Ring 0 7 7 0 0 9 0 0 1 2 3 first",))
     with pytest.raises(RegionalError) as raised:

@@ -21,12 +21,13 @@ import pypdf
 import pytest
 
 from reviewkit import cli
-from reviewkit.io import import_files
-from reviewkit.readiness import DRAFT_INCOMPLETE, GAP_KINDS, missing_summary, readiness
-from reviewkit.report import find_chromium
-from reviewkit.sample import build_sample_workspace
-from reviewkit.store import RatingInput
-from reviewkit.workspace import Case, Workspace, create_workspace, open_workspace
+from reviewkit.intake.io import import_files
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.printer import find_chromium
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.readiness import DRAFT_INCOMPLETE, GAP_KINDS, missing_summary, readiness
+from reviewkit.review.reviewyaml import Case
+from reviewkit.review.workspace import Workspace, create_workspace, open_workspace
 
 NHS = "999 000 0018"
 
@@ -292,7 +293,7 @@ def test_gap_text_never_quotes_what_a_person_typed(sample_path: Path, tmp_path: 
 
 
 def test_the_hosts_progress_page_shows_the_same_list(sample_path: Path, tmp_path: Path) -> None:
-    from reviewkit.widgets.progress import progress_html
+    from reviewkit.team.widgets.progress import progress_html
 
     ws = _copy(sample_path, tmp_path / "ws")
     with ws.store() as store:

@@ -34,9 +34,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit import pagegate
-from reviewkit.sample import build_sample_workspace
-from reviewkit.workspace import open_workspace
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.privacy import gate as pagegate
+from reviewkit.privacy.reader import reader_text
+from reviewkit.review.workspace import open_workspace
 
 from . import recall_corpus as rc
 
@@ -121,14 +122,14 @@ class Outcome:
 
 
 # Plain text (review.yaml fields, stored quotes, plan cells, bundle text) is screened as typed
-# and as Markdown renders it (reviewkit.redaction.page_findings): a finding in either refuses it.
+# and as Markdown renders it (reviewkit.review.redaction.page_findings): a finding in either refuses it.
 READINGS = {"markdown": ("markdown",), "html": ("html",), "plain": ("plain", "markdown")}
 
 
 def _judge(item: rc.Item) -> Outcome:
     readings = []
     for markup in READINGS[item.markup]:
-        reader = pagegate.reader_text(item.text, markup)
+        reader = reader_text(item.text, markup)
         findings = pagegate.screen_page(item.text, DECLARED, markup=markup)
         readings.append(Reading(item.family, markup, reader, tuple(rc.locate(item.identifier, reader)),
                                 tuple(findings)))
@@ -248,7 +249,7 @@ def test_false_positives_on_public_practice_reports(capsys: pytest.CaptureFixtur
     declared = pagegate.Declared(review_year=rc.REVIEW_YEAR)
     for s in sentences:
         found = pagegate.screen_page(s, declared, markup="plain")
-        reader = pagegate.reader_text(s, "plain")
+        reader = reader_text(s, "plain")
         flagged += bool(found)
         for f in found:
             by_kind[f.kind] += 1
@@ -279,7 +280,7 @@ def _sample_findings(ws_path: Path) -> list[tuple[str, str, str]]:
     out = []
     for path in sorted(ws.narrative_dir.glob("*.md")):
         text = path.read_text(encoding="utf-8")
-        reader = pagegate.reader_text(text)
+        reader = reader_text(text)
         out += [(path.name, f.kind, reader[f.start:f.end]) for f in pagegate.screen_page(text, declared)]
     return out
 

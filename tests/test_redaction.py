@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 from reviewkit.cli import main
-from reviewkit.redaction import blocking_findings, redact_workspace, scan_workspace
-from reviewkit.store import RatingInput
-from reviewkit.workspace import open_workspace
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.redaction import blocking_findings, redact_workspace, scan_workspace
+from reviewkit.review.workspace import open_workspace
 
 from .helpers import make_workspace
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit import privacy
 from reviewkit.cli import main
-from reviewkit.errors import BlockedTextError, WorkspaceError
-from reviewkit.redaction import blocking_findings, redact_workspace, scan_workspace
-from reviewkit.report import published_identifiers
-from reviewkit.store import RatingInput
-from reviewkit.workspace import REDACTION_MAP_FILE, Recommendation, open_workspace
+from reviewkit.core.errors import BlockedTextError, WorkspaceError
+from reviewkit.privacy import screening as privacy
+from reviewkit.review.files import REDACTION_MAP_FILE
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.redaction import blocking_findings, published_identifiers, redact_workspace, scan_workspace
+from reviewkit.review.reviewyaml import Recommendation
+from reviewkit.review.workspace import open_workspace
 
 from .helpers import make_workspace
 from .test_atomic import run_with_file_size_limit
@@ -233,7 +234,7 @@ def test_check_lists_links_to_outside_addresses_by_site_only(ws, capsys):
         "See <https://auto.example.net/x> and www.example.co.uk for more; "
         "[Recommendation 2](#rec-2) follows.\n", encoding="utf-8")
     ws = open_workspace(ws.path)
-    from reviewkit.redaction import outside_links
+    from reviewkit.review.redaction import outside_links
 
     links = [str(link) for link in outside_links(ws)]
     assert links == ["narrative/strengths.md, line 1: https://guide.example.org…",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import sqlite3
 
 from reviewkit.cli import main
-from reviewkit.redaction import scan_workspace
-from reviewkit.store import RatingInput
-from reviewkit.workspace import Recommendation, open_workspace
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.redaction import scan_workspace
+from reviewkit.review.reviewyaml import Recommendation
+from reviewkit.review.workspace import open_workspace
 
 DATE = "3 March 1941"  # a plain old date: a possible date of birth (a warning)
 
@@ -84,7 +85,7 @@ def test_a_blocking_finding_is_called_an_identifier(ws):
 
 
 def test_the_placeholder_map_is_reused_by_the_next_redaction(ws):
-    from reviewkit.redaction import redact_workspace
+    from reviewkit.review.redaction import redact_workspace
 
     (ws.path / "private" / "names.txt").write_text("Zebediah Quokkafeather\nAda Lovelace\n", encoding="utf-8")
     intro = ws.path / "narrative" / "introduction.md"

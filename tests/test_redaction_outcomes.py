@@ -15,10 +15,11 @@ import sqlite3
 
 import pytest
 
-from reviewkit.errors import WorkspaceError
-from reviewkit.redaction import blocking_findings, redact_workspace, scan_workspace
-from reviewkit.store import RatingInput
-from reviewkit.workspace import REDACTION_MAP_FILE, open_workspace
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.review.files import REDACTION_MAP_FILE
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.redaction import blocking_findings, redact_workspace, scan_workspace
+from reviewkit.review.workspace import open_workspace
 
 NAME = "Zebediah Quokkafeather"
 OTHER = "Araminta Fettleworth"
@@ -178,7 +179,7 @@ def test_a_name_only_in_the_theme_or_a_question_is_redacted_and_saved(ws):
 
 
 def test_a_recommendation_is_redacted_in_whichever_half_holds_the_name(ws):
-    from reviewkit.workspace import Recommendation
+    from reviewkit.review.reviewyaml import Recommendation
 
     ws = _names(ws, NAME)
     ws.meta.previous_recommendations = [Recommendation(f"Visit {NAME}.", "Done."),
@@ -259,7 +260,7 @@ def test_character_references_in_a_page_read_as_their_characters(ws):
 # -- links in the narrative ----------------------------------------------------------------------
 
 def test_links_after_an_anchor_email_links_and_file_links_are_listed(ws):
-    from reviewkit.redaction import outside_links
+    from reviewkit.review.redaction import outside_links
 
     (ws.path / "narrative" / "strengths.md").write_text(
         "See [below](#rec-2) and <https://guide.example.org/x>.\n"

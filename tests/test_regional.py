@@ -18,13 +18,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewkit import bundle as bd
-from reviewkit import regional as rg
-from reviewkit.analysis import wilson_interval
 from reviewkit.cli import main
-from reviewkit.errors import RegionalError
-from reviewkit.sample import build_sample_workspace
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import RegionalError
+from reviewkit.figures.analysis import wilson_interval
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.region import compare as rg
+from reviewkit.region.sources import load_bundles
+from reviewkit.review import bundle as bd
+from reviewkit.review.bundleread import read_bundle
+from reviewkit.review.workspace import open_workspace
 
 REGION = Path(__file__).resolve().parent.parent / "sample_data" / "region"
 CANARY = "Zebediah Quokkafeather"
@@ -93,14 +95,14 @@ def make_bundle(council: str = "Testshire Council", round_: str = "2026-03", *, 
 
 
 def roundtrip(b: bd.Bundle, name: str = "x.zip") -> bd.Bundle:
-    return bd.read_bundle(bd.bundle_bytes(b), name=name)
+    return read_bundle(bd.bundle_bytes(b), name=name)
 
 
 # --------------------------------------------------------------------------- the bundle
 
 def test_bundle_round_trip_and_deterministic_bytes(sample_ws, sample_bytes, tmp_path):
     built = bd.bundle_from_workspace(sample_ws)
-    assert bd.read_bundle(sample_bytes) == built
+    assert read_bundle(sample_bytes) == built
     a = bd.export_bundle(sample_ws, tmp_path / "a.zip")
     b = bd.export_bundle(sample_ws, tmp_path / "b" / "b.zip")
     assert a.read_bytes() == b.read_bytes() == sample_bytes
@@ -108,7 +110,7 @@ def test_bundle_round_trip_and_deterministic_bytes(sample_ws, sample_bytes, tmp_
         assert zf.namelist() == list(bd.MEMBERS)
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     suppressed = bd.bundle_from_workspace(sample_ws, 5)
-    assert bd.read_bundle(bd.bundle_bytes(suppressed)) == suppressed
+    assert read_bundle(bd.bundle_bytes(suppressed)) == suppressed
     assert suppressed.threshold == 5 and suppressed.hidden_cells > 0
 
 
@@ -211,7 +213,7 @@ def test_cli_export_for_region_writes_the_bundle(sample_ws, tmp_path, capsys):
     assert main(["export", str(sample_ws.path), "--for-region", "--out", str(out), "--suppress-below", "5"]) == 0
     said = capsys.readouterr().out
     assert "no case ids" in said and "Warning" not in said  # the sample's ratings are complete
-    assert bd.read_bundle(out).threshold == 5
+    assert read_bundle(out).threshold == 5
 
 
 def test_cli_export_for_region_warns_when_the_ratings_are_not_complete(tmp_path, capsys):
@@ -254,7 +256,7 @@ def _break(data: bytes, member: str, old: str, new: str, fix: bool = True) -> by
 def test_reading_names_the_file_row_and_column_never_the_value(change, expected):
     data = change(bd.bundle_bytes(make_bundle()))
     with pytest.raises(RegionalError) as info:
-        bd.read_bundle(data, name="testshire.zip")
+        read_bundle(data, name="testshire.zip")
     assert expected in str(info.value)
     assert "testshire.zip" in str(info.value) and "Zebediah" not in str(info.value)
 
@@ -265,9 +267,9 @@ def test_reading_refuses_a_lone_suppressed_cell_or_a_visible_small_one():
     text = members(data)["overall_judgements.csv"].decode().splitlines()[1]
     assert text == "overall,suppressed,13,suppressed,0,0,20"
     with pytest.raises(RegionalError, match="only one cell is suppressed"):
-        bd.read_bundle(_break(data, "overall_judgements.csv", "overall,suppressed,", "overall,5,"))
+        read_bundle(_break(data, "overall_judgements.csv", "overall,suppressed,", "overall,5,"))
     with pytest.raises(RegionalError, match="below the suppression threshold"):
-        bd.read_bundle(_break(data, "overall_judgements.csv", "overall,suppressed,13,suppressed",
+        read_bundle(_break(data, "overall_judgements.csv", "overall,suppressed,13,suppressed",
                               "overall,suppressed,13,2"))
 
 
@@ -297,7 +299,7 @@ count_tables = st.lists(st.lists(st.integers(0, 14), min_size=5, max_size=5), mi
 @given(table=count_tables, threshold=st.integers(2, 10))
 def test_no_hidden_cell_is_recoverable_from_the_published_totals(table, threshold):
     b = make_bundle(questions=[tuple(r) for r in table], cases=max(20, *(sum(r) for r in table)))
-    published = bd.read_bundle(bd.bundle_bytes(bd.apply_suppression(b, threshold)))
+    published = read_bundle(bd.bundle_bytes(bd.apply_suppression(b, threshold)))
     # The bundle publishes no totals but each row's: its CSV columns are the levels and 'total'.
     with zipfile.ZipFile(io.BytesIO(bd.bundle_bytes(published))) as zf:
         header = zf.read("question_ratings.csv").decode().splitlines()[0].split(",")
@@ -487,10 +489,10 @@ def test_pseudonymised_text_from_bundles_never_names_a_council():
 
 
 def test_workspaces_are_exported_on_the_fly(sample_ws):
-    (b,) = rg.load_bundles([sample_ws.path])
+    (b,) = load_bundles([sample_ws.path])
     assert b.name == "eastvale (workspace)" and b.council == "Eastvale Borough Council"
     with pytest.raises(RegionalError, match="no bundles given"):
-        rg.load_bundles([])
+        load_bundles([])
 
 
 # --------------------------------------------------------------------------- the sample region
@@ -498,7 +500,7 @@ def test_workspaces_are_exported_on_the_fly(sample_ws):
 def test_sample_region_bundles_are_valid_and_comparable():
     files = sorted((REGION / "bundles").glob("*.zip"))
     assert len(files) == 16
-    bundles = rg.load_bundles(files)
+    bundles = load_bundles(files)
     c = rg.compare(bundles)
     assert c.counts()["councils"] == 8 and c.counts()["with_previous"] == 8
     assert {b.council for b in bundles if b.threshold} == {"Saltmere District Council"}

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from reviewkit import bundle as bd
-from reviewkit import regional as rg
-from reviewkit.errors import RegionalError
-from reviewkit.regionalsections import ComparisonReport
-from reviewkit.sample import build_sample_workspace
+from reviewkit.core.errors import RegionalError
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.region import render as rg
+from reviewkit.region.sections import ComparisonReport
+from reviewkit.review import bundle as bd
+from reviewkit.review.bundleread import read_bundle
 
 REGION = Path(__file__).resolve().parent.parent / "sample_data" / "region"
 BUNDLES = sorted((REGION / "bundles").glob("*.zip"))
@@ -88,7 +89,7 @@ def test_national_scale_summarises_instead_of_an_unreadable_heatmap():
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    bundles = [bd.read_bundle(bd.bundle_bytes(b), name=f"{i}.zip") for i, b in enumerate(module.make_bundles(65, 2))]
+    bundles = [read_bundle(bd.bundle_bytes(b), name=f"{i}.zip") for i, b in enumerate(module.make_bundles(65, 2))]
     report = ComparisonReport(rg.compare(bundles))
     section = report.by_question()
     assert section.count("<figure") == 1 and "Box plot, one row per question" in section
@@ -113,7 +114,7 @@ def test_a_notebook_error_renders_nothing(tmp_path):
 def test_mixed_tools_are_refused_before_any_render(tmp_path):
     import dataclasses
 
-    other = dataclasses.replace(bd.read_bundle(BUNDLES[0]), tool_version="2.0", council="Elsewhere Council")
+    other = dataclasses.replace(read_bundle(BUNDLES[0]), tool_version="2.0", council="Elsewhere Council")
     odd = tmp_path / "elsewhere.zip"
     odd.write_bytes(bd.bundle_bytes(other))
     with pytest.raises(RegionalError, match="different audit tools"):

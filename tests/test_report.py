@@ -21,14 +21,15 @@ import nbformat
 import pypdf
 import pytest
 
-from reviewkit import analysis as an
 from reviewkit import cli
-from reviewkit import narrative as nv
-from reviewkit.errors import RenderError
-from reviewkit.report import find_chromium, render_report
-from reviewkit.reportsections import PLACEHOLDER, ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.store import RatingInput
+from reviewkit.core.errors import RenderError
+from reviewkit.figures import analysis as an
+from reviewkit.figures import sentences as nv
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.printer import find_chromium
+from reviewkit.report.render import render_report
+from reviewkit.report.sections import PLACEHOLDER, ReportBuilder
+from reviewkit.review.ratings import RatingInput
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.report import STAGING_PREFIX, find_chromium
+from reviewkit.report.printer import find_chromium
+from reviewkit.report.staging import STAGING_PREFIX
 
 from .helpers import wait_for
 
@@ -37,7 +38,7 @@ sys.exit(main(sys.argv[2:]))
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
 
     return build_sample_workspace(tmp_path_factory.mktemp("failures") / "eastvale").path
 

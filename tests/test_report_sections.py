@@ -10,10 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reviewkit import report
-from reviewkit.errors import RenderError
-from reviewkit.reportdata import load_report_data, narrative_status, unwritten_sections
-from reviewkit.reportsections import (
+from reviewkit.core.errors import RenderError
+from reviewkit.report import render as report
+from reviewkit.report.data import load_report_data, narrative_status, unwritten_sections
+from reviewkit.report.people import _top_themes
+from reviewkit.report.sections import (
     CHARTS_ENV,
     PLACEHOLDER,
     ReportBuilder,
@@ -23,10 +24,9 @@ from reviewkit.reportsections import (
     long_date,
     markdown_html,
     number_list_items,
-    _top_themes,
     prerender_charts,
 )
-from reviewkit.store import RatingInput
+from reviewkit.review.ratings import RatingInput
 
 from .helpers import HOST, REVIEWERS, make_workspace
 
@@ -303,7 +303,7 @@ def test_a_chart_drawn_ahead_from_other_data_is_drawn_again(ws, tmp_path, monkey
 
 
 def test_charts_the_drawing_process_did_not_make_are_drawn_here(ws, tmp_path, monkeypatch) -> None:
-    import reviewkit.reportsections as rs
+    import reviewkit.report.sections as rs
 
     here = _sections(ReportBuilder.load(ws.path))
     finished = tmp_path / "finished"
@@ -321,17 +321,17 @@ def test_charts_the_drawing_process_did_not_make_are_drawn_here(ws, tmp_path, mo
 
 
 def test_kernel_environment_names_the_charts_folder_only_when_given(tmp_path, monkeypatch) -> None:
-    from reviewkit.reportdata import WITHHOLD_ENV
+    from reviewkit.report.data import WITHHOLD_ENV
 
     monkeypatch.setenv(CHARTS_ENV, "/somewhere/else")  # never taken from the caller's environment
     monkeypatch.setenv(WITHHOLD_ENV, "1")
     env = report._kernel_env(tmp_path)
     assert CHARTS_ENV not in env and WITHHOLD_ENV not in env
     assert not (tmp_path / "ipython" / "profile_default" / "startup").exists()
-    env = report._kernel_env(tmp_path, charts=tmp_path / "charts", preload="reviewkit.reportsections")
+    env = report._kernel_env(tmp_path, charts=tmp_path / "charts", preload="reviewkit.report.sections")
     assert env[CHARTS_ENV] == str(tmp_path / "charts")
     startup = (tmp_path / "ipython" / "profile_default" / "startup" / "00-reviewkit-preload.py").read_text()
-    assert "'reviewkit.reportsections'" in startup and "Thread" in startup
+    assert "'reviewkit.report.sections'" in startup and "Thread" in startup
 
 
 def test_top_themes_keep_ties_at_the_cut_off() -> None:

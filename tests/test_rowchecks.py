@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reviewkit.errors import ImportFileError
-from reviewkit.io import import_files
-from reviewkit.workspace import Workspace
+from reviewkit.core.errors import ImportFileError
+from reviewkit.intake.io import import_files
+from reviewkit.review.workspace import Workspace
 
 from .test_io import GOOD, content, make_ws, snapshot
 

@@ -4,19 +4,19 @@ that it carries no screened name or canary, and that its generator is reproducib
 from __future__ import annotations
 
 import re
-import zipfile
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 
 import openpyxl
 import pytest
 import yaml
 
-from reviewkit import privacy
-from reviewkit.errors import WorkspaceError
-from reviewkit.sample import SAMPLE_DIR, build_sample_workspace, sample_files
-from reviewkit.workspace import NARRATIVE_SECTIONS, open_workspace
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.intake.sample import SAMPLE_DIR, build_sample_workspace, sample_files
+from reviewkit.privacy import screening as privacy
+from reviewkit.review.workspace import NARRATIVE_SECTIONS, open_workspace
 
 GENERATOR = SAMPLE_DIR.parent / "make_sample.py"
 HAND_WRITTEN = {"review.yaml", "narrative", "private"}
@@ -248,7 +248,7 @@ def test_build_refuses_a_non_empty_folder(tmp_path):
 
 
 def test_importing_the_sample_again_changes_nothing(tmp_path):
-    from reviewkit.io import import_files
+    from reviewkit.intake.io import import_files
 
     ws = build_sample_workspace(tmp_path / "ws")
     with ws.store() as store:

@@ -98,7 +98,7 @@ def test_a_stop_signal_ends_voila_and_every_kernel_and_removes_the_temp_folder(t
 
 @pytest.mark.browser
 def test_each_page_load_releases_its_kernel_when_the_page_goes(browser, tmp_path: Path) -> None:  # noqa: ANN001
-    from reviewkit import serve
+    from reviewkit.team import serve
 
     from .test_browser_forms import open_page
 

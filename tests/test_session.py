@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from reviewkit.errors import AccessError, InvalidInputError, WorkspaceError
-from reviewkit.session import HUB_USER, current_session
-from reviewkit.store import RatingInput
-from reviewkit.widgets import RatingForm, rating_form
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import AccessError, InvalidInputError, WorkspaceError
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.session import HUB_USER, current_session
+from reviewkit.review.workspace import open_workspace
+from reviewkit.team.widgets import RatingForm, rating_form
 
 from .helpers import HOST, LOGINS, with_logins
 

@@ -19,13 +19,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reviewkit.errors import WorkspaceError
-from reviewkit.report import STAGING_PREFIX, input_digest, render_report
-from reviewkit.reportsections import ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.snapshot import (DIGEST_EXCLUDED, SNAPSHOT_ENV, TABLES, digest_tables, read_snapshot, take_snapshot,
-                                write_snapshot)
-from reviewkit.workspace import open_workspace
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.inputs import input_digest
+from reviewkit.report.render import render_report
+from reviewkit.report.sections import ReportBuilder
+from reviewkit.report.staging import STAGING_PREFIX
+from reviewkit.review.snapshot import (DIGEST_EXCLUDED, SNAPSHOT_ENV, TABLES, digest_tables, read_snapshot, take_snapshot,
+                                       write_snapshot)
+from reviewkit.review.workspace import open_workspace
 
 AFTER_GATE = "Pumpkin parsnip consortium"  # text saved after the gate: never in the report (English words: it passes the gate)
 
@@ -142,19 +144,22 @@ def test_the_report_publishes_exactly_what_the_gate_saw(tmp_path: Path, monkeypa
 
 
 def test_the_kernel_is_told_the_names_its_modules_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewkit import report, reportdata, reportsections, snapshot
+    from reviewkit.report import data as reportdata
+    from reviewkit.report import kernel as report
+    from reviewkit.report import sections as reportsections
+    from reviewkit.review import snapshot
 
     assert (report.WITHHOLD_ENV, report.CHARTS_ENV, report.SNAPSHOT_ENV) == (
         reportdata.WITHHOLD_ENV, reportsections.CHARTS_ENV, snapshot.SNAPSHOT_ENV)
     monkeypatch.setenv(SNAPSHOT_ENV, "/somewhere/else")  # never taken from the caller's environment
-    assert SNAPSHOT_ENV not in report._kernel_env(tmp_path)
-    assert report._kernel_env(tmp_path, snapshot=tmp_path / "s.json")[SNAPSHOT_ENV] == str(tmp_path / "s.json")
+    assert SNAPSHOT_ENV not in report.kernel_env(tmp_path)
+    assert report.kernel_env(tmp_path, snapshot=tmp_path / "s.json")[SNAPSHOT_ENV] == str(tmp_path / "s.json")
 
 
 def test_the_cache_key_dates_are_those_the_page_prints(sample: Path) -> None:
     import datetime as dt
 
-    from reviewkit import report
+    from reviewkit.report import render as report
 
     snap = take_snapshot(sample)
     for day in (dt.date(2026, 12, 1), dt.date(2027, 1, 31)):

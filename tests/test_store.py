@@ -7,10 +7,15 @@ import sqlite3
 
 import pytest
 
-from reviewkit.errors import (BlockedTextError, ConflictError, InvalidInputError, UnsafeLocationError,
-                              WarningTextError)
-from reviewkit.store import RatingInput, Store, check_location
-
+from reviewkit.core.errors import (
+    BlockedTextError,
+    ConflictError,
+    InvalidInputError,
+    UnsafeLocationError,
+    WarningTextError,
+)
+from reviewkit.review.ratings import RatingInput
+from reviewkit.review.store import Store, check_location
 
 NHS_CANARY = "999 000 0018"
 

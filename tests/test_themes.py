@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.errors import CodebookError, ConfigError
-from reviewkit.themes import (
+from reviewkit.core.errors import CodebookError, ConfigError
+from reviewkit.core.themes import (
     Codebook,
     available_codebooks,
     load_codebook,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewkit.errors import ConfigError, ToolError
-from reviewkit.tools import (
+from reviewkit.core.errors import ConfigError, ToolError
+from reviewkit.core.tools import (
     DEFAULT_TOOL,
     AuditTool,
     available_tools,
@@ -268,7 +268,7 @@ def test_scale_level_may_share_its_label_and_code() -> None:
 
 
 def test_shipped_tool_id_must_match_its_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import reviewkit.tools as tools
+    import reviewkit.core.tools as tools
 
     folder = tmp_path / "audit_tools"
     folder.mkdir()

@@ -12,12 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reviewkit import trend
-from reviewkit.bundle import Bundle, CountRow, read_bundle
-from reviewkit.errors import WorkspaceError
-from reviewkit.reportsections import ReportBuilder
-from reviewkit.sample import build_sample_workspace
-from reviewkit.tools import load_tool
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.core.tools import load_tool
+from reviewkit.figures import trend
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.sections import ReportBuilder
+from reviewkit.review import bundleread
+from reviewkit.review.bundle import Bundle, CountRow
+from reviewkit.review.bundleread import read_bundle
+from reviewkit.review.files import PREVIOUS_ROUND_FILE
 
 TOP = ("Outstanding", "Good")
 SCORED = (*TOP, "Requires Improvement", "Inadequate")
@@ -48,7 +51,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 
 def _previous_counts(ws_path: Path) -> dict[str, tuple[int, int]]:
     """Question → (Outstanding or Good, scored) read straight from the bundle's CSV files."""
-    with zipfile.ZipFile(ws_path / trend.PREVIOUS_ROUND_FILE) as z:
+    with zipfile.ZipFile(ws_path / PREVIOUS_ROUND_FILE) as z:
         out = {}
         for member in ("question_ratings.csv", "overall_judgements.csv"):
             for row in csv.DictReader(io.StringIO(z.read(member).decode("utf-8"))):
@@ -140,14 +143,14 @@ def test_no_previous_round_no_comparison_and_a_broken_file_is_named(sample: dict
 
     ws = make_workspace(tmp_path / "ws")
     assert ReportBuilder.load(ws.path).trend() == ""
-    (ws.path / trend.PREVIOUS_ROUND_FILE).write_bytes(b"not a zip")
+    (ws.path / PREVIOUS_ROUND_FILE).write_bytes(b"not a zip")
     with pytest.raises(WorkspaceError, match="previous round's figures cannot be read"):
-        trend.previous_round(ws.path)
-    assert read_bundle(sample["ws"].path / trend.PREVIOUS_ROUND_FILE).council == "Eastvale Borough Council"
+        bundleread.previous_round(ws.path)
+    assert read_bundle(sample["ws"].path / PREVIOUS_ROUND_FILE).council == "Eastvale Borough Council"
 
 
 def test_the_trend_chart_has_alt_text_and_a_table_with_every_figure(sample: dict) -> None:
-    from reviewkit.charts import trend_chart
+    from reviewkit.figures.charts import trend_chart
 
     table = sample["builder"].trend_table
     chart = trend_chart(table, "June 2022")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from reviewkit.themes import load_codebook
-from reviewkit.widgets import ConversationForm, conversation_form
-from reviewkit.widgets.common import CHANGED_ELSEWHERE
-from reviewkit.widgets.conversation import case_options, conversation_label
+from reviewkit.core.themes import load_codebook
+from reviewkit.team.widgets import ConversationForm, conversation_form
+from reviewkit.team.widgets.common import CHANGED_ELSEWHERE
+from reviewkit.team.widgets.conversation import case_options, conversation_label
 
 from .helpers import make_workspace
 

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from reviewkit.widgets import HostConsole, host_console
-from reviewkit.widgets.host import download_link, lab_link
+from reviewkit.team.widgets import HostConsole, host_console
+from reviewkit.team.widgets.host import download_link, lab_link
 
 GOOD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Good,\nC03,B. Visitor,q2,RI,Plans lack detail\n"
 BAD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Superb,\nC99,Z. Nobody,q2,Good,\n"

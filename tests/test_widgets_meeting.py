@@ -6,14 +6,21 @@ import datetime as dt
 
 import pytest
 
-from reviewkit.errors import InvalidInputError
-from reviewkit.themes import load_codebook
-from reviewkit.widgets import MeetingForm, meeting_form
-from reviewkit.widgets.common import CHANGED_ELSEWHERE
-from reviewkit.widgets.meeting import attendees_from_rows, meeting_label
-from reviewkit.widgets.notes import (CodeChoice, accept_suggestions, add_suggestions, check_role, codes_to_save,
-                                    dismiss_suggestions,
-                                     note_summary_html, toggle_code)
+from reviewkit.core.errors import InvalidInputError
+from reviewkit.core.themes import load_codebook
+from reviewkit.team.widgets import MeetingForm, meeting_form
+from reviewkit.team.widgets.common import CHANGED_ELSEWHERE
+from reviewkit.team.widgets.meeting import attendees_from_rows, meeting_label
+from reviewkit.team.widgets.notes import (
+    CodeChoice,
+    accept_suggestions,
+    add_suggestions,
+    check_role,
+    codes_to_save,
+    dismiss_suggestions,
+    note_summary_html,
+    toggle_code,
+)
 
 CANARY_NAME = "Zebediah Quokkafeather"
 

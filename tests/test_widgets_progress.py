@@ -6,9 +6,9 @@ from pathlib import Path
 
 import ipywidgets as w
 
-from reviewkit.store import RatingInput
-from reviewkit.widgets import ProgressView, progress_view
-from reviewkit.widgets.progress import count_pct, progress_html, question_name
+from reviewkit.review.ratings import RatingInput
+from reviewkit.team.widgets import ProgressView, progress_view
+from reviewkit.team.widgets.progress import count_pct, progress_html, question_name
 
 
 def _widgets(widget: w.Widget) -> list[w.Widget]:
@@ -67,8 +67,8 @@ def test_the_entry_point_explains_a_wrong_folder(tmp_path: Path) -> None:
 
 
 def test_the_progress_page_formats_percentages_as_the_report_does():
-    from reviewkit.analysis import format_count
-    from reviewkit.widgets.progress import count_pct
+    from reviewkit.figures.analysis import format_count
+    from reviewkit.team.widgets.progress import count_pct
 
     assert count_pct(1, 16) == format_count(1, 16) == "1 (6.3%)"
     assert count_pct(0, 0) == format_count(0, 0) == "0 (–)"

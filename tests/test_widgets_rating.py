@@ -8,11 +8,11 @@ from pathlib import Path
 import ipywidgets as w
 import pytest
 
-from reviewkit.store import RatingInput
-from reviewkit.widgets import RatingForm, rating_form
-from reviewkit.widgets.common import CHANGED_ELSEWHERE
-from reviewkit.widgets.rating import case_label, descriptor_html, load_case
-from reviewkit.widgets.testing import CallbackErrorTrap
+from reviewkit.review.ratings import RatingInput
+from reviewkit.team.widgets import RatingForm, rating_form
+from reviewkit.team.widgets.common import CHANGED_ELSEWHERE
+from reviewkit.team.widgets.rating import case_label, descriptor_html, load_case
+from reviewkit.team.widgets.testing import CallbackErrorTrap
 
 from .helpers import make_workspace
 
@@ -304,7 +304,7 @@ def test_an_unexpected_callback_error_shows_in_the_form_is_logged_and_fails_the_
     with CallbackErrorTrap() as t:
         form = t.watch(RatingForm(ws, "A. Visitor"))
         form.store.close()  # the database goes away under the form
-        with caplog.at_level(logging.ERROR, logger="reviewkit.widgets"):
+        with caplog.at_level(logging.ERROR, logger="reviewkit.team.widgets"):
             form.blocks["q1"].buttons.value = "Good"
         assert form.unexpected == ["ProgrammingError"]
         assert "Something went wrong" in form.alert.message and "Reload" in form.alert.message

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit import serve
 from reviewkit.cli import main
-from reviewkit.errors import InvalidInputError, WorkspaceError
+from reviewkit.core.errors import InvalidInputError, WorkspaceError
+from reviewkit.team import serve
 
 pytestmark = pytest.mark.enable_socket  # planning binds a loopback socket to find or check the port
 

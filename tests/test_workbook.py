@@ -14,12 +14,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reviewkit.errors import ImportFileError
-from reviewkit.io import import_files
-from reviewkit.progress import completeness
-from reviewkit.readiness import readiness
-from reviewkit.workbook import write_workbook
-from reviewkit.workspace import Workspace
+from reviewkit.core.errors import ImportFileError
+from reviewkit.intake.io import import_files
+from reviewkit.intake.workbook import write_workbook
+from reviewkit.review.progress import completeness
+from reviewkit.review.readiness import readiness
+from reviewkit.review.workspace import Workspace
 
 
 def _fill(path: Path, tool_ids: list[str]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from reviewkit.errors import ToolError, UnsafeLocationError, WorkspaceError
-from reviewkit.workspace import NARRATIVE_SECTIONS, create_workspace, open_workspace
+from reviewkit.core.errors import ToolError, UnsafeLocationError, WorkspaceError
+from reviewkit.review.workspace import NARRATIVE_SECTIONS, create_workspace, open_workspace
 
 from .helpers import make_workspace
 

@@ -1,7 +1,7 @@
 """Hostile YAML and hand-made bundles: alias bombs, wrong types, identifiers in headings,
 keys given twice, dates that do not exist or fall outside a review's years.
 
-Every YAML the kit reads from others goes through ``reviewkit.yamlfile.load_yaml``; each
+Every YAML the kit reads from others goes through ``reviewkit.core.yamlfile.load_yaml``; each
 refusal names the file (and line) and never quotes a value.
 """
 
@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 import yaml
 
-from reviewkit import bundle as bd
-from reviewkit import regional as rg
 from reviewkit.cli import main
-from reviewkit.errors import ConfigError, RegionalError, ReviewkitError, WorkspaceError
-from reviewkit.themes import load_codebook
-from reviewkit.workspace import open_workspace
-from reviewkit.yamlfile import MAX_DEPTH, load_yaml
+from reviewkit.core.errors import ConfigError, RegionalError, ReviewkitError, WorkspaceError
+from reviewkit.core.themes import load_codebook
+from reviewkit.core.yamlfile import MAX_DEPTH, load_yaml
+from reviewkit.region import compare as rg
+from reviewkit.region.sources import MAP_FORMAT
+from reviewkit.review import bundle as bd
+from reviewkit.review.bundleread import read_bundle
+from reviewkit.review.workspace import open_workspace
 
 from .helpers import make_workspace
 from .test_regional import _break, make_bundle, members, rezip
@@ -235,13 +237,13 @@ def test_fuzz_review_yaml_and_audit_tool(tmp_path):
 def test_fuzz_bundle_manifest_and_question_map(tmp_path):
     files = members(bd.bundle_bytes(make_bundle()))
     manifest = yaml.safe_load(files["manifest.yaml"])
-    other = bd.read_bundle(bd.bundle_bytes(make_bundle("Otherton Council")), name="o.zip")
+    other = read_bundle(bd.bundle_bytes(make_bundle("Otherton Council")), name="o.zip")
 
     def with_manifest(data: Any) -> None:
         raw = rezip({**files, "manifest.yaml": yaml.safe_dump(data).encode()}, fix_checksums=False)
-        rg.compare([bd.read_bundle(raw, name="x.zip"), other])
+        rg.compare([read_bundle(raw, name="x.zip"), other])
 
-    qmap = {"format": rg.MAP_FORMAT, "version": 1, "common": [{"id": "c1", "title": "Common 1"}],
+    qmap = {"format": MAP_FORMAT, "version": 1, "common": [{"id": "c1", "title": "Common 1"}],
             "tools": [{"tool": "strengths-based-practice", "version": "1.0", "questions": {"q1": "c1"}}]}
     map_file = tmp_path / "map.yaml"
 
@@ -272,7 +274,7 @@ def test_compare_refuses_a_map_alias_bomb(tmp_path, capsys):
     ok = tmp_path / "ok.zip"
     ok.write_bytes(bd.bundle_bytes(make_bundle()))
     qmap = tmp_path / "map.yaml"
-    qmap.write_text(f"format: {rg.MAP_FORMAT}\nversion: 1\ncommon:\n  - {{id: c1, title: C}}\ntools:\n"
+    qmap.write_text(f"format: {MAP_FORMAT}\nversion: 1\ncommon:\n  - {{id: c1, title: C}}\ntools:\n"
                     f"  - tool:\n{alias_bomb(indent='      ')}\n    version: '1'\n    questions: {{q1: c1}}\n",
                     encoding="utf-8")
     assert main(["compare", str(ok), "--out", str(tmp_path / "out"), "--map", str(qmap)]) == 1
@@ -291,7 +293,7 @@ def test_compare_refuses_a_map_alias_bomb(tmp_path, capsys):
 ])
 def test_bundle_schema_is_strict(old, new, expected):
     with pytest.raises(RegionalError) as info:
-        bd.read_bundle(_manifest_with(old, new), name="hand.zip")
+        read_bundle(_manifest_with(old, new), name="hand.zip")
     assert expected in str(info.value) and "bundle hand.zip" in str(info.value)
 
 
@@ -306,7 +308,7 @@ def test_bundle_schema_is_strict(old, new, expected):
 def test_compare_refuses_identifiers_in_a_hand_made_bundle(tmp_path, capsys, member, old, new, where):
     data = _break(bd.bundle_bytes(make_bundle()), member, old, new)
     with pytest.raises(RegionalError) as info:
-        bd.read_bundle(data, name="hand.zip")
+        read_bundle(data, name="hand.zip")
     message = str(info.value)
     assert f"bundle hand.zip, {where}: holds what looks like a personal identifier" in message
     for value in ("Quokkafeather", "0018", "900123", "Acacia", "SW1A"):
@@ -326,14 +328,14 @@ def test_compare_refuses_identifiers_in_a_hand_made_bundle(tmp_path, capsys, mem
 def test_a_manifest_with_an_impossible_date_or_a_repeated_key_is_refused(old, new, expected):
     with pytest.raises(RegionalError) as info:
         # (the checksums are left as they are: the other files did not change, and the manifest is hashed by none)
-        bd.read_bundle(_break(bd.bundle_bytes(make_bundle()), "manifest.yaml", old, new, fix=False), name="hand.zip")
+        read_bundle(_break(bd.bundle_bytes(make_bundle()), "manifest.yaml", old, new, fix=False), name="hand.zip")
     assert expected in str(info.value) and "Otherton" not in str(info.value)
 
 
 def test_a_question_map_with_a_repeated_key_is_refused(tmp_path):
-    other = bd.read_bundle(bd.bundle_bytes(make_bundle("Otherton Council")), name="o.zip")
+    other = read_bundle(bd.bundle_bytes(make_bundle("Otherton Council")), name="o.zip")
     qmap = tmp_path / "map.yaml"
-    qmap.write_text(f"format: {rg.MAP_FORMAT}\nversion: 1\ncommon:\n  - {{id: c1, title: C}}\ntools:\n"
+    qmap.write_text(f"format: {MAP_FORMAT}\nversion: 1\ncommon:\n  - {{id: c1, title: C}}\ntools:\n"
                     "  - tool: strengths-based-practice\n    version: '1.0'\n    questions: {q1: c1, q1: c2}\n",
                     encoding="utf-8")
     with pytest.raises(RegionalError, match=r"map\.yaml: line 8, key 'tools\[1\]\.questions\.q1': given twice"):
@@ -341,5 +343,5 @@ def test_a_question_map_with_a_repeated_key_is_refused(tmp_path):
 
 
 def test_the_kits_own_bundles_still_read(tmp_path):
-    assert bd.read_bundle(bd.bundle_bytes(make_bundle()), name="ok.zip").codebook == ("default", "1.0")
+    assert read_bundle(bd.bundle_bytes(make_bundle()), name="ok.zip").codebook == ("default", "1.0")
     assert isinstance(Path(tmp_path), Path)

@@ -32,10 +32,17 @@ ROOT = HERE.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from reviewkit.bundle import (  # noqa: E402
-    Bundle, CountRow, ThemeRow, SOURCES, apply_suppression, bundle_bytes, recommendation_headings)
-from reviewkit.themes import load_codebook  # noqa: E402
-from reviewkit.tools import load_tool  # noqa: E402
+from reviewkit.core.themes import load_codebook  # noqa: E402
+from reviewkit.core.tools import load_tool  # noqa: E402
+from reviewkit.review.bundle import (  # noqa: E402
+    SOURCES,
+    Bundle,
+    CountRow,
+    ThemeRow,
+    apply_suppression,
+    bundle_bytes,
+    recommendation_headings,
+)
 
 SEED = 2026
 OUT = HERE / "bundles"
@@ -201,8 +208,8 @@ def make_bundles(n_councils: int, rounds: int, seed: int = SEED) -> list[Bundle]
 
 def eastvale_2026() -> bytes:
     """Eastvale's 2026 bundle, exported from the main sample review built in a temp folder."""
-    from reviewkit.bundle import bundle_from_workspace
-    from reviewkit.sample import build_sample_workspace
+    from reviewkit.intake.sample import build_sample_workspace
+    from reviewkit.review.bundle import bundle_from_workspace
 
     with tempfile.TemporaryDirectory(prefix="reviewkit-region-") as tmp:
         ws = build_sample_workspace(Path(tmp) / "eastvale-2026")

@@ -1,0 +1,390 @@
+"""The commands of the command line: each takes its parsed arguments, calls the library and prints.
+
+In: the parsed arguments of one command (``argparse.Namespace``). Out: lines on stdout
+(progress on stderr) and an exit code; errors are raised as ``ReviewkitError`` for
+``reviewkit.cli.run.main`` to print. Each command imports what it needs when it runs, so
+``reviewkit --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewkit.review.readiness import readiness
+
+if TYPE_CHECKING:  # type hints only: each command imports what it needs when it runs
+    from reviewkit.review.workspace import Workspace
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _progress(message: str) -> None:
+    """Progress lines for long operations go to stderr so stdout stays clean."""
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def _actor(args: argparse.Namespace) -> str:
+    """Who is acting, for the audit log: --as, else the login name."""
+    if getattr(args, "as_", None):
+        return str(args.as_)
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (e.g. a container): still record something honest
+        return "unknown"
+
+
+def _whole(value: object) -> int | None:
+    """A count from a table cell, or None when the cell is empty (None, NaN, NA)."""
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from reviewkit.review.workspace import create_workspace  # start-up: pandas
+
+    previous = None
+    if args.previous:
+        from reviewkit.intake.actionplan import load_previous  # start-up: pandas
+
+        previous = load_previous(args.previous)  # read first: a bad plan leaves no half-made workspace
+        previous.check_council(args.council)
+    ws = create_workspace(args.workspace, council=args.council, theme=args.theme, tool=args.tool,
+                          reviewers=args.reviewer or [], host=args.host, review_questions=args.question or [])
+    if previous is not None:
+        from reviewkit.intake.actionplan import apply_previous  # start-up: pandas
+
+        apply_previous(ws, previous)
+    _say(f"Created review workspace {ws.path}")
+    if previous is not None:
+        updates = sum(1 for r in previous.recommendations if r.update)
+        _say(f"  previous review: {len(previous.recommendations)} recommendation(s), {updates} with an update"
+             + ("; its figures kept for the comparison with this round" if previous.figures else ""))
+    _say(f"  council: {ws.meta.council}; theme: {ws.meta.theme}")
+    _say(f"  audit tool: {ws.tool.id} version {ws.tool.version} ({len(ws.tool.questions)} questions)")
+    _say(f"  team: {', '.join(ws.meta.reviewers) or 'none yet'}")
+    _say(f"Next: edit {ws.path / 'review.yaml'} to add councils, dates and the case allocation,")
+    _say(f"then send each reviewer a workbook: reviewkit workbook {ws.path} --reviewer NAME --out NAME.xlsx")
+    return 0
+
+
+def cmd_action_plan(args: argparse.Namespace) -> int:
+    from reviewkit.intake.actionplan import action_plan, write_plan  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    plan = action_plan(ws)
+    out = write_plan(plan, args.out)
+    _say(f"Wrote the action plan ({len(plan.rows)} recommendation(s)) to {out}")
+    if out.suffix.lower() in (".xlsx", ".docx"):
+        _say("Fill in owner, by when, measure of success, status and update; at the next review:")
+        _say(f'  reviewkit new NEW_FOLDER --council "{ws.meta.council}" --theme "…" --previous {out}')
+    return 0
+
+
+def cmd_previous(args: argparse.Namespace) -> int:
+    from reviewkit.intake.actionplan import apply_previous, load_previous  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    previous = load_previous(args.sources, ws.private_names())
+    apply_previous(ws, previous)
+    updates = sum(1 for r in previous.recommendations if r.update)
+    _say(f"Previous review recorded in {ws.path / 'review.yaml'}: {len(previous.recommendations)} "
+         f"recommendation(s), {updates} with an update"
+         + ("; its figures kept for the comparison with this round" if previous.figures else ""))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from reviewkit.intake.io import import_files  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    summaries = import_files(ws, args.files, actor=_actor(args), confirm_warnings=args.confirm_warnings,
+                             progress=_progress)
+    total = {"added": 0, "changed": 0, "unchanged": 0}
+    for kind, s in summaries.items():
+        _say(f"{kind}: {s.added} added, {s.changed} changed, {s.unchanged} unchanged")
+        total["added"] += s.added
+        total["changed"] += s.changed
+        total["unchanged"] += s.unchanged
+    _say(f"Imported {len(args.files)} file(s) into {ws.path}: {total['added']} added, "
+         f"{total['changed']} changed, {total['unchanged']} unchanged.")
+    if summaries.warnings:
+        n = len(summaries.warnings)
+        _say(f"Warning: {n} rating{'s' if n != 1 else ''} of Requires Improvement or Inadequate "
+             f"{'have' if n != 1 else 'has'} no evidence note (imported; ask the reviewer for the note):")
+        for problem in summaries.warnings:
+            _say(f"  {problem}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from reviewkit.intake.io import export  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    if args.for_region:
+        from reviewkit.review.bundle import export_bundle  # start-up: pandas
+
+        out = export_bundle(ws, args.out, suppress_below=args.suppress_below)
+        _say(f"Wrote the regional bundle {out} (counts only: no case ids, names or free text).")
+        data_gaps = [g for g in readiness(ws, identifiers=[]) if g.kind not in ("narrative", "identifiers")]
+        if data_gaps:
+            _say(f"Warning: the review's ratings are not complete ({len(data_gaps)} gap(s)), so the region "
+                 f"would compare figures that may still change. List them with: reviewkit status {args.workspace}")
+        return 0
+    out = export(ws, args.out, what=args.what)
+    _say(f"Wrote {args.what} to {out}")
+    return 0
+
+
+def cmd_workbook(args: argparse.Namespace) -> int:
+    from reviewkit.intake.workbook import write_workbook  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    out = write_workbook(ws, args.reviewer, args.out)
+    cases = ws.meta.cases_for(args.reviewer)
+    _say(f"Wrote the audit workbook for {args.reviewer} ({len(cases)} case(s)) to {out}")
+    _say(f"When it is filled in: reviewkit import {ws.path} {out}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    from reviewkit.review.progress import completeness, disagreements, summary_lines  # start-up: pandas
+
+    with ws.store() as store:
+        table = completeness(ws, store)
+        moderation = disagreements(ws, store)
+    _say(f"Review of {ws.meta.council}: {ws.meta.theme}")
+    for line in summary_lines(table):
+        _say(line)
+    if len(moderation):
+        _say("")
+        _say(f"Moderation: {len(moderation)} question(s) rated differently by the reviewers of the same case:")
+        for row in moderation.itertuples():
+            ratings = " · ".join(f"{who}: {level}" for who, level in row.ratings.items())
+            steps = _whole(row.steps)
+            apart = f" ({steps} level{'s' if steps != 1 else ''} apart)" if steps is not None else ""
+            _say(f"  {row.case_id} {row.question} {row.title} — {ratings}{apart}")
+    _say("")
+    for line in readiness_lines(ws):
+        _say(line)
+    return 0
+
+
+def readiness_lines(ws: Workspace) -> list[str]:
+    """The gaps before a final report, as `status` prints them."""
+    gaps = readiness(ws)
+    if not gaps:
+        return ["Ready for a final report: nothing is missing (reviewkit report WORKSPACE --final)."]
+    n = len(gaps)
+    return [f"Not ready for a final report: {n} thing{'s' if n != 1 else ''} still missing or unfinished:",
+            *(f"  {gap}" for gap in gaps)]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from reviewkit.review.redaction import (  # start-up: pandas
+        PAGE,
+        confirmable_words,
+        outside_links,
+        page_findings,
+        scan_workspace,
+    )
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    found = scan_workspace(ws) + page_findings(ws)
+    links = outside_links(ws)
+    if links:
+        _say(f"The narrative links to {len(links)} outside address(es); each becomes a live link in the "
+             "HTML, PDF and Word report. Check each is meant to be published:")
+        for link in links:
+            _say(f"  {link}")
+    if args.show_words:
+        words = confirmable_words(ws)
+        _say(f"{len(words)} word(s) the report would print that are neither ordinary English nor declared "
+             "(shown here only, on request):" if words else "No unconfirmed words.")
+        for word in words:
+            _say(f"  {word}")
+    if not found:
+        _say(f"No personal identifiers found in {ws.path}.")
+        return 0
+    blocks = sum(1 for f in found if f.level in ("block", PAGE))
+    _say(f"Found {len(found)} possible identifier(s) ({blocks} that must be removed or confirmed), by location:")
+    for loc in found:
+        _say(f"  {loc}{'  [published in the report]' if loc.published and loc.level != PAGE else ''}")
+    _say(f"Edit them, or replace identifiers with placeholders: reviewkit redact {ws.path}")
+    if any(f.level == PAGE for f in found):
+        _say(f"A word that is not a person's name (a place, team or product) is confirmed once: see them with "
+             f"reviewkit check {ws.path} --show-words, then reviewkit confirm {ws.path} WORD [WORD ...]; "
+             "places, teams and services can also go in review.yaml's glossary.")
+    return 1 if blocks else 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    added = ws.confirm_words(args.words)
+    _say(f"Confirmed {added} word(s) as not a person's name (kept in the workspace's private folder); "
+         f"{len(args.words) - added} already confirmed." if added != len(args.words) else
+         f"Confirmed {added} word(s) as not a person's name (kept in the workspace's private folder).")
+    return 0
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from reviewkit.review.redaction import redact_workspace, scan_workspace  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    summary = redact_workspace(ws, actor=_actor(args))
+    if not summary.total:
+        _say("Nothing to redact.")
+    for where, n in summary.changed.items():
+        _say(f"Redacted {n} piece(s) of text in {where}.")
+    left = scan_workspace(open_workspace(ws.path))
+    _say(f"{len(left)} finding(s) left.")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from reviewkit.intake.sample import build_sample_workspace  # start-up: pandas
+
+    ws = build_sample_workspace(args.workspace, progress=_progress)
+    _say(f"Built the sample review workspace {ws.path} (wholly fictional: {ws.meta.council}).")
+    _say(f"Render its report: reviewkit report {ws.path} --to html,pdf,docx --out {ws.path / 'report'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from reviewkit.team.serve import open_in_browser, plan, run  # start-up: pandas
+
+    p = plan(args.workspace, args.reviewer or "", form=args.form, port=args.port)
+
+    def ready(url: str) -> None:
+        opened = not args.no_browser and open_in_browser(url)
+        _say(f"The {args.form} form is ready{' in your web browser' if opened else ''}. "
+             "Its address (this computer only):")
+        _say(f"  {url}")
+        _say("Keep this window open while you work; press Ctrl+C here to stop.")
+
+    return run(p, on_ready=ready)
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
+    from reviewkit.team import hub  # start-up: pandas
+
+    entra = (hub.entra_from(args.entra_tenant or "", args.entra_client_id or "", args.public_url or "")
+             if args.sign_in == "entra" else None)
+    port = args.port if args.port or not args.write_config else hub.DEFAULT_PORT  # IT's config: a fixed port
+    p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra, check_port=not args.write_config)
+    if args.sign_in == "passwords":
+        _say_waiting(args.workspace)
+    if args.write_config:
+        out = hub.write_config(p, args.write_config)
+        _say(f"Wrote {out} (readable only by you: it may hold a client secret).")
+        _say(f"Start the hub with: jupyterhub -f {out}")
+        return 0
+
+    def ready(url: str) -> None:
+        _say(f"The review hub is running for {p.workspace}. Team members sign in at:")
+        _say(f"  {url}")
+        _say("Keep this window open; press Ctrl+C here to stop the hub and everyone's forms.")
+
+    return hub.run(p, on_ready=ready)
+
+
+def _say_waiting(workspace: str) -> None:
+    """How many logins still wait for their first sign-in, and how to make their codes."""
+    from reviewkit.team.codes import waiting  # start-up: pandas
+
+    w = waiting(workspace)
+    if not w.count:
+        return
+    _say(f"{w.count} of {w.team} login(s) on the team have not signed in yet; each needs a first sign-in code "
+         f"from the host ({len(w.with_code)} have one that still works).")
+    if w.need_codes:
+        _say(f"Make codes for the {len(w.need_codes)} without one (codes are shown once, to you only): "
+             f"reviewkit hub-codes {_quoted(workspace)}")
+
+
+def _quoted(text: str) -> str:
+    return shlex.quote(str(text))
+
+
+def cmd_hub_codes(args: argparse.Namespace) -> int:
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+    from reviewkit.team.codes import make_codes, waiting  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    made, expires = make_codes(ws, args.login, days=args.days)
+    if not made:
+        _say("Every login on the team has set its password: no codes needed.")
+        _say(f"To reset one person's password: reviewkit hub-codes {_quoted(args.workspace)} --login LOGIN")
+        return 0
+    names = {m.login: m.name for m in ws.meta.team if m.login}
+    until = expires.astimezone().strftime("%d %B %Y, %H:%M")
+    if args.login:
+        _say(f"{next(iter(made))}'s password is removed (if it had one); they set a new one with this code.")
+    _say(f"First sign-in codes for {ws.meta.council} (each works once, until {until}):")
+    width = max(len(x) for x in made)
+    for login, code in made.items():
+        _say(f"  {login:<{width}}  {code}   {names.get(login, '')}")
+    _say("Give each person their own code, by phone or in person (not in the email that gives them the "
+         "address). They sign in with their login and the code, and choose a password of at least 10 characters.")
+    _say("The codes are shown only now and kept nowhere; any earlier code for these logins no longer works.")
+    w = waiting(ws)
+    if w.count > len(made):
+        _say(f"{w.count} login(s) in all still wait for their first sign-in.")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from reviewkit.region.render import render_comparison  # start-up: pandas
+
+    formats = [f for f in args.to.split(",") if f.strip()]
+    out = render_comparison(args.sources, args.out, formats, pseudonymise=args.pseudonymise,
+                            mapping=args.map, progress=_progress)
+    _say(f"Compared {len(args.sources)} bundle(s){' (councils pseudonymised)' if args.pseudonymise else ''}; "
+         f"wrote {', '.join(str(p) for p in out.values())}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reviewkit.report.render import render_report  # start-up: the YAML and render pipeline
+
+    formats = [f for f in args.to.split(",") if f.strip()]
+    out_dir = Path(args.out) if args.out else Path(args.workspace) / "report"
+    result = render_report(args.workspace, out_dir, formats, final=args.final, progress=_progress,
+                           keep_notebook=args.keep_notebook, use_cache=not args.no_cache,
+                           withhold_identifiers=args.withhold_identifiers)
+    kind = "final report" if args.final else "draft report"
+    reused = " (inputs unchanged: reused the last render)" if result.cached else ""
+    _say(f"Wrote the {kind}{reused}: {', '.join(str(p) for p in result.values())}")
+    if result.gaps:
+        _say(f"It is marked DRAFT — DATA INCOMPLETE: {result.gaps} thing{'s are' if result.gaps != 1 else ' is'} "
+             f"still missing before it can be final. List them with: reviewkit status {args.workspace}")
+    if args.annex:
+        from reviewkit.report.annex import write_annex  # start-up: pandas
+        from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+        annex = write_annex(open_workspace(args.workspace), out_dir)
+        _say(f"Wrote the team annex (ratings by reviewer; for the team only, do not publish it): {annex}")
+    if result.withheld:
+        _say(f"NOT FOR PUBLICATION: {result.withheld} piece(s) of text held possible personal identifiers and "
+             f"were withheld (the report is watermarked). Find them with: reviewkit check {args.workspace}")
+    return 0

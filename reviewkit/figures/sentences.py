@@ -1,0 +1,298 @@
+"""Sentences of the report generated from the figures, so no number is ever typed by hand.
+
+Every function takes the tables and dicts of ``reviewkit.figures.analysis`` and returns one plain
+sentence (or a short paragraph). Counts are always numerals ("2 case records", never "two"),
+except that zero reads "no"/"none" where that is the natural English; percentages use the house
+style "59 (24.6%)". Singular and plural follow the number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from reviewkit.figures.analysis import NOT_COUNTED, format_count, format_percent
+
+__all__ = [
+    "agreement_sentence",
+    "alpha_reading",
+    "attendance_phrase",
+    "rounding_note",
+    "who_phrase",
+    "count_noun",
+    "headline_sentence",
+    "join_words",
+    "method_sentence",
+    "overall_sentence",
+    "pooled_sentence",
+    "referred_sentence",
+    "weakest_sentence",
+]
+
+# How each kind of conversation partner reads, singular and plural.
+WHO_PHRASES = {
+    "person": ("a person", "people"),
+    "relative": ("a relative", "relatives"),
+    "carer": ("a carer", "carers"),
+    "person and relative": ("a person and their relative", "people and their relatives"),
+    "person and carer": ("a person and their carer", "people and their carers"),
+}
+
+
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 case record', '2 case records': the number with its noun in the right number."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def join_words(items: Sequence[str], conjunction: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (no Oxford comma, as the programme's reports write)."""
+    items = [i for i in items if i]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _verb(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def _split(dist: pd.DataFrame) -> tuple[list[tuple[str, int]], int]:
+    """Scored (level, count) pairs in scale order and the not-applicable count."""
+    scored = [(str(r.level), int(r.count)) for r in dist.itertuples()
+              if not str(r.display).endswith(NOT_COUNTED)]
+    na = sum(int(r.count) for r in dist.itertuples() if str(r.display).endswith(NOT_COUNTED))
+    return scored, na
+
+
+def _level_list(scored: list[tuple[str, int]], total: int, first_verb: str) -> str:
+    """'59 (24.6%) were rated Outstanding, 143 (59.6%) Good … and 1 (0.4%) Inadequate'."""
+    parts = []
+    for i, (label, n) in enumerate(scored):
+        head = f"{format_count(n, total)} {_verb(n)} {first_verb} " if i == 0 else f"{format_count(n, total)} "
+        parts.append(head + label)
+    return join_words(parts)
+
+
+def _na_clause(na: int) -> str:
+    if not na:
+        return ""
+    return (f"; a further {na} {_verb(na)} marked Not applicable and "
+            f"{'is' if na == 1 else 'are'} not counted")
+
+
+def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None, *,
+                    across: int | None = None) -> str:
+    """The pooled distribution of all question ratings, as in section 4 of the report.
+
+    ``dist`` is ``analysis.rating_distribution(...)``; ``n_cases`` the case records examined.
+    With ``n_questions`` the sentence also says how many expected ratings are missing.
+    ``across`` is how many case records have a question rated (``dist.attrs['records']``): a
+    record with only its overall judgement so far is examined but has no question rated.
+    """
+    scored, na = _split(dist)
+    total = sum(n for _, n in scored)
+    missing = ""
+    if n_questions is not None:
+        expected = n_cases * n_questions
+        gap = expected - total - na
+        if gap > 0:
+            missing = (f" {count_noun(gap, 'rating')} of the {expected} expected "
+                       f"({n_cases} × {n_questions}) {'is' if gap == 1 else 'are'} not yet entered.")
+    if total == 0:
+        if na:
+            return (f"No questions were rated on the scale; {na} {_verb(na)} marked Not "
+                    f"applicable.{missing}")
+        return f"No questions have been rated yet.{missing}"
+    records = n_cases if across is None else across
+    lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(records, 'case record')}, "
+    return lead + _level_list(scored, total, "rated") + _na_clause(na) + "." + missing
+
+
+def overall_sentence(dist: pd.DataFrame) -> str:
+    """The overall judgements by level: 'Of the 20 case records given an overall judgement, …'."""
+    scored, na = _split(dist)
+    total = sum(n for _, n in scored)
+    if total == 0:
+        return "No case records have an overall judgement yet."
+    lead = f"Of the {count_noun(total, 'case record')} given an overall judgement, "
+    return lead + _level_list(scored, total, "judged") + _na_clause(na) + "."
+
+
+def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False) -> str:
+    """'18 of the 20 case records (90.0%) were judged Outstanding or Good.'
+
+    ``share`` is ``analysis.share_good_or_better(...)`` for the overall judgement. With
+    ``with_interval`` the 95% Wilson interval follows, for readers who weigh small samples.
+    """
+    count, total = int(share["count"]), int(share["total"])
+    levels = join_words(list(share.get("levels") or ["Outstanding", "Good"]), "or")
+    if total == 0:
+        return "No case records have an overall judgement yet."
+    records = "case record" if total == 1 else "case records"
+    if total == 1:  # not "1 of the 1 case record"
+        head = f"The 1 case record with an overall judgement {'was' if count else 'was not'}"
+    elif count == 0:
+        head = f"None of the {total} {records} ({format_percent(0, total)}) {'was' if total == 1 else 'were'}"
+    else:
+        head = f"{count} of the {total} {records} ({format_percent(count, total)}) {_verb(count)}"
+    tail = ""
+    if with_interval:
+        tail = (f" (95% confidence interval {share['ci_low']:.1f}% to {share['ci_high']:.1f}%)")
+    return f"{head} judged {levels}{tail}."
+
+
+def referred_sentence(n: int, *, council: str = "the council") -> str:
+    """How many case records were referred back for a significant concern (0 reads 'No')."""
+    if n == 0:
+        return f"No case records were referred back to {council} for significant concerns."
+    if n == 1:
+        return f"1 case record was referred back to {council} for a significant concern."
+    return f"{n} case records were referred back to {council} for significant concerns."
+
+
+ALPHA_GUIDANCE = (0.667, 0.800)  # Krippendorff (2004): tentative conclusions from 0.667, reliance from 0.800
+
+
+def _alpha_text(alpha: float) -> str:
+    """Alpha to 2 decimals, or 3 where 2 would put it on the other side of a guidance threshold."""
+    two = f"{alpha:.2f}"
+    if any((alpha < t) != (float(two) < t) for t in ALPHA_GUIDANCE):
+        return f"{alpha:.3f}"
+    return two
+
+
+def alpha_reading(alpha: float) -> str:
+    """Krippendorff's own guidance on alpha, and where this alpha sits against it (not a verdict)."""
+    low, high = ALPHA_GUIDANCE
+    where = ("is at or above both" if alpha >= high else "is between the two" if alpha >= low
+             else "is below both")
+    return (f"Krippendorff suggests relying on ratings where alpha is at least {high:.3f} and "
+            f"drawing only tentative conclusions where it is at least {low:.3f}; "
+            f"{_alpha_text(alpha)} {where}.")
+
+
+def _raters_phrase(summary: Mapping[str, Any]) -> str:
+    low = int(summary.get("raters_min") or 0)
+    high = int(summary.get("raters_max") or 0)
+    if low == high:
+        return f"{'' if int(summary.get('cases', 0)) == 1 else 'each '}rated independently by {count_noun(low, 'reviewer')}"
+    return f"each rated independently by between {low} and {high} reviewers"
+
+
+def agreement_sentence(summary: Mapping[str, Any]) -> str:
+    """Moderation agreement in words, raw agreement beside alpha, always with its caveat."""
+    cases = int(summary.get("cases", 0))
+    if cases == 0:
+        return ("No case records were rated by more than one reviewer, so agreement between "
+                "reviewers was not measured.")
+    pairs = int(summary.get("pairs", 0))
+    lead = f"{count_noun(cases, 'moderation case record')} {_verb(cases)} {_raters_phrase(summary)}"
+    if pairs == 0:
+        return (f"{lead}, but no question had two scored ratings to compare, so agreement "
+                "was not measured.")
+    agreeing = int(summary["agreeing_pairs"])
+    raw = (f"{lead}: they gave the same rating in {agreeing} of {count_noun(pairs, 'pair')} of "
+           f"ratings ({format_percent(agreeing, pairs)})")
+    alpha = summary.get("alpha")
+    items = int(summary.get("items", 0))
+    if alpha is None:
+        note = summary.get("alpha_note") or "Krippendorff's alpha could not be calculated."
+        stat = f". {note}"
+    else:
+        stat = (f", and Krippendorff's alpha (ordinal) was {_alpha_text(float(alpha))} across "
+                f"{count_noun(items, 'rated question')}. {alpha_reading(float(alpha))}")
+    return f"{raw}{stat} {summary.get('caveat', '')}".strip()
+
+
+def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principal Social Worker",
+                    reviewer_plural: str | None = None) -> str:
+    """The elements of the review with their counts, from ``analysis.review_counts(...)``."""
+    reviewers = int(counts.get("reviewers", 0))
+    cases = int(counts.get("cases", 0))
+    meetings = int(counts.get("meetings", 0))
+    attendees = int(counts.get("attendees", 0))
+    conversations = int(counts.get("conversations", 0))
+    team = f" of {count_noun(reviewers, reviewer_noun, reviewer_plural)}" if reviewers else ""
+    parts = [f"examined {count_noun(cases, 'case record')}" if cases else "examined no case records"]
+    if meetings:
+        by_role = {k: v for k, v in (counts.get("attendees_by_role") or {}).items() if v}
+        by_kind = {k: v for k, v in (counts.get("attendees_by_kind") or {}).items() if v}
+        detail = ""
+        if by_role and sum(by_role.values()) == attendees:
+            detail = f" ({attendance_phrase(by_role)})"
+        elif by_kind and list(by_kind) != ["meeting"] and not by_role:
+            detail = " (" + join_words([_kind_phrase(k, v) for k, v in by_kind.items()]) + ")"
+        parts.append(f"met {count_noun(attendees, 'member')} of staff{detail} "
+                     f"in {count_noun(meetings, 'meeting')}")
+    else:
+        parts.append("held no meetings with staff")
+    if conversations:
+        who = counts.get("conversations_by_who") or {}
+        detail = ""
+        if who:
+            detail = " (" + "; ".join(f"{v} with {who_phrase(k, v)}" for k, v in who.items()) + ")"
+        parts.append(f"held {count_noun(conversations, 'conversation')} with people whose case "
+                     f"records were examined or their families and carers{detail}")
+    else:
+        parts.append("held no conversations with people or their families")
+    return f"The review team{team} {join_words(parts)}."
+
+
+def attendance_phrase(by_role: Mapping[str, int]) -> str:
+    """'4 assistant team managers, 2 team managers and 1 occupational therapist' (roles are singular)."""
+    return join_words([count_noun(int(n), str(role)) for role, n in by_role.items() if n])
+
+
+def rounding_note(total: str, what: str = "The percentages") -> str:
+    """A note for a table whose rounded percentages do not add up to 100 ('' when they do)."""
+    if not total or total == "100.0":
+        return ""
+    return (f"{what} are rounded to one decimal place, so they add up to {total}% rather "
+            "than 100%.")
+
+
+def who_phrase(who: str, n: int) -> str:
+    """'a person'/'people', 'a person and their relative'/'people and their relatives'."""
+    if who in WHO_PHRASES:
+        return WHO_PHRASES[who][0 if n == 1 else 1]
+    if n == 1:
+        return f"{'an' if who[:1].lower() in 'aeiou' else 'a'} {who}"
+    return who if who.endswith("s") else who + "s"
+
+
+def _kind_phrase(kind: str, n: int) -> str:
+    """'6 managers', '1 manager': meeting kinds are stored as plural nouns."""
+    if n == 1 and kind.endswith("s") and not kind.endswith("ss"):
+        kind = kind[:-1]
+    return f"{n} {kind}"
+
+
+def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstanding", "Good")) -> str:
+    """The questions with the lowest share rated in the top levels, from ``weakest_questions``.
+
+    Every question tied at the cut-off is named, and the sentence says why the list is longer.
+    """
+    if len(weakest) == 0:
+        return "No questions have been rated yet."
+    tied = int(weakest.attrs.get("tied", 0))
+    if tied and tied == int(weakest.attrs.get("rated_questions", -1)):
+        # Every rated question has the same share: naming them all as "least often" says nothing.
+        last = weakest.iloc[-1]
+        return (f"All {tied} rated questions were rated {join_words(list(levels), 'or')} in the same "
+                f"proportion ({format_percent(int(last['good_or_better']), int(last['scored']))}), "
+                "so no question stands out as least often so rated.")
+    items = [f"question {int(r.number)}, {r.title} ({r.good_or_better} of {r.scored}, "
+             f"{format_percent(int(r.good_or_better), int(r.scored))})"
+             for r in weakest.itertuples()]
+    noun, verb = ("question", "was") if len(items) == 1 else ("questions", "were")
+    text = (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
+            f"{join_words(items)}.")
+    if tied:
+        last = weakest.iloc[-1]
+        text += (f" The last {tied} share the same proportion "
+                 f"({format_percent(int(last['good_or_better']), int(last['scored']))}), so all of them are named.")
+    return text

@@ -1,0 +1,334 @@
+"""The report's findings sections beyond the programme's own: key messages, the review questions
+answered, the evidence against the CQC quality statements, what people told us against the
+I statements, and this round beside the previous one.
+
+Each function takes the report's ``ReportBuilder`` (for its figures, tables and charts, numbered
+in report order) and returns one section's HTML; ``ReportBuilder`` exposes them as methods so
+the notebook stays one line per section.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from reviewkit.core.dates import long_date
+from reviewkit.figures import analysis as an
+from reviewkit.figures import cqc
+from reviewkit.figures import sentences as nv
+from reviewkit.figures.notes import referred_back, report_quotes
+from reviewkit.report.markup import PLACEHOLDER, esc, markdown_html, para, quote, section, sub_outside_links
+from reviewkit.review.narrative import split_answers
+
+if TYPE_CHECKING:
+    from reviewkit.report.sections import ReportBuilder
+
+__all__ = ["SECTION_IDS", "chart_jobs", "cqc_evidence", "i_statements", "key_messages", "link_references",
+           "review_answers", "trend"]
+
+# The report's numbered sections by number, for "see section 4" in the team's prose.
+SECTION_IDS = {1: "introduction", 2: "previous-review", 3: "meetings", 4: "data-analysis", 5: "case-records",
+               6: "observations", 7: "strengths", 8: "recommendations", 9: "cqc-evidence"}
+COUNTS_ONLY_BELOW = 10  # fewer people heard than this and the figures are counts, never percentages
+_REFS = re.compile(r"\b(?P<section>[Ss]ections?\s+(?P<sn>\d))\b"
+                   r"|\b(?P<qs>(?:[Qq]uality [Ss]tatements?\s+|QS\s?)(?P<qn>\d))\b")
+
+
+def link_references(fragment: str, *, cqc_section: bool = True) -> str:
+    """Link 'section 4' and 'quality statement 8' (or 'QS8') in text, never inside tags or links."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group("section"):
+            target = SECTION_IDS.get(int(m.group("sn")))
+            if target is None or (target == "cqc-evidence" and not cqc_section):
+                return m.group(0)
+            return f'<a href="#{target}">{m.group("section")}</a>'
+        n = int(m.group("qn"))
+        return f'<a href="#qs-{n}">{m.group("qs")}</a>' if 1 <= n <= 9 else m.group(0)
+
+    return sub_outside_links(fragment, _REFS, repl)
+
+
+def _prose(b: ReportBuilder, text: str) -> str:
+    html = markdown_html(text, recommendations=b.recommendation_count)
+    return link_references(html, cqc_section=b.meta.cqc_evidence == "section")
+
+
+def _placeholder(where: str, what: str = "") -> str:
+    return (f'<div class="placeholder" role="note"><p><strong>{esc(PLACEHOLDER)}</strong></p>'
+            f"<p>{esc(what or 'Write this section in')} <code>{esc(where)}</code>.</p></div>")
+
+
+def _leanings(r: dict[str, Any]) -> str:
+    """'strength 2, concern 1': how the conversations counted for an I statement leaned."""
+    return ", ".join(f"{k} {int(r[k])}" for k in ("strength", "concern", "mixed", "unspecified") if r[k])
+
+
+def _interval(lo: float, hi: float) -> str:
+    return "–" if math.isnan(lo) else f"{lo:.1f}% to {hi:.1f}%"
+
+
+# --------------------------------------------------------------------------- key messages
+
+def key_messages(b: ReportBuilder) -> str:
+    """Key messages: the headline figures, generated, then the team's key messages."""
+    c = b.counts
+    share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
+    glance = []
+    if c["cases"]:
+        glance.append(f"{nv.count_noun(c['cases'], 'case record')} examined by "
+                      f"{nv.count_noun(len(b.meta.reviewers), 'Principal Social Worker')}, each rated on the "
+                      f"{nv.count_noun(len(b.tool.questions), 'question')} of the audit tool.")
+    glance.append(nv.headline_sentence(share, with_interval=share["total"] > 0))
+    glance.append(nv.referred_sentence(len(referred_back(b.data.flags)), council=b.meta.council))
+    heard = []
+    if c["meetings"]:
+        heard.append(f"{nv.count_noun(c['meetings'], 'meeting')} with {nv.count_noun(c['attendees'], 'member')} "
+                     "of staff")
+    if c["conversations"]:
+        heard.append(f"{nv.count_noun(c['conversations'], 'conversation')} with people whose case records were "
+                     "examined, or their families and carers")
+    if heard:
+        glance.append("The team also held " + nv.join_words(heard) + ".")
+    body = ['<h3 id="at-a-glance">The review at a glance</h3>',
+            '<ul class="at-a-glance">' + "".join(f"<li>{esc(g)}</li>" for g in glance) + "</ul>",
+            link_references(para("Section 4 sets out every figure with its table; the percentages come with a 95% "
+                               "confidence interval because a small number of case records moves a percentage "
+                               "noticeably.")),
+            '<h3 id="team-key-messages">The review team’s key messages</h3>']
+    item = b.data.narrative.get("key_messages")
+    body.append(f'<div class="narrative">{_prose(b, item.text)}</div>' if item is not None and item.written
+                else _placeholder("narrative/key_messages.md"))
+    return section(None, "Key messages", "key-messages", body)
+
+
+def review_answers(b: ReportBuilder) -> str:
+    """The review questions answered: each question with the team's answer and links to the evidence."""
+    questions = b.meta.review_questions
+    if not questions:
+        return ""
+    item = b.data.narrative.get("review_questions")
+    answers = split_answers(item.text if item is not None else "", questions)
+    n = len(questions)
+    body = [para(f"{b.meta.council} asked the review to answer {nv.count_noun(n, 'question')}. "
+               f"{'Each is' if n > 1 else 'It is'} answered briefly here; the sections named in "
+               "each answer hold the evidence.")]
+    for i, (question, answer) in enumerate(zip(questions, answers), 1):
+        text = (f'<div class="narrative">{_prose(b, answer)}</div>' if answer else
+                _placeholder("narrative/review_questions.md",
+                             f"Write the answer to question {i} under the heading ‘## {i}. …’ in"))
+        body.append(f'<div class="review-answer" id="answer-{i}"><h3>Question {i}: {esc(" ".join(question.split()))}'
+                    f"</h3>{text}</div>")
+    return section(None, "The review questions answered", "review-answers", body)
+
+
+# --------------------------------------------------------------------------- I statements (section 5)
+
+def _i_label(code: str, label: str) -> str:
+    m = re.fullmatch(r"i(\d+)", code)
+    return f"I{m.group(1)} {label}" if m else label
+
+
+def i_statements(b: ReportBuilder) -> tuple[str, set[int]]:
+    """What people told us, against the I statements: counts, a chart, a quote for each.
+
+    Returns the HTML and the notes whose quotes it showed (the section shows other quotes after).
+    """
+    counts = b.i_statement_counts
+    if not len(counts) or not int(counts["conversations"].sum()):
+        return "", set()
+    heard = len(b.data.conversations)
+    # A conversation with a person and their relative heard two people.
+    people = sum(2 if str(w) == "person and relative" else 1 for w in b.data.conversations["who"])
+    coded = int((counts["conversations"] > 0).sum())
+    lead = (f"The review team coded what was said in the {nv.count_noun(heard, 'conversation')} against the "
+            f"CQC’s I statements, the expectations people have of their care and support. "
+            f"{nv.count_noun(coded, 'I statement')} of {len(counts)} came up. A conversation counts once for "
+            "each I statement it touched, under how what was said leaned: a strength, a concern, or mixed.")
+    missing = [_i_label(r["code"], r["label"]) for r in counts.to_dict("records") if not r["conversations"]]
+    if missing:
+        lead += f" No conversation touched {nv.join_words(missing, 'or')}."
+    if people < COUNTS_ONLY_BELOW:
+        lead += (f" With fewer than {COUNTS_ONLY_BELOW} people heard ({people}), the figures are counts, not "
+                 "percentages.")
+    lead += (" Each quote’s speaker is given a label such as ‘Carer 1’ so that their words can be followed "
+             "without identifying them.")
+    parts = ['<h3 id="i-statements">What people told us, against the I statements</h3>', para(lead)]
+    if people >= COUNTS_ONLY_BELOW:
+        shares = [f"{r['label']} {an.format_count(int(r['conversations']), heard)}"
+                  for r in counts.to_dict("records") if r["conversations"]]
+        parts.append(para("Share of conversations touching each I statement: " + "; ".join(shares) + "."))
+    body = [b.figure("i-statements", lead="".join(parts))]
+    quotes = report_quotes(b.data.notes)
+    quotes = quotes[quotes["source"] == "conversation"]
+    labels = b.conversation_labels()
+    notes = b.data.notes.set_index("note_id")
+    shown: set[int] = set()
+    for r in counts.to_dict("records"):
+        if not r["conversations"]:
+            continue
+        block = [f'<h4 id="i-statement-{esc(r["code"])}">{esc(_i_label(r["code"], r["label"]))}</h4>',
+                 f'<p class="i-statement">“{esc(r["text"].strip("“”"))}”</p>']
+        block.append(para(f"{nv.count_noun(int(r['conversations']), 'conversation')}: {_leanings(r)}."))
+        for q in quotes.itertuples():
+            if r["code"] in q.codes and int(q.note_id) not in shown:
+                cid = notes.loc[q.note_id]["conversation_id"]
+                block.append(quote(q.text, "— " + labels.get(int(cid), "a person")))
+                shown.add(int(q.note_id))
+                break
+        body.append('<div class="keep">' + "".join(block) + "</div>")
+    return "".join(body), shown
+
+
+# --------------------------------------------------------------------------- CQC quality statements
+
+def cqc_evidence(b: ReportBuilder, placement: str) -> str:
+    """The evidence the review holds against each CQC quality statement (never a score).
+
+    Shown where review.yaml's ``cqc_evidence`` says: "section" (numbered 9, after the
+    recommendations) or "appendix" (after the signatories); '' from the other call.
+    """
+    if b.meta.cqc_evidence != placement:
+        return ""
+    questions, codes, i_ev = b.cqc_questions, b.cqc_codes, b.cqc_i_statements
+    item = b.data.narrative.get("quality_statements")
+    commentary, unplaced = cqc.split_commentary(item.text if item is not None else "")
+    summary = cqc.statement_summary(questions, codes, i_ev, b.data.notes, commentary)
+    with_evidence = int(summary["evidence"].sum())
+    body = [f'<p class="notice"><strong>{esc(cqc.NOT_AN_ASSESSMENT)}</strong></p>',
+            para("The CQC assesses how a council meets its Care Act duties under four themes and nine quality "
+               "statements. Each question of the audit tool and each code the team used for notes and "
+               "conversations names the quality statements it gives evidence for; this section gathers that "
+               f"evidence statement by statement. The review holds evidence for {with_evidence} of the 9 "
+               "statements. Percentages are the share of a question’s ratings that were Outstanding or Good, "
+               "with a 95% confidence interval; counts of notes and conversations are counts, not "
+               "percentages.")]
+    rows = []
+    for r in summary.to_dict("records"):
+        view = nv.join_words([w for w, k in (("strengths", "strengths"), ("areas for consideration", "considerations"))
+                              if r[k]]) or "–"
+        rows.append({"Quality statement": f"QS{r['statement']} {r['label']}", "Theme": r["theme"],
+                     "Audit questions (ratings)": f"{r['questions']} ({r['ratings']})",
+                     "Notes from meetings": str(r["meeting_notes"]),
+                     "Conversations": str(r["conversations"]), "Review team’s view": view})
+    body.append(b.table(pd.DataFrame(rows), "The evidence held for each CQC quality statement",
+                        numeric=["Audit questions (ratings)", "Notes from meetings", "Conversations"], css_class="compact"))
+    if unplaced:
+        where = "narrative/quality_statements.md"
+        named = nv.join_words([f"‘{h}’" for h in unplaced if h]) or "its opening text"
+        body.append(f'<div class="placeholder" role="note"><p>In <code>{esc(where)}</code>, {esc(named)} '
+                    "names no quality statement, so the text under it is not shown. Put it under a heading "
+                    "such as ‘## 7. Safeguarding’.</p></div>")
+    theme = ""
+    for s in cqc.STATEMENTS:
+        if s.theme != theme:
+            theme = s.theme
+            body.append(f'<h3 id="cqc-theme-{list(cqc.THEMES).index(theme) + 1}">Theme: {esc(theme)}</h3>')
+        body.append(_statement(b, s, summary, questions, codes, i_ev, commentary.get(s.number, {})))
+    if placement == "section":
+        return section(9, "Evidence against the CQC quality statements", "cqc-evidence", body)
+    return section(None, "Appendix: evidence against the CQC quality statements", "cqc-evidence", body)
+
+
+def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame, questions: pd.DataFrame,
+               codes: pd.DataFrame, i_ev: pd.DataFrame, said: dict[str, str]) -> str:
+    out = [f'<h4 id="{s.anchor}">QS{s.number} {esc(s.label)}</h4>']
+    row = summary[summary["statement"] == s.number].iloc[0]
+    if not row["evidence"]:
+        out.append(para("This review holds no evidence for this quality statement: no audit question or code "
+                      "used in the review maps to it, or nothing was recorded against it."))
+        return '<div class="keep">' + "".join(out) + "</div>"
+    out[0] = '<div class="keep">' + out[0]  # the heading stays with what follows it
+    q = questions[questions["statement"] == s.number]
+    if len(q) and int(q["scored"].sum()):
+        table = pd.DataFrame([{"Audit question": f"{r['number']}. {r['title']}", "Rated": str(r["scored"]),
+                               "Outstanding or Good": r["display"],
+                               "95% confidence interval": _interval(r["ci_low"], r["ci_high"])}
+                              for r in q.to_dict("records")])
+        out.append(b.table(table, f"QS{s.number} {s.label}: audit questions mapped to it",
+                           numeric=["Rated", "Outstanding or Good", "95% confidence interval"], css_class="compact"))
+    else:
+        out.append(para("No audit question of this review maps to this statement."))
+    out[1] += "</div>"
+    c = codes[codes["statement"] == s.number]
+    if len(c):
+        table = pd.DataFrame([{"Theme from the meetings": r["label"], "Strength": str(r["strength"]),
+                               "Concern": str(r["concern"]), "Mixed": str(r["mixed"]),
+                               "Unspecified": str(r["unspecified"]), "Notes": str(r["total"])}
+                              for r in c.to_dict("records")])
+        out.append(b.table(table, f"QS{s.number} {s.label}: notes from the meetings by stance",
+                           numeric=["Strength", "Concern", "Mixed", "Unspecified", "Notes"], css_class="compact"))
+    else:
+        out.append(para("No notes from the meetings were coded to a theme that maps to this statement."))
+    i = i_ev[i_ev["statement"] == s.number]
+    if len(i):
+        heard = [f"{_i_label(r['code'], r['label'])}, {nv.count_noun(int(r['conversations']), 'conversation')} "
+                 f"({_leanings(r)})" for r in i.to_dict("records")]
+        out.append(para("What people told us (section 5), by I statement: " + "; ".join(heard) + "."))
+    for part, title in (("strengths", "Strengths"), ("considerations", "Areas for consideration")):
+        if said.get(part):
+            out.append(f'<div class="keep"><h5>{title}</h5><div class="narrative">{_prose(b, said[part])}</div></div>')
+    if said.get("notes"):
+        out.append(f'<div class="narrative">{_prose(b, said["notes"])}</div>')
+    if not said:
+        out.append(para("The review team wrote no strengths or areas for consideration for this statement."))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- trend (section 4)
+
+def _question_label(r: dict[str, Any]) -> str:
+    number = r["number"]
+    if number is None or (isinstance(number, float) and math.isnan(number)):
+        return str(r["title"])
+    return f"Q{int(number)} {r['title']}"
+
+
+def trend(b: ReportBuilder) -> str:
+    """4 (cont.): this round beside the previous one, per question, with both intervals."""
+    prev = b.data.previous_round
+    if prev is None:
+        return ""
+    table = b.trend_table
+    when = long_date(prev.round)
+    asked = len(table) - 1
+    same = f"the same audit tool (‘{prev.tool_title}’)" if (prev.tool, prev.tool_version) == (
+        b.tool.id, b.tool.version) else f"an audit tool (‘{prev.tool_title}’) with {asked} questions in common"
+    cases = dict(prev.counts).get("cases", 0)
+    overlap = int((table["verdict"] == "overlap").sum())
+    moved = table[table["verdict"].isin(["higher", "lower"])]
+    summary = f"For {overlap} of the {nv.count_noun(len(table), 'comparison')}, the two rounds’ intervals overlap."
+    if len(moved):
+        summary += " " + "; ".join(f"{_question_label(r)} was {r['verdict']} this round, and the intervals do not "
+                                   "overlap" for r in moved.to_dict("records")) + "."
+    lead = ('<h3 id="previous-round">Compared with the previous review</h3>'
+            + para(f"The previous practice review of {b.meta.council} ({when}) rated "
+                 f"{nv.count_noun(int(cases), 'case record')} on {same}. The chart and table set this review "
+                 "beside it: for each question, the share of ratings that were Outstanding or Good in each round, "
+                 "with its 95% confidence interval. The two rounds looked at different people’s case records with "
+                 "different reviewers, so a difference between them can come from the sample rather than from "
+                 "practice. Where the two intervals overlap, this review cannot tell whether practice changed; "
+                 "where they are apart, the difference suggests a change but does not prove it.")
+            + para(summary))
+    return b.figure("trend", lead=lead)
+
+
+def chart_jobs(b: ReportBuilder) -> dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """The charts of these sections, in report order (trend in section 4, I statements in 5)."""
+    jobs: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {}
+    prev = b.data.previous_round
+    if prev is not None:
+        jobs["trend"] = ("trend_chart", (b.trend_table, long_date(prev.round)), {})
+    heard = b.i_statement_counts
+    if len(heard) and int(heard["conversations"].sum()):
+        table = pd.DataFrame([{"code": r["code"], "label": _i_label(r["code"], r["label"]),
+                               "meeting_kind": "conversation", "stance": st, "count": int(r[st])}
+                              for r in heard.to_dict("records") if r["conversations"]
+                              for st in ("strength", "concern", "mixed", "unspecified") if r[st]])
+        jobs["i-statements"] = ("theme_chart", (table,), {
+            "title": "Conversations by I statement and stance", "unit": "conversations",
+            "row_name": "I statement", "keep_order": True})
+    return jobs

@@ -1,0 +1,162 @@
+"""The report's data analysis (section 4): the ratings of the case records audit tool.
+
+Each function takes the report's ``ReportBuilder`` (for its computed figures, tables and
+charts, numbered in report order) and returns HTML: what was rated, the pooled ratings and
+overall judgements with their 95% intervals, a chart for each question, and the agreement
+between reviewers on the moderation case records. ``ReportBuilder`` exposes them as methods so
+the notebook stays one line per section.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from reviewkit.figures import analysis as an
+from reviewkit.figures import sentences as nv
+from reviewkit.figures.intervals import CLUSTERED_METHOD
+from reviewkit.figures.notes import referred_back
+from reviewkit.report.markup import esc, para, section
+
+if TYPE_CHECKING:
+    from reviewkit.report.sections import ReportBuilder
+
+__all__ = ["consistency", "data_analysis", "question_charts"]
+
+
+def _rated_sentence(b: ReportBuilder) -> str:
+    """'4 of the 5 Principal Social Workers rated 16 of the 20 allocated case records …': what was recorded."""
+    rc = an.rated_counts(b.data.ratings, b.data.allocation, b.tool)
+    if not rc["allocated_cases"]:
+        return ""
+    psw = "Principal Social Worker"
+    if not rc["rated_cases"]:
+        return (f"None of the {nv.count_noun(rc['allocated_reviewers'], psw)} has rated any of the "
+                f"{nv.count_noun(rc['allocated_cases'], 'allocated case record')} yet.")
+    raters, allocated = len(rc["rating_reviewers"]), rc["allocated_reviewers"]
+    who = (f"The {nv.count_noun(raters, psw)}" if raters == allocated and raters > 1 else
+           f"The {psw}" if raters == allocated else f"{raters} of the {nv.count_noun(allocated, psw)}")
+    host = any(m.role == "host" and m.name in rc["rating_reviewers"] for m in b.meta.team)
+    if host:
+        who += " (including the host Principal Social Worker)" if raters > 1 else " (the host)"
+    cases, planned = rc["rated_cases"], rc["allocated_cases"]
+    what = (f"all {planned} allocated case records" if cases == planned and planned > 1 else
+            "the 1 allocated case record" if cases == planned else
+            f"{cases} of the {nv.count_noun(planned, 'allocated case record')}")
+    per = sorted(rc["per_reviewer"].values())
+    each = "" if raters < 2 else (f" ({per[0]} each)" if per[0] == per[-1]
+                                  else f" (between {per[0]} and {per[-1]} each)")
+    complete = rc["complete_cases"]
+    if complete == cases:
+        tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
+    elif complete == 0:
+        tail = "; none of them has every question and an overall judgement rated yet"
+    else:
+        tail = (f"; {complete} of them {'has' if complete == 1 else 'have'} every question and an "
+                "overall judgement rated")
+    return f"{who} rated {what}{each}{tail}."
+
+
+def data_analysis(b: ReportBuilder) -> str:
+    """4. Data analysis: pooled ratings, overall judgements, headline, overview chart."""
+    c, meta = b.counts, b.meta
+    body = []
+    rated = _rated_sentence(b)
+    if rated:
+        body.append(para(rated))
+    body.append(para(nv.referred_sentence(len(referred_back(b.data.flags)), council=meta.council)))
+    levels = nv.join_words([lv.label for lv in b.scale.scored], "or")
+    na = [lv.label for lv in b.scale.levels if not lv.counts]
+    body.append(para(
+        f"The audit tool comprised {nv.count_noun(len(b.tool.questions), 'question')}, each "
+        f"rated {levels}" + (f" (or {nv.join_words(na, 'or')}, which is shown but left out of "
+                              "every percentage)" if na else "")
+        + ". Principal Social Workers rated each question against the descriptors of good practice "
+          "in the tool and their professional experience. The tables of all question ratings, of the "
+          "overall judgements and of each question give every percentage with a 95% confidence "
+          "interval, because with a small number of case records a single rating moves a percentage "
+          "noticeably; the summary table of ratings by question repeats those percentages without "
+          "them."))
+    body.append('<h3 id="all-ratings">All question ratings</h3>')
+    body.append(para(nv.pooled_sentence(b.pooled, c["cases"], len(b.tool.questions),
+                                      across=int(b.pooled.attrs.get("records", c["cases"])))))
+    body.append(b.level_table(b.pooled, "All question ratings by level"))
+    if int(b.pooled.attrs.get("scored", 0)):
+        note = CLUSTERED_METHOD.format(questions=len(b.tool.questions),
+                                       ratings=int(b.pooled.attrs["scored"]))
+        if int(b.pooled.attrs.get("clusters", 0)) < 2:
+            note += (" Only one case record has questions rated on the scale, so how far its ratings "
+                     "resemble each other cannot be estimated: the intervals for all question ratings "
+                     "are as wide as a single rating would give.")
+        body.append(f'<p class="method"><strong>Method.</strong> {esc(note)}</p>')
+    share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
+    lead = ('<h3 id="overall-judgements">Overall judgements</h3>'
+            f'<p class="headline">{esc(nv.headline_sentence(share))}</p>'
+            + para(nv.overall_sentence(b.overall)))
+    body.append(b.figure("overall", lead=lead, levels=b.overall))
+    weakest = an.weakest_questions(b.primary, b.tool, n=3)
+    lead = ('<h3 id="ratings-by-question">Ratings by question</h3>'
+            + para(nv.weakest_sentence(weakest, [lv.label for lv in b.scale.scored[:2]])))
+    body.append(b.figure("overview", lead=lead))
+    note = _rounding_rows(b)
+    if note:
+        body.append(f'<p class="table-note">{esc(note)}</p>')
+    return section(4, "Data analysis from the case records audit tool", "data-analysis", body)
+
+
+def _rounding_rows(b: ReportBuilder) -> str:
+    """A note naming the questions whose rounded percentages do not add up to 100."""
+    off = []
+    for _, row in b.by_question.iterrows():
+        counts = [int(row[lv.label]) for lv in b.scale.scored]
+        total = an.rounded_total(counts, int(row["scored"]))
+        if total and total != "100.0":
+            off.append((int(row["number"]), total))
+    if not off:
+        return ""
+    which = nv.join_words([f"question {n} ({t}%)" for n, t in off])
+    rows = "row" if len(off) == 1 else "rows"
+    return (f"Percentages are rounded to one decimal place, so in the {rows} for {which} they do not "
+            "add up to exactly 100%.")
+
+
+def question_charts(b: ReportBuilder) -> str:
+    """4 (cont.): one chart per question with its table, as the programme's reports have."""
+    lead = ('<h3 id="question-charts">Charts for each question</h3>'
+            + para(f"The charts below show the ratings for each of the {len(b.tool.questions)} "
+                 "questions of the audit tool, each with its table."))
+    body = []
+    for i, (_, row) in enumerate(b.by_question.iterrows()):
+        body.append(b.figure(f"question-{row['question']}", lead=lead if i == 0 else "",
+                             levels=an.question_levels(row, b.scale)))
+    if not body:
+        body.append(lead)
+    return "".join(body)
+
+
+def consistency(b: ReportBuilder) -> str:
+    """4 (cont.): moderation agreement, with the method named.
+
+    Ratings by reviewer are not published: reviewers rated different case records, so a
+    table of them would rank people on a mix of their severity and their cases. That table
+    is in the team annex (``reviewkit.report.annex``), written only when asked for.
+    """
+    body = []
+    table, summary = b.moderation
+    body.append('<div class="keep"><h3 id="moderation">Agreement between reviewers</h3>')
+    body.append(para(nv.agreement_sentence(summary)))
+    if summary["cases"]:
+        body.append(f'<p class="method"><strong>Method.</strong> {esc(summary["method"])}</p>')
+    if len(table):
+        rows = []
+        for i, (_, group) in enumerate(table.groupby("case_id", sort=True), 1):
+            items = len(group)
+            rows.append({"Moderation case": f"Moderation case {i}",
+                         "Questions compared": str(items),
+                         "Same rating": an.format_count(int(group["agree"].sum()), items),
+                         "At most one level apart": an.format_count(int((group["spread"] <= 1).sum()), items)})
+        body.append(b.table(pd.DataFrame(rows), "Agreement on the moderation case records",
+                            numeric=["Questions compared", "Same rating", "At most one level apart"]))
+    body.append("</div>")
+    return "".join(body)

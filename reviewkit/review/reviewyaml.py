@@ -1,0 +1,360 @@
+"""review.yaml: what it says about a review (``ReviewMeta``), checked, and a new one's text.
+
+In: review.yaml's content as YAML loads it (an older format is upgraded first). Out: a
+``ReviewMeta`` with its team, case allocation and previous review, or a WorkspaceError that
+names the key and the fix; ``to_yaml`` for writing it back, and the text of a new review.yaml
+with commented examples of what a host fills in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from reviewkit.core.errors import WorkspaceError
+from reviewkit.review import migrations
+from reviewkit.review.datewindow import date_outside_window
+
+FORMAT = migrations.WORKSPACE_FORMAT  # review.yaml's 'format'; see reviewkit.review.migrations
+ROLES = ("visiting", "host", "associate")
+CASE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
+
+
+def normal_login(login: str) -> str:
+    """A sign-in name as the hub reports it: trimmed and lower case (email addresses ignore case)."""
+    return login.strip().casefold()
+
+
+CQC_PLACEMENTS = ("section", "appendix")
+STATUSES = ("Not started", "In progress", "Done", "Not going ahead")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the review team; reviewers rate cases, an associate only signs."""
+
+    name: str
+    council: str = ""
+    role: str = "visiting"
+    login: str = ""  # the hub sign-in (e.g. a council email address) that is this member; optional
+
+    @property
+    def rates(self) -> bool:
+        return self.role in ("visiting", "host")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case record by its pseudonymous reference, its reviewer and any moderators."""
+
+    id: str
+    reviewer: str
+    moderators: tuple[str, ...] = ()
+
+    @property
+    def reviewers(self) -> tuple[str, ...]:
+        return (self.reviewer, *self.moderators)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommendation of the previous review, with the host's update on it."""
+
+    text: str
+    update: str = ""
+    status: str = ""
+
+
+@dataclass
+class ReviewMeta:
+    """What review.yaml says about the review."""
+
+    council: str
+    theme: str
+    tool: str
+    tool_version: str
+    start: str = ""
+    end: str = ""
+    programme: str = "Practice Review Programme"
+    review_questions: list[str] = field(default_factory=list)
+    team: list[Member] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    previous_date: str = ""
+    previous_recommendations: list[Recommendation] = field(default_factory=list)
+    codebook: str = "default"
+    report_date: str = ""
+    cqc_evidence: str = "section"
+    # Places, teams, services and other words of this review that are not people's names: the
+    # publish gate reads them as ordinary (reviewkit.privacy.gate).
+    glossary: list[str] = field(default_factory=list)
+
+    @property
+    def reviewers(self) -> list[str]:
+        return [m.name for m in self.team if m.rates]
+
+    @property
+    def moderation_cases(self) -> list[str]:
+        return [c.id for c in self.cases if c.moderators]
+
+    def member_for_login(self, login: str) -> Member | None:
+        """The team member who signs in as `login`, if any."""
+        wanted = normal_login(login)
+        return next((m for m in self.team if m.login and m.login == wanted), None)
+
+    def cases_for(self, reviewer: str) -> list[Case]:
+        """Cases a reviewer rates, as primary reviewer or moderator."""
+        return [c for c in self.cases if reviewer in c.reviewers]
+
+    def to_yaml(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "programme": self.programme,
+            "council": self.council,
+            "theme": self.theme,
+            "tool": self.tool,
+            "tool_version": self.tool_version,
+            "dates": {"start": self.start, "end": self.end},
+            "report_date": self.report_date,
+            "review_questions": list(self.review_questions),
+            "team": [{"name": m.name, "council": m.council, "role": m.role, **({"login": m.login} if m.login else {})}
+                     for m in self.team],
+            "cases": [
+                {"id": c.id, "reviewer": c.reviewer, **({"moderators": list(c.moderators)} if c.moderators else {})}
+                for c in self.cases
+            ],
+            "previous_review": {
+                "date": self.previous_date,
+                "recommendations": [{"text": r.text, "update": r.update, **({"status": r.status} if r.status else {})}
+                                    for r in self.previous_recommendations],
+            },
+            "codebook": self.codebook,
+            "cqc_evidence": self.cqc_evidence,
+        }
+        if self.glossary:
+            data["glossary"] = list(self.glossary)
+        return data
+
+
+def _str(data: dict[str, Any], key: str, where: str, required: bool = False) -> str:
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if isinstance(value, (dt.date, int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise WorkspaceError(f"{where}: '{key}' must be text")
+    if required and not value.strip():
+        raise WorkspaceError(f"{where}: '{key}' is required")
+    return value.strip()
+
+
+def _written_date(value: str, where: str) -> dt.date | None:
+    """A date written YYYY-MM-DD, or a month written YYYY-MM (its first day); None for other text."""
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?", value)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+    except ValueError:
+        raise WorkspaceError(f"{where} is not a real date; write one that exists, as YYYY-MM-DD "
+                             "(or as text, such as December 2026)") from None
+
+
+def _check_window(day: dt.date, where: str) -> None:
+    """Refuse a review date typed with the wrong year (0001, 2206): it would print in the report."""
+    outside = date_outside_window(day)
+    if outside:
+        raise WorkspaceError(f"{where} {outside} (written YYYY-MM-DD)")
+
+
+def parse_meta(data: Any, where: str) -> ReviewMeta:
+    """Validate review.yaml content; each message names the key and the fix."""
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{where}: expected a mapping of keys such as council, theme, team")
+    data, _ = migrations.upgrade_review_data(data, where)  # an older format is read as the current one
+    dates = data.get("dates") or {}
+    if not isinstance(dates, dict):
+        raise WorkspaceError(f"{where}: 'dates' must have 'start' and 'end' (YYYY-MM-DD)")
+    start, end = _str(dates, "start", f"{where}: dates"), _str(dates, "end", f"{where}: dates")
+    for key, value in (("start", start), ("end", end)):
+        if value:
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                raise WorkspaceError(f"{where}: dates.{key} must be a date written YYYY-MM-DD") from None
+            _check_window(day, f"{where}: dates.{key}")
+    team: list[Member] = []
+    raw_team = data.get("team") or []
+    if not isinstance(raw_team, list):
+        raise WorkspaceError(f"{where}: 'team' must be a list of members with name, council and role")
+    for i, m in enumerate(raw_team, 1):
+        at = f"{where}: team member {i}"
+        if isinstance(m, str):
+            m = {"name": m}
+        if not isinstance(m, dict):
+            raise WorkspaceError(f"{at}: expected name, council and role")
+        role = _str(m, "role", at) or "visiting"
+        if role not in ROLES:
+            raise WorkspaceError(f"{at}: role must be one of {', '.join(ROLES)}")
+        login = normal_login(_str(m, "login", at))
+        if login and not LOGIN.match(login):
+            raise WorkspaceError(f"{at}: login must be the name or email address the person signs in with, "
+                                 "e.g. a.visitor@eastvale.gov.uk (letters, digits, and . _ @ + -)")
+        team.append(Member(_str(m, "name", at, True), _str(m, "council", at), role, login))
+    names = [m.name for m in team]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise WorkspaceError(f"{where}: team member '{dupes[0]}' is listed twice")
+    logins = [m.login for m in team if m.login]
+    dupes = sorted({n for n in logins if logins.count(n) > 1})
+    if dupes:
+        raise WorkspaceError(f"{where}: the login '{dupes[0]}' is given to two team members; each person signs in "
+                             "with their own")
+    reviewers = {m.name for m in team if m.rates}
+    cases: list[Case] = []
+    raw_cases = data.get("cases") or []
+    if not isinstance(raw_cases, list):
+        raise WorkspaceError(f"{where}: 'cases' must be a list of cases with id and reviewer")
+    for i, c in enumerate(raw_cases, 1):
+        at = f"{where}: case {i}"
+        if not isinstance(c, dict):
+            raise WorkspaceError(f"{at}: expected id and reviewer")
+        cid = _str(c, "id", at, True)
+        if not CASE_ID.match(cid):
+            raise WorkspaceError(
+                f"{at}: case id must be a short pseudonymous reference such as C07 "
+                "(a letter, then up to 15 letters, digits, - or _), never a name or NHS number"
+            )
+        reviewer = _str(c, "reviewer", at, True)
+        mods = c.get("moderators") or []
+        if not isinstance(mods, list) or not all(isinstance(m, str) for m in mods):
+            raise WorkspaceError(f"{at}: 'moderators' must be a list of reviewer names")
+        for who in [reviewer, *mods]:
+            if who not in reviewers:
+                raise WorkspaceError(f"{at}: '{who}' is not a reviewer in 'team'; add them to the team first")
+        cases.append(Case(cid, reviewer, tuple(str(m) for m in mods)))
+    ids = [c.id for c in cases]
+    dupes = sorted({n for n in ids if ids.count(n) > 1})
+    if dupes:
+        raise WorkspaceError(f"{where}: case '{dupes[0]}' is listed twice")
+    prev = data.get("previous_review") or {}
+    if not isinstance(prev, dict):
+        raise WorkspaceError(f"{where}: 'previous_review' must have 'date' and 'recommendations'")
+    recs: list[Recommendation] = []
+    raw_recs = prev.get("recommendations") or []
+    if not isinstance(raw_recs, list):
+        raise WorkspaceError(f"{where}: previous_review 'recommendations' must be a list, each with text and update")
+    for i, r in enumerate(raw_recs, 1):
+        at = f"{where}: previous_review recommendation {i}"
+        if isinstance(r, str):
+            r = {"text": r}
+        if not isinstance(r, dict):
+            raise WorkspaceError(f"{at}: expected text and update")
+        status = _str(r, "status", at)
+        if status:
+            known = {st.casefold(): st for st in STATUSES}
+            if status.casefold() not in known:
+                raise WorkspaceError(f"{at}: status must be one of {', '.join(STATUSES)} (or left out)")
+            status = known[status.casefold()]
+        recs.append(Recommendation(_str(r, "text", at, True), _str(r, "update", at), status))
+    questions = data.get("review_questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        raise WorkspaceError(f"{where}: 'review_questions' must be a list of text")
+    glossary = data.get("glossary") or []
+    if not isinstance(glossary, list) or not all(isinstance(g, str) for g in glossary):
+        raise WorkspaceError(f"{where}: 'glossary' must be a list of words or phrases (places, teams, services) "
+                             "that are not people's names")
+    placement = _str(data, "cqc_evidence", where) or "section"
+    if placement not in CQC_PLACEMENTS:
+        raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
+                             "(after the signatories)")
+    report_date = _str(data, "report_date", where)
+    previous_date = _str(prev, "date", f"{where}: previous_review")
+    for key, value in (("report_date", report_date), ("previous_review.date", previous_date)):
+        day = _written_date(value, f"{where}: {key}")
+        if day is not None:  # a date written as text ("December 2026") is printed as it is
+            _check_window(day, f"{where}: {key}")
+    return ReviewMeta(
+        council=_str(data, "council", where, True),
+        theme=_str(data, "theme", where, True),
+        tool=_str(data, "tool", where, True),
+        tool_version=_str(data, "tool_version", where, True),
+        start=start,
+        end=end,
+        programme=_str(data, "programme", where) or "Practice Review Programme",
+        review_questions=list(questions),
+        team=team,
+        cases=cases,
+        previous_date=previous_date,
+        previous_recommendations=recs,
+        codebook=_str(data, "codebook", where) or "default",
+        report_date=report_date,
+        cqc_evidence=placement,
+        glossary=[" ".join(g.split()) for g in glossary if g.strip()],
+    )
+
+
+
+_CASES_EXAMPLE = """\
+# The case allocation. Replace the line 'cases: []' above with one entry per case record, like
+# these (without the #): 'id' is the council's pseudonymous reference (never a name or NHS
+# number), 'reviewer' rates it, and a moderation case lists 'moderators' who also rate it on
+# their own so the ratings can be compared. Every name must be in 'team'.
+# cases:
+# - id: C01
+#   reviewer: {first}
+#   moderators: [{second}]
+# - id: C02
+#   reviewer: {first}
+# - id: C03
+#   reviewer: {second}
+"""
+
+_PREVIOUS_EXAMPLE = """\
+  # The previous review, if there was one: its month and each recommendation with the host's
+  # update on what has changed since (the report prints both). Replace the two lines above,
+  # e.g. (without the #):
+  # date: 2022-06
+  # recommendations:
+  # - text: Embed strengths-based conversations in every assessment.
+  #   update: A new assessment form follows the conversation; audits show it used in 8 of 10 records.
+  # - text: Make supervision reflective and regular.
+  #   update: Monthly reflective supervision is recorded for every social worker.
+"""
+
+
+_GLOSSARY_EXAMPLE = """\
+# Places, teams and services the narrative names that are not people (the publish gate reads
+# them as ordinary words; anything else capitalised and not English is listed by
+# 'reviewkit check' as a possible name to confirm), e.g. (without the #):
+# glossary: [Brightwater Hub, Ashcombe Reablement Team, Millbrook]
+"""
+
+
+def _plain(name: str) -> str:
+    """A name as YAML reads it back unchanged: bare if it can be, else quoted."""
+    try:
+        bare = yaml.safe_load(f"k: [{name}]") == {"k": [name]}
+    except yaml.YAMLError:
+        bare = False
+    return name if bare else json.dumps(name, ensure_ascii=False)
+
+
+def new_review_yaml(meta: ReviewMeta) -> str:
+    """A new review.yaml with commented examples of a case allocation and a previous review."""
+    text = yaml.safe_dump(meta.to_yaml(), sort_keys=False, allow_unicode=True, width=100)
+    names = [_plain(n) for n in (meta.reviewers or ["A. Visitor"])]
+    example = _CASES_EXAMPLE.format(first=names[0], second=names[1] if len(names) > 1 else "B. Visitor")
+    if "\ncases: []\n" in text:
+        text = text.replace("\ncases: []\n", "\ncases: []\n" + example, 1)
+    if "\n  recommendations: []\n" in text:
+        text = text.replace("\n  recommendations: []\n", "\n  recommendations: []\n" + _PREVIOUS_EXAMPLE, 1)
+    if "glossary:" not in text:
+        text += _GLOSSARY_EXAMPLE
+    return text

@@ -1,0 +1,243 @@
+"""The review hub's sign-in and servers, loaded by JupyterHub from the generated configuration.
+
+Who may sign in is read from the workspace's ``review.yaml`` at every sign-in, so a login
+the host adds there works at once, without restarting the hub. A login not on the team gets
+a plain refusal page. Each person's server runs on this machine (so everyone reaches the
+one workspace on local disk) with the workspace and the hub's user name in its environment:
+the forms take the reviewer from that sign-in, never from a typed name.
+
+Visiting reviewers get the code-free forms only (no JupyterLab, file browser, terminal or
+code run from the page); the host gets the host console with JupyterLab one click away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.auth import Authenticator
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from tornado import web
+from traitlets import HasTraits, Integer, Unicode, default
+
+from reviewkit.core.errors import ReviewkitError
+from reviewkit.core.lifecycle import write_private
+from reviewkit.core.resources import shipped
+from reviewkit.review.reviewyaml import Member, normal_login
+from reviewkit.review.workspace import open_workspace
+from reviewkit.team.codes import CODES_FILE, MIN_PASSWORD, SignInFiles, check_password, set_password_with_code
+from reviewkit.team.forms import WIDGET_MESSAGES
+
+NOTEBOOKS = shipped("notebooks")
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
+VISITING_FORMS = ("rate_case_records.ipynb", "record_meeting.ipynb", "record_conversation.ipynb")
+HOST_FORMS = ("host_console.ipynb", *VISITING_FORMS, "review_progress.ipynb")
+NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, ask the host PSW to add your "
+               "login to the team in review.yaml, then sign in again.")
+REFUSED = ("Sign-in refused: check your login and password. The first time you sign in, also type the first "
+           "sign-in code the host gave you; a code works once, and only until the date the host told you. "
+           "If it still fails, ask the host for a new code.")
+TOO_SHORT = (f"Passwords are at least {MIN_PASSWORD} characters long. The first time you sign in, choose one of "
+             f"{MIN_PASSWORD} characters or more and type your first sign-in code too.")
+PAUSED = "Too many refused sign-ins for this login: wait {minutes} minutes and try again, or ask the host for help."
+KERNEL_IDLE_SECONDS = 20 * 60
+SERVER_IDLE_SECONDS = 60 * 60
+
+
+def team_member(workspace: str, login: str) -> Member | None:
+    """The team member who signs in as `login`, read afresh from review.yaml."""
+    try:
+        return open_workspace(workspace).meta.member_for_login(login)
+    except ReviewkitError:
+        return None
+
+
+class ReviewTeamMixin(HasTraits):
+    """Only logins on the review team may sign in; the rest get a plain refusal."""
+
+    workspace = Unicode("", config=True, help="The review workspace whose review.yaml lists the team's logins.")
+
+    def normalize_username(self, username: str) -> str:
+        return normal_login(username)
+
+    async def check_allowed(self, username: str, authentication: Any = None) -> bool:
+        if team_member(self.workspace, username) is None:
+            raise web.HTTPError(403, NOT_ON_TEAM)
+        return True
+
+
+class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
+    """Offline sign-in for a small team: a password each, set at the first sign-in with a one-time code.
+
+    The host makes the codes (``reviewkit hub-codes``) and gives each person theirs; the first
+    sign-in needs the login, that code and the new password (10 characters or more), and uses
+    the code up. Later sign-ins need the login and password only; a code typed then is ignored.
+    Passwords and codes are kept only as salted scrypt hashes, in files only the hub's user can
+    read. Every refusal says the same thing, whichever part was wrong, and is logged without
+    what was typed; after ``max_failures`` refusals in a row a login is paused for
+    ``pause_seconds`` (the count is kept in memory, per login).
+    """
+
+    password_file = Unicode("", config=True, help="Where the salted password hashes are kept (mode 0600).")
+    codes_file = Unicode("", config=True, help="Where the first sign-in codes' salted hashes are kept (mode 0600); "
+                                                "by default hub_first_codes.json beside the password file.")
+    max_failures = Integer(10, config=True, help="Refused sign-ins in a row after which a login is paused.")
+    pause_seconds = Integer(300, config=True, help="How long a login is paused after too many refused sign-ins.")
+    min_password_length = MIN_PASSWORD
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._failures: dict[str, tuple[int, float]] = {}  # login -> (refusals in a row, time of the last)
+
+    @property
+    def files(self) -> SignInFiles:
+        passwords = Path(self.password_file)
+        codes = Path(self.codes_file) if self.codes_file else passwords.with_name(Path(CODES_FILE).name)
+        return SignInFiles(passwords, codes)
+
+    def _paused(self, login: str) -> bool:
+        count, last = self._failures.get(login, (0, 0.0))
+        if count < self.max_failures:
+            return False
+        if time.monotonic() - last >= self.pause_seconds:
+            del self._failures[login]
+            return False
+        return True
+
+    def _refuse(self, login: str, why: str, message: str = REFUSED) -> web.HTTPError:
+        """Count and log a refusal (what was wrong, never what was typed); the error to raise."""
+        count = self._failures.get(login, (0, 0.0))[0] + 1
+        self._failures[login] = (count, time.monotonic())
+        self.log.warning("sign-in refused for a team login: %s (%d in a row)", why, count)
+        if count == self.max_failures:
+            self.log.warning("sign-in paused for %d seconds for that login after %d refusals in a row",
+                             self.pause_seconds, count)
+        return web.HTTPError(403, message)
+
+    async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
+        login = normal_login(data.get("username", ""))
+        password = data.get("password", "")
+        code = data.get("first_code", "")
+        if team_member(self.workspace, login) is None:
+            raise web.HTTPError(403, NOT_ON_TEAM)
+        if self._paused(login):
+            self.log.warning("sign-in refused for a team login: paused after too many refusals")
+            raise web.HTTPError(429, PAUSED.format(minutes=max(1, round(self.pause_seconds / 60))))
+        if len(password) < self.min_password_length:  # no password, old or new, is shorter: this reveals nothing
+            raise self._refuse(login, "password too short", TOO_SHORT)
+        files = self.files
+        stored = files.read_passwords().get(login)
+        if stored is not None:
+            if not check_password(password, stored):
+                raise self._refuse(login, "wrong password")
+        elif not set_password_with_code(files, login, code, password):
+            raise self._refuse(login, "first sign-in with a wrong, expired or used code" if code.strip()
+                               else "first sign-in without a code")
+        else:
+            self.log.info("first sign-in: a team login set its password; its code is used up")
+        self._failures.pop(login, None)
+        return login
+
+
+def __getattr__(name: str) -> Any:
+    """ReviewTeamEntraAuthenticator, made only when asked for: oauthenticator is needed for Entra ID alone."""
+    if name != "ReviewTeamEntraAuthenticator":
+        raise AttributeError(name)
+    from oauthenticator.azuread import AzureAdOAuthenticator  # start-up: oauthenticator loads only when this runs
+
+    class ReviewTeamEntraAuthenticator(ReviewTeamMixin, AzureAdOAuthenticator):
+        """Council staff sign in with Microsoft 365; only logins on the review team are let in."""
+
+    globals()[name] = ReviewTeamEntraAuthenticator
+    return ReviewTeamEntraAuthenticator
+
+
+class ReviewSpawner(SimpleLocalProcessSpawner):
+    """Each person's server on this machine, as this machine's user, with the forms their role allows."""
+
+    workspace = Unicode("", config=True, help="The review workspace every server works on.")
+    state_dir = Unicode("", config=True, help="The hub's private folder; each person's server files go under it.")
+
+    @default("home_dir")
+    def _short_home_dir(self) -> str:
+        # Short on purpose: kernels talk over socket files under this folder, and a socket's path
+        # may not exceed about 100 characters (a long email login would break report rendering).
+        key = hashlib.sha256(self.user.name.encode()).hexdigest()[:12]
+        return str(Path(self.state_dir) / "u" / key)
+
+    def _member(self) -> Member:
+        member = team_member(self.workspace, self.user.name)
+        if member is None:
+            raise web.HTTPError(403, NOT_ON_TEAM)
+        return member
+
+    def _prepare_home(self, role: str) -> Path:
+        home = Path(self.home_dir)
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        forms = home / "forms"
+        if forms.exists():
+            shutil.rmtree(forms)
+        forms.mkdir(mode=0o700)
+        for name in HOST_FORMS if role == "host" else VISITING_FORMS:
+            shutil.copyfile(NOTEBOOKS / name, forms / name)
+        return forms
+
+    async def start(self) -> Any:
+        member = self._member()
+        host = member.role == "host"
+        forms = self._prepare_home(member.role)
+        self.notebook_dir = str(forms)
+        first = "host_console.ipynb" if host else "rate_case_records.ipynb"
+        self.default_url = f"/voila/render/{first}"
+        config_dir = Path(self.home_dir) / "config"
+        config_dir.mkdir(exist_ok=True, mode=0o700)
+        write_private(config_dir / "jupyter_server_config.json", json.dumps(server_config(host), indent=1))
+        return await super().start()
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        home = Path(self.home_dir)
+        ours = str(Path(sys.prefix) / "share" / "jupyter")
+        env.update({
+            "REVIEWKIT_WORKSPACE": str(Path(self.workspace).resolve()),
+            "JUPYTER_PATH": os.pathsep.join([ours, str(JUPYTER_DATA)]),
+            "IPYTHONDIR": str(home / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "MPLCONFIGDIR": str(home / "mpl"),
+            "TMPDIR": str(home),
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.pop("REVIEWKIT_REVIEWER", None)  # the sign-in decides who is rating
+        return env
+
+
+def server_config(host: bool) -> dict[str, Any]:
+    """The single-user server's settings: Voila's code-free page, culling, and for visitors no Lab or code."""
+    config: dict[str, Any] = {
+        "ServerApp": {
+            "jpserver_extensions": {"voila": True, "jupyterlab": host, "notebook": False, "jupyter_lsp": host,
+                                    "jupyter_server_terminals": host, "notebook_shim": host},
+            "shutdown_no_activity_timeout": SERVER_IDLE_SECONDS,
+            # Everyone's server runs as the hub's own user; when that is root (a container), say so.
+            "allow_root": os.geteuid() == 0,
+            # No MathJax from a public CDN: the forms show no formulas (Voila's own server passes None too).
+            "tornado_settings": {"mathjax_url": None, "mathjax_config": None},
+        },
+        "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_SECONDS, "cull_interval": 60,
+                                 "cull_connected": False},
+        "VoilaConfiguration": {"template": "reviewkit", "strip_sources": True, "show_tracebacks": False,
+                               "theme": "light"},
+    }
+    if not host:
+        config["ServerApp"].update({"terminals_enabled": False,
+                                    "authorizer_class": "reviewkit.team.forms.FormsOnlyAuthorizer"})
+        config["MappingKernelManager"]["allowed_message_types"] = WIDGET_MESSAGES
+    return config
