@@ -138,3 +138,15 @@ def test_one_exception_module() -> None:
 def test_the_architecture_page_names_each_stage(stage: str) -> None:
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert f"reviewkit.{stage}" in page
+
+
+def test_the_picture_draws_the_layers_in_the_contracts_order() -> None:
+    """docs/architecture.md's picture and pyproject.toml's layers contract say the same thing."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    picture = page[page.index("```"):page.index("```", page.index("```") + 3)]
+    drawn = [line.split("reviewkit.")[1].split()[0] for line in picture.splitlines() if "reviewkit." in line]
+    assert drawn == [name.removeprefix("reviewkit.") for name in layers]
