@@ -86,10 +86,16 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
     Rendered like the review report: the same papermill run, template, checks and printing
     (``reviewkit.report.render``); nothing is written to out_dir when any step fails.
     """
-    from reviewkit.report import render as rp  # start-up: the notebook's kernel imports this module for compare_folder
+    # start-up: the notebook's kernel imports this module for compare_folder; the render pipeline loads only here
+    from reviewkit.report.docx import to_docx
+    from reviewkit.report.html import css_text, to_html
+    from reviewkit.report.kernel import clean_notebook, run_notebook
+    from reviewkit.report.printer import require_chromium, to_pdf
+    from reviewkit.report.render import check_formats
+    from reviewkit.report.staging import temporary_folder
 
     say = progress or (lambda _message: None)
-    wanted = rp.check_formats(formats)
+    wanted = check_formats(formats)
     nb_path = Path(notebook) if notebook is not None else NOTEBOOK
     if not nb_path.is_file():
         raise RenderError(f"{nb_path}: the regional comparison notebook is missing")
@@ -97,17 +103,17 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
     bundles = load_bundles(sources, progress=say)
     say("Checking that the reviews can be compared")
     comparison = compare(bundles, mapping=mapping, pseudonymise=pseudonymise)
-    chromium = rp.require_chromium() if "pdf" in wanted else ""
+    chromium = require_chromium() if "pdf" in wanted else ""
     context = comparison.cover(version=__version__, render_date=long_date(dt.date.today().isoformat()))
-    context["footer_css"] = rp.css_text(context["footer_css"])
+    context["footer_css"] = css_text(context["footer_css"])
     out = Path(out_dir)
     result: dict[str, Path] = {}
-    with rp.temporary_folder("reviewkit-compare-") as work, _os_errors(out):
+    with temporary_folder("reviewkit-compare-") as work, _os_errors(out):
         inputs = prepare_inputs(bundles, work / "inputs", pseudonymise=pseudonymise, mapping=mapping)
         say("Running the comparison notebook")
-        nb = rp.clean_notebook(rp.run_notebook(nb_path, inputs, work))
+        nb = clean_notebook(run_notebook(nb_path, inputs, work))
         say("Converting to HTML")
-        body = rp.to_html(nb, context)
+        body = to_html(nb, context)
         html_file = work / f"{OUTPUT_NAME}.html"
         html_file.write_text(body, encoding="utf-8")
         files = {"html": html_file}
@@ -115,10 +121,10 @@ def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, format
             jobs = {}
             if "pdf" in wanted:
                 say("Printing to PDF with Chromium")
-                jobs["pdf"] = pool.submit(rp.to_pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
+                jobs["pdf"] = pool.submit(to_pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
             if "docx" in wanted:
                 say("Converting to Word with pandoc")
-                jobs["docx"] = pool.submit(rp.to_docx, body, work / f"{OUTPUT_NAME}.docx", work)
+                jobs["docx"] = pool.submit(to_docx, body, work / f"{OUTPUT_NAME}.docx", work)
             for fmt, job in jobs.items():
                 files[fmt] = job.result()
         try:

@@ -122,7 +122,7 @@ def _strip_stub(text: str) -> str:
 def _review_questions(workspace: Path) -> list[str]:
     """review.yaml's review questions, or none if it cannot be read (opening it reports why)."""
     try:
-        data = load_yaml((workspace / REVIEW_FILE).read_text(encoding="utf-8"))
+        data = load_yaml((workspace / REVIEW_FILE).read_text(encoding="utf-8"), REVIEW_FILE)
     except Exception:  # noqa: BLE001  an unreadable review.yaml is reported by open_workspace
         return []
     questions = data.get("review_questions") if isinstance(data, dict) else None
