@@ -48,13 +48,13 @@ def _gone(pid: int) -> None:
     wait_for(lambda: _running_in_group(pid) == [], f"Chromium's process group {pid} to end", timeout=30)
 
 
-def _waiting_for_charts(starter: rp._PrinterAfterCharts) -> bool:
+def _waiting_for_charts(starter: rp.PrinterAfterCharts) -> bool:
     """Whether the starter's thread is in its loop waiting for the charts (so it has not started
     Chromium, and would not without them)."""
-    source, first = inspect.getsourcelines(rp._PrinterAfterCharts._start)
+    source, first = inspect.getsourcelines(rp.PrinterAfterCharts._start)
     loop = next(n for n in ast.walk(ast.parse(textwrap.dedent("".join(source)))) if isinstance(n, ast.While))
     frame = sys._current_frames().get(starter._thread.ident or -1)  # the thread's innermost Python frame
-    return (frame is not None and frame.f_code is rp._PrinterAfterCharts._start.__code__
+    return (frame is not None and frame.f_code is rp.PrinterAfterCharts._start.__code__
             and first + loop.lineno - 1 <= frame.f_lineno <= first + (loop.end_lineno or loop.lineno) - 1)
 
 

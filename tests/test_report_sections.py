@@ -325,10 +325,10 @@ def test_kernel_environment_names_the_charts_folder_only_when_given(tmp_path, mo
 
     monkeypatch.setenv(CHARTS_ENV, "/somewhere/else")  # never taken from the caller's environment
     monkeypatch.setenv(WITHHOLD_ENV, "1")
-    env = report._kernel_env(tmp_path)
+    env = report.kernel_env(tmp_path)
     assert CHARTS_ENV not in env and WITHHOLD_ENV not in env
     assert not (tmp_path / "ipython" / "profile_default" / "startup").exists()
-    env = report._kernel_env(tmp_path, charts=tmp_path / "charts", preload="reviewkit.report.sections")
+    env = report.kernel_env(tmp_path, charts=tmp_path / "charts", preload="reviewkit.report.sections")
     assert env[CHARTS_ENV] == str(tmp_path / "charts")
     startup = (tmp_path / "ipython" / "profile_default" / "startup" / "00-reviewkit-preload.py").read_text()
     assert "'reviewkit.report.sections'" in startup and "Thread" in startup
