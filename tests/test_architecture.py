@@ -154,3 +154,12 @@ def test_the_picture_draws_the_layers_in_the_contracts_order() -> None:
     picture = page[page.index("```"):page.index("```", page.index("```") + 3)]
     drawn = [line.split("reviewkit.")[1].split()[0] for line in picture.splitlines() if "reviewkit." in line]
     assert drawn == [name.removeprefix("reviewkit.") for name in layers]
+
+
+def test_the_wheel_lists_every_subpackage() -> None:
+    """A subpackage missing from pyproject.toml's list is missing from every install."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    packages = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert packages <= listed
