@@ -323,16 +323,21 @@ def test_a_store_refusal_while_meetings_are_written_undoes_the_ratings_written_b
                    "BEGIN SELECT RAISE(ABORT, 'attendance refused'); END")
 
     assert main(["import", str(ws.path), *map(str, files)]) == 1
-    err = capsys.readouterr().err
-    assert "refused the import" in err and "nothing was imported" in err
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: {ws.db_path}: the review store refused the import (IntegrityError); "
+                      "nothing was imported"]
     assert snapshot(ws) == before  # the changed rating too, and no audit row
     with ws.store() as s:
         assert s.rating("C01", "A. Visitor", "q1").rating == "Good"
 
     with contextlib.closing(sqlite3.connect(ws.db_path)) as db, db:
         db.execute("DROP TRIGGER refuse_attendance")
-    summary = import_files(ws, files, actor="H. Host")  # and once the store accepts them, all of it
+    said: list[str] = []  # once the store accepts them, all of it, and it says so
+    summary = import_files(ws, files, actor="H. Host", progress=said.append)
     assert (summary["ratings"].changed, summary["meetings"].changed) == (1, 1)
+    assert said[-1] == "Saved: 2 record(s) added or changed"
+    log = audit_rows(ws)
+    assert list(log[log["entity"] == "ratings"]["key"])[-1] == str(files[0])  # the import's row names its file
 
 
 def test_note_cannot_move_to_another_meeting(ws: Workspace, tmp_path: Path) -> None:
