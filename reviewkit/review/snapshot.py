@@ -255,9 +255,8 @@ def _store_digest(store: Any) -> str:
     """The store's content without timestamps and versions: an edit undone hashes the same."""
     out: list[Any] = []
     for table in digest_tables(store):
-        quoted = table.replace('"', '""')
         rows = [{k: r[k] for k in r.keys() if k not in _DIGEST_SKIP}  # noqa: SIM118 (sqlite3.Row)
-                for r in store.execute_read(f'SELECT * FROM "{quoted}"')]
+                for r in store.execute_read(f"SELECT * FROM {table}")]
         out.append([table, sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)])
     return hashlib.sha256(json.dumps(out).encode()).hexdigest()
 
