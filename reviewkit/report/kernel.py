@@ -188,6 +188,11 @@ def _draw_charts(workspace: Any, folder: Path, withhold: bool) -> None:
     for name in ("SIGTERM", "SIGHUP"):  # forked: end quietly when stopped, whatever the parent set
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # Its drawing workers, stopped with it when a render is refused, would print a BrokenPipeError
+    # traceback on the user's screen: this process and its workers print nothing.
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
     with contextlib.suppress(BaseException):  # the notebook draws what is missing and raises its error
         prerender_charts(workspace, folder, withhold_identifiers=withhold, processes=CHART_PROCESSES)
 

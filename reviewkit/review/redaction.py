@@ -13,14 +13,15 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from reviewkit.core.atomic import write_text
 from reviewkit.core.errors import TextFinding, WorkspaceError
 from reviewkit.privacy import gate as pagegate
-from reviewkit.privacy.reader import reader_blocks
 from reviewkit.privacy import screening as privacy
+from reviewkit.privacy.reader import reader_blocks
 from reviewkit.review.files import REDACTION_MAP_FILE, text_of
 from reviewkit.review.narrative import narrative_status
 from reviewkit.review.ratings import RatingInput
@@ -167,8 +168,29 @@ def _scan_outputs(ws: Workspace, names: list[str]) -> list[Location]:
 
 
 def _html_text(page: str) -> str:
-    """The words of an HTML page as a reader sees them: the publish gate's reading (lxml), blocks apart."""
-    return "\n\n".join(reader_blocks(page, "html"))
+    """The words of an HTML page as a reader sees them (no tags, scripts or styles)."""
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.skip += tag in ("script", "style")
+            if tag in ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "td", "th", "section"):
+                self.parts.append("\n\n" if tag != "td" and tag != "th" else " ")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("script", "style") and self.skip > 0
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(page)
+    parser.close()
+    return "".join(parser.parts)
 
 
 @dataclass(frozen=True)
