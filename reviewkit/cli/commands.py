@@ -68,6 +68,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         updates = sum(1 for r in previous.recommendations if r.update)
         _say(f"  previous review: {len(previous.recommendations)} recommendation(s), {updates} with an update"
              + ("; its figures kept for the comparison with this round" if previous.figures else ""))
+    if previous is not None and previous.figures:
+        _warn_other_tool(ws)
     _say(f"  council: {ws.meta.council}; theme: {ws.meta.theme}")
     _say(f"  audit tool: {ws.tool.id} version {ws.tool.version} ({len(ws.tool.questions)} questions)")
     _say(f"  team: {', '.join(ws.meta.reviewers) or 'none yet'}")
@@ -101,7 +103,20 @@ def cmd_previous(args: argparse.Namespace) -> int:
     _say(f"Previous review recorded in {ws.path / 'review.yaml'}: {len(previous.recommendations)} "
          f"recommendation(s), {updates} with an update"
          + ("; its figures kept for the comparison with this round" if previous.figures else ""))
+    if previous.figures:
+        _warn_other_tool(ws)
     return 0
+
+
+def _warn_other_tool(ws: Workspace) -> None:
+    """Say plainly when the previous round's audit tool differs, and which questions can be compared."""
+    from reviewkit.figures.trend import tool_difference_warning  # start-up: pandas
+    from reviewkit.review.bundleread import previous_round  # start-up: pandas
+
+    prev = previous_round(ws.path)
+    warning = tool_difference_warning(ws.tool, prev) if prev is not None else ""
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

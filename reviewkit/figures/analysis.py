@@ -31,7 +31,7 @@ import pandas as pd
 
 from reviewkit.core.errors import InvalidInputError
 from reviewkit.core.tools import OVERALL, AuditTool, Level, RatingScale
-from reviewkit.figures.intervals import clustered_wilson_interval, wilson_interval
+from reviewkit.figures.intervals import SPARSE_LIMIT, clustered_wilson_interval, wilson_interval
 
 RATING_COLUMNS = ("case_id", "reviewer", "question", "rating")
 ALLOCATION_COLUMNS = ("case_id", "reviewer", "primary")
@@ -213,13 +213,20 @@ def _cluster_intervals(table: pd.DataFrame, df: pd.DataFrame, scale: RatingScale
         return
     per_case = pd.crosstab(scored["case_id"].astype(str), scored["level"])
     totals = per_case.sum(axis=1).tolist()
+    sparse = []
     for i, lv in enumerate(scale.levels):
         if lv.counts:
             hits = per_case[lv.label].tolist() if lv.label in per_case else [0] * len(totals)
             lo, hi = clustered_wilson_interval(hits, totals)
             table.loc[i, ["ci_low", "ci_high"]] = [100 * lo, 100 * hi]
+            k = int(sum(hits))
+            if len(totals) >= 2 and sum(totals) > len(totals) and (
+                    k <= SPARSE_LIMIT or sum(totals) - k <= SPARSE_LIMIT):
+                sparse.append((lv.label, k))
     table.attrs["clustered"] = True
     table.attrs["clusters"] = len(totals)  # case records with a scored question rating
+    table.attrs["largest_cluster"] = int(max(totals))
+    table.attrs["sparse_levels"] = sparse  # (level, ratings): the clustering could not be estimated
 
 
 def overall_distribution(ratings: pd.DataFrame | None, scale: RatingScale, *,

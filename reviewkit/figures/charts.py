@@ -469,11 +469,12 @@ def trend_chart(table: pd.DataFrame, previous: str, title: str = "Outstanding or
     """Each question's share Outstanding or Good in two rounds, each with its 95% interval.
 
     ``table`` is ``trend.compare_rounds``' output; ``previous`` names the previous round ("June
-    2022"). Intervals are drawn as lines so the reader sees at once whether the rounds overlap.
+    2022"). The table beside it gives each change with its own 95% interval: whether two
+    intervals overlap is not the test of a change (see ``reviewkit.figures.trend``).
     """
     rows = table.to_dict("records")
     labels = [(f"Q{int(r['number'])} " if r["number"] == r["number"] and r["number"] is not None else "")
-              + str(r["title"]) for r in rows]
+              + str(r["title"]) + (" (pooled)" if r.get("kind") == "pooled" else "") for r in rows]
     n = len(rows)
     with _style():
         fig = _figure(0.42 * max(n, 1) + 1.3)
@@ -505,17 +506,22 @@ def trend_chart(table: pd.DataFrame, previous: str, title: str = "Outstanding or
             return "–", "–"
         return f"{int(k)} of {int(total)} ({pc:.1f}%)", f"{lo_:.1f}% to {hi_:.1f}%"
 
+    def change(r: dict[str, Any]) -> str:
+        if r["verdict"] == "unavailable":
+            return "–"
+        return f"{r['change']:+.1f} ({r['change_low']:+.1f} to {r['change_high']:+.1f})".replace("-", "\u2212")
+
     out, parts = [], []
-    verdicts = {"overlap": "overlap", "higher": "apart: higher now", "lower": "apart: lower now",
-                "unavailable": "–"}
+    verdicts = {"rose": "rose", "fell": "fell", "unclear": "cannot tell", "unavailable": "–"}
     for label, r in zip(labels, rows):
         p_share, p_ci = share(r["prev_count"], r["prev_total"], r["prev_percent"], r["prev_low"], r["prev_high"])
         c_share, c_ci = share(r["count"], r["total"], r["percent"], r["low"], r["high"])
         out.append({"Question": label, f"Previous ({previous})": p_share, "Previous 95% interval": p_ci,
                     "This review": c_share, "This review's 95% interval": c_ci,
-                    "Intervals": verdicts.get(r["verdict"], r["verdict"])})
+                    "Change in points (95% interval)": change(r), "Reading": verdicts.get(r["verdict"], "–")})
         parts.append(f"{label}: previous {p_share.split(' (')[-1].rstrip(')')} ({p_ci}), this review "
-                     f"{c_share.split(' (')[-1].rstrip(')')} ({c_ci}), intervals {verdicts.get(r['verdict'], '–')}")
+                     f"{c_share.split(' (')[-1].rstrip(')')} ({c_ci}), change {change(r)} points, "
+                     f"{verdicts.get(r['verdict'], '–')}")
     alt = ("Dot chart of the share of ratings Outstanding or Good in the previous review and this one, each with "
            "its 95% confidence interval: " + "; ".join(parts) + ".")
     return Chart(fig, alt, title, pd.DataFrame(out))

@@ -13,6 +13,14 @@ Two kinds of share appear in a report:
 A seeded simulation (20 case records × 12 questions, true shares 5–60%, case-level random
 effects up to SD 1.2 on the logit scale) gives this method 93–98% coverage of nominal 95%
 intervals, where plain Wilson on all ratings gives 68–96% (see tests/test_intervals.py).
+A level given 0 or 1 times says nothing about how ratings of a case record resemble each
+other (the estimate would be 0: no clustering), so its interval takes the largest design
+effect a case record allows instead (``SPARSE_LIMIT``, ``conservative_design_effect``).
+
+A change between two review rounds is the difference of two shares from independent samples
+of case records: ``newcombe_difference`` gives its 95% interval by Newcombe's hybrid score
+method (method 10 of Newcombe 1998, built from the two Wilson intervals), on effective sample
+sizes when the shares pool several ratings per case record.
 Everything here is pure arithmetic: no files, no state.
 """
 
@@ -23,8 +31,11 @@ from collections.abc import Sequence
 
 __all__ = [
     "CLUSTERED_METHOD",
+    "SPARSE_LIMIT",
+    "conservative_design_effect",
     "design_effect",
     "clustered_wilson_interval",
+    "newcombe_difference",
     "t_quantile_95",
     "wilson_interval",
 ]
@@ -45,6 +56,8 @@ CLUSTERED_METHOD = (
     "the number of case records less one. The intervals for the overall judgements and for each "
     "question have one rating per case record, so they use the Wilson score method directly."
 )
+# A level with this many ratings or fewer gives no estimate of the clustering: see sparse_note.
+SPARSE_LIMIT = 1
 
 
 def wilson_interval(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
@@ -93,13 +106,25 @@ def design_effect(successes: Sequence[float], totals: Sequence[float]) -> tuple[
     return icc, deff
 
 
+def conservative_design_effect(totals: Sequence[float]) -> float:
+    """The largest design effect clusters of these sizes allow: the largest cluster's size.
+
+    Used where the clustering cannot be estimated (a level given 0 or 1 times): the effective
+    sample is then no larger than the number of clusters, as if each case record gave one rating.
+    """
+    return max([float(n) for n in totals if n > 0], default=1.0)
+
+
 def clustered_wilson_interval(successes: Sequence[float], totals: Sequence[float]) -> tuple[float, float]:
     """95% interval (proportions) for a share pooled over clusters (e.g. ratings within case records).
 
     ``successes[i]`` of ``totals[i]`` ratings of cluster i are in the level. Wilson on the
     effective sample size N / design effect, with the t quantile for (clusters − 1) degrees of
     freedom. With a single cluster the clustering cannot be estimated, so the interval is as wide
-    as one observation allows.
+    as one observation allows. With ``SPARSE_LIMIT`` (1) or fewer successes in all (or failures:
+    the same thing seen from the other side), the estimated intra-class correlation would be 0
+    whatever the truth, so the design effect is the largest the
+    cluster sizes allow (``conservative_design_effect``) rather than 1.
     """
     pairs = [(float(s), float(n)) for s, n in zip(successes, totals) if n > 0]
     total = sum(n for _, n in pairs)
@@ -108,6 +133,32 @@ def clustered_wilson_interval(successes: Sequence[float], totals: Sequence[float
     k = sum(s for s, _ in pairs)
     if len(pairs) < 2:
         return wilson_interval(k / total, 1.0, t_quantile_95(1))
-    _, deff = design_effect([s for s, _ in pairs], [n for _, n in pairs])
+    if (k <= SPARSE_LIMIT or total - k <= SPARSE_LIMIT) and total > len(pairs):
+        deff = conservative_design_effect([n for _, n in pairs])
+    else:
+        _, deff = design_effect([s for s, _ in pairs], [n for _, n in pairs])
     n_eff = total / deff
     return wilson_interval(k / total * n_eff, n_eff, t_quantile_95(len(pairs) - 1))
+
+
+def newcombe_difference(k1: float, n1: float, k2: float, n2: float, *, z1: float = Z95,
+                        z2: float = Z95) -> tuple[float, float, float]:
+    """(difference, low, high) of p2 − p1 as proportions: Newcombe's hybrid score interval.
+
+    Method 10 of Newcombe (1998, Statistics in Medicine 17:873–890): with Wilson limits
+    (l1, u1) for p1 = k1/n1 and (l2, u2) for p2 = k2/n2, the difference d = p2 − p1 has limits
+    d − √((p2 − l2)² + (u1 − p1)²) and d + √((u2 − p2)² + (p1 − l1)²). For a share pooled over
+    several ratings per case record pass effective sizes (n / design effect, with k scaled to
+    keep the share) and the t quantile for the case records less one as ``z1``/``z2``. NaNs when
+    either round has nothing rated.
+    """
+    if n1 <= 0 or n2 <= 0:
+        nan = float("nan")
+        return (nan, nan, nan)
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, z1)
+    l2, u2 = wilson_interval(k2, n2, z2)
+    d = p2 - p1
+    low = d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    high = d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    return (d, max(-1.0, low), min(1.0, high))

@@ -20,6 +20,7 @@ from reviewkit.figures import analysis as an
 from reviewkit.figures import cqc
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.notes import referred_back, report_quotes
+from reviewkit.figures.trend import trend_summary
 from reviewkit.report.markup import PLACEHOLDER, esc, markdown_html, para, quote, section, sub_outside_links
 from reviewkit.review.narrative import split_answers
 
@@ -280,39 +281,47 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
 
 # --------------------------------------------------------------------------- trend (section 4)
 
-def _question_label(r: dict[str, Any]) -> str:
-    number = r["number"]
-    if number is None or (isinstance(number, float) and math.isnan(number)):
-        return str(r["title"])
-    return f"Q{int(number)} {r['title']}"
-
-
 def trend(b: ReportBuilder) -> str:
-    """4 (cont.): this round beside the previous one, per question, with both intervals."""
+    """4 (cont.): this round beside the previous one: each shared question, both shares and the change."""
     prev = b.data.previous_round
     if prev is None:
         return ""
     table = b.trend_table
+    shared = table.attrs["shared"]
     when = long_date(prev.round)
-    asked = len(table) - 1
-    same = f"the same audit tool (‘{prev.tool_title}’)" if (prev.tool, prev.tool_version) == (
-        b.tool.id, b.tool.version) else f"an audit tool (‘{prev.tool_title}’) with {asked} questions in common"
     cases = dict(prev.counts).get("cases", 0)
-    overlap = int((table["verdict"] == "overlap").sum())
-    moved = table[table["verdict"].isin(["higher", "lower"])]
-    summary = f"For {overlap} of the {nv.count_noun(len(table), 'comparison')}, the two rounds’ intervals overlap."
-    if len(moved):
-        summary += " " + "; ".join(f"{_question_label(r)} was {r['verdict']} this round, and the intervals do not "
-                                   "overlap" for r in moved.to_dict("records")) + "."
-    lead = ('<h3 id="previous-round">Compared with the previous review</h3>'
-            + para(f"The previous practice review of {b.meta.council} ({when}) rated "
-                 f"{nv.count_noun(int(cases), 'case record')} on {same}. The chart and table set this review "
-                 "beside it: for each question, the share of ratings that were Outstanding or Good in each round, "
-                 "with its 95% confidence interval. The two rounds looked at different people’s case records with "
-                 "different reviewers, so a difference between them can come from the sample rather than from "
-                 "practice. Where the two intervals overlap, this review cannot tell whether practice changed; "
-                 "where they are apart, the difference suggests a change but does not prove it.")
-            + para(summary))
+    heading = '<h3 id="previous-round">Compared with the previous review</h3>'
+    tool = f"the same audit tool (‘{prev.tool_title}’)" if shared.same_tool else f"another audit tool (‘{prev.tool_title}’)"
+    first = (f"The previous practice review of {b.meta.council} ({when}) rated "
+             f"{nv.count_noun(int(cases), 'case record')} on {tool}.")
+    if not shared.any:
+        why = ("rated on another scale" if not shared.same_scale else "asked none of this review’s questions")
+        return heading + para(f"{first} That tool {why}, so the two rounds cannot be compared and no comparison "
+                              "is shown.")
+    compared = [f"Q{n} {t}" for n, _, t in shared.shared] + (["the overall judgement"] if shared.overall else [])
+    if shared.same_tool:
+        which = "Every question and the overall judgement are compared."
+    else:
+        which = f"Only what both tools ask is compared: {nv.join_words(compared)}."
+        if shared.only_now:
+            which += (" This review’s " + nv.join_words([f"Q{n} {t}" for n, _, t in shared.only_now])
+                      + " " + ("was" if len(shared.only_now) == 1 else "were") + " not asked in the previous round.")
+        if shared.only_then:
+            which += (" The previous round also asked " + nv.join_words([f"‘{t}’" for t in shared.only_then])
+                      + ", which this review did not.")
+    top = nv.join_words([lv.label for lv in b.scale.scored[:2]], "or")
+    lead = (heading
+            + para(f"{first} {which}")
+            + para(f"The chart and table set the two rounds side by side: for each comparison, the share of "
+                   f"ratings that were {top} in each round with its 95% confidence interval, and the change in "
+                   "percentage points with a 95% interval for the change itself (Newcombe’s hybrid score "
+                   "method; for all question ratings pooled, on an effective number of ratings that allows for "
+                   "ratings of the same case record resembling each other, using this round’s estimate of that "
+                   "for both rounds). The two rounds looked at different people’s case records with different "
+                   "reviewers, so a change can come from the sample rather than from practice. Where the "
+                   "interval for a change includes no change, these figures cannot tell whether practice "
+                   "changed; that is not evidence that it stayed the same.")
+            + "".join(para(text) for text in trend_summary(table, top)))
     return b.figure("trend", lead=lead)
 
 
@@ -320,7 +329,7 @@ def chart_jobs(b: ReportBuilder) -> dict[str, tuple[str, tuple[Any, ...], dict[s
     """The charts of these sections, in report order (trend in section 4, I statements in 5)."""
     jobs: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {}
     prev = b.data.previous_round
-    if prev is not None:
+    if prev is not None and len(b.trend_table):
         jobs["trend"] = ("trend_chart", (b.trend_table, long_date(prev.round)), {})
     heard = b.i_statement_counts
     if len(heard) and int(heard["conversations"].sum()):
