@@ -41,7 +41,7 @@ AGREEMENT_METHOD = (
     "alpha (ordinal) corrects that for the agreement expected by chance and counts near misses "
     "as smaller disagreements: 1 is perfect agreement, 0 is no better than chance."
 )
-MODERATION_COLUMNS = ["case_id", "question", "raters", "levels", "pairs", "agreeing_pairs",
+MODERATION_COLUMNS = ["case_id", "question", "raters", "levels", "pairs", "agreeing_pairs", "near_pairs",
                       "agreement", "display", "spread", "agree"]
 
 
@@ -56,7 +56,9 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
                          overall_id: str = OVERALL) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Agreement between reviewers on cases two or more of them rated (raw % and Krippendorff).
 
-    The table has one row per case × question with at least two scored ratings; the summary
+    The table has one row per case × question with at least two scored ratings (its counts are
+    pairs of ratings, the unit of the summary's raw agreement: ``pairs``, ``agreeing_pairs``,
+    ``near_pairs`` at most one level apart; ``agree`` is True when every pair agrees); the summary
     dict holds ``cases, reviewers`` (distinct, over all moderation cases), ``raters_min,
     raters_max`` (reviewers per moderation case), ``items, pairs, agreeing_pairs, raw_agreement`` (percent),
     ``raw_display``, ``within_one`` (percent of pairs at most one level apart), ``alpha``
@@ -108,7 +110,7 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
         units.append((case_id, question))
         rows.append({"case_id": case_id, "question": question, "raters": len(group),
                      "levels": " / ".join(group["level"]), "pairs": n_pairs,
-                     "agreeing_pairs": agree, "agreement": pct(agree, n_pairs),
+                     "agreeing_pairs": agree, "near_pairs": within, "agreement": pct(agree, n_pairs),
                      "display": format_count(agree, n_pairs),
                      "spread": int(max(scores) - min(scores)), "agree": agree == n_pairs})
     table = pd.DataFrame(rows, columns=MODERATION_COLUMNS)

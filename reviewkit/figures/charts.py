@@ -402,7 +402,8 @@ def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
                 unit: str = "notes", row_name: str = "Theme", keep_order: bool = False) -> Chart:
     """Notes per theme code stacked by stance, from ``analysis.theme_counts``.
 
-    ``meeting_kind`` keeps one meeting's notes; ``top`` keeps the most-mentioned codes. ``unit``
+    ``meeting_kind`` keeps one meeting's notes; ``top`` keeps the most-mentioned codes, and every
+    code tied with the last one kept (``notes.top_with_ties`` names what is left out). ``unit``
     and ``row_name`` name what is counted and per what (conversations per I statement, say);
     ``keep_order`` keeps the table's order instead of putting the most-mentioned first.
     """
@@ -419,8 +420,8 @@ def theme_chart(themes: pd.DataFrame, *, meeting_kind: str | None = None,
             pivot = pivot.sort_values("code", key=lambda col: col.map(order), kind="mergesort")
         else:
             pivot = pivot.sort_values(["Total", "code"], ascending=[False, True], kind="mergesort")
-        if top is not None:
-            pivot = pivot.head(top)
+        if top is not None and len(pivot) > top:  # every theme tied with the last one kept stays
+            pivot = pivot[pivot["Total"] >= pivot["Total"].iloc[top - 1]]
     n = len(pivot)
     with _style():
         fig = _figure(0.38 * max(n, 1) + 1.3)

@@ -23,11 +23,13 @@ NOTE_COLUMNS = ("note_id", "source", "meeting_kind", "who", "kind", "text", "spe
 
 __all__ = [
     "THEME_COLUMNS",
+    "THEME_ROWS",
     "one_change_lists",
     "previous_recommendations",
     "referred_back",
     "report_quotes",
     "theme_counts",
+    "top_with_ties",
 ]
 
 
@@ -99,6 +101,27 @@ def theme_counts(notes: pd.DataFrame | None, codebook_labels: Mapping[str, str] 
                  .drop(columns="_total").reset_index(drop=True))
     table["count"] = table["count"].astype(int)
     return table
+
+
+THEME_ROWS = 10  # rows of the report's theme chart and table, before ties with the last are added
+
+
+def top_with_ties(themes: pd.DataFrame, top: int) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
+    """(shown, left out): themes by total notes, most first, code order among ties.
+
+    A table cut at ``top`` rows keeps every theme tied with the last one kept: cutting a tie
+    would pick themes by their code alone. ``themes`` is ``theme_counts``' output; each item is
+    (code, label, total).
+    """
+    if not len(themes):
+        return [], []
+    totals = themes.groupby(["code", "label"], sort=False)["count"].sum().reset_index()
+    totals = totals.sort_values(["count", "code"], ascending=[False, True], kind="mergesort")
+    items = [(str(c), str(lb), int(n)) for c, lb, n in zip(totals["code"], totals["label"], totals["count"])]
+    if len(items) <= top:
+        return items, []
+    cut = items[top - 1][2]
+    return [i for i in items if i[2] >= cut], [i for i in items if i[2] < cut]
 
 
 def one_change_lists(notes: pd.DataFrame | None) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reviewkit.figures import analysis as an
 from reviewkit.figures import sentences as nv
-from reviewkit.figures.intervals import CLUSTERED_METHOD
+from reviewkit.figures.intervals import CLUSTERED_METHOD, SPARSE_LIMIT
 from reviewkit.figures.notes import referred_back
 from reviewkit.report.markup import esc, para, section
 
@@ -89,6 +89,7 @@ def data_analysis(b: ReportBuilder) -> str:
             note += (" Only one case record has questions rated on the scale, so how far its ratings "
                      "resemble each other cannot be estimated: the intervals for all question ratings "
                      "are as wide as a single rating would give.")
+        note += _sparse_note(b.pooled)
         body.append(f'<p class="method"><strong>Method.</strong> {esc(note)}</p>')
     share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
     lead = ('<h3 id="overall-judgements">Overall judgements</h3>'
@@ -103,6 +104,28 @@ def data_analysis(b: ReportBuilder) -> str:
     if note:
         body.append(f'<p class="table-note">{esc(note)}</p>')
     return section(4, "Data analysis from the case records audit tool", "data-analysis", body)
+
+
+def _sparse_note(pooled: pd.DataFrame) -> str:
+    """What the interval of a level with 0 or 1 ratings (or all but 0 or 1) assumes, and why."""
+    sparse = pooled.attrs.get("sparse_levels") or []
+    if not sparse:
+        return ""
+    scored = int(pooled.attrs.get("scored", 0))
+
+    def given(label: str, k: int) -> str:
+        if k == 0:
+            return f"{label} has no ratings"
+        if k <= SPARSE_LIMIT:
+            return f"{label} has only {nv.count_noun(k, 'rating')}"
+        return f"{label} has all the ratings but {scored - k}"
+
+    one = len(sparse) == 1
+    return (f" {nv.join_words([given(lb, k) for lb, k in sparse])}: too few to estimate how far ratings of the "
+            "same case record resemble each other (the estimate would be no resemblance at all, whatever the "
+            f"truth), so {'its interval assumes' if one else 'their intervals assume'} the most there could be: "
+            "the number of ratings is divided by the most questions rated on any one case record "
+            f"({int(pooled.attrs.get('largest_cluster', 0))}), as if each case record gave a single rating.")
 
 
 def _rounding_rows(b: ReportBuilder) -> str:
@@ -149,14 +172,25 @@ def consistency(b: ReportBuilder) -> str:
     if summary["cases"]:
         body.append(f'<p class="method"><strong>Method.</strong> {esc(summary["method"])}</p>')
     if len(table):
-        rows = []
-        for i, (_, group) in enumerate(table.groupby("case_id", sort=True), 1):
-            items = len(group)
-            rows.append({"Moderation case": f"Moderation case {i}",
-                         "Questions compared": str(items),
-                         "Same rating": an.format_count(int(group["agree"].sum()), items),
-                         "At most one level apart": an.format_count(int((group["spread"] <= 1).sum()), items)})
-        body.append(b.table(pd.DataFrame(rows), "Agreement on the moderation case records",
-                            numeric=["Questions compared", "Same rating", "At most one level apart"]))
+        # Counted in pairs of ratings, the unit of the sentence above, so the totals row repeats its figures.
+        numeric = ["Questions compared", "Pairs of ratings", "Same rating (pairs)", "At most one level apart (pairs)"]
+
+        def row(name: str, group: pd.DataFrame) -> dict[str, str]:
+            pairs = int(group["pairs"].sum())
+            return {"Moderation case": name, "Questions compared": str(len(group)), "Pairs of ratings": str(pairs),
+                    "Same rating (pairs)": an.format_count(int(group["agreeing_pairs"].sum()), pairs),
+                    "At most one level apart (pairs)": an.format_count(int(group["near_pairs"].sum()), pairs)}
+
+        groups = list(table.groupby("case_id", sort=True))
+        rows = [row(f"Moderation case {i}", group) for i, (_, group) in enumerate(groups, 1)]
+        if len(groups) > 1:
+            rows.append(row("All moderation cases", table))
+        most = int(table["raters"].max())
+        per = ("a question rated by 2 reviewers gives 1 pair" if most == 2 else
+               f"a question rated by {most} reviewers gives {most * (most - 1) // 2} pairs, one for each two of them")
+        body.append(b.table(pd.DataFrame(rows), "Agreement on the moderation case records, in pairs of ratings",
+                            numeric=numeric))
+        note = f"Each count is of pairs of ratings of the same question, as in the sentence above: {per}."
+        body.append(f'<p class="table-note">{esc(note)}</p>')
     body.append("</div>")
     return "".join(body)

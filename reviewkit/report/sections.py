@@ -38,7 +38,7 @@ from reviewkit.figures import analysis as an
 from reviewkit.figures import cqc
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.agreement import moderation_agreement
-from reviewkit.figures.notes import previous_recommendations, theme_counts
+from reviewkit.figures.notes import THEME_ROWS, previous_recommendations, theme_counts, top_with_ties
 from reviewkit.figures.trend import compare_rounds
 from reviewkit.report import findings, people, ratings
 from reviewkit.report.charts import (
@@ -217,7 +217,11 @@ class ReportBuilder:
         """Every chart of the report, in the order the report shows them."""
         jobs: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {}
         if len(self.themes):
-            jobs["themes"] = ("theme_chart", (self.themes,), {"top": 10})
+            shown, left_out = top_with_ties(self.themes, THEME_ROWS)
+            title = "Themes from the meetings by stance"
+            if left_out:
+                title += f": the {len(shown)} raised most often, of {len(shown) + len(left_out)}"
+            jobs["themes"] = ("theme_chart", (self.themes,), {"top": THEME_ROWS, "title": title})
         jobs["overall"] = ("overall_chart", (self.overall, self.scale), {})
         jobs["overview"] = ("overview_chart", (self.by_question, self.scale), {})
         for _, row in self.by_question.iterrows():
