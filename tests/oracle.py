@@ -79,6 +79,8 @@ def clustered(hits: np.ndarray, sizes: np.ndarray) -> tuple[float, float]:
         return wilson(share, 1.0, t)
     if big_n <= k:
         deff = 1.0
+    elif hits.sum() <= 1 or big_n - hits.sum() <= 1:
+        deff = float(sizes.max())  # 0 or 1 in (or out of) the level: the most clustering there could be
     else:
         p_i = hits / sizes
         msb = (sizes * (p_i - share) ** 2).sum() / (k - 1)
@@ -517,7 +519,68 @@ def tables(rv: Review) -> dict[str, list[tuple[str, str, str]]]:
                Counter(r["rating"] for r in rv.overall_ratings()))}
     for number, _, title, counts in per_question(rv):
         out[f"Question {number}: {title}"] = one_per_case_table(counts)
+    rows, _ = moderation_table(rv)
+    if rows:
+        out["Agreement on the moderation case records, in pairs of ratings"] = rows
     return out
+
+
+def moderation_table(rv: Review) -> tuple[list[tuple[str, ...]], str | None]:
+    """Agreement on the moderation case records, counted in pairs of ratings, and the note under it."""
+    units: dict[tuple[str, str], list[int]] = {}
+    for r in _moderation(rv)["rows"]:
+        if r["rating"] in SCORE:
+            units.setdefault((r["case_id"], r["question"]), []).append(SCORE[r["rating"]])
+    units = {u: v for u, v in units.items() if len(v) >= 2}
+    if not units:
+        return [], None
+
+    def row(name: str, keys: list[tuple[str, str]]) -> tuple[str, ...]:
+        pairs = [(a, b) for u in keys for a, b in combinations(units[u], 2)]
+        same = sum(a == b for a, b in pairs)
+        near = sum(abs(a - b) <= 1 for a, b in pairs)
+        return (name, str(len(keys)), str(len(pairs)), nc(same, len(pairs)), nc(near, len(pairs)))
+
+    cases = sorted({c for c, _ in units})
+    rows = [row(f"Moderation case {i}", [u for u in units if u[0] == c]) for i, c in enumerate(cases, 1)]
+    if len(cases) > 1:
+        rows.append(row("All moderation cases", list(units)))
+    most = max(len(v) for v in units.values())
+    per = ("a question rated by 2 reviewers gives 1 pair" if most == 2 else
+           f"a question rated by {most} reviewers gives {most * (most - 1) // 2} pairs, one for each two of them")
+    return rows, f"Each count is of pairs of ratings of the same question, as in the sentence above: {per}."
+
+
+def sparse_note(rv: Review) -> str | None:
+    """The method note's words on levels given 0 or 1 times (or all times but 0 or 1), if any."""
+    scored = [r for r in rv.question_ratings() if r["rating"] in SCORE]
+    sizes = Counter(r["case_id"] for r in scored)
+    total = len(scored)
+    if len(sizes) < 2 or total <= len(sizes):
+        return None
+    counts = Counter(r["rating"] for r in scored)
+    items = []
+    for lv, _ in LEVELS:
+        k = counts[lv]
+        if k == 0:
+            items.append(f"{lv} has no ratings")
+        elif k == 1:
+            items.append(f"{lv} has only 1 rating")
+        elif total - k <= 1:
+            items.append(f"{lv} has all the ratings but {total - k}")
+    if not items:
+        return None
+    its = "its interval assumes" if len(items) == 1 else "their intervals assume"
+    return (f"{join(items)}: too few to estimate how far ratings of the same case record resemble each other "
+            f"(the estimate would be no resemblance at all, whatever the truth), so {its} the most there could "
+            "be: the number of ratings is divided by the most questions rated on any one case record "
+            f"({max(sizes.values())}), as if each case record gave a single rating.")
+
+
+def table_notes(rv: Review) -> list[str]:
+    """Every note under a table of sections 1, 4 and 5: rounding, and the unit of the agreement table."""
+    _, note = moderation_table(rv)
+    return rounding_notes(rv) + ([note] if note else [])
 
 
 def rounding_notes(rv: Review) -> list[str]:

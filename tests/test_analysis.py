@@ -157,7 +157,9 @@ def test_rating_distribution_hand_computed(primary, tool):
                              "Not applicable": "1 (not counted)"}
     assert dist["percent"].iloc[:4].tolist() == [12.5, 62.5, 12.5, 12.5]
     assert math.isnan(dist["percent"].iloc[4])
-    assert dist.attrs == {"scored": 8, "not_applicable": 1, "records": 3, "clustered": True, "clusters": 3}
+    assert dist.attrs == {"scored": 8, "not_applicable": 1, "records": 3, "clustered": True, "clusters": 3,
+                          "largest_cluster": 3,  # levels given once: their clustering cannot be estimated
+                          "sparse_levels": [("Outstanding", 1), ("Requires Improvement", 1), ("Inadequate", 1)]}
     # Pooled ratings cluster in case records: Good is 1 of 2, 1 of 3 and 3 of 3 in the 3 records.
     lo, hi = a.clustered_wilson_interval([1, 1, 3], [2, 3, 3])
     assert dist["ci_low"].iloc[1] == pytest.approx(100 * lo)
