@@ -402,6 +402,7 @@ def test_moderation_table_and_summary_hand_computed_with_allocation(tool):
         ["C1", "q3", 2, 1, 1, "1 (100.0%)", 0, True],
         ["C2", "q1", 3, 3, 1, "1 (33.3%)", 1, False]]
     assert table["agreement"].tolist() == pytest.approx([0.0, 100.0, 100 / 3])
+    assert table["near_pairs"].tolist() == [0, 1, 3]  # pairs at most one level apart, the unit of within_one
     assert {k: summary[k] for k in ("cases", "reviewers", "raters_min", "raters_max", "items", "pairs",
                                     "agreeing_pairs", "raw_agreement", "raw_display", "within_one")} == {
         "cases": 2, "reviewers": 3, "raters_min": 2, "raters_max": 3, "items": 3, "pairs": 5,

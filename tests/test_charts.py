@@ -181,6 +181,23 @@ def test_theme_chart_one_meeting_and_top(themes):
     assert len(c.theme_chart(themes, top=1).table) == 1
 
 
+def test_a_cut_theme_chart_keeps_every_theme_tied_with_the_last_and_the_note_names_the_rest():
+    totals = {"a": 4, "b": 3, "c": 3, "d": 3, "e": 1}
+    themes = pd.DataFrame([{"code": k, "label": k.upper(), "meeting_kind": "practitioners", "stance": "strength",
+                            "count": n} for k, n in totals.items()], columns=nt.THEME_COLUMNS)
+    chart = c.theme_chart(themes, top=2)
+    assert chart.table["Theme"].tolist() == ["A", "B", "C", "D"]  # b, c and d tie for second: none is dropped
+    shown, left_out = nt.top_with_ties(themes, 2)
+    assert [s[0] for s in shown] == ["a", "b", "c", "d"] and left_out == [("e", "E", 1)]
+    assert nt.cut_note(shown, left_out, 2) == (
+        "The chart and table show the 2 raised most often and every theme tied with the last of them (4 in all), "
+        "of the 5 themes coded. The other 1, raised less often: E (1).")
+    shown, left_out = nt.top_with_ties(themes, 4)
+    assert nt.cut_note(shown, left_out, 4) == ("The chart and table show the 4 raised most often, of the 5 themes "
+                                               "coded. The other 1, raised less often: E (1).")
+    assert nt.top_with_ties(themes, 5) == (shown + left_out, []) and nt.cut_note(shown + left_out, [], 5) == ""
+
+
 # --------------------------------------------------------------------------- empty review
 
 def test_charts_of_an_empty_review(tool):

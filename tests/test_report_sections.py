@@ -356,3 +356,47 @@ def test_method_note_says_when_one_case_record_cannot_show_clustering(tmp_path: 
     html = ReportBuilder.load(ws.path).data_analysis()
     assert "Only one case record has questions rated on the scale" in html
     assert "0.6% to 100.0%" in html  # Good, 12 of 12: as wide as one rating allows
+
+
+# --------------------------------------------------------------------------- tables that never drop rows silently
+
+def test_a_cut_theme_table_keeps_ties_and_names_the_rest_and_agreement_counts_pairs(tmp_path: Path) -> None:
+    from reviewkit.review.reviewyaml import Case
+
+    ws = make_workspace(tmp_path / "ws")
+    # C01 rated by three reviewers, C02 by two: the agreement table's unit is pairs, as its sentence's is.
+    ws.meta.cases[0] = Case("C01", "A. Visitor", ("B. Visitor", "C. Visitor"))
+    ws.meta.cases[1] = Case("C02", "A. Visitor", ("H. Host",))
+    ws.save_meta()
+    level = {"A. Visitor": "Good", "B. Visitor": "Good", "C. Visitor": "Requires Improvement", "H. Host": "Good"}
+    rows = [RatingInput(case.id, rater, q, level[rater] if q in ("q1", "q2") and case.id == "C01" else "Good", "")
+            for case in ws.meta.cases for rater in case.reviewers for q in ws.tool.all_ids]
+    # Themes: t01 raised 9 times, t02–t12 5 times each (tied across the tenth place), t13 twice, t14 once.
+    counts = {"t01": 9, **{f"t{i:02d}": 5 for i in range(2, 13)}, "t13": 2, "t14": 1}
+    with ws.store() as store:
+        store.apply_ratings("test", rows)
+        meeting = store.add_meeting("test", "practitioners", "2026-10-08", {"social worker": 5})
+        for code, n in counts.items():
+            for i in range(n):
+                store.add_note("test", f"Point {i} about {code}", meeting_id=meeting, codes=[code], stance="strength")
+    b = ReportBuilder.load(ws.path)
+    section = b.meetings()
+    assert "Themes from the meetings by stance: the 12 raised most often, of 14" in section
+    note = re.search(r'<p class="table-note">(The chart and table show.*?)</p>', section).group(1)
+    assert note == ("The chart and table show the 10 raised most often and every theme tied with the last of them "
+                    "(12 in all), of the 14 themes coded. The other 2, raised less often: t13 (2) and t14 (1).")
+    table = re.search(r"<caption>Table \d+: Themes.*?</table>", section, flags=re.S).group(0)
+    assert all(f">t{i:02d}<" in table for i in range(1, 13)) and ">t13<" not in table
+
+    html = b.consistency()
+    # C01: 12 questions × 3 pairs; q1 and q2 agree in 1 pair of 3 (Good, Good, Requires Improvement).
+    # C02: 12 questions × 1 pair, all agreeing. In all 48 pairs, 44 the same: the sentence's figures.
+    assert "they gave the same rating in 44 of 48 pairs of ratings (91.7%)" in html
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html)]
+    assert cells[:5] == ["Moderation case", "Questions compared", "Pairs of ratings", "Same rating (pairs)",
+                         "At most one level apart (pairs)"]
+    assert cells[5:] == ["Moderation case 1", "12", "36", "32 (88.9%)", "36 (100.0%)",
+                         "Moderation case 2", "12", "12", "12 (100.0%)", "12 (100.0%)",
+                         "All moderation cases", "24", "48", "44 (91.7%)", "48 (100.0%)"]
+    assert ("a question rated by 3 reviewers gives 3 pairs, one for each two of them" in html
+            and "in pairs of ratings</caption>" in html)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from reviewkit.core.errors import InvalidInputError
 from reviewkit.figures.analysis import as_bools, checked_frame
+from reviewkit.figures.sentences import join_words
 
 FLAG_COLUMNS = ("case_id", "reviewer", "referred_back")
 NOTE_COLUMNS = ("note_id", "source", "meeting_kind", "who", "kind", "text", "speaker_role",
@@ -24,6 +25,7 @@ NOTE_COLUMNS = ("note_id", "source", "meeting_kind", "who", "kind", "text", "spe
 __all__ = [
     "THEME_COLUMNS",
     "THEME_ROWS",
+    "cut_note",
     "one_change_lists",
     "previous_recommendations",
     "referred_back",
@@ -122,6 +124,17 @@ def top_with_ties(themes: pd.DataFrame, top: int) -> tuple[list[tuple[str, str, 
         return items, []
     cut = items[top - 1][2]
     return [i for i in items if i[2] >= cut], [i for i in items if i[2] < cut]
+
+
+def cut_note(shown: list[tuple[str, str, int]], left_out: list[tuple[str, str, int]], top: int) -> str:
+    """The note under a cut theme table: how many it shows of how many, and the others by name ('' if none)."""
+    if not left_out:
+        return ""
+    kept = (f"the {len(shown)} raised most often" if len(shown) == top else
+            f"the {top} raised most often and every theme tied with the last of them ({len(shown)} in all)")
+    others = join_words([f"{label} ({n})" for _, label, n in left_out])
+    return (f"The chart and table show {kept}, of the {len(shown) + len(left_out)} themes coded. "
+            f"The other {len(left_out)}, raised less often: {others}.")
 
 
 def one_change_lists(notes: pd.DataFrame | None) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from reviewkit.figures import sentences as nv
-from reviewkit.figures.notes import THEME_ROWS, one_change_lists, report_quotes, top_with_ties
+from reviewkit.figures.notes import THEME_ROWS, cut_note, one_change_lists, report_quotes, top_with_ties
 from reviewkit.report.findings import i_statements
 from reviewkit.report.markup import bullets, esc, para, quote, section
 
@@ -116,14 +116,8 @@ def meetings(b: ReportBuilder) -> str:
         lead = heading + para(f"The review team coded {nv.count_noun(coded, 'note')} from the meetings "
                             f"by theme. {_top_themes(totals)}")
         body.append(b.figure("themes", lead=lead))
-        shown, left_out = top_with_ties(themes, THEME_ROWS)
-        if left_out:
-            kept = (f"the {len(shown)} raised most often" if len(shown) == THEME_ROWS else
-                    f"the {THEME_ROWS} raised most often and every theme tied with the last of them "
-                    f"({len(shown)} in all)")
-            others = nv.join_words([f"{label} ({n})" for _, label, n in left_out])
-            note = (f"The chart and table show {kept}, of the {len(shown) + len(left_out)} themes coded. "
-                    f"The other {len(left_out)}, raised less often: {others}.")
+        note = cut_note(*top_with_ties(themes, THEME_ROWS), THEME_ROWS)
+        if note:
             body.append(f'<p class="table-note">{esc(note)}</p>')
     else:
         body.append(heading + para("No notes from the meetings have been coded by theme yet."))
