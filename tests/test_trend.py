@@ -151,7 +151,8 @@ def _bundle(cells: dict[str, tuple[int | None, ...]], total: int = 20) -> Bundle
     rows = tuple(CountRow(q, cells.get(q, (5, 10, 5, 0, 0)), total) for q in tool.question_ids)
     return Bundle("Testshire Council", "2022-01", "Theme", tool.id, tool.version, tool.title, "default", levels,
                   tuple((q.id, q.title) for q in tool.questions), "overall", "Overall judgement", ("default", "1.0"),
-                  (("cases", 20), ("meetings", 0), ("attendees", 0), ("conversations", 0)), rows, CountRow("overall", (2, 8, 10, 0, 0), 20), (), ())
+                  (("cases", 20), ("meetings", 0), ("attendees", 0), ("conversations", 0)), rows,
+                  CountRow("overall", (2, 8, 10, 0, 0), 20), (), ())
 
 
 def _ratings(share: dict[str, int], n: int = 20) -> pd.DataFrame:
@@ -179,7 +180,8 @@ def test_a_change_is_a_rise_or_fall_only_when_its_own_interval_excludes_no_chang
     words = [trend.change_sentence(r) for r in table.to_dict("records")]
     assert words[3] == ("For Q4 Relationships and networks, the share rated Outstanding or Good rose by 35 points "
                         f"(95% interval +{_newcombe(11, 20, 18, 20)[1]:.0f} to +{_newcombe(11, 20, 18, 20)[2]:.0f}).")
-    assert words[1].startswith("For Q2 What matters and outcomes, the share rated Outstanding or Good fell by 100 points (95% interval −100 to ")
+    assert words[1].startswith("For Q2 What matters and outcomes, the share rated Outstanding or Good fell by 100 "
+                               "points (95% interval −100 to ")
     assert words[2] == ("For Q3 Personal strengths, the share rated Outstanding or Good changed by 0 points; the 95% "
                         "interval (−26 to +26) includes no change, so these figures cannot tell whether practice "
                         "changed.")
@@ -265,7 +267,8 @@ def test_new_and_previous_warn_when_the_previous_round_used_another_tool(sample:
                                                                          capsys: pytest.CaptureFixture) -> None:
     from reviewkit import cli
 
-    bundle = Path(__file__).resolve().parent.parent / "sample_data" / "region" / "bundles" / "eastvale-borough-2022-06.zip"
+    bundle = Path(__file__).resolve().parent.parent / "sample_data" / "region" / "bundles" / \
+        "eastvale-borough-2022-06.zip"
     assert cli.main(["new", str(tmp_path / "same"), "--council", "Eastvale Borough Council", "--theme", "Practice",
                      "--previous", str(bundle)]) == 0
     assert "Warning" not in capsys.readouterr().err
@@ -318,7 +321,7 @@ REPLICATES = 20_000
 
 
 def _rules(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """For every outcome (k then, k now) of n case records a round: (the kit's rule, the old overlap rule) say 'change'."""
+    """Each outcome (k then, k now), n case records a round: (kit's rule, old overlap rule) call a change?"""
     new = np.zeros((n + 1, n + 1), dtype=bool)
     old = np.zeros((n + 1, n + 1), dtype=bool)
     for a in range(n + 1):

@@ -153,7 +153,8 @@ def compare_rounds(ratings: pd.DataFrame | None, tool: AuditTool, previous: Bund
     that interval excludes 0, "unclear" when it includes 0, "unavailable" when either share is
     unknown (nothing rated, or a count suppressed in the previous round's bundle). ``kind`` is
     "question", "pooled" or "overall". ``attrs`` holds ``shared`` (``SharedQuestions``) and
-    ``cases`` (case records rated in each round: previous, this). No rows when nothing is shared.
+    ``cases`` (case records examined in each round, as the bundle counts them: previous, this).
+    No rows when nothing is shared.
     """
     s = shared_questions(tool, previous)
     current = an.question_distribution(ratings, tool).set_index("question")
@@ -161,7 +162,8 @@ def compare_rounds(ratings: pd.DataFrame | None, tool: AuditTool, previous: Bund
     rows: list[dict[str, Any]] = []
     overall = an.share_good_or_better(ratings, tool.scale, question=tool.overall.id)
     prev_cases = int(dict(previous.counts).get("cases", 0))
-    table_attrs = {"shared": s, "cases": (prev_cases, int(overall["total"]))}
+    examined = an.scored_ratings(ratings, tool.scale)["case_id"].astype(str).nunique()
+    table_attrs = {"shared": s, "cases": (prev_cases, int(examined))}
 
     def add(qid: str, number: Any, title: str, kind: str, now: _Share, then: _Share | None) -> None:
         pk, pn = (then.k, then.n) if then else (0, 0)

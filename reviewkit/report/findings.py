@@ -291,7 +291,8 @@ def trend(b: ReportBuilder) -> str:
     when = long_date(prev.round)
     cases = dict(prev.counts).get("cases", 0)
     heading = '<h3 id="previous-round">Compared with the previous review</h3>'
-    tool = f"the same audit tool (‘{prev.tool_title}’)" if shared.same_tool else f"another audit tool (‘{prev.tool_title}’)"
+    tool = (f"the same audit tool (‘{prev.tool_title}’)" if shared.same_tool
+            else f"another audit tool (‘{prev.tool_title}’)")
     first = (f"The previous practice review of {b.meta.council} ({when}) rated "
              f"{nv.count_noun(int(cases), 'case record')} on {tool}.")
     if not shared.any:
