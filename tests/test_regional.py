@@ -426,15 +426,26 @@ def test_council_table_figures_and_intervals():
     assert changes["Council"].tolist() == ["Ayton Council"]
     row = changes.iloc[0]
     assert row["Then: judged Outstanding or Good"] == "18 (90.0%)" and row["Now: judged Outstanding or Good"] == "8 (40.0%)"
-    assert row["Change"] == "-50.0 points" and row["Reading"] == "lower: the intervals do not overlap"
+    assert row["Change"] == "-50.0 points"
+    assert re.fullmatch(r"lower: the change's 95% interval \(\u2212\d+\.\d to \u2212\d+\.\d points\) excludes no change",
+                        row["Reading"])
     assert "league table" in c.caveat() and "20 case records" in c.caveat()
 
 
-def test_change_within_the_noise_when_intervals_overlap():
+def test_a_change_whose_interval_includes_no_change_cannot_tell():
     c = rg.compare([roundtrip(make_bundle("Ayton Council", "2022-01", overall=(4, 11, 5, 0, 0))),
                     roundtrip(make_bundle("Ayton Council", "2025-01", overall=(5, 13, 2, 0, 0)))])
-    assert c.changes().iloc[0]["Reading"] == "change within the noise"
+    # 15 of 20, then 18 of 20: Newcombe's interval for the change is −9.4 to +38.0 points.
+    assert c.changes().iloc[0]["Reading"] == ("cannot tell: the change's 95% interval (\u22129.4 to +38.0 points) "
+                                              "includes no change")
     assert c.changes().iloc[0]["Change"] == "+15.0 points"
+
+
+def test_a_change_the_old_overlap_rule_missed_is_called_higher():
+    # 11 of 20, then 18 of 20: the two Wilson intervals overlap, the change's own interval does not include 0.
+    c = rg.compare([roundtrip(make_bundle("Ayton Council", "2022-01", overall=(1, 10, 9, 0, 0))),
+                    roundtrip(make_bundle("Ayton Council", "2025-01", overall=(5, 13, 2, 0, 0)))])
+    assert c.changes().iloc[0]["Reading"].startswith("higher: the change's 95% interval (+")
 
 
 def test_themes_weakest_questions_and_pooled_distribution():
@@ -504,8 +515,9 @@ def test_sample_region_bundles_are_valid_and_comparable():
     c = rg.compare(bundles)
     assert c.counts()["councils"] == 8 and c.counts()["with_previous"] == 8
     assert {b.council for b in bundles if b.threshold} == {"Saltmere District Council"}
-    assert "higher: the intervals do not overlap" in c.changes()["Reading"].tolist()
-    assert "change within the noise" in c.changes()["Reading"].tolist()
+    readings = c.changes()["Reading"].tolist()
+    assert any(r.startswith("higher: the change's 95% interval") for r in readings)
+    assert any(r.startswith("cannot tell: the change's 95% interval") for r in readings)
 
 
 def test_sample_region_generator_is_byte_identical(tmp_path):

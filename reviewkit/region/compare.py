@@ -4,8 +4,9 @@ The regional PSW network receives one bundle per council per round (see ``review
 and wants to see where practice is strong or weak, how each council moved since its last
 review and which themes recur. With about 20 case records per council, differences between
 councils are noisy, so every share carries its 95% Wilson interval, councils are listed in
-alphabetical (or pseudonym) order, never ranked, and a change is called "within the noise"
-when the two rounds' intervals overlap.
+alphabetical (or pseudonym) order, never ranked, and a change is called higher or lower only when
+its own 95% interval (Newcombe's hybrid score method, ``reviewkit.figures.intervals``) excludes no
+change; otherwise the figures "cannot tell".
 
 Reviews made with different audit tools, or different versions of one tool, are only pooled
 through a question mapping (``reviewkit.region.sources.load_question_map``), because the same id
@@ -34,6 +35,7 @@ import pandas as pd
 from reviewkit.core.dates import long_date
 from reviewkit.core.errors import RegionalError
 from reviewkit.figures.analysis import format_count, letters, pct, wilson_interval
+from reviewkit.figures.intervals import newcombe_difference
 from reviewkit.figures.sentences import count_noun
 from reviewkit.region.sources import QuestionMap, load_question_map
 from reviewkit.review.bundle import SOURCES, Bundle, CountRow
@@ -331,14 +333,15 @@ class Comparison:
                 verdict, change = ("cannot compare: figures suppressed" if (a.k is None or b.k is None)
                                    else "cannot compare: no overall judgements"), NO_DATA
             else:
-                change = f"{b.percent - a.percent:+.1f} points"
-                (alo, ahi), (blo, bhi) = a.interval, b.interval
-                if blo <= ahi and alo <= bhi:
-                    verdict = "change within the noise"
-                elif b.percent > a.percent:
-                    verdict = "higher: the intervals do not overlap"
+                d, lo, hi = newcombe_difference(a.k, a.n, b.k, b.n, z1=1.96, z2=1.96)  # type: ignore[arg-type]
+                change = f"{100 * d:+.1f} points"
+                ci = f"{100 * lo:+.1f} to {100 * hi:+.1f} points".replace("-", "\u2212")
+                if lo > 0:
+                    verdict = f"higher: the change's 95% interval ({ci}) excludes no change"
+                elif hi < 0:
+                    verdict = f"lower: the change's 95% interval ({ci}) excludes no change"
                 else:
-                    verdict = "lower: the intervals do not overlap"
+                    verdict = f"cannot tell: the change's 95% interval ({ci}) includes no change"
             rows.append({"Council": self.council(last), "Previous round": self.round_label(prev),
                          f"Then: judged {self.top_words}": a.display, "Then: 95% interval": a.interval_display,
                          "Latest round": self.round_label(last),

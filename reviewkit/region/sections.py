@@ -199,8 +199,9 @@ def change_scatter(rows: Sequence[tuple[str, Share, Share, str, str]], readings:
                    top_words: str = "Outstanding or Good", title: str = "") -> Chart:
     """Latest against previous share for many councils: above the diagonal is higher than before."""
     title = title or f"Case records judged {top_words}: latest against previous round"
-    styles = {"higher": ("^", LATEST, "Higher beyond the noise"), "lower": ("v", "#D55E00", "Lower beyond the noise"),
-              "change": ("o", "#777777", "Change within the noise")}
+    styles = {"higher": ("^", LATEST, "Higher: the change's interval excludes no change"),
+              "lower": ("v", "#D55E00", "Lower: the change's interval excludes no change"),
+              "cannot": ("o", "#777777", "Cannot tell: the change's interval includes no change")}
     groups: dict[str, list[tuple[float, float]]] = {k: [] for k in styles}
     for (_, a, b, _, _), reading in zip(rows, readings):
         key = reading.split()[0].rstrip(":") if reading else ""
@@ -384,20 +385,27 @@ class ComparisonReport:
             body.append(_p("No council has a previous round in these bundles, so change cannot be shown yet."))
             return _section(5, "Change since each council's previous review", "changes", body)
         readings = table["Reading"].tolist()
-        noise = sum(r == "change within the noise" for r in readings)
+        noise = sum(r.startswith("cannot tell") for r in readings)
         higher = sum(r.startswith("higher") for r in readings)
         lower = sum(r.startswith("lower") for r in readings)
         unknown = len(readings) - noise - higher - lower
-        parts = [f"{noise} changed within the noise (their two intervals overlap)"]
+        parts = []
+        if noise:
+            parts.append(f"for {noise} the 95% interval of the change includes no change, so these figures cannot "
+                         "tell whether practice changed")
         if higher:
-            parts.append(f"{higher} {'was' if higher == 1 else 'were'} higher beyond the noise")
+            parts.append(f"{higher} {'was' if higher == 1 else 'were'} higher, with the whole interval above no change")
         if lower:
-            parts.append(f"{lower} {'was' if lower == 1 else 'were'} lower beyond the noise")
+            parts.append(f"{lower} {'was' if lower == 1 else 'were'} lower, with the whole interval below no change")
         if unknown:
             parts.append(f"{unknown} cannot be compared")
+        chance = len(readings) * 0.05
+        by_chance = "fewer than one is likely to" if chance < 0.5 else f"about {max(1, round(chance))} may"
         body.append(_p(f"Of the {count_noun(len(table), 'council')} with a previous round, {join_words(parts)}. "
-                       "Overlapping intervals mean the data cannot tell a real change from chance; they do not "
-                       "show that nothing changed."))
+                       "Each change has its own 95% interval (Newcombe's hybrid score method). An interval that "
+                       "includes no change means the data cannot tell a real change from chance; it does not show "
+                       "that nothing changed. Each comparison has a 1 in 20 chance of showing a change where there "
+                       f"was none: of these {len(readings)}, {by_chance} do so by chance alone."))
         rows = []
         latest_names = dict(zip(table["Council"], table.index))
         for bundles in c.rounds().values():
