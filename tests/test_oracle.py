@@ -28,7 +28,7 @@ from reviewkit.review.ratings import RatingInput
 from reviewkit.review.reviewyaml import Case
 from reviewkit.review.workspace import open_workspace
 
-from . import oracle
+from . import oracle, oracle_trend
 from .helpers import HOST, REVIEWERS, make_workspace
 
 KINDS = ("ratings", "flags", "meetings", "conversations", "notes")
@@ -106,7 +106,7 @@ def test_sample_review_agrees_with_the_oracle(sample):
     review = check_against_oracle(sample)
     # Change since the previous round, recounted from the bundle's own CSV files.
     paragraphs = _paragraphs(ReportBuilder.load(sample).trend())
-    expected = oracle.trend_paragraphs(review, sample)
+    expected = oracle_trend.trend_paragraphs(review, sample)
     assert paragraphs[-len(expected):] == expected
     # The figures the sample was built to show (see sample_data/README.md).
     assert oracle.rated_sentence(review) == (
