@@ -202,6 +202,11 @@ def test_the_summary_says_what_this_many_case_records_can_detect_and_the_chance_
     assert trend.newcombe_difference(10, 20, 10 + size / 5, 20)[1] > 0
     assert trend.newcombe_difference(10, 20, 10 + (size - 1) / 5, 20)[1] <= 0
     assert trend.detectable_change(0, 20, 50.0) is None
+    # Nothing rated yet: no figures to compare, said as such.
+    empty = trend.compare_rounds(_ratings({}).iloc[0:0], tool, _bundle({}))
+    assert set(empty["verdict"]) == {"unavailable"}
+    assert trend.trend_summary(empty) == ["Nothing has been rated in this review yet, so it cannot be compared with "
+                                          "the previous round."]
 
 
 def test_not_applicable_is_left_out_and_suppressed_cells_make_a_round_unavailable() -> None:

@@ -325,7 +325,10 @@ def trend_summary(table: pd.DataFrame, top: str = "Outstanding or Good") -> list
     rows = table.to_dict("records")
     known = [r for r in rows if r["verdict"] != UNAVAILABLE]
     if not known:
-        return ["No comparison can be made: a count each needs is missing or was suppressed."]
+        if not any(r["total"] for r in rows):
+            return ["Nothing has been rated in this review yet, so it cannot be compared with the previous round."]
+        return ["No comparison can be made: a count each needs is missing or was suppressed in the previous "
+                "round's figures."]
     n_then, n_now = table.attrs.get("cases", (0, 0))
     questions = [r for r in known if r["kind"] == "question"]
     base = (sum(r["prev_percent"] for r in questions) / len(questions)) if questions else known[0]["prev_percent"]
