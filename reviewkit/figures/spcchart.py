@@ -30,6 +30,8 @@ MARK = {  # colour, marker, legend label
     "lower": ("#7B3294", "D", "Special cause: lower"),
 }
 COMMON_COLOUR = "#6B6B6B"
+SHORT_RULES = {"beyond-limit": "beyond a limit", "shift": "run on one side", "trend": "rising or falling run",
+               "two-of-three": "2 of 3 near a limit"}
 
 
 def variation_label(m: Measure) -> str:
@@ -122,7 +124,7 @@ def spc_table(m: Measure, months: int = TABLE_MONTHS) -> pd.DataFrame:
     marks = _marks(m)
     rows = []
     for i in range(max(0, len(m.months) - months), len(m.months)):
-        rules = sorted({RULES[s.rule].split(" (")[0] for s in c.flagged(i)})
+        rules = sorted({SHORT_RULES[s.rule] for s in c.flagged(i)})
         rows.append({"Month": month_label(m.months[i]),
                      "Audited": c.n[i],
                      "Share": "–" if c.p[i] is None else f"{format_percent(c.x[i], c.n[i])} ({c.x[i]})",

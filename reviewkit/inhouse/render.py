@@ -67,17 +67,29 @@ def _screen(programme: Programme) -> None:
                           "or a person's details never belong there) and render again.")
 
 
+def _missing(track: Tracking) -> list[dict[str, str]]:
+    """The cover's "What is still missing" box: per kind, how many months and which."""
+    rows = []
+    counts = track.counts
+    for what, months in (("Months with no audits", counts[counts["audits"] == 0]["month"]),
+                         ("Months with no moderation sample",
+                          counts[(counts["audits"] > 0) & (counts["moderated"] == 0)]["month"])):
+        if len(months):
+            rows.append({"what": what, "count": str(len(months)),
+                         "where": ", ".join(month_label(m, short=True) for m in months)})
+    return rows
+
+
 def _context(track: Tracking, final: bool, today: dt.date) -> dict[str, object]:
     p = track.programme
     incomplete = bool(track.gaps) and not final
     label = "" if final else DRAFT_INCOMPLETE if incomplete else "DRAFT"
     footer = f"{p.title}, {p.council}" + ("" if final else f" – {label}")
     clean = re.sub(r'["\\<>\n\r]', "", footer)
-    return {"title": f"{p.title}: tracking report", "programme": p.council,
-            "theme": f"Month by month, {month_label(track.months[0])} to {month_label(track.months[-1])}",
-            "dates": "", "report_date": long_date(today.isoformat()), "report_date_iso": today.isoformat(),
+    return {"title": f"{p.title}: tracking report, {month_label(track.months[0])} to {month_label(track.months[-1])}",
+            "programme": p.council, "theme": "", "dates": "", "report_date": long_date(today.isoformat()), "report_date_iso": today.isoformat(),
             "team": [], "draft": not final, "draft_label": label, "draft_label_css": re.sub(r'["\\<>\n\r]', "", label),
-            "incomplete": incomplete, "missing": list(track.gaps) if incomplete else [], "gap_count": len(track.gaps),
+            "incomplete": incomplete, "missing": _missing(track) if incomplete else [], "gap_count": len(track.gaps),
             "version": __version__, "render_date": long_date(today.isoformat()),
             "render_date_iso": today.isoformat(), "footer_css": clean}
 

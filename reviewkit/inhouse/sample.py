@@ -100,7 +100,7 @@ def build_sample_programme(path: str | Path, *, progress: Callable[[str], None] 
     programme = open_programme(programme.path)
     tool = programme.tool
     plan = ActionPlan(COUNCIL, "2025-07", (
-        PlanRow(1, "Record how the person was supported to take positive risks", "Head of Practice", "2026-12-31",
+        PlanRow(1, "Write every record in strengths-based language", "Head of Practice", "2026-12-31",
                 f"{tool.question(IMPROVING).title}: 80% of records audited each month rated Outstanding or Good",
                 "In progress", "Practice workshops ran from July"),
         PlanRow(2, "Make management oversight visible on every record", "Team managers", "2026-12-31",

@@ -57,30 +57,31 @@ class TrackingReport:
         self._tables += 1
         return html_table(df, f"Table {self._tables}: {title}", **kw)
 
-    def _figure(self, chart: Chart, table_title: str) -> str:
+    def _figure(self, chart: Chart, before: str = "") -> str:
         self._figures += 1
         n = self._figures
         png = base64.b64encode(chart.to_png()).decode("ascii")
         w, h = chart.figure.get_size_inches()
-        return (f'<div class="chart-block"><figure class="chart" id="figure-{n}">'
+        return (f'<div class="chart-block">{before}<figure class="chart" id="figure-{n}">'
                 f'<img src="data:image/png;base64,{png}" alt="{esc(chart.alt)}" '
                 f'width="{round(w * 96)}" height="{round(h * 96)}">'
-                f"<figcaption>Figure {n}: {esc(chart.title)}</figcaption></figure>"
-                + self._table(chart.table, table_title, numeric=["Audited"]) + "</div>")
+                f"<figcaption>Figure {n}: {esc(chart.title)}</figcaption></figure></div>")
 
     def _measure(self, m: Measure, heading: str = "h3") -> str:
+        """Heading, the variation in words, the p-chart (kept on one page), then its latest months as a table."""
         label = variation_label(m)
-        return (f"<{heading}>{esc(m.label)}{' – ' + esc(m.team) if m.team else ''}</{heading}>"
-                f'<p class="variation"><strong>Variation: {esc(label)}.</strong> {esc(reading_sentence(m))}</p>'
-                + self._figure(spc_chart(m), f"{m.label}{' – ' + m.team if m.team else ''}: the latest "
-                               f"{min(12, len(m.months))} months"))
+        name = f"{m.label}{' – ' + m.team if m.team else ''}"
+        chart = spc_chart(m)
+        head = (f"<{heading}>{esc(name)}</{heading}>"
+                f'<p class="variation"><strong>Variation: {esc(label)}.</strong> {esc(reading_sentence(m))}</p>')
+        return (self._figure(chart, head)
+                + self._table(chart.table, f"{name}: the latest {min(12, len(m.months))} months", numeric=["Audited"]))
 
     # -- sections ---------------------------------------------------------------------------
     def introduction(self) -> str:
         t, p = self.t, self.t.programme
         audits = int(t.counts["audits"].sum())
-        body = [_p(f"This report tracks {p.title.lower() if p.title[:1].isupper() and p.title[1:2].islower() else p.title}"
-                   f" at {p.council} month by month, from {month_label(t.months[0])} to "
+        body = [_p(f"This report tracks the audits of {p.council}'s {p.title} month by month, from {month_label(t.months[0])} to "
                    f"{month_label(t.months[-1])}: {count_noun(audits, 'case record')} audited by the council's own "
                    f"auditors with the {p.tool.title} (version {p.tool.version}), in "
                    f"{count_noun(len(p.teams), 'team')}.", "headline"),
@@ -189,13 +190,7 @@ class TrackingReport:
         for team, items in t.teams.items():
             body.append(f"<h3>{esc(team)}</h3>")
             body.append(self._measure(items[0], "h4"))
-            rows = [{"Measure": m.label, "Reading": variation_label(m),
-                     "Rule": reading_sentence(m).split(":", 1)[0]} for m in [*items[1:], *t.team_themes.get(team, [])]]
-            body.append(self._table(pd.DataFrame(rows)[["Measure", "Reading"]], f"{team}: each question's reading"))
+            rows = [{"Measure": m.label, "Reading": variation_label(m)}
+                    for m in [*items[1:], *t.team_themes.get(team, [])]]
+            body.append(self._table(pd.DataFrame(rows), f"{team}: each question's and theme's reading"))
         return section(7, "By team", "teams", body)
-
-    def gaps(self) -> str:
-        if not self.t.gaps:
-            return ""
-        return section(None, "What is missing", "missing", [_p("Before this report can be final:"),
-                                                              bullets(self.t.gaps)], flow=True)
