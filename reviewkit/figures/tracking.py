@@ -96,7 +96,8 @@ def measures(first: pd.DataFrame, tool: AuditTool, months: Sequence[str], change
     """The overall judgement's and each question's measure: the share rated Outstanding or Good.
 
     ``first`` holds the first auditor's ratings only (never the moderator's): one rating per
-    record. Not applicable is left out of each month's count.
+    record, as rows of month, team, question and rating, with an optional ``count`` column when
+    the rows are already counted. Not applicable is left out of each month's count.
     """
     scale = tool.scale
     counted = {lv.label for lv in scale.scored}
@@ -105,9 +106,10 @@ def measures(first: pd.DataFrame, tool: AuditTool, months: Sequence[str], change
     keys = [tool.overall.id, *tool.question_ids]
     if len(df):
         ratings = df["rating"].to_numpy()
+        weight = df["count"].to_numpy() if "count" in df else np.ones(len(df), dtype=int)
         frame = pd.DataFrame({"key": df["question"].to_numpy(), "month": df["month"].to_numpy(),
-                              "n": np.isin(ratings, list(counted)).astype(int),
-                              "x": np.isin(ratings, list(good)).astype(int)})
+                              "n": np.isin(ratings, list(counted)) * weight,
+                              "x": np.isin(ratings, list(good)) * weight})
         counts = frame.groupby(["key", "month"])[["n", "x"]].sum()
     else:
         counts = pd.DataFrame({"n": [], "x": []}, index=pd.MultiIndex.from_tuples([], names=["key", "month"]))
@@ -125,10 +127,10 @@ def theme_measures(audits: pd.DataFrame, themes: Sequence[Theme], months: Sequen
         return []
     df = audits if not team else audits[audits["team"] == team]
     rows = []
-    tags = df["themes"].fillna("").to_numpy() if len(df) else []
+    tags = (";" + df["themes"].fillna("").astype(str) + ";") if len(df) else pd.Series([], dtype=str)
     month_of = df["month"].to_numpy() if len(df) else []
     for t in themes:
-        tagged = np.array([t.id in str(s).split(";") for s in tags], dtype=int) if len(df) else np.array([], int)
+        tagged = tags.str.contains(f";{t.id};", regex=False).to_numpy().astype(int)
         rows.append(pd.DataFrame({"key": t.id, "month": month_of, "n": 1, "x": tagged}))
     counts = pd.concat(rows).groupby(["key", "month"])[["n", "x"]].sum()
     charts = _charts(counts, [t.id for t in themes], months, _breaks(months, changes))

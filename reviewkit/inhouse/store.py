@@ -94,6 +94,23 @@ class AuditStore:
         return pd.read_sql_query(sql + (" WHERE r.role = ?" if role else ""), self.db,
                                  params=(role,) if role else None)
 
+    def first_counts(self) -> pd.DataFrame:
+        """The first auditors' ratings counted by month, team, question and rating (what the charts need).
+
+        Counted inside SQLite: ten years of ratings arrive as a few tens of thousands of counts.
+        """
+        return pd.read_sql_query(
+            "SELECT a.month, a.team, r.question, r.rating, COUNT(*) AS count FROM ratings r JOIN audits a "
+            "USING (audit_id) WHERE r.role = 'first' GROUP BY a.month, a.team, r.question, r.rating", self.db)
+
+    def moderation_counts(self, question: str) -> pd.DataFrame:
+        """Per month: records a moderator rated, and how many of them got the first auditor's rating on ``question``."""
+        return pd.read_sql_query(
+            "SELECT a.month, COUNT(*) AS moderated, SUM(m.rating = f.rating) AS agreed FROM ratings m "
+            "JOIN ratings f ON f.audit_id = m.audit_id AND f.question = m.question AND f.role = 'first' "
+            "JOIN audits a ON a.audit_id = m.audit_id WHERE m.role = 'moderator' AND m.question = ? "
+            "GROUP BY a.month", self.db, params=(question,))
+
     def existing(self) -> dict[tuple[str, str], tuple[str, str, dict[str, str]]]:
         """(audit_id, role) → (month, team, {question: rating}) for everything stored."""
         meta = {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT audit_id, month, team FROM audits")}

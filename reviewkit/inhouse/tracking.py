@@ -62,19 +62,15 @@ class Tracking:
         return out
 
 
-def _counts(audits: pd.DataFrame, first: pd.DataFrame, moderated: pd.DataFrame, overall: str,
-            months: list[str]) -> pd.DataFrame:
+def _counts(audits: pd.DataFrame, moderation: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     """Per month: audits, moderated audits, agreement on the overall judgement, audits with feedback."""
     per = pd.DataFrame(index=pd.Index(months, name="month"))
     per["audits"] = audits.groupby("month").size().reindex(months, fill_value=0)
     per["feedback"] = audits[audits["feedback_from"] != ""].groupby("month").size().reindex(months, fill_value=0)
     per["positive"] = audits[audits["feedback"] == "positive"].groupby("month").size().reindex(months, fill_value=0)
-    f = first[first["question"] == overall][["audit_id", "rating"]]
-    m = moderated[moderated["question"] == overall][["audit_id", "month", "rating"]]
-    pair = m.merge(f, on="audit_id", suffixes=("_mod", "_first"))
-    per["moderated"] = pair.groupby("month").size().reindex(months, fill_value=0)
-    per["agreed"] = pair[pair["rating_mod"] == pair["rating_first"]].groupby("month").size().reindex(months,
-                                                                                                     fill_value=0)
+    mod = moderation.set_index("month")
+    per["moderated"] = mod["moderated"].reindex(months, fill_value=0).astype(int)
+    per["agreed"] = mod["agreed"].reindex(months, fill_value=0).astype(int)
     return per.reset_index()
 
 
@@ -115,9 +111,8 @@ def load_tracking(programme: Programme, *, by_team: bool = False) -> Tracking:
     """Read the programme's store once and build every measure the report shows."""
     with programme.store() as store:
         audits = store.audits()
-        ratings = store.ratings()
-    first = ratings[ratings["role"] == "first"]
-    moderated = ratings[ratings["role"] == "moderator"]
+        first = store.first_counts()
+        moderation = store.moderation_counts(programme.tool.overall.id)
     if audits.empty:
         raise ProgrammeError(f"{programme.path}: no audits yet; import them with reviewkit import {programme.path} "
                              "FILE.xlsx")
@@ -130,7 +125,7 @@ def load_tracking(programme: Programme, *, by_team: bool = False) -> Tracking:
         for team in programme.teams:
             track.teams[team] = measures(first, tool, months, changes, team=team)
             track.team_themes[team] = theme_measures(audits, programme.themes, months, changes, team=team)
-    track.counts = _counts(audits, first, moderated, tool.overall.id, months)
+    track.counts = _counts(audits, moderation, months)
     track.gaps = _gaps(track.counts)
     track.plan = _plan(programme, track.council)
     return track
