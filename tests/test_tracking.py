@@ -33,7 +33,8 @@ def sample(tmp_path_factory):
 @pytest.fixture(scope="module")
 def rendered(sample, tmp_path_factory):
     out = tmp_path_factory.mktemp("tracking")
-    return tr.render_tracking(sample.path, out, ["html", "pdf"], by_team=True)
+    # final: every month has audits and a moderation sample, and the finished files pass the publish gate
+    return tr.render_tracking(sample.path, out, ["html", "pdf", "docx"], by_team=True, final=True)
 
 
 def _programme(tmp_path: Path, **kw):
@@ -104,13 +105,14 @@ def test_report_states_the_year_and_reads_each_figure_by_the_rules(rendered):
     assert "IA-0" not in html  # nor any audit reference
 
 
-def test_pdf_has_every_section_and_is_marked_draft(rendered):
+def test_final_pdf_and_word_have_every_section_and_no_draft_mark(rendered):
     reader = PdfReader(rendered["pdf"])
     text = "\n".join(p.extract_text() or "" for p in reader.pages)
     for heading in ("About this report", "The year", "Action plan measures", "Moderation and feedback",
                     "Practice themes", "By team", smp.WORSENING):
         assert heading in text
-    assert "DRAFT" in text
+    assert "DRAFT" not in text
+    assert rendered["docx"].stat().st_size > 0 and rendered["docx"].stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.browser

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reviewkit.figures.analysis import format_percent
+from reviewkit.figures.analysis import format_count, format_percent
 from reviewkit.figures.charts import Chart, _figure, _fit, _style, _title
 from reviewkit.figures.sentences import join_words
 from reviewkit.figures.spc import COMMON, CONCERN, IMPROVEMENT, RULES, direction_word
@@ -127,7 +127,8 @@ def spc_table(m: Measure, months: int = TABLE_MONTHS) -> pd.DataFrame:
         rules = sorted({SHORT_RULES[s.rule] for s in c.flagged(i)})
         rows.append({"Month": month_label(m.months[i]),
                      "Audited": c.n[i],
-                     "Share": "–" if c.p[i] is None else f"{format_percent(c.x[i], c.n[i])} ({c.x[i]})",
+                     "Outstanding or Good" if m.kind != "theme" else "Tagged":
+                         "–" if c.p[i] is None else format_count(c.x[i], c.n[i]),
                      "Centre line": "–" if c.centre[i] is None else format_percent(round(c.centre[i] * 1000), 1000),
                      "Limits": ("–" if upper[i] is None or lower[i] is None or c.n[i] == 0 else
                                 f"{format_percent(round(lower[i] * 1000), 1000)} to "

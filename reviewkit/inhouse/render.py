@@ -44,6 +44,7 @@ NOTEBOOK = shipped("notebooks", "tracking_report.ipynb")
 OUTPUT_NAME = "tracking"
 SIGNALS_FILE = "signals.csv"
 Progress = Callable[[str], None]
+KIT_PHRASES = "Common-cause variation, special-cause variation, Making Data Count, p-chart"
 _WORDS = re.compile(r"[^\W\d_][\w'’\-]*")
 
 
@@ -51,8 +52,10 @@ def declared_for_programme(programme: Programme) -> Declared:
     """What the programme declares publishable: council, title, teams, themes, changes, question ids."""
     phrases = [programme.council, programme.title, *programme.teams, *(t.title for t in programme.themes),
                *(c.what for c in programme.changes), programme.tool.title,
-               *(q.title for q in programme.tool.questions)]
+               *(q.title for q in programme.tool.questions), KIT_PHRASES]
     words = {w.casefold() for p in phrases for w in _WORDS.findall(p)} | {w.casefold() for p in phrases for w in p.split()}
+    # A PDF reader joins a word hyphenated across two lines ("Strengths-" "based"): declare that form too.
+    words |= {w.replace("-", "") for w in words if "-" in w}
     ids = {q.casefold() for q in programme.tool.all_ids}
     year = int(programme.changes[-1].month[:4]) if programme.changes else None
     return Declared(frozenset(words), frozenset(ids), year)

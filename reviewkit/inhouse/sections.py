@@ -18,7 +18,7 @@ import pandas as pd
 
 from reviewkit.core.errors import ProgrammeError
 from reviewkit.core.yamlfile import load_yaml
-from reviewkit.figures.analysis import format_percent
+from reviewkit.figures.analysis import format_count, format_percent
 from reviewkit.figures.charts import Chart
 from reviewkit.figures.sentences import count_noun
 from reviewkit.figures.spc import BASELINE_MONTHS, RULES
@@ -119,9 +119,10 @@ class TrackingReport:
             body.append(f"<p>{esc(annual_sentence(m, year))} <strong>{esc(variation_label(m))}.</strong></p>")
             c = m.chart
             last = max(i for i, p in enumerate(c.p) if p is not None)
-            rows.append({"Measure": m.label, "Latest month": f"{format_percent(c.x[last], c.n[last])} "
-                         f"({month_label(m.months[last], short=True)})", "Reading": variation_label(m)})
-        body.append(self._table(pd.DataFrame(rows), f"Outstanding or Good, {span}: the latest month and its reading"))
+            rows.append({"Measure": m.label, "Latest month": month_label(m.months[last]),
+                         "Outstanding or Good": format_count(c.x[last], c.n[last]), "Reading": variation_label(m)})
+        body.append(self._table(pd.DataFrame(rows), f"Outstanding or Good, {span}: the latest month and its reading",
+                                numeric=["Outstanding or Good"]))
         return section(2, "The year's figures", "year", body)
 
     def action_plan(self) -> str:
@@ -132,18 +133,21 @@ class TrackingReport:
                 "Name the question (such as q5 or its title) in the plan's measure of success to track it.")],
                 flow=True)
         rows = []
+        recent = t.months[-3:]
         for pm in t.plan:
             m = pm.measure
             c = m.chart
-            recent = [i for i in range(len(m.months)) if c.p[i] is not None][-3:]
-            rows.append({"Recommendation": f"{pm.number}. {pm.recommendation}", "Measure of success": pm.measure_text,
-                         "Status": pm.status or "–",
-                         "Latest months": "; ".join(f"{month_label(m.months[i], short=True)}: "
-                                                    f"{format_percent(c.x[i], c.n[i])}" for i in recent),
-                         "Reading": variation_label(m)})
+            row = {"Recommendation": f"{pm.number}. {pm.recommendation}", "Status": pm.status or "–",
+                   "Measure of success": pm.measure_text}
+            for month in recent:
+                i = m.months.index(month)
+                row[month_label(month)] = format_count(c.x[i], c.n[i]) if c.n[i] else "–"
+            rows.append({**row, "Reading": variation_label(m)})
         body = [_p("Each action plan row whose measure of success names a question, with that question's latest "
                    "monthly figures and what the rules say about them."),
-                self._table(pd.DataFrame(rows), "The action plan's measures, tracked", row_headers=False)]
+                self._table(pd.DataFrame(rows), "The action plan's measures, tracked: records rated Outstanding or "
+                            "Good in the latest months", row_headers=False,
+                            numeric=[month_label(mo) for mo in recent])]
         return section(3, "Action plan measures", "plan", body, flow=True)
 
     def council(self) -> str:
@@ -156,11 +160,9 @@ class TrackingReport:
         table = pd.DataFrame({
             "Month": [month_label(m) for m in df["month"]], "Audits": df["audits"],
             "Moderated": df["moderated"],
-            "Same overall judgement": [f"{a} of {n} ({format_percent(a, n)})" if n else "–"
-                                       for a, n in zip(df["agreed"], df["moderated"])],
+            "Same overall judgement": [format_count(a, n) if n else "–" for a, n in zip(df["agreed"], df["moderated"])],
             "With feedback": df["feedback"],
-            "Feedback positive": [f"{a} of {n} ({format_percent(a, n)})" if n else "–"
-                                  for a, n in zip(df["positive"], df["feedback"])]})
+            "Feedback positive": [format_count(a, n) if n else "–" for a, n in zip(df["positive"], df["feedback"])]})
         total = self.t.counts
         body = [_p(f"Over the whole programme a second auditor rated {int(total['moderated'].sum())} of the "
                    f"{int(total['audits'].sum())} records again; they gave the same overall judgement in "
@@ -168,7 +170,8 @@ class TrackingReport:
                    f"or their carer gave feedback on {int(total['feedback'].sum())} audits (who gave it, and whether "
                    "it was positive, mixed or negative; what they said stays in the case record)."),
                 self._table(table, "The moderation sample and feedback, the latest 12 months",
-                            numeric=["Audits", "Moderated", "With feedback"])]
+                            numeric=["Audits", "Moderated", "Same overall judgement", "With feedback",
+                                     "Feedback positive"])]
         return section(5, "Moderation and feedback", "moderation", body)
 
     def themes(self) -> str:
