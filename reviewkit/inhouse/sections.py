@@ -133,21 +133,23 @@ class TrackingReport:
                 "Name the question (such as q5 or its title) in the plan's measure of success to track it.")],
                 flow=True)
         rows = []
-        recent = t.months[-3:]
+        latest, year = t.months[-1], t.year
         for pm in t.plan:
             m = pm.measure
             c = m.chart
-            row = {"Recommendation": f"{pm.number}. {pm.recommendation}", "Status": pm.status or "–",
-                   "Measure of success": pm.measure_text}
-            for month in recent:
-                i = m.months.index(month)
-                row[month_label(month)] = format_count(c.x[i], c.n[i]) if c.n[i] else "–"
-            rows.append({**row, "Reading": variation_label(m)})
-        body = [_p("Each action plan row whose measure of success names a question, with that question's latest "
-                   "monthly figures and what the rules say about them."),
+            i = m.months.index(latest)
+            idx = [m.months.index(mo) for mo in year]
+            n, x = sum(c.n[k] for k in idx), sum(c.x[k] for k in idx)
+            rows.append({"Recommendation": f"{pm.number}. {pm.recommendation}", "Status": pm.status or "–",
+                         "Measure of success": pm.measure_text,
+                         month_label(latest): format_count(c.x[i], c.n[i]) if c.n[i] else "–",
+                         f"The {len(year)} months": format_count(x, n) if n else "–",
+                         "Reading": variation_label(m)})
+        body = [_p("Each action plan row whose measure of success names a question, with that question's figure for "
+                   "the latest month and the year, and what the rules say about them (the question's chart is in "
+                   "section 4)."),
                 self._table(pd.DataFrame(rows), "The action plan's measures, tracked: records rated Outstanding or "
-                            "Good in the latest months", row_headers=False,
-                            numeric=[month_label(mo) for mo in recent])]
+                            "Good", row_headers=False, numeric=[month_label(latest), f"The {len(year)} months"])]
         return section(3, "Action plan measures", "plan", body, flow=True)
 
     def council(self) -> str:
