@@ -243,3 +243,26 @@ def test_cli_creates_a_programme_and_imports_into_it(tmp_path, capsys):
     assert "1 audit(s) added" in capsys.readouterr().out
     assert main(["new", str(tmp_path / "r"), "--council", "Westfold Council"]) == 1
     assert "--theme" in capsys.readouterr().err
+
+
+def test_the_blank_audit_workbook_imports_back_once_filled_in(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    p = _programme(tmp_path)
+    out = tmp_path / "audits.xlsx"
+    assert main(["workbook", str(p.path), "--out", str(out)]) == 0
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "Audits"
+    sheet = wb["Audits"]
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["audit_id", "month", "team", "auditor", "role"] and "overall" in header
+    lists = {str(dv.sqref): dv.formula1 for dv in sheet.data_validations.dataValidation}
+    assert lists["C2:C301"] == "Lists!$A$2:$A$3"  # the two teams
+    row = {"audit_id": "A-1", "month": "2027-02", "team": "South Team", "auditor": "B. Auditor", "role": "first",
+           **{q: "G" for q in TOOL_IDS}}
+    for j, name in enumerate(header, 1):
+        sheet.cell(2, j, row.get(name))
+    wb.save(out)
+    assert main(["import", str(p.path), str(out)]) == 0
+    assert "1 audit(s) added" in capsys.readouterr().out
+    assert main(["workbook", str(tmp_path / "nowhere"), "--out", str(out)]) == 1  # neither a programme nor a review

@@ -183,6 +183,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_workbook(args: argparse.Namespace) -> int:
+    if (Path(args.workspace) / "programme.yaml").is_file():  # an in-house audit programme, not a review
+        from reviewkit.inhouse.programme import open_programme  # start-up: pandas
+        from reviewkit.inhouse.workbook import write_audit_workbook  # start-up: openpyxl
+
+        p = open_programme(args.workspace)
+        out = write_audit_workbook(p, args.out)
+        _say(f"Wrote the blank audit workbook to {out} (teams, auditors and ratings as drop-down lists)")
+        _say(f"When it is filled in: reviewkit import {p.path} {out}")
+        return 0
+    if not args.reviewer:
+        from reviewkit.core.errors import InvalidInputError  # start-up: only on this error
+
+        raise InvalidInputError("give the reviewer whose cases the workbook holds: --reviewer NAME")
     from reviewkit.intake.workbook import write_workbook  # start-up: pandas
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 

@@ -114,10 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suppress-below", type=int, default=None, metavar="N",
                    help="with --for-region: hide counts below N (with secondary suppression)")
 
-    p = _command(sub, "workbook", "Write a blank offline audit workbook for one reviewer.",
+    p = _command(sub, "workbook", "Write a blank offline audit workbook for one reviewer (or, for an in-house "
+                 "audit programme, the blank monthly audit workbook).",
                  'reviewkit workbook reviews/eastvale-2026 --reviewer "A. Visitor" --out a.xlsx', cmd_workbook)
     p.add_argument("workspace")
-    p.add_argument("--reviewer", required=True)
+    p.add_argument("--reviewer", help="the reviewer whose cases it holds (required for a review)")
     p.add_argument("--out", required=True, help="the .xlsx file to write")
 
     p = _command(sub, "sample", "Build the fictional sample review (or, with --in-house, the sample in-house audit "
