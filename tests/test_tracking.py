@@ -91,7 +91,7 @@ def test_signals_csv_says_which_rule_fired_on_which_measure_and_month(rendered, 
 def test_report_states_the_year_and_reads_each_figure_by_the_rules(rendered):
     html = rendered["html"].read_text(encoding="utf-8")
     assert "The year’s figures" in html or "The year's figures" in html
-    assert "scored as Good or better" in html
+    assert "scored as Good or better" in html and "were tagged with this theme" in html
     assert "Special cause: improvement (up)" in html and "Special cause: concern (down)" in html
     assert "Common-cause variation" in html
     # alt text names the rule that fired and its direction

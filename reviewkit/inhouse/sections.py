@@ -123,6 +123,10 @@ class TrackingReport:
                          "Outstanding or Good": format_count(c.x[last], c.n[last]), "Reading": variation_label(m)})
         body.append(self._table(pd.DataFrame(rows), f"Outstanding or Good, {span}: the latest month and its reading",
                                 numeric=["Outstanding or Good"]))
+        if t.themes:
+            body.append(_p("Practice themes, as shares of the audits tagged with each:"))
+            body += [f"<p>{esc(annual_sentence(m, year))} <strong>{esc(variation_label(m))}.</strong></p>"
+                     for m in t.themes]
         return section(2, "The year's figures", "year", body)
 
     def action_plan(self) -> str:
