@@ -159,3 +159,19 @@ def test_simulated_false_signal_rate_and_months_to_detect_a_15_point_shift():
     assert latest < 0.08, summary
     assert latest < anywhere / 2, summary
     assert median <= 3 and within3 >= 0.8, summary
+
+
+def test_the_variation_label_words_each_direction():
+    from reviewkit.figures.spcchart import variation_label
+    from reviewkit.figures.tracking import Measure
+
+    def label(shares, better):
+        c = chart(shares)
+        return variation_label(Measure("theme:x", "X", "theme", "", better, tuple(f"2027-{i:02d}" for i in
+                                                                                   range(1, 14)), c))
+
+    rise = [0.44] * 12 + [0.70]
+    assert label(rise, "up") == "Special cause: improvement (up)"
+    assert label(rise, "down") == "Special cause: concern (up)"
+    assert label(rise, "neither") == "Special cause: higher"
+    assert label([0.44] * 13, "up") == "Common-cause variation"

@@ -40,7 +40,7 @@ def variation_label(m: Measure) -> str:
     if word == COMMON:
         return "Common-cause variation"
     arrows = {IMPROVEMENT: "up" if m.better != "down" else "down", CONCERN: "down" if m.better != "down" else "up"}
-    parts = [f"{w} ({arrows.get(w, w)})" for w in word.split(" and ")]
+    parts = [f"{w} ({arrows[w]})" if w in arrows else w for w in word.split(" and ")]
     return "Special cause: " + " and ".join(parts)
 
 
