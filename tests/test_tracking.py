@@ -103,6 +103,7 @@ def test_report_states_the_year_and_reads_each_figure_by_the_rules(rendered):
     for auditor in smp.AUDITORS:
         assert auditor not in html  # auditors are never named
     assert "IA-0" not in html  # nor any audit reference
+    assert "computed from the audits recorded in the programme" in html and "review team" not in html
 
 
 def test_final_pdf_and_word_have_every_section_and_no_draft_mark(rendered):

@@ -94,7 +94,9 @@ def _context(track: Tracking, final: bool, today: dt.date) -> dict[str, object]:
             "team": [], "draft": not final, "draft_label": label, "draft_label_css": re.sub(r'["\\<>\n\r]', "", label),
             "incomplete": incomplete, "missing": _missing(track) if incomplete else [], "gap_count": len(track.gaps),
             "version": __version__, "render_date": long_date(today.isoformat()),
-            "render_date_iso": today.isoformat(), "footer_css": clean}
+            "render_date_iso": today.isoformat(), "footer_css": clean,
+            "colophon": "Every figure, table, chart and sentence in this report is computed from the audits recorded "
+                        "in the programme; the statements about change come from the Making Data Count rules alone."}
 
 
 def render_tracking(programme_path: str | Path, out_dir: str | Path, formats: Sequence[str] = ("html",), *,
