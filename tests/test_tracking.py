@@ -75,6 +75,7 @@ def test_sample_flags_the_improving_question_and_worsening_team_and_no_stable_me
     assert flagged == []
 
 
+@pytest.mark.slow
 def test_signals_csv_says_which_rule_fired_on_which_measure_and_month(rendered, sample):
     with rendered["signals"].open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -88,6 +89,7 @@ def test_signals_csv_says_which_rule_fired_on_which_measure_and_month(rendered, 
     assert not [r for r in rows if r["measure"] == "q6" and r["team"] == "" and r["month"] <= "2026-06"]
 
 
+@pytest.mark.slow
 def test_report_states_the_year_and_reads_each_figure_by_the_rules(rendered):
     html = rendered["html"].read_text(encoding="utf-8")
     assert "The year’s figures" in html or "The year's figures" in html
@@ -106,6 +108,7 @@ def test_report_states_the_year_and_reads_each_figure_by_the_rules(rendered):
     assert "computed from the audits recorded in the programme" in html and "review team" not in html
 
 
+@pytest.mark.slow
 def test_final_pdf_and_word_have_every_section_and_no_draft_mark(rendered):
     reader = PdfReader(rendered["pdf"])
     text = "\n".join(p.extract_text() or "" for p in reader.pages)
@@ -116,6 +119,7 @@ def test_final_pdf_and_word_have_every_section_and_no_draft_mark(rendered):
     assert rendered["docx"].stat().st_size > 0 and rendered["docx"].stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_tracking_report_has_no_axe_violations(rendered):
     assert _axe(rendered["html"]) == []
