@@ -44,7 +44,7 @@ def test_every_readme_command_parses() -> None:
 
 
 def test_readme_new_example_makes_the_host_the_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    [new] = [c for c in _readme_commands() if c[0] == "new"]
+    [new] = [c for c in _readme_commands() if c[0] == "new" and "--in-house" not in c]
     new[1] = str(tmp_path / "review")
     assert cli.main(new) == 0
     capsys.readouterr()
@@ -56,6 +56,18 @@ def test_readme_new_example_makes_the_host_the_host(tmp_path: Path, capsys: pyte
     with pytest.raises(SystemExit):
         cli.main(["new", "-h"])
     assert '--host "H. Host"' in capsys.readouterr().out
+
+
+def test_readme_in_house_example_makes_a_programme(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewkit.inhouse.programme import open_programme
+
+    [new] = [c for c in _readme_commands() if c[0] == "new" and "--in-house" in c]
+    new[1] = str(tmp_path / "programme")
+    assert cli.main(new) == 0
+    capsys.readouterr()
+    p = open_programme(tmp_path / "programme")
+    assert p.teams == ("Northgate Locality Team", "Riverside Locality Team")
+    assert p.auditors == ("M. Auditor", "N. Auditor")
 
 
 def _example(lines: list[str], first: str) -> list[str]:

@@ -49,7 +49,15 @@ def _whole(value: object) -> int | None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    if args.in_house:
+        return _new_programme(args)
     from reviewkit.review.workspace import create_workspace  # start-up: pandas
+
+    if not args.theme:
+        from reviewkit.core.errors import InvalidInputError  # start-up: only on this error
+
+        raise InvalidInputError("a review needs --theme (what it looks at); or add --in-house for an in-house "
+                                "audit programme")
 
     previous = None
     if args.previous:
@@ -75,6 +83,19 @@ def cmd_new(args: argparse.Namespace) -> int:
     _say(f"  team: {', '.join(ws.meta.reviewers) or 'none yet'}")
     _say(f"Next: edit {ws.path / 'review.yaml'} to add councils, dates and the case allocation,")
     _say(f"then send each reviewer a workbook: reviewkit workbook {ws.path} --reviewer NAME --out NAME.xlsx")
+    return 0
+
+
+def _new_programme(args: argparse.Namespace) -> int:
+    from reviewkit.inhouse.programme import create_programme  # start-up: pandas
+
+    p = create_programme(args.workspace, council=args.council, tool=args.tool, teams=args.team or [],
+                         auditors=args.auditor or [], title=args.title)
+    _say(f"Created in-house audit programme {p.path}")
+    _say(f"  council: {p.council}; audit tool: {p.tool.id} version {p.tool.version}")
+    _say(f"  {len(p.teams)} team(s), {len(p.auditors)} auditor(s)")
+    _say(f"Next: edit {p.path / 'programme.yaml'} for themes and recorded changes, then import each month's audits:")
+    _say(f"  reviewkit import {p.path} audits.xlsx   and   reviewkit tracking {p.path} --to html,pdf")
     return 0
 
 
@@ -120,6 +141,8 @@ def _warn_other_tool(ws: Workspace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if (Path(args.workspace) / "programme.yaml").is_file():  # an in-house audit programme, not a review
+        return _import_audits(args)
     from reviewkit.intake.io import import_files  # start-up: pandas
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
@@ -140,6 +163,17 @@ def cmd_import(args: argparse.Namespace) -> int:
              f"{'have' if n != 1 else 'has'} no evidence note (imported; ask the reviewer for the note):")
         for problem in summaries.warnings:
             _say(f"  {problem}")
+    return 0
+
+
+def _import_audits(args: argparse.Namespace) -> int:
+    from reviewkit.inhouse.importer import import_audits  # start-up: pandas
+    from reviewkit.inhouse.programme import open_programme  # start-up: pandas
+
+    p = open_programme(args.workspace)
+    r = import_audits(p, args.files, progress=_progress)
+    _say(f"Imported {len(args.files)} file(s) into {p.path}: {r.audits_added} audit(s) added, {r.audits_changed} "
+         f"replaced, {r.moderations} moderation(s), {r.unchanged} unchanged.")
     return 0
 
 
@@ -164,6 +198,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_workbook(args: argparse.Namespace) -> int:
+    if (Path(args.workspace) / "programme.yaml").is_file():  # an in-house audit programme, not a review
+        from reviewkit.inhouse.programme import open_programme  # start-up: pandas
+        from reviewkit.inhouse.workbook import write_audit_workbook  # start-up: openpyxl
+
+        p = open_programme(args.workspace)
+        out = write_audit_workbook(p, args.out)
+        _say(f"Wrote the blank audit workbook to {out} (teams, auditors and ratings as drop-down lists)")
+        _say(f"When it is filled in: reviewkit import {p.path} {out}")
+        return 0
+    if not args.reviewer:
+        from reviewkit.core.errors import InvalidInputError  # start-up: only on this error
+
+        raise InvalidInputError("give the reviewer whose cases the workbook holds: --reviewer NAME")
     from reviewkit.intake.workbook import write_workbook  # start-up: pandas
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
@@ -277,6 +324,13 @@ def cmd_redact(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    if args.in_house:
+        from reviewkit.inhouse.sample import build_sample_programme  # start-up: pandas
+
+        p = build_sample_programme(args.workspace, progress=_progress)
+        _say(f"Built the sample in-house audit programme {p.path} (wholly fictional: {p.council}).")
+        _say(f"Render its tracking report: reviewkit tracking {p.path} --to html,pdf --by-team")
+        return 0
     from reviewkit.intake.sample import build_sample_workspace  # start-up: pandas
 
     ws = build_sample_workspace(args.workspace, progress=_progress)
@@ -402,4 +456,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     if result.withheld:
         _say(f"NOT FOR PUBLICATION: {result.withheld} piece(s) of text held possible personal identifiers and "
              f"were withheld (the report is watermarked). Find them with: reviewkit check {args.workspace}")
+    return 0
+
+
+def cmd_tracking(args: argparse.Namespace) -> int:
+    from reviewkit.inhouse.render import render_tracking  # start-up: pandas and the render pipeline
+
+    formats = [f for f in args.to.split(",") if f.strip()]
+    out_dir = Path(args.out) if args.out else Path(args.workspace) / "tracking"
+    out = render_tracking(args.workspace, out_dir, formats, by_team=args.by_team, final=args.final,
+                          progress=_progress)
+    _say(f"Wrote the {'final' if args.final else 'draft'} tracking report: "
+         f"{', '.join(str(p) for p in out.values())}")
     return 0

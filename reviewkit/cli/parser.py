@@ -27,6 +27,7 @@ from reviewkit.cli.commands import (
     cmd_sample,
     cmd_serve,
     cmd_status,
+    cmd_tracking,
     cmd_workbook,
 )
 
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                  cmd_new)
     p.add_argument("workspace", help="the new folder")
     p.add_argument("--council", required=True, help="the host council's name")
-    p.add_argument("--theme", required=True, help="what the review looks at")
+    p.add_argument("--theme", help="what the review looks at (required for a review)")
     p.add_argument("--tool", default="strengths-based-practice", help="audit tool id (default: %(default)s)")
     p.add_argument("--reviewer", action="append", metavar="NAME", help="a reviewer who rates cases (repeat)")
     p.add_argument("--host", metavar="NAME", help="the host PSW (also rates cases)")
@@ -70,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", action="append", metavar="PLAN_OR_BUNDLE_OR_WORKSPACE",
                    help="the previous review: its filled-in action plan (.xlsx or .docx) for the recommendations and "
                         "updates, and/or its regional bundle (.zip) or workspace folder for its figures (repeat)")
+    p.add_argument("--in-house", action="store_true",
+                   help="create an in-house audit programme instead of a review: the council's own auditors audit "
+                        "records month by month (with --council, --tool, --team and --auditor)")
+    p.add_argument("--team", action="append", metavar="NAME", help="with --in-house: a team whose work is audited "
+                   "(repeat)")
+    p.add_argument("--auditor", action="append", metavar="NAME",
+                   help="with --in-house: one of the council's auditors, such as a team manager (repeat)")
+    p.add_argument("--title", default="Practice quality audit", help="with --in-house: the programme's title "
+                   "(default: %(default)s)")
 
     p = _command(sub, "previous", "Record the previous review in an existing workspace: its action plan's "
                  "recommendations and updates, and its figures for the comparison.",
@@ -104,15 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suppress-below", type=int, default=None, metavar="N",
                    help="with --for-region: hide counts below N (with secondary suppression)")
 
-    p = _command(sub, "workbook", "Write a blank offline audit workbook for one reviewer.",
+    p = _command(sub, "workbook", "Write a blank offline audit workbook for one reviewer (or, for an in-house "
+                 "audit programme, the blank monthly audit workbook).",
                  'reviewkit workbook reviews/eastvale-2026 --reviewer "A. Visitor" --out a.xlsx', cmd_workbook)
     p.add_argument("workspace")
-    p.add_argument("--reviewer", required=True)
+    p.add_argument("--reviewer", help="the reviewer whose cases it holds (required for a review)")
     p.add_argument("--out", required=True, help="the .xlsx file to write")
 
-    p = _command(sub, "sample", "Build the fictional sample review, to try the kit.",
-                 "reviewkit sample demo/eastvale-2026", cmd_sample)
+    p = _command(sub, "sample", "Build the fictional sample review (or, with --in-house, the sample in-house audit "
+                 "programme), to try the kit.", "reviewkit sample demo/eastvale-2026", cmd_sample)
     p.add_argument("workspace", help="the new folder")
+    p.add_argument("--in-house", action="store_true",
+                   help="build the fictional in-house audit programme: 18 months, 4 teams")
 
     p = _command(sub, "check", "List possible personal identifiers in the review, by location (never by value).",
                  "reviewkit check reviews/eastvale-2026", cmd_check)
@@ -202,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--withhold-identifiers", action="store_true",
                    help="while text to be published holds a personal identifier, render a DRAFT watermarked "
                         "'not for publication' with that text redacted, instead of refusing (never with --final)")
+
+    p = _command(sub, "tracking", "Render an in-house audit programme's tracking report: monthly p-charts read with "
+                 "Making Data Count's rules, and signals.csv.",
+                 "reviewkit tracking audits/eastvale-pqa --to html,pdf,docx --by-team", cmd_tracking)
+    p.add_argument("workspace", metavar="PROGRAMME")
+    p.add_argument("--to", default="html", help="formats, comma-separated: html, pdf, docx (default: %(default)s)")
+    p.add_argument("--out", metavar="DIR", default=None, help="output folder (default: PROGRAMME/tracking)")
+    p.add_argument("--by-team", action="store_true", help="also chart each team")
+    p.add_argument("--final", action="store_true",
+                   help="refuse while a month has no audits or no moderation sample, and leave out the DRAFT marks")
     return parser
 
 

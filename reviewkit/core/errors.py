@@ -8,7 +8,8 @@ value a person typed (it could be personal data).
     ├── ConfigError             a YAML file (audit tool, codebook, review.yaml) is invalid
     │   ├── ToolError           an audit tool or rating scale
     │   ├── CodebookError       a theme codebook for notes, quotes and conversations
-    │   └── WorkspaceError      a workspace folder or its review.yaml
+    │   ├── WorkspaceError      a workspace folder or its review.yaml
+    │   └── ProgrammeError      an in-house audit programme folder or its programme.yaml
     ├── StoreError              the SQLite store
     │   ├── UnsafeLocationError synced or network folder
     │   └── ConflictError       a record changed elsewhere since it was read
@@ -54,6 +55,10 @@ class CodebookError(ConfigError):
 
 class WorkspaceError(ConfigError):
     """A review workspace or its review.yaml is missing or invalid."""
+
+
+class ProgrammeError(ConfigError):
+    """An in-house audit programme folder or its programme.yaml is missing or invalid."""
 
 
 class StoreError(ReviewkitError):

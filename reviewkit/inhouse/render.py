@@ -1,0 +1,172 @@
+"""Rendering an in-house programme's tracking report, its signals.csv and the data behind its charts.
+
+    programme ─► privacy screen of the text it prints, readiness (months missing, moderation)
+              ─► papermill (notebooks/tracking_report.ipynb, parameter: an input folder only)
+              ─► nbconvert HTML with the review report's template ─► tracking.html
+              ─► Chromium PDF, pandoc Word (in parallel)           ─► tracking.pdf, tracking.docx
+              ─► signals.csv (measure, team, month, rule, direction)
+
+In: a programme folder, an output folder, formats, whether to show each team, final or draft.
+Out: out_dir/tracking.{html,pdf,docx} and out_dir/signals.csv, written only when every step
+succeeds. As for the review report: text the report would print that holds a personal
+identifier refuses the render (naming where in programme.yaml, never the value); a final
+report refuses while anything is missing and its finished files are screened as a reader gets
+them; a draft with gaps is marked "DRAFT — DATA INCOMPLETE" and lists them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+
+from reviewkit import __version__
+from reviewkit.core.atomic import make_folder, write_atomic
+from reviewkit.core.dates import long_date
+from reviewkit.core.errors import NotReadyError, RenderError
+from reviewkit.core.resources import shipped
+from reviewkit.figures.tracking import month_label
+from reviewkit.inhouse.programme import Programme, open_programme
+from reviewkit.inhouse.sections import OPTIONS_FILE
+from reviewkit.inhouse.tracking import Tracking, load_tracking, signals_csv
+from reviewkit.privacy.gate import Declared
+from reviewkit.privacy.screening import screen
+from reviewkit.review.readiness import DRAFT_INCOMPLETE
+
+__all__ = ["NOTEBOOK", "OUTPUT_NAME", "SIGNALS_FILE", "declared_for_programme", "render_tracking"]
+
+NOTEBOOK = shipped("notebooks", "tracking_report.ipynb")
+OUTPUT_NAME = "tracking"
+SIGNALS_FILE = "signals.csv"
+Progress = Callable[[str], None]
+KIT_PHRASES = "Common-cause variation, special-cause variation, Making Data Count, p-chart"
+_WORDS = re.compile(r"[^\W\d_][\w'’\-]*")
+
+
+def declared_for_programme(programme: Programme) -> Declared:
+    """What the programme declares publishable: council, title, teams, themes, changes, question ids."""
+    phrases = [programme.council, programme.title, *programme.teams, *(t.title for t in programme.themes),
+               *(c.what for c in programme.changes), programme.tool.title,
+               *(q.title for q in programme.tool.questions), KIT_PHRASES]
+    words = {w.casefold() for p in phrases for w in _WORDS.findall(p)} | {w.casefold() for p in phrases for w in p.split()}
+    # A PDF reader joins a word hyphenated across two lines ("Strengths-" "based"): declare that form too.
+    words |= {w.replace("-", "") for w in words if "-" in w}
+    ids = {q.casefold() for q in programme.tool.all_ids}
+    year = int(programme.changes[-1].month[:4]) if programme.changes else None
+    return Declared(frozenset(words), frozenset(ids), year)
+
+
+def _screen(programme: Programme) -> None:
+    """Refuse the render while text it would print holds what looks like an identifier (where, never what)."""
+    found = [where for where, text in programme.published_text().items() if screen(text, programme.auditors)]
+    if found:
+        raise RenderError(f"The tracking report was not rendered: {programme.path / 'programme.yaml'} holds what "
+                          f"looks like a personal identifier at {'; '.join(found)}. Rewrite it (an auditor's name "
+                          "or a person's details never belong there) and render again.")
+
+
+def _missing(track: Tracking) -> list[dict[str, str]]:
+    """The cover's "What is still missing" box: per kind, how many months and which."""
+    rows = []
+    counts = track.counts
+    for what, months in (("Months with no audits", counts[counts["audits"] == 0]["month"]),
+                         ("Months with no moderation sample",
+                          counts[(counts["audits"] > 0) & (counts["moderated"] == 0)]["month"])):
+        if len(months):
+            rows.append({"what": what, "count": str(len(months)),
+                         "where": ", ".join(month_label(m, short=True) for m in months)})
+    return rows
+
+
+def _context(track: Tracking, final: bool, today: dt.date) -> dict[str, object]:
+    p = track.programme
+    incomplete = bool(track.gaps) and not final
+    label = "" if final else DRAFT_INCOMPLETE if incomplete else "DRAFT"
+    footer = f"{p.title}, {p.council}" + ("" if final else f" – {label}")
+    clean = re.sub(r'["\\<>\n\r]', "", footer)
+    return {"title": f"{p.title}: tracking report, {month_label(track.months[0])} to {month_label(track.months[-1])}",
+            "programme": p.council, "theme": "", "dates": "", "report_date": long_date(today.isoformat()), "report_date_iso": today.isoformat(),
+            "team": [], "draft": not final, "draft_label": label, "draft_label_css": re.sub(r'["\\<>\n\r]', "", label),
+            "incomplete": incomplete, "missing": _missing(track) if incomplete else [], "gap_count": len(track.gaps),
+            "version": __version__, "render_date": long_date(today.isoformat()),
+            "render_date_iso": today.isoformat(), "footer_css": clean,
+            "colophon": "Every figure, table, chart and sentence in this report is computed from the audits recorded "
+                        "in the programme; the statements about change come from the Making Data Count rules alone."}
+
+
+def render_tracking(programme_path: str | Path, out_dir: str | Path, formats: Sequence[str] = ("html",), *,
+                    by_team: bool = False, final: bool = False, progress: Progress | None = None,
+                    notebook: str | Path | None = None, today: dt.date | None = None) -> dict[str, Path]:
+    """Render out_dir/tracking.{html,pdf,docx} and out_dir/signals.csv; nothing is written on error."""
+    # start-up: the render pipeline (nbconvert, papermill, Chromium) loads only for a render
+    from reviewkit.privacy.outputs import screen_outputs
+    from reviewkit.report.docx import to_docx
+    from reviewkit.report.html import to_html
+    from reviewkit.report.kernel import clean_notebook, run_notebook
+    from reviewkit.report.printer import require_chromium, to_pdf
+    from reviewkit.report.render import check_formats
+    from reviewkit.report.staging import temporary_folder
+
+    say = progress or (lambda _m: None)
+    wanted = check_formats(formats)
+    nb_path = Path(notebook) if notebook is not None else NOTEBOOK
+    if not nb_path.is_file():
+        raise RenderError(f"{nb_path}: the tracking report notebook is missing")
+    say("Checking the programme")
+    programme = open_programme(programme_path)
+    _screen(programme)
+    track = load_tracking(programme, by_team=by_team)
+    if final and track.gaps:
+        lines = "\n".join(f"  {g}" for g in track.gaps)
+        raise NotReadyError(f"The final tracking report was not rendered: {len(track.gaps)} thing(s) are missing:\n"
+                            f"{lines}\nFinish them, or render a draft without --final (it lists them up front).",
+                            tuple(track.gaps))
+    chromium = require_chromium() if "pdf" in wanted else ""
+    context = _context(track, final, today or dt.date.today())
+    out = Path(out_dir)
+    result: dict[str, Path] = {}
+    with temporary_folder("reviewkit-tracking-") as work:
+        inputs = work / "inputs"
+        inputs.mkdir()
+        (inputs / OPTIONS_FILE).write_text(yaml.safe_dump(
+            {"programme": str(programme.path.resolve()), "by_team": bool(by_team)}), encoding="utf-8")
+        say("Running the tracking notebook")
+        nb = clean_notebook(run_notebook(nb_path, inputs, work))
+        say("Converting to HTML")
+        body = to_html(nb, context)
+        html_file = work / f"{OUTPUT_NAME}.html"
+        html_file.write_text(body, encoding="utf-8")
+        files = {"html": html_file}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = {}
+            if "pdf" in wanted:
+                say("Printing to PDF with Chromium")
+                jobs["pdf"] = pool.submit(to_pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
+            if "docx" in wanted:
+                say("Converting to Word with pandoc")
+                jobs["docx"] = pool.submit(to_docx, body, work / f"{OUTPUT_NAME}.docx", work, context)
+            for fmt, job in jobs.items():
+                files[fmt] = job.result()
+        if final:
+            say("Checking the finished files for anything that could identify a person")
+            found = screen_outputs({k: v for k, v in files.items() if k in wanted}, declared_for_programme(programme))
+            if found:
+                raise RenderError("The final tracking report was not published: the finished files hold what could "
+                                  f"identify a person: {'; '.join(found)}. Nothing was written.")
+        signals = work / SIGNALS_FILE
+        signals.write_text(signals_csv(track), encoding="utf-8")
+        try:
+            make_folder(out, exist_ok=True)
+        except OSError as exc:
+            raise RenderError(f"{out}: cannot create the output folder ({exc.strerror or type(exc).__name__}); "
+                              "choose another --out folder") from None
+        for fmt in wanted:
+            result[fmt] = write_atomic(out / f"{OUTPUT_NAME}.{fmt}", lambda tmp, src=files[fmt]: shutil.copyfile(src, tmp))
+        result["signals"] = write_atomic(out / SIGNALS_FILE, lambda tmp: shutil.copyfile(signals, tmp))
+    say(f"Wrote {', '.join(str(p) for p in result.values())}")
+    return result
