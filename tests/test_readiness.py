@@ -13,6 +13,7 @@ import dataclasses
 import html as htmllib
 import re
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -110,10 +111,26 @@ def _identifier(ws: Workspace) -> tuple[set[str], str]:
     return {"identifiers"}, "narrative/observations.md"
 
 
+def _no_selection(ws: Workspace) -> tuple[set[str], str]:
+    ws.meta.case_selection = ""
+    ws.save_meta()
+    return {"selection"}, "review.yaml: how the case records were chosen is not recorded"
+
+
+def _no_conversations(ws: Workspace) -> tuple[set[str], str]:
+    # A review whose conversations were never imported: the report would say "held no conversations".
+    with sqlite3.connect(ws.path / "review.db") as db:
+        db.execute("DELETE FROM note_codes WHERE note_id IN (SELECT id FROM notes WHERE conversation_id IS NOT NULL)")
+        db.execute("DELETE FROM notes WHERE conversation_id IS NOT NULL")
+        db.execute("DELETE FROM conversations")
+    return {"fieldwork"}, "conversations: no conversations with people or their families are recorded"
+
+
 PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {
     "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
     "attendance": _no_attendance, "narrative": _stub, "identifiers": _identifier,
+    "selection": _no_selection, "fieldwork": _no_conversations,
 }
 
 
@@ -304,3 +321,14 @@ def test_the_hosts_progress_page_shows_the_same_list(sample_path: Path, tmp_path
         page = htmllib.unescape(progress_html(ws, store))
     assert "Before the report can be final" in page and "meeting M9" in page
     assert "has no attendance recorded" in page
+
+
+def test_a_review_with_no_meetings_and_no_conversations_is_not_ready(tmp_path: Path) -> None:
+    ws = create_workspace(tmp_path / "ws", council="Testshire Council", theme="Strengths-based practice",
+                          reviewers=["A. Visitor"], host="H. Host")
+    found = {g.where: str(g) for g in readiness(ws) if g.kind == "fieldwork"}
+    assert set(found) == {"meetings", "conversations"}
+    assert "no meetings with staff are recorded" in found["meetings"]
+    with ws.store() as store:
+        store.add_meeting("test", "practitioners", "2026-10-09", {"social worker": 5}, ref="M1")
+    assert [g.where for g in readiness(open_workspace(ws.path)) if g.kind == "fieldwork"] == ["conversations"]

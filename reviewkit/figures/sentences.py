@@ -27,7 +27,9 @@ __all__ = [
     "method_sentence",
     "overall_sentence",
     "pooled_sentence",
+    "interval_scope",
     "referred_sentence",
+    "selection_sentence",
     "weakest_sentence",
 ]
 
@@ -296,3 +298,40 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
         text += (f" The last {tied} share the same proportion "
                  f"({format_percent(int(last['good_or_better']), int(last['scored']))}), so all of them are named.")
     return text
+
+
+def selection_sentence(method: str, description: str = "", *, council: str = "the council") -> str:
+    """How the case records were chosen (review.yaml's case_selection), with the host's own words after."""
+    said = {
+        "random": f"The case records were chosen at random from a list of {council}’s case records.",
+        "stratified": f"The case records were chosen at random within each of {council}’s teams.",
+        "council": f"{council} chose the case records for the review.",
+        "mixed": f"Some of the case records were chosen at random and {council} chose the others.",
+    }.get(method, "How the case records were chosen is not recorded.")
+    described = " ".join(description.split())
+    if described:
+        said += " " + described + ("" if described[-1] in ".!?" else ".")
+    return said
+
+
+_ONLY_SMALL = "the intervals show only the uncertainty from rating a small number of records."
+
+
+def interval_scope(method: str, *, council: str = "the council") -> str:
+    """What the 95% intervals can and cannot be read as saying, given how the records were chosen."""
+    if method == "random":
+        return ("The case records were drawn at random from a list, so the intervals show how far these "
+                "figures could differ, by chance, from the figures for every case record on that list; they "
+                "say nothing about records that were not on it.")
+    if method == "stratified":
+        return ("The case records were drawn at random within each team, so the intervals show how far these "
+                "figures could differ, by chance, from the figures for the teams’ case records in the numbers "
+                "drawn from each; they do not give any one team’s figures.")
+    if method == "council":
+        return (f"{council[:1].upper()}{council[1:]} chose these case records, so the figures describe them, "
+                f"not all of its case records; {_ONLY_SMALL}")
+    if method == "mixed":
+        return (f"Some of these case records were chosen by {council}, so the figures describe them, not all "
+                f"of its case records; {_ONLY_SMALL}")
+    return ("How the case records were chosen is not recorded, so the figures describe these records, not all "
+            f"of {council}’s case records; {_ONLY_SMALL}")
