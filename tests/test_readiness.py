@@ -141,7 +141,9 @@ def test_every_gap_kind_has_a_planting() -> None:
 def test_the_sample_review_is_ready(sample_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert readiness(open_workspace(sample_path)) == []
     assert cli.main(["status", str(sample_path)]) == 0
-    assert "Ready for a final report: nothing is missing" in capsys.readouterr().out
+    # The command it suggests names this workspace, ready to paste.
+    assert f"Ready for a final report: nothing is missing (reviewkit report {sample_path} --final)." \
+        in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("kind", list(PLANTS))
@@ -171,7 +173,8 @@ def test_a_review_with_no_cases_is_not_ready(tmp_path: Path) -> None:
                           reviewers=["A. Visitor"], host="H. Host")
     gaps = readiness(ws)
     assert gaps[0].kind == "no_cases" and str(gaps[0]).startswith("review.yaml: no case records")
-    assert {g.kind for g in gaps} == {"no_cases", "narrative"}
+    # A new review has not recorded how its cases were chosen, nor any meeting or conversation.
+    assert {g.kind for g in gaps} == {"no_cases", "selection", "fieldwork", "narrative"}
     # Every narrative file but the optional CQC commentary (and no review questions were asked).
     assert len([g for g in gaps if g.kind == "narrative"]) == 7
 
