@@ -337,7 +337,6 @@ _CASES_EXAMPLE = """\
 # these (without the #): 'id' is the council's pseudonymous reference (never a name or NHS
 # number), 'reviewer' rates it, and a moderation case lists 'moderators' who also rate it on
 # their own so the ratings can be compared. Every name must be in 'team'.
-# cases:
 # 'team' (optional) is the council team that holds the record: the team annex gives figures
 # per team, the published report never does.
 # cases:
