@@ -238,10 +238,9 @@ def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
     if note:
         body += f'\n<p class="table-note">{esc(note)}</p>'
     teams = team_table(data.ratings, data.allocation, ws.meta.cases, data.scale, overall_id=data.tool.overall.id)
-    if len(teams):
-        body += ("\n<h2>Figures by team</h2>\n" f"<p>{esc(TEAM_CAVEAT)}</p>\n"
-                 + html_table(teams, "Case records and ratings by team (primary ratings; Not applicable not counted)",
-                              numeric=list(teams.columns[1:])))
+    by_team = ("\n<h2>Figures by team</h2>\n" f"<p>{esc(TEAM_CAVEAT)}</p>\n"
+               + html_table(teams, "Case records and ratings by team (primary ratings; Not applicable not counted)",
+                            numeric=list(teams.columns[1:]))) if len(teams) else ""
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <title>Team annex: ratings by reviewer – {council}</title>
@@ -262,6 +261,7 @@ review; the host Principal Social Worker keeps the key in the review's private f
 {body}
 <p>The median rating is the middle one of a reviewer's question ratings when put in order;
 where it falls between two levels, both are named.</p>
+{by_team}
 </body></html>
 """
 
