@@ -201,3 +201,14 @@ def test_a_relatives_words_in_a_joint_conversation_are_labelled_a_relative(tmp_p
     said = dict(re.findall(r"“([^”<]+)”.*?<p class=\"attribution\">— ([^<]+)</p>", html, flags=re.S))
     assert said["They always ring me back"] == "a relative"
     assert said["I chose my own carers"] == "Person and relative 1"  # no speaker role: the conversation's label
+
+
+def test_redaction_replaces_a_name_in_the_selection_description(tmp_path) -> None:
+    from reviewkit.review.redaction import redact_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    (ws.path / "private" / "names.txt").write_text("Zebediah Quokkafeather\n", encoding="utf-8")
+    ws.meta.case_selection, ws.meta.selection_description = "council", "Chosen by Zebediah Quokkafeather."
+    ws.save_meta()
+    redact_workspace(open_workspace(ws.path), actor="t")
+    assert open_workspace(ws.path).meta.selection_description == "Chosen by [PERSON 1]."
