@@ -182,11 +182,17 @@ def method_sentence(rv: Review) -> str:
     team = f" of {noun(len(reviewers), PSW)}" if reviewers else ""
     parts = [f"examined {noun(cases, 'case record')}" if cases else "examined no case records"]
     meetings = list(dict.fromkeys(m["meeting"] for m in rv.meetings))
-    if meetings:
+    staffed = {m["meeting"] for m in rv.meetings if int(m["attendees"] or 0)}
+    more = len(meetings) - len(staffed)
+    if meetings and not staffed:
+        parts.append(f"held {noun(len(meetings), 'meeting')} with staff, with no attendance recorded yet")
+    elif meetings:
         roles = rv.role_totals()
         staff = sum(roles.values())
         detail = f" ({roles_phrase(roles)})" if roles else ""
-        parts.append(f"met {noun(staff, 'member')} of staff{detail} in {noun(len(meetings), 'meeting')}")
+        later = f" ({noun(more, 'more meeting')} {'has' if more == 1 else 'have'} no attendance recorded yet)" \
+            if more else ""
+        parts.append(f"met {noun(staff, 'member')} of staff{detail} in {noun(len(staffed), 'meeting')}{later}")
     else:
         parts.append("held no meetings with staff")
     if rv.conversations:
@@ -635,9 +641,15 @@ def headline_with_interval(rv: Review) -> str:
 def heard_sentence(rv: Review) -> str | None:
     heard = []
     meetings = list(dict.fromkeys(m["meeting"] for m in rv.meetings))
-    if meetings:
+    staffed = {m["meeting"] for m in rv.meetings if int(m["attendees"] or 0)}
+    more = len(meetings) - len(staffed)
+    if meetings and not staffed:
+        heard.append(f"{noun(len(meetings), 'meeting')} with staff, with no attendance recorded yet")
+    elif meetings:
         staff = sum(int(m["attendees"] or 0) for m in rv.meetings)
-        heard.append(f"{noun(len(meetings), 'meeting')} with {noun(staff, 'member')} of staff")
+        later = f" ({noun(more, 'more meeting')} {'has' if more == 1 else 'have'} no attendance recorded yet)" \
+            if more else ""
+        heard.append(f"{noun(len(staffed), 'meeting')} with {noun(staff, 'member')} of staff{later}")
     if rv.conversations:
         heard.append(f"{noun(len(rv.conversations), 'conversation')} with people whose case records were examined, "
                      "or their families and carers")

@@ -24,6 +24,7 @@ __all__ = [
     "count_noun",
     "headline_sentence",
     "join_words",
+    "meetings_phrase",
     "method_sentence",
     "overall_sentence",
     "pooled_sentence",
@@ -228,8 +229,7 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
             detail = f" ({attendance_phrase(by_role)})"
         elif by_kind and list(by_kind) != ["meeting"] and not by_role:
             detail = " (" + join_words([_kind_phrase(k, v) for k, v in by_kind.items()]) + ")"
-        parts.append(f"met {count_noun(attendees, 'member')} of staff{detail} "
-                     f"in {count_noun(meetings, 'meeting')}")
+        parts.append(meetings_phrase(meetings, attendees, int(counts.get("meetings_unrecorded", 0)), detail))
     else:
         parts.append("held no meetings with staff")
     if conversations:
@@ -242,6 +242,17 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
     else:
         parts.append("held no conversations with people or their families")
     return f"The review team{team} {join_words(parts)}."
+
+
+def meetings_phrase(meetings: int, attendees: int, unrecorded: int, detail: str = "") -> str:
+    """'met 13 members of staff (…) in 2 meetings', never 'met 0 members of staff' for a meeting whose
+    attendance is not recorded yet."""
+    if unrecorded >= meetings:
+        return f"held {count_noun(meetings, 'meeting')} with staff, with no attendance recorded yet"
+    more = (f" ({count_noun(unrecorded, 'more meeting')} {'has' if unrecorded == 1 else 'have'} no attendance "
+            "recorded yet)" if unrecorded else "")
+    return (f"met {count_noun(attendees, 'member')} of staff{detail} in "
+            f"{count_noun(meetings - unrecorded, 'meeting')}{more}")
 
 
 def attendance_phrase(by_role: Mapping[str, int]) -> str:

@@ -110,8 +110,14 @@ def key_messages(b: ReportBuilder) -> str:
     glance.append(nv.referred_sentence(len(referred_back(b.data.flags)), council=b.meta.council))
     heard = []
     if c["meetings"]:
-        heard.append(f"{nv.count_noun(c['meetings'], 'meeting')} with {nv.count_noun(c['attendees'], 'member')} "
-                     "of staff")
+        unrecorded = int(c.get("meetings_unrecorded", 0))
+        staffed = c["meetings"] - unrecorded
+        more = (f" ({nv.count_noun(unrecorded, 'more meeting')} {'has' if unrecorded == 1 else 'have'} no "
+                "attendance recorded yet)" if unrecorded and staffed else "")
+        heard.append(f"{nv.count_noun(c['meetings'], 'meeting')} with staff, with no attendance recorded yet"
+                     if not staffed else
+                     f"{nv.count_noun(staffed, 'meeting')} with {nv.count_noun(c['attendees'], 'member')} "
+                     f"of staff{more}")
     if c["conversations"]:
         heard.append(f"{nv.count_noun(c['conversations'], 'conversation')} with people whose case records were "
                      "examined, or their families and carers")
