@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--council", required=True, help="the host council's name")
     p.add_argument("--theme", required=True, help="what the review looks at")
     p.add_argument("--tool", default="strengths-based-practice",
-                   help=f"audit tool id, one of {', '.join(available_tools())}, or a tool file's path "
-                        "(default: %(default)s)")
+                   help="a shipped audit tool's id (listed below) or a tool file's path (default: %(default)s)")
+    p.epilog = f"{p.epilog}\naudit tools shipped (--tool):\n" + "".join(f"  {t}\n" for t in available_tools())
     p.add_argument("--reviewer", action="append", metavar="NAME", help="a reviewer who rates cases (repeat)")
     p.add_argument("--host", metavar="NAME", help="the host PSW (also rates cases)")
     p.add_argument("--question", action="append", metavar="TEXT",
