@@ -126,11 +126,10 @@ def _no_conversations(ws: Workspace) -> tuple[set[str], str]:
     return {"fieldwork"}, "conversations: no conversations with people or their families are recorded"
 
 
-PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {
-    "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
+PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {  # in GAP_KINDS order
+    "selection": _no_selection, "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
-    "attendance": _no_attendance, "narrative": _stub, "identifiers": _identifier,
-    "selection": _no_selection, "fieldwork": _no_conversations,
+    "attendance": _no_attendance, "fieldwork": _no_conversations, "narrative": _stub, "identifiers": _identifier,
 }
 
 
