@@ -184,11 +184,17 @@ def method_sentence(rv: Review) -> str:
     team = f" of {noun(len(reviewers), PSW)}" if reviewers else ""
     parts = [f"examined {noun(cases, 'case record')}" if cases else "examined no case records"]
     meetings = list(dict.fromkeys(m["meeting"] for m in rv.meetings))
-    if meetings:
+    staffed = {m["meeting"] for m in rv.meetings if int(m["attendees"] or 0)}
+    more = len(meetings) - len(staffed)
+    if meetings and not staffed:
+        parts.append(f"held {noun(len(meetings), 'meeting')} with staff, with no attendance recorded yet")
+    elif meetings:
         roles = rv.role_totals()
         staff = sum(roles.values())
         detail = f" ({roles_phrase(roles)})" if roles else ""
-        parts.append(f"met {noun(staff, 'member')} of staff{detail} in {noun(len(meetings), 'meeting')}")
+        later = f" ({noun(more, 'more meeting')} {'has' if more == 1 else 'have'} no attendance recorded yet)" \
+            if more else ""
+        parts.append(f"met {noun(staff, 'member')} of staff{detail} in {noun(len(staffed), 'meeting')}{later}")
     else:
         parts.append("held no meetings with staff")
     if rv.conversations:
@@ -254,8 +260,13 @@ def scope_sentence(rv: Review) -> str | None:
     if not rated:
         return text + (f" {noun(planned, 'case record')} {was(planned)} chosen to be rated independently by a "
                        f"second {PSW} as well; none has been rated by more than one yet.")
-    high = max((len(v) for v in _moderation(rv)["cases"].values()), default=0) or 2
-    by = f"a second {PSW}" if high <= 2 else f"more than one other {PSW}"
+    others = Counter(len(v) - 1 for v in _moderation(rv)["cases"].values())
+    if len(others) <= 1:
+        n = next(iter(others), 1)
+        by = f"a second {PSW}" if n == 1 else f"{n} other {PSW}s"
+    else:
+        by = f"other {PSW}s (" + join([f"{k} by {'a second' if n == 1 else f'{n} others'}"
+                                       for n, k in sorted(others.items())]) + ")"
     head = noun(rated, "case record") if rated == planned else \
         f"{rated} of the {planned} case records chosen for moderation"
     return text + (f" {head} {was(rated)} also rated independently by {by}, to check how consistently "
@@ -603,3 +614,266 @@ def rounding_notes(rv: Review) -> list[str]:
                      f"for {join(rows)} they do not add up to exactly 100%.")
     return notes
 
+
+# --------------------------------------------------------------------------- key messages, sections 1 and 2
+
+SELECTED = {
+    "random": "The case records were chosen at random from a list of {c}’s case records.",
+    "stratified": "The case records were chosen at random within each of {c}’s teams.",
+    "council": "{c} chose the case records for the review.",
+    "mixed": "Some of the case records were chosen at random and {c} chose the others.",
+}
+
+
+def date_range(start: str, end: str) -> str:
+    if not start or not end or start == end:
+        return long_date(start or end) if (start or end) else ""
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day} to {b.day} {b:%B %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%B} to {b.day} {b:%B %Y}"
+    return f"{long_date(start)} to {long_date(end)}"
+
+
+def month_or_day(value: str) -> str:
+    """'on 5 October 2022' for a day, 'in June 2022' for a month."""
+    if len(value) == 10:
+        return f"on {long_date(value)}"
+    if len(value) == 7:
+        return f"in {dt.date.fromisoformat(value + '-01'):%B %Y}"
+    return f"in {value}"
+
+
+@dataclass
+class Extra:
+    """What the oracle reads beside the export: review.yaml in full and the previous round's manifest."""
+
+    meta: dict
+    previous: dict | None  # the previous round's bundle manifest, if the workspace keeps one
+    notes: list[dict[str, str]]
+    quality_statements: str
+
+    @classmethod
+    def load(cls, workspace: Path, exported: Path) -> Extra:
+        import zipfile
+
+        meta = yaml.safe_load((workspace / "review.yaml").read_text(encoding="utf-8"))
+        previous = None
+        if (workspace / "previous_round.zip").is_file():
+            with zipfile.ZipFile(workspace / "previous_round.zip") as zf:
+                previous = yaml.safe_load(zf.read("manifest.yaml"))
+                previous["_ratings"] = list(csv.DictReader(zf.read("question_ratings.csv").decode().splitlines()))
+                previous["_overall"] = list(csv.DictReader(zf.read("overall_judgements.csv").decode().splitlines()))
+        qs = workspace / "narrative" / "quality_statements.md"
+        notes = read_csv(exported / "notes.csv") if (exported / "notes.csv").is_file() else []
+        return cls(meta, previous, notes, qs.read_text(encoding="utf-8") if qs.is_file() else "")
+
+
+def examined_sentence(rv: Review) -> str | None:
+    done = _done(rv)
+    if not rv.examined:
+        return None
+    allocated = {c["reviewer"] for c in rv.cases}
+    raters = {r for _, r in done}
+    who = noun(len(raters), PSW) if len(raters) == len(allocated) else \
+        f"{len(raters)} of the {noun(len(allocated), PSW)}"
+    n_q, cases, complete = noun(len(rv.questions), "question"), len(done), _complete(rv)
+    if complete == cases:
+        tail = f", each rated on the {n_q} of the audit tool" if cases > 1 else f", rated on the {n_q} of the audit tool"
+    elif complete == 0:
+        tail = (f"; none of them has yet been rated on all the {n_q} of the audit tool with an overall judgement"
+                if cases > 1 else f"; it has not yet been rated on all the {n_q} of the audit tool with an overall "
+                "judgement")
+    else:
+        tail = (f"; {complete} of them {'has' if complete == 1 else 'have'} been rated on all the {n_q} of the audit "
+                "tool with an overall judgement")
+    return f"{noun(cases, 'case record')} examined by {who}{tail}."
+
+
+def headline_with_interval(rv: Review) -> str:
+    counts = Counter(r["rating"] for r in rv.overall_ratings())
+    total = sum(counts[lv] for lv, _ in LEVELS)
+    if total == 0:
+        return "No case records have an overall judgement yet."
+    good = counts["Outstanding"] + counts["Good"]
+    lo, hi = wilson(good, total)
+    return headline_sentence(rv)[:-1] + f" (95% confidence interval {100 * lo:.1f}% to {100 * hi:.1f}%)."
+
+
+def heard_sentence(rv: Review) -> str | None:
+    heard = []
+    meetings = list(dict.fromkeys(m["meeting"] for m in rv.meetings))
+    staffed = {m["meeting"] for m in rv.meetings if int(m["attendees"] or 0)}
+    more = len(meetings) - len(staffed)
+    if meetings and not staffed:
+        heard.append(f"{noun(len(meetings), 'meeting')} with staff, with no attendance recorded yet")
+    elif meetings:
+        staff = sum(int(m["attendees"] or 0) for m in rv.meetings)
+        later = f" ({noun(more, 'more meeting')} {'has' if more == 1 else 'have'} no attendance recorded yet)" \
+            if more else ""
+        heard.append(f"{noun(len(staffed), 'meeting')} with {noun(staff, 'member')} of staff{later}")
+    if rv.conversations:
+        heard.append(f"{noun(len(rv.conversations), 'conversation')} with people whose case records were examined, "
+                     "or their families and carers")
+    return f"The team also held {join(heard)}." if heard else None
+
+
+def key_message_items(rv: Review) -> list[str]:
+    """Every generated item of 'The review at a glance', in order."""
+    out = [examined_sentence(rv), headline_with_interval(rv), referred_sentence(rv), heard_sentence(rv)]
+    return [s for s in out if s]
+
+
+def selection_sentence(rv: Review, extra: Extra) -> str | None:
+    if not rv.examined:
+        return None
+    sel = extra.meta.get("case_selection") or {}
+    sel = {"method": sel} if isinstance(sel, str) else sel
+    text = SELECTED.get(sel.get("method") or "", "How the case records were chosen is not recorded.")
+    text = text.format(c=rv.council)
+    said = " ".join(str(sel.get("description") or "").split())
+    return f"{text} {said}{'' if said[-1:] in '.!?' else '.'}" if said else text
+
+
+def introduction_sentences(rv: Review, extra: Extra) -> list[str]:
+    dates = extra.meta.get("dates") or {}
+    start, end = str(dates.get("start") or ""), str(dates.get("end") or "")
+    when = date_range(start, end)
+    first = (f"The practice review of {rv.council} took place from {when}." if start and end and start != end else
+             f"The practice review of {rv.council} took place on {when}." if when else
+             f"The practice review of {rv.council} took place in the period set out in this report.")
+    out = [first, f"The council identified the theme for the review as ‘{extra.meta['theme']}’.",
+           selection_sentence(rv, extra)]
+    if extra.meta.get("review_questions"):
+        out.append(f"{rv.council} asked the review to answer these questions:")
+    return [s for s in out if s]
+
+
+def previous_sentence(rv: Review, extra: Extra) -> str:
+    """Section 2's opening, true whether the previous round is recorded by recommendations, figures, both or neither."""
+    prev = extra.meta.get("previous_review") or {}
+    recs, date = prev.get("recommendations") or [], str(prev.get("date") or "")
+    compared = " Section 4 compares this review’s ratings with the previous review’s." if extra.previous else ""
+    if recs:
+        when = f" {month_or_day(date)}" if date else ""
+        return (f"The previous practice review was undertaken{when} and made {noun(len(recs), 'recommendation')}. "
+                "The host Principal Social Worker has provided an update on each, shown below the "
+                f"recommendation.{compared}")
+    if extra.previous is None and not date:
+        return "No previous practice review is recorded for this council."
+    when = month_or_day(date or str(extra.previous["round"]))
+    return (f"The previous practice review of {rv.council} was undertaken {when}. Its recommendations, and the "
+            f"council’s updates on them, are not recorded for this review.{compared}")
+
+
+# --------------------------------------------------------------------------- the comparison with the previous round
+
+def trend_sentences(rv: Review, extra: Extra, tool: dict) -> list[str]:
+    """The comparison's opening: which round, which tool, and what is compared (the figures: oracle_trend)."""
+    prev = extra.previous
+    if prev is None:
+        return []
+    titles = {q["id"]: " ".join(q["title"].split()).casefold() for q in prev["questions"]}
+    rows = {r["question"] for r in prev["_ratings"]}
+    shared = [f"Q{n} {title}" for n, (qid, title) in enumerate(rv.questions, 1)
+              if qid in rows and titles.get(qid) == " ".join(title.split()).casefold()]
+    same_tool = (prev["tool"]["id"], str(prev["tool"]["version"])) == (tool["id"], str(tool["version"]))
+    which_tool = (f"the same audit tool (‘{prev['tool']['title']}’)" if same_tool else
+                  f"another audit tool (‘{prev['tool']['title']}’)")
+    lead = (f"The previous practice review of {rv.council} ({long_date_any(prev['round'])}) rated "
+            f"{noun(int(prev['counts']['cases']), 'case record')} on {which_tool}.")
+    if same_tool:
+        return [f"{lead} Every question and the overall judgement are compared."]
+    if not shared and not prev.get("_overall"):
+        return [lead]
+    return [f"{lead} Only what both tools ask is compared: {join(shared + ['the overall judgement'])}."]
+
+
+def long_date_any(value: str) -> str:
+    return long_date(value) if len(value) == 10 else f"{dt.date.fromisoformat(value + '-01'):%B %Y}"
+
+
+# --------------------------------------------------------------------------- CQC evidence
+
+def cqc_rows(rv: Review, extra: Extra, tool: dict, codebook: dict) -> tuple[str, list[tuple[str, ...]]]:
+    """The CQC section's count sentence and its summary table (first five columns), recounted."""
+    import re
+
+    names = {1: "Assessing needs", 2: "Supporting people to live healthier lives", 3: "Equity in experience and "
+             "outcomes", 4: "Care provision, integration and continuity", 5: "Partnerships and communities",
+             6: "Safe systems, pathways and transitions", 7: "Safeguarding", 8: "Governance, management and "
+             "sustainability", 9: "Learning, improvement and innovation"}
+    code_map = {c["id"]: set(c.get("cqc") or []) for c in codebook.get("codes") or []}
+    i_map = {c["id"]: set(c.get("cqc") or []) for c in codebook.get("i_statements") or []}
+    written: set[int] = set()
+    current = None
+    for line in re.sub(r"<!--.*?-->", "", extra.quality_statements, flags=re.S).splitlines():
+        m = re.match(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if m:
+            n = re.match(r"(?:QS\s*|quality statement\s*)?(\d)\b", m.group(1), flags=re.I)
+            if n:
+                current = int(n.group(1))
+            elif re.match(r"(?:theme|[1-4]\.)", m.group(1), flags=re.I) and not re.match(
+                    r"(strengths?|areas for|considerations?|what (?:is )?works?)", m.group(1), flags=re.I):
+                current = None
+            continue
+        if current is not None and line.strip():
+            written.add(current)
+    rows, evidenced = [], 0
+    scored = [r for r in rv.question_ratings() if r["rating"] in SCORE]
+    for s in range(1, 10):
+        mapped = [q for q in tool["questions"] if s in (q.get("cqc") or [])]
+        ratings = sum(1 for r in scored if r["question"] in {q["id"] for q in mapped})
+        notes = {n["note"] for n in extra.notes if n["meeting"] and any(
+            s in code_map.get(c.strip(), ()) for c in (n["codes"] or "").split(";") if c.strip())}
+        convs = {n["conversation"] for n in extra.notes if n["conversation"] and any(
+            s in i_map.get(c.strip(), ()) for c in (n["codes"] or "").split(";") if c.strip())}
+        evidenced += bool(ratings or notes or convs or s in written)
+        theme = ("Working with people" if s <= 3 else "Providing support" if s <= 5 else "Ensuring safety"
+                 if s <= 7 else "Leadership")
+        rows.append((f"QS{s} {names[s]}", theme, f"{len(mapped)} ({ratings})", str(len(notes)), str(len(convs))))
+    return f"The review holds evidence for {evidenced} of the 9 statements.", rows
+
+
+# --------------------------------------------------------------------------- the regional comparison
+
+def regional_sentences(bundles: list) -> list[str]:
+    """The comparison's scope sentence, the start of its caveat and the range of shares, from the bundles' counts.
+
+    ``bundles`` are the bundles as read (council, round, counts, overall cells), named comparisons only.
+    """
+    latest: dict[str, object] = {}
+    rounds: Counter[str] = Counter()
+    for b in bundles:
+        key = " ".join(b.council.split()).casefold()
+        rounds[key] += 1
+        if key not in latest or b.round > latest[key].round:
+            latest[key] = b
+    firsts = sorted(b.round for b in bundles)
+    when = f"in {firsts[0]}" if firsts[0] == firsts[-1] else f"from {firsts[0]} to {firsts[-1]}"
+    cases = [int(dict(b.counts)["cases"]) for b in latest.values()]
+    n, with_prev = len(latest), sum(1 for k in latest if rounds[k] > 1)
+    prev = ("Every council has a previous round to compare with." if with_prev == n and n > 1 else
+            "The council has a previous round to compare with." if with_prev == n else
+            "No council has a previous round in these bundles." if with_prev == 0 else
+            f"{with_prev} of the {n} councils have a previous round to compare with.")
+    scope = (f"This comparison covers {noun(n, 'council')} and {noun(len(bundles), 'review round')} {when}; the "
+             f"latest rounds examined {sum(cases)} case records in all. {prev}")
+    low, high = min(cases), max(cases)
+    rest = (f"Each council's figures rest on between {low} and {high} case records" if low != high else
+            f"The council's figures rest on {noun(low, 'case record')}" if n == 1 else
+            f"Each council's figures rest on {noun(low, 'case record')}")
+    shares = []
+    for b in latest.values():
+        cells = dict(zip([lb for lb, _ in b.levels], b.overall.cells))
+        scored = sum(cells[lb] for lb, s in b.levels if s is not None)
+        if scored:
+            shares.append(Fraction(100 * (cells["Outstanding"] + cells["Good"]), scored))
+    out = [scope, rest + ", so a single different judgement moves a share by several points and the 95% intervals "
+           "are wide."]
+    if shares:
+        out.append(f"Across the councils the share judged Outstanding or Good ranges from {float(min(shares)):.1f}% to "
+                   f"{float(max(shares)):.1f}%; the intervals show how far each figure could move by chance with so "
+                   "few case records.")
+    return out

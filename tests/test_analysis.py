@@ -407,9 +407,10 @@ def test_moderation_table_and_summary_hand_computed_with_allocation(tool):
                                     "agreeing_pairs", "raw_agreement", "raw_display", "within_one")} == {
         "cases": 2, "reviewers": 3, "raters_min": 2, "raters_max": 3, "items": 3, "pairs": 5,
         "agreeing_pairs": 2, "raw_agreement": 40.0, "raw_display": "2 (40.0%)", "within_one": 80.0}
+    assert summary["raters_count"] == {2: 1, 3: 1}  # C1 by 2 reviewers, C2 by 3
 
 
-SUMMARY_KEYS = {"cases", "reviewers", "raters_min", "raters_max", "items", "pairs", "agreeing_pairs",
+SUMMARY_KEYS = {"cases", "reviewers", "raters_min", "raters_max", "raters_count", "items", "pairs", "agreeing_pairs",
                 "raw_agreement", "raw_display", "within_one", "alpha", "alpha_note", "method", "caveat"}
 
 

@@ -106,8 +106,9 @@ def test_new_review_yaml_has_commented_examples_that_are_valid(tmp_path: Path,
     assert "# - text: " in text and "#   update: " in text
     assert open_workspace(tmp_path / "review").meta.cases == []  # the comments change nothing
     meta = parse_meta(yaml.safe_load(_uncommented(text)), str(path))
-    assert [(c.id, c.reviewer, c.moderators) for c in meta.cases] == [
-        ("C01", "A. Visitor", ("B. Visitor",)), ("C02", "A. Visitor", ()), ("C03", "B. Visitor", ())]
+    assert [(c.id, c.reviewer, c.moderators, c.team) for c in meta.cases] == [
+        ("C01", "A. Visitor", ("B. Visitor",), "Long-term support"), ("C02", "A. Visitor", (), "Hospital discharge"),
+        ("C03", "B. Visitor", (), "Long-term support")]
     assert meta.previous_date == "2022-06"
     assert len(meta.previous_recommendations) == 2
     assert all(r.text and r.update for r in meta.previous_recommendations)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,11 +59,28 @@ def _tables(html: str) -> dict[str, list[tuple[str, ...]]]:
     return out
 
 
+def _glance(html: str) -> list[str]:
+    block = re.search(r'<ul class="at-a-glance">(.*?)</ul>', html, flags=re.S)
+    return [_text(li) for li in re.findall(r"<li>(.*?)</li>", block.group(1), flags=re.S)] if block else []
+
+
 def report_sections(path: Path) -> tuple[str, str]:
-    """Sections 1, 4 and 5 of the report built for real from the workspace, and section 4 alone."""
+    """Every section with generated sentences, built for real from the workspace (key messages, 1, 2, 4,
+    5 and the CQC evidence), and section 4 alone."""
     b = ReportBuilder.load(path)
-    analysis = b.data_analysis() + b.question_charts() + b.consistency()
-    return b.introduction() + analysis + b.case_records(), analysis
+    analysis = b.data_analysis() + b.question_charts() + b.trend() + b.consistency()
+    return (b.key_messages() + b.introduction() + b.previous_review() + analysis + b.case_records()
+            + b.cqc_section() + b.cqc_appendix(), analysis)
+
+
+def _codebook(path: Path, meta: dict) -> dict:
+    own = path / "codebook.yaml"
+    source = own if own.is_file() else (Path(__file__).resolve().parent.parent / "templates" / "themes"
+                                        / f"{meta.get('codebook') or 'default'}.yaml")
+    return yaml.safe_load(source.read_text(encoding="utf-8"))
+
+
+CHECKED: list[int] = []  # sentences checked per review, in test order (for the suite's own report)
 
 
 def check_against_oracle(path: Path) -> oracle.Review:
@@ -71,10 +89,19 @@ def check_against_oracle(path: Path) -> oracle.Review:
         for kind in KINDS:
             export(ws, Path(tmp) / f"{kind}.csv", what=kind)
         review = oracle.Review.load(path, Path(tmp))
+        extra = oracle.Extra.load(path, Path(tmp))
+    tool = yaml.safe_load((path / "audit_tool.yaml").read_text(encoding="utf-8"))
     html, analysis = report_sections(path)
     paragraphs = _paragraphs(html)
-    for sentence in oracle.sentences(review):
-        assert sentence in paragraphs, f"not in the report: {sentence}"
+    checked = 0
+    expected = (oracle.sentences(review) + oracle.introduction_sentences(review, extra)
+                + [oracle.previous_sentence(review, extra)] + oracle.trend_sentences(review, extra, tool))
+    for sentence in expected:  # a paragraph of its own, or the first sentence of one
+        assert sentence in paragraphs or any(p.startswith(sentence + " ") for p in paragraphs), \
+            f"not in the report: {sentence}"
+        checked += 1
+    assert _glance(html) == oracle.key_message_items(review)
+    checked += len(_glance(html))
     tables = _tables(html)
     for title, rows in oracle.tables(review).items():
         assert tables.get(title) == rows, title
@@ -82,6 +109,14 @@ def check_against_oracle(path: Path) -> oracle.Review:
     sparse = oracle.sparse_note(review)
     method = [p for p in paragraphs if p.startswith("Method. Each case record contributes")]
     assert (sparse in method[0]) if sparse else not any("too few to estimate" in p for p in method)
+    if 'id="cqc-evidence"' in html:
+        said, rows = oracle.cqc_rows(review, extra, tool, _codebook(path, extra.meta))
+        assert any(said in p for p in paragraphs), f"not in the report: {said}"
+        got = tables["The evidence held for each CQC quality statement"]
+        assert [r[:5] for r in got] == rows
+        checked += 1 + len(rows)
+    CHECKED.append(checked)
+    assert Counter(_notes(html)) == Counter(oracle.rounding_notes(review))
     # The published sections rank no one: no per-reviewer table, no reviewer label, no name.
     assert "Reviewer " not in html and "by reviewer" not in html.lower()
     for name in {c["reviewer"] for c in review.cases}:
@@ -212,6 +247,10 @@ def test_a_meeting_with_no_attendance_is_not_said_to_be_attended_by_nobody(sampl
     review = check_against_oracle(path)
     assert oracle.meeting_sentence(review).endswith(
         "the meeting with staff on 9 October 2026 has no attendance recorded yet.")
+    # Before: "met 13 members of staff … in 3 meetings" and "3 meetings with 13 members of staff".
+    assert "in 2 meetings (1 more meeting has no attendance recorded yet)" in oracle.method_sentence(review)
+    assert oracle.heard_sentence(review).startswith(
+        "The team also held 2 meetings with 13 members of staff (1 more meeting has no attendance recorded yet)")
 
 
 # --------------------------------------------------------------------------- generated reviews
@@ -265,3 +304,134 @@ def test_generated_reviews_agree_with_the_oracle(ratings, meetings, conversation
                 reviewer = dict(PAIRS)[case] if case != "C01" else "A. Visitor"
                 store.set_case_flag("test", case, reviewer, referred_back=True, reason="a safeguarding concern")
         check_against_oracle(ws.path)
+
+
+# --------------------------------------------------------------------------- odd reviews, words only
+# Each is built once, cheaply (a copy of the sample or a small workspace), and rendered once with
+# blank charts: only the words are under test here; the fixed reviews above draw every chart.
+
+def _words_only(monkeypatch) -> None:
+    monkeypatch.setattr(reportsections, "render_chart", _blank_chart)
+
+
+def test_two_of_four_reviewers_rated(sample, tmp_path, monkeypatch):
+    # Before: the key messages said "10 case records examined by 4 Principal Social Workers".
+    _words_only(monkeypatch)
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    gone = ws.meta.reviewers[2:]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(c.id, who, q, None) for c in ws.meta.cases for who in c.reviewers
+                                     if who in gone for q in ws.tool.all_ids])
+    review = check_against_oracle(path)
+    assert oracle.examined_sentence(review) == (
+        "10 case records examined by 2 of the 4 Principal Social Workers, each rated on the 12 questions of the "
+        "audit tool.")
+
+
+def test_key_messages_do_not_say_each_record_was_rated_on_every_question(sample, tmp_path, monkeypatch):
+    # Before: "20 case records examined …, each rated on the 12 questions" with one holding only its overall judgement.
+    _words_only(monkeypatch)
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    case = ws.meta.cases[-1]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, None) for q in ws.tool.question_ids])
+    review = check_against_oracle(path)
+    assert oracle.examined_sentence(review) == (
+        "20 case records examined by 4 Principal Social Workers; 19 of them have been rated on all the 12 questions "
+        "of the audit tool with an overall judgement.")
+
+
+MODERATION = {"1 other": [1], "2 others": [2], "3 others": [3], "1, 2 and 3 others": [1, 2, 3]}
+SAID = {"1 other": "1 case record was also rated independently by a second Principal Social Worker,",
+        "2 others": "1 case record was also rated independently by 2 other Principal Social Workers,",
+        "3 others": "1 case record was also rated independently by 3 other Principal Social Workers,",
+        "1, 2 and 3 others": "3 case records were also rated independently by other Principal Social Workers "
+                             "(1 by a second, 1 by 2 others and 1 by 3 others),"}
+
+
+@pytest.mark.parametrize("layout", list(MODERATION))
+def test_moderation_by_one_two_and_three_other_reviewers(layout, tmp_path, monkeypatch):
+    # Before: "… rated independently by more than one other Principal Social Worker" for a case with one other.
+    _words_only(monkeypatch)
+    raters = [*REVIEWERS, HOST]
+    ws = make_workspace(tmp_path / "ws", cases=False)
+    ws.meta.cases = [Case(f"C{i:02d}", raters[0], tuple(raters[1:1 + n])) for i, n in enumerate(MODERATION[layout], 1)]
+    ws.meta.cases += [Case("C09", raters[1]), Case("C10", raters[2])]
+    ws.save_meta()
+    ws = open_workspace(ws.path)
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(c.id, who, q, LEVELS[(i + j) % 3], "evidence noted")
+                                     for c in ws.meta.cases for j, who in enumerate(c.reviewers)
+                                     for i, q in enumerate(ws.tool.all_ids)])
+    review = check_against_oracle(ws.path)
+    assert SAID[layout] in oracle.scope_sentence(review)
+
+
+@pytest.mark.parametrize("kept", ["figures", "recommendations", "both", "neither"])
+def test_a_previous_round_recorded_as_figures_recommendations_both_or_neither(kept, sample, tmp_path, monkeypatch):
+    # Before: "No previous practice review is recorded" in section 2 while section 4 compared with it.
+    _words_only(monkeypatch)
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    if kept in ("figures", "neither"):
+        ws.meta.previous_recommendations = []
+        ws.meta.previous_date = ""
+        ws.save_meta()
+    if kept in ("recommendations", "neither"):
+        (path / "previous_round.zip").unlink()
+    review = check_against_oracle(path)
+    html = ReportBuilder.load(path).previous_review()
+    said = {"figures": "The previous practice review of Eastvale Borough Council was undertaken in June 2022. Its "
+                       "recommendations, and the council’s updates on them, are not recorded for this review. Section "
+                       "4 compares this review’s ratings with the previous review’s.",
+            "neither": "No previous practice review is recorded for this council."}
+    if kept in said:
+        assert said[kept] in _paragraphs(html)
+    else:
+        assert f"made {len(ws.meta.previous_recommendations)} recommendations." in _paragraphs(html)[0]
+        assert ("Section 4 compares" in _paragraphs(html)[0]) == (kept == "both")
+    assert review.council == "Eastvale Borough Council"
+
+
+def test_a_next_round_with_another_audit_tool(sample, tmp_path, monkeypatch):
+    import dataclasses
+
+    from reviewkit.review import bundle as bd
+    from reviewkit.review.bundleread import read_bundle
+
+    _words_only(monkeypatch)
+    path = _copy(sample, tmp_path)
+    before = read_bundle((path / "previous_round.zip").read_bytes())
+    # The council's own tool: six questions asked as before, six worded differently (not compared).
+    questions = tuple((q, t if i < 6 else f"{t} (reworded)") for i, (q, t) in enumerate(before.questions))
+    other = dataclasses.replace(before, tool="eastvale-own", tool_version="2.0",
+                                tool_title="Eastvale’s own audit tool", questions=questions)
+    (path / "previous_round.zip").write_bytes(bd.bundle_bytes(other))
+    review = check_against_oracle(path)
+    extra = oracle.Extra.load(path, tmp_path)
+    tool = yaml.safe_load((path / "audit_tool.yaml").read_text(encoding="utf-8"))
+    said = oracle.trend_sentences(review, extra, tool)[0]
+    assert "on another audit tool (‘Eastvale’s own audit tool’). Only what both tools ask is compared: Q1 " in said
+    assert said.count("Q") == 6 and said.endswith(" and the overall judgement.")
+
+
+def test_regional_comparison_of_councils_with_12_and_20_case_records():
+    # Before: "Each council's figures rest on about 20 case records" beside a council with 12.
+    from reviewkit.region import compare as rg
+    from reviewkit.region.sections import ComparisonReport
+
+    from .test_regional import make_bundle
+
+    cases = {"Abbeyford Council": 12, "Brookmere Council": 20, "Castleton Council": 20}
+    bundles = [make_bundle(name, "2026-03", cases=n, overall=(2, n - 4, 2, 0, 0) if n == 12 else (5, 13, 2, 0, 0))
+               for name, n in cases.items()]
+    bundles.append(make_bundle("Abbeyford Council", "2023-03", cases=15, overall=(3, 8, 4, 0, 0)))
+    report = ComparisonReport(rg.compare(bundles))
+    paragraphs = _paragraphs(report.introduction() + report.councils())
+    for sentence in oracle.regional_sentences(bundles):
+        assert any(sentence in p for p in paragraphs), sentence
+    assert any("between 12 and 20 case records" in p for p in paragraphs)
+    one = ComparisonReport(rg.compare(bundles[:1]))
+    assert any(p.startswith("The council's figures rest on 12 case records,") for p in _paragraphs(one.introduction()))

@@ -13,6 +13,7 @@ import dataclasses
 import html as htmllib
 import re
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -110,10 +111,25 @@ def _identifier(ws: Workspace) -> tuple[set[str], str]:
     return {"identifiers"}, "narrative/observations.md"
 
 
-PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {
-    "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
+def _no_selection(ws: Workspace) -> tuple[set[str], str]:
+    ws.meta.case_selection = ""
+    ws.save_meta()
+    return {"selection"}, "review.yaml: how the case records were chosen is not recorded"
+
+
+def _no_conversations(ws: Workspace) -> tuple[set[str], str]:
+    # A review whose conversations were never imported: the report would say "held no conversations".
+    with sqlite3.connect(ws.path / "review.db") as db:
+        db.execute("DELETE FROM note_codes WHERE note_id IN (SELECT id FROM notes WHERE conversation_id IS NOT NULL)")
+        db.execute("DELETE FROM notes WHERE conversation_id IS NOT NULL")
+        db.execute("DELETE FROM conversations")
+    return {"fieldwork"}, "conversations: no conversations with people or their families are recorded"
+
+
+PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {  # in GAP_KINDS order
+    "selection": _no_selection, "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
-    "attendance": _no_attendance, "narrative": _stub, "identifiers": _identifier,
+    "attendance": _no_attendance, "fieldwork": _no_conversations, "narrative": _stub, "identifiers": _identifier,
 }
 
 
@@ -124,7 +140,9 @@ def test_every_gap_kind_has_a_planting() -> None:
 def test_the_sample_review_is_ready(sample_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert readiness(open_workspace(sample_path)) == []
     assert cli.main(["status", str(sample_path)]) == 0
-    assert "Ready for a final report: nothing is missing" in capsys.readouterr().out
+    # The command it suggests names this workspace, ready to paste.
+    assert f"Ready for a final report: nothing is missing (reviewkit report {sample_path} --final)." \
+        in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("kind", list(PLANTS))
@@ -154,7 +172,8 @@ def test_a_review_with_no_cases_is_not_ready(tmp_path: Path) -> None:
                           reviewers=["A. Visitor"], host="H. Host")
     gaps = readiness(ws)
     assert gaps[0].kind == "no_cases" and str(gaps[0]).startswith("review.yaml: no case records")
-    assert {g.kind for g in gaps} == {"no_cases", "narrative"}
+    # A new review has not recorded how its cases were chosen, nor any meeting or conversation.
+    assert {g.kind for g in gaps} == {"no_cases", "selection", "fieldwork", "narrative"}
     # Every narrative file but the optional CQC commentary (and no review questions were asked).
     assert len([g for g in gaps if g.kind == "narrative"]) == 7
 
@@ -304,3 +323,14 @@ def test_the_hosts_progress_page_shows_the_same_list(sample_path: Path, tmp_path
         page = htmllib.unescape(progress_html(ws, store))
     assert "Before the report can be final" in page and "meeting M9" in page
     assert "has no attendance recorded" in page
+
+
+def test_a_review_with_no_meetings_and_no_conversations_is_not_ready(tmp_path: Path) -> None:
+    ws = create_workspace(tmp_path / "ws", council="Testshire Council", theme="Strengths-based practice",
+                          reviewers=["A. Visitor"], host="H. Host")
+    found = {g.where: str(g) for g in readiness(ws) if g.kind == "fieldwork"}
+    assert set(found) == {"meetings", "conversations"}
+    assert "no meetings with staff are recorded" in found["meetings"]
+    with ws.store() as store:
+        store.add_meeting("test", "practitioners", "2026-10-09", {"social worker": 5}, ref="M1")
+    assert [g.where for g in readiness(open_workspace(ws.path)) if g.kind == "fieldwork"] == ["conversations"]

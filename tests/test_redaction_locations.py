@@ -34,6 +34,7 @@ def _fill(ws) -> None:
     ws.meta.theme = f"Practice since {DATE}"
     ws.meta.review_questions = ["How is practice?", f"What changed after {DATE}?"]
     ws.meta.previous_recommendations = [Recommendation(f"Review by {DATE}", f"Done {DATE}")]
+    ws.meta.case_selection, ws.meta.selection_description = "council", f"Chosen after {DATE}."
     ws.save_meta()
     (ws.path / "narrative" / "observations.md").write_text(f"# Observations\n\nA visit on {DATE}.\n",
                                                            encoding="utf-8")
@@ -47,13 +48,15 @@ EXPECTED = [
     "notes, note N2, text: possible identifier (date of birth) at characters 9-20",
     "review.yaml, theme, theme: possible identifier (date of birth) at characters 16-27",
     "review.yaml, review question 2, text: possible identifier (date of birth) at characters 20-31",
+    "review.yaml, case_selection, description: possible identifier (date of birth) at characters 14-25",
     "review.yaml, previous recommendation 1, text: possible identifier (date of birth) at characters 11-22",
     "review.yaml, previous recommendation 1, update: possible identifier (date of birth) at characters 6-17",
     "narrative/observations.md, line 3, text: possible identifier (date of birth) at characters 12-23",
 ]
 # The report prints a quote marked for it, the theme, review questions, the previous review's
-# recommendations and the narrative; never an evidence note, a reason, a title or a plain note.
-PUBLISHED = [False, False, False, True, False, True, True, True, True, True]
+# recommendations, how the cases were chosen and the narrative; never an evidence note, a reason, a
+# title or a plain note.
+PUBLISHED = [False, False, False, True, False, True, True, True, True, True, True]
 
 
 def test_every_field_is_named_exactly_where_check_lists_it(ws):
@@ -72,8 +75,8 @@ def test_the_check_command_prints_each_place_and_marks_what_is_published(ws, cap
     assert main(["check", str(ws.path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Found ") and out[0].endswith("that must be removed or confirmed), by location:")
-    assert out[1:11] == [f"  {e}{'  [published in the report]' if p else ''}" for e, p in zip(EXPECTED, PUBLISHED)]
-    page = [line for line in out[11:] if "as printed" in line]
+    assert out[1:12] == [f"  {e}{'  [published in the report]' if p else ''}" for e, p in zip(EXPECTED, PUBLISHED)]
+    page = [line for line in out[12:] if "as printed" in line]
     assert page and all("date of birth" in line for line in page)
     assert "1941" not in "\n".join(out)
 

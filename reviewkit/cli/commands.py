@@ -243,16 +243,17 @@ def cmd_status(args: argparse.Namespace) -> int:
             apart = f" ({steps} level{'s' if steps != 1 else ''} apart)" if steps is not None else ""
             _say(f"  {row.case_id} {row.question} {row.title} — {ratings}{apart}")
     _say("")
-    for line in readiness_lines(ws):
+    for line in readiness_lines(ws, args.workspace):
         _say(line)
     return 0
 
 
-def readiness_lines(ws: Workspace) -> list[str]:
-    """The gaps before a final report, as `status` prints them."""
+def readiness_lines(ws: Workspace, typed: str | Path | None = None) -> list[str]:
+    """The gaps before a final report, as `status` prints them; the command it suggests names the workspace."""
     gaps = readiness(ws)
     if not gaps:
-        return ["Ready for a final report: nothing is missing (reviewkit report WORKSPACE --final)."]
+        where = shlex.quote(str(typed if typed is not None else ws.path))
+        return [f"Ready for a final report: nothing is missing (reviewkit report {where} --final)."]
     n = len(gaps)
     return [f"Not ready for a final report: {n} thing{'s' if n != 1 else ''} still missing or unfinished:",
             *(f"  {gap}" for gap in gaps)]

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable
 
 from reviewkit import __version__
+from reviewkit.core.tools import available_tools
 from reviewkit.cli.commands import (
     cmd_action_plan,
     cmd_check,
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspace", help="the new folder")
     p.add_argument("--council", required=True, help="the host council's name")
     p.add_argument("--theme", help="what the review looks at (required for a review)")
-    p.add_argument("--tool", default="strengths-based-practice", help="audit tool id (default: %(default)s)")
+    p.add_argument("--tool", default="strengths-based-practice",
+                   help="a shipped audit tool's id (listed below) or a tool file's path (default: %(default)s)")
+    p.epilog = f"{p.epilog}\naudit tools shipped (--tool):\n" + "".join(f"  {t}\n" for t in available_tools())
     p.add_argument("--reviewer", action="append", metavar="NAME", help="a reviewer who rates cases (repeat)")
     p.add_argument("--host", metavar="NAME", help="the host PSW (also rates cases)")
     p.add_argument("--question", action="append", metavar="TEXT",

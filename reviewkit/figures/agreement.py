@@ -60,7 +60,7 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
     pairs of ratings, the unit of the summary's raw agreement: ``pairs``, ``agreeing_pairs``,
     ``near_pairs`` at most one level apart; ``agree`` is True when every pair agrees); the summary
     dict holds ``cases, reviewers`` (distinct, over all moderation cases), ``raters_min,
-    raters_max`` (reviewers per moderation case), ``items, pairs, agreeing_pairs, raw_agreement`` (percent),
+    raters_max`` (reviewers per moderation case), ``raters_count`` (cases by their number of reviewers), ``items, pairs, agreeing_pairs, raw_agreement`` (percent),
     ``raw_display``, ``within_one`` (percent of pairs at most one level apart), ``alpha``
     (None when undefined), ``alpha_note``, ``method`` and ``caveat``.
     """
@@ -81,6 +81,8 @@ def moderation_agreement(ratings: pd.DataFrame | None, allocation: pd.DataFrame 
         "cases": len(mod_cases), "reviewers": int(mod["reviewer"].nunique()), "items": 0,
         "raters_min": int(raters.min()) if len(raters) else 0,
         "raters_max": int(raters.max()) if len(raters) else 0,
+        # how many moderation cases had each number of reviewers ({2: 1, 3: 1})
+        "raters_count": {int(k): int(v) for k, v in sorted(raters.value_counts().items())},
         "pairs": 0, "agreeing_pairs": 0, "raw_agreement": None, "raw_display": format_count(0, 0),
         "within_one": None, "alpha": None, "alpha_note": "", "method": AGREEMENT_METHOD,
         "caveat": _caveat(len(mod_cases)),

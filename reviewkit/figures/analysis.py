@@ -397,7 +397,8 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
     ``conversations``: one row per conversation with ``who`` ("person", "relative", …).
     Returns ``cases`` (records examined), ``reviewers``, ``moderation_cases``,
     ``question_ratings`` (primary, NA included; the distribution tables split scored from NA),
-    ``overall_judgements``, ``meetings``, ``attendees``, ``attendees_by_kind``,
+    ``overall_judgements``, ``meetings``, ``meetings_unrecorded`` (meetings with no attendance
+    recorded yet), ``attendees``, ``attendees_by_kind``,
     ``attendees_by_role`` (``attendance_by_role``; empty when no meeting recorded roles),
     ``moderation_rated`` (moderation cases that two or more of their reviewers have rated
     questions of, as the agreement figures count them; an overall judgement alone is not enough),
@@ -416,6 +417,7 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
         moderation = 0
     meeting_rows = _records_list(meetings)
     by_kind: dict[str, int] = {}
+    unrecorded = 0
     for i, m in enumerate(meeting_rows, 1):
         attendees = m.get("attendees", 0)
         if attendees is None or (isinstance(attendees, float) and math.isnan(attendees)):
@@ -428,6 +430,7 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
             raise InvalidInputError(f"meetings row {i}, column 'attendees': expected a whole number")
         kind = str(m.get("kind") or "meeting")
         by_kind[kind] = by_kind.get(kind, 0) + int(attendees)
+        unrecorded += not int(attendees)
     by_role = attendance_by_role(meeting_rows)
     by_who: dict[str, int] = {}
     conversation_rows = _records_list(conversations)
@@ -441,6 +444,7 @@ def review_counts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None 
         "question_ratings": int(len(questions)),
         "overall_judgements": int((primary["question"].astype(str) == overall_id).sum()),
         "meetings": len(meeting_rows),
+        "meetings_unrecorded": unrecorded,
         "attendees": sum(by_kind.values()),
         "attendees_by_kind": by_kind,
         "attendees_by_role": by_role,

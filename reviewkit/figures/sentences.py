@@ -24,10 +24,13 @@ __all__ = [
     "count_noun",
     "headline_sentence",
     "join_words",
+    "meetings_phrase",
     "method_sentence",
     "overall_sentence",
     "pooled_sentence",
+    "interval_scope",
     "referred_sentence",
+    "selection_sentence",
     "weakest_sentence",
 ]
 
@@ -226,8 +229,7 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
             detail = f" ({attendance_phrase(by_role)})"
         elif by_kind and list(by_kind) != ["meeting"] and not by_role:
             detail = " (" + join_words([_kind_phrase(k, v) for k, v in by_kind.items()]) + ")"
-        parts.append(f"met {count_noun(attendees, 'member')} of staff{detail} "
-                     f"in {count_noun(meetings, 'meeting')}")
+        parts.append(meetings_phrase(meetings, attendees, int(counts.get("meetings_unrecorded", 0)), detail))
     else:
         parts.append("held no meetings with staff")
     if conversations:
@@ -240,6 +242,17 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
     else:
         parts.append("held no conversations with people or their families")
     return f"The review team{team} {join_words(parts)}."
+
+
+def meetings_phrase(meetings: int, attendees: int, unrecorded: int, detail: str = "") -> str:
+    """'met 13 members of staff (…) in 2 meetings', never 'met 0 members of staff' for a meeting whose
+    attendance is not recorded yet."""
+    if unrecorded >= meetings:
+        return f"held {count_noun(meetings, 'meeting')} with staff, with no attendance recorded yet"
+    more = (f" ({count_noun(unrecorded, 'more meeting')} {'has' if unrecorded == 1 else 'have'} no attendance "
+            "recorded yet)" if unrecorded else "")
+    return (f"met {count_noun(attendees, 'member')} of staff{detail} in "
+            f"{count_noun(meetings - unrecorded, 'meeting')}{more}")
 
 
 def attendance_phrase(by_role: Mapping[str, int]) -> str:
@@ -296,3 +309,40 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
         text += (f" The last {tied} share the same proportion "
                  f"({format_percent(int(last['good_or_better']), int(last['scored']))}), so all of them are named.")
     return text
+
+
+def selection_sentence(method: str, description: str = "", *, council: str = "the council") -> str:
+    """How the case records were chosen (review.yaml's case_selection), with the host's own words after."""
+    said = {
+        "random": f"The case records were chosen at random from a list of {council}’s case records.",
+        "stratified": f"The case records were chosen at random within each of {council}’s teams.",
+        "council": f"{council} chose the case records for the review.",
+        "mixed": f"Some of the case records were chosen at random and {council} chose the others.",
+    }.get(method, "How the case records were chosen is not recorded.")
+    described = " ".join(description.split())
+    if described:
+        said += " " + described + ("" if described[-1] in ".!?" else ".")
+    return said
+
+
+_ONLY_SMALL = "the intervals show only the uncertainty from rating a small number of records."
+
+
+def interval_scope(method: str, *, council: str = "the council") -> str:
+    """What the 95% intervals can and cannot be read as saying, given how the records were chosen."""
+    if method == "random":
+        return ("The case records were drawn at random from a list, so the intervals show how far these "
+                "figures could differ, by chance, from the figures for every case record on that list; they "
+                "say nothing about records that were not on it.")
+    if method == "stratified":
+        return ("The case records were drawn at random within each team, so the intervals show how far these "
+                "figures could differ, by chance, from the figures for the teams’ case records in the numbers "
+                "drawn from each; they do not give any one team’s figures.")
+    if method == "council":
+        return (f"{council[:1].upper()}{council[1:]} chose these case records, so the figures describe them, "
+                f"not all of its case records; {_ONLY_SMALL}")
+    if method == "mixed":
+        return (f"Some of these case records were chosen by {council}, so the figures describe them, not all "
+                f"of its case records; {_ONLY_SMALL}")
+    return ("How the case records were chosen is not recorded, so the figures describe these records, not all "
+            f"of {council}’s case records; {_ONLY_SMALL}")

@@ -434,8 +434,12 @@ class Comparison:
     def caveat(self) -> str:
         """The small-numbers caveat that stands beside every per-council figure."""
         cases = sorted(b.count("cases") for b in self.latest())
-        typical = cases[len(cases) // 2] if cases else 0
-        return (f"Each council's figures rest on about {typical} case records, so a single different "
+        if not cases or cases[0] == cases[-1]:
+            rest = (f"Each council's figures rest on {count_noun(cases[0] if cases else 0, 'case record')}"
+                    if len(cases) != 1 else f"The council's figures rest on {count_noun(cases[0], 'case record')}")
+        else:
+            rest = f"Each council's figures rest on between {cases[0]} and {cases[-1]} case records"
+        return (f"{rest}, so a single different "
                 "judgement moves a share by several points and the 95% intervals are wide. Councils are "
                 "listed in " + ("pseudonym" if self.pseudonymised else "alphabetical") + " order: this is "
                 "not a league table. Where two councils' intervals overlap, the data do not show that "

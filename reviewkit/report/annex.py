@@ -32,7 +32,7 @@ from reviewkit.report.sections import html_table
 from reviewkit.review.workspace import Workspace
 
 __all__ = ["ANNEX_FILE", "LABELS_FILE", "annex_html", "median_level", "reviewer_labels",
-           "reviewer_table", "write_annex"]
+           "reviewer_table", "team_table", "write_annex"]
 
 LABELS_FILE = "reviewer_labels.json"
 ANNEX_FILE = "report-annex.html"
@@ -172,6 +172,48 @@ def reviewer_table(ratings: pd.DataFrame, allocation: pd.DataFrame, scale: Ratin
     return table
 
 
+NO_TEAM = "Team not recorded"
+TEAM_CAVEAT = (
+    "Figures by team, for the review team only. Each rests on a handful of case records, chosen as "
+    "review.yaml's case_selection says: a single different judgement moves a team's share a lot, so read "
+    "the counts, not only the percentages, and do not rank teams on them."
+)
+
+
+def _of(k: int, n: int) -> str:
+    """'4 of 5 (80.0%)'; '–' when nothing was rated."""
+    return f"{k} of {n} ({an.format_percent(k, n)})" if n else "–"
+
+
+def team_table(ratings: pd.DataFrame, allocation: pd.DataFrame, cases: Iterable[Any], scale: RatingScale, *,
+               overall_id: str) -> pd.DataFrame:
+    """Per team (``team:`` on each case in review.yaml): records examined, overall judgements and
+    question ratings in the top two levels, as counts with their percentages ('' when no case has a team)."""
+    team_of = {str(c.id): (c.team or NO_TEAM) for c in cases}
+    if not any(t != NO_TEAM for t in team_of.values()):
+        return pd.DataFrame()
+    primary = an.primary_ratings(ratings, allocation)
+    top = {lv.label for lv in scale.scored[:2]}
+    scored = {lv.label for lv in scale.scored}
+    rows = []
+    teams = sorted({t for t in team_of.values() if t != NO_TEAM}, key=str.casefold)
+    teams += [NO_TEAM] if NO_TEAM in team_of.values() else []
+    for team in teams:
+        mine = primary[primary["case_id"].astype(str).map(lambda c, t=team: team_of.get(c) == t)]
+        overall = mine[mine["question"].astype(str) == overall_id]
+        questions = mine[mine["question"].astype(str) != overall_id]
+        judged = [str(v) for v in overall["rating"] if str(v) in scored]
+        rated = [str(v) for v in questions["rating"] if str(v) in scored]
+        rows.append({"Team": team,
+                     "Case records allocated": str(sum(1 for t in team_of.values() if t == team)),
+                     "Case records examined": str(mine["case_id"].nunique()),
+                     "Overall judgement " + " or ".join(lv.label for lv in scale.scored[:2]):
+                         _of(sum(v in top for v in judged), len(judged)),
+                     "Question ratings " + " or ".join(lv.label for lv in scale.scored[:2]):
+                         _of(sum(v in top for v in rated), len(rated))})
+    return pd.DataFrame(rows)
+
+
 def rounding_rows_note(off: dict[str, str]) -> str:
     """A note naming the rows whose rounded percentages do not add up to 100 ('' when all do)."""
     if not off:
@@ -195,6 +237,10 @@ def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
     note = rounding_rows_note(table.attrs.get("rounding", {}))
     if note:
         body += f'\n<p class="table-note">{esc(note)}</p>'
+    teams = team_table(data.ratings, data.allocation, ws.meta.cases, data.scale, overall_id=data.tool.overall.id)
+    by_team = ("\n<h2>Figures by team</h2>\n" f"<p>{esc(TEAM_CAVEAT)}</p>\n"
+               + html_table(teams, "Case records and ratings by team (primary ratings; Not applicable not counted)",
+                            numeric=list(teams.columns[1:]))) if len(teams) else ""
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <title>Team annex: ratings by reviewer – {council}</title>
@@ -215,6 +261,7 @@ review; the host Principal Social Worker keeps the key in the review's private f
 {body}
 <p>The median rating is the middle one of a reviewer's question ratings when put in order;
 where it falls between two levels, both are named.</p>
+{by_team}
 </body></html>
 """
 

@@ -159,6 +159,7 @@ def withheld_meta(ws: Workspace | ReviewSnapshot, mapping: dict[str, str] | None
     theme = _withhold(meta.theme, names, mapping, declared)  # first, so the cover (rendered apart) numbers alike
     return dataclasses.replace(
         meta, theme=theme,
+        selection_description=_withhold(meta.selection_description, names, mapping, declared),
         review_questions=[_withhold(q, names, mapping, declared) for q in meta.review_questions],
         previous_recommendations=[dataclasses.replace(r, text=_withhold(r.text, names, mapping, declared),
                                                       update=_withhold(r.update, names, mapping, declared))
@@ -172,6 +173,9 @@ def _screen_published(ws: ReviewSnapshot, meta: ReviewMeta, narrative: dict[str,
     check(meta.theme, names, confirm_warnings=True, field="theme in review.yaml")
     for i, q in enumerate(meta.review_questions, 1):
         check(q, names, confirm_warnings=True, field=f"review question {i} in review.yaml")
+    if meta.selection_description:
+        check(meta.selection_description, names, confirm_warnings=True,
+              field="case_selection description in review.yaml")
     for i, rec in enumerate(meta.previous_recommendations, 1):
         check(rec.text, names, confirm_warnings=True, field=f"previous recommendation {i} in review.yaml")
         check(rec.update, names, confirm_warnings=True, field=f"update on previous recommendation {i} in review.yaml")

@@ -74,21 +74,51 @@ def _interval(lo: float, hi: float) -> str:
 
 # --------------------------------------------------------------------------- key messages
 
+def _examined_sentence(b: ReportBuilder) -> str:
+    """'20 case records examined by 4 Principal Social Workers, each rated on the 12 questions …'.
+
+    Counts who rated, not who was allocated (with 2 of 4 reviewers' ratings in, "by 2 of the 4"),
+    and says "each rated" only when every record has every question and an overall judgement.
+    """
+    rc = an.rated_counts(b.data.ratings, b.data.allocation, b.tool)
+    psw = "Principal Social Worker"
+    cases, raters, allocated = rc["rated_cases"], len(rc["rating_reviewers"]), rc["allocated_reviewers"]
+    who = (nv.count_noun(raters, psw) if raters == allocated else
+           f"{raters} of the {nv.count_noun(allocated, psw)}")
+    n_q = nv.count_noun(len(b.tool.questions), "question")
+    complete = rc["complete_cases"]
+    if complete == cases:
+        tail = (f", each rated on the {n_q} of the audit tool" if cases > 1 else
+                f", rated on the {n_q} of the audit tool")
+    elif complete == 0:
+        tail = (f"; none of them has yet been rated on all the {n_q} of the audit tool with an overall "
+                "judgement" if cases > 1 else f"; it has not yet been rated on all the {n_q} of the audit tool "
+                "with an overall judgement")
+    else:
+        tail = (f"; {complete} of them {'has' if complete == 1 else 'have'} been rated on all the {n_q} of "
+                "the audit tool with an overall judgement")
+    return f"{nv.count_noun(cases, 'case record')} examined by {who}{tail}."
+
+
 def key_messages(b: ReportBuilder) -> str:
     """Key messages: the headline figures, generated, then the team's key messages."""
     c = b.counts
     share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
     glance = []
     if c["cases"]:
-        glance.append(f"{nv.count_noun(c['cases'], 'case record')} examined by "
-                      f"{nv.count_noun(len(b.meta.reviewers), 'Principal Social Worker')}, each rated on the "
-                      f"{nv.count_noun(len(b.tool.questions), 'question')} of the audit tool.")
+        glance.append(_examined_sentence(b))
     glance.append(nv.headline_sentence(share, with_interval=share["total"] > 0))
     glance.append(nv.referred_sentence(len(referred_back(b.data.flags)), council=b.meta.council))
     heard = []
     if c["meetings"]:
-        heard.append(f"{nv.count_noun(c['meetings'], 'meeting')} with {nv.count_noun(c['attendees'], 'member')} "
-                     "of staff")
+        unrecorded = int(c.get("meetings_unrecorded", 0))
+        staffed = c["meetings"] - unrecorded
+        more = (f" ({nv.count_noun(unrecorded, 'more meeting')} {'has' if unrecorded == 1 else 'have'} no "
+                "attendance recorded yet)" if unrecorded and staffed else "")
+        heard.append(f"{nv.count_noun(c['meetings'], 'meeting')} with staff, with no attendance recorded yet"
+                     if not staffed else
+                     f"{nv.count_noun(staffed, 'meeting')} with {nv.count_noun(c['attendees'], 'member')} "
+                     f"of staff{more}")
     if c["conversations"]:
         heard.append(f"{nv.count_noun(c['conversations'], 'conversation')} with people whose case records were "
                      "examined, or their families and carers")
@@ -176,8 +206,7 @@ def i_statements(b: ReportBuilder) -> tuple[str, set[int]]:
         block.append(para(f"{nv.count_noun(int(r['conversations']), 'conversation')}: {_leanings(r)}."))
         for q in quotes.itertuples():
             if r["code"] in q.codes and int(q.note_id) not in shown:
-                cid = notes.loc[q.note_id]["conversation_id"]
-                block.append(quote(q.text, "— " + labels.get(int(cid), "a person")))
+                block.append(quote(q.text, "— " + b.conversation_quote_label(notes.loc[q.note_id].to_dict(), labels)))
                 shown.add(int(q.note_id))
                 break
         body.append('<div class="keep">' + "".join(block) + "</div>")

@@ -91,8 +91,7 @@ def _quotes(b: ReportBuilder, source: str, skip: set[int] | frozenset[int] = fro
     else:
         labels = b.conversation_labels()
         for q in quotes.itertuples():
-            cid = notes.loc[q.note_id]["conversation_id"]
-            out.append(quote(q.text, "— " + labels.get(int(cid), "a person")))
+            out.append(quote(q.text, "— " + b.conversation_quote_label(notes.loc[q.note_id].to_dict(), labels)))
     return out
 
 

@@ -90,6 +90,7 @@ def data_analysis(b: ReportBuilder) -> str:
                      "resemble each other cannot be estimated: the intervals for all question ratings "
                      "are as wide as a single rating would give.")
         note += _sparse_note(b.pooled)
+        note += " " + nv.interval_scope(meta.case_selection, council=meta.council)
         body.append(f'<p class="method"><strong>Method.</strong> {esc(note)}</p>')
     share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
     lead = ('<h3 id="overall-judgements">Overall judgements</h3>'

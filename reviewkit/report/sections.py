@@ -131,6 +131,25 @@ def prerender_charts(workspace: str | Path | ReviewSnapshot, folder: str | Path,
         (folder / DONE).touch()
 
 
+def _on_or_in(when: str) -> str:
+    """'on 5 October 2022' for a day, 'in June 2022' for a month (or a date written as text)."""
+    return f"on {long_date(when)}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", when) else f"in {long_date(when)}"
+
+
+def _others(n: int) -> str:
+    """'a second Principal Social Worker' (1 other), '2 other Principal Social Workers'."""
+    return "a second Principal Social Worker" if n == 1 else f"{n} other Principal Social Workers"
+
+
+def _others_phrase(raters_count: dict[int, int], rated: int) -> str:
+    """Who else rated the moderation cases, true of each: '2 other …', or '… (1 by a second, 1 by 2 others)'."""
+    groups = {int(k) - 1: int(v) for k, v in raters_count.items() if int(k) >= 2}
+    if len(groups) <= 1:
+        return _others(next(iter(groups), 1))
+    parts = [f"{v} by {'a second' if k == 1 else f'{k} others'}" for k, v in sorted(groups.items())]
+    return f"other Principal Social Workers ({nv.join_words(parts)})"
+
+
 # --------------------------------------------------------------------------- the builder
 
 class ReportBuilder:
@@ -384,11 +403,10 @@ class ReportBuilder:
             return (f" {nv.count_noun(planned, 'case record')} {'was' if planned == 1 else 'were'} chosen "
                     "to be rated independently by a second Principal Social Worker as well; none has "
                     "been rated by more than one yet.")
-        high = int(summary["raters_max"]) or 2
-        by = "a second Principal Social Worker" if high <= 2 else "more than one other Principal Social Worker"
         head = (nv.count_noun(rated, "case record") if rated == planned
                 else f"{rated} of the {planned} case records chosen for moderation")
-        return (f" {head} {'was' if rated == 1 else 'were'} also rated independently by {by}, "
+        return (f" {head} {'was' if rated == 1 else 'were'} also rated independently by "
+                f"{_others_phrase(summary.get('raters_count') or {2: rated}, rated)}, "
                 "to check how consistently the team applied the audit tool.")
 
     @cached_property
@@ -419,6 +437,26 @@ class ReportBuilder:
             seen[who] = seen.get(who, 0) + 1
             labels[int(r.id)] = f"{who[:1].upper()}{who[1:]} {seen[who]}"
         return labels
+
+    def conversation_quote_label(self, note: dict[str, Any], labels: dict[int, str] | None = None) -> str:
+        """A conversation quote's attribution: 'Carer 1', or 'a relative' when the note says who spoke.
+
+        A note whose ``speaker_role`` names one person of a joint conversation (the relative in a
+        conversation with a person and their relative) is attributed to that role, never to the
+        pair's label ('Person and relative 1').
+        """
+        labels = labels if labels is not None else self.conversation_labels()
+        cid = note.get("conversation_id")
+        label = labels.get(int(cid), "a person") if cid is not None and not pd.isna(cid) else "a person"
+        role = " ".join(str(note.get("speaker_role") or "").split()).lower()
+        conv = self.data.conversations
+        who = ""
+        if cid is not None and not pd.isna(cid) and len(conv):
+            match = conv.loc[conv["id"].astype(int) == int(cid), "who"]
+            who = str(match.iloc[0]) if len(match) else ""
+        if role in ("person", "relative", "carer") and role != who.lower():
+            return nv.who_phrase(role, 1)
+        return label
 
     # -- sections -----------------------------------------------------------------------
     def key_messages(self) -> str:
@@ -460,6 +498,9 @@ class ReportBuilder:
             text = (f"{every} rated on the {len(self.tool.questions)} questions of the audit "
                     f"tool ‘{self.tool.title}’, with an overall judgement.")
             body.append(para(text + self._moderation_phrase()))
+        if c["cases"]:
+            body.append(para(nv.selection_sentence(meta.case_selection, meta.selection_description,
+                                                   council=meta.council)))
         about = self.conversation_cases()
         if about:
             body.append(para(f"The conversations were about {about}."))
@@ -478,13 +519,22 @@ class ReportBuilder:
         recs = previous_recommendations(
             [{"text": r.text, "update": r.update} for r in self.meta.previous_recommendations])
         body = []
-        if not len(recs):
+        figures = self.data.previous_round
+        compared = (" Section 4 compares this review’s ratings with the previous review’s."
+                    if figures is not None else "")
+        if not len(recs) and figures is None and not self.meta.previous_date:
             body.append(para("No previous practice review is recorded for this council."))
+        elif not len(recs):
+            # Recorded by its figures (a regional bundle) or its date only: never "no previous review".
+            when = _on_or_in(self.meta.previous_date or figures.round)
+            body.append(para(f"The previous practice review of {self.meta.council} was undertaken {when}. Its "
+                             "recommendations, and the council’s updates on them, are not recorded for this "
+                             f"review.{compared}"))
         else:
-            when = f" in {long_date(self.meta.previous_date)}" if self.meta.previous_date else ""
+            when = f" {_on_or_in(self.meta.previous_date)}" if self.meta.previous_date else ""
             body.append(para(f"The previous practice review was undertaken{when} and made "
                            f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
-                           "Worker has provided an update on each, shown below the recommendation."))
+                           f"Worker has provided an update on each, shown below the recommendation.{compared}"))
             items = []
             statuses = [rec.status for rec in self.meta.previous_recommendations]
             for r in recs.itertuples():

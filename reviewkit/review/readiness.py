@@ -25,6 +25,7 @@ DRAFT_INCOMPLETE = "DRAFT — DATA INCOMPLETE"
 # Every kind of gap, in the order they are listed, with the heading the draft's box gives it.
 GAP_KINDS: dict[str, str] = {
     "no_cases": "No case records allocated",
+    "selection": "How the case records were chosen not recorded",
     "unrated": "Case records with no ratings yet",
     "missing_questions": "Case records with questions not rated",
     "no_overall": "Case records with no overall judgement",
@@ -32,6 +33,7 @@ GAP_KINDS: dict[str, str] = {
     "evidence": "Low ratings without an evidence note",
     "moderation": "Moderation cases not rated by all their reviewers",
     "attendance": "Meetings with no attendance recorded",
+    "fieldwork": "No meetings or no conversations recorded",
     "narrative": "Narrative sections not written",
     "identifiers": "Published text holding a possible personal identifier",
 }
@@ -115,7 +117,16 @@ def _attendance_gaps(ws: Workspace) -> list[Gap]:
     """Meetings with no attendance by role: the report counts who the team met from it."""
     with ws.store() as store:
         meetings = store.meetings()
+        conversations = store.conversations()
     gaps = []
+    # The report's method counts both; a final report saying "held no meetings with staff" (or
+    # "no conversations") is far more often a missing import than a review without them.
+    if not len(meetings):
+        gaps.append(Gap("fieldwork", "meetings", "no meetings with staff are recorded; record each meeting "
+                        "(its kind, date and who attended) in the meeting form or import them"))
+    if not len(conversations):
+        gaps.append(Gap("fieldwork", "conversations", "no conversations with people or their families are "
+                        "recorded; record each in the conversation form or import them"))
     for m in meetings.itertuples(index=False):
         if int(m.attendee_count or 0) > 0:
             continue
@@ -156,6 +167,10 @@ def readiness(ws: Workspace, *, identifiers: Sequence[str] | None = None) -> lis
     gaps: list[Gap] = []
     if not ws.meta.cases:
         gaps.append(Gap("no_cases", "review.yaml", "no case records are allocated; list them under 'cases'"))
+    if not ws.meta.case_selection:
+        gaps.append(Gap("selection", "review.yaml", "how the case records were chosen is not recorded; add "
+                        "'case_selection' with 'method' (random, stratified, council or mixed) so the report "
+                        "can say what its figures stand for"))
     gaps += _rating_gaps(ws)
     gaps += _attendance_gaps(ws)
     gaps += _text_gaps(ws, identifiers)

@@ -85,6 +85,7 @@ def _meta_texts(ws: Workspace) -> Iterator[_Text]:
     yield _Text(REVIEW_FILE, "theme", "theme", meta.theme, True)
     for i, q in enumerate(meta.review_questions, 1):
         yield _Text(REVIEW_FILE, f"review question {i}", "text", q, True)
+    yield _Text(REVIEW_FILE, "case_selection", "description", meta.selection_description, True)
     for i, rec in enumerate(meta.previous_recommendations, 1):
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "text", rec.text, True)
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "update", rec.update, True)
@@ -381,6 +382,9 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
         new = fix(q)
         if new is not None:
             meta.review_questions[i], dirty = new, True
+    described = fix(meta.selection_description)
+    if described is not None:
+        meta.selection_description, dirty = described, True
     for i, rec in enumerate(meta.previous_recommendations):
         text, update = fix(rec.text), fix(rec.update)
         if text is not None or update is not None:

@@ -32,6 +32,9 @@ def normal_login(login: str) -> str:
 
 
 CQC_PLACEMENTS = ("section", "appendix")
+# How the case records were chosen (review.yaml's case_selection.method), with its plain words.
+SELECTIONS = {"random": "chosen at random from a list", "stratified": "chosen at random within each team",
+              "council": "chosen by the council", "mixed": "chosen partly at random and partly by the council"}
 STATUSES = ("Not started", "In progress", "Done", "Not going ahead")
 
 
@@ -56,6 +59,7 @@ class Case:
     id: str
     reviewer: str
     moderators: tuple[str, ...] = ()
+    team: str = ""  # the council team that holds the record (optional; per-team figures go to the team annex)
 
     @property
     def reviewers(self) -> tuple[str, ...]:
@@ -90,6 +94,8 @@ class ReviewMeta:
     codebook: str = "default"
     report_date: str = ""
     cqc_evidence: str = "section"
+    case_selection: str = ""  # one of SELECTIONS, or "" when not recorded
+    selection_description: str = ""  # the host's own words on how the records were chosen (published, screened)
     # Places, teams, services and other words of this review that are not people's names: the
     # publish gate reads them as ordinary (reviewkit.privacy.gate).
     glossary: list[str] = field(default_factory=list)
@@ -125,7 +131,8 @@ class ReviewMeta:
             "team": [{"name": m.name, "council": m.council, "role": m.role, **({"login": m.login} if m.login else {})}
                      for m in self.team],
             "cases": [
-                {"id": c.id, "reviewer": c.reviewer, **({"moderators": list(c.moderators)} if c.moderators else {})}
+                {"id": c.id, "reviewer": c.reviewer, **({"moderators": list(c.moderators)} if c.moderators else {}),
+                 **({"team": c.team} if c.team else {})}
                 for c in self.cases
             ],
             "previous_review": {
@@ -136,6 +143,10 @@ class ReviewMeta:
             "codebook": self.codebook,
             "cqc_evidence": self.cqc_evidence,
         }
+        if self.case_selection or self.selection_description:
+            data["case_selection"] = {"method": self.case_selection,
+                                      **({"description": self.selection_description}
+                                         if self.selection_description else {})}
         if self.glossary:
             data["glossary"] = list(self.glossary)
         return data
@@ -164,6 +175,23 @@ def _written_date(value: str, where: str) -> dt.date | None:
     except ValueError:
         raise WorkspaceError(f"{where} is not a real date; write one that exists, as YYYY-MM-DD "
                              "(or as text, such as December 2026)") from None
+
+
+def _selection(value: Any, where: str) -> tuple[str, str]:
+    """review.yaml's case_selection: a method alone ('council') or {method, description}."""
+    if value is None or value == "":
+        return "", ""
+    if isinstance(value, str):
+        value = {"method": value}
+    if not isinstance(value, dict):
+        raise WorkspaceError(f"{where}: 'case_selection' must have 'method' (one of {', '.join(SELECTIONS)}) "
+                             "and, if you like, 'description'")
+    at = f"{where}: case_selection"
+    method = _str(value, "method", at).lower()
+    if method and method not in SELECTIONS:
+        raise WorkspaceError(f"{at}: 'method' must be one of {', '.join(SELECTIONS)} "
+                             "(random from a list, stratified by team, chosen by the council, or mixed)")
+    return method, " ".join(_str(value, "description", at).split())
 
 
 def _check_window(day: dt.date, where: str) -> None:
@@ -238,7 +266,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         for who in [reviewer, *mods]:
             if who not in reviewers:
                 raise WorkspaceError(f"{at}: '{who}' is not a reviewer in 'team'; add them to the team first")
-        cases.append(Case(cid, reviewer, tuple(str(m) for m in mods)))
+        cases.append(Case(cid, reviewer, tuple(str(m) for m in mods), " ".join(_str(c, "team", at).split())))
     ids = [c.id for c in cases]
     dupes = sorted({n for n in ids if ids.count(n) > 1})
     if dupes:
@@ -274,6 +302,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if placement not in CQC_PLACEMENTS:
         raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
                              "(after the signatories)")
+    selection, described = _selection(data.get("case_selection"), where)
     report_date = _str(data, "report_date", where)
     previous_date = _str(prev, "date", f"{where}: previous_review")
     for key, value in (("report_date", report_date), ("previous_review.date", previous_date)):
@@ -296,6 +325,8 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         codebook=_str(data, "codebook", where) or "default",
         report_date=report_date,
         cqc_evidence=placement,
+        case_selection=selection,
+        selection_description=described,
         glossary=[" ".join(g.split()) for g in glossary if g.strip()],
     )
 
@@ -306,14 +337,34 @@ _CASES_EXAMPLE = """\
 # these (without the #): 'id' is the council's pseudonymous reference (never a name or NHS
 # number), 'reviewer' rates it, and a moderation case lists 'moderators' who also rate it on
 # their own so the ratings can be compared. Every name must be in 'team'.
+# 'team' (optional) is the council team that holds the record: the team annex gives figures
+# per team, the published report never does.
 # cases:
 # - id: C01
 #   reviewer: {first}
 #   moderators: [{second}]
+#   team: Long-term support
 # - id: C02
 #   reviewer: {first}
+#   team: Hospital discharge
 # - id: C03
 #   reviewer: {second}
+#   team: Long-term support
+"""
+
+_DATES_COMMENT = """\
+# Dates are written YYYY-MM-DD, e.g. start: 2026-10-05 (report_date too); the previous
+# review's date may be a month, YYYY-MM, e.g. 2022-06.
+"""
+
+_SELECTION_EXAMPLE = """\
+# How the case records were chosen (the report says what its figures can stand for; a final
+# report needs it): 'method' is one of random (at random from a list of the council's records),
+# stratified (at random within each team), council (the council chose them) or mixed (some of
+# each); 'description' (optional) says more, in words that name no one. E.g. (without the #):
+# case_selection:
+#   method: random
+#   description: 20 drawn at random from the 240 assessments completed April to June 2026.
 """
 
 _PREVIOUS_EXAMPLE = """\
@@ -355,6 +406,10 @@ def new_review_yaml(meta: ReviewMeta) -> str:
         text = text.replace("\ncases: []\n", "\ncases: []\n" + example, 1)
     if "\n  recommendations: []\n" in text:
         text = text.replace("\n  recommendations: []\n", "\n  recommendations: []\n" + _PREVIOUS_EXAMPLE, 1)
+    if "\ndates:" in text:
+        text = text.replace("\ndates:", "\n" + _DATES_COMMENT + "dates:", 1)
+    if "case_selection:" not in text:
+        text += _SELECTION_EXAMPLE
     if "glossary:" not in text:
         text += _GLOSSARY_EXAMPLE
     return text
