@@ -116,7 +116,6 @@ def check_against_oracle(path: Path) -> oracle.Review:
         assert [r[:5] for r in got] == rows
         checked += 1 + len(rows)
     CHECKED.append(checked)
-    assert Counter(_notes(html)) == Counter(oracle.rounding_notes(review))
     # The published sections rank no one: no per-reviewer table, no reviewer label, no name.
     assert "Reviewer " not in html and "by reviewer" not in html.lower()
     for name in {c["reviewer"] for c in review.cases}:
