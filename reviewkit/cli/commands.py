@@ -85,7 +85,8 @@ def cmd_action_plan(args: argparse.Namespace) -> int:
     out = write_plan(plan, args.out)
     _say(f"Wrote the action plan ({len(plan.rows)} recommendation(s)) to {out}")
     if out.suffix.lower() in (".xlsx", ".docx"):
-        _say("Fill in owner, by when, measure of success, status and update; at the next review:")
+        _say("Fill in each action (what, owner, by when, status) and each recommendation's target, RAG, last "
+             "updated and update; at the next review:")
         _say(f'  reviewkit new NEW_FOLDER --council "{ws.meta.council}" --theme "…" --previous {out}')
     return 0
 
