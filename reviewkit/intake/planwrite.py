@@ -49,8 +49,10 @@ INSTRUCTIONS = (
     "Each recommendation has a row (1, 2, 3 …) and a row per action under it (1.1, 1.2 …). For each action, "
     "fill in what will be done, the owner (a role, such as Head of Service, never a person's name), by when "
     "and its status. For each recommendation, fill in the target, the RAG rating (Red, Amber, Green), the date "
-    "last updated and the latest update. Add a row for another action and number it (1.3). Keep the numbers and "
-    "recommendations as they are: the next review reads this sheet back.")
+    "last updated and the latest update. Add a row for another action and number it (1.3). {autofit}Keep the "
+    "numbers and recommendations as they are: the next review reads this {what} back.")
+AUTOFIT = ("After writing at length, select the rows and choose AutoFit Row Height (Excel) or Optimal Row Height "
+           "(LibreOffice) so that nothing is hidden in print. ")
 
 
 def _when(round_: str) -> str:
@@ -107,10 +109,10 @@ def xlsx_bytes_of(plan: ActionPlan) -> bytes:
     ws.title = PLAN_SHEET
     put(ws, 1, 1, title_of(plan))
     ws["A1"].font = Font(bold=True, size=14)
-    put(ws, 2, 1, INSTRUCTIONS)
+    put(ws, 2, 1, INSTRUCTIONS.format(autofit=AUTOFIT, what="sheet"))
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
-    ws.row_dimensions[2].height = 45
+    ws.row_dimensions[2].height = 48
     thin = Side(style="thin", color="A6A6A6")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -136,7 +138,9 @@ def xlsx_bytes_of(plan: ActionPlan) -> bytes:
                 cell.font = Font(bold=col <= 2)
         for col in (8, 11):
             ws.cell(r, col).number_format = "DD/MM/YYYY"
-        ws.row_dimensions[r].height = _height(values)
+        # Neither Excel nor LibreOffice sizes a row to its wrapped text on opening: without a height
+        # the text of one row is printed over the next. An empty action row has room for two lines.
+        ws.row_dimensions[r].height = _height(values, is_rec)
     ws.freeze_panes = ws.cell(first, 3)
     _print_setup(ws, len(COLUMNS))
 
@@ -175,15 +179,18 @@ def xlsx_bytes_of(plan: ActionPlan) -> bytes:
     return xlsx_bytes(wb)
 
 
-def _height(values: tuple[Any, ...]) -> float:
-    """A row tall enough for its longest wrapped cell (Excel does not grow a row itself on opening)."""
-    lines = 1
-    for value, width in zip(values, WIDTHS):
-        text = "" if value is None else str(value)
-        if text:
-            per_line = max(1, int(width * 1.1) - 2)
-            lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in text.split("\n")))
-    return max(15.0, 13.5 * lines + 3)
+def _height(values: tuple[Any, ...], bold: bool) -> float:
+    """Points tall enough for the longest wrapped cell of a row (at least two lines).
+
+    Counted generously (a line of a column holds about its width in characters, fewer in bold):
+    a row a little too tall prints well; one too short prints over the next row.
+    """
+    lines = 2
+    for col, (value, width) in enumerate(zip(values, WIDTHS), 1):
+        text = "" if value is None else (value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value))
+        per_line = max(4, int(width * (0.9 if bold and col <= 2 else 1.0)) - 2)
+        lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in text.split("\n")) if text else 1)
+    return 14.5 * lines + 4
 
 
 def _print_setup(ws: Any, ncols: int) -> None:
@@ -215,7 +222,7 @@ def docx_bytes(plan: ActionPlan) -> bytes:
         cells = [long_date(v.isoformat()) if isinstance(v, dt.date) else ("" if v is None else str(v)) for v in values]
         body.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
     page = (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{e(title)}</title></head><body>'
-            f"<p>{e(INSTRUCTIONS.replace('this sheet', 'this table'))} Statuses: {e(', '.join(STATUSES))}.</p>"
+            f"<p>{e(INSTRUCTIONS.format(autofit='', what='table'))} Statuses: {e(', '.join(STATUSES))}.</p>"
             f"<table><caption>Action plan: {len(plan.rows)} recommendations</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></body></html>")
     args = ["--standalone"] + (["--reference-doc", str(REFERENCE_DOCX)] if REFERENCE_DOCX.exists() else [])
