@@ -318,9 +318,9 @@ def page_html(page: Page, *, subtitle: str, footer: str) -> str:
         parts.append("</ul></section>")
     if page.words:
         parts.append('<section aria-labelledby="words-we-use"><h2 id="words-we-use">Words we use</h2>'
-                     f'<dl class="words">{picture_svg("book")}<div>')
-        parts += [f"<dt>{e(t)}</dt><dd>{_inline(m)}</dd>" for t, m in page.words]
-        parts.append("</div></dl></section>")
+                     f'<div class="words">{picture_svg("book")}<dl>')
+        parts += [f"<div><dt>{e(t)}</dt><dd>{_inline(m)}</dd></div>" for t, m in page.words]
+        parts.append("</dl></div></section>")
     parts.append(f'</main><footer><p>{e(footer)}</p></footer>')
     css = CSS.read_text(encoding="utf-8")
     return (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" '
@@ -347,7 +347,7 @@ def word_html(page: Page, pictures: dict[str, str], *, subtitle: str, footer: st
         parts.append("<h2>Words we use</h2>" + rows(
             [("book", f"<strong>{e(t)}</strong>: {_inline(m)}") for t, m in page.words]))
     parts.append(f"<p>{e(footer)}</p>")
-    return (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{e(page.title)}</title></head>'
+    return ('<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"></head>'  # no <title>: no title page
             f'<body>{"".join(parts)}</body></html>')
 
 
