@@ -97,8 +97,11 @@ def recommendation_links(ws: Workspace, texts: list[str]) -> list[Links]:
     snap = take_snapshot(ws)
     ratings = snap.frame("ratings")
     primary = {(c.id, c.reviewer) for c in ws.meta.cases}
-    mask = [(c, r) in primary for c, r in zip(ratings["case_id"], ratings["reviewer"])]
-    primary_ratings = ratings[mask] if primary else ratings
+    if ratings.empty:  # nothing rated yet: no starting figures
+        primary_ratings = None
+    else:
+        mask = [(c, r) in primary for c, r in zip(ratings["case_id"], ratings["reviewer"])]
+        primary_ratings = ratings[mask] if primary else ratings
     out = []
     for number, text in enumerate(texts, 1):
         question = named_question(text, ws.tool)
