@@ -221,9 +221,8 @@ def draft_letter(*, council: str) -> str:
         "- [chat-dots] You told us [fill in: what the person said, in a few short sentences].", "",
         "## What we did", "",
         f"- [building] We told {council} what people and carers said to us.",
-        "- [file-earmark-text] We wrote a report about what we found.",
         "- [arrow-right-circle] The council will use what you said to make things better.", "",
-        "## If you want to talk to us", "",
+        "## Talk to us", "",
         "- [telephone] Please call [fill in: a telephone number at the council].",
         "- [pencil-square] From [fill in: your name and role], for the review team.", ""])
 
@@ -310,7 +309,8 @@ def _slug(text: str) -> str:
 def page_html(page: Page, *, subtitle: str, footer: str) -> str:
     """The page: each point a row of picture and sentence, text at 16 pt, headings larger."""
     e = html.escape
-    parts = [f'<header><h1>{e(page.title)}</h1><p class="subtitle">{e(subtitle)}</p></header>', "<main>"]
+    sub = f'<p class="subtitle">{e(subtitle)}</p>' if subtitle else ""
+    parts = [f"<header><h1>{e(page.title)}</h1>{sub}</header>", "<main>"]
     for heading, points in page.sections:
         sid = _slug(heading)
         parts.append(f'<section aria-labelledby="{sid}"><h2 id="{sid}">{e(heading)}</h2><ul class="points">')
@@ -321,7 +321,7 @@ def page_html(page: Page, *, subtitle: str, footer: str) -> str:
                      f'<div class="words">{picture_svg("book")}<dl>')
         parts += [f"<div><dt>{e(t)}</dt><dd>{_inline(m)}</dd></div>" for t, m in page.words]
         parts.append("</dl></div></section>")
-    parts.append(f'</main><footer><p>{e(footer)}</p></footer>')
+    parts.append("</main>" + (f"<footer><p>{e(footer)}</p></footer>" if footer else ""))
     css = CSS.read_text(encoding="utf-8")
     return (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>{e(page.title)}</title><style>{css}</style>'
@@ -334,7 +334,7 @@ def word_html(page: Page, pictures: dict[str, str], *, subtitle: str, footer: st
     ``pictures`` maps a picture's name to the image file pandoc reads.
     """
     e = html.escape
-    parts = [f"<h1>{e(page.title)}</h1><p>{e(subtitle)}</p>"]
+    parts = [f"<h1>{e(page.title)}</h1>" + (f"<p>{e(subtitle)}</p>" if subtitle else "")]
 
     def rows(items: list[tuple[str, str]]) -> str:
         return ("<table><tbody>" + "".join(
@@ -346,7 +346,7 @@ def word_html(page: Page, pictures: dict[str, str], *, subtitle: str, footer: st
     if page.words:
         parts.append("<h2>Words we use</h2>" + rows(
             [("book", f"<strong>{e(t)}</strong>: {_inline(m)}") for t, m in page.words]))
-    parts.append(f"<p>{e(footer)}</p>")
+    parts.append(f"<p>{e(footer)}</p>" if footer else "")
     return ('<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"></head>'  # no <title>: no title page
             f'<body>{"".join(parts)}</body></html>')
 

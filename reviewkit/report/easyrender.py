@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewkit import __version__
 from reviewkit.core.atomic import make_folder, write_text
 from reviewkit.core.dates import long_date
 from reviewkit.core.errors import RenderError
@@ -118,8 +117,8 @@ def _gate_typed(snap: ReviewSnapshot) -> None:
 
 
 def _subtitle(snap: ReviewSnapshot, letter: bool) -> str:
-    if letter:
-        return f"A letter from the practice review team at {snap.meta.council}."
+    if letter:  # a letter: its first lines say who it is from and why
+        return ""
     when = long_date(snap.meta.report_date or snap.meta.end or snap.meta.start)
     return f"An Easy Read summary of the practice review of {snap.meta.council}" + (f", {when}." if when else ".")
 
@@ -140,9 +139,9 @@ def render_easy_read(workspace: str | Path, out_dir: str | Path, formats: Sequen
     result.figures = readability(text)
     result.long_sentences = [s for s in text.splitlines() if len(s.split()) > 15]
     declared = declared_for(snap)
-    footer = f"Made with reviewkit {__version__}. Pictures from Bootstrap Icons."
-    htmls = {name: page_html(page, subtitle=_subtitle(snap, name == LETTER_FILE), footer=footer)
-             for name, page in pages.items()}
+    footer = "Pictures from Bootstrap Icons."
+    htmls = {name: page_html(page, subtitle=_subtitle(snap, name == LETTER_FILE),
+                             footer="" if name == LETTER_FILE else footer) for name, page in pages.items()}
     for name, body in htmls.items():  # the page as a reader gets it
         kinds = sorted({KINDS[f.kind].split(" (")[0] for f in screen_page(body, declared, markup="html")})
         if kinds:
@@ -168,7 +167,7 @@ def render_easy_read(workspace: str | Path, out_dir: str | Path, formats: Sequen
                 if "docx" in wanted:
                     say(f"Converting {stem}.docx with pandoc")
                     jobs["docx"] = pool.submit(_to_docx, page, folder, stem, _subtitle(snap, name == LETTER_FILE),
-                                               footer, snap.meta.council)
+                                               "" if name == LETTER_FILE else footer, snap.meta.council)
                 for fmt, job in jobs.items():
                     files[fmt] = job.result()
             found = screen_outputs(files, declared)  # the finished files, read back as a reader gets them
