@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["start_and_now"]
 
 
-def start_and_now(b: ReportBuilder, rec: Recommendation) -> str:
+def start_and_now(b: ReportBuilder, rec: Recommendation, number: int) -> str:
     """'Starting figure: … | Target: … | This review: …' for one previous recommendation."""
     start = " ".join(rec.start.split())
     if not start:
@@ -35,4 +35,5 @@ def start_and_now(b: ReportBuilder, rec: Recommendation) -> str:
         cells.append(("Target", " ".join(rec.target.split())))
     cells.append(("This review", (f"{start.split(':', 1)[0]}: {now}" if now else now_text)))
     rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in cells)
-    return f'<table class="start-and-now"><tbody>{rows}</tbody></table>'
+    caption = f"Previous recommendation {number}: its starting figure and this review's"
+    return f'<table class="start-and-now"><caption>{esc(caption)}</caption><tbody>{rows}</tbody></table>'
