@@ -30,10 +30,12 @@ def start_and_now(b: ReportBuilder, rec: Recommendation, number: int) -> str:
         now_text = "not measured the same way in this review"
     else:
         now_text = now or "no case record was rated on this question"
-    cells = [("Starting figure", start)]
+    cells = [("Starting figure (previous review)", start)]
     if rec.target.strip():
         cells.append(("Target", " ".join(rec.target.split())))
     cells.append(("This review", (f"{start.split(':', 1)[0]}: {now}" if now else now_text)))
-    rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in cells)
-    caption = f"Previous recommendation {number}: its starting figure and this review's"
-    return f'<table class="start-and-now"><caption>{esc(caption)}</caption><tbody>{rows}</tbody></table>'
+    head = "".join(f'<th scope="col">{esc(k)}</th>' for k, _ in cells)
+    row = "".join(f"<td>{esc(v)}</td>" for _, v in cells)
+    caption = f"Previous recommendation {number}: its starting figure beside this review's"
+    return (f'<table class="start-and-now"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody><tr>{row}</tr></tbody></table>")
