@@ -28,6 +28,8 @@ from reviewkit.review.workspace import open_workspace
 
 DATA = Path(__file__).resolve().parent / "data"
 
+pytestmark = pytest.mark.slow  # LibreOffice saves and prints the plans
+
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:

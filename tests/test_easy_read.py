@@ -22,6 +22,8 @@ from reviewkit.report.printer import find_chromium
 CANARY_NHS = "999 000 0018"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "easy_read"
 
+pytestmark = pytest.mark.slow  # renders, Chromium and LibreOffice
+
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
@@ -89,6 +91,7 @@ def test_the_samples_easy_read_is_short_sentences_in_plain_words(rendered: dict)
 
 # --------------------------------------------------------------------------- the pages
 
+@pytest.mark.browser
 def test_the_html_page_has_a_picture_beside_every_point_large_text_and_passes_axe(rendered: dict) -> None:
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
