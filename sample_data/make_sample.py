@@ -634,7 +634,7 @@ def _plan_bytes(meta: dict) -> bytes:
     recs = prev["recommendations"]
     assert len(recs) == len(PLAN), "PLAN needs one row per previous recommendation"
     rows = tuple(PlanRow(i, " ".join(r["text"].split()), owner, when, measure, r.get("status", ""),
-                         " ".join(r.get("update", "").split()))
+                         " ".join(r.get("update", "").split()), start=r.get("start", ""))
                  for i, (r, (owner, when, measure)) in enumerate(zip(recs, PLAN), 1))
     plan = ActionPlan(meta["council"], prev["date"], rows)
     with tempfile.TemporaryDirectory() as tmp:

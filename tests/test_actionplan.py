@@ -38,21 +38,54 @@ def _rows(path: Path) -> tuple[openpyxl.Workbook, object, int]:
     return wb, sheet, header
 
 
-def test_one_row_per_recommendation_with_validated_owner_date_and_status(sample: Path, tmp_path: Path) -> None:
+def _row_of(sheet: object, header: int, number: object) -> int:
+    """The sheet row holding recommendation or action ``number`` (1, 3, "1.1")."""
+    return next(r for r in range(header + 1, sheet.max_row + 1) if str(sheet.cell(r, 1).value) == str(number))
+
+
+def _primary_share(sample: Path, question: str) -> tuple[int, int]:
+    """(Outstanding or Good, rated) on one question from the store, by each case's primary reviewer."""
+    ws = open_workspace(sample)
+    with ws.store() as store:
+        ratings = store.ratings()
+    primary = {(c.id, c.reviewer) for c in ws.meta.cases}
+    rows = [r for r in ratings.to_dict("records")
+            if (r["case_id"], r["reviewer"]) in primary and r["question"] == question]
+    rated = [r for r in rows if r["rating"] != "Not applicable"]
+    return sum(r["rating"] in ("Outstanding", "Good") for r in rated), len(rated)
+
+
+def test_a_row_per_recommendation_and_its_actions_with_links_and_validation(sample: Path, tmp_path: Path) -> None:
     assert cli.main(["action-plan", str(sample), "--out", str(tmp_path / "plan.xlsx")]) == 0
     recs = recommendation_texts((sample / "narrative" / "recommendations.md").read_text(encoding="utf-8"))
     assert len(recs) == 7
     wb, sheet, header = _rows(tmp_path / "plan.xlsx")
     rows = list(sheet.iter_rows(min_row=header, values_only=True))
     assert list(rows[0]) == list(COLUMNS)
-    assert [(r[0], r[1]) for r in rows[1:]] == list(enumerate(recs, 1))
-    assert all(v is None for r in rows[1:] for v in r[2:])
-    first, last = header + 1, header + len(recs)
+    numbers = [r[0] for r in rows[1:]]
+    assert numbers == [x for n in range(1, 8) for x in (n, f"{n}.1", f"{n}.2")]
+    by_number = {r[0]: r for r in rows[1:]}
+    assert [by_number[n][1] for n in range(1, 8)] == recs
+    assert all(v is None for r in rows[1:] if isinstance(r[0], str) for v in r[1:])  # actions to fill in
+    # What each recommendation answers, as the narrative links it ("(Recommendation 3)").
+    third = dict(zip(COLUMNS, by_number[3]))
+    assert third["Finding it answers"] == ("Management oversight is rarely recorded on the case record, and "
+                                           "sign-off is often done in batches.")
+    assert third["Quality statement"] == "QS8 Governance, management and sustainability"
+    good, rated = _primary_share(sample, "q11")
+    assert third["Starting figure"] == (f"Q11 Management oversight: {round(100 * good / rated)}% Outstanding or Good "
+                                        f"({good} of {rated} case records)")
+    assert dict(zip(COLUMNS, by_number[7]))["Starting figure"].startswith("Q5 Community assets and prevention: ")
+    assert dict(zip(COLUMNS, by_number[4]))["Starting figure"] is None  # names no question: nothing guessed
+    assert all(dict(zip(COLUMNS, by_number[n]))[c] is None for n in range(1, 8)
+               for c in ("Target", "Owner", "By when", "Status", "RAG", "Last updated", "Update"))
+    first, last = header + 1, header + len(rows) - 1
     rules = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
-    assert rules[f"C{first}:C{last}"].type == "textLength"
-    assert rules[f"D{first}:D{last}"].type == "date"
-    status = rules[f"F{first}:F{last}"]
+    assert rules[f"G{first}:G{last}"].type == "textLength"
+    assert rules[f"H{first}:H{last}"].type == "date" and rules[f"K{first}:K{last}"].type == "date"
+    status = rules[f"I{first}:I{last}"]
     assert status.type == "list" and status.formula1 == '"' + ",".join(STATUSES) + '"'
+    assert rules[f"J{first}:J{last}"].formula1 == '"Red,Amber,Green"'
     assert all(dv.showErrorMessage for dv in rules.values())
 
 
@@ -61,7 +94,7 @@ def test_the_plan_as_word_is_a_table_with_a_caption(sample: Path, tmp_path: Path
     document = docx.Document(str(out))
     table = document.tables[0]
     assert [c.text for c in table.rows[0].cells] == list(COLUMNS)
-    assert len(table.rows) == 8 and table.rows[1].cells[0].text == "1"
+    assert len(table.rows) == 1 + 7 * 3 and [r.cells[0].text for r in table.rows[1:4]] == ["1", "1.1", "1.2"]
     # Room to write in every column: landscape, set widths filling the page, header repeated,
     # rows kept whole (left to Word, the empty columns shrink to their headings).
     section = document.sections[0]
@@ -69,22 +102,25 @@ def test_the_plan_as_word_is_a_table_with_a_caption(sample: Path, tmp_path: Path
     grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
     usable = (section.page_width - section.left_margin - section.right_margin) / 635
     assert len(grid) == len(COLUMNS) and sum(grid) == pytest.approx(usable, rel=0.01)
-    assert min(grid[2:]) > usable / 15  # owner, by when, measure, status, update: each wide enough to fill in
+    assert min(grid) > usable / 30 and min(grid[6:9]) > usable / 25  # owner, by when, status: room to write
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
 
 
 def _fill(path: Path) -> None:
-    """Edit owner, date, status and update as a host would, in Excel."""
+    """Edit actions, owners, dates, statuses, RAG and updates as a host would, in Excel."""
     wb, sheet, header = _rows(path)
-    edits = {1: ("Head of Adult Social Care", dt.datetime(2027, 3, 31), "Refresher training for every team.",
-                 "In progress", "Training booked for all teams; two sessions held."),
-             3: ("Service managers", "30/06/2027", "Oversight recorded on 90% of audited records.", "done",
-                 "Oversight case note now mandatory at each review.")}
-    for number, (owner, when, measure, status, update) in edits.items():
-        r = header + number
-        for col, value in zip("CDEFG", (owner, when, measure, status, update)):
-            sheet[f"{col}{r}"] = value
+    col = {c: i + 1 for i, c in enumerate(COLUMNS)}
+    edits = {1: {"Target": "Refresher training for every team.", "RAG": "green",
+                 "Last updated": dt.datetime(2027, 2, 1), "Update": "Training booked for all teams; two sessions held."},
+             "1.1": {"Recommendation or action": "Book refresher training", "Owner": "Head of Adult Social Care",
+                     "By when": dt.datetime(2027, 3, 31), "Status": "In progress"},
+             3: {"Owner": "Service managers", "By when": "30/06/2027", "Target": "Oversight recorded on 90% of "
+                 "audited records.", "Status": "done", "Update": "Oversight case note now mandatory at each review."}}
+    for number, values in edits.items():
+        r = _row_of(sheet, header, number)
+        for column, value in values.items():
+            sheet.cell(r, col[column]).value = value
     wb.save(path)
 
 
@@ -94,8 +130,9 @@ def test_round_trip_write_edit_new_previous_and_section_2_shows_the_updates(samp
     _fill(plan)
     read = read_plan(plan)
     assert (read.council, read.round) == ("Eastvale Borough Council", "2026-10")
-    assert read.rows[0].by_when == "2027-03-31" and read.rows[2].by_when == "2027-06-30"
+    assert read.rows[0].actions[0].by_when == "2027-03-31" and read.rows[2].by_when == "2027-06-30"
     assert read.rows[2].status == "Done"  # typed in lower case, stored as the list spells it
+    assert (read.rows[0].rag, read.rows[0].last_updated, read.rows[0].status) == ("Green", "2027-02-01", "")
     nxt = tmp_path / "eastvale-2030"
     code = cli.main(["new", str(nxt), "--council", "Eastvale Borough Council", "--theme", "Practice",
                      "--reviewer", "A. Visitor", "--previous", str(plan), "--previous", str(sample)])
@@ -124,9 +161,9 @@ def test_a_bad_plan_names_row_and_column_never_the_value_and_creates_nothing(
     plan = tmp_path / "plan.xlsx"
     write_plan(action_plan(open_workspace(sample)), plan)
     wb, sheet, header = _rows(plan)
-    sheet[f"F{header + 2}"] = "Nearly there"
-    sheet[f"D{header + 3}"] = "next spring"
-    sheet[f"G{header + 4}"] = f"Discussed with the person, NHS number {CANARY_NHS}"
+    sheet[f"I{header + 2}"] = "Nearly there"
+    sheet[f"H{header + 3}"] = "next spring"
+    sheet[f"L{header + 4}"] = f"Discussed with the person, NHS number {CANARY_NHS}"
     wb.save(plan)
     code = cli.main(["new", str(tmp_path / "next"), "--council", "Eastvale Borough Council", "--theme", "Practice",
                      "--previous", str(plan)])
@@ -201,7 +238,20 @@ def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tm
                      "--previous", str(SAMPLE_DIR / "previous_action_plan.xlsx"), "--previous", str(bundle)]) == 0
     again = ReportBuilder.load(ws).previous_review()
     original = ReportBuilder.load(sample).previous_review()
-    assert again == original
+    figures = re.compile(r'<table class="start-and-now">.*?</table>', flags=re.S)
+    assert figures.sub("", again) == figures.sub("", original)
+    # The starting figure the plan kept, beside this round's (the new workspace has no ratings yet).
+    good, rated = _primary_share(sample, "q11")
+    fourth = re.search(r'<li id="previous-4">(.*?)</li>', original, flags=re.S).group(1)
+    table = figures.search(fourth).group(0)
+    assert re.findall(r'<th scope="col">([^<]*)</th>', table) == ["Starting figure (previous review)", "Target",
+                                                                  "This review"]
+    assert re.findall(r"<td>([^<]*)</td>", table) == [
+        "Q11 Management oversight: 35% Outstanding or Good (7 of 20 case records)",
+        "Management oversight recorded on 90% of audited records",
+        f"Q11 Management oversight: {round(100 * good / rated)}% Outstanding or Good ({good} of {rated} case records)"]
+    assert "no case record was rated on this question" in figures.search(again).group(0)
+    assert len(figures.findall(original)) == 1  # only where the plan kept a starting figure
 
 
 def test_a_previous_review_of_another_council_is_refused(sample: Path, tmp_path: Path,
@@ -220,7 +270,7 @@ def _fill_word(path: Path, edits: dict[int, dict[str, str]]) -> None:
     document = docx.Document(str(path))
     table = document.tables[0]
     for number, values in edits.items():
-        cells = table.rows[number].cells
+        cells = next(r for r in table.rows if r.cells[0].text == str(number)).cells
         for column, value in values.items():
             cells[COLUMNS.index(column)].text = value
     document.save(str(path))
@@ -229,7 +279,7 @@ def _fill_word(path: Path, edits: dict[int, dict[str, str]]) -> None:
 WORD_EDITS = {1: {"Owner": "Head of Adult Social Care", "By when": "31/03/2027", "Status": "In progress",
                   "Update": "Training booked for all teams; two sessions held."},
               3: {"Owner": "Service managers", "By when": "30 June 2027", "Status": "done",
-                  "Measure of success": "Oversight recorded on 90% of audited records.",
+                  "Target": "Oversight recorded on 90% of audited records.",
                   "Update": "Oversight case note now mandatory at each review."}}
 
 
@@ -286,8 +336,8 @@ def test_a_bad_word_plan_names_row_and_column_never_the_value_and_creates_nothin
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert "plan.docx (table), row 2, column 'Status': expected one of Not started, In progress" in err
-    assert "plan.docx (table), row 3, column 'By when': expected a date" in err
-    assert "plan.docx (table), row 4, column 'Update': holds what looks like a personal identifier" in err
+    assert "plan.docx (table), row 5, column 'By when': expected a date" in err
+    assert "plan.docx (table), row 8, column 'Update': holds what looks like a personal identifier" in err
     assert CANARY_NHS not in err and "Nearly there" not in err and "next spring" not in err
     assert not (tmp_path / "next").exists()
 
@@ -306,7 +356,7 @@ def test_a_word_file_that_is_not_a_plan_is_refused_plainly(tmp_path: Path) -> No
     other.add_paragraph("Minutes of the team meeting")
     other.add_table(rows=2, cols=2).rows[0].cells[0].text = "Item"
     other.save(str(tmp_path / "minutes.docx"))
-    with pytest.raises(ImportFileError, match="no table with the columns 'Number' and 'Recommendation'"):
+    with pytest.raises(ImportFileError, match="no table with the columns 'Number' and 'Recommendation"):
         read_plan(tmp_path / "minutes.docx")
     (tmp_path / "renamed.docx").write_bytes(b"not a zip at all")
     with pytest.raises(ImportFileError, match=r"is not a readable Word document; open it in Word and save it again"):

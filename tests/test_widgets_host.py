@@ -72,6 +72,21 @@ def test_the_action_plan_is_offered_as_a_download(ws, trap) -> None:
     assert any("Record management oversight" in t for t in texts)
 
 
+def test_the_easy_read_summary_is_drafted_once_and_offered_as_a_download(ws, trap) -> None:
+    console = trap.watch(HostConsole(ws))
+    console.easy_button.click()
+    shown = console.report_files.value
+    assert 'download="easy-read.html"' in shown and 'download="what-you-told-us.html"' in shown
+    assert "narrative/easy_read.md" in shown  # drafted for the host to edit
+    draft = ws.narrative_dir / "easy_read.md"
+    edited = draft.read_text(encoding="utf-8").replace("## What happens next",
+                                                       "## What happens next\n\n- [star] We will come back next year.")
+    draft.write_text(edited, encoding="utf-8")
+    console.easy_button.click()
+    assert "Drafted" not in console.report_files.value and draft.read_text(encoding="utf-8") == edited
+    assert "We will come back next year." in (ws.path / "report" / "easy-read.html").read_text(encoding="utf-8")
+
+
 def test_jupyterlab_is_linked_only_on_the_hub(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
     assert lab_link() == ""

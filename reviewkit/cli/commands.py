@@ -108,7 +108,8 @@ def cmd_action_plan(args: argparse.Namespace) -> int:
     out = write_plan(plan, args.out)
     _say(f"Wrote the action plan ({len(plan.rows)} recommendation(s)) to {out}")
     if out.suffix.lower() in (".xlsx", ".docx"):
-        _say("Fill in owner, by when, measure of success, status and update; at the next review:")
+        _say("Fill in each action (what, owner, by when, status) and each recommendation's target, RAG, last "
+             "updated and update; at the next review:")
         _say(f'  reviewkit new NEW_FOLDER --council "{ws.meta.council}" --theme "…" --previous {out}')
     return 0
 
@@ -434,7 +435,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _easy_read(args: argparse.Namespace) -> int:
+    from reviewkit.report.easyrender import render_easy_read  # start-up: the render pipeline
+
+    formats = [f for f in args.to.split(",") if f.strip()]
+    out_dir = Path(args.out) if args.out else Path(args.workspace) / "report"
+    result = render_easy_read(args.workspace, out_dir, formats, regenerate=args.regenerate, progress=_progress)
+    for path in result.kept:
+        _say(f"Kept the earlier version in {path}")
+    for path in result.drafted:
+        _say(f"Drafted {path}: read it and put it right; it is never overwritten (--regenerate drafts it again)")
+    for files in result.files.values():
+        _say(f"Wrote {', '.join(str(p) for p in files.values())}")
+    fig = result.figures
+    if fig is not None and fig.sentence_lengths:
+        short = sum(1 for n in fig.sentence_lengths if n <= 15)
+        _say(f"Easy Read: {short} of {len(fig.sentence_lengths)} sentences have 15 words or fewer; reading ease "
+             f"{fig.reading_ease:.0f} (Flesch), grade {fig.grade:.1f} (Flesch-Kincaid)")
+        if result.long_sentences:
+            _say(f"Shorten {len(result.long_sentences)} sentence(s) of more than 15 words in narrative/easy_read.md")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.easy_read:
+        return _easy_read(args)
+    if args.regenerate:
+        print("reviewkit report: --regenerate goes with --easy-read: reviewkit report WORKSPACE --easy-read "
+              "--regenerate", file=sys.stderr)
+        return 2
     from reviewkit.report.render import render_report  # start-up: the YAML and render pipeline
 
     formats = [f for f in args.to.split(",") if f.strip()]

@@ -212,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-notebook", action="store_true",
                    help="also write the executed notebook (report.ipynb), without papermill's metadata")
     p.add_argument("--no-cache", action="store_true", help="render again even if nothing has changed")
+    p.add_argument("--easy-read", action="store_true",
+                   help="write the Easy Read summary (easy-read.*) and the 'What you told us' letter template "
+                        "(what-you-told-us.*) instead of the report, from narrative/easy_read.md and "
+                        "narrative/what_you_told_us.md (drafted the first time; the team edits them)")
+    p.add_argument("--regenerate", action="store_true",
+                   help="with --easy-read: draft both files afresh from the review (the old ones are kept in backups/)")
     p.add_argument("--annex", action="store_true",
                    help="also write report-annex.html: ratings by reviewer under random labels, for the "
                         "review team only (never part of the published report)")

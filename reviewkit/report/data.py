@@ -162,7 +162,9 @@ def withheld_meta(ws: Workspace | ReviewSnapshot, mapping: dict[str, str] | None
         selection_description=_withhold(meta.selection_description, names, mapping, declared),
         review_questions=[_withhold(q, names, mapping, declared) for q in meta.review_questions],
         previous_recommendations=[dataclasses.replace(r, text=_withhold(r.text, names, mapping, declared),
-                                                      update=_withhold(r.update, names, mapping, declared))
+                                                      update=_withhold(r.update, names, mapping, declared),
+                                                      target=_withhold(r.target, names, mapping, declared),
+                                                      start=_withhold(r.start, names, mapping, declared))
                                   for r in meta.previous_recommendations])
 
 
@@ -179,6 +181,9 @@ def _screen_published(ws: ReviewSnapshot, meta: ReviewMeta, narrative: dict[str,
     for i, rec in enumerate(meta.previous_recommendations, 1):
         check(rec.text, names, confirm_warnings=True, field=f"previous recommendation {i} in review.yaml")
         check(rec.update, names, confirm_warnings=True, field=f"update on previous recommendation {i} in review.yaml")
+        for key in ("target", "start"):
+            check(getattr(rec, key), names, confirm_warnings=True,
+                  field=f"{key} of previous recommendation {i} in review.yaml")
     for item in narrative.values():
         if item.written:
             check(item.text, names, confirm_warnings=True, field=f"narrative/{item.name}.md")

@@ -62,6 +62,7 @@ from reviewkit.report.markup import (
     section,
     show,
 )
+from reviewkit.report.startfigures import start_and_now
 from reviewkit.review.snapshot import ReviewSnapshot
 
 __all__ = [
@@ -543,8 +544,9 @@ class ReportBuilder:
                 update = (f'<p class="update"><strong>Update from {esc(self.meta.council)}</strong>{status}'
                           f"<strong>:</strong> {esc(' '.join(r.update.split()))}</p>" if r.update else
                           f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
+                figures = start_and_now(self, self.meta.previous_recommendations[r.number - 1], r.number)
                 items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
-                             f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
+                             f"{esc(' '.join(r.recommendation.split()))}</p>{update}{figures}</li>")
             body.append(f'<ol class="previous">{"".join(items)}</ol>')
         return section(2, "Previous practice review", "previous-review", body)
 

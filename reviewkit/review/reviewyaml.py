@@ -73,6 +73,9 @@ class Recommendation:
     text: str
     update: str = ""
     status: str = ""
+    start: str = ""  # the starting figure the action plan kept, e.g. "Q11 Management oversight: 50% …"
+    target: str = ""
+    rag: str = ""  # Red, Amber or Green, as the council's action plan last rated it
 
 
 @dataclass
@@ -137,7 +140,9 @@ class ReviewMeta:
             ],
             "previous_review": {
                 "date": self.previous_date,
-                "recommendations": [{"text": r.text, "update": r.update, **({"status": r.status} if r.status else {})}
+                "recommendations": [{"text": r.text, "update": r.update,
+                                     **{k: v for k, v in (("status", r.status), ("start", r.start),
+                                                          ("target", r.target), ("rag", r.rag)) if v}}
                                     for r in self.previous_recommendations],
             },
             "codebook": self.codebook,
@@ -290,7 +295,8 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
             if status.casefold() not in known:
                 raise WorkspaceError(f"{at}: status must be one of {', '.join(STATUSES)} (or left out)")
             status = known[status.casefold()]
-        recs.append(Recommendation(_str(r, "text", at, True), _str(r, "update", at), status))
+        recs.append(Recommendation(_str(r, "text", at, True), _str(r, "update", at), status,
+                                   _str(r, "start", at), _str(r, "target", at), _str(r, "rag", at)))
     questions = data.get("review_questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         raise WorkspaceError(f"{where}: 'review_questions' must be a list of text")

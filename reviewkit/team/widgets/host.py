@@ -26,6 +26,7 @@ from reviewkit.core.errors import ImportFileError, ReviewkitError
 from reviewkit.intake.actionplan import action_plan, write_plan
 from reviewkit.intake.io import import_files
 from reviewkit.review.bundle import export_bundle
+from reviewkit.report.easyrender import render_easy_read
 from reviewkit.report.render import render_report
 from reviewkit.review.readiness import readiness
 from reviewkit.review.session import current_session
@@ -122,11 +123,15 @@ class HostConsole(FormBase):
         self.draft_button = w.Button(description="Render a draft report", button_style="primary",
                                      layout=w.Layout(width="auto"))
         self.final_button = w.Button(description="Render the final report", layout=w.Layout(width="auto"))
+        self.easy_button = w.Button(description="Render the Easy Read summary", layout=w.Layout(width="auto"),
+                                    tooltip="From narrative/easy_read.md (drafted the first time), with the "
+                                            "'What you told us' letter template")
         self.report_progress = w.HTML("")
         self.report_files = w.HTML("")
         report = w.VBox([w.HTML("<h3>Report</h3><p>A draft marks unwritten sections; the final report is refused "
                                 "until the data is complete and every section is written.</p>"),
-                         w.HBox(list(self.formats.values())), w.HBox([self.draft_button, self.final_button]),
+                         w.HBox(list(self.formats.values())),
+                         w.HBox([self.draft_button, self.final_button, self.easy_button]),
                          self.report_progress, self.report_files])
         report.add_class("rk-card")
         # regional bundle
@@ -138,8 +143,10 @@ class HostConsole(FormBase):
         # action plan
         self.plan_button = w.Button(description="Write the action plan", layout=w.Layout(width="auto"))
         self.plan_files = w.HTML("")
-        plan = w.VBox([w.HTML("<h3>Action plan</h3><p>One row per recommendation, with owner, by when, measure of "
-                              "success, status and update to fill in (Excel). Bring it to the next review.</p>"),
+        plan = w.VBox([w.HTML("<h3>Action plan</h3><p>A row per recommendation, with the finding and quality "
+                              "statement it answers and its starting figure, and a row per action with owner, "
+                              "by when and status; a target, RAG rating and update to fill in (Excel). Bring it "
+                              "to the next review.</p>"),
                        self.plan_button, self.plan_files])
         plan.add_class("rk-card")
         lab = lab_link()
@@ -151,6 +158,7 @@ class HostConsole(FormBase):
         self.refresh_button.on_click(g(lambda _b: self.reload()))
         self.draft_button.on_click(g(lambda _b: self.render(final=False)))
         self.final_button.on_click(g(lambda _b: self.render(final=True)))
+        self.easy_button.on_click(g(lambda _b: self.render_easy_read()))
         self.bundle_button.on_click(g(lambda _b: self.write_bundle()))
         self.plan_button.on_click(g(lambda _b: self.write_action_plan()))
         sub = f"{ws.meta.council} · {ws.meta.theme}. Signed in as {self.actor}."
@@ -222,6 +230,24 @@ class HostConsole(FormBase):
                 b.disabled = False
         links = " · ".join(download_link(Path(p), f"Download {Path(p).name}") for p in result.values())
         self.report_files.value = alert_html("ok", f"The {html.escape(kind)} is ready: {links}")
+
+    def render_easy_read(self) -> None:
+        """Draft (once) and render the Easy Read summary and the letter template, and offer their files."""
+        self.report_files.value = ""
+        self.easy_button.disabled = True
+        try:
+            result = render_easy_read(self.ws.path, self.ws.path / "report", self._formats(),
+                                      progress=self._progress())
+        except ReviewkitError as exc:
+            self.report_files.value = message_html("error", f"The Easy Read summary was not rendered. {exc}")
+            return
+        finally:
+            self.easy_button.disabled = False
+        links = " · ".join(download_link(Path(p), f"Download {Path(p).name}")
+                           for files in result.files.values() for p in files.values())
+        drafted = ("<br>Drafted for you to edit: " + ", ".join(html.escape(f"narrative/{p.name}")
+                                                               for p in result.drafted) if result.drafted else "")
+        self.report_files.value = alert_html("ok", f"The Easy Read summary is ready: {links}{drafted}")
 
     def write_bundle(self) -> None:
         out = export_bundle(self.ws, self.ws.path / "report" / "regional_bundle.zip")
