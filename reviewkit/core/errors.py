@@ -56,6 +56,10 @@ class WorkspaceError(ConfigError):
     """A review workspace or its review.yaml is missing or invalid."""
 
 
+class NarrativeFieldError(WorkspaceError):
+    """A narrative file names a field ({{ … }}) the review does not have; the message names the nearest."""
+
+
 class StoreError(ReviewkitError):
     """The review store cannot be opened or written."""
 
