@@ -99,7 +99,7 @@ _PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per\s*cent\b|percen
 _FRACTION = re.compile(r"\b" + _NUM + r"\s+(?:out\s+)?of\s+(?:the\s+|all\s+|its\s+)?" + _NUM + r"\b", re.IGNORECASE)
 _COUNT = re.compile(r"(?<![-\w])" + _NUM + r"\s+(?!of\b)" + _GAP + r"(" + "|".join(_NOUNS.values()) + r")\b",
                     re.IGNORECASE)
-_UNCHANGED = re.compile(r"\b(close\s+to|similar\s+to|in\s+line\s+with|the\s+same\s+as|unchanged|no\s+change|"
+_UNCHANGED = re.compile(r"\b(within\s+the\s+(?:uncertainty|margin)|no\s+(?:clear|real)\s+change|close\s+to|similar\s+to|in\s+line\s+with|the\s+same\s+as|unchanged|no\s+change|"
                         r"stayed\s+the\s+same|remained\s+(?:stable|the\s+same|steady)|stable)\b", re.IGNORECASE)
 _IMPROVED = re.compile(r"\b(improved|improvement\s+(?:on|since)|rose|risen|increased|higher\s+than|better\s+than|up\s+from)\b",
                        re.IGNORECASE)
@@ -323,8 +323,9 @@ class _Checker:
                 yield m.start(), "change", quote, "no previous round's figures are recorded to compare with " \
                     "(reviewkit previous WORKSPACE BUNDLE records them)"
                 return
-            named = [q.id for q in mentioned_questions(sentence, self.facts)]
-            if _OVERALL.search(sentence):
+            clause = _clause(sentence, m.start())  # what changed is named in the claim's own clause
+            named = [q.id for q in mentioned_questions(clause, self.facts)]
+            if _OVERALL.search(clause):
                 named.append(self.facts.overall.id)
             if named:
                 subject = [c for c in self.facts.changes if c.question in named]
@@ -365,6 +366,13 @@ class _Checker:
                     yield m.start(), "meetings", m.group(0), \
                         f"{len(missing)} of {len(self.facts.meetings)} meetings had no {role} recorded as attending"
                     break
+
+
+def _clause(sentence: str, at: int) -> str:
+    """The part of a sentence around offset ``at`` between semicolons, colons or dashes."""
+    start = max(sentence.rfind(ch, 0, at) for ch in (";", ":", " – ", " — ")) + 1
+    ends = [i for i in (sentence.find(ch, at) for ch in (";", ":", " – ", " — ")) if i >= 0]
+    return sentence[start:min(ends) if ends else len(sentence)]
 
 
 def _attended(meeting: Mapping[str, Any], stem: str) -> bool:

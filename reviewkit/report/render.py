@@ -36,7 +36,7 @@ from typing import Any
 
 from reviewkit import __version__
 from reviewkit.core.dates import long_date
-from reviewkit.core.errors import NotReadyError, RenderError
+from reviewkit.core.errors import NarrativeFieldError, NotReadyError, RenderError
 from reviewkit.privacy.gate import declared_for
 from reviewkit.privacy.outputs import screen_outputs
 from reviewkit.report.data import withheld_meta
@@ -138,6 +138,10 @@ def _not_ready(gaps: Sequence[Any], path: Path) -> str:
                "render a draft without --final (it lists them up front).")
     if any(g.kind == "identifiers" for g in gaps):
         message += " A final report never withholds identifiers: remove them first."
+    if any(g.kind == "claims" for g in gaps):
+        message += (f" A claim the figures do not bear out is corrected in its file (a field such as "
+                    f"{{{{ overall.outstanding_or_good }}}} stays true), or confirmed as true with a reason: "
+                    f"reviewkit confirm-claim {path} --file FILE --line N --reason \"…\".")
     return message
 
 
@@ -245,6 +249,10 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             raise RenderError(_refusal(found, ws.path, final))
         withheld = len(found) if withhold_identifiers and not final else 0
         gaps = readiness(snapshot, identifiers=found)
+        unknown = [g for g in gaps if g.kind == "fields"]
+        if unknown:  # a draft cannot fill them in either: say which, before any page is made
+            raise NarrativeFieldError(f"The report was not rendered: {len(unknown)} field(s) in the narrative are "
+                                      "not fields of this review:\n" + "\n".join(f"  {g}" for g in unknown))
         if final and gaps:
             raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
         chromium = require_chromium() if "pdf" in wanted else ""
