@@ -110,10 +110,26 @@ def _identifier(ws: Workspace) -> tuple[set[str], str]:
     return {"identifiers"}, "narrative/observations.md"
 
 
+def _claim(ws: Workspace) -> tuple[set[str], str]:
+    story = ws.path / "narrative" / "observations.md"
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text + "\nManagement oversight was the strongest area of the audit tool.\n", encoding="utf-8")
+    return {"claims"}, f"narrative/observations.md line {text.count(chr(10)) + 2}: \"strongest area … Q11\""
+
+
+def _field(ws: Workspace) -> tuple[set[str], str]:
+    story = ws.path / "narrative" / "strengths.md"
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text + "- {{ Q7.outstanding_or_goood }} rated well\n", encoding="utf-8")
+    return {"fields"}, (f"narrative/strengths.md line {text.count(chr(10)) + 1}: unknown field "
+                        "{{ Q7.outstanding_or_goood }}; did you mean {{ Q7.outstanding_or_good }}?")
+
+
 PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {
     "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
     "attendance": _no_attendance, "narrative": _stub, "identifiers": _identifier,
+    "claims": _claim, "fields": _field,
 }
 
 

@@ -31,7 +31,7 @@ from reviewkit.figures.intervals import wilson_interval
 if TYPE_CHECKING:  # the bundle is read by the review (reviewkit.review.bundle); figures take it as data
     from reviewkit.review.bundle import Bundle
 
-__all__ = ["FIELD", "FIELD_TEMPLATES", "Change", "QuestionFacts", "ReviewFacts", "Share", "field_names",
+__all__ = ["FIELD", "FIELD_TEMPLATES", "Change", "QuestionFacts", "ReviewFacts", "Share", "field_names", "fields_markdown",
            "field_value", "newcombe_difference", "render_fields", "review_facts", "slug"]
 
 FIELD = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -209,13 +209,15 @@ def review_facts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None, 
 
 def _share_fields(prefix: str, what: str) -> dict[str, tuple[str, Callable[[Any], str]]]:
     return {
-        f"{prefix}.outstanding_or_good": (f"{what}: rated in the top two levels, as 'k of n (p%)'",
+        f"{prefix}.outstanding_or_good": (f"{what}: rated in the top two levels (Outstanding or Good), as "
+                                          "'18 of 20 (90.0%)'",
                                           lambda q: q.good.display),
         f"{prefix}.outstanding_or_good_percent": (f"{what}: the share in the top two levels ('90.0%')",
                                                   lambda q: q.good.percent_text),
         f"{prefix}.outstanding_or_good_count": (f"{what}: how many in the top two levels", lambda q: str(q.good.count)),
         f"{prefix}.rated": (f"{what}: how many ratings (Not applicable left out)", lambda q: str(q.good.total)),
-        f"{prefix}.<level>": (f"{what}: rated at one level, e.g. {prefix}.requires_improvement ('k of n (p%)')",
+        f"{prefix}.<level>": (f"{what}: rated at one level of the scale, e.g. `{prefix}.requires_improvement` "
+                              "('2 of 20 (10.0%)')",
                               lambda q: ""),
     }
 
@@ -304,3 +306,10 @@ def render_fields(text: str, facts: ReviewFacts, where: str) -> str:
         raise NarrativeFieldError(f"{where} line {line}: unknown field {{{{ {m.group(1)} }}}}{why}{hint} "
                                   "The README lists every field.")
     return FIELD.sub(one, text)
+
+
+def fields_markdown() -> str:
+    """The README's table of every field (from FIELD_TEMPLATES, so the two cannot drift apart)."""
+    lines = ["| field | what it gives |", "| --- | --- |"]
+    lines += [f"| `{{{{ {name} }}}}` | {what} |" for name, what in FIELD_TEMPLATES.items()]
+    return "\n".join(lines)

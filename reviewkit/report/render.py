@@ -249,12 +249,12 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
             raise RenderError(_refusal(found, ws.path, final))
         withheld = len(found) if withhold_identifiers and not final else 0
         gaps = readiness(snapshot, identifiers=found)
+        if final and gaps:
+            raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
         unknown = [g for g in gaps if g.kind == "fields"]
         if unknown:  # a draft cannot fill them in either: say which, before any page is made
             raise NarrativeFieldError(f"The report was not rendered: {len(unknown)} field(s) in the narrative are "
                                       "not fields of this review:\n" + "\n".join(f"  {g}" for g in unknown))
-        if final and gaps:
-            raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
         chromium = require_chromium() if "pdf" in wanted else ""
         context = _context(snapshot, final, render_date, withheld, gaps)
         if withheld:
