@@ -31,6 +31,7 @@ such as "section 4" or "Recommendation 3".
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class ClaimFlag:
     kind: str
     quote: str  # the words that triggered it (figures and their noun: short, never a quote of a person)
     message: str  # the nearest true figure
+    sentence: str = ""  # a digest of the sentence's words: a confirmation holds while they stay the same
 
     def __str__(self) -> str:
         return f'line {self.line}: "{self.quote}" — {self.message}'
@@ -396,7 +398,8 @@ def check_claims(text: str, facts: ReviewFacts) -> list[ClaimFlag]:
                      checker.changes, checker.referred, checker.meetings):
             for at, claim_kind, quote, message in kind(sentence):
                 line = prepared.count("\n", 0, offset + at) + 1
-                flags.append(ClaimFlag(line, claim_kind, " ".join(quote.split())[:80], message))
+                digest = hashlib.sha256(" ".join(sentence.casefold().split()).encode("utf-8")).hexdigest()[:12]
+                flags.append(ClaimFlag(line, claim_kind, " ".join(quote.split())[:80], message, digest))
     seen: set[tuple[int, str, str]] = set()
     out = []
     for f in sorted(flags, key=lambda f: f.line):

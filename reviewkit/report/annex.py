@@ -188,10 +188,11 @@ def confirmed_claims_html(ws: Workspace) -> str:
     if not ws.meta.confirmed_claims:
         return ("<h2>Claims confirmed by the host</h2>\n<p>The host has confirmed no claim in the narrative that "
                 "the figures seem to contradict.</p>")
-    flagged = {(c.file, c.quote.casefold()): c for c in narrative_claims(ws) if c.reason}
+    flagged = [c for c in narrative_claims(ws) if c.reason]
     rows = []
     for c in ws.meta.confirmed_claims:
-        now = flagged.get((c.file, c.text.casefold()))
+        now = next((f for f in flagged if f.file == c.file and f.quote.casefold() == c.text.casefold()
+                    and c.sentence in ("", f.sentence)), None)
         where = f"{c.file} line {now.line}" if now is not None else c.file
         figures = now.message if now is not None else "no longer flagged (the words changed or the figures agree)"
         rows.append(f"<tr><td>{esc(where)}</td><td>{esc(c.text)}</td><td>{esc(figures)}</td>"

@@ -47,6 +47,7 @@ class Claim:
     quote: str
     message: str
     reason: str = ""
+    sentence: str = ""  # a digest of the sentence's words (reviewkit.figures.claims.ClaimFlag)
 
     def __str__(self) -> str:
         return f'{self.file} line {self.line}: "{self.quote}" — {self.message}'
@@ -104,13 +105,14 @@ def narrative_claims(ws: Workspace | ReviewSnapshot, facts: ReviewFacts | None =
     snap = snapshot_of(ws)
     facts = facts if facts is not None else facts_of(snap)
     names = snap.private_names()
-    confirmed = {(c.file, c.text.casefold()): c.reason for c in snap.meta.confirmed_claims}
     out = []
     for file, text in narrative_texts(snap).items():
         for flag in check_claims(text, facts):
             quote = _safe_quote(flag.quote, flag.kind, names)
-            out.append(Claim(file, flag.line, flag.kind, quote, flag.message,
-                             confirmed.get((file, quote.casefold()), "")))
+            reason = next((c.reason for c in snap.meta.confirmed_claims
+                           if c.file == file and c.text.casefold() == quote.casefold()
+                           and c.sentence in ("", flag.sentence)), "")
+            out.append(Claim(file, flag.line, flag.kind, quote, flag.message, reason, flag.sentence))
     return out
 
 
@@ -158,8 +160,9 @@ def confirm_claim(ws: Workspace, file: str, line: int, reason: str) -> list[Clai
             if here else " (it has no open claims)"
         raise WorkspaceError(f"{file} line {line}: no open claim is flagged there{where}; list them with "
                              f"reviewkit check {ws.path}")
-    known = {(c.file, c.text.casefold()) for c in ws.meta.confirmed_claims}
-    added = [ConfirmedClaim(c.file, c.quote, reason) for c in flagged if (c.file, c.quote.casefold()) not in known]
+    known = {(c.file, c.text.casefold(), c.sentence) for c in ws.meta.confirmed_claims}
+    added = [ConfirmedClaim(c.file, c.quote, reason, c.sentence) for c in flagged
+             if (c.file, c.quote.casefold(), c.sentence) not in known]
     ws.meta.confirmed_claims = [*ws.meta.confirmed_claims, *dict.fromkeys(added)]
     ws.save_meta()
     ws.purge_report_cache()

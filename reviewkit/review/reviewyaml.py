@@ -81,6 +81,7 @@ class ConfirmedClaim:
     file: str  # "narrative/review_questions.md"
     text: str  # the claim's words as the checker quotes them
     reason: str
+    sentence: str = ""  # a digest of the whole sentence: when its words change, the claim is checked again
 
 
 @dataclass
@@ -154,7 +155,8 @@ class ReviewMeta:
         if self.glossary:
             data["glossary"] = list(self.glossary)
         if self.confirmed_claims:
-            data["confirmed_claims"] = [{"file": c.file, "text": c.text, "reason": c.reason}
+            data["confirmed_claims"] = [{"file": c.file, "text": c.text, "reason": c.reason,
+                                         **({"sentence": c.sentence} if c.sentence else {})}
                                         for c in self.confirmed_claims]
         return data
 
@@ -333,7 +335,7 @@ def _confirmed_claims(raw: Any, where: str) -> list[ConfirmedClaim]:
         if not isinstance(c, dict):
             raise WorkspaceError(f"{at}: expected file, text and reason")
         claim = ConfirmedClaim(_str(c, "file", at, True), " ".join(_str(c, "text", at, True).split()),
-                               _str(c, "reason", at))
+                               _str(c, "reason", at), _str(c, "sentence", at))
         if not claim.reason:
             raise WorkspaceError(f"{at}: 'reason' is required: say why the claim is true although the figures "
                                  "seem to contradict it")
