@@ -118,10 +118,10 @@ def _claim(ws: Workspace) -> tuple[set[str], str]:
 
 
 def _field(ws: Workspace) -> tuple[set[str], str]:
-    story = ws.path / "narrative" / "strengths.md"
+    story = ws.path / "narrative" / "introduction.md"
     text = story.read_text(encoding="utf-8")
-    story.write_text(text + "- {{ Q7.outstanding_or_goood }} rated well\n", encoding="utf-8")
-    return {"fields"}, (f"narrative/strengths.md line {text.count(chr(10)) + 1}: unknown field "
+    story.write_text(text + "\n{{ Q7.outstanding_or_goood }} were rated well.\n", encoding="utf-8")
+    return {"fields"}, (f"narrative/introduction.md line {text.count(chr(10)) + 2}: unknown field "
                         "{{ Q7.outstanding_or_goood }}; did you mean {{ Q7.outstanding_or_good }}?")
 
 
@@ -129,7 +129,7 @@ PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {
     "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
     "attendance": _no_attendance, "narrative": _stub, "identifiers": _identifier,
-    "claims": _claim, "fields": _field,
+    "fields": _field, "claims": _claim,
 }
 
 

@@ -289,15 +289,19 @@ def field_value(name: str, facts: ReviewFacts) -> str | None:
     return None
 
 
-def render_fields(text: str, facts: ReviewFacts, where: str) -> str:
+def render_fields(text: str, facts: ReviewFacts, where: str, *, unknown: Callable[[str], str] | None = None) -> str:
     """The text with each {{ field }} replaced by its figure; an unknown field names the nearest one.
 
-    ``where`` names the file ('narrative/key_messages.md'); the error adds the line.
+    ``where`` names the file ('narrative/key_messages.md'); the error adds the line. Given
+    ``unknown``, an unknown field is replaced by what it returns for the name instead (a draft's
+    placeholder), and readiness lists it.
     """
     def one(m: re.Match[str]) -> str:
         value = field_value(m.group(1), facts)
         if value is not None:
             return value
+        if unknown is not None:
+            return unknown(m.group(1))
         line = text.count("\n", 0, m.start()) + 1
         known = field_names(facts)
         near = difflib.get_close_matches(m.group(1), known, n=1, cutoff=0.0)

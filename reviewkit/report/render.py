@@ -36,7 +36,7 @@ from typing import Any
 
 from reviewkit import __version__
 from reviewkit.core.dates import long_date
-from reviewkit.core.errors import NarrativeFieldError, NotReadyError, RenderError
+from reviewkit.core.errors import NotReadyError, RenderError
 from reviewkit.privacy.gate import declared_for
 from reviewkit.privacy.outputs import screen_outputs
 from reviewkit.report.data import withheld_meta
@@ -251,10 +251,6 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
         gaps = readiness(snapshot, identifiers=found)
         if final and gaps:
             raise NotReadyError(_not_ready(gaps, ws.path), tuple(gaps))
-        unknown = [g for g in gaps if g.kind == "fields"]
-        if unknown:  # a draft cannot fill them in either: say which, before any page is made
-            raise NarrativeFieldError(f"The report was not rendered: {len(unknown)} field(s) in the narrative are "
-                                      "not fields of this review:\n" + "\n".join(f"  {g}" for g in unknown))
         chromium = require_chromium() if "pdf" in wanted else ""
         context = _context(snapshot, final, render_date, withheld, gaps)
         if withheld:

@@ -134,7 +134,7 @@ def _with_fields(text: str, facts: Any, name: str) -> str:
     from reviewkit.figures.facts import render_fields  # start-up: pandas, needed only when rendering a report
 
     kept = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    return render_fields(kept, facts, f"narrative/{name}.md").strip()
+    return render_fields(kept, facts, f"narrative/{name}.md", unknown=lambda field: f"[unknown field: {field}]").strip()
 
 
 def narrative_status(workspace: Any,
@@ -144,8 +144,9 @@ def narrative_status(workspace: Any,
     The answers to the review questions count as written only when every question of
     review.yaml (or ``questions``) has one; with no questions there is nothing to answer.
     Given a snapshot, the files and questions are those it read. Given ``facts`` (a
-    ``reviewkit.figures.facts.ReviewFacts``), each ``{{ field }}`` is replaced by its figure, and
-    an unknown one raises NarrativeFieldError naming the file, the line and the nearest field.
+    ``reviewkit.figures.facts.ReviewFacts``), each ``{{ field }}`` is replaced by its figure; an
+    unknown one by "[unknown field: NAME]" (readiness lists it, with the nearest field, and a final
+    report refuses it).
     """
     strip = _strip_stub if facts is None else None
     snapshot = workspace if hasattr(workspace, "narrative_bytes") else None  # a snapshot: the files it read
