@@ -168,6 +168,16 @@ def test_quotes_headings_references_list_numbers_and_fields_are_not_claims() -> 
     assert check_claims(text, FACTS) == []
 
 
+def test_process_statements_and_parts_of_counts_are_not_share_claims() -> None:
+    text = ("Each case record was read by a Principal Social Worker from another council.\n"
+            "In one of the two moderated case records, the reviewers differed on three questions.\n"
+            "The figures in section 4 give each share with its 95% interval.\n")
+    assert check_claims(text, FACTS) == []
+    # ...but the same words about how records were rated are checked.
+    [flag] = check_claims("Every case record was rated Outstanding or Good overall.", FACTS)
+    assert flag.kind == "proportion" and "15 of 20 (75.0%), not all" in flag.message
+
+
 def test_a_flag_names_the_line_in_the_file_as_written(tmp_path: Path) -> None:
     text = "<!-- a note\nover two lines -->\nFirst.\n\nThe strongest area was management oversight.\n"
     [flag] = check_claims(text, FACTS)

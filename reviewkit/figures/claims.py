@@ -97,7 +97,10 @@ _SUPERLATIVE = re.compile(r"\b(strongest|weakest|highest|lowest|best|worst)\s+(?
                           r"(areas?|questions?|aspects?|parts?)\b", re.IGNORECASE)
 _NEGATIVE = re.compile(r"\b(weak\w*|lack\w*|missing|absent|poor\w*|inadequate|requires\s+improvement|thin|deficit|"
                        r"not|rarely|limited|fail\w*|without|below)\b", re.IGNORECASE)
-_PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE)
+_PERCENT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)"
+                      r"(?!\s*(?:confidence\s+|credible\s+)?intervals?\b)", re.IGNORECASE)  # not "95% interval"
+_QUALITY = re.compile(r"\b(outstanding|good|better|well|strong\w*|high\w*|quality|standard|rated|ratings?|"
+                      r"judgements?)\b", re.IGNORECASE)
 _FRACTION = re.compile(r"\b" + _NUM + r"\s+(?:out\s+)?of\s+(?:the\s+|all\s+|its\s+)?" + _NUM + r"\b", re.IGNORECASE)
 _COUNT = re.compile(r"(?<![-\w])" + _NUM + r"\s+(?!of\b)" + _GAP + r"(" + "|".join(_NOUNS.values()) + r")\b",
                     re.IGNORECASE)
@@ -236,6 +239,8 @@ class _Checker:
                       + [("all question ratings, Outstanding or Good", self.facts.pooled)]) if not named else cands
             if any(s.count == k and s.total == n for _, s in shares) or (not named and k in counts and n in counts):
                 continue
+            if not named and n in counts and not _QUALITY.search(sentence):
+                continue  # "one of the two moderated case records": a part of a count, not a share
             same = [c for c in shares if c[1].total == n] or [c for c in cands if c[1].total]
             if not same:
                 continue
@@ -273,6 +278,8 @@ class _Checker:
             name, lo, hi = next((n, a, b) for p, n, a, b in _PROPORTIONS if re.fullmatch(p, word, re.IGNORECASE))
             qs, named = self.context(sentence)
             negative = bool(_NEGATIVE.search(sentence))
+            if not named and not negative and not _QUALITY.search(sentence):
+                continue  # "each case record was read twice": how the review worked, not how good the records were
             shares = [(q, q.low if negative else q.good) for q in qs if q.good.total]
             if not shares or any(lo <= s.percent <= hi for _, s in shares):
                 continue
