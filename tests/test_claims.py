@@ -336,3 +336,15 @@ def test_an_unknown_field_shows_in_a_draft_and_is_a_gap_naming_the_nearest(sampl
     [gap] = readiness(ws)
     assert gap.kind == "fields" and str(gap).startswith(
         "narrative/strengths.md line 1: unknown field {{ meetings.cont }}; did you mean {{ meetings.count }}?")
+
+
+def test_a_flag_never_quotes_a_name_the_screen_lists(sample: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    ws = _copy(sample, tmp_path / "ws")
+    (ws.path / "narrative" / "strengths.md").write_text(
+        "- Most Cuthbert Pellowe records showed good management oversight.\n", encoding="utf-8")
+    [claim] = narrative_claims(open_workspace(ws.path))
+    assert claim.kind == "proportion" and claim.line == 1 and "Pellowe" not in claim.quote
+    assert claim.quote == f"({CLAIM_KINDS['proportion']})"
+    cli.main(["check", str(ws.path)])
+    assert "Pellowe" not in capsys.readouterr().out

@@ -273,6 +273,8 @@ class _Checker:
     def proportions(self, sentence: str) -> Iterator[tuple[int, str, str, str]]:
         for m in _PROPORTION.finditer(sentence):
             word = " ".join(m.group(1).casefold().split())
+            if re.search(r"moderat|referred|allocated|examined|chosen|selected", m.group(0), re.IGNORECASE):
+                continue  # a subset or how records were chosen, not how good they were
             if word == "no" and re.search(r"\breferred\s+back", sentence[m.end():], re.IGNORECASE):
                 continue  # the referred-back claim checks this against the case flags
             name, lo, hi = next((n, a, b) for p, n, a, b in _PROPORTIONS if re.fullmatch(p, word, re.IGNORECASE))
