@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewkit.core.errors import ToolError, WorkspaceError
+from reviewkit.core.errors import InvalidInputError, ToolError, WorkspaceError
 
 if TYPE_CHECKING:  # type hints only
     from reviewkit.review.workspace import Workspace
@@ -162,6 +162,8 @@ def _claim_gaps(ws: Workspace) -> list[Gap]:
         claims = open_claims(snap, facts)
     except WorkspaceError as exc:  # a narrative file that is not UTF-8: the narrative gap says so
         return [] if "UTF-8" in str(exc) else [Gap("claims", "narrative", str(exc))]
+    except InvalidInputError as exc:  # ratings the figures cannot read: the report says so too
+        return [Gap("claims", "narrative", f"its figures and comparisons cannot be checked: {exc}")]
     gaps = []
     for problem in problems:
         where, _, what = problem.partition(": ")
