@@ -352,7 +352,9 @@ class _Checker:
                 c = max(wrong, key=lambda c: abs(c.points))
                 q = self.facts.question(c.question)
                 who = q.name if q is not None else "the overall judgement"
-                why = ("the interval leaves out no change, so the rounds differ" if claim == "unchanged" else
+                many = (f" (of {len(subject)} comparisons about one in 20 crosses the line by chance: if the team "
+                        "judges this one chance, confirm the claim with that reason)") if len(subject) > 3 else ""
+                why = ("the interval leaves out no change, so the rounds differ" + many if claim == "unchanged" else
                        "the interval includes no change, so the data cannot tell" if c.clear == "" else
                        "the other way")
                 yield m.start(), "change", quote, f"{who} {c.display}: {why}"
