@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm"}
+           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -118,6 +118,20 @@ def test_confirm(ws, capsys):
     assert cli(capsys, "check", ws.path)[0] == 0
     code, _, err = cli(capsys, "confirm", ws.path, "01632 960001")
     assert "cannot be confirmed" in failed(code, err) and "01632" not in err
+
+
+def test_confirm_claim(ws, capsys):
+    (ws.path / "narrative" / "introduction.md").write_text("Intro.\n\nThe team examined 24 case records.\n",
+                                                          encoding="utf-8")
+    code, out, _ = cli(capsys, "check", ws.path)
+    assert code == 1 and 'narrative/introduction.md line 3: "24 case records" — this review has' in out
+    code, _, err = cli(capsys, "confirm-claim", ws.path, "--file", "narrative/introduction.md", "--line", "3",
+                       "--reason", "no")
+    assert "needs a reason" in failed(code, err)
+    code, out, _ = cli(capsys, "confirm-claim", ws.path, "--file", "introduction.md", "--line", "3",
+                       "--reason", "24 were examined; 8 were rated on the audit tool")
+    assert code == 0 and "Confirmed as true: narrative/introduction.md line 3" in out
+    assert cli(capsys, "check", ws.path)[0] == 0
 
 
 def test_redact(ws, capsys):

@@ -111,6 +111,21 @@ def _identifier(ws: Workspace) -> tuple[set[str], str]:
     return {"identifiers"}, "narrative/observations.md"
 
 
+def _claim(ws: Workspace) -> tuple[set[str], str]:
+    story = ws.path / "narrative" / "observations.md"
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text + "\nManagement oversight was the strongest area of the audit tool.\n", encoding="utf-8")
+    return {"claims"}, f"narrative/observations.md line {text.count(chr(10)) + 2}: \"strongest area … Q11\""
+
+
+def _field(ws: Workspace) -> tuple[set[str], str]:
+    story = ws.path / "narrative" / "introduction.md"
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text + "\n{{ Q7.outstanding_or_goood }} were rated well.\n", encoding="utf-8")
+    return {"fields"}, (f"narrative/introduction.md line {text.count(chr(10)) + 2}: unknown field "
+                        "{{ Q7.outstanding_or_goood }}; did you mean {{ Q7.outstanding_or_good }}?")
+
+
 def _no_selection(ws: Workspace) -> tuple[set[str], str]:
     ws.meta.case_selection = ""
     ws.save_meta()
@@ -130,6 +145,7 @@ PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {  # in GAP_KIN
     "selection": _no_selection, "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
     "attendance": _no_attendance, "fieldwork": _no_conversations, "narrative": _stub, "identifiers": _identifier,
+    "fields": _field, "claims": _claim,
 }
 
 

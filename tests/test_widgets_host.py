@@ -100,3 +100,23 @@ def test_jupyterlab_is_linked_only_on_the_hub(monkeypatch: pytest.MonkeyPatch, t
 def test_a_wrong_workspace_shows_a_plain_panel(tmp_path) -> None:
     panel = host_console(tmp_path / "missing")
     assert "The host console cannot open" in panel.children[1].value
+
+
+def test_a_flagged_claim_is_listed_and_confirmed_with_a_reason(ws, trap) -> None:
+    (ws.path / "narrative" / "introduction.md").write_text("Intro.\n\nThe team examined 24 case records.\n",
+                                                          encoding="utf-8")
+    console = trap.watch(HostConsole(ws))
+    [(label, value)] = console.claims.options
+    assert label.startswith('narrative/introduction.md line 3: "24 case records"') and value == ("narrative/introduction.md", 3)
+    assert "narrative/introduction.md line 3" in console.tables.value  # and in the list before the final report
+    console.claim_reason.value = "no"
+    console.confirm_button.click()
+    assert "needs a reason" in console.claim_message.value and console.claims.options
+    console.claim_reason.value = "24 were examined; the 8 allocated here were rated on the audit tool"
+    console.confirm_button.click()
+    assert "Confirmed as true" in console.claim_message.value
+    assert console.claims.options == () and console.confirm_button.disabled
+    from reviewkit.review.workspace import open_workspace
+
+    [kept] = open_workspace(ws.path).meta.confirmed_claims
+    assert kept.file == "narrative/introduction.md" and kept.text == "24 case records" and kept.reason.startswith("24 were")

@@ -271,6 +271,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
     ws = open_workspace(args.workspace)
+    claims_open = _say_claims(ws)
     found = scan_workspace(ws) + page_findings(ws)
     links = outside_links(ws)
     if links:
@@ -286,7 +287,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _say(f"  {word}")
     if not found:
         _say(f"No personal identifiers found in {ws.path}.")
-        return 0
+        return 1 if claims_open else 0
     blocks = sum(1 for f in found if f.level in ("block", PAGE))
     _say(f"Found {len(found)} possible identifier(s) ({blocks} that must be removed or confirmed), by location:")
     for loc in found:
@@ -296,7 +297,46 @@ def cmd_check(args: argparse.Namespace) -> int:
         _say(f"A word that is not a person's name (a place, team or product) is confirmed once: see them with "
              f"reviewkit check {ws.path} --show-words, then reviewkit confirm {ws.path} WORD [WORD ...]; "
              "places, teams and services can also go in review.yaml's glossary.")
-    return 1 if blocks else 0
+    return 1 if blocks or claims_open else 0
+
+
+def _say_claims(ws: Workspace) -> int:
+    """Print the narrative's unknown fields and the claims its figures do not bear out; how many are open."""
+    from reviewkit.review.claims import facts_of, field_problems, narrative_claims  # start-up: pandas
+
+    facts = facts_of(ws)
+    problems = field_problems(ws, facts)
+    claims = narrative_claims(ws, facts)
+    if problems:
+        _say(f"{len(problems)} field(s) in the narrative are not fields of this review (the README lists them all):")
+        for problem in problems:
+            _say(f"  {problem}")
+    still = [c for c in claims if not c.reason]
+    if not claims:
+        _say("The narrative's figures and comparisons agree with the review's data.")
+    else:
+        _say(f"{len(still)} claim(s) in the narrative the figures do not bear out"
+             + (f" ({len(claims) - len(still)} more confirmed by the host)" if len(still) != len(claims) else "")
+             + ":" if still else f"Every flagged claim ({len(claims)}) is confirmed by the host with a reason.")
+        for c in still:
+            _say(f"  {c}")
+        if still:
+            _say("Correct each in its file (write a figure as a field, e.g. {{ overall.outstanding_or_good }}, and "
+                 "it stays true), or, if it is true, confirm it with a reason: reviewkit confirm-claim "
+                 f"{_quoted(str(ws.path))} --file FILE --line N --reason \"why it is true\"")
+    return len(still) + len(problems)
+
+
+def cmd_confirm_claim(args: argparse.Namespace) -> int:
+    from reviewkit.review.claims import confirm_claim  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    for c in confirm_claim(ws, args.file, args.line, args.reason):
+        _say(f"Confirmed as true: {c}")
+    _say(f"Kept in {ws.path / 'review.yaml'} (confirmed_claims) and listed in the team annex; a final report no "
+         "longer waits for it. If the words change, the claim is checked again.")
+    return 0
 
 
 def cmd_confirm(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from reviewkit.cli.commands import (
     cmd_check,
     cmd_compare,
     cmd_confirm,
+    cmd_confirm_claim,
     cmd_export,
     cmd_hub,
     cmd_hub_codes,
@@ -130,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-house", action="store_true",
                    help="build the fictional in-house audit programme: 18 months, 4 teams")
 
-    p = _command(sub, "check", "List possible personal identifiers in the review, by location (never by value).",
+    p = _command(sub, "check", "List claims in the narrative the review's figures do not bear out, and possible "
+                 "personal identifiers in the review, by location (never by value).",
                  "reviewkit check reviews/eastvale-2026", cmd_check)
     p.add_argument("workspace")
     p.add_argument("--show-words", action="store_true",
@@ -142,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
                  "reviewkit confirm reviews/eastvale-2026 Brightwater Ashcombe", cmd_confirm)
     p.add_argument("workspace")
     p.add_argument("words", nargs="+", metavar="WORD", help="a word as check --show-words lists it")
+
+    p = _command(sub, "confirm-claim", "Confirm a claim in the narrative that 'check' flags is true, with your "
+                 "reason (kept in review.yaml and listed in the team annex), so a final report may print it.",
+                 'reviewkit confirm-claim reviews/eastvale-2026 --file narrative/review_questions.md --line 14 '
+                 '--reason "the team means the questions it rated, not the audit tool\'s order"', cmd_confirm_claim)
+    p.add_argument("workspace")
+    p.add_argument("--file", required=True, help="the narrative file, as check names it (narrative/NAME.md)")
+    p.add_argument("--line", required=True, type=int, metavar="N", help="the line check names")
+    p.add_argument("--reason", required=True, help="why the claim is true although the figures seem to contradict it")
 
     p = _command(sub, "redact", "Replace personal identifiers with placeholders such as [NHS NUMBER] and [PERSON 1].",
                  "reviewkit redact reviews/eastvale-2026", cmd_redact)

@@ -61,6 +61,10 @@ class ProgrammeError(ConfigError):
     """An in-house audit programme folder or its programme.yaml is missing or invalid."""
 
 
+class NarrativeFieldError(WorkspaceError):
+    """A narrative file names a field ({{ … }}) the review does not have; the message names the nearest."""
+
+
 class StoreError(ReviewkitError):
     """The review store cannot be opened or written."""
 

@@ -29,10 +29,11 @@ from reviewkit.figures import analysis as an
 from reviewkit.figures.sentences import join_words
 from reviewkit.report.data import load_report_data
 from reviewkit.report.sections import html_table
+from reviewkit.review.claims import narrative_claims
 from reviewkit.review.workspace import Workspace
 
-__all__ = ["ANNEX_FILE", "LABELS_FILE", "annex_html", "median_level", "reviewer_labels",
-           "reviewer_table", "team_table", "write_annex"]
+__all__ = ["ANNEX_FILE", "LABELS_FILE", "annex_html", "confirmed_claims_html", "median_level",
+           "reviewer_labels", "reviewer_table", "team_table", "write_annex"]
 
 LABELS_FILE = "reviewer_labels.json"
 ANNEX_FILE = "report-annex.html"
@@ -223,6 +224,28 @@ def rounding_rows_note(off: dict[str, str]) -> str:
             f"for {which} they do not add up to exactly 100%.")
 
 
+def confirmed_claims_html(ws: Workspace) -> str:
+    """The claims the host confirmed as true although the figures seem to contradict them, with their reasons."""
+    esc = html.escape
+    if not ws.meta.confirmed_claims:
+        return ("<h2>Claims confirmed by the host</h2>\n<p>The host has confirmed no claim in the narrative that "
+                "the figures seem to contradict.</p>")
+    flagged = [c for c in narrative_claims(ws) if c.reason]
+    rows = []
+    for c in ws.meta.confirmed_claims:
+        now = next((f for f in flagged if f.file == c.file and f.quote.casefold() == c.text.casefold()
+                    and c.sentence in ("", f.sentence)), None)
+        where = f"{c.file} line {now.line}" if now is not None else c.file
+        figures = now.message if now is not None else "no longer flagged (the words changed or the figures agree)"
+        rows.append(f"<tr><td>{esc(where)}</td><td>{esc(c.text)}</td><td>{esc(figures)}</td>"
+                    f"<td>{esc(c.reason)}</td></tr>")
+    return ("<h2>Claims confirmed by the host</h2>\n<p>Each claim below is one the figures seem to contradict; "
+            "the host confirmed it is true, for the reason given (reviewkit confirm-claim). Check the reasons "
+            "before the report is published.</p>\n<table><caption>Confirmed claims</caption><thead><tr>"
+            '<th scope="col">Where</th><th scope="col">Claim</th><th scope="col">What the figures show</th>'
+            '<th scope="col">Host\'s reason</th></tr></thead>\n<tbody>' + "\n".join(rows) + "</tbody></table>")
+
+
 def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
     """The annex as one self-contained HTML page (labels only: no names, no free text)."""
     data = load_report_data(ws)
@@ -262,6 +285,7 @@ review; the host Principal Social Worker keeps the key in the review's private f
 <p>The median rating is the middle one of a reviewer's question ratings when put in order;
 where it falls between two levels, both are named.</p>
 {by_team}
+{confirmed_claims_html(ws)}
 </body></html>
 """
 

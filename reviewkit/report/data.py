@@ -30,6 +30,7 @@ from reviewkit.core.tools import AuditTool, RatingScale
 from reviewkit.privacy.gate import Declared, declared_for, screen_page
 from reviewkit.privacy.screening import check, redact, screen
 from reviewkit.review.bundle import Bundle
+from reviewkit.review.claims import facts_of
 from reviewkit.review.files import REDACTION_MAP_FILE
 from reviewkit.review.narrative import Narrative, narrative_status, unwritten_sections
 from reviewkit.review.reviewyaml import ReviewMeta
@@ -207,7 +208,7 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
     meetings = _meetings(snap.frame("meetings"))
     conversations = snap.frame("conversations").drop(columns=["ref", "version"], errors="ignore")
     notes = _published_notes(snap.frame("notes"))
-    narrative = narrative_status(snap)
+    narrative = narrative_status(snap, facts=facts_of(snap))  # each {{ field }} filled in from the data
     meta = snap.meta
     if withholding() if withhold_identifiers is None else withhold_identifiers:
         names, mapping, declared = snap.private_names(), snap.redaction_map(), declared_for(snap)

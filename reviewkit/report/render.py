@@ -138,6 +138,10 @@ def _not_ready(gaps: Sequence[Any], path: Path) -> str:
                "render a draft without --final (it lists them up front).")
     if any(g.kind == "identifiers" for g in gaps):
         message += " A final report never withholds identifiers: remove them first."
+    if any(g.kind == "claims" for g in gaps):
+        message += (f" A claim the figures do not bear out is corrected in its file (a field such as "
+                    f"{{{{ overall.outstanding_or_good }}}} stays true), or confirmed as true with a reason: "
+                    f"reviewkit confirm-claim {path} --file FILE --line N --reason \"…\".")
     return message
 
 

@@ -129,14 +129,26 @@ def _review_questions(workspace: Path) -> list[str]:
     return [q for q in questions if isinstance(q, str)] if isinstance(questions, list) else []
 
 
+def _with_fields(text: str, facts: Any, name: str) -> str:
+    """The text with comments removed (keeping their lines) and each {{ field }} filled in from ``facts``."""
+    from reviewkit.figures.facts import render_fields  # start-up: pandas, needed only when rendering a report
+
+    kept = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    return render_fields(kept, facts, f"narrative/{name}.md", unknown=lambda field: f"[unknown field: {field}]").strip()
+
+
 def narrative_status(workspace: Any,
-                     questions: Sequence[str] | None = None) -> dict[str, Narrative]:
+                     questions: Sequence[str] | None = None, *, facts: Any = None) -> dict[str, Narrative]:
     """Each narrative section of the workspace: its file and its text ('' if missing or a stub).
 
     The answers to the review questions count as written only when every question of
     review.yaml (or ``questions``) has one; with no questions there is nothing to answer.
-    Given a snapshot, the files and questions are those it read.
+    Given a snapshot, the files and questions are those it read. Given ``facts`` (a
+    ``reviewkit.figures.facts.ReviewFacts``), each ``{{ field }}`` is replaced by its figure; an
+    unknown one by "[unknown field: NAME]" (readiness lists it, with the nearest field, and a final
+    report refuses it).
     """
+    strip = _strip_stub if facts is None else None
     snapshot = workspace if hasattr(workspace, "narrative_bytes") else None  # a snapshot: the files it read
     root = snapshot.path if snapshot is not None else Path(workspace)  # type: ignore[arg-type]
     folder = root / "narrative"
@@ -146,9 +158,10 @@ def narrative_status(workspace: Any,
         try:
             if snapshot is not None:
                 raw = snapshot.narrative_bytes(path.name)
-                text = _strip_stub(text_of(raw)) if raw is not None else ""
+                text = text_of(raw) if raw is not None else ""
             else:
-                text = _strip_stub(path.read_text(encoding="utf-8"))
+                text = path.read_text(encoding="utf-8")
+            text = strip(text) if strip is not None else _with_fields(text, facts, name)
         except FileNotFoundError:
             text = ""
         except UnicodeDecodeError:

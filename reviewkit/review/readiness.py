@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reviewkit.core.errors import ToolError, WorkspaceError
+from reviewkit.core.errors import InvalidInputError, ToolError, WorkspaceError
 
 if TYPE_CHECKING:  # type hints only
     from reviewkit.review.workspace import Workspace
@@ -36,6 +36,8 @@ GAP_KINDS: dict[str, str] = {
     "fieldwork": "No meetings or no conversations recorded",
     "narrative": "Narrative sections not written",
     "identifiers": "Published text holding a possible personal identifier",
+    "fields": "Narrative fields the review does not have",
+    "claims": "Claims in the narrative the figures do not bear out",
 }
 
 
@@ -159,6 +161,30 @@ def _text_gaps(ws: Workspace, identifiers: Sequence[str] | None) -> list[Gap]:
     return gaps
 
 
+def _claim_gaps(ws: Workspace) -> list[Gap]:
+    """Each {{ field }} the review lacks, and each claim in the narrative neither fixed nor confirmed."""
+    from reviewkit.review.claims import facts_of, field_problems, open_claims  # start-up: pandas, the figures
+    from reviewkit.review.snapshot import snapshot_of  # start-up: as above
+
+    try:
+        snap = snapshot_of(ws)  # one read of the review for the three
+        facts = facts_of(snap)
+        problems = field_problems(snap, facts)
+        claims = open_claims(snap, facts)
+    except WorkspaceError as exc:  # a narrative file that is not UTF-8: the narrative gap says so
+        return [] if "UTF-8" in str(exc) else [Gap("claims", "narrative", str(exc))]
+    except InvalidInputError as exc:  # ratings the figures cannot read: the report says so too
+        return [Gap("claims", "narrative", f"its figures and comparisons cannot be checked: {exc}")]
+    gaps = []
+    for problem in problems:
+        where, _, what = problem.partition(": ")
+        gaps.append(Gap("fields", where, what))
+    for c in claims:
+        gaps.append(Gap("claims", f"{c.file} line {c.line}",
+                        f'"{c.quote}" — {c.message}. Correct it, or confirm it with a reason (reviewkit confirm-claim)'))
+    return gaps
+
+
 def readiness(ws: Workspace, *, identifiers: Sequence[str] | None = None) -> list[Gap]:
     """Every gap between the review and a final report, in GAP_KINDS order; empty when ready.
 
@@ -174,6 +200,7 @@ def readiness(ws: Workspace, *, identifiers: Sequence[str] | None = None) -> lis
     gaps += _rating_gaps(ws)
     gaps += _attendance_gaps(ws)
     gaps += _text_gaps(ws, identifiers)
+    gaps += _claim_gaps(ws)
     order = list(GAP_KINDS)
     return sorted(gaps, key=lambda g: order.index(g.kind))
 

@@ -78,6 +78,19 @@ class Recommendation:
     rag: str = ""  # Red, Amber or Green, as the council's action plan last rated it
 
 
+@dataclass(frozen=True)
+class ConfirmedClaim:
+    """A claim in the narrative the checker flags and the host confirmed is true, with why.
+
+    Kept by file and the claim's words (not its line), so it holds when the text around it moves.
+    """
+
+    file: str  # "narrative/review_questions.md"
+    text: str  # the claim's words as the checker quotes them
+    reason: str
+    sentence: str = ""  # a digest of the whole sentence: when its words change, the claim is checked again
+
+
 @dataclass
 class ReviewMeta:
     """What review.yaml says about the review."""
@@ -102,6 +115,9 @@ class ReviewMeta:
     # Places, teams, services and other words of this review that are not people's names: the
     # publish gate reads them as ordinary (reviewkit.privacy.gate).
     glossary: list[str] = field(default_factory=list)
+    # Claims in the narrative the host confirmed with a reason (reviewkit confirm-claim); listed
+    # in the team annex, and a final report no longer waits for them.
+    confirmed_claims: list[ConfirmedClaim] = field(default_factory=list)
 
     @property
     def reviewers(self) -> list[str]:
@@ -154,6 +170,10 @@ class ReviewMeta:
                                          if self.selection_description else {})}
         if self.glossary:
             data["glossary"] = list(self.glossary)
+        if self.confirmed_claims:
+            data["confirmed_claims"] = [{"file": c.file, "text": c.text, "reason": c.reason,
+                                         **({"sentence": c.sentence} if c.sentence else {})}
+                                        for c in self.confirmed_claims]
         return data
 
 
@@ -304,6 +324,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if not isinstance(glossary, list) or not all(isinstance(g, str) for g in glossary):
         raise WorkspaceError(f"{where}: 'glossary' must be a list of words or phrases (places, teams, services) "
                              "that are not people's names")
+    confirmed = _confirmed_claims(data.get("confirmed_claims"), where)
     placement = _str(data, "cqc_evidence", where) or "section"
     if placement not in CQC_PLACEMENTS:
         raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
@@ -334,7 +355,29 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
         case_selection=selection,
         selection_description=described,
         glossary=[" ".join(g.split()) for g in glossary if g.strip()],
+        confirmed_claims=confirmed,
     )
+
+
+def _confirmed_claims(raw: Any, where: str) -> list[ConfirmedClaim]:
+    """review.yaml's confirmed_claims: each a file, the claim's words and the host's reason."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise WorkspaceError(f"{where}: 'confirmed_claims' must be a list, each with file, text and reason "
+                             "(reviewkit confirm-claim writes them)")
+    out = []
+    for i, c in enumerate(raw, 1):
+        at = f"{where}: confirmed_claims entry {i}"
+        if not isinstance(c, dict):
+            raise WorkspaceError(f"{at}: expected file, text and reason")
+        claim = ConfirmedClaim(_str(c, "file", at, True), " ".join(_str(c, "text", at, True).split()),
+                               _str(c, "reason", at), _str(c, "sentence", at))
+        if not claim.reason:
+            raise WorkspaceError(f"{at}: 'reason' is required: say why the claim is true although the figures "
+                                 "seem to contradict it")
+        out.append(claim)
+    return out
 
 
 

@@ -1,7 +1,8 @@
 """The host console: everything the host PSW does in a review, as a page with no code.
 
 Upload reviewers' workbooks and CSV files (all or nothing, every problem listed as
-``reviewkit import`` lists it), watch progress, render a draft or the final report and
+``reviewkit import`` lists it), watch progress, confirm a claim in the narrative that the
+checker flags but the team knows is true (as ``reviewkit confirm-claim``), render a draft or the final report and
 download its files, and write the de-identified regional bundle. JupyterLab, with the
 notebooks, is one click away on the review hub. Each action calls the same library
 function as the CLI; the page only collects the input and shows the outcome.
@@ -27,6 +28,7 @@ from reviewkit.intake.actionplan import action_plan, write_plan
 from reviewkit.intake.io import import_files
 from reviewkit.review.bundle import export_bundle
 from reviewkit.report.easyrender import render_easy_read
+from reviewkit.review.claims import confirm_claim, open_claims
 from reviewkit.report.render import render_report
 from reviewkit.review.readiness import readiness
 from reviewkit.review.session import current_session
@@ -117,6 +119,17 @@ class HostConsole(FormBase):
                                        layout=w.Layout(width="auto"))
         progress = w.VBox([w.HTML("<h3>Progress</h3>"), self.refresh_button, self.tables])
         progress.add_class("rk-card")
+        # claims in the narrative the figures do not bear out
+        self.claims = w.Dropdown(options=[], description="Claim", layout=w.Layout(width="auto"))
+        self.claim_reason = w.Textarea(placeholder="Why the claim is true although the figures seem to contradict it",
+                                       description="Reason", layout=w.Layout(width="auto"))
+        self.confirm_button = w.Button(description="Confirm the claim as true", layout=w.Layout(width="auto"))
+        self.claim_message = w.HTML("")
+        claims = w.VBox([w.HTML("<h3>Claims in the narrative</h3><p>Each claim the figures do not bear out is listed "
+                                "under \"Before the final report\". Correct it in its narrative file, or, if it is "
+                                "true, confirm it here with the reason; the team annex lists every confirmation.</p>"),
+                         self.claims, self.claim_reason, self.confirm_button, self.claim_message])
+        claims.add_class("rk-card")
         # report
         self.formats = {fmt: w.Checkbox(description=label, value=fmt == "html", indent=False,
                                         layout=w.Layout(width="auto")) for label, fmt in FORMATS}
@@ -156,20 +169,40 @@ class HostConsole(FormBase):
         self.upload.observe(g(lambda _c: self._say_import("", "")), names="value")
         self.import_button.on_click(g(lambda _b: self.import_uploads()))
         self.refresh_button.on_click(g(lambda _b: self.reload()))
+        self.confirm_button.on_click(g(lambda _b: self.confirm_claim()))
         self.draft_button.on_click(g(lambda _b: self.render(final=False)))
         self.final_button.on_click(g(lambda _b: self.render(final=True)))
         self.easy_button.on_click(g(lambda _b: self.render_easy_read()))
         self.bundle_button.on_click(g(lambda _b: self.write_bundle()))
         self.plan_button.on_click(g(lambda _b: self.write_action_plan()))
         sub = f"{ws.meta.council} · {ws.meta.theme}. Signed in as {self.actor}."
-        self.set_view("Host console", sub, self.top_bar(w.HTML(lab_html), reload=False), imports, progress, report,
-                      bundle, plan)
+        self.set_view("Host console", sub, self.top_bar(w.HTML(lab_html), reload=False), imports, progress, claims,
+                      report, bundle, plan)
         self.reload()
 
     def reload(self) -> None:
         """Read the store again: progress tables, then what stands between the review and a final report."""
         self.tables.value = progress_html(self.ws, self.store) + readiness_html(self.ws)
+        with self.quiet():
+            self.claims.options = [(str(c), (c.file, c.line)) for c in open_claims(self.ws)]
+            self.claims.index = 0 if self.claims.options else None
+        self.confirm_button.disabled = not self.claims.options
         self.set_status(f"Updated {now_hhmm()}")
+
+    def confirm_claim(self) -> None:
+        """Confirm the chosen claim with the reason typed (kept in review.yaml), then list the rest."""
+        if self.claims.value is None:
+            self.claim_message.value = message_html("warn", "No claim is waiting for a confirmation.")
+            return
+        file, line = self.claims.value
+        try:
+            done = confirm_claim(self.ws, file, line, self.claim_reason.value)
+        except ReviewkitError as exc:
+            self.claim_message.value = message_html("error", str(exc))
+            return
+        self.claim_reason.value = ""
+        self.claim_message.value = message_html("ok", f"Confirmed as true: {done[0]}")
+        self.reload()
 
     # -- import -------------------------------------------------------------------------------
     def _say_import(self, kind: str, text: str) -> None:
