@@ -16,7 +16,7 @@ import pandas as pd
 from reviewkit.figures import analysis as an
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.intervals import CLUSTERED_METHOD
-from reviewkit.figures.notes import referred_back
+from reviewkit.figures.concerns import referred_text
 from reviewkit.report.markup import esc, para, section
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def data_analysis(b: ReportBuilder) -> str:
     rated = _rated_sentence(b)
     if rated:
         body.append(para(rated))
-    body.append(para(nv.referred_sentence(len(referred_back(b.data.flags)), council=meta.council)))
+    body.append(para(referred_text(b.data.flags, b.data.concerns, council=meta.council)))
     levels = nv.join_words([lv.label for lv in b.scale.scored], "or")
     na = [lv.label for lv in b.scale.levels if not lv.counts]
     body.append(para(
