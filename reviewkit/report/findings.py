@@ -280,10 +280,13 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
     else:
         scope_html = ""
     held = list(row["kind_names"])
+    # Safeguarding: the concerns about a person's safety raised during the review (a count, never the detail).
+    concerns_html = (para(concerns_sentence(b.data.concerns, council=b.meta.council))
+                     if s.number == SAFEGUARDING else "")
     if not row["any_evidence"]:
         out.append(para("This review holds no evidence for this quality statement: no audit question or code "
                         "used in the review maps to it, or nothing was recorded against it."))
-        out.append(scope_html or _statement_placeholder(s))
+        out.append(concerns_html + (scope_html or _statement_placeholder(s)))
         return '<div class="keep">' + "".join(out) + "</div>"
     out.append(para(f"Evidence held: {nv.join_words(held)} ({len(held)} of the {len(cqc.EVIDENCE_KINDS)} kinds"
                     + ("" if row["evidence"] else "; too little to count as evidenced") + ")."))
@@ -320,8 +323,8 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
     if heard:
         out.append(para(f"What people told us (section 5), from {nv.count_noun(int(row['conversations']), 'conversation')}"
                         " in all: " + "; ".join(heard) + "."))
-    if s.number == SAFEGUARDING:
-        out.append(para(concerns_sentence(b.data.concerns, council=b.meta.council)))
+    if concerns_html:
+        out.append(concerns_html)
     for part, title in (("strengths", "Strengths"), ("considerations", "Areas for consideration")):
         if said.get(part):
             out.append(f'<div class="keep"><h5>{title}</h5><div class="narrative">{_prose(b, said[part])}</div></div>')
