@@ -194,22 +194,22 @@ def test_the_summary_counts_each_note_and_conversation_once_per_statement_and_in
         convs = {v for code in codes | i_codes for v in heard.get(code, {})}
         all_notes |= mine
         all_convs |= convs
-        ratings = int(row[2].split("(")[1].rstrip(")"))
+        ratings = int(row[1].split("(")[1].rstrip(")"))
         written = bool(said.get(s.number)) and not (said[s.number].get("notes", "").lower()
                                                      .startswith("outside the scope of this review"))
         kinds = sum([ratings > 0, bool(mine), bool(convs), written])
         evidenced += kinds >= 2
-        assert row[0] == f"QS{s.number} {s.label}" and row[1] == s.theme
-        assert (row[3], row[4]) == (str(len(mine)), str(len(convs))), s.number
-        assert row[6] == f"{kinds} of 4", s.number
-        assert row[5] and row[5] != "–", s.number  # the team's view is never a blank cell
+        assert row[0] == f"QS{s.number} {s.label}"
+        assert (row[2], row[3]) == (str(len(mine)), str(len(convs))), s.number
+        assert row[5] == f"{kinds} of 4", s.number
+        assert row[4] and row[4] != "–", s.number  # the team's view is never a blank cell
     # The codebook maps carers to QS1, QS3 and QS5, and carers spoke in conversations: they count there.
     carers = next(c for c in sample["codebook"]["codes"] if c["id"] == "carers")
     assert set(carers["cqc"]) == {1, 3, 5} and heard.get("carers")
     total = table[-1]
     assert total[0] == "Different notes and conversations in all"
-    assert (total[3], total[4]) == (str(len(all_notes)), str(len(all_convs)))
-    assert sum(int(r[3]) for r in table[1:-1]) > len(all_notes)  # a note counts under each of its statements
+    assert (total[2], total[3]) == (str(len(all_notes)), str(len(all_convs)))
+    assert sum(int(r[2]) for r in table[1:-1]) > len(all_notes)  # a note counts under each of its statements
     text = htmllib.unescape(re.sub(r"<[^>]+>", " ", sample["section"]))
     assert f"In all, {len(all_notes)} notes from the meetings and {len(all_convs)} conversations" in text
     assert f"at least 2 of these kinds: {evidenced} of the 9 statements are" in text
@@ -272,8 +272,8 @@ def test_one_kind_of_evidence_is_not_evidenced_and_the_team_can_mark_a_statement
     b = ReportBuilder.load(ws.path)
     html = htmllib.unescape(b.cqc_section())
     rows = {r[0]: r for r in _tables(html)["The evidence held for each CQC quality statement"][1:]}
-    assert rows["QS7 Safeguarding"][5:] == ["strengths", "1 of 4"]
-    assert rows["QS6 Safe systems, pathways and transitions"][5:] == ["outside the scope of this review", "0 of 4"]
+    assert rows["QS7 Safeguarding"][4:] == ["strengths", "1 of 4"]
+    assert rows["QS6 Safe systems, pathways and transitions"][4:] == ["outside the scope of this review", "0 of 4"]
     assert "at least 2 of these kinds: 0 of the 9 statements are" in html
     qs7 = html.split('id="qs-7"')[1].split('id="qs-8"')[0]
     assert "Evidence held: the team's written points (1 of the 4 kinds; too little to count as evidenced)." in \

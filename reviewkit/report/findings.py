@@ -231,12 +231,12 @@ def cqc_evidence(b: ReportBuilder, placement: str) -> str:
         body.append(para(said))
     rows = []
     for r in summary.to_dict("records"):
-        rows.append({"Quality statement": f"QS{r['statement']} {r['label']}", "Theme": r["theme"],
+        rows.append({"Quality statement": f"QS{r['statement']} {r['label']}",
                      "Audit questions (ratings)": f"{r['questions']} ({r['ratings']})",
                      "Notes from meetings": str(r["meeting_notes"]),
                      "Conversations": str(r["conversations"]), "Review team’s view": _view(r),
                      "Kinds of evidence": f"{r['kinds']} of {len(cqc.EVIDENCE_KINDS)}"})
-    rows.append({"Quality statement": "Different notes and conversations in all", "Theme": "",
+    rows.append({"Quality statement": "Different notes and conversations in all",
                  "Audit questions (ratings)": "", "Notes from meetings": str(totals["meeting_notes"]),
                  "Conversations": str(totals["conversations"]), "Review team’s view": "", "Kinds of evidence": ""})
     body.append(b.table(pd.DataFrame(rows), "The evidence held for each CQC quality statement",
