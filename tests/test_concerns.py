@@ -238,3 +238,19 @@ def test_the_report_gives_counts_and_the_response_never_the_concern(ws, tmp_path
     # An export of everything for the council's own records carries it (private data allowed there).
     wb = openpyxl.load_workbook(export(ws, tmp_path / "all.xlsx", what="all"))
     assert [c.value for c in wb["concerns"][2]][:3] == ["C02", A, WHAT]
+
+
+def test_check_lists_and_redact_replaces_an_identifier_kept_in_a_concern(ws) -> None:
+    from reviewkit.review.redaction import redact_workspace, scan_workspace
+
+    with ws.store() as store:
+        store.set_concern(A, "C02", A, what="Falls since 03/04/1941 not followed up", raised_on="2026-10-06",
+                          raised_with="team manager", confirm_warnings=True)
+    found = [str(x) for x in scan_workspace(open_workspace(ws.path))]
+    assert any(f.startswith("concerns, case C02, A. Visitor, what: possible identifier (date of birth)")
+               for f in found), found
+    summary = redact_workspace(open_workspace(ws.path), actor=HOST)
+    assert summary.changed.get("concerns") == 1
+    with ws.store() as store:
+        assert "03/04/1941" not in store.concern("C02", A)["what"]
+    assert not [f for f in map(str, scan_workspace(open_workspace(ws.path))) if f.startswith("concerns")]
