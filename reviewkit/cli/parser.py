@@ -99,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "reviewkit export reviews/eastvale-2026 --out ratings.xlsx", cmd_export)
     p.add_argument("workspace")
     p.add_argument("--out", required=True, help="output file (.csv or .xlsx; .zip with --for-region)")
-    p.add_argument("--what", default="ratings", choices=["ratings", "flags", "meetings", "conversations", "notes", "concerns",
-                                                       "all"],
+    p.add_argument("--what", default="ratings",
+                   choices=["ratings", "flags", "meetings", "conversations", "notes", "concerns", "all"],
                    help="what to export (default: %(default)s; 'all' needs .xlsx)")
     p.add_argument("--for-region", action="store_true", help="write a de-identified regional bundle (counts only)")
     p.add_argument("--suppress-below", type=int, default=None, metavar="N",

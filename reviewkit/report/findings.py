@@ -321,8 +321,8 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
     heard += [f"the theme ‘{r['label']}’, {nv.count_noun(int(r['conversations']), 'conversation')}"
               for r in conv_codes[conv_codes["statement"] == s.number].to_dict("records")]
     if heard:
-        out.append(para(f"What people told us (section 5), from {nv.count_noun(int(row['conversations']), 'conversation')}"
-                        " in all: " + "; ".join(heard) + "."))
+        heard_in = nv.count_noun(int(row["conversations"]), "conversation")
+        out.append(para(f"What people told us (section 5), from {heard_in} in all: " + "; ".join(heard) + "."))
     if concerns_html:
         out.append(concerns_html)
     for part, title in (("strengths", "Strengths"), ("considerations", "Areas for consideration")):

@@ -55,7 +55,7 @@ class ConcernsMixin:
     """The store's concerns log (part of ``Store``): one concern per reviewer and case record."""
 
     def concern(self, case_id: str, reviewer: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT * FROM concerns WHERE case_id=? AND reviewer=?",  # type: ignore[attr-defined]
+        row = self._db.execute("SELECT * FROM concerns WHERE case_id=? AND reviewer=?",
                                (case_id, reviewer)).fetchone()
         return None if row is None else {k: row[k] for k in row.keys()}
 
@@ -66,11 +66,11 @@ class ConcernsMixin:
         The reviewer must be allocated the case (as for a rating); under the hub a visiting
         reviewer records only their own. The text is screened before it is stored.
         """
-        self._check_actor(actor)  # type: ignore[attr-defined]
-        rules = self.rules  # type: ignore[attr-defined]
-        self._check_writes_as(reviewer, "a concern")  # type: ignore[attr-defined]
+        self._check_actor(actor)
+        rules = self.rules
+        self._check_writes_as(reviewer, "a concern")
         if rules is not None:
-            self._check_rating(RatingInput(case_id, reviewer, rules.questions[0], None))  # type: ignore[attr-defined]
+            self._check_rating(RatingInput(case_id, reviewer, rules.questions[0], None))
         what, raised_with = (what or "").strip(), (raised_with or "").strip()
         if not what:
             raise InvalidInputError("a concern needs a description: say what the risk to the person is (no names)")
@@ -79,42 +79,42 @@ class ConcernsMixin:
                                     "'the team manager'; no names)")
         day = parse_day(raised_on, "the date the concern was raised")
         before = self.concern(case_id, reviewer)
-        notes = [self._screen_changed(what, before["what"] if before else None, "concern",  # type: ignore[attr-defined]
+        notes = [self._screen_changed(what, before["what"] if before else None, "concern",
                                       confirm_warnings),
-                 self._screen_changed(raised_with, before["raised_with"] if before else None,  # type: ignore[attr-defined]
+                 self._screen_changed(raised_with, before["raised_with"] if before else None,
                                       "concern raised with", confirm_warnings)]
         new = {"what": what, "raised_on": day, "raised_with": raised_with}
         key = f"{case_id}/{reviewer}"
-        with self.transaction():  # type: ignore[attr-defined]
+        with self.transaction():
             current = self.concern(case_id, reviewer)
             if current is not None and all(current[k] == v for k, v in new.items()):
                 return current
             if current is None:
-                self._db.execute(  # type: ignore[attr-defined]
+                self._db.execute(
                     "INSERT INTO concerns (case_id, reviewer, what, raised_on, raised_with, updated_at, updated_by) "
                     "VALUES (?,?,?,?,?,?,?)", (case_id, reviewer, what, day, raised_with, auditlog.now(), actor))
             else:
-                self._db.execute(  # type: ignore[attr-defined]
+                self._db.execute(
                     "UPDATE concerns SET what=?, raised_on=?, raised_with=?, updated_at=?, updated_by=?, "
                     "version=version+1 WHERE case_id=? AND reviewer=?",
                     (what, day, raised_with, auditlog.now(), actor, case_id, reviewer))
             old = None if current is None else {k: current[k] for k in new}
-            self._audit(actor, "update" if current else "insert", "concern", key, old, new,  # type: ignore[attr-defined]
+            self._audit(actor, "update" if current else "insert", "concern", key, old, new,
                         "; ".join(n for n in notes if n))
-        return self.concern(case_id, reviewer)  # type: ignore[return-value]
+        return self.concern(case_id, reviewer)
 
     def record_response(self, actor: str, case_id: str, *, response: str, reviewer: str | None = None,
                         outcome: str | None = None, responded_on: str | None = None,
                         confirm_warnings: bool = False) -> dict[str, Any]:
         """The host records the council's response to a concern (the case's only one, or ``reviewer``'s)."""
-        self._check_actor(actor)  # type: ignore[attr-defined]
-        session = self.session  # type: ignore[attr-defined]
+        self._check_actor(actor)
+        session = self.session
         if session is not None and not session.is_host:
             raise AccessError("Only the host records the council's response to a concern.")
         response = (response or "").strip()
         if not response:
             raise InvalidInputError("the council's response is blank: say what the council did (no names)")
-        found = self._db.execute(  # type: ignore[attr-defined]
+        found = self._db.execute(
             "SELECT reviewer FROM concerns WHERE case_id=?" + (" AND reviewer=?" if reviewer else "")
             + " ORDER BY reviewer", (case_id, reviewer) if reviewer else (case_id,)).fetchall()
         if not found:
@@ -130,21 +130,21 @@ class ConcernsMixin:
         if day < current["raised_on"]:
             raise InvalidInputError("the council's response is dated before the concern was raised; check the date")
         new = {"response": response, "outcome": parse_outcome(outcome), "responded_on": day}
-        note = self._screen_changed(response, current["response"] or None, "council's response",  # type: ignore[attr-defined]
+        note = self._screen_changed(response, current["response"] or None, "council's response",
                                     confirm_warnings)
-        with self.transaction():  # type: ignore[attr-defined]
-            self._db.execute(  # type: ignore[attr-defined]
+        with self.transaction():
+            self._db.execute(
                 "UPDATE concerns SET response=?, outcome=?, responded_on=?, updated_at=?, updated_by=?, "
                 "version=version+1 WHERE case_id=? AND reviewer=?",
                 (response, new["outcome"], day, auditlog.now(), actor, case_id, who))
             old = {k: current[k] for k in new}
-            self._audit(actor, "update", "concern_response", f"{case_id}/{who}", old, new, note)  # type: ignore[attr-defined]
-        return self.concern(case_id, who)  # type: ignore[return-value]
+            self._audit(actor, "update", "concern_response", f"{case_id}/{who}", old, new, note)
+        return self.concern(case_id, who)
 
     def concerns(self) -> pd.DataFrame:
         """Every concern logged, oldest first; ``open`` is True until the council's response is recorded."""
         df = pd.read_sql_query(
             "SELECT case_id, reviewer, what, raised_on, raised_with, response, outcome, responded_on FROM concerns "
-            "ORDER BY raised_on, case_id, reviewer", self._db)  # type: ignore[attr-defined]
+            "ORDER BY raised_on, case_id, reviewer", self._db)
         df["open"] = (df["response"].fillna("").str.strip() == "").astype(bool)
         return df[CONCERN_COLUMNS]
