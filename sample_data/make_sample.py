@@ -10,6 +10,8 @@ Everything here is invented. The review team and case allocation are read from
     meetings.csv             the managers' and the practitioners' meetings
     conversations.csv        conversations with people, relatives and carers
     notes.csv                coded notes, quotes and each participant's "one change"
+    concerns.csv             the concerns log: one risk to a person raised with the council during
+                             the review, with the council's response as the host recorded it
     previous_action_plan.xlsx  the 2022 review's action plan as the council kept it (from review.yaml)
 
 Each case has a profile (the person's situation, in general terms) and a row of ratings, one
@@ -642,6 +644,17 @@ def _plan_bytes(meta: dict) -> bytes:
         return _stable_xlsx(out.read_bytes())
 
 
+# A risk to a person found during the review, raised with the council at once, and the council's
+# response as the host recorded it (private: the report gives only the count, the days taken and the outcome).
+CONCERNS = [  # case_id, reviewer, concern, raised_on, raised_with, response, outcome, responded_on
+    ("C17", "Helen Marchbank",
+     "Self-neglect with a serious risk of fire in the home; no management decision recorded for several weeks and "
+     "no recent visit.", "2026-10-07", "team manager",
+     "A senior practitioner visited the next day, a fire service home safety visit was arranged and the case is now "
+     "discussed in weekly supervision.", "acted", "2026-10-09"),
+]
+
+
 def build(meta: dict) -> dict[str, bytes]:
     """Relative path -> file content for every generated file."""
     files: dict[str, bytes] = {}
@@ -667,6 +680,9 @@ def build(meta: dict) -> dict[str, bytes]:
     files["notes.csv"] = _csv_bytes(
         ["note", "meeting", "conversation", "kind", "text", "speaker_role", "stance", "codes", "use_in_report"],
         note_rows)
+    files["concerns.csv"] = _csv_bytes(
+        ["case_id", "reviewer", "concern", "raised_on", "raised_with", "response", "outcome", "responded_on"],
+        [list(c) for c in CONCERNS])
     files["previous_action_plan.xlsx"] = _plan_bytes(meta)
     return files
 

@@ -123,6 +123,7 @@ class Review:
     meetings: list[dict[str, str]]
     conversations: list[dict[str, str]]
     overall: str = "overall"
+    concerns: list[dict[str, str]] = field(default_factory=list)
     primary: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -140,6 +141,7 @@ class Review:
             meetings=read_csv(exported / "meetings.csv"),
             conversations=read_csv(exported / "conversations.csv"),
             overall=(tool.get("overall") or {}).get("id", "overall"),
+            concerns=read_csv(exported / "concerns.csv") if (exported / "concerns.csv").exists() else [],
         )
         primary = {(c["id"], c["reviewer"]) for c in review.cases}
         review.primary = [r for r in review.ratings if (r["case_id"], r["reviewer"]) in primary]
@@ -326,12 +328,42 @@ def rated_sentence(rv: Review) -> str | None:
 
 
 def referred_sentence(rv: Review) -> str:
-    n = len({f["case_id"] for f in rv.flags if f["referred_back"] == "yes"})
+    # A case with a concern about a person's safety logged was referred back too (each case once).
+    n = len({f["case_id"] for f in rv.flags if f["referred_back"] == "yes"} | {c["case_id"] for c in rv.concerns})
     if n == 0:
         return f"No case records were referred back to {rv.council} for significant concerns."
     if n == 1:
         return f"1 case record was referred back to {rv.council} for a significant concern."
     return f"{n} case records were referred back to {rv.council} for significant concerns."
+
+
+def concerns_sentence(rv: Review) -> str:
+    """The concerns raised during the review: a count, the longest wait for a response, the outcomes."""
+    n = len(rv.concerns)
+    if not n:
+        return ""
+    words = {"acted": "took action", "already-in-hand": "was already acting on it",
+             "no-further-action": "found no further action was needed"}
+    lead = (f"{n} concern{'s' if n > 1 else ''} about a person’s safety {'was' if n == 1 else 'were'} raised with "
+            f"{rv.council} during the review")
+    answered = [c for c in rv.concerns if c["response"].strip()]
+    if not answered:
+        return lead + ("; no response from the council is recorded yet." if n == 1 else
+                       "; no response from the council to any of them is recorded yet.")
+    days = max((dt.date.fromisoformat(c["responded_on"]) - dt.date.fromisoformat(c["raised_on"])).days
+               for c in answered)
+    when = "on the same day" if days == 0 else f"within {noun(days, 'day')}"
+    if n == 1:
+        outcome = answered[0]["outcome"]
+        return f"{lead}; the council responded {when}" + (f" and {words[outcome]}." if outcome else ".")
+    who = "to each" if len(answered) == n else f"to {len(answered)} of them"
+    text = f"{lead}; the council responded {who} {when}"
+    said = Counter(c["outcome"] for c in answered if c["outcome"])
+    if said:
+        text += " (" + "; ".join(f"{k}: {words[o]}" for o, k in said.items()) + ")"
+    if len(answered) < n:
+        text += f", and {n - len(answered)} {'has' if n - len(answered) == 1 else 'have'} no response recorded yet"
+    return text + "."
 
 
 def _level_list(counts: Counter, total: int, verb: str) -> str:
@@ -493,8 +525,9 @@ def case_records_sentence(rv: Review) -> str:
 def sentences(rv: Review) -> list[str]:
     """Every generated sentence of sections 1, 4 and 5 the oracle knows, in no particular order."""
     out = [method_sentence(rv), meeting_sentence(rv), scope_sentence(rv), conversations_sentence(rv),
-           rated_sentence(rv), referred_sentence(rv), pooled_sentence(rv), headline_sentence(rv),
-           overall_sentence(rv), weakest_sentence(rv), agreement_sentence(rv), case_records_sentence(rv)]
+           rated_sentence(rv), referred_sentence(rv), concerns_sentence(rv), pooled_sentence(rv),
+           headline_sentence(rv), overall_sentence(rv), weakest_sentence(rv), agreement_sentence(rv),
+           case_records_sentence(rv)]
     return [s for s in out if s]
 
 

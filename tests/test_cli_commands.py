@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim"}
+           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim", "concern"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -66,6 +66,20 @@ def test_import(ws, tmp_path, capsys):
     bad.write_text("case_id,reviewer,question,rating\nC01,A. Visitor,q1,Splendid\n", encoding="utf-8")
     code, _, err = cli(capsys, "import", ws.path, bad)
     assert "Nothing was imported" in failed(code, err) and "row 2, column 'rating'" in err
+
+
+def test_concern(ws, capsys):
+    with ws.store() as store:
+        store.set_concern("A. Visitor", "C02", "A. Visitor", what="Risk of falls not followed up",
+                          raised_on="2026-10-06", raised_with="team manager")
+    code, out, _ = cli(capsys, "concern", ws.path, "--case", "C02", "--response", "A visit was made", "--outcome",
+                       "acted", "--date", "2026-10-07")
+    assert code == 0 and "Recorded the council's response to the concern on case C02" in out
+    assert "Risk of falls" not in out and "A visit was made" not in out
+    code, _, err = cli(capsys, "concern", ws.path, "--case", "C02", "--what", "Another risk")
+    assert "to log a concern give --reviewer, --what, --raised-on and --raised-with" in failed(code, err)
+    code, _, err = cli(capsys, "concern", ws.path, "--case", "C02", "--response", "x", "--date", "7 Oct")
+    assert "YYYY-MM-DD" in failed(code, err)
 
 
 def test_status(ws, capsys):

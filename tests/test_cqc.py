@@ -177,17 +177,59 @@ def test_each_i_statement_shows_one_quote_marked_for_the_report(sample: dict) ->
             assert html.count(htmllib.escape(n["text"].strip().strip('“”"'), quote=True)) == 1
 
 
-def test_the_summary_counts_each_kind_of_evidence_once(sample: dict) -> None:
+def test_the_summary_counts_each_note_and_conversation_once_per_statement_and_in_all(sample: dict) -> None:
+    """Every code the section says it counts is counted (a carer's note coded ``carers`` included), each
+    note and conversation once per statement, with distinct totals and the kinds of evidence per statement."""
     table = _tables(sample["section"])["The evidence held for each CQC quality statement"]
-    heard = _conversations_by_i(sample)
+    heard = _conversations_by_i(sample)  # every code on conversation notes, I statements or not
     notes = [n for n in _sheet(sample["sheets"], "note") if n["meeting"]]
+    said, _ = cqc.split_commentary((sample["ws"].path / "narrative" / "quality_statements.md").read_text("utf-8"))
+    all_notes: set[str] = set()
+    all_convs: set[str] = set()
+    evidenced = 0
     for s, row in zip(cqc.STATEMENTS, table[1:]):
         codes = {c["id"] for c in sample["codebook"]["codes"] if s.number in c.get("cqc", [])}
         i_codes = {c["id"] for c in sample["codebook"]["i_statements"] if s.number in c.get("cqc", [])}
-        n_notes = sum(1 for n in notes if codes & {c.strip() for c in (n["codes"] or "").split(";")})
-        n_convs = len({v for code in i_codes for v in heard.get(code, {})})
-        assert row[0] == f"QS{s.number} {s.label}" and row[1] == s.theme
-        assert (row[3], row[4]) == (str(n_notes), str(n_convs)), s.number
+        mine = {n["note"] for n in notes if codes & {c.strip() for c in (n["codes"] or "").split(";")}}
+        convs = {v for code in codes | i_codes for v in heard.get(code, {})}
+        all_notes |= mine
+        all_convs |= convs
+        ratings = int(row[1].split("(")[1].rstrip(")"))
+        written = bool(said.get(s.number)) and not (said[s.number].get("notes", "").lower()
+                                                     .startswith("outside the scope of this review"))
+        kinds = sum([ratings > 0, bool(mine), bool(convs), written])
+        evidenced += kinds >= 2
+        assert row[0] == f"QS{s.number} {s.label}"
+        assert (row[2], row[3]) == (str(len(mine)), str(len(convs))), s.number
+        assert row[5] == f"{kinds} of 4", s.number
+        assert row[4] and row[4] != "–", s.number  # the team's view is never a blank cell
+    # The codebook maps carers to QS1, QS3 and QS5, and carers spoke in conversations: they count there.
+    carers = next(c for c in sample["codebook"]["codes"] if c["id"] == "carers")
+    assert set(carers["cqc"]) == {1, 3, 5} and heard.get("carers")
+    total = table[-1]
+    assert total[0] == "Different notes and conversations in all"
+    assert (total[2], total[3]) == (str(len(all_notes)), str(len(all_convs)))
+    assert sum(int(r[2]) for r in table[1:-1]) > len(all_notes)  # a note counts under each of its statements
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", sample["section"]))
+    assert f"In all, {len(all_notes)} notes from the meetings and {len(all_convs)} conversations" in text
+    assert f"at least 2 of these kinds: {evidenced} of the 9 statements are" in text
+
+
+def test_each_statement_says_which_kinds_of_evidence_it_holds_and_nothing_is_left_blank(sample: dict) -> None:
+    section = sample["section"]
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", section))
+    assert "wrote no strengths or areas for consideration" not in text
+    assert "has not yet written" not in text  # no draft placeholder in the finished sample
+    for s in cqc.STATEMENTS:
+        block = section.split(f'id="qs-{s.number}"')[1].split('<h4 id="qs-')[0]
+        assert "Evidence held: " in block and " kinds" in block, s.number
+    qs6 = section.split('id="qs-6"')[1].split('id="qs-7"')[0]
+    assert "records this statement as outside the scope of this review. The case records came" in \
+        htmllib.unescape(qs6)
+    qs7 = htmllib.unescape(section.split('id="qs-7"')[1].split('id="qs-8"')[0])
+    assert "1 concern about a person’s safety was raised with Eastvale Borough Council during the review; the " \
+           "council responded within 2 days and took action." in qs7
+    assert "Self-neglect" not in qs7 and "fire service" not in qs7  # the concern's own words stay private
 
 
 def test_the_section_never_scores_and_says_it_is_not_an_assessment(sample: dict) -> None:
@@ -208,7 +250,40 @@ def test_a_statement_with_no_evidence_says_so(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     html = ReportBuilder.load(ws.path).cqc_section()
     assert html.count("This review holds no evidence for this quality statement") == 9
-    assert "holds evidence for 0 of the 9 statements" in html
+    assert "at least 2 of these kinds: 0 of the 9 statements are" in html
+    # Nothing written: a draft marks each statement for the team (never a printed blank), and readiness lists it.
+    assert html.count("or write ‘Outside the scope of this review’ under its heading") == 9
+    from reviewkit.review.readiness import readiness
+
+    gaps = [g for g in readiness(ws) if g.kind == "cqc"]
+    assert [g.message.split(":")[0] for g in gaps] == [f"QS{s.number} {s.label}" for s in cqc.STATEMENTS]
+    assert {g.where for g in gaps} == {"narrative/quality_statements.md"}
+
+
+def test_one_kind_of_evidence_is_not_evidenced_and_the_team_can_mark_a_statement_out_of_scope(tmp_path: Path) -> None:
+    from tests.helpers import make_workspace
+    from reviewkit.review.readiness import readiness
+
+    ws = make_workspace(tmp_path / "ws")
+    (ws.narrative_dir / "quality_statements.md").write_text(
+        "## 7. Safeguarding\n\n### Strengths\n\n- Risks were explored with the person.\n\n"
+        "## QS6\n\nOutside the scope of this review: no transitions were in the sample.\n\n"
+        "## 9. Learning, improvement and innovation\n\n*Outside the scope of this review*\n", encoding="utf-8")
+    b = ReportBuilder.load(ws.path)
+    html = htmllib.unescape(b.cqc_section())
+    rows = {r[0]: r for r in _tables(html)["The evidence held for each CQC quality statement"][1:]}
+    assert rows["QS7 Safeguarding"][4:] == ["strengths", "1 of 4"]
+    assert rows["QS6 Safe systems, pathways and transitions"][4:] == ["outside the scope of this review", "0 of 4"]
+    assert "at least 2 of these kinds: 0 of the 9 statements are" in html
+    qs7 = html.split('id="qs-7"')[1].split('id="qs-8"')[0]
+    assert "Evidence held: the team's written points (1 of the 4 kinds; too little to count as evidenced)." in \
+        re.sub(r"<[^>]+>", "", qs7)
+    qs6 = re.sub(r"<[^>]+>", "", html.split('id="qs-6"')[1].split('id="qs-7"')[0])
+    assert "records this statement as outside the scope of this review. No transitions were in the sample." in qs6
+    qs9 = re.sub(r"<[^>]+>", "", html.split('id="qs-9"')[1])
+    assert "as outside the scope of this review." in qs9 and "Draft" not in qs9
+    gaps = {g.message.split(":")[0] for g in readiness(ws) if g.kind == "cqc"}
+    assert gaps == {f"QS{n} {s.label}" for n, s in ((s.number, s) for s in cqc.STATEMENTS) if n not in (6, 7, 9)}
 
 
 def test_placement_is_chosen_in_review_yaml(sample: dict, tmp_path: Path) -> None:
@@ -248,6 +323,16 @@ def test_the_teams_commentary_is_split_by_statement_and_part() -> None:
                     9: {"notes": "A general remark."}}
     assert unplaced == ["Our other thoughts"]
     assert cqc.split_commentary(cqc.quality_statements_stub()) == ({}, [])
+
+
+@pytest.mark.parametrize(("notes", "reason"), [
+    ("Outside the scope of this review", ""), ("outside the scope of this review.", ""),
+    ("- Outside the scope of this review: the sample had none.", "the sample had none."),
+    ("**Outside the scope of this review** – not asked", "not asked"),
+    ("We looked at this briefly; outside the scope of this review", None), ("", None),
+])
+def test_the_out_of_scope_line_is_read_only_at_the_start(notes: str, reason: str | None) -> None:
+    assert cqc.out_of_scope({"notes": notes}) == reason
 
 
 def test_ten_or_more_people_heard_gives_shares_beside_the_counts(tmp_path: Path) -> None:

@@ -87,7 +87,10 @@ def test_key_messages_lead_with_generated_figures_and_the_teams_messages(sample:
     text = re.sub(r"<[^>]+>", " ", html)
     assert "20 case records examined by 4 Principal Social Workers" in text
     assert "18 of the 20 case records (90.0%) were judged Outstanding or Good (95% confidence interval 69.9% to 97.2%)" in text
-    assert "No case records were referred back" in text
+    # The sample logs one concern about a person's safety: it counts as referred back, and is never "none".
+    assert "No case records were referred back" not in text
+    assert "1 case record was referred back to Eastvale Borough Council for a significant concern." in text
+    assert "This peer review is not a CQC assessment and gives no rating" in text
     assert "2 meetings with 13 members of staff and 5 conversations" in text
     assert "Good Lives framework has not yet reached every team" in text
     assert '<a href="#rec-1">Recommendation 1</a>' in html and '<a href="#data-analysis">section 4</a>' in html

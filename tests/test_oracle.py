@@ -32,7 +32,7 @@ from reviewkit.review.workspace import open_workspace
 from . import oracle, oracle_trend
 from .helpers import HOST, REVIEWERS, make_workspace
 
-KINDS = ("ratings", "flags", "meetings", "conversations", "notes")
+KINDS = ("ratings", "flags", "meetings", "conversations", "notes", "concerns")
 LEVELS = ["Outstanding", "Good", "Requires Improvement", "Inadequate", "Not applicable"]
 
 

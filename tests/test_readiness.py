@@ -105,6 +105,22 @@ def _stub(ws: Workspace) -> tuple[set[str], str]:
     return {"narrative"}, "narrative/strengths.md: not written yet"
 
 
+def _cqc_unwritten(ws: Workspace) -> tuple[set[str], str]:
+    path = ws.path / "narrative" / "quality_statements.md"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("## 7. Safeguarding")
+    path.write_text(text[:start] + text[text.index("## 8. ", start):], encoding="utf-8")
+    return {"cqc"}, "narrative/quality_statements.md: QS7 Safeguarding: nothing written"
+
+
+def _open_concern(ws: Workspace) -> tuple[set[str], str]:
+    case = _single(ws)
+    with ws.store() as store:
+        store.set_concern("test", case.id, case.reviewer, what="Risk of falls not followed up", raised_on="2026-10-08",
+                          raised_with="team manager")
+    return {"concerns"}, f"{case.id} ({case.reviewer}): a concern raised on 2026-10-08 has no response"
+
+
 def _identifier(ws: Workspace) -> tuple[set[str], str]:
     story = ws.path / "narrative" / "observations.md"
     story.write_text(story.read_text(encoding="utf-8") + f"\nNHS number {NHS} was copied here.\n", encoding="utf-8")
@@ -144,8 +160,8 @@ def _no_conversations(ws: Workspace) -> tuple[set[str], str]:
 PLANTS: dict[str, Callable[[Workspace], tuple[set[str], str]]] = {  # in GAP_KINDS order
     "selection": _no_selection, "unrated": _unrated, "missing_questions": _missing_question, "no_overall": _no_overall,
     "not_complete": _not_complete, "evidence": _no_evidence, "moderation": _moderator_missing,
-    "attendance": _no_attendance, "fieldwork": _no_conversations, "narrative": _stub, "identifiers": _identifier,
-    "fields": _field, "claims": _claim,
+    "attendance": _no_attendance, "fieldwork": _no_conversations, "narrative": _stub, "cqc": _cqc_unwritten,
+    "concerns": _open_concern, "identifiers": _identifier, "fields": _field, "claims": _claim,
 }
 
 
@@ -189,9 +205,11 @@ def test_a_review_with_no_cases_is_not_ready(tmp_path: Path) -> None:
     gaps = readiness(ws)
     assert gaps[0].kind == "no_cases" and str(gaps[0]).startswith("review.yaml: no case records")
     # A new review has not recorded how its cases were chosen, nor any meeting or conversation.
-    assert {g.kind for g in gaps} == {"no_cases", "selection", "fieldwork", "narrative"}
+    assert {g.kind for g in gaps} == {"no_cases", "selection", "fieldwork", "narrative", "cqc"}
     # Every narrative file but the optional CQC commentary (and no review questions were asked).
     assert len([g for g in gaps if g.kind == "narrative"]) == 7
+    # The CQC commentary is optional as a file, but each statement needs the team's view or "out of scope".
+    assert len([g for g in gaps if g.kind == "cqc"]) == 9
 
 
 def test_the_missing_box_counts_by_kind_and_names_cases_not_reviewers(sample_path: Path, tmp_path: Path) -> None:

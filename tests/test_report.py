@@ -194,6 +194,54 @@ def test_no_papermill_or_parameter_traces_in_outputs(sample: dict) -> None:
 
 # --------------------------------------------------------------------------- PDF and Word
 
+# CQC's rating words used as a verdict on the council or its practice (never in generated text). A reviewer's
+# rating of a case record ("judged Outstanding or Good", "rated Outstanding or Good") is not a verdict.
+_RATING = r"(?:outstanding|good|requires improvement|inadequate)"
+_SUBJECT = r"(?:practice|council|local authority|authority|services?|adult social care|social care|eastvale)"
+VERDICTS = (
+    re.compile(_SUBJECT + r"(?:\s+[\w’'-]+){0,4}?\s+(?:is|was|are|were|remains|has been|have been)\s+"
+               r"(?:rated\s+|judged\s+|assessed\s+as\s+|found\s+to\s+be\s+)?(?:an?\s+)?" + _RATING + r"\b", re.I),
+    re.compile(_SUBJECT + r"(?:\s+[\w’'-]+){0,3}?\s+requires\s+improvement\b", re.I),
+    re.compile(r"\b(?:an?|the)\s+" + _RATING + r"\s+(?:council|local authority|authority|service)\b", re.I),
+    re.compile(r"\b(?:overall|cqc)\s+(?:rating|grade|verdict)\s+(?:of|is|was)\b", re.I),
+)
+
+
+def generated_text(page: str) -> str:
+    """The report's visible text without what the team wrote or chose (narrative, quotes, typed answers)."""
+    import lxml.html
+
+    root = lxml.html.fromstring(page)
+    for el in root.xpath('//style|//script|//*[contains(concat(" ", normalize-space(@class), " "), " narrative ")]'
+                         '|//blockquote|//*[contains(concat(" ", normalize-space(@class), " "), " quote ")]'):
+        el.getparent().remove(el)
+    return " ".join(root.text_content().split())
+
+
+def verdicts(text: str) -> list[str]:
+    return [m.group(0) for pattern in VERDICTS for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Taking all of this into account, adult social care practice in Eastvale is good.", True),
+    ("Eastvale is an outstanding council", True), ("The council requires improvement in recording.", True),
+    ("Practice was judged Inadequate.", True), ("The overall rating is Good.", True),
+    ("18 of the 20 case records (90.0%) were judged Outstanding or Good", False),
+    ("the share of a question’s ratings that reviewers rated Outstanding or Good", False),
+    ("against the descriptors of good practice in the tool", False),
+])
+def test_the_verdict_scan_tells_a_verdict_from_a_rating_of_a_record(text: str, found: bool) -> None:
+    assert bool(verdicts(text)) is found
+
+
+def test_generated_text_never_gives_the_council_a_cqc_rating(sample: dict) -> None:
+    text = generated_text(sample["html"])
+    assert "A peer review is not a CQC assessment" in text  # the scan reads the generated sections
+    assert verdicts(text) == []
+    key = text.split("The review at a glance")[1].split("The review team’s key messages")[0]
+    assert "This peer review is not a CQC assessment and gives no rating" in key
+
+
 def test_pdf_text_holds_the_headline_figures(pdf_text: str, builder: ReportBuilder) -> None:
     share = an.share_good_or_better(builder.primary, builder.scale, question=builder.tool.overall.id)
     assert nv.headline_sentence(share) in pdf_text

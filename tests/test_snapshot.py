@@ -104,7 +104,7 @@ def test_the_notebook_builds_on_the_snapshot_it_is_handed_not_the_workspace(
     report = ReportBuilder.load(str(ws_path))
     page = _text(report.key_messages() + report.meetings())
     assert AFTER_GATE not in page and quote in page
-    assert "Practice is of a good standard" in page
+    assert "Strengths-based practice is well established" in page
     other = build_sample_workspace(tmp_path / "other").path
     with pytest.raises(WorkspaceError, match="another workspace"):
         ReportBuilder.load(str(other))
@@ -135,7 +135,7 @@ def test_the_report_publishes_exactly_what_the_gate_saw(tmp_path: Path, monkeypa
     render_report(ws_path, out, ("html",), progress=meanwhile)
     page = _text((out / "report.html").read_text(encoding="utf-8"))
     assert AFTER_GATE not in page
-    assert quote in page and "Practice is of a good standard" in page
+    assert quote in page and "Strengths-based practice is well established" in page
     assert seen == {"handed": [("review-snapshot.json", 0o600, 0o700)], "tmp": []}
     assert sorted(p.name for p in out.iterdir()) == ["report.html"]  # removed with the staging folder
     # The next render takes a new snapshot, gated again, and shows the change.
@@ -180,6 +180,7 @@ DIGEST_EDITS = {
                      "WHERE rowid = (SELECT min(rowid) FROM conversations WHERE held_on <> '2026-01-02')",
     "notes": "UPDATE notes SET text = text || ' edited' WHERE rowid = (SELECT min(rowid) FROM notes)",
     "note_codes": "UPDATE note_codes SET code = code || '-edited' WHERE rowid = (SELECT min(rowid) FROM note_codes)",
+    "concerns": "UPDATE concerns SET outcome = 'no-further-action' WHERE rowid = (SELECT min(rowid) FROM concerns)",
 }
 
 

@@ -326,3 +326,46 @@ def test_the_trap_also_catches_errors_ipywidgets_would_only_log() -> None:
         assert any("callback" in p.lower() for p in t.problems())
         with pytest.raises(AssertionError):
             t.check()
+
+
+def test_a_concern_about_a_person_is_logged_from_the_form_for_the_case_shown(ws, trap) -> None:
+    import datetime as dt
+
+    form = form_for(ws, "A. Visitor", trap)
+    panel = form.concern
+    panel.what.value = "Unexplained bruising not followed up"
+    panel.save.click()
+    assert "Not saved yet: give the date you raised it, the role you raised it with" in panel.message.value
+    panel.raised_on.value = dt.date(2026, 10, 6)
+    panel.raised_with.value = "team manager"
+    panel.save.click()
+    assert "Concern saved" in panel.message.value and "shows as open" in panel.response.value
+    with ws.store() as store:
+        row = store.concern("C01", "A. Visitor")
+        log = store.audit_log()
+    assert (row["what"], row["raised_on"], row["raised_with"]) == (
+        "Unexplained bruising not followed up", "2026-10-06", "team manager")
+    assert list(log[log["entity"] == "concern"]["actor"]) == ["A. Visitor"]
+    # Another case shows its own (none); coming back shows the stored concern and the council's response.
+    form.case_picker.value = "C02"
+    assert panel.what.value == "" and panel.raised_on.value is None and panel.response.value == ""
+    with ws.store() as store:
+        store.record_response("H. Host", "C01", response="Visited", responded_on="2026-10-07")
+    form.case_picker.value = "C01"
+    assert panel.what.value == "Unexplained bruising not followed up" and panel.raised_on.value == dt.date(2026, 10, 6)
+    assert "response was recorded on 2026-10-07" in panel.response.value
+    # A possible identifier needs "Save anyway"; a sure one is refused and never echoed.
+    panel.what.value = "Falls since 03/04/1941 not followed up"
+    panel.save.click()
+    assert "Not saved yet" in panel.message.value and panel.save_anyway.layout.display == ""
+    panel.save_anyway.click()
+    assert "Concern saved" in panel.message.value
+    panel.what.value = f"NHS {NHS_CANARY}"
+    panel.save.click()
+    assert "Not saved." in panel.message.value and NHS_CANARY not in panel.message.value
+    with ws.store() as store:
+        assert store.concern("C01", "A. Visitor")["what"] == "Falls since 03/04/1941 not followed up"
+    panel.raised_on.value = dt.date.today() + dt.timedelta(days=3)
+    panel.what.value = "Falls not followed up"
+    panel.save.click()
+    assert "in the future" in panel.message.value

@@ -77,11 +77,14 @@ def test_workbook_has_a_cases_sheet_titles_and_the_evidence_rule(ws: Workspace, 
     wb = openpyxl.load_workbook(write_workbook(ws, "A. Visitor", tmp_path / "a.xlsx"))
     cases = wb["Cases"]
     rows = [[c.value for c in row] for row in cases.iter_rows()]
-    assert rows == [["case_id", "reviewer", "complete", "referred_back", "reason"],
-                    ["C01", "A. Visitor", None, None, None], ["C02", "A. Visitor", None, None, None]]
+    assert rows == [["case_id", "reviewer", "complete", "referred_back", "reason", "concern", "concern_raised_on",
+                     "concern_raised_with"],
+                    ["C01", "A. Visitor", *[None] * 6], ["C02", "A. Visitor", *[None] * 6]]
     assert cases.protection.sheet and cases["A2"].protection.locked and not cases["C2"].protection.locked
-    [dv] = cases.data_validations.dataValidation
+    assert not cases["F2"].protection.locked and not cases["H3"].protection.locked
+    dv, day = cases.data_validations.dataValidation
     assert dv.formula1 == '"yes,no"' and str(dv.sqref) == "C2:D3"
+    assert day.type == "date" and str(day.sqref) == "G2:G3"
     ratings = wb["Ratings"]
     assert ratings["D1"].value == "question_title" and ratings["D2"].value == ws.tool.question("q1").title
     text = " ".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value)

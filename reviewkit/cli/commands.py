@@ -339,6 +339,41 @@ def cmd_confirm_claim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_concern(args: argparse.Namespace) -> int:
+    from reviewkit.core.errors import InvalidInputError  # start-up: kept with the command that raises it
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    logging_one = any(v is not None for v in (args.what, args.raised_on, args.raised_with))
+    if (logging_one or args.response is not None) and not args.case:
+        raise InvalidInputError("say which case record with --case, e.g. --case C17")
+    with ws.store() as store:
+        if logging_one:
+            if not (args.reviewer and args.what and args.raised_on and args.raised_with):
+                raise InvalidInputError("to log a concern give --reviewer, --what, --raised-on and --raised-with")
+            store.set_concern(_actor(args), args.case, args.reviewer, what=args.what, raised_on=args.raised_on,
+                              raised_with=args.raised_with, confirm_warnings=args.confirm_warnings)
+            _say(f"Logged the concern on case {args.case} raised by {args.reviewer}.")
+        if args.response is not None:
+            row = store.record_response(_actor(args), args.case, response=args.response, reviewer=args.reviewer,
+                                        outcome=args.outcome, responded_on=args.date,
+                                        confirm_warnings=args.confirm_warnings)
+            _say(f"Recorded the council's response to the concern on case {args.case} (raised by {row['reviewer']} "
+                 f"on {row['raised_on']}, response dated {row['responded_on']}).")
+        elif args.outcome or args.date:
+            raise InvalidInputError("--outcome and --date go with --response (the council's response)")
+        concerns = store.concerns()
+    if not len(concerns):
+        _say("No concern about a person's safety is logged in this review.")
+        return 0
+    _say(f"{len(concerns)} concern(s) logged (what was written is private and not shown here):")
+    for r in concerns.itertuples(index=False):
+        state = (f"council responded {r.responded_on}" + (f" ({r.outcome})" if r.outcome else "")) if not r.open \
+            else "open: no response from the council recorded yet"
+        _say(f"  {r.case_id} ({r.reviewer}): raised {r.raised_on}; {state}")
+    return 0
+
+
 def cmd_confirm(args: argparse.Namespace) -> int:
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 

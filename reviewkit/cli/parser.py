@@ -16,6 +16,7 @@ from reviewkit.cli.commands import (
     cmd_action_plan,
     cmd_check,
     cmd_compare,
+    cmd_concern,
     cmd_confirm,
     cmd_confirm_claim,
     cmd_export,
@@ -112,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "reviewkit export reviews/eastvale-2026 --out ratings.xlsx", cmd_export)
     p.add_argument("workspace")
     p.add_argument("--out", required=True, help="output file (.csv or .xlsx; .zip with --for-region)")
-    p.add_argument("--what", default="ratings", choices=["ratings", "flags", "meetings", "conversations", "notes", "all"],
+    p.add_argument("--what", default="ratings",
+                   choices=["ratings", "flags", "meetings", "conversations", "notes", "concerns", "all"],
                    help="what to export (default: %(default)s; 'all' needs .xlsx)")
     p.add_argument("--for-region", action="store_true", help="write a de-identified regional bundle (counts only)")
     p.add_argument("--suppress-below", type=int, default=None, metavar="N",
@@ -158,6 +160,27 @@ def build_parser() -> argparse.ArgumentParser:
                  "reviewkit redact reviews/eastvale-2026", cmd_redact)
     p.add_argument("workspace")
     p.add_argument("--as", dest="as_", metavar="NAME", help="who is redacting, for the audit log")
+
+    p = _command(sub, "concern", "List the concerns about a person's safety raised during the review, log one, or "
+                                 "record the council's response to one (the text is private: never published).",
+                 'reviewkit concern reviews/eastvale-2026 --case C17 --outcome acted --response "The team manager '
+                 'visited the next day and a safety plan is in place"', cmd_concern)
+    p.add_argument("workspace")
+    p.add_argument("--case", metavar="CASE", help="the case record's reference, e.g. C17")
+    p.add_argument("--reviewer", metavar="NAME", help="the reviewer who raised it (needed to log one, or when "
+                   "more than one reviewer raised a concern on the case)")
+    p.add_argument("--response", metavar="TEXT", help="the council's response (private: the report gives only "
+                   "how long it took and the outcome)")
+    p.add_argument("--outcome", choices=["acted", "already-in-hand", "no-further-action"],
+                   help="what the council's response came to, as the report words it")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the council's response (default: today)")
+    p.add_argument("--what", metavar="TEXT", help="to log a concern: the risk to the person (no names)")
+    p.add_argument("--raised-on", metavar="YYYY-MM-DD", help="to log a concern: when it was raised")
+    p.add_argument("--raised-with", metavar="ROLE", help="to log a concern: the role it was raised with, e.g. "
+                   "'team manager'")
+    p.add_argument("--confirm-warnings", action="store_true",
+                   help="store text that screening flags as a POSSIBLE identifier (after you have checked it)")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who is recording it, for the audit log")
 
     p = _command(sub, "status", "Show what each reviewer has rated, moderation differences, and everything a "
                                 "final report still needs.",

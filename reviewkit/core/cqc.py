@@ -123,10 +123,13 @@ def parse_theme(value: str) -> str | None:
 def quality_statements_stub() -> str:
     """A new quality_statements.md: how to write the team's view per statement, all in a comment."""
     listing = "\n".join(f"  {s.number}. {s.label} ({s.theme})" for s in STATEMENTS)
-    return ("<!-- Strengths and areas for consideration by CQC quality statement (optional).\n"
-            "For each quality statement the team has something to say about, write a heading with its\n"
-            "number and label, then 'Strengths' and 'Areas for consideration' beneath it, e.g.\n\n"
+    return ("<!-- Strengths and areas for consideration by CQC quality statement.\n"
+            "For each quality statement, write a heading with its number and label, then 'Strengths'\n"
+            "and 'Areas for consideration' beneath it, e.g.\n\n"
             "## 1. Assessing needs\n\n### Strengths\n\n- ...\n\n### Areas for consideration\n\n- ...\n\n"
+            "For a statement the review did not look at, write instead, under its heading, the line\n\n"
+            "## 6. Safe systems, pathways and transitions\n\n"
+            "Outside the scope of this review: the reason, e.g. no transitions were in the sample.\n\n"
             "The report shows these beside the evidence the review holds for each statement:\n"
             f"{listing}\n"
-            "Leave out statements you have nothing to add for. Delete this comment when you write. -->\n")
+            "A final report needs one or the other for each of the nine. Delete this comment when you write. -->\n")

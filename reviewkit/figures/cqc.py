@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -39,9 +40,16 @@ __all__ = [
     "QualityStatement",
     "STATEMENTS",
     "THEMES",
+    "EVIDENCE_KINDS",
+    "MIN_KINDS",
+    "OUT_OF_SCOPE",
     "code_evidence",
+    "conversation_code_evidence",
+    "distinct_totals",
+    "evidence_links",
     "i_statement_counts",
     "i_statement_evidence",
+    "out_of_scope",
     "parse_statement",
     "quality_statements_stub",
     "question_evidence",
@@ -150,46 +158,123 @@ def i_statement_evidence(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["statement", *I_COUNT_COLUMNS])
 
 
+EVIDENCE_KINDS = {"ratings": "audit ratings", "meeting_notes": "notes from meetings",
+                  "conversations": "conversations", "written": "the team's written points"}
+MIN_KINDS = 2  # a statement counts as evidenced only with at least this many kinds of evidence
+
+
+def _code_map(codebook: Codebook | None, attr: str) -> dict[str, tuple[int, ...]]:
+    return {c.id: tuple(c.cqc) for c in getattr(codebook, attr, ())} if codebook is not None else {}
+
+
+def evidence_links(notes: pd.DataFrame | None, codebook: Codebook | None
+                   ) -> tuple[dict[int, set[Any]], dict[int, set[Any]]]:
+    """Per statement, the distinct meeting notes and the distinct conversations that give evidence for it.
+
+    A meeting note counts when one of its codes maps to the statement; a conversation counts
+    when any of its notes carries a code or an I statement that maps to it (so a carer's note
+    coded ``carers`` counts under every statement ``carers`` names). Each note and each
+    conversation is counted once per statement, however many of its codes map there.
+    """
+    df = notes_frame(notes)
+    codes, i_codes = _code_map(codebook, "codes"), _code_map(codebook, "i_statements")
+    notes_for: dict[int, set[Any]] = {}
+    convs_for: dict[int, set[Any]] = {}
+    for row in df.to_dict("records"):
+        source = row.get("source")
+        for code in note_codes(row.get("codes")):
+            if source == "meeting":
+                for n in codes.get(code, ()):
+                    notes_for.setdefault(n, set()).add(row.get("note_id"))
+            elif source == "conversation":
+                for n in (*codes.get(code, ()), *i_codes.get(code, ())):
+                    convs_for.setdefault(n, set()).add(row.get("conversation_id"))
+    return notes_for, convs_for
+
+
+def distinct_totals(notes: pd.DataFrame | None, codebook: Codebook | None) -> dict[str, int]:
+    """How many different meeting notes and conversations give evidence for any statement (each once)."""
+    notes_for, convs_for = evidence_links(notes, codebook)
+    return {"meeting_notes": len(set().union(*notes_for.values())) if notes_for else 0,
+            "conversations": len(set().union(*convs_for.values())) if convs_for else 0,
+            "note_links": sum(len(v) for v in notes_for.values()),
+            "conversation_links": sum(len(v) for v in convs_for.values())}
+
+
+OUT_OF_SCOPE = "outside the scope of this review"
+
+
+def out_of_scope(said: Mapping[str, str]) -> str | None:
+    """The team's reason when it marks a statement outside the review's scope; None when it does not.
+
+    The team says so in ``narrative/quality_statements.md`` by writing, under the statement's
+    heading, a line that begins "Outside the scope of this review" (anything after it, such as
+    ": the review looked at …", is the reason, shown in the report). '' means no reason given.
+    """
+    text = _COMMENT.sub("", said.get("notes", "")).strip()
+    folded = text.lstrip("-*_ ").casefold()
+    if not folded.startswith(OUT_OF_SCOPE):
+        return None
+    return text.lstrip("-*_ ")[len(OUT_OF_SCOPE):].lstrip("*_ :;.,–—-").strip().rstrip("*_ ")
+
+
 def statement_summary(questions: pd.DataFrame, codes: pd.DataFrame, i_statements: pd.DataFrame,
-                      notes: pd.DataFrame | None, commentary: Mapping[int, Mapping[str, str]] | None = None
-                      ) -> pd.DataFrame:
+                      notes: pd.DataFrame | None, commentary: Mapping[int, Mapping[str, str]] | None = None,
+                      codebook: Codebook | None = None) -> pd.DataFrame:
     """One row per statement: how much evidence of each kind the review holds for it.
 
     ``ratings`` is the number of scored question ratings on the questions mapped to it;
     ``meeting_notes`` the notes from meetings with a code mapped to it (each note once);
-    ``conversations`` the conversations with a note coded to an I statement mapped to it.
+    ``conversations`` the conversations with a note coded to a code or I statement mapped to it
+    (each conversation once); ``written`` whether the team wrote strengths, areas for
+    consideration or other points for it; ``kinds`` how many of these four kinds it has, and
+    ``evidence`` whether that is at least ``MIN_KINDS``. ``out_of_scope`` is the team's reason
+    (or '') when it marked the statement outside the review's scope, else None. Without a
+    ``codebook``, the code mappings are read from ``codes`` and ``i_statements`` (codes seen there only).
     """
-    df = notes_frame(notes)
     commentary = commentary or {}
-    code_to_statements: dict[str, set[int]] = {}
-    for r in codes.to_dict("records"):
-        code_to_statements.setdefault(r["code"], set()).add(int(r["statement"]))
-    i_to_statements: dict[str, set[int]] = {}
-    for r in i_statements.to_dict("records"):
-        i_to_statements.setdefault(r["code"], set()).add(int(r["statement"]))
-    notes_for: dict[int, set[Any]] = {}
-    convs_for: dict[int, set[Any]] = {}
-    for row in df.to_dict("records"):
-        for code in note_codes(row.get("codes")):
-            if row.get("source") == "meeting":
-                for n in code_to_statements.get(code, ()):
-                    notes_for.setdefault(n, set()).add(row.get("note_id"))
-            elif row.get("source") == "conversation":
-                for n in i_to_statements.get(code, ()):
-                    convs_for.setdefault(n, set()).add(row.get("conversation_id"))
+    if codebook is None:
+        def ids(frame: pd.DataFrame) -> list[Any]:
+            grouped: dict[str, set[int]] = {}
+            for r in frame.to_dict("records"):
+                grouped.setdefault(r["code"], set()).add(int(r["statement"]))
+            return [SimpleNamespace(id=k, cqc=tuple(v)) for k, v in grouped.items()]
+
+        codebook = SimpleNamespace(codes=ids(codes), i_statements=ids(i_statements))  # type: ignore[assignment]
+    notes_for, convs_for = evidence_links(notes, codebook)
     rows = []
     for s in STATEMENTS:
         q = questions[questions["statement"] == s.number]
         said = commentary.get(s.number, {})
-        rows.append({"statement": s.number, "theme": s.theme, "label": s.label,
-                     "questions": len(q), "ratings": int(q["scored"].sum()) if len(q) else 0,
-                     "meeting_notes": len(notes_for.get(s.number, ())),
-                     "conversations": len(convs_for.get(s.number, ())),
-                     "strengths": bool(said.get("strengths")), "considerations": bool(said.get("considerations"))})
-    out = pd.DataFrame(rows)
-    out["evidence"] = (out["ratings"] + out["meeting_notes"] + out["conversations"]
-                       + out["strengths"].astype(int) + out["considerations"].astype(int)) > 0
-    return out
+        scope = out_of_scope(said)
+        written = scope is None and any(str(said.get(k, "")).strip() for k in ("strengths", "considerations", "notes"))
+        row = {"statement": s.number, "theme": s.theme, "label": s.label,
+               "questions": len(q), "ratings": int(q["scored"].sum()) if len(q) else 0,
+               "meeting_notes": len(notes_for.get(s.number, ())),
+               "conversations": len(convs_for.get(s.number, ())),
+               "strengths": bool(said.get("strengths")), "considerations": bool(said.get("considerations")),
+               "written": written, "out_of_scope": scope}
+        held = [k for k in EVIDENCE_KINDS if (row[k] > 0 if k != "written" else row[k])]
+        row["kinds"] = len(held)
+        row["kind_names"] = tuple(EVIDENCE_KINDS[k] for k in held)
+        row["evidence"] = len(held) >= MIN_KINDS
+        row["any_evidence"] = bool(held)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def conversation_code_evidence(notes: pd.DataFrame | None, codebook: Codebook | None) -> pd.DataFrame:
+    """Per statement, each codebook code (not an I statement) used on conversation notes: conversations by code."""
+    df = notes_frame(notes)
+    df = df[df["source"] == "conversation"]
+    seen: dict[str, set[Any]] = {}
+    for row in df.to_dict("records"):
+        for code in note_codes(row.get("codes")):
+            seen.setdefault(code, set()).add(row.get("conversation_id"))
+    rows = [{"statement": s.number, "code": c.id, "label": c.label, "conversations": len(seen[c.id])}
+            for s in STATEMENTS for c in (codebook.codes if codebook is not None else ())
+            if s.number in c.cqc and c.id in seen]
+    return pd.DataFrame(rows, columns=["statement", "code", "label", "conversations"])
 
 
 # --------------------------------------------------------------------------- the team's commentary

@@ -1,4 +1,4 @@
-"""Import and export of ratings, case flags, meetings, conversations and notes (CSV and XLSX).
+"""Import and export of ratings, case flags, meetings, conversations, notes and concerns (CSV and XLSX).
 
 An import reads every file and checks every row before anything is written, then writes it
 all in one store transaction: one bad row anywhere and nothing is stored, and the user gets
@@ -25,7 +25,7 @@ from typing import Any
 from reviewkit.core.atomic import describe_failure, write_atomic
 from reviewkit.core.errors import ConflictError, FileWriteError, ImportFileError, InvalidInputError, Problem, StoreError
 from reviewkit.core.sheets import append_row, cell_of
-from reviewkit.intake.rowchecks import ConversationRow, FlagRow, MeetingRow, NoteRow, RowChecker, stored_id
+from reviewkit.intake.rowchecks import ConcernRow, ConversationRow, FlagRow, MeetingRow, NoteRow, RowChecker, stored_id
 from reviewkit.intake.tables import (
     CONTRACTS,
     EXPORT_KINDS,
@@ -133,6 +133,8 @@ def _write(store: Store, c: RowChecker, actor: str, confirm: bool, say: Progress
                                                             ids["conversations"], where)
             if "notes" in c.kinds:
                 out["notes"] = _write_notes(store, c.notes.values(), actor, confirm, ids, where)
+            if "concerns" in c.kinds:
+                out["concerns"] = _write_concerns(store, c.concerns, actor, confirm, where)
     except (InvalidInputError, ConflictError):
         # The rows were checked, so this is another writer changing the review meanwhile.
         raise ImportFileError([Problem(where[0], where[1], None, "was refused by the review store because the "
@@ -159,6 +161,23 @@ def _write_flags(store: Store, flags: list[FlagRow], actor: str, confirm: bool, 
         after = store.set_case_flag(actor, f.case_id, f.reviewer, referred_back=f.referred_back, reason=f.reason,
                                     complete=f.complete, confirm_warnings=confirm)
         counts["added" if not before["version"] else
+               "changed" if after["version"] != before["version"] else "unchanged"] += 1
+    return _tally(counts)
+
+
+def _write_concerns(store: Store, concerns: list[ConcernRow], actor: str, confirm: bool,
+                    where: list[Any]) -> ImportSummary:
+    counts = {"added": 0, "changed": 0, "unchanged": 0}
+    for c in concerns:
+        where[:] = [c.source, c.row]
+        before = store.concern(c.case_id, c.reviewer)
+        after = store.set_concern(actor, c.case_id, c.reviewer, what=c.what, raised_on=c.raised_on,
+                                  raised_with=c.raised_with, confirm_warnings=confirm)
+        if c.response and (c.response, c.outcome, c.responded_on) != (
+                after["response"], after["outcome"], after["responded_on"]):
+            after = store.record_response(actor, c.case_id, reviewer=c.reviewer, response=c.response,
+                                          outcome=c.outcome, responded_on=c.responded_on, confirm_warnings=confirm)
+        counts["added" if before is None else
                "changed" if after["version"] != before["version"] else "unchanged"] += 1
     return _tally(counts)
 
@@ -243,7 +262,8 @@ def export(ws: Workspace, out: str | Path, *, what: str = "ratings") -> Path:
         raise InvalidInputError(f"{out}: the export file name must end in .csv or .xlsx")
     if suffix == ".csv" and what == "all":
         raise InvalidInputError(f"{out}: a CSV file holds one kind of table; export 'all' to an .xlsx file "
-                                "(one sheet per kind), or choose ratings, flags, meetings, conversations or notes")
+                                "(one sheet per kind), or choose ratings, flags, meetings, conversations, notes or "
+                                "concerns")
     if not out.parent.is_dir():
         raise InvalidInputError(f"{out}: the folder {out.parent} does not exist; create it first")
     kinds = list(CONTRACTS) if what == "all" else [what]
@@ -277,6 +297,10 @@ def _export_rows(ws: Workspace, store: Store, kind: str) -> list[dict[str, Any]]
         rows = store.execute_read("SELECT case_id, reviewer, referred_back, reason, complete FROM case_flags "
                                   "ORDER BY case_id, reviewer")
         return [{**dict(r), "referred_back": yn[r["referred_back"]], "complete": yn[r["complete"]]} for r in rows]
+    if kind == "concerns":  # private: what was found and the council's words, as the host typed them
+        rows = store.execute_read("SELECT case_id, reviewer, what AS concern, raised_on, raised_with, response, "
+                                  "outcome, responded_on FROM concerns ORDER BY raised_on, case_id, reviewer")
+        return [dict(r) for r in rows]
     if kind == "meetings":
         out = []
         for r in store.execute_read("SELECT id, ref FROM meetings ORDER BY held_on, id"):
@@ -339,7 +363,7 @@ def _fill_xlsx(wb: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
     from openpyxl.styles import Font  # start-up: openpyxl loads only when a workbook is read or written
 
     bold = Font(bold=True)
-    widths = {"comment": 80, "text": 80, "reason": 60, "title": 36, "reviewer": 22, "codes": 30}
+    widths = {"comment": 80, "text": 80, "reason": 60, "concern": 60, "response": 60, "title": 36, "reviewer": 22, "codes": 30}
     for kind, rows in tables.items():
         sheet = wb.create_sheet(kind)
         columns = CONTRACTS[kind].columns

@@ -17,6 +17,7 @@ from reviewkit.core import themes
 from reviewkit.core.errors import BlockedTextError, Problem, WarningTextError
 from reviewkit.intake.tables import CONTRACTS, Table, column_letter, norm_header, recognise, unescape
 from reviewkit.review.datewindow import date_outside_window
+from reviewkit.review.concerns import OUTCOMES
 from reviewkit.review.fieldwork import MAX_ATTENDEES, MEETING_KINDS, NOTE_KINDS, PUBLISHED_KINDS, STANCES, WHO
 from reviewkit.review.progress import needs_evidence
 from reviewkit.review.ratings import RatingInput
@@ -24,7 +25,7 @@ from reviewkit.review.reviewyaml import CASE_ID
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace
 
-__all__ = ["RowChecker", "fold", "stored_id"]
+__all__ = ["ConcernRow", "RowChecker", "fold", "stored_id"]
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#/-]{0,31}$")
 _REF_HELP = "a short reference such as M1 (letters, digits and - _ . # /, at most 32 characters)"
@@ -84,6 +85,20 @@ class FlagRow:
     complete: bool | None
 
 
+@dataclass
+class ConcernRow:
+    source: str
+    row: int
+    case_id: str
+    reviewer: str
+    what: str
+    raised_on: str
+    raised_with: str
+    response: str = ""
+    outcome: str = ""
+    responded_on: str = ""
+
+
 class RowChecker:
     """Checks every row of every table against the contracts and the review's rules."""
 
@@ -102,6 +117,8 @@ class RowChecker:
         self.rating_seen: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.flags: list[FlagRow] = []
         self.flag_seen: dict[tuple[str, str], tuple[str, int]] = {}
+        self.concerns: list[ConcernRow] = []
+        self.concern_seen: dict[tuple[str, str], tuple[str, int]] = {}
         self.meetings: dict[str, MeetingRow] = {}
         self.conversations: dict[str, ConversationRow] = {}
         self.notes: dict[str, NoteRow] = {}
@@ -173,11 +190,11 @@ class RowChecker:
         self.problem(src, row, column, "expected yes or no")
         return blank
 
-    def date(self, src: str, row: int, value: str, *, required: bool) -> str | None:
+    def date(self, src: str, row: int, value: str, *, required: bool, column: str = "date") -> str | None:
         v = value.strip()
         if not v:
             if required:
-                self.problem(src, row, "date", "is blank; expected a date written YYYY-MM-DD, e.g. 2026-03-14")
+                self.problem(src, row, column, "is blank; expected a date written YYYY-MM-DD, e.g. 2026-03-14")
                 return None
             return ""
         if _DATE.fullmatch(v):
@@ -189,9 +206,9 @@ class RowChecker:
                 outside = date_outside_window(day)
                 if outside is None:
                     return v
-                self.problem(src, row, "date", f"{outside} (written YYYY-MM-DD, e.g. 2026-03-14)")
+                self.problem(src, row, column, f"{outside} (written YYYY-MM-DD, e.g. 2026-03-14)")
                 return None
-        self.problem(src, row, "date", "expected a real date written YYYY-MM-DD, e.g. 2026-03-14")
+        self.problem(src, row, column, "expected a real date written YYYY-MM-DD, e.g. 2026-03-14")
         return None
 
     def ref(self, src: str, row: int, column: str, value: str) -> str | None:
@@ -242,7 +259,7 @@ class RowChecker:
                                  f"of {', '.join(contract.columns)} or delete it")
             elif name in contract.informational:
                 continue
-            elif name not in contract.columns:
+            elif name not in contract.columns and name not in contract.extra:
                 self.problem(src, hrow, column_letter(i), f"this column's name is not a column of the {kind} contract "
                              f"({', '.join(contract.columns)}); rename or remove the column")
             elif name in positions:
@@ -264,7 +281,7 @@ class RowChecker:
 
     def rows(self, t: Table, positions: dict[str, int], kind: str) -> Iterable[tuple[int, dict[str, str]]]:
         width = len(t.header)
-        where = [(name, positions.get(name)) for name in CONTRACTS[kind].columns]
+        where = [(name, positions.get(name)) for name in (*CONTRACTS[kind].columns, *CONTRACTS[kind].extra)]
         for number, cells in t.rows:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 self.problem(t.source, number, None, "has more cells than the header has columns; remove them "
@@ -336,6 +353,10 @@ class RowChecker:
         src = t.source
         has_reason = "reason" in positions
         for row, c in self.rows(t, positions, "flags"):
+            concern = any(c[k].strip() for k in ("concern", "concern_raised_on", "concern_raised_with"))
+            if concern:
+                self.concern_row(src, row, c["case_id"], c["reviewer"], c["concern"], c["concern_raised_on"],
+                                 c["concern_raised_with"], prefix="concern_")
             if not any(c[k].strip() for k in ("referred_back", "reason", "complete")):
                 continue  # a case not finished yet (an audit workbook's Cases row left blank)
             case = self.case(src, row, c["case_id"])
@@ -360,6 +381,66 @@ class RowChecker:
                 continue
             self.flag_seen[key] = (src, row)
             self.flags.append(FlagRow(src, row, case, reviewer, referred, reason, complete))
+
+    def check_concerns(self, t: Table, positions: dict[str, int]) -> None:
+        for row, c in self.rows(t, positions, "concerns"):
+            if not any(v.strip() for v in c.values()):
+                continue
+            self.concern_row(t.source, row, c["case_id"], c["reviewer"], c["concern"], c["raised_on"],
+                             c["raised_with"], response=c["response"], outcome=c["outcome"],
+                             responded_on=c["responded_on"])
+
+    def concern_row(self, src: str, row: int, case_value: str, reviewer_value: str, what: str, raised_on: str,
+                    raised_with: str, *, prefix: str = "", response: str = "", outcome: str = "",
+                    responded_on: str = "") -> None:
+        """One concern about a person's safety: on a case allocated to its reviewer, dated, screened."""
+        case = self.case(src, row, case_value)
+        reviewer = self.reviewer(src, row, reviewer_value)
+        ok = self.allocated(src, row, case, reviewer)
+        what, raised_with, response = what.strip(), raised_with.strip(), response.strip()
+        column = "concern"
+        if not what:
+            self.problem(src, row, column, "is blank; say what the risk to the person is (no names)")
+            ok = False
+        if not raised_with:
+            self.problem(src, row, f"{prefix}raised_with", "is blank; give the role the concern was raised with, "
+                         "e.g. team manager (no names)")
+            ok = False
+        day = self.date(src, row, raised_on, required=True, column=f"{prefix}raised_on")
+        answered = self.date(src, row, responded_on, required=False, column="responded_on") if response or \
+            responded_on.strip() else ""
+        if response and answered == "":
+            self.problem(src, row, "responded_on", "is blank; give the date of the council's response")
+            ok = False
+        elif responded_on.strip() and not response:
+            self.problem(src, row, "response", "is blank but a response date is given; write the council's "
+                         "response or clear the date")
+            ok = False
+        if day and answered and answered < day:
+            self.problem(src, row, "responded_on", "is before the date the concern was raised; check the dates")
+            ok = False
+        found = outcome.strip().casefold().replace(" ", "-").replace("_", "-")
+        if found and found not in OUTCOMES:
+            self.problem(src, row, "outcome", f"expected one of {', '.join(OUTCOMES)} (or blank)")
+            ok = False
+        for col, text, label in ((column, what, "concern"), (f"{prefix}raised_with", raised_with,
+                                                             "concern raised with"),
+                                 ("response", response, "council's response")):
+            ok = self.screen(src, row, col, text, label, warnings_allowed=self.confirm) and ok
+        if not ok or day is None or answered is None:
+            return
+        assert case is not None and reviewer is not None
+        key = (case, reviewer)
+        if key in self.concern_seen:
+            other = self.concern_seen[key]
+            self.problem(src, row, "case_id", f"duplicate: {other[0]} row {other[1]} already gives this reviewer's "
+                         "concern on the same case; keep one of the two rows (one concern per reviewer and case)")
+            return
+        self.concern_seen[key] = (src, row)
+        if "concerns" not in self.kinds:
+            self.kinds.append("concerns")
+        self.concerns.append(ConcernRow(src, row, case, reviewer, what, day, raised_with, response, found,
+                                        answered))
 
     def check_meetings(self, t: Table, positions: dict[str, int]) -> None:
         src = t.source

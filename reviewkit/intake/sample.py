@@ -23,7 +23,7 @@ __all__ = ["SAMPLE_DIR", "build_sample_workspace", "previous_round_bundle", "sam
 SAMPLE_DIR = shipped("sample_data", "eastvale-2026")
 ACTOR = "sample data"
 # The non-ratings files, in the order they are imported (meetings before the notes about them).
-_DATA_FILES = ("case_flags.csv", "meetings.csv", "conversations.csv", "notes.csv")
+_DATA_FILES = ("case_flags.csv", "meetings.csv", "conversations.csv", "notes.csv", "concerns.csv")
 
 
 def sample_files(source: Path = SAMPLE_DIR) -> list[Path]:
@@ -63,6 +63,6 @@ def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] 
     if previous.is_file():  # the previous round's figures, for the comparison with it
         write_bytes(ws.path / PREVIOUS_ROUND_FILE, previous.read_bytes())
     ws = open_workspace(ws.path)  # re-read: the store's rules come from review.yaml and names.txt
-    say("Importing the team's ratings, case flags, meetings, conversations and notes")
+    say("Importing the team's ratings, case flags, meetings, conversations, notes and concerns")
     import_files(ws, sample_files(source), actor=ACTOR, progress=say)
     return ws

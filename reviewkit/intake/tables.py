@@ -42,24 +42,30 @@ class Contract:
     # Columns a file may carry for the person filling it in (the audit workbook's question
     # titles): accepted and ignored on import, never exported.
     informational: tuple[str, ...] = ()
+    # Optional columns read on import but never exported with this kind (the audit workbook's
+    # Cases sheet carries a concern beside the case flags; it is exported as a concerns table).
+    extra: tuple[str, ...] = ()
 
 
 CONTRACTS: dict[str, Contract] = {c.kind: c for c in (
     Contract("ratings", ("case_id", "reviewer", "question", "rating", "comment"),
              ("case_id", "reviewer", "question", "rating"), ("question_title",)),
     Contract("flags", ("case_id", "reviewer", "referred_back", "reason", "complete"),
-             ("case_id", "reviewer", "referred_back")),
+             ("case_id", "reviewer", "referred_back"), extra=("concern", "concern_raised_on", "concern_raised_with")),
     Contract("meetings", ("meeting", "kind", "date", "role", "attendees", "title"),
              ("meeting", "kind", "date", "role", "attendees")),
     Contract("conversations", ("conversation", "case_id", "who", "reviewer", "date"),
              ("conversation", "case_id", "who", "reviewer")),
     Contract("notes", ("note", "meeting", "conversation", "kind", "text", "speaker_role", "stance", "codes",
                        "use_in_report"), ("note", "kind", "text")),
+    Contract("concerns", ("case_id", "reviewer", "concern", "raised_on", "raised_with", "response", "outcome",
+                          "responded_on"), ("case_id", "reviewer", "concern", "raised_on", "raised_with")),
 )}
 EXPORT_KINDS = (*CONTRACTS, "all")
 # Sheets named after a kind are read as that kind whatever their header says.
 _SHEET_KINDS = {"ratings": "ratings", "flags": "flags", "case_flags": "flags", "cases": "flags", "meetings": "meetings",
-                "conversations": "conversations", "notes": "notes", "notes_and_quotes": "notes"}
+                "conversations": "conversations", "notes": "notes", "notes_and_quotes": "notes",
+                "concerns": "concerns"}
 # Bounds on what an import reads: a review holds a few thousand rows and a few megabytes, so
 # these refuse a file made to exhaust memory (an "XLSX bomb") before it is inflated.
 MAX_ROWS = 50_000

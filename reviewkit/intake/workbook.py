@@ -2,7 +2,7 @@
 
 It is a ratings file (the import contract's columns on a "Ratings" sheet, with each
 question's title beside its id) and a case flags file (a "Cases" sheet: complete, referred
-back, reason), with "Instructions" and "Questions" sheets beside them. A PSW who works
+back, reason, and any concern about a person's safety), with "Instructions" and "Questions" sheets beside them. A PSW who works
 offline rates and finishes each case in Excel or LibreOffice, and the host imports the file
 back with no edits to its layout.
 """
@@ -83,6 +83,11 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
          "sheet and choose yes in 'complete' for that case. If the case must go back to the council for a "
          "significant concern, choose yes in 'referred_back' and say what the concern is in 'reason' (no names); "
          "otherwise choose no. Leave a case's row blank until you have finished it."),
+        ("A risk to a person", "If you find a risk to a person's safety, raise it with the council at once, as "
+         "your own safeguarding duties require; then record it on the Cases sheet: what the risk is in 'concern' "
+         "(no names), the date you raised it in 'concern_raised_on' (YYYY-MM-DD) and the role you raised it with "
+         "in 'concern_raised_with' (e.g. team manager). This is private: the report gives only how many concerns "
+         "were raised and how the council responded. You may record a concern before the case is finished."),
         ("", "Do not change the case_id, reviewer, question or question_title columns, rename sheets, or add "
          "columns: the host imports this file as it is."),
         ("Personal data", "Never write a name, address, date of birth, NHS number, phone number or email in a "
@@ -139,15 +144,16 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
 
     # One row per case: the case flags contract, left blank until the reviewer finishes the case.
     flags = wb.create_sheet("Cases")
-    append_row(flags, ["case_id", "reviewer", "complete", "referred_back", "reason"])
+    append_row(flags, ["case_id", "reviewer", "complete", "referred_back", "reason", "concern", "concern_raised_on",
+                       "concern_raised_with"])
     for cell in flags[1]:
         cell.font, cell.fill = bold, head_fill
     for case in cases:
-        append_row(flags, [case.id, name, None, None, None])
+        append_row(flags, [case.id, name, None, None, None, None, None, None])
     m = flags.max_row
-    for col, width in zip("ABCDE", (10, 22, 12, 15, 90)):
+    for col, width in zip("ABCDEFGH", (10, 22, 12, 15, 60, 60, 18, 24)):
         flags.column_dimensions[col].width = width
-    for row in flags.iter_rows(min_row=2, max_row=m, min_col=3, max_col=5):
+    for row in flags.iter_rows(min_row=2, max_row=m, min_col=3, max_col=8):
         for cell in row:
             cell.protection = unlocked
             cell.alignment = wrap
@@ -155,6 +161,10 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
                             errorTitle="yes or no", error="Choose yes or no")
     yes_no.add(f"C2:D{m}")
     flags.add_data_validation(yes_no)
+    day = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)", allow_blank=True,
+                         showErrorMessage=True, errorTitle="Date", error="Give the date as YYYY-MM-DD")
+    day.add(f"G2:G{m}")
+    flags.add_data_validation(day)
     flags.freeze_panes = "C2"
     _protect(flags)
 

@@ -27,6 +27,7 @@ import pandas as pd
 from reviewkit.core.errors import CodebookError
 from reviewkit.core.themes import Codebook
 from reviewkit.core.tools import AuditTool, RatingScale
+from reviewkit.figures.concerns import PUBLIC_COLUMNS
 from reviewkit.privacy.gate import Declared, declared_for, screen_page
 from reviewkit.privacy.screening import check, redact, screen
 from reviewkit.review.bundle import Bundle
@@ -67,6 +68,8 @@ class ReportData:
     report_date: str = ""
     codebook: Codebook | None = None
     previous_round: Bundle | None = None  # the previous round's counts, for the trend
+    # The concerns log without its private text: case, dates and outcome (figures.concerns.PUBLIC_COLUMNS).
+    concerns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PUBLIC_COLUMNS))
 
     @property
     def scale(self) -> RatingScale:
@@ -205,6 +208,7 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
     snap = snapshot_of(workspace)
     ratings = snap.frame("ratings").drop(columns=["comment"])
     flags = snap.frame("case_flags").drop(columns=["reason"])
+    concerns = snap.frame("concerns")[PUBLIC_COLUMNS] if "concerns" in snap.tables else None
     meetings = _meetings(snap.frame("meetings"))
     conversations = snap.frame("conversations").drop(columns=["ref", "version"], errors="ignore")
     notes = _published_notes(snap.frame("notes"))
@@ -224,4 +228,5 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
         flags=flags, meetings=meetings, conversations=conversations, notes=notes,
         narrative=narrative, codebook_labels=_codebook_labels(book), report_date=report_date,
         codebook=book, previous_round=snap.previous_round(),
+        concerns=concerns if concerns is not None else pd.DataFrame(columns=PUBLIC_COLUMNS),
     )

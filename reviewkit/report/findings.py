@@ -19,7 +19,8 @@ from reviewkit.core.dates import long_date
 from reviewkit.figures import analysis as an
 from reviewkit.figures import cqc
 from reviewkit.figures import sentences as nv
-from reviewkit.figures.notes import referred_back, report_quotes
+from reviewkit.figures.concerns import concerns_sentence, referred_text
+from reviewkit.figures.notes import report_quotes
 from reviewkit.figures.trend import trend_summary
 from reviewkit.report.markup import PLACEHOLDER, esc, markdown_html, para, quote, section, sub_outside_links
 from reviewkit.review.narrative import split_answers
@@ -33,6 +34,11 @@ __all__ = ["SECTION_IDS", "chart_jobs", "cqc_evidence", "i_statements", "key_mes
 # The report's numbered sections by number, for "see section 4" in the team's prose.
 SECTION_IDS = {1: "introduction", 2: "previous-review", 3: "meetings", 4: "data-analysis", 5: "case-records",
                6: "observations", 7: "strengths", 8: "recommendations", 9: "cqc-evidence"}
+SAFEGUARDING = 7  # the quality statement under which the concerns raised during the review are counted
+# In the key messages, beside the headline share: what the review's figures are not.
+NOT_A_RATING = ("This peer review is not a CQC assessment and gives no rating: the shares of ratings in this "
+                "report are what the reviewers found in the case records they examined, not a grade for the "
+                "council’s practice.")
 COUNTS_ONLY_BELOW = 10  # fewer people heard than this and the figures are counts, never percentages
 _REFS = re.compile(r"\b(?P<section>[Ss]ections?\s+(?P<sn>\d))\b"
                    r"|\b(?P<qs>(?:[Qq]uality [Ss]tatements?\s+|QS\s?)(?P<qn>\d))\b")
@@ -108,7 +114,8 @@ def key_messages(b: ReportBuilder) -> str:
     if c["cases"]:
         glance.append(_examined_sentence(b))
     glance.append(nv.headline_sentence(share, with_interval=share["total"] > 0))
-    glance.append(nv.referred_sentence(len(referred_back(b.data.flags)), council=b.meta.council))
+    glance.append(NOT_A_RATING)
+    glance.append(referred_text(b.data.flags, b.data.concerns, council=b.meta.council))
     heard = []
     if c["meetings"]:
         unrecorded = int(c.get("meetings_unrecorded", 0))
@@ -226,26 +233,45 @@ def cqc_evidence(b: ReportBuilder, placement: str) -> str:
     questions, codes, i_ev = b.cqc_questions, b.cqc_codes, b.cqc_i_statements
     item = b.data.narrative.get("quality_statements")
     commentary, unplaced = cqc.split_commentary(item.text if item is not None else "")
-    summary = cqc.statement_summary(questions, codes, i_ev, b.data.notes, commentary)
-    with_evidence = int(summary["evidence"].sum())
-    body = [f'<p class="notice"><strong>{esc(cqc.NOT_AN_ASSESSMENT)}</strong></p>',
-            para("The CQC assesses how a council meets its Care Act duties under four themes and nine quality "
-               "statements. Each question of the audit tool and each code the team used for notes and "
-               "conversations names the quality statements it gives evidence for; this section gathers that "
-               f"evidence statement by statement. The review holds evidence for {with_evidence} of the 9 "
-               "statements. Percentages are the share of a question’s ratings that were Outstanding or Good, "
-               "with a 95% confidence interval; counts of notes and conversations are counts, not "
-               "percentages.")]
+    book = b.data.codebook
+    summary = cqc.statement_summary(questions, codes, i_ev, b.data.notes, commentary, book)
+    totals = cqc.distinct_totals(b.data.notes, book)
+    evidenced = summary[summary["evidence"]]
+    kinds = nv.join_words(list(cqc.EVIDENCE_KINDS.values()))
+    intro = ("The CQC assesses how a council meets its Care Act duties under four themes and nine quality "
+             "statements. Each question of the audit tool and each code the team used for notes and "
+             "conversations names the quality statements it gives evidence for; this section gathers that "
+             f"evidence statement by statement, in four kinds: {kinds}. A statement counts as evidenced here "
+             f"only where the review holds at least {cqc.MIN_KINDS} of these kinds: "
+             f"{len(evidenced)} of the 9 statements are. ")
+    thin = summary[~summary["evidence"]]
+    if len(thin):
+        intro += ("For " + nv.join_words([f"QS{int(r['statement'])}" for r in thin.to_dict("records")])
+                  + " the review holds one kind of evidence or none, which is too little to rely on. ")
+    intro += ("Percentages are the share of a question’s ratings that reviewers rated Outstanding or Good, with a "
+              "95% confidence interval; counts of notes and conversations are counts, not percentages.")
+    body = [f'<p class="notice"><strong>{esc(cqc.NOT_AN_ASSESSMENT)}</strong></p>', para(intro)]
+    if totals["meeting_notes"] or totals["conversations"]:
+        said = (f"In all, {nv.count_noun(totals['meeting_notes'], 'note')} from the meetings and "
+                f"{nv.count_noun(totals['conversations'], 'conversation')} give evidence for a statement.")
+        if totals["note_links"] > totals["meeting_notes"] or totals["conversation_links"] > totals["conversations"]:
+            said += (" A note or conversation can give evidence for more than one statement: it is counted once "
+                     "under each statement it gives evidence for, so the rows of the table below add up to more "
+                     "than these totals.")
+        body.append(para(said))
     rows = []
     for r in summary.to_dict("records"):
-        view = nv.join_words([w for w, k in (("strengths", "strengths"), ("areas for consideration", "considerations"))
-                              if r[k]]) or "–"
-        rows.append({"Quality statement": f"QS{r['statement']} {r['label']}", "Theme": r["theme"],
+        rows.append({"Quality statement": f"QS{r['statement']} {r['label']}",
                      "Audit questions (ratings)": f"{r['questions']} ({r['ratings']})",
                      "Notes from meetings": str(r["meeting_notes"]),
-                     "Conversations": str(r["conversations"]), "Review team’s view": view})
+                     "Conversations": str(r["conversations"]), "Review team’s view": _view(r),
+                     "Kinds of evidence": f"{r['kinds']} of {len(cqc.EVIDENCE_KINDS)}"})
+    rows.append({"Quality statement": "Different notes and conversations in all",
+                 "Audit questions (ratings)": "", "Notes from meetings": str(totals["meeting_notes"]),
+                 "Conversations": str(totals["conversations"]), "Review team’s view": "", "Kinds of evidence": ""})
     body.append(b.table(pd.DataFrame(rows), "The evidence held for each CQC quality statement",
-                        numeric=["Audit questions (ratings)", "Notes from meetings", "Conversations"], css_class="compact"))
+                        numeric=["Audit questions (ratings)", "Notes from meetings", "Conversations",
+                                 "Kinds of evidence"], css_class="compact"))
     if unplaced:
         where = "narrative/quality_statements.md"
         named = nv.join_words([f"‘{h}’" for h in unplaced if h]) or "its opening text"
@@ -263,14 +289,37 @@ def cqc_evidence(b: ReportBuilder, placement: str) -> str:
     return section(None, "Appendix: evidence against the CQC quality statements", "cqc-evidence", body)
 
 
+def _view(r: dict[str, Any]) -> str:
+    """The summary table's cell for what the team wrote about a statement (never blank)."""
+    if isinstance(r["out_of_scope"], str):
+        return "outside the scope of this review"
+    parts = [w for w, k in (("strengths", "strengths"), ("areas for consideration", "considerations")) if r[k]]
+    if parts:
+        return nv.join_words(parts)
+    return "points written" if r["written"] else "not written yet"
+
+
 def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame, questions: pd.DataFrame,
                codes: pd.DataFrame, i_ev: pd.DataFrame, said: dict[str, str]) -> str:
     out = [f'<h4 id="{s.anchor}">QS{s.number} {esc(s.label)}</h4>']
     row = summary[summary["statement"] == s.number].iloc[0]
-    if not row["evidence"]:
+    scope = row["out_of_scope"] if isinstance(row["out_of_scope"], str) else None
+    if scope is not None:
+        reason = f" {scope[0].upper()}{scope[1:].rstrip('.')}." if scope else ""
+        scope_html = para(f"The review team records this statement as {cqc.OUT_OF_SCOPE}.{reason}")
+    else:
+        scope_html = ""
+    held = list(row["kind_names"])
+    # Safeguarding: the concerns about a person's safety raised during the review (a count, never the detail).
+    concerns_html = (para(concerns_sentence(b.data.concerns, council=b.meta.council))
+                     if s.number == SAFEGUARDING else "")
+    if not row["any_evidence"]:
         out.append(para("This review holds no evidence for this quality statement: no audit question or code "
-                      "used in the review maps to it, or nothing was recorded against it."))
+                        "used in the review maps to it, or nothing was recorded against it."))
+        out.append(concerns_html + (scope_html or _statement_placeholder(s)))
         return '<div class="keep">' + "".join(out) + "</div>"
+    out.append(para(f"Evidence held: {nv.join_words(held)} ({len(held)} of the {len(cqc.EVIDENCE_KINDS)} kinds"
+                    + ("" if row["evidence"] else "; too little to count as evidenced") + ")."))
     out[0] = '<div class="keep">' + out[0]  # the heading stays with what follows it
     q = questions[questions["statement"] == s.number]
     if len(q) and int(q["scored"].sum()):
@@ -282,7 +331,7 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
                            numeric=["Rated", "Outstanding or Good", "95% confidence interval"], css_class="compact"))
     else:
         out.append(para("No audit question of this review maps to this statement."))
-    out[1] += "</div>"
+    out[2] += "</div>"
     c = codes[codes["statement"] == s.number]
     if len(c):
         table = pd.DataFrame([{"Theme from the meetings": r["label"], "Strength": str(r["strength"]),
@@ -291,21 +340,39 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
                               for r in c.to_dict("records")])
         out.append(b.table(table, f"QS{s.number} {s.label}: notes from the meetings by stance",
                            numeric=["Strength", "Concern", "Mixed", "Unspecified", "Notes"], css_class="compact"))
+        if int(c["total"].sum()) > int(row["meeting_notes"]):
+            out.append(para(f"These are {nv.count_noun(int(row['meeting_notes']), 'different note')}: a note coded "
+                            "to more than one of these themes is counted under each."))
     else:
         out.append(para("No notes from the meetings were coded to a theme that maps to this statement."))
-    i = i_ev[i_ev["statement"] == s.number]
-    if len(i):
-        heard = [f"{_i_label(r['code'], r['label'])}, {nv.count_noun(int(r['conversations']), 'conversation')} "
-                 f"({_leanings(r)})" for r in i.to_dict("records")]
-        out.append(para("What people told us (section 5), by I statement: " + "; ".join(heard) + "."))
+    heard = [f"{_i_label(r['code'], r['label'])}, {nv.count_noun(int(r['conversations']), 'conversation')} "
+             f"({_leanings(r)})" for r in i_ev[i_ev["statement"] == s.number].to_dict("records")]
+    conv_codes = cqc.conversation_code_evidence(b.data.notes, b.data.codebook)
+    heard += [f"the theme ‘{r['label']}’, {nv.count_noun(int(r['conversations']), 'conversation')}"
+              for r in conv_codes[conv_codes["statement"] == s.number].to_dict("records")]
+    if heard:
+        heard_in = nv.count_noun(int(row["conversations"]), "conversation")
+        out.append(para(f"What people told us (section 5), from {heard_in} in all: " + "; ".join(heard) + "."))
+    if concerns_html:
+        out.append(concerns_html)
     for part, title in (("strengths", "Strengths"), ("considerations", "Areas for consideration")):
         if said.get(part):
             out.append(f'<div class="keep"><h5>{title}</h5><div class="narrative">{_prose(b, said[part])}</div></div>')
-    if said.get("notes"):
+    if scope_html:
+        out.append(scope_html)
+    elif said.get("notes"):
         out.append(f'<div class="narrative">{_prose(b, said["notes"])}</div>')
-    if not said:
-        out.append(para("The review team wrote no strengths or areas for consideration for this statement."))
+    if not row["written"] and not scope_html:
+        out.append(_statement_placeholder(s))
     return "".join(out)
+
+
+def _statement_placeholder(s: cqc.QualityStatement) -> str:
+    """A draft's marker where the team has written nothing for a statement (a final report refuses it)."""
+    return (f'<div class="placeholder" role="note"><p><strong>{esc(PLACEHOLDER)}</strong></p>'
+            f"<p>Write the review team’s strengths and areas for consideration for QS{s.number} {esc(s.label)} in "
+            "<code>narrative/quality_statements.md</code>, or write ‘Outside the scope of this review’ under its "
+            "heading.</p></div>")
 
 
 # --------------------------------------------------------------------------- trend (section 4)

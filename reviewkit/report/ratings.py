@@ -15,8 +15,8 @@ import pandas as pd
 
 from reviewkit.figures import analysis as an
 from reviewkit.figures import sentences as nv
+from reviewkit.figures.concerns import concerns_sentence, referred_cases
 from reviewkit.figures.intervals import CLUSTERED_METHOD, SPARSE_LIMIT
-from reviewkit.figures.notes import referred_back
 from reviewkit.report.markup import esc, para, section
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ def data_analysis(b: ReportBuilder) -> str:
     rated = _rated_sentence(b)
     if rated:
         body.append(para(rated))
-    body.append(para(nv.referred_sentence(len(referred_back(b.data.flags)), council=meta.council)))
+    body.append(para(nv.referred_sentence(len(referred_cases(b.data.flags, b.data.concerns)), council=meta.council)))
+    if len(b.data.concerns):  # each concern about a person's safety: counted, with the council's response
+        body.append(para(concerns_sentence(b.data.concerns, council=meta.council)))
     levels = nv.join_words([lv.label for lv in b.scale.scored], "or")
     na = [lv.label for lv in b.scale.levels if not lv.counts]
     body.append(para(

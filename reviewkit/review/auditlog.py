@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 # Fields holding free text: screened on save, and logged only as length + digest.
-FREE_TEXT = {"comment", "reason", "text", "title"}
+FREE_TEXT = {"comment", "reason", "text", "title", "what", "raised_with", "response"}
 
 
 def now() -> str:

@@ -89,8 +89,25 @@ class WorkspaceMigration:
     apply: Callable[[dict[str, Any]], dict[str, Any]]
 
 
+def _add_concerns(conn: sqlite3.Connection) -> None:
+    run_script(conn, """
+CREATE TABLE concerns (
+    case_id TEXT NOT NULL, reviewer TEXT NOT NULL,
+    what TEXT NOT NULL, raised_on TEXT NOT NULL, raised_with TEXT NOT NULL,
+    response TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '' CHECK (outcome IN ('', 'acted', 'already-in-hand', 'no-further-action')),
+    responded_on TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (case_id, reviewer)
+);
+""")
+
+
 # Schema 1 is store._SCHEMA, as reviewkit 0.1.0 made it. Later steps go here, in order.
-STORE_MIGRATIONS: tuple[StoreMigration, ...] = ()
+STORE_MIGRATIONS: tuple[StoreMigration, ...] = (
+    StoreMigration(2, "adds the concerns log (a risk to a person found during the review, and the council's "
+                      "response)", _add_concerns),
+)
 
 # Format 1 is review.yaml as reviewkit 0.1.0 wrote it. Later steps go here, in order.
 WORKSPACE_MIGRATIONS: tuple[WorkspaceMigration, ...] = ()

@@ -35,6 +35,8 @@ GAP_KINDS: dict[str, str] = {
     "attendance": "Meetings with no attendance recorded",
     "fieldwork": "No meetings or no conversations recorded",
     "narrative": "Narrative sections not written",
+    "cqc": "CQC quality statements with nothing written by the team",
+    "concerns": "Concerns about a person's safety with no council response recorded",
     "identifiers": "Published text holding a possible personal identifier",
     "fields": "Narrative fields the review does not have",
     "claims": "Claims in the narrative the figures do not bear out",
@@ -185,6 +187,42 @@ def _claim_gaps(ws: Workspace) -> list[Gap]:
     return gaps
 
 
+def _cqc_gaps(ws: Workspace) -> list[Gap]:
+    """Quality statements the team wrote nothing for and did not mark outside the review's scope."""
+    from reviewkit.core.cqc import STATEMENTS  # start-up: the package imports this module eagerly
+    from reviewkit.figures.cqc import out_of_scope, split_commentary  # start-up: it brings in pandas
+    from reviewkit.review.narrative import narrative_status  # start-up: the package imports this module eagerly
+
+    held = ws if hasattr(ws, "narrative_bytes") else ws.path
+    try:
+        item = narrative_status(held).get("quality_statements")
+    except WorkspaceError:
+        return []  # a file that is not UTF-8 is already a narrative gap
+    said, _ = split_commentary(item.text if item is not None else "")
+    where = "narrative/quality_statements.md"
+    gaps = []
+    for s in STATEMENTS:
+        parts = said.get(s.number, {})
+        if out_of_scope(parts) is None and not any(v.strip() for v in parts.values()):
+            gaps.append(Gap("cqc", where, f"QS{s.number} {s.label}: nothing written; write the team's strengths "
+                            "and areas for consideration under its heading, or the line 'Outside the scope of this "
+                            "review' (with the reason after a colon)"))
+    return gaps
+
+
+def _concern_gaps(ws: Workspace) -> list[Gap]:
+    """Concerns raised with the council whose response the host has not recorded yet."""
+    with ws.store() as store:
+        concerns = store.concerns()
+    import shlex  # start-up: only a review with a concern logged needs it
+
+    folder = shlex.quote(str(ws.path))
+    return [Gap("concerns", f"{r.case_id} ({r.reviewer})", f"a concern raised on {r.raised_on} has no response from "
+                f"the council recorded; record it with: reviewkit concern {folder} --case "
+                f"{r.case_id} --response \"what the council did\"", r.case_id)
+            for r in concerns.itertuples(index=False) if r.open]
+
+
 def readiness(ws: Workspace, *, identifiers: Sequence[str] | None = None) -> list[Gap]:
     """Every gap between the review and a final report, in GAP_KINDS order; empty when ready.
 
@@ -201,6 +239,8 @@ def readiness(ws: Workspace, *, identifiers: Sequence[str] | None = None) -> lis
     gaps += _attendance_gaps(ws)
     gaps += _text_gaps(ws, identifiers)
     gaps += _claim_gaps(ws)
+    gaps += _cqc_gaps(ws)
+    gaps += _concern_gaps(ws)
     order = list(GAP_KINDS)
     return sorted(gaps, key=lambda g: order.index(g.kind))
 

@@ -70,6 +70,9 @@ def _store_texts(ws: Workspace) -> Iterator[_Text]:
             yield _Text("ratings", f"case {r.case_id}, {r.reviewer}, {r.question}", "comment", r.comment, False)
         for r in s.case_flags().itertuples():
             yield _Text("case flags", f"case {r.case_id}, {r.reviewer}", "reason", r.reason, False)
+        for r in s.concerns().itertuples():
+            for column in ("what", "raised_with", "response"):
+                yield _Text("concerns", f"case {r.case_id}, {r.reviewer}", column, getattr(r, column), False)
         for r in s.meetings().itertuples():
             ref = r.ref if isinstance(r.ref, str) and r.ref else r.id
             yield _Text("meetings", f"meeting {ref}", "title", r.title, False)
@@ -406,6 +409,16 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
             if new is not None:
                 s.set_case_flag(actor, r.case_id, r.reviewer, reason=new, confirm_warnings=True)
                 bump("case flags")
+        for r in s.concerns().itertuples():
+            what, raised_with, response = fix(r.what), fix(r.raised_with), fix(r.response)
+            if what is not None or raised_with is not None:
+                s.set_concern(actor, r.case_id, r.reviewer, what=what or r.what, raised_on=r.raised_on,
+                              raised_with=raised_with or r.raised_with, confirm_warnings=True)
+            if response is not None:
+                s.record_response(actor, r.case_id, reviewer=r.reviewer, response=response, outcome=r.outcome,
+                                  responded_on=r.responded_on, confirm_warnings=True)
+            if what is not None or raised_with is not None or response is not None:
+                bump("concerns")
         for r in s.meetings().itertuples():
             new = fix(r.title)
             if new is not None:

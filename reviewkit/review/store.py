@@ -7,7 +7,8 @@ personal identifiers before it is stored, and the audit log records free text on
 length and digest, so redacting a note never leaves the old words behind in the log.
 
 The methods for each kind of record are mixed in: ratings and case flags from
-reviewkit.review.ratings, meetings, conversations and notes from reviewkit.review.fieldwork.
+reviewkit.review.ratings, meetings, conversations and notes from reviewkit.review.fieldwork, the
+concerns log from reviewkit.review.concerns.
 This module opens the store and holds what they share: transactions, screening, who may
 write, and the audit log (its format in reviewkit.review.auditlog).
 """
@@ -30,6 +31,7 @@ from reviewkit.core.tools import RatingScale
 from reviewkit.privacy import prescreen
 from reviewkit.privacy import screening as privacy
 from reviewkit.review import auditlog, migrations
+from reviewkit.review.concerns import ConcernsMixin
 from reviewkit.review.fieldwork import FieldworkMixin
 from reviewkit.review.ratings import RatingsMixin
 
@@ -158,7 +160,7 @@ class Rules:
     names: tuple[str, ...] = ()
 
 
-class Store(RatingsMixin, FieldworkMixin):
+class Store(RatingsMixin, FieldworkMixin, ConcernsMixin):
     """The review's SQLite store; all writes go through its methods."""
 
     def __init__(self, path: str | Path, rules: Rules | None = None, *, timeout: float = 60.0,

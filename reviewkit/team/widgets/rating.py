@@ -33,6 +33,7 @@ from reviewkit.team.widgets.common import (
     open_or_explain,
     show_refused_text,
 )
+from reviewkit.team.widgets.concern import ConcernPanel
 
 NOTE_PLACEHOLDER = "What in the record supports this rating? (no names or identifiers: use the case reference)"
 
@@ -188,6 +189,7 @@ class RatingForm(EntryForm):
         self.complete = w.Checkbox(description="I have finished rating this case record", indent=False,
                                    layout=w.Layout(width="auto"))
         self.complete_message = w.HTML("")
+        self.concern = ConcernPanel(self)
 
         self.referred.observe(self.guard(self._on_referred), names="value")
         self.reason.observe(self.guard(self._on_reason), names="value")
@@ -204,7 +206,7 @@ class RatingForm(EntryForm):
         finish.add_class("rk-card")
         self.questions_box = w.VBox([heading("Questions", 2, tool.title)]
                                     + [self.blocks[q].box for q in tool.question_ids]
-                                    + [overall_head, self.blocks[tool.overall.id].box, finish])
+                                    + [overall_head, self.blocks[tool.overall.id].box, finish, self.concern.box])
         self.set_view("Rate case records", intro, self.top_bar(self.case_picker, self.progress), self.questions_box,
                       css=level_css(tool.scale))
         if not self.cases:
@@ -244,6 +246,7 @@ class RatingForm(EntryForm):
             self.referral_message.value = ""
             self.reason_anyway.layout.display = "none"
             self.complete.value = bool(flag["complete"])
+            self.concern.show(self.case_id)
         self._refresh()
 
     def _refresh(self) -> None:
