@@ -353,6 +353,28 @@ def cmd_hub_codes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from reviewkit.review.backup import backup_store  # start-up: pandas
+
+    done = backup_store(args.workspace, args.to, keep=args.keep)
+    _say(f"Backed up the review store to {done.path} ({done.ratings} rating(s), {done.audit_rows} audit log "
+         "row(s)); readable only by you.")
+    if done.removed:
+        _say(f"Removed {len(done.removed)} older backup(s), keeping the newest {args.keep}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from reviewkit.review.backup import restore_store  # start-up: pandas
+
+    checked, saved = restore_store(args.workspace, args.backup, actor=_actor(args))
+    if saved is not None:
+        _say(f"Copied the store as it was to {saved}.")
+    _say(f"Restored the review store from {checked.path} (taken {checked.taken or 'at an unknown time'}; "
+         f"{checked.ratings} rating(s)). It passed SQLite's integrity check and is this review's.")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from reviewkit.region.render import render_comparison  # start-up: pandas
 

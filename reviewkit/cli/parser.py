@@ -13,6 +13,7 @@ from collections.abc import Callable
 from reviewkit import __version__
 from reviewkit.cli.commands import (
     cmd_action_plan,
+    cmd_backup,
     cmd_check,
     cmd_compare,
     cmd_confirm,
@@ -24,6 +25,7 @@ from reviewkit.cli.commands import (
     cmd_previous,
     cmd_redact,
     cmd_report,
+    cmd_restore,
     cmd_sample,
     cmd_serve,
     cmd_status,
@@ -170,6 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--login", metavar="LOGIN", default=None,
                    help="only this login (as in review.yaml); its password, if it has one, is removed: a reset")
     p.add_argument("--days", type=int, default=14, metavar="N", help="how long the codes work (default: %(default)s)")
+
+    p = _command(sub, "backup", "Take a consistent copy of the review store (safe while the hub runs); keep the "
+                                "newest N.",
+                 "reviewkit backup reviews/eastvale-2026 --to /var/backups/eastvale-2026 --keep 14", cmd_backup)
+    p.add_argument("workspace")
+    p.add_argument("--to", metavar="DIR", default=None, help="folder for the backups (default: WORKSPACE/backups)")
+    p.add_argument("--keep", type=int, default=14, metavar="N",
+                   help="keep the newest N dated backups in that folder, removing older ones (default: %(default)s)")
+
+    p = _command(sub, "restore", "Check a backup of the review store and put it back (the current store is copied "
+                                 "aside first).",
+                 "reviewkit restore reviews/eastvale-2026 reviews/eastvale-2026/backups/review-2026-03-04T020000Z.db",
+                 cmd_restore)
+    p.add_argument("workspace")
+    p.add_argument("backup", help="a backup file written by 'reviewkit backup'")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who is restoring, for the audit log (default: your login)")
 
     p = _command(sub, "compare", "Compare councils and review rounds from regional bundles; render the comparison.",
                  "reviewkit compare bundles/*.zip --out regional/ --to html,pdf --pseudonymise", cmd_compare)
