@@ -33,6 +33,7 @@ from reviewkit.core.lifecycle import private_dir, remove_dir, start_detached, st
 from reviewkit.review.workspace import open_workspace
 from reviewkit.team.codes import CODES_FILE, MIN_PASSWORD, PASSWORDS_FILE
 from reviewkit.team.serve import _port_taken, free_port
+from reviewkit.team.signin import LAST_GOOD_FILE
 
 SIGN_IN = ("passwords", "entra")
 DEFAULT_PORT = 8000
@@ -165,6 +166,7 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
             "# Microsoft Entra ID (Azure AD): the app registration's redirect URI must be the callback URL below.",
             "c.JupyterHub.authenticator_class = 'reviewkit.team.auth.ReviewTeamEntraAuthenticator'",
             f"c.ReviewTeamEntraAuthenticator.workspace = {str(ws)!r}",
+            f"c.ReviewTeamEntraAuthenticator.last_good_file = {str(state / LAST_GOOD_FILE)!r}",
             f"c.ReviewTeamEntraAuthenticator.tenant_id = {e.tenant_id!r}",
             f"c.ReviewTeamEntraAuthenticator.client_id = {e.client_id!r}",
             f"c.ReviewTeamEntraAuthenticator.client_secret = {e.client_secret!r}",
@@ -179,6 +181,7 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
             "c.JupyterHub.authenticator_class = 'reviewkit.team.auth.ReviewTeamAuthenticator'",
             f"c.JupyterHub.template_vars = {{'announcement_login': {FIRST_TIME!r}}}",
             f"c.ReviewTeamAuthenticator.workspace = {str(ws)!r}",
+            f"c.ReviewTeamAuthenticator.last_good_file = {str(state / LAST_GOOD_FILE)!r}",
             f"c.ReviewTeamAuthenticator.password_file = {str(ws / PASSWORDS_FILE)!r}",
             f"c.ReviewTeamAuthenticator.codes_file = {str(ws / CODES_FILE)!r}",
         ]
