@@ -38,7 +38,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     monkeypatch.delenv(HUB_USER, raising=False)
     monkeypatch.delenv(LAST_GOOD_ENV, raising=False)
     ws = with_logins(make_workspace(tmp_path / "ws"))
-    config = hub.write_config(hub.plan(ws.path), tmp_path / "it")
+    config = hub.write_config(hub.plan(ws.path), tmp_path / "it")[0]
     c = PyFileConfigLoader(config.name, path=str(config.parent)).load_config()
     return ws, c
 

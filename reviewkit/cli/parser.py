@@ -150,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="only print the address; do not open a browser")
 
     p = _command(sub, "hub", "Run the review for a team: JupyterHub, each member signing in with their own login.",
-                 "reviewkit hub reviews/eastvale-2026 --ip 0.0.0.0 --port 8000", cmd_hub)
+                 "reviewkit hub reviews/eastvale-2026 --ip 0.0.0.0 --port 8000\n"
+                 "  reviewkit hub reviews/eastvale-2026 --write-config /srv/review-hub --public-url "
+                 "https://review.eastvale.gov.uk", cmd_hub)
     p.add_argument("workspace")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
     p.add_argument("--ip", default="127.0.0.1", metavar="ADDR",
@@ -162,8 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--entra-tenant", metavar="ID", help="with --sign-in entra: the directory (tenant) ID")
     p.add_argument("--entra-client-id", metavar="ID", help="with --sign-in entra: the application (client) ID")
-    p.add_argument("--public-url", metavar="URL", help="with --sign-in entra: the address people open, "
-                   "e.g. https://review.eastvale.gov.uk (the client secret goes in REVIEWKIT_ENTRA_CLIENT_SECRET)")
+    p.add_argument("--public-url", metavar="URL", help="the https:// address people open, e.g. "
+                   "https://review.eastvale.gov.uk: for --sign-in entra (the client secret goes in "
+                   "REVIEWKIT_ENTRA_CLIENT_SECRET) and for the nginx site --write-config writes")
+    p.add_argument("--hub-port", type=int, default=0, metavar="N",
+                   help="with --write-config: the hub's own port on 127.0.0.1 (default: 8081)")
+    p.add_argument("--proxy-api-port", type=int, default=0, metavar="N",
+                   help="with --write-config: the proxy's API port on 127.0.0.1 (default: 8001)")
+    p.add_argument("--service-user", default="reviewkit", metavar="NAME",
+                   help="with --write-config: the dedicated user the systemd service runs as (default: %(default)s)")
+    p.add_argument("--tls-cert", default="/etc/ssl/certs/reviewkit-hub.pem", metavar="PATH",
+                   help="with --write-config: the certificate (chain) nginx serves (default: %(default)s)")
+    p.add_argument("--tls-key", default="/etc/ssl/private/reviewkit-hub.key", metavar="PATH",
+                   help="with --write-config: its private key (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="with --write-config: replace files already there")
 
     p = _command(sub, "hub-codes", "Make one-time first sign-in codes for the hub's logins that have no password "
                                    "yet (or reset one person's password); shown once, never saved.",
