@@ -117,6 +117,10 @@ def test_visitors_servers_run_the_forms_only_and_the_hosts_have_lab() -> None:
     assert visitor["ServerApp"]["terminals_enabled"] is False
     assert "execute_request" not in visitor["MappingKernelManager"]["allowed_message_types"]
     assert host["ServerApp"]["jpserver_extensions"]["jupyterlab"] is True
+    # A visitor's server answers the forms' addresses only, and shows kernel errors as one plain line.
+    assert visitor["ServerApp"]["jpserver_extensions"]["reviewkit.team.forms"] is True
+    assert "reviewkit.team.forms" not in host["ServerApp"]["jpserver_extensions"]
+    assert visitor["ServerApp"]["kernel_websocket_connection_class"].endswith("PlainErrorsConnection")
     for c in (visitor, host):
         assert c["MappingKernelManager"]["cull_idle_timeout"] > 0 and c["ServerApp"]["shutdown_no_activity_timeout"] > 0
         assert c["ServerApp"]["tornado_settings"] == {"mathjax_url": None, "mathjax_config": None}  # no CDN

@@ -283,6 +283,8 @@ def server_config(host: bool) -> dict[str, Any]:
     }
     if not host:
         config["ServerApp"].update({"terminals_enabled": False,
-                                    "authorizer_class": "reviewkit.team.forms.FormsOnlyAuthorizer"})
+                                    "authorizer_class": "reviewkit.team.forms.FormsOnlyAuthorizer",
+                                    "kernel_websocket_connection_class": "reviewkit.team.forms.PlainErrorsConnection"})
+        config["ServerApp"]["jpserver_extensions"]["reviewkit.team.forms"] = True  # the forms' addresses only
         config["MappingKernelManager"]["allowed_message_types"] = WIDGET_MESSAGES
     return config

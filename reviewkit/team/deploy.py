@@ -11,6 +11,7 @@ installs or enables anything: the README's team section lists IT's steps.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,11 @@ WantedBy=timers.target
 def nginx_site(d: Deployment) -> str:
     """An nginx site (Debian: /etc/nginx/sites-available/) terminating TLS in front of the hub."""
     name, port = d.public
+    try:  # an address rather than a name: listen on that address alone
+        ipaddress.ip_address(name)
+        listen = f"    listen {name}:{port} ssl;"
+    except ValueError:
+        listen = f"    listen {port} ssl;\n    listen [::]:{port} ssl;"
     redirect = "" if port != 443 else f"""\
 server {{
     listen 80;
@@ -192,8 +198,7 @@ map $http_upgrade $reviewkit_connection_upgrade {{
 }}
 
 {redirect}server {{
-    listen {port} ssl;
-    listen [::]:{port} ssl;
+{listen}
     server_name {name};
 
     ssl_certificate     {d.tls_cert};
@@ -211,7 +216,8 @@ map $http_upgrade $reviewkit_connection_upgrade {{
     location / {{
         proxy_pass {d.upstream};
         proxy_http_version 1.1;
-        proxy_set_header Host $host;
+        # The address as typed, with its port: the forms' websocket is refused when Host and Origin differ.
+        proxy_set_header Host $http_host;
         # The hub throttles refused sign-ins per client address: it reads the address from here.
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
