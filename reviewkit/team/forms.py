@@ -90,12 +90,12 @@ class PlainErrorsConnection(ZMQChannelsWebsocketConnection):
         except Exception:  # noqa: BLE001 - not a message this can read: pass it on untouched
             msg_type = ""
         if msg_type in ("stream", "error") or msg_type.endswith("_reply"):
-            msg = self.session.deserialize(parts)
-            cleaned = plain_content(msg_type, msg["content"])
-            if cleaned is not msg["content"]:
-                if msg_type in ("stream", "error"):
-                    self.log.info("a kernel's %s message to a visiting reviewer's page was replaced by a plain line",
-                                  msg_type)
+            content = self.session.unpack(parts[4])  # read only: the signature is checked once, below or after
+            cleaned = plain_content(msg_type, content)
+            if cleaned is not content:
+                msg = self.session.deserialize(parts)  # checks the kernel's signature
                 msg["content"] = cleaned
-                outgoing_msg = list(idents) + self.session.serialize(msg)
+                outgoing_msg = list(idents) + self.session.serialize(msg)  # signed again, as the kernel would
+                self.log.info("a kernel's %s message to a visiting reviewer's page was replaced by a plain line",
+                              msg_type)
         super().handle_outgoing_message(stream, outgoing_msg)
