@@ -123,9 +123,3 @@ def client_address(handler: Any) -> str:
     """The address a sign-in came from, as the hub's web server saw it (X-Real-IP from the reverse proxy)."""
     request = getattr(handler, "request", None)
     return str(getattr(request, "remote_ip", "") or "")
-
-
-def client_address(handler: Any) -> str:
-    """The address a sign-in came from, as the hub's web server saw it (X-Real-IP from the reverse proxy)."""
-    request = getattr(handler, "request", None)
-    return str(getattr(request, "remote_ip", "") or "")
