@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 VENV=.venv
-APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-writer libreoffice-calc)
+# nginx-light: the review hub's HTTPS front (its test runs the site `reviewkit hub --write-config` writes).
+APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-writer libreoffice-calc nginx-light)
 # The review hub's proxy (configurable-http-proxy) runs on Node.js: Debian's, where none is installed.
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)
 command -v npm >/dev/null || APT_PACKAGES+=(npm)

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim", "concern"}
+           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim", "concern", "backup",
+           "restore"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -279,3 +280,16 @@ def test_hub_codes(tmp_path, capsys):
             data = path.read_bytes()
             assert not any(c.encode() in data or c.replace("-", "").encode() in data
                            for c in [*codes.values(), *again.values()]), path
+
+
+def test_backup_and_restore(ws, tmp_path, capsys):
+    code, out, _ = cli(capsys, "backup", ws.path, "--to", tmp_path / "b", "--keep", "2")
+    assert code == 0 and "Backed up the review store to" in out and "readable only by you" in out
+    copy = next((tmp_path / "b").iterdir())
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    code, _, err = cli(capsys, "backup", ws.path, "--keep", "0")
+    assert "--keep must be a whole number of 1 or more" in failed(code, err)
+    code, out, _ = cli(capsys, "restore", ws.path, copy)
+    assert code == 0 and "Restored the review store from" in out
+    code, _, err = cli(capsys, "restore", ws.path, ws.path / "review.yaml")
+    assert "not a backup of a review store" in failed(code, err)

@@ -131,12 +131,12 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     login.goto(hub.url + "hub/login", timeout=120_000)
     login.wait_for_selector("#login_submit", timeout=120_000)
     assert _axe(login) == []
-    # An unknown login is refused with a plain page.
+    # An unknown login is refused with the same plain page as a wrong password.
     login.get_by_label("Username").fill("someone@elsewhere.example")
     login.get_by_label("Password").fill(PASSWORD)
     login.get_by_role("button", name="Sign in").click()
     login.wait_for_load_state()
-    assert "not on the review team" in login.content()
+    assert "Sign-in refused" in login.locator(".login_error").inner_text()
     # A first sign-in without the code, or with someone else's, claims nothing.
     for code in ("", hub.codes[LOGINS[B]]):
         login.get_by_label("Username").fill(LOGINS[A])

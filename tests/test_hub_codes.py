@@ -51,7 +51,7 @@ def team(tmp_path: Path):
 @pytest.fixture
 def auth(team, tmp_path: Path):  # noqa: ANN201
     """The offline authenticator as JupyterHub builds it from the config IT would run."""
-    out = hub.write_config(hub.plan(team.path, port=None), tmp_path / "it")
+    out = hub.write_config(hub.plan(team.path, port=None), tmp_path / "it")[0]
     config = PyFileConfigLoader(out.name, path=str(out.parent)).load_config()
     from reviewkit.team.auth import ReviewTeamAuthenticator
 
@@ -206,6 +206,6 @@ def test_the_hub_at_start_says_who_still_waits_for_a_first_sign_in(team, tmp_pat
     assert "4 of 4 login(s) on the team have not signed in yet" in out
     assert f"reviewkit hub-codes {team.path}" in out
     make_codes(team)
-    assert main(["hub", str(team.path), "--write-config", str(tmp_path / "it")]) == 0
+    assert main(["hub", str(team.path), "--write-config", str(tmp_path / "it2")]) == 0  # (files already written are kept)
     out = capsys.readouterr().out
     assert "(4 have one that still works)" in out and "reviewkit hub-codes" not in out

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,7 +53,7 @@ def test_entra_needs_its_settings_and_never_takes_the_secret_from_the_command_li
 
 
 def test_the_written_config_is_private_and_loads_the_passwords_sign_in(team, tmp_path: Path) -> None:
-    out = hub.write_config(hub.plan(team.path, port=None), tmp_path / "it")
+    out = hub.write_config(hub.plan(team.path, port=None), tmp_path / "it")[0]
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and stat.S_IMODE(out.parent.stat().st_mode) == 0o700
     c = load(out)
     assert c.JupyterHub.authenticator_class == "reviewkit.team.auth.ReviewTeamAuthenticator"
@@ -77,7 +79,8 @@ def test_the_written_config_is_private_and_loads_the_passwords_sign_in(team, tmp
     assert check_password("a long first password", json.loads(stored.read_text())[LOGINS["A. Visitor"]])
     with pytest.raises(web.HTTPError) as refused:
         asyncio.run(auth.authenticate(None, {"username": "someone@elsewhere.example", "password": "x" * 12}))
-    assert refused.value.status_code == 403 and "not on the review team" in refused.value.log_message
+    # The same refusal as a wrong password: the page never tells a guesser which logins are on the team.
+    assert refused.value.status_code == 403 and refused.value.log_message.startswith("Sign-in refused")
 
 
 def test_the_entra_id_config_names_the_tenant_app_and_callback_and_admits_only_the_team(team, tmp_path: Path,
@@ -114,6 +117,67 @@ def test_visitors_servers_run_the_forms_only_and_the_hosts_have_lab() -> None:
     assert visitor["ServerApp"]["terminals_enabled"] is False
     assert "execute_request" not in visitor["MappingKernelManager"]["allowed_message_types"]
     assert host["ServerApp"]["jpserver_extensions"]["jupyterlab"] is True
+    # A visitor's server answers the forms' addresses only, and shows kernel errors as one plain line.
+    assert visitor["ServerApp"]["jpserver_extensions"]["reviewkit.team.forms"] is True
+    assert "reviewkit.team.forms" not in host["ServerApp"]["jpserver_extensions"]
+    assert visitor["ServerApp"]["kernel_websocket_connection_class"].endswith("PlainErrorsConnection")
     for c in (visitor, host):
         assert c["MappingKernelManager"]["cull_idle_timeout"] > 0 and c["ServerApp"]["shutdown_no_activity_timeout"] > 0
         assert c["ServerApp"]["tornado_settings"] == {"mathjax_url": None, "mathjax_config": None}  # no CDN
+
+
+def test_write_config_writes_the_service_timer_and_nginx_site_without_the_writers_path(team, tmp_path: Path,
+                                                                                       monkeypatch, capsys) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    monkeypatch.setenv("PATH", "/opt/someones-own-tools/bin:" + os.environ["PATH"])
+    it = tmp_path / "srv"
+    it.mkdir(mode=0o755)
+    it.chmod(0o755)  # IT's folder, as they made it
+    argv = ["hub", str(team.path), "--write-config", str(it), "--public-url", "https://review.eastvale.example",
+            "--port", "8100", "--hub-port", "8181", "--proxy-api-port", "8101", "--service-user", "psw-review"]
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    names = ["jupyterhub_config.py", "reviewkit-hub.service", "reviewkit-backup.service", "reviewkit-backup.timer",
+             "reviewkit-hub.nginx.conf"]
+    assert sorted(p.name for p in it.iterdir()) == sorted(names)
+    assert all(str(it / n) in said for n in names)
+    assert stat.S_IMODE(it.stat().st_mode) == 0o755  # an existing folder keeps its mode
+    assert {stat.S_IMODE((it / n).stat().st_mode) for n in names} == {0o600}
+    config = (it / "jupyterhub_config.py").read_text()
+    assert "someones-own-tools" not in config and "PATH" not in config  # the writer's PATH is not baked in
+    c = load(it / "jupyterhub_config.py")
+    assert (c.JupyterHub.ip, c.JupyterHub.port, c.JupyterHub.hub_port) == ("127.0.0.1", 8100, 8181)
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8101"
+    assert c.ReviewSpawner.state_dir == str(it) and "environment" not in c.Spawner
+
+    unit = (it / "reviewkit-hub.service").read_text()
+    for line in ("User=psw-review", "Restart=on-failure", "KillMode=control-group", "NoNewPrivileges=yes",
+                 "ProtectSystem=strict", "PrivateTmp=yes", f"ReadWritePaths={it} {team.path.resolve()}",
+                 f"ExecStart={sys.executable} -m jupyterhub -f {it / 'jupyterhub_config.py'}"):
+        assert line in unit.splitlines(), line
+    assert re.search(r"^ProtectHome=(yes|read-only)$", unit, re.M)
+    backup = (it / "reviewkit-backup.service").read_text()
+    assert f"ExecStart={sys.executable} -m reviewkit backup {team.path.resolve()} --keep 14" in backup
+    assert "Type=oneshot" in backup and "OnCalendar=" in (it / "reviewkit-backup.timer").read_text()
+    if shutil.which("systemd-analyze"):  # systemd's own check of the three units
+        checked = subprocess.run(["systemd-analyze", "verify", *(str(it / n) for n in names[1:4])],
+                                 capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0 and "Unknown" not in checked.stderr, checked.stderr
+    site = (it / "reviewkit-hub.nginx.conf").read_text()
+    for line in ("listen 443 ssl;", "server_name review.eastvale.example;", "proxy_pass http://127.0.0.1:8100;",
+                 "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection $reviewkit_connection_upgrade;",
+                 "proxy_set_header X-Real-IP $remote_addr;", "return 301 https://$host$request_uri;"):
+        assert line in [x.strip() for x in site.splitlines()], line
+
+    # Written again: refused without --force, and nothing is changed; with --force, replaced.
+    (it / "reviewkit-hub.service").write_text("# IT's own edits\n")
+    assert main([*argv[:-2], "--service-user", "someone-else"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert (it / "reviewkit-hub.service").read_text() == "# IT's own edits\n"
+    assert "someone-else" not in (it / "reviewkit-backup.service").read_text()
+    assert main([*argv, "--force"]) == 0 and "User=psw-review" in (it / "reviewkit-hub.service").read_text()
+    assert main([*argv[:3], str(tmp_path / "x"), "--public-url", "http://plain.example"]) == 1
+    assert not (tmp_path / "x" / "jupyterhub_config.py").exists()

@@ -97,3 +97,48 @@ def test_the_rating_form_takes_the_reviewer_from_the_sign_in_not_the_page(team, 
     assert form.reviewer == A and [c.id for c in form.cases] == ["C01", "C02"]
     with pytest.raises(InvalidInputError, match="not allocated"):
         form.open_case("C03")
+
+
+def test_a_visiting_reviewer_records_conversations_and_notes_on_their_own_cases_only(team, monkeypatch) -> None:
+    sign_in(monkeypatch, B)
+    with team.store() as store:
+        b_conversation = store.add_conversation(B, "C03", "carer", B)  # one of B's cases
+    sign_in(monkeypatch, A)
+    with team.store() as store:
+        with pytest.raises(AccessError, match="case C05 is not allocated to you"):
+            store.add_conversation(A, "C05", "person", A)  # H. Host's case, in A's own name
+        mine = store.add_conversation(A, "C02", "person", A)
+        with pytest.raises(AccessError, match="case C05 is not allocated to you"):
+            store.update_conversation(A, mine, case_id="C05")
+        with pytest.raises(AccessError, match="cannot write a note on a conversation for another"):
+            store.add_note(A, "They felt listened to", conversation_id=b_conversation)
+        note = store.add_note(A, "They felt listened to", conversation_id=mine)
+        meeting_note = store.add_note(A, "Supervision is monthly", meeting_id=store.add_meeting(A, "practitioners"))
+        assert store.note(note)["conversation_id"] == mine and store.note(meeting_note)["meeting_id"]
+    sign_in(monkeypatch, B)
+    with team.store() as store:
+        with pytest.raises(AccessError):
+            store.update_note(B, note, text="Changed by someone else")
+        with pytest.raises(AccessError):
+            store.delete_note(B, note)
+    sign_in(monkeypatch, HOST)
+    with team.store() as store:  # the host records for the team (an import), on any listed case
+        store.add_conversation(HOST, "C05", "relative", A)
+        conversations = store.conversations()
+        notes = store.notes()
+    assert sorted(zip(conversations["case_id"], conversations["reviewer"])) == [
+        ("C02", A), ("C03", B), ("C05", A)]
+    assert list(notes["text"]) == ["They felt listened to", "Supervision is monthly"]
+
+
+def test_the_conversation_form_offers_a_visitor_their_own_cases_and_refuses_another(team, monkeypatch, trap) -> None:
+    from reviewkit.team.widgets import ConversationForm
+
+    sign_in(monkeypatch, A)
+    form = trap.watch(ConversationForm(team.path, A))
+    assert [v for _, v in form.case.options] == ["C01", "C02"]
+    form.case.options = [("C05", "C05")]  # what a page altered in the browser could send
+    form.create.click()
+    assert "case C05 is not allocated to you" in form.alert.message and form.conversation_id is None
+    with team.store() as store:
+        assert store.conversations().empty

@@ -437,13 +437,19 @@ def cmd_hub(args: argparse.Namespace) -> int:
     entra = (hub.entra_from(args.entra_tenant or "", args.entra_client_id or "", args.public_url or "")
              if args.sign_in == "entra" else None)
     port = args.port if args.port or not args.write_config else hub.DEFAULT_PORT  # IT's config: a fixed port
-    p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra, check_port=not args.write_config)
+    p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra,
+                 check_port=not args.write_config, hub_port=args.hub_port, proxy_api_port=args.proxy_api_port)
     if args.sign_in == "passwords":
         _say_waiting(args.workspace)
     if args.write_config:
-        out = hub.write_config(p, args.write_config)
-        _say(f"Wrote {out} (readable only by you: it may hold a client secret).")
-        _say(f"Start the hub with: jupyterhub -f {out}")
+        written = hub.write_config(p, args.write_config, force=args.force, user=args.service_user,
+                                   public_url=args.public_url or "", tls_cert=args.tls_cert, tls_key=args.tls_key)
+        _say("Wrote these files for IT (each readable only by you; the configuration may hold a client secret):")
+        for path in written:
+            _say(f"  {path}")
+        _say(f"Run the hub with: {_quoted(sys.executable)} -m jupyterhub -f {_quoted(str(written[0]))}")
+        _say("or install the service, backup timer and nginx site as each file's first lines say (README: "
+             "'Running the review for a team').")
         return 0
 
     def ready(url: str) -> None:
@@ -496,6 +502,28 @@ def cmd_hub_codes(args: argparse.Namespace) -> int:
     w = waiting(ws)
     if w.count > len(made):
         _say(f"{w.count} login(s) in all still wait for their first sign-in.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from reviewkit.review.backup import backup_store  # start-up: pandas
+
+    done = backup_store(args.workspace, args.to, keep=args.keep)
+    _say(f"Backed up the review store to {done.path} ({done.ratings} rating(s), {done.audit_rows} audit log "
+         "row(s)); readable only by you.")
+    if done.removed:
+        _say(f"Removed {len(done.removed)} older backup(s), keeping the newest {args.keep}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from reviewkit.review.backup import restore_store  # start-up: pandas
+
+    checked, saved = restore_store(args.workspace, args.backup, actor=_actor(args))
+    if saved is not None:
+        _say(f"Copied the store as it was to {saved}.")
+    _say(f"Restored the review store from {checked.path} (taken {checked.taken or 'at an unknown time'}; "
+         f"{checked.ratings} rating(s)). It passed SQLite's integrity check and is this review's.")
     return 0
 
 

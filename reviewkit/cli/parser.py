@@ -14,6 +14,7 @@ from reviewkit import __version__
 from reviewkit.core.tools import available_tools
 from reviewkit.cli.commands import (
     cmd_action_plan,
+    cmd_backup,
     cmd_check,
     cmd_compare,
     cmd_concern,
@@ -27,6 +28,7 @@ from reviewkit.cli.commands import (
     cmd_previous,
     cmd_redact,
     cmd_report,
+    cmd_restore,
     cmd_sample,
     cmd_serve,
     cmd_status,
@@ -198,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="only print the address; do not open a browser")
 
     p = _command(sub, "hub", "Run the review for a team: JupyterHub, each member signing in with their own login.",
-                 "reviewkit hub reviews/eastvale-2026 --ip 0.0.0.0 --port 8000", cmd_hub)
+                 "reviewkit hub reviews/eastvale-2026 --ip 0.0.0.0 --port 8000\n"
+                 "  reviewkit hub reviews/eastvale-2026 --write-config /srv/review-hub --public-url "
+                 "https://review.eastvale.gov.uk", cmd_hub)
     p.add_argument("workspace")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
     p.add_argument("--ip", default="127.0.0.1", metavar="ADDR",
@@ -210,8 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--entra-tenant", metavar="ID", help="with --sign-in entra: the directory (tenant) ID")
     p.add_argument("--entra-client-id", metavar="ID", help="with --sign-in entra: the application (client) ID")
-    p.add_argument("--public-url", metavar="URL", help="with --sign-in entra: the address people open, "
-                   "e.g. https://review.eastvale.gov.uk (the client secret goes in REVIEWKIT_ENTRA_CLIENT_SECRET)")
+    p.add_argument("--public-url", metavar="URL", help="the https:// address people open, e.g. "
+                   "https://review.eastvale.gov.uk: for --sign-in entra (the client secret goes in "
+                   "REVIEWKIT_ENTRA_CLIENT_SECRET) and for the nginx site --write-config writes")
+    p.add_argument("--hub-port", type=int, default=0, metavar="N",
+                   help="with --write-config: the hub's own port on 127.0.0.1 (default: 8081)")
+    p.add_argument("--proxy-api-port", type=int, default=0, metavar="N",
+                   help="with --write-config: the proxy's API port on 127.0.0.1 (default: 8001)")
+    p.add_argument("--service-user", default="reviewkit", metavar="NAME",
+                   help="with --write-config: the dedicated user the systemd service runs as (default: %(default)s)")
+    p.add_argument("--tls-cert", default="/etc/ssl/certs/reviewkit-hub.pem", metavar="PATH",
+                   help="with --write-config: the certificate (chain) nginx serves (default: %(default)s)")
+    p.add_argument("--tls-key", default="/etc/ssl/private/reviewkit-hub.key", metavar="PATH",
+                   help="with --write-config: its private key (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="with --write-config: replace files already there")
 
     p = _command(sub, "hub-codes", "Make one-time first sign-in codes for the hub's logins that have no password "
                                    "yet (or reset one person's password); shown once, never saved.",
@@ -220,6 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--login", metavar="LOGIN", default=None,
                    help="only this login (as in review.yaml); its password, if it has one, is removed: a reset")
     p.add_argument("--days", type=int, default=14, metavar="N", help="how long the codes work (default: %(default)s)")
+
+    p = _command(sub, "backup", "Take a consistent copy of the review store (safe while the hub runs); keep the "
+                                "newest N.",
+                 "reviewkit backup reviews/eastvale-2026 --to /var/backups/eastvale-2026 --keep 14", cmd_backup)
+    p.add_argument("workspace")
+    p.add_argument("--to", metavar="DIR", default=None, help="folder for the backups (default: WORKSPACE/backups)")
+    p.add_argument("--keep", type=int, default=14, metavar="N",
+                   help="keep the newest N dated backups in that folder, removing older ones (default: %(default)s)")
+
+    p = _command(sub, "restore", "Check a backup of the review store and put it back (the current store is copied "
+                                 "aside first).",
+                 "reviewkit restore reviews/eastvale-2026 reviews/eastvale-2026/backups/review-2026-03-04T020000Z.db",
+                 cmd_restore)
+    p.add_argument("workspace")
+    p.add_argument("backup", help="a backup file written by 'reviewkit backup'")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who is restoring, for the audit log (default: your login)")
 
     p = _command(sub, "compare", "Compare councils and review rounds from regional bundles; render the comparison.",
                  "reviewkit compare bundles/*.zip --out regional/ --to html,pdf --pseudonymise", cmd_compare)

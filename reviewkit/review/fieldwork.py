@@ -117,6 +117,7 @@ class FieldworkMixin:
                 raise InvalidInputError(f"'{reviewer}' is not a reviewer of this review")
             if self.rules.cases and case_id not in self.rules.cases:
                 raise InvalidInputError("that case reference is not in this review's case list (review.yaml)")
+        self._check_own_case(case_id, "a conversation")
         with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO conversations (ref, case_id, who, held_on, reviewer) VALUES (?,?,?,?,?)",
@@ -153,6 +154,8 @@ class FieldworkMixin:
                 raise InvalidInputError(f"'{new['reviewer']}' is not a reviewer of this review")
             if self.rules.cases and new["case_id"] not in self.rules.cases:
                 raise InvalidInputError(f"case '{new['case_id']}' is not in this review's case list (review.yaml)")
+        self._check_own_case(old["case_id"], "a conversation")
+        self._check_own_case(new["case_id"], "a conversation")
         with self.transaction():
             cur = self._db.execute(
                 "UPDATE conversations SET case_id=?, who=?, reviewer=?, held_on=?, version=version+1 "
@@ -202,8 +205,16 @@ class FieldworkMixin:
         table, ident = ("meetings", meeting_id) if meeting_id is not None else ("conversations", conversation_id)
         if self._db.execute(f"SELECT 1 FROM {table} WHERE id=?", (ident,)).fetchone() is None:
             raise InvalidInputError(f"there is no {table[:-1]} {ident}")
+        if conversation_id is not None:
+            self._check_conversation_note(conversation_id)
         return {"meeting_id": meeting_id, "conversation_id": conversation_id, "kind": kind, "text": text,
                 "stance": stance}
+
+    def _check_conversation_note(self, conversation_id: int) -> None:
+        """Under the hub, a visiting reviewer's notes go on their own conversations, about their own cases."""
+        held = self.conversation(conversation_id)
+        self._check_writes_as(held["reviewer"], "a note on a conversation")
+        self._check_own_case(held["case_id"], "a note")
 
     def note(self, note_id: int) -> dict[str, Any]:
         row = self._db.execute("SELECT * FROM notes WHERE id=?", (note_id,)).fetchone()
@@ -252,6 +263,8 @@ class FieldworkMixin:
     def delete_note(self, actor: str, note_id: int) -> None:
         self._check_actor(actor)
         old = self.note(note_id)
+        if old["conversation_id"] is not None:
+            self._check_conversation_note(old["conversation_id"])
         with self.transaction():
             self._db.execute("DELETE FROM notes WHERE id=?", (note_id,))
             self._audit(actor, "delete", "note", str(note_id),

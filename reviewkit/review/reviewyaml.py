@@ -226,8 +226,43 @@ def _check_window(day: dt.date, where: str) -> None:
         raise WorkspaceError(f"{where} {outside} (written YYYY-MM-DD)")
 
 
-def parse_meta(data: Any, where: str) -> ReviewMeta:
-    """Validate review.yaml content; each message names the key and the fix."""
+def item_lines(text: str | bytes) -> dict[tuple[str, int], int]:
+    """The line (from 1) each team member, case and previous recommendation starts on, by (list, number).
+
+    For messages only: ``text`` has already been read safely (``load_yaml``), so composing it
+    again is bounded; a file that cannot be composed gives no lines.
+    """
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, int], int] = {}
+
+    def items(name: str, node: Any) -> None:
+        if isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value, 1):
+                lines[(name, i)] = item.start_mark.line + 1
+
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in ("team", "cases"):
+                items(key.value, value)
+            elif isinstance(key, yaml.ScalarNode) and key.value == "previous_review" and \
+                    isinstance(value, yaml.MappingNode):
+                for k, v in value.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == "recommendations":
+                        items("recommendations", v)
+    return lines
+
+
+def _line(lines: dict[tuple[str, int], int] | None, name: str, i: int) -> str:
+    n = (lines or {}).get((name, i))
+    return f"line {n}, " if n else ""
+
+
+def parse_meta(data: Any, where: str, lines: dict[tuple[str, int], int] | None = None) -> ReviewMeta:
+    """Validate review.yaml content; each message names the key and the fix (and the line, given ``lines``
+    from ``item_lines``)."""
     if not isinstance(data, dict):
         raise WorkspaceError(f"{where}: expected a mapping of keys such as council, theme, team")
     data, _ = migrations.upgrade_review_data(data, where)  # an older format is read as the current one
@@ -247,7 +282,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if not isinstance(raw_team, list):
         raise WorkspaceError(f"{where}: 'team' must be a list of members with name, council and role")
     for i, m in enumerate(raw_team, 1):
-        at = f"{where}: team member {i}"
+        at = f"{where}: {_line(lines, 'team', i)}team member {i}"
         if isinstance(m, str):
             m = {"name": m}
         if not isinstance(m, dict):
@@ -267,15 +302,16 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     logins = [m.login for m in team if m.login]
     dupes = sorted({n for n in logins if logins.count(n) > 1})
     if dupes:
-        raise WorkspaceError(f"{where}: the login '{dupes[0]}' is given to two team members; each person signs in "
-                             "with their own")
+        second = [i for i, m in enumerate(team, 1) if m.login == dupes[0]][1]
+        raise WorkspaceError(f"{where}: {_line(lines, 'team', second)}the login '{dupes[0]}' is given to two team "
+                             "members; each person signs in with their own")
     reviewers = {m.name for m in team if m.rates}
     cases: list[Case] = []
     raw_cases = data.get("cases") or []
     if not isinstance(raw_cases, list):
         raise WorkspaceError(f"{where}: 'cases' must be a list of cases with id and reviewer")
     for i, c in enumerate(raw_cases, 1):
-        at = f"{where}: case {i}"
+        at = f"{where}: {_line(lines, 'cases', i)}case {i}"
         if not isinstance(c, dict):
             raise WorkspaceError(f"{at}: expected id and reviewer")
         cid = _str(c, "id", at, True)
@@ -304,7 +340,7 @@ def parse_meta(data: Any, where: str) -> ReviewMeta:
     if not isinstance(raw_recs, list):
         raise WorkspaceError(f"{where}: previous_review 'recommendations' must be a list, each with text and update")
     for i, r in enumerate(raw_recs, 1):
-        at = f"{where}: previous_review recommendation {i}"
+        at = f"{where}: {_line(lines, 'recommendations', i)}previous_review recommendation {i}"
         if isinstance(r, str):
             r = {"text": r}
         if not isinstance(r, dict):

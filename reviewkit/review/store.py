@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from reviewkit.core.atomic import describe_failure
-from reviewkit.core.errors import StoreError, UnsafeLocationError, WarningTextError
+from reviewkit.core.errors import AccessError, StoreError, UnsafeLocationError, WarningTextError
 from reviewkit.core.tools import RatingScale
 from reviewkit.privacy import prescreen
 from reviewkit.privacy import screening as privacy
@@ -324,6 +324,17 @@ class Store(RatingsMixin, FieldworkMixin, ConcernsMixin):
         """Under the hub, a visiting reviewer writes only their own ratings, flags and conversations."""
         if self.session is not None:
             self.session.check_writes_as(reviewer, what)
+
+    def _check_own_case(self, case_id: str, what: str) -> None:
+        """Under the hub, a visiting reviewer records conversations (and their notes) on their own cases only.
+
+        Called after the case is known to be on the case list, so naming it repeats nothing typed.
+        """
+        if self.session is None or self.session.is_host or self.rules is None or not self.rules.cases:
+            return
+        if self.session.reviewer not in self.rules.cases.get(case_id, ()):
+            raise AccessError(f"You are signed in as {self.session.reviewer}: case {case_id} is not allocated to "
+                              f"you in review.yaml, so you cannot record {what} about it.")
 
     # -- audit log and health ------------------------------------------------------------------
     def audit_log(self) -> pd.DataFrame:

@@ -42,11 +42,14 @@ from reviewkit.review.files import (
     TOOL_FILE,
 )
 from reviewkit.review.narrative import narrative_stub
-from reviewkit.review.reviewyaml import FORMAT, Member, ReviewMeta, new_review_yaml, parse_meta
+from reviewkit.review.reviewyaml import FORMAT, Member, ReviewMeta, item_lines, new_review_yaml, parse_meta
 from reviewkit.review.session import current_session
 from reviewkit.review.store import Rules, Store, check_location
 
 REPORT_CACHE = Path(".cache") / "report"
+# Where the review hub keeps the last review.yaml that read correctly (see open_workspace's last_good);
+# set by the hub in each person's server, so the forms keep working while review.yaml has a typo.
+LAST_GOOD_ENV = "REVIEWKIT_LAST_GOOD_REVIEW"
 _NAMES_STAMP = ".names-digest"  # in the report cache: the names.txt its renders were screened with
 _log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ class Workspace:
         # The bytes review.yaml and audit_tool.yaml held when they were parsed into meta and tool,
         # so a snapshot of the review (reviewkit.review.snapshot) holds the very text they came from.
         self.sources: dict[str, bytes] = dict(sources or {})
+        # Opened from the hub's last good copy because review.yaml is broken: what is wrong with it.
+        self.review_problem = ""
 
     @property
     def db_path(self) -> Path:
@@ -245,21 +250,66 @@ def tighten_private_parts(root: Path) -> list[str]:
     return changed
 
 
-def open_workspace(path: str | Path) -> Workspace:
-    """Open and validate a workspace folder."""
+def _read_review(f: Path, raw: bytes) -> tuple[Any, ReviewMeta, int]:
+    """review.yaml's bytes read and checked: its data (current format), what it says, and the format it was in."""
+    data = load_yaml(raw, str(f), WorkspaceError)
+    old_format = FORMAT
+    if isinstance(data, dict):  # (anything else: parse_meta says what is wrong)
+        data, old_format = migrations.upgrade_review_data(data, str(f))  # a newer format is refused here
+    meta = parse_meta(data, str(f), item_lines(raw) if old_format == FORMAT else None)
+    return data, meta, old_format
+
+
+def review_file_problem(path: str | Path) -> str:
+    """What is wrong with the workspace's review.yaml as it is now (file, line and fix), or ''."""
+    f = Path(path) / REVIEW_FILE
+    try:
+        _read_review(f, f.read_bytes())
+    except OSError as exc:
+        return f"{f}: cannot be read ({exc.strerror or type(exc).__name__})"
+    except ReviewkitError as exc:
+        return str(exc)
+    return ""
+
+
+def _kept(last_good: Path | None) -> bytes | None:
+    if last_good is None:
+        return None
+    try:
+        return last_good.read_bytes()
+    except OSError:
+        return None
+
+
+def open_workspace(path: str | Path, *, last_good: str | Path | None = None) -> Workspace:
+    """Open and validate a workspace folder.
+
+    ``last_good`` (the review hub's): a private file holding the last review.yaml that read
+    correctly. Each correct read updates it; when review.yaml is broken (a typo while the hub
+    runs) the workspace opens with the kept copy instead and ``review_problem`` says what is
+    wrong, with the line, so one mistake never locks the whole team out.
+    """
     root = Path(path)
     f = root / REVIEW_FILE
     if not root.is_dir():
         raise WorkspaceError(f"{root}: no such workspace folder; create one with 'reviewkit new {root}'")
     if not f.exists():
         raise WorkspaceError(f"{root}: not a review workspace (no {REVIEW_FILE}); create one with 'reviewkit new'")
+    keep = Path(last_good) if last_good else None
     raw_review = f.read_bytes()
-    data = load_yaml(raw_review, str(f), WorkspaceError)
-    old_format = FORMAT
-    if isinstance(data, dict):  # (anything else: parse_meta says what is wrong)
-        data, old_format = migrations.upgrade_review_data(data, str(f))  # a newer format is refused here
+    problem = ""
+    try:
+        data, meta, old_format = _read_review(f, raw_review)
+    except WorkspaceError as exc:
+        kept = _kept(keep)
+        if kept is None:
+            raise
+        try:
+            data, meta, old_format = _read_review(f, kept)
+        except WorkspaceError:
+            raise exc from None
+        problem, raw_review = str(exc), kept
     migrations.check_store_not_newer(root / DB_FILE)
-    meta = parse_meta(data, str(f))
     tightened = tighten_private_parts(root)
     if tightened:
         _log.warning("%s: %s could be read by other users of this computer; made private to you",
@@ -284,9 +334,12 @@ def open_workspace(path: str | Path) -> Workspace:
             f"{f}: says tool '{meta.tool}' version {meta.tool_version} but {TOOL_FILE} is "
             f"'{tool.id}' version {tool.version}"
         )
-    if old_format != FORMAT:  # valid in the current format: now write it so
+    if old_format != FORMAT and not problem:  # valid in the current format: now write it so
         migrations.save_upgraded_review_file(f, data, old_format, _dump_yaml)
     ws = Workspace(root, meta, tool, {REVIEW_FILE: raw_review, TOOL_FILE: raw_tool})
+    ws.review_problem = problem
+    if keep is not None and not problem and _kept(keep) != raw_review:
+        write_bytes(keep, raw_review, mode=0o600)
     _purge_stale_cache(ws)
     return ws
 

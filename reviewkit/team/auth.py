@@ -1,8 +1,9 @@
 """The review hub's sign-in and servers, loaded by JupyterHub from the generated configuration.
 
 Who may sign in is read from the workspace's ``review.yaml`` at every sign-in, so a login
-the host adds there works at once, without restarting the hub. A login not on the team gets
-a plain refusal page. Each person's server runs on this machine (so everyone reaches the
+the host adds there works at once, without restarting the hub; while a typo breaks the file,
+the last team that read correctly still signs in (``reviewkit.team.signin``). A login not on
+the team gets the same refusal as a wrong password. Each person's server runs on this machine (so everyone reaches the
 one workspace on local disk) with the workspace and the hub's user name in its environment:
 the forms take the reviewer from that sign-in, never from a typed name.
 
@@ -17,7 +18,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,17 @@ from reviewkit.core.errors import ReviewkitError
 from reviewkit.core.lifecycle import write_private
 from reviewkit.core.resources import shipped
 from reviewkit.review.reviewyaml import Member, normal_login
-from reviewkit.review.workspace import open_workspace
-from reviewkit.team.codes import CODES_FILE, MIN_PASSWORD, SignInFiles, check_password, set_password_with_code
+from reviewkit.review.workspace import LAST_GOOD_ENV, open_workspace
+from reviewkit.team.codes import (
+    CODES_FILE,
+    MIN_PASSWORD,
+    SignInFiles,
+    check_password,
+    dummy_hash,
+    set_password_with_code,
+)
 from reviewkit.team.forms import WIDGET_MESSAGES
+from reviewkit.team.signin import LAST_GOOD_FILE, TeamReader, Throttle, client_address
 
 NOTEBOOKS = shipped("notebooks")
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
@@ -42,18 +50,18 @@ NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, a
                "login to the team in review.yaml, then sign in again.")
 REFUSED = ("Sign-in refused: check your login and password. The first time you sign in, also type the first "
            "sign-in code the host gave you; a code works once, and only until the date the host told you. "
-           "If it still fails, ask the host for a new code.")
+           "If it still fails, ask the host to check your login is on the review team and to make you a new code.")
 TOO_SHORT = (f"Passwords are at least {MIN_PASSWORD} characters long. The first time you sign in, choose one of "
              f"{MIN_PASSWORD} characters or more and type your first sign-in code too.")
-PAUSED = "Too many refused sign-ins for this login: wait {minutes} minutes and try again, or ask the host for help."
+PAUSED = "Too many refused sign-ins: wait {minutes} minutes and try again, or ask the host for help."
 KERNEL_IDLE_SECONDS = 20 * 60
 SERVER_IDLE_SECONDS = 60 * 60
 
 
-def team_member(workspace: str, login: str) -> Member | None:
-    """The team member who signs in as `login`, read afresh from review.yaml."""
+def team_member(workspace: str, login: str, last_good: str = "") -> Member | None:
+    """The team member who signs in as `login`, read afresh from review.yaml (or its last good copy)."""
     try:
-        return open_workspace(workspace).meta.member_for_login(login)
+        return open_workspace(workspace, last_good=last_good or None).meta.member_for_login(login)
     except ReviewkitError:
         return None
 
@@ -62,12 +70,26 @@ class ReviewTeamMixin(HasTraits):
     """Only logins on the review team may sign in; the rest get a plain refusal."""
 
     workspace = Unicode("", config=True, help="The review workspace whose review.yaml lists the team's logins.")
+    last_good_file = Unicode("", config=True, help="Where the hub keeps the last review.yaml that read correctly "
+                                                   "(in its private folder), for when a typo breaks the file.")
+    _team_reader: TeamReader | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.workspace:  # read the team now: the kept copy exists before anyone signs in
+            self.team.read()
+
+    @property
+    def team(self) -> TeamReader:
+        if self._team_reader is None:
+            self._team_reader = TeamReader(self.workspace, self.last_good_file, self.log)
+        return self._team_reader
 
     def normalize_username(self, username: str) -> str:
         return normal_login(username)
 
     async def check_allowed(self, username: str, authentication: Any = None) -> bool:
-        if team_member(self.workspace, username) is None:
+        if self.team.member(username) is None:
             raise web.HTTPError(403, NOT_ON_TEAM)
         return True
 
@@ -79,21 +101,37 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
     sign-in needs the login, that code and the new password (10 characters or more), and uses
     the code up. Later sign-ins need the login and password only; a code typed then is ignored.
     Passwords and codes are kept only as salted scrypt hashes, in files only the hub's user can
-    read. Every refusal says the same thing, whichever part was wrong, and is logged without
-    what was typed; after ``max_failures`` refusals in a row a login is paused for
-    ``pause_seconds`` (the count is kept in memory, per login).
+    read. Every refusal says the same thing and costs the same single hash, whether the login is
+    not on the team, the password is wrong or the code is, so nobody can find out which logins
+    are on the team; refusals are logged without what was typed and throttled (``Throttle``).
     """
 
     password_file = Unicode("", config=True, help="Where the salted password hashes are kept (mode 0600).")
     codes_file = Unicode("", config=True, help="Where the first sign-in codes' salted hashes are kept (mode 0600); "
                                                 "by default hub_first_codes.json beside the password file.")
-    max_failures = Integer(10, config=True, help="Refused sign-ins in a row after which a login is paused.")
-    pause_seconds = Integer(300, config=True, help="How long a login is paused after too many refused sign-ins.")
+    max_failures = Integer(10, config=True, help="Refused sign-ins in a row for one login from one address after "
+                                                 "which that login is paused for that address.")
+    max_address_failures = Integer(30, config=True, help="Refused sign-ins from one address, whatever the logins, "
+                                                         "after which the address is paused.")
+    max_login_failures = Integer(50, config=True, help="Refused sign-ins for one login from all addresses after "
+                                                       "which the login is paused for everyone.")
+    pause_seconds = Integer(300, config=True, help="How long a pause lasts; counts are forgotten after as long "
+                                                   "without a refusal.")
     min_password_length = MIN_PASSWORD
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._failures: dict[str, tuple[int, float]] = {}  # login -> (refusals in a row, time of the last)
+        self._throttle = Throttle(self.max_failures, self.max_address_failures, self.max_login_failures,
+                                  self.pause_seconds)
+        dummy_hash()  # made now, so that no refusal pays for making it
+
+    @property
+    def throttle(self) -> Throttle:
+        """The refusal counts, with the limits as configured now."""
+        t = self._throttle
+        t.limits = {"pair": self.max_failures, "address": self.max_address_failures, "login": self.max_login_failures}
+        t.pause = self.pause_seconds
+        return t
 
     @property
     def files(self) -> SignInFiles:
@@ -101,48 +139,48 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
         codes = Path(self.codes_file) if self.codes_file else passwords.with_name(Path(CODES_FILE).name)
         return SignInFiles(passwords, codes)
 
-    def _paused(self, login: str) -> bool:
-        count, last = self._failures.get(login, (0, 0.0))
-        if count < self.max_failures:
-            return False
-        if time.monotonic() - last >= self.pause_seconds:
-            del self._failures[login]
-            return False
-        return True
-
-    def _refuse(self, login: str, why: str, message: str = REFUSED) -> web.HTTPError:
+    def _refuse(self, login: str, address: str, why: str, message: str = REFUSED) -> web.HTTPError:
         """Count and log a refusal (what was wrong, never what was typed); the error to raise."""
-        count = self._failures.get(login, (0, 0.0))[0] + 1
-        self._failures[login] = (count, time.monotonic())
-        self.log.warning("sign-in refused for a team login: %s (%d in a row)", why, count)
-        if count == self.max_failures:
-            self.log.warning("sign-in paused for %d seconds for that login after %d refusals in a row",
-                             self.pause_seconds, count)
+        for kind in self.throttle.refused(login, address):
+            self.log.warning("sign-in paused for %d seconds: too many refusals %s", self.pause_seconds,
+                             {"pair": "for one login from one address", "address": "from one address",
+                              "login": "for one login from several addresses"}[kind])
+        self.log.warning("sign-in refused%s", why if why.startswith(":") else " " + why)
         return web.HTTPError(403, message)
 
     async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
         login = normal_login(data.get("username", ""))
         password = data.get("password", "")
         code = data.get("first_code", "")
-        if team_member(self.workspace, login) is None:
-            raise web.HTTPError(403, NOT_ON_TEAM)
-        if self._paused(login):
-            self.log.warning("sign-in refused for a team login: paused after too many refusals")
+        address = client_address(handler)
+        paused = self.throttle.paused(login, address)
+        if paused:
+            self.log.warning("sign-in refused: paused after too many refusals (%s)", paused)
             raise web.HTTPError(429, PAUSED.format(minutes=max(1, round(self.pause_seconds / 60))))
         if len(password) < self.min_password_length:  # no password, old or new, is shorter: this reveals nothing
-            raise self._refuse(login, "password too short", TOO_SHORT)
+            raise self._refuse(login, address, ": password too short", TOO_SHORT)
+        member = self.team.member(login)
         files = self.files
         stored = files.read_passwords().get(login)
+        if member is None:
+            check_password(password, dummy_hash())  # as long as a wrong password takes
+            raise self._refuse(login, address, ": not a login on the review team")
         if stored is not None:
             if not check_password(password, stored):
-                raise self._refuse(login, "wrong password")
+                raise self._refuse(login, address, "for a team login: wrong password")
         elif not set_password_with_code(files, login, code, password):
-            raise self._refuse(login, "first sign-in with a wrong, expired or used code" if code.strip()
-                               else "first sign-in without a code")
+            raise self._refuse(login, address, "for a team login: first sign-in with a wrong, expired or used code"
+                               if code.strip() else "for a team login: first sign-in without a code")
         else:
             self.log.info("first sign-in: a team login set its password; its code is used up")
-        self._failures.pop(login, None)
+        self.throttle.succeeded(login, address)
         return login
+
+    async def check_allowed(self, username: str, authentication: Any = None) -> bool:
+        # authenticate() has refused logins not on the team, with the same page as a wrong password.
+        if self.team.member(username) is None:
+            raise web.HTTPError(403, REFUSED)
+        return True
 
 
 def __getattr__(name: str) -> Any:
@@ -171,8 +209,12 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
         key = hashlib.sha256(self.user.name.encode()).hexdigest()[:12]
         return str(Path(self.state_dir) / "u" / key)
 
+    @property
+    def last_good(self) -> str:
+        return str(Path(self.state_dir) / LAST_GOOD_FILE) if self.state_dir else ""
+
     def _member(self) -> Member:
-        member = team_member(self.workspace, self.user.name)
+        member = team_member(self.workspace, self.user.name, self.last_good)
         if member is None:
             raise web.HTTPError(403, NOT_ON_TEAM)
         return member
@@ -216,6 +258,8 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
             "PYTHONUNBUFFERED": "1",
         })
         env.pop("REVIEWKIT_REVIEWER", None)  # the sign-in decides who is rating
+        if self.last_good:  # the forms keep working with the last good review.yaml while it has a typo
+            env[LAST_GOOD_ENV] = self.last_good
         return env
 
 
@@ -238,6 +282,8 @@ def server_config(host: bool) -> dict[str, Any]:
     }
     if not host:
         config["ServerApp"].update({"terminals_enabled": False,
-                                    "authorizer_class": "reviewkit.team.forms.FormsOnlyAuthorizer"})
+                                    "authorizer_class": "reviewkit.team.forms.FormsOnlyAuthorizer",
+                                    "kernel_websocket_connection_class": "reviewkit.team.forms.PlainErrorsConnection"})
+        config["ServerApp"]["jpserver_extensions"]["reviewkit.team.forms"] = True  # the forms' addresses only
         config["MappingKernelManager"]["allowed_message_types"] = WIDGET_MESSAGES
     return config

@@ -40,7 +40,7 @@ except ImportError:  # not on Windows: see Passwords.locked
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["ALPHABET", "CODES_FILE", "DEFAULT_DAYS", "MIN_PASSWORD", "PASSWORDS_FILE", "SignInFiles",
-           "Waiting", "check_password", "hash_password", "make_codes", "new_code", "normal_code",
+           "Waiting", "check_password", "dummy_hash", "hash_password", "make_codes", "new_code", "normal_code",
            "set_password_with_code", "waiting"]
 
 PASSWORDS_FILE = "private/hub_passwords.json"
@@ -81,6 +81,16 @@ def check_password(secret: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(mine.hex(), digest)
+
+
+_DUMMY: list[str] = []
+
+
+def dummy_hash() -> str:
+    """A hash of a random secret nobody knows: checking anything against it costs what a real check costs."""
+    if not _DUMMY:
+        _DUMMY.append(hash_password(secrets.token_urlsafe(24)))
+    return _DUMMY[0]
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -233,14 +243,13 @@ def set_password_with_code(files: SignInFiles, login: str, code: str, password: 
     code is wrong or expired. The caller checks the password's length first.
     """
     typed, moment = normal_code(code), _utc(now)
-    if not typed:
-        return False
     with files.locked():
         passwords, codes = files.read_passwords(), files.read_codes()
         entry = codes.get(login)
-        if login in passwords or entry is None or _expired(entry, moment):
-            return False
-        if not check_password(typed, entry.get("hash", "")):
+        usable = bool(typed) and login not in passwords and entry is not None and not _expired(entry, moment)
+        # Every refusal costs one hash, as a wrong password does: how long a refusal takes says
+        # nothing about whether the login exists, has a password or has a code.
+        if not check_password(typed, entry.get("hash", "") if usable and entry else dummy_hash()) or not usable:
             return False
         passwords[login] = hash_password(password)
         files.write_passwords(passwords)  # first: a crash before the next line leaves a spent code, harmlessly

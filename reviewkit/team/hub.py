@@ -4,7 +4,8 @@
 review workspace on local disk. Each team member signs in with the login ``review.yaml``
 gives them; visiting reviewers land on the code-free rating form, the host on the host
 console. ``--write-config DIR`` instead writes a ``jupyterhub_config.py`` (mode 0600: it
-may hold an OAuth client secret) that the council's IT can run as a service themselves.
+may hold an OAuth client secret), systemd units and an nginx site (``reviewkit.team.deploy``)
+that the council's IT can run as a service themselves.
 
 The hub's database, cookie secret and everyone's server files live in one private temp
 folder (0700) that is removed when the hub stops: on Ctrl+C, ``kill`` or the terminal
@@ -28,14 +29,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewkit.core.atomic import make_folder
 from reviewkit.core.errors import HubError, InvalidInputError
 from reviewkit.core.lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise, write_private
 from reviewkit.review.workspace import open_workspace
+from reviewkit.team import deploy
 from reviewkit.team.codes import CODES_FILE, MIN_PASSWORD, PASSWORDS_FILE
 from reviewkit.team.serve import _port_taken, free_port
+from reviewkit.team.signin import LAST_GOOD_FILE
 
 SIGN_IN = ("passwords", "entra")
 DEFAULT_PORT = 8000
+DEFAULT_HUB_PORT = 8081  # the hub's own port, on 127.0.0.1 (JupyterHub's default)
+DEFAULT_PROXY_API_PORT = 8001  # the proxy's API, on 127.0.0.1 (configurable-http-proxy's default)
 CONFIG_FILE = "jupyterhub_config.py"
 ENTRA_SECRET_ENV = "REVIEWKIT_ENTRA_CLIENT_SECRET"
 FIRST_TIME = ("First time here? Type the login and the first sign-in code the host gave you, and choose a "
@@ -111,7 +117,7 @@ def entra_from(tenant_id: str, client_id: str, public_url: str, secret: str | No
 
 
 def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1", sign_in: str = "passwords",
-         entra: Entra | None = None, check_port: bool = True) -> HubPlan:
+         entra: Entra | None = None, check_port: bool = True, hub_port: int = 0, proxy_api_port: int = 0) -> HubPlan:
     """Check the workspace, team logins and port before anything starts."""
     if sign_in not in SIGN_IN:
         raise InvalidInputError(f"--sign-in must be one of {', '.join(SIGN_IN)}")
@@ -127,7 +133,13 @@ def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1
         raise InvalidInputError("port must be a number from 1024 to 65535, e.g. --port 8000")
     elif check_port and _port_taken(port, ip if ip not in ("", "0.0.0.0") else "127.0.0.1"):  # noqa: S104
         raise HubError(f"port {port} is already in use on this computer; choose another with --port")
-    return HubPlan(ws.path.resolve(), ip, port, sign_in, entra)
+    for option, value in (("--hub-port", hub_port), ("--proxy-api-port", proxy_api_port)):
+        if value and not 1024 <= value <= 65535:
+            raise InvalidInputError(f"{option} must be a number from 1024 to 65535")
+    ports = [port, hub_port or DEFAULT_HUB_PORT, proxy_api_port or DEFAULT_PROXY_API_PORT]
+    if not check_port and len(set(ports)) < 3:  # a written config's fixed ports (a running hub picks free ones)
+        raise InvalidInputError("--port, --hub-port and --proxy-api-port must be three different ports")
+    return HubPlan(ws.path.resolve(), ip, port, sign_in, entra, hub_port, proxy_api_port)
 
 
 def config_text(p: HubPlan, state: Path, proxy: str) -> str:
@@ -140,14 +152,14 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         f"c.JupyterHub.ip = {p.ip!r}",
         f"c.JupyterHub.port = {p.port!r}",
         "c.JupyterHub.hub_ip = '127.0.0.1'",
-        f"c.JupyterHub.hub_port = {p.hub_port or 8081!r}",
+        f"c.JupyterHub.hub_port = {p.hub_port or DEFAULT_HUB_PORT!r}",
         f"c.JupyterHub.db_url = {'sqlite:///' + str(state / 'jupyterhub.sqlite')!r}",
         f"c.JupyterHub.cookie_secret_file = {str(state / 'jupyterhub_cookie_secret')!r}",
         f"c.JupyterHub.pid_file = {str(state / 'jupyterhub.pid')!r}",
         "c.JupyterHub.cleanup_servers = True  # stopping the hub stops everyone's server",
         "c.JupyterHub.cleanup_proxy = True",
         f"c.ConfigurableHTTPProxy.command = [{proxy!r}]",
-        f"c.ConfigurableHTTPProxy.api_url = {f'http://127.0.0.1:{p.proxy_api_port or 8001}'!r}",
+        f"c.ConfigurableHTTPProxy.api_url = {f'http://127.0.0.1:{p.proxy_api_port or DEFAULT_PROXY_API_PORT}'!r}",
         f"c.ConfigurableHTTPProxy.pid_file = {str(state / 'proxy.pid')!r}",
         "c.JupyterHub.spawner_class = 'reviewkit.team.auth.ReviewSpawner'",
         f"c.ReviewSpawner.workspace = {str(ws)!r}",
@@ -155,7 +167,6 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         f"c.Spawner.cmd = [{sys.executable!r}, '-m', 'jupyterhub.singleuser']",
         "c.Spawner.start_timeout = 180",
         "c.Spawner.http_timeout = 180",
-        f"c.Spawner.environment = {{'PATH': {os.environ.get('PATH', '/usr/bin:/bin')!r}}}",
         f"c.JupyterHub.template_paths = [{str(TEMPLATES)!r}]  # sign-in and error pages with AA contrast",
     ]
     if p.sign_in == "entra":
@@ -165,6 +176,7 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
             "# Microsoft Entra ID (Azure AD): the app registration's redirect URI must be the callback URL below.",
             "c.JupyterHub.authenticator_class = 'reviewkit.team.auth.ReviewTeamEntraAuthenticator'",
             f"c.ReviewTeamEntraAuthenticator.workspace = {str(ws)!r}",
+            f"c.ReviewTeamEntraAuthenticator.last_good_file = {str(state / LAST_GOOD_FILE)!r}",
             f"c.ReviewTeamEntraAuthenticator.tenant_id = {e.tenant_id!r}",
             f"c.ReviewTeamEntraAuthenticator.client_id = {e.client_id!r}",
             f"c.ReviewTeamEntraAuthenticator.client_secret = {e.client_secret!r}",
@@ -179,18 +191,31 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
             "c.JupyterHub.authenticator_class = 'reviewkit.team.auth.ReviewTeamAuthenticator'",
             f"c.JupyterHub.template_vars = {{'announcement_login': {FIRST_TIME!r}}}",
             f"c.ReviewTeamAuthenticator.workspace = {str(ws)!r}",
+            f"c.ReviewTeamAuthenticator.last_good_file = {str(state / LAST_GOOD_FILE)!r}",
             f"c.ReviewTeamAuthenticator.password_file = {str(ws / PASSWORDS_FILE)!r}",
             f"c.ReviewTeamAuthenticator.codes_file = {str(ws / CODES_FILE)!r}",
         ]
     return "\n".join(lines) + "\n"
 
 
-def write_config(p: HubPlan, out_dir: str | Path) -> Path:
-    """Write jupyterhub_config.py (0600) for IT to run; the hub keeps its state in that folder."""
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    out.chmod(0o700)
-    return write_private(out / CONFIG_FILE, config_text(p, out, find_proxy()))
+def write_config(p: HubPlan, out_dir: str | Path, *, force: bool = False, user: str = "reviewkit",
+                 public_url: str = "", tls_cert: str = deploy.DEFAULT_CERT, tls_key: str = deploy.DEFAULT_KEY,
+                 backup_keep: int = 14) -> list[Path]:
+    """Write what IT needs to run the hub as a service: jupyterhub_config.py, systemd units and an nginx site.
+
+    Every file is 0600 (the config may hold a client secret). A folder made here is 0700; an
+    existing one keeps its mode. Existing files are replaced only with ``force``. The hub keeps
+    its own state (database, cookie secret, people's server files) in that folder.
+    """
+    out = make_folder(Path(out_dir).resolve(), exist_ok=True)
+    d = deploy.Deployment(out, p.workspace, p.ip, p.port, public_url or (p.entra.public_url if p.entra else ""),
+                          user, tls_cert, tls_key, backup_keep)
+    d.public  # noqa: B018 - checks the address before anything is written
+    config = out / CONFIG_FILE
+    files = {config: config_text(p, out, find_proxy()), out / deploy.HUB_UNIT: deploy.hub_service(d, config),
+             out / deploy.BACKUP_UNIT: deploy.backup_service(d), out / deploy.BACKUP_TIMER: deploy.backup_timer(d),
+             out / deploy.NGINX_SITE: deploy.nginx_site(d)}
+    return deploy.write_files(files, force=force)
 
 
 def start(p: HubPlan) -> subprocess.Popen[bytes]:

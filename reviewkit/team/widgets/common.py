@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import html
 import logging
+import os
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from reviewkit.core.errors import BlockedTextError, ConflictError, InvalidInputE
 from reviewkit.core.tools import RatingScale
 from reviewkit.review.session import current_session
 from reviewkit.review.store import Store
-from reviewkit.review.workspace import Workspace, open_workspace
+from reviewkit.review.workspace import LAST_GOOD_ENV, Workspace, open_workspace
 
 log = logging.getLogger("reviewkit.team.widgets")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -214,7 +215,9 @@ def resolve_workspace(workspace: Workspace | str | Path) -> Workspace:
         raise InvalidInputError(
             "No review workspace was given. Ask the host PSW for the workspace folder, or start "
             "the form with 'reviewkit serve WORKSPACE --reviewer NAME'.")
-    return open_workspace(workspace)
+    # On the review hub, a typo in review.yaml must not close everyone's forms: the hub keeps the last
+    # good copy and names it in the environment; the host console says what is wrong (review_problem).
+    return open_workspace(workspace, last_good=os.environ.get(LAST_GOOD_ENV) or None)
 
 
 def check_reviewer(ws: Workspace, reviewer: str) -> str:

@@ -34,10 +34,10 @@ def conversation_label(row: dict[str, Any]) -> str:
     return " · ".join(bits)
 
 
-def case_options(ws: Workspace, reviewer: str) -> list[tuple[str, str]]:
-    """The reviewer's own cases first, then the rest of the review's cases."""
+def case_options(ws: Workspace, reviewer: str, *, own_only: bool = False) -> list[tuple[str, str]]:
+    """The reviewer's own cases first, then (unless ``own_only``) the rest of the review's cases."""
     own = [c.id for c in ws.meta.cases_for(reviewer)]
-    rest = [c.id for c in ws.meta.cases if c.id not in own]
+    rest = [] if own_only else [c.id for c in ws.meta.cases if c.id not in own]
     return [(f"{c} (one of your cases)", c) for c in own] + [(c, c) for c in rest]
 
 
@@ -59,7 +59,10 @@ class ConversationForm(EntryForm):
 
         self.picker = w.Dropdown(options=[("Start a new conversation", NEW)], value=NEW, description="Conversation",
                                  style={"description_width": "initial"}, layout=w.Layout(width="42rem"))
-        options = case_options(self.ws, self.reviewer)
+        # On the review hub a visiting reviewer records conversations about their own cases only (the store
+        # refuses the rest); the host, and one person on one computer, may pick any case.
+        visiting = self.store.session is not None and not self.store.session.is_host
+        options = case_options(self.ws, self.reviewer, own_only=visiting)
         self.case = w.Dropdown(options=options, value=options[0][1] if options else None, description="Case record",
                                style={"description_width": "9.5rem"}, layout=w.Layout(width="30rem"))
         self.who = w.Dropdown(options=[(WHO_LABELS[k], k) for k in WHO], value="person", description="Talked with",

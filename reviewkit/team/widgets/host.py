@@ -33,7 +33,7 @@ from reviewkit.report.render import render_report
 from reviewkit.review.readiness import readiness
 from reviewkit.review.session import current_session
 from reviewkit.review.store import Store
-from reviewkit.review.workspace import Workspace
+from reviewkit.review.workspace import Workspace, review_file_problem
 from reviewkit.team.widgets.common import (
     FormBase,
     alert_html,
@@ -176,12 +176,18 @@ class HostConsole(FormBase):
         self.bundle_button.on_click(g(lambda _b: self.write_bundle()))
         self.plan_button.on_click(g(lambda _b: self.write_action_plan()))
         sub = f"{ws.meta.council} · {ws.meta.theme}. Signed in as {self.actor}."
-        self.set_view("Host console", sub, self.top_bar(w.HTML(lab_html), reload=False), imports, progress, claims,
-                      report, bundle, plan)
+        self.review_notice = w.HTML("")
+        self.set_view("Host console", sub, self.top_bar(w.HTML(lab_html), reload=False), self.review_notice, imports,
+                      progress, claims, report, bundle, plan)
         self.reload()
 
     def reload(self) -> None:
         """Read the store again: progress tables, then what stands between the review and a final report."""
+        problem = review_file_problem(self.ws.path)
+        self.review_notice.value = alert_html("error", (
+            "<strong>review.yaml has a problem, so changes to it are not used yet.</strong><br>"
+            f"{html.escape(problem)}<br>Until it is fixed, sign-in and the forms use the team and cases as they were "
+            "when review.yaml last read correctly. Fix it in a text editor, then press Refresh.")) if problem else ""
         self.tables.value = progress_html(self.ws, self.store) + readiness_html(self.ws)
         with self.quiet():
             self.claims.options = [(str(c), (c.file, c.line)) for c in open_claims(self.ws)]
