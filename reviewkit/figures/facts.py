@@ -26,7 +26,7 @@ import pandas as pd
 from reviewkit.core.errors import NarrativeFieldError
 from reviewkit.core.tools import AuditTool
 from reviewkit.figures import analysis as an
-from reviewkit.figures.intervals import wilson_interval
+from reviewkit.figures import intervals
 
 if TYPE_CHECKING:  # the bundle is read by the review (reviewkit.review.bundle); figures take it as data
     from reviewkit.review.bundle import Bundle
@@ -88,9 +88,12 @@ class Change:
     def display(self) -> str:
         if math.isnan(self.points):
             return "no comparison (no ratings in one of the rounds)"
-        verb = "rose" if self.points > 0 else "fell" if self.points < 0 else "did not change"
-        size = f" by {abs(self.points):.1f} points" if self.points else ""
-        return f"{verb}{size} (95% interval {self.low:+.1f} to {self.high:+.1f})"
+        from reviewkit.figures.trend import points  # start-up: only a review with a previous round needs it
+
+        shown = points(self.points, False)
+        verb = "did not change" if shown in ("0", "0.0") else "rose" if self.points > 0 else "fell"
+        size = "" if verb == "did not change" else f" by {shown} points"
+        return f"{verb}{size} (95% interval {points(self.low)} to {points(self.high)})"
 
 
 @dataclass(frozen=True)
@@ -130,15 +133,8 @@ class ReviewFacts:
 
 
 def newcombe_difference(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """Newcombe's hybrid score 95% interval for p2 − p1 (percentage points); NaN without ratings."""
-    if not n1 or not n2:
-        return (float("nan"), float("nan"))
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson_interval(k1, n1)
-    l2, u2 = wilson_interval(k2, n2)
-    d = p2 - p1
-    low = d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
-    high = d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    """Newcombe's hybrid score 95% interval for p2 − p1 in percentage points (the report's own); NaN without ratings."""
+    _, low, high = intervals.newcombe_difference(k1, n1, k2, n2)
     return (100 * low, 100 * high)
 
 
@@ -163,8 +159,8 @@ def _previous_changes(ratings: pd.DataFrame, tool: AuditTool, previous: Bundle |
         if r.prev_total is None or pd.isna(r.prev_total):
             continue
         before, now = Share(int(r.prev_count), int(r.prev_total)), Share(int(r.count), int(r.total))
-        low, high = newcombe_difference(before.count, before.total, now.count, now.total)
-        out.append(Change(str(r.question), str(r.title), before, now, low, high))
+        # The interval the report prints for this comparison (pooled ratings allow for clustering).
+        out.append(Change(str(r.question), str(r.title), before, now, float(r.change_low), float(r.change_high)))
     return tuple(out)
 
 
