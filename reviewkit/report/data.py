@@ -66,10 +66,16 @@ class ReportData:
     report_date: str = ""
     codebook: Codebook | None = None
     previous_round: Bundle | None = None  # the previous round's counts, for the trend
+    # The calibration round's ratings (never in a figure: only counted in the methods sentence).
+    calibration: pd.DataFrame = field(default_factory=lambda: _no_calibration())
 
     @property
     def scale(self) -> RatingScale:
         return self.tool.scale
+
+
+def _no_calibration() -> pd.DataFrame:
+    return pd.DataFrame(columns=["round", "record_id", "reviewer", "question", "rating"])
 
 
 def _allocation(meta: ReviewMeta) -> pd.DataFrame:
@@ -214,4 +220,5 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
         flags=flags, meetings=meetings, conversations=conversations, notes=notes,
         narrative=narrative, codebook_labels=_codebook_labels(book), report_date=report_date,
         codebook=book, previous_round=snap.previous_round(),
+        calibration=snap.frame("calibration_ratings") if "calibration_ratings" in snap.tables else _no_calibration(),
     )
