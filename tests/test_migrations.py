@@ -180,10 +180,11 @@ def test_an_older_review_yaml_is_upgraded_after_a_backup(old_ws: Path, monkeypat
     data = yaml.safe_load((old_ws / "review.yaml").read_text(encoding="utf-8"))
     assert data["format"] == 3 and data["programme"] == yaml.safe_load(original)["programme"]
     backups = sorted((old_ws / "backups").iterdir())
-    assert [p.name.startswith("review-format1-") for p in backups] == [True]
-    assert backups[0].read_bytes() == original
+    yaml_backups = [p for p in backups if p.suffix == ".yaml"]  # (a store migration may add a store backup)
+    assert [p.name.startswith("review-format1-") for p in yaml_backups] == [True]
+    assert yaml_backups[0].read_bytes() == original
     assert open_workspace(old_ws).meta.council == "Eastvale Borough Council"
-    assert len(list((old_ws / "backups").iterdir())) == 1
+    assert len(list((old_ws / "backups").iterdir())) == len(backups)  # opening again backs up nothing more
 
 
 def test_a_file_that_is_not_a_store_gets_a_plain_error(tmp_path: Path) -> None:
