@@ -226,3 +226,33 @@ def test_annex_holds_the_agreed_ratings_and_notes_and_agreement_by_round(cal):
     assert 'id="calibration"' in page and "Risks were listed, not weighed" in page
     assert "Agreement on the calibration records, by round" in page and "Requires Improvement" in page
     assert not any(name in page for name in cal.meta.reviewers)
+
+
+def test_workbook_calibration_sheet_imports_apart_from_case_ratings(cal, tmp_path):
+    import openpyxl
+
+    from reviewkit.core.errors import ImportFileError
+    from reviewkit.intake.io import import_files
+    from reviewkit.intake.workbook import write_workbook
+
+    a = REVIEWERS[0]
+    out = write_workbook(cal, a, tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[:3] == ["Instructions", "Calibration", "Ratings"]
+    sheet = wb["Calibration"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["calibration_record", "reviewer", "question"] and "case_id" not in header
+    assert sheet.max_row - 1 == 2 * len(cal.tool.all_ids)  # CAL1 and CAL2, every question
+    wb["Ratings"].cell(2, 5).value = "Good"  # one case rating too
+    wb.save(out)
+    with pytest.raises(ImportFileError, match="has not yet rated the calibration records"):
+        import_files(cal, [out], actor=HOST)  # calibration rows blank: the case rating waits
+    wb = openpyxl.load_workbook(out)
+    for row in range(2, wb["Calibration"].max_row + 1):
+        wb["Calibration"].cell(row, 5).value = "Requires Improvement" if row % 4 else "Good"
+    wb.save(out)
+    result = import_files(cal, [out], actor=HOST)
+    assert result["calibration"].added == 2 * len(cal.tool.all_ids) and result["ratings"].added == 1
+    with cal.store() as store:
+        assert len(store.calibration_ratings()) == 2 * len(cal.tool.all_ids)
+        assert len(store.ratings()) == 1  # only the case rating counts as a rating

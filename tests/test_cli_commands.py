@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
-           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm"}
+           "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "calibrate"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -118,6 +118,15 @@ def test_confirm(ws, capsys):
     assert cli(capsys, "check", ws.path)[0] == 0
     code, _, err = cli(capsys, "confirm", ws.path, "01632 960001")
     assert "cannot be confirmed" in failed(code, err) and "01632" not in err
+
+
+def test_calibrate(ws, capsys):
+    code, out, _ = cli(capsys, "calibrate", ws.path)
+    assert code == 0 and "No calibration is set up" in out and "--record CAL1" in out
+    code, out, _ = cli(capsys, "calibrate", ws.path, "--record", "CAL1", "--as", "H. Host")
+    assert code == 0 and "Calibration record CAL1 named." in out and "round 1" in out
+    code, _, err = cli(capsys, "calibrate", ws.path, "--record", "C02")
+    assert "one of the review's case records" in failed(code, err)
 
 
 def test_redact(ws, capsys):
