@@ -80,7 +80,7 @@ def test_rate_the_calibration_record_in_chromium_then_see_the_team(browser, serv
     page.wait_for_selector(".rk-cal-team caption", timeout=60_000)
     team = page.locator(".rk-cal-team").inner_text()
     assert OTHER in team and REVIEWER in team and "talk through" in team
-    assert "Round 1: reviewers gave the same rating in 11 of 12 pairs" in team
+    assert "Round 1: reviewers gave the same rating in 11 of 12 pairs (91.7%)" in team
     with open_workspace(ws_path).store() as store:  # the case records are open now
         store.set_rating(REVIEWER, RatingInput("C01", REVIEWER, "q1", "Good"))
     assert outside == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reviewkit.figures.analysis import format_percent
 from reviewkit.figures.calibration import compare_rounds, round_agreement, side_by_side
 from reviewkit.review.workspace import Workspace
 
@@ -75,8 +76,9 @@ def agreement_lines(ws: Workspace, store: Any) -> list[str]:
     for number in rounds:
         _, s = round_agreement(ratings, ws.tool, number)
         alpha = "not computable" if s["alpha"] is None else f"{s['alpha']:.2f}"
+        share = f" ({format_percent(s['agreeing_pairs'], s['pairs'])})" if s["pairs"] else ""
         lines.append(f"Round {number}: reviewers gave the same rating in {s['agreeing_pairs']} of {s['pairs']} "
-                     f"pairs ({s['raw_display']}); Krippendorff's alpha {alpha}.")
+                     f"pairs{share}; Krippendorff's alpha {alpha}.")
     if len(rounds) > 1:
         c = compare_rounds(ratings, ws.tool, rounds[0], rounds[-1])
         b, a = c["before"], c["after"]
