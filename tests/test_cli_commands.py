@@ -127,6 +127,8 @@ def test_calibrate(ws, capsys):
     assert code == 0 and "Calibration record CAL1 named." in out and "round 1" in out
     code, _, err = cli(capsys, "calibrate", ws.path, "--record", "C02")
     assert "one of the review's case records" in failed(code, err)
+    code, out, _ = cli(capsys, "status", ws.path)  # status says whose case ratings wait
+    assert code == 0 and "A. Visitor: 13 round-1 rating(s) to go (case ratings wait until then)" in out
 
 
 def test_redact(ws, capsys):

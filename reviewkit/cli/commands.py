@@ -204,10 +204,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     ws = open_workspace(args.workspace)
     from reviewkit.review.progress import completeness, disagreements, summary_lines  # start-up: pandas
 
+    from reviewkit.review.calibration_view import status_lines  # start-up: pandas
+
     with ws.store() as store:
         table = completeness(ws, store)
         moderation = disagreements(ws, store)
+        calibration = status_lines(ws, store) if store.calibration_records() else []
     _say(f"Review of {ws.meta.council}: {ws.meta.theme}")
+    for line in calibration:
+        _say(line)
     for line in summary_lines(table):
         _say(line)
     if len(moderation):
