@@ -28,7 +28,7 @@ BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
            "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim", "concern", "backup",
-           "restore"}
+           "restore", "calibrate"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -147,6 +147,17 @@ def test_confirm_claim(ws, capsys):
                        "--reason", "24 were examined; 8 were rated on the audit tool")
     assert code == 0 and "Confirmed as true: narrative/introduction.md line 3" in out
     assert cli(capsys, "check", ws.path)[0] == 0
+
+
+def test_calibrate(ws, capsys):
+    code, out, _ = cli(capsys, "calibrate", ws.path)
+    assert code == 0 and "No calibration is set up" in out and "--record CAL1" in out
+    code, out, _ = cli(capsys, "calibrate", ws.path, "--record", "CAL1", "--as", "H. Host")
+    assert code == 0 and "Calibration record CAL1 named." in out and "round 1" in out
+    code, _, err = cli(capsys, "calibrate", ws.path, "--record", "C02")
+    assert "one of the review's case records" in failed(code, err)
+    code, out, _ = cli(capsys, "status", ws.path)  # status says whose case ratings wait
+    assert code == 0 and "A. Visitor: 13 round-1 rating(s) to go (case ratings wait until then)" in out
 
 
 def test_redact(ws, capsys):

@@ -23,7 +23,7 @@ DATA = Path(__file__).parent / "data" / "import"
 TEAM = ["A. Visitor", "B. Visitor", "C. Visitor"]
 CANARIES = ("Zebediah", "Quokkafeather", "999 000 0018")
 GOOD = [DATA / f"good_{kind}.csv" for kind in ("ratings", "flags", "meetings", "conversations", "notes")]
-KINDS = ("ratings", "flags", "meetings", "conversations", "notes", "concerns")
+KINDS = ("ratings", "flags", "meetings", "conversations", "notes", "concerns", "calibration")
 
 
 def make_ws(root: Path, *, cases: bool = True) -> Workspace:

@@ -179,13 +179,12 @@ def test_an_older_review_yaml_is_upgraded_after_a_backup(old_ws: Path, monkeypat
     assert "note: Upgraded review.yaml from format 1 to 3" in err
     data = yaml.safe_load((old_ws / "review.yaml").read_text(encoding="utf-8"))
     assert data["format"] == 3 and data["programme"] == yaml.safe_load(original)["programme"]
-    # The store may be upgraded too (its own backup, review-schema1-…db): this test is about review.yaml.
-    backups = sorted(p for p in (old_ws / "backups").iterdir() if p.suffix == ".yaml")
-    assert [p.name.startswith("review-format1-") for p in backups] == [True]
-    assert backups[0].read_bytes() == original
-    before = sorted((old_ws / "backups").iterdir())
+    backups = sorted((old_ws / "backups").iterdir())
+    yaml_backups = [p for p in backups if p.suffix == ".yaml"]  # (a store migration may add a store backup)
+    assert [p.name.startswith("review-format1-") for p in yaml_backups] == [True]
+    assert yaml_backups[0].read_bytes() == original
     assert open_workspace(old_ws).meta.council == "Eastvale Borough Council"
-    assert sorted((old_ws / "backups").iterdir()) == before  # opening again upgrades nothing more
+    assert len(list((old_ws / "backups").iterdir())) == len(backups)  # opening again backs up nothing more
 
 
 def test_a_file_that_is_not_a_store_gets_a_plain_error(tmp_path: Path) -> None:

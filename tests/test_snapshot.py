@@ -181,6 +181,14 @@ DIGEST_EDITS = {
     "notes": "UPDATE notes SET text = text || ' edited' WHERE rowid = (SELECT min(rowid) FROM notes)",
     "note_codes": "UPDATE note_codes SET code = code || '-edited' WHERE rowid = (SELECT min(rowid) FROM note_codes)",
     "concerns": "UPDATE concerns SET outcome = 'no-further-action' WHERE rowid = (SELECT min(rowid) FROM concerns)",
+    # The sample holds no calibration: a row added is the edit (records and rounds before what refers to them).
+    "calibration_records": "INSERT INTO calibration_records VALUES ('CAL1', 'now', 'host')",
+    "calibration_rounds": "INSERT INTO calibration_rounds VALUES (1, 'now', 'host')",
+    "calibration_ratings": "INSERT INTO calibration_ratings (round, record_id, reviewer, question, rating, updated_at, "
+                           "updated_by) VALUES (1, 'CAL1', 'someone', 'q1', 'Good', 'now', 'host')",
+    "calibration_agreed": "INSERT INTO calibration_agreed (record_id, question, rating, updated_at, updated_by) "
+                          "VALUES ('CAL1', 'q1', 'Good', 'now', 'host')",
+    "calibration_open": "INSERT INTO calibration_open VALUES ('*', 'now', 'host')",
 }
 
 

@@ -31,7 +31,8 @@ def test_the_plan_serves_the_form_on_loopback_with_sources_stripped(ws, tmp_path
 
 @pytest.mark.parametrize("form,notebook", [("meeting", "record_meeting.ipynb"),
                                            ("conversation", "record_conversation.ipynb"),
-                                           ("progress", "review_progress.ipynb")])
+                                           ("progress", "review_progress.ipynb"),
+                                           ("calibrate", "calibration.ipynb")])
 def test_each_form_has_its_notebook(ws, form: str, notebook: str) -> None:
     reviewer = "" if form == "progress" else "B. Visitor"
     assert serve.plan(ws.path, reviewer, form=form, port=None).notebook.name == notebook
@@ -67,7 +68,7 @@ def test_the_cli_serve_command_reports_errors_plainly(ws, capsys: pytest.Capture
         main(["serve", "-h"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert "example:" in out and "--form {rate,meeting,conversation,progress,host}" in out and "--no-browser" in out
+    assert "example:" in out and "--form {rate,meeting,conversation,progress,host,calibrate}" in out and "--no-browser" in out
 
 
 def test_no_browser_is_started_without_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:

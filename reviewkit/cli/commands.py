@@ -223,16 +223,59 @@ def cmd_workbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from reviewkit.review.calibration_view import show_lines, status_lines  # start-up: pandas
+    from reviewkit.review.workspace import open_workspace  # start-up: pandas
+
+    ws = open_workspace(args.workspace)
+    actor = _actor(args)
+    acted = False
+    with ws.store() as store:
+        for ref in args.record:
+            added = store.add_calibration_record(actor, ref)
+            _say(f"Calibration record {ref} {'named' if added else 'was already named'}.")
+            acted = True
+        if args.round is not None:
+            number = store.start_calibration_round(actor, args.round)
+            _say(f"Calibration round {number} is open: everyone rates the same records again "
+                 f"(the calibration form and import now take round-{number} ratings).")
+            acted = True
+        if args.agree:
+            ref, question, rating = args.agree
+            store.set_agreed_rating(actor, ref, question, rating, args.note)
+            _say(f"Agreed rating recorded for {ref} {question}.")
+            acted = True
+        elif args.note:
+            _say("--note goes with --agree REF QUESTION RATING; nothing was recorded for it.")
+        if args.open_cases is not None:
+            store.open_cases(actor, args.open_cases)
+            who = "every reviewer" if args.open_cases == "*" else args.open_cases
+            _say(f"Case records opened for {who} before the calibration is finished.")
+            acted = True
+        if args.show:
+            for line in show_lines(ws, store):
+                _say(line)
+        elif not acted or args.record:
+            for line in status_lines(ws, store):
+                _say(line)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
     ws = open_workspace(args.workspace)
     from reviewkit.review.progress import completeness, disagreements, summary_lines  # start-up: pandas
 
+    from reviewkit.review.calibration_view import status_lines  # start-up: pandas
+
     with ws.store() as store:
         table = completeness(ws, store)
         moderation = disagreements(ws, store)
+        calibration = status_lines(ws, store) if store.calibration_records() else []
     _say(f"Review of {ws.meta.council}: {ws.meta.theme}")
+    for line in calibration:
+        _say(line)
     for line in summary_lines(table):
         _say(line)
     if len(moderation):

@@ -15,6 +15,7 @@ from reviewkit.core.tools import available_tools
 from reviewkit.cli.commands import (
     cmd_action_plan,
     cmd_backup,
+    cmd_calibrate,
     cmd_check,
     cmd_compare,
     cmd_concern,
@@ -116,11 +117,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspace")
     p.add_argument("--out", required=True, help="output file (.csv or .xlsx; .zip with --for-region)")
     p.add_argument("--what", default="ratings",
-                   choices=["ratings", "flags", "meetings", "conversations", "notes", "concerns", "all"],
+                   choices=["ratings", "flags", "meetings", "conversations", "notes", "concerns", "calibration",
+                            "all"],
                    help="what to export (default: %(default)s; 'all' needs .xlsx)")
     p.add_argument("--for-region", action="store_true", help="write a de-identified regional bundle (counts only)")
     p.add_argument("--suppress-below", type=int, default=None, metavar="N",
                    help="with --for-region: hide counts below N (with secondary suppression)")
+
+    p = _command(sub, "calibrate", "Hold a calibration round: everyone rates the same fictional records first, the "
+                 "team compares the ratings side by side, and the host records the agreed ratings.",
+                 "reviewkit calibrate reviews/eastvale-2026 --record CAL1 --record CAL2", cmd_calibrate)
+    p.add_argument("workspace")
+    p.add_argument("--record", action="append", metavar="REF", default=[],
+                   help="name a calibration record (fictional or anonymised, not one of the review's cases); "
+                        "repeat for more")
+    p.add_argument("--show", action="store_true",
+                   help="everyone's ratings side by side, most disagreement first, with the descriptors (names: "
+                        "for the team only)")
+    p.add_argument("--agree", nargs=3, metavar=("REF", "QUESTION", "RATING"),
+                   help="record the rating the team agreed for one question of a calibration record")
+    p.add_argument("--note", default="", help="with --agree: a short note on why (no personal details)")
+    p.add_argument("--round", type=int, metavar="N",
+                   help="start calibration round N (2 after the discussion): everyone rates the same records again")
+    p.add_argument("--open-cases", nargs="?", const="*", metavar="NAME",
+                   help="let a reviewer (or, with no name, everyone) rate their case records before the calibration")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who is acting, for the audit log")
 
     p = _command(sub, "workbook", "Write a blank offline audit workbook for one reviewer (or, for an in-house "
                  "audit programme, the blank monthly audit workbook).",
@@ -194,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspace")
     p.add_argument("--reviewer", metavar="NAME",
                    help="your name as review.yaml spells it (not needed for progress or host)")
-    p.add_argument("--form", default="rate", choices=["rate", "meeting", "conversation", "progress", "host"],
+    p.add_argument("--form", default="rate", choices=["rate", "meeting", "conversation", "progress", "host", "calibrate"],
                    help="which form (default: %(default)s)")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="only print the address; do not open a browser")

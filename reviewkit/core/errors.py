@@ -16,7 +16,8 @@ value a person typed (it could be personal data).
     ├── InvalidInputError       a value a person entered breaks a rule
     │   ├── BlockedTextError    free text holds a personal identifier
     │   ├── WarningTextError    free text may hold one: confirm to save
-    │   └── ImportFileError     one or more problems in an imported file
+    │   ├── ImportFileError     one or more problems in an imported file
+    │   └── CalibrationPendingError  case ratings before the reviewer has rated the calibration records
     ├── FileWriteError          a file could not be written (full disk, no permission)
     ├── AccessError             the signed-in person may not do this (hub logins and roles)
     ├── RenderError             a report could not be rendered
@@ -140,6 +141,10 @@ class ImportFileError(InvalidInputError):
 
 class FileWriteError(ReviewkitError):
     """A file could not be written (full disk, no permission); the old file is untouched."""
+
+
+class CalibrationPendingError(InvalidInputError):
+    """A reviewer's case ratings while the review's calibration records are not all rated by them."""
 
 
 class AccessError(ReviewkitError):

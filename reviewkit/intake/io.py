@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.core.atomic import describe_failure, write_atomic
-from reviewkit.core.errors import ConflictError, FileWriteError, ImportFileError, InvalidInputError, Problem, StoreError
+from reviewkit.core.errors import CalibrationPendingError, ConflictError, FileWriteError, ImportFileError, InvalidInputError, Problem, StoreError
 from reviewkit.core.sheets import append_row, cell_of
 from reviewkit.intake.rowchecks import ConcernRow, ConversationRow, FlagRow, MeetingRow, NoteRow, RowChecker, stored_id
 from reviewkit.intake.tables import (
@@ -120,6 +120,9 @@ def _write(store: Store, c: RowChecker, actor: str, confirm: bool, say: Progress
     try:
         with store.transaction():
             say("Writing to the review store")
+            if "calibration" in c.kinds:  # first: a reviewer's case ratings wait for their calibration ratings
+                out["calibration"] = _tally(store.apply_calibration_ratings(actor, c.calibration,
+                                                                            confirm_warnings=confirm))
             if "ratings" in c.kinds:
                 out["ratings"] = store.apply_ratings(actor, c.ratings, source="; ".join(c.rating_sources),
                                                      confirm_warnings=confirm)
@@ -135,6 +138,8 @@ def _write(store: Store, c: RowChecker, actor: str, confirm: bool, say: Progress
                 out["notes"] = _write_notes(store, c.notes.values(), actor, confirm, ids, where)
             if "concerns" in c.kinds:
                 out["concerns"] = _write_concerns(store, c.concerns, actor, confirm, where)
+    except CalibrationPendingError as exc:
+        raise ImportFileError([Problem(where[0], None, None, f"was not imported: {exc}")]) from None
     except (InvalidInputError, ConflictError):
         # The rows were checked, so this is another writer changing the review meanwhile.
         raise ImportFileError([Problem(where[0], where[1], None, "was refused by the review store because the "
@@ -262,8 +267,8 @@ def export(ws: Workspace, out: str | Path, *, what: str = "ratings") -> Path:
         raise InvalidInputError(f"{out}: the export file name must end in .csv or .xlsx")
     if suffix == ".csv" and what == "all":
         raise InvalidInputError(f"{out}: a CSV file holds one kind of table; export 'all' to an .xlsx file "
-                                "(one sheet per kind), or choose ratings, flags, meetings, conversations, notes or "
-                                "concerns")
+                                "(one sheet per kind), or choose ratings, flags, meetings, conversations, notes, "
+                                "concerns or calibration")
     if not out.parent.is_dir():
         raise InvalidInputError(f"{out}: the folder {out.parent} does not exist; create it first")
     kinds = list(CONTRACTS) if what == "all" else [what]
@@ -293,6 +298,11 @@ def _export_rows(ws: Workspace, store: Store, kind: str) -> list[dict[str, Any]]
         out = [dict(r) for r in rows]
         out.sort(key=lambda r: (r["case_id"], r["reviewer"], order.get(r["question"], len(order)), r["question"]))
         return out
+    if kind == "calibration":
+        rows = store.execute_read("SELECT record_id, reviewer, question, rating, comment, round FROM "
+                                  "calibration_ratings WHERE rating IS NOT NULL ORDER BY round, record_id, reviewer")
+        return [{"calibration_record": r["record_id"], "reviewer": r["reviewer"], "question": r["question"],
+                 "rating": r["rating"], "comment": r["comment"], "round": r["round"]} for r in rows]
     if kind == "flags":
         rows = store.execute_read("SELECT case_id, reviewer, referred_back, reason, complete FROM case_flags "
                                   "ORDER BY case_id, reviewer")

@@ -20,6 +20,7 @@ from reviewkit.review.datewindow import date_outside_window
 from reviewkit.review.concerns import OUTCOMES
 from reviewkit.review.fieldwork import MAX_ATTENDEES, MEETING_KINDS, NOTE_KINDS, PUBLISHED_KINDS, STANCES, WHO
 from reviewkit.review.progress import needs_evidence
+from reviewkit.review.calibration import CalibrationRating
 from reviewkit.review.ratings import RatingInput
 from reviewkit.review.reviewyaml import CASE_ID
 from reviewkit.review.store import Store
@@ -116,6 +117,7 @@ class RowChecker:
         self.rating_sources: list[str] = []
         self.rating_seen: dict[tuple[str, str, str], tuple[str, int]] = {}
         self.flags: list[FlagRow] = []
+        self.calibration: list[CalibrationRating] = []
         self.flag_seen: dict[tuple[str, str], tuple[str, int]] = {}
         self.concerns: list[ConcernRow] = []
         self.concern_seen: dict[tuple[str, str], tuple[str, int]] = {}
@@ -348,6 +350,48 @@ class RowChecker:
             if not comment and needs_evidence(self.scale, level.label):
                 self.warnings.append(Problem(src, row, "comment", f"{case} {question} is rated {level.label} with "
                                              "no evidence note; the report cannot be final until one is written"))
+
+    def check_calibration(self, t: Table, positions: dict[str, int]) -> None:
+        """Ratings of the calibration records: never case ratings, never in the review's figures."""
+        src = t.source
+        records = set(self.store.calibration_records())
+        seen: dict[tuple[int | None, str, str, str], int] = {}
+        for row, c in self.rows(t, positions, "calibration"):
+            raw, comment = c["rating"].strip(), c["comment"].strip()
+            if not raw:
+                if comment:
+                    self.problem(src, row, "rating", "is blank but a comment is written; choose a rating")
+                continue
+            record = c["calibration_record"].strip()
+            if record not in records:
+                self.problem(src, row, "calibration_record", "is not a calibration record of this review; they are "
+                             f"{', '.join(sorted(records)) or 'none yet (reviewkit calibrate WS --record CAL1)'}")
+            reviewer = self.reviewer(src, row, c["reviewer"])
+            question = self.questions.get(c["question"].strip().casefold())
+            if question is None:
+                self.problem(src, row, "question", "is not a question of the review's audit tool; expected one "
+                             f"of {', '.join(self.rules.questions)}")
+            level = self.scale.parse(raw)
+            if level is None:
+                self.problem(src, row, "rating", f"expected one of {self.scale.describe()} (any case)")
+            number: int | None = None
+            if c["round"].strip():
+                try:
+                    number = int(c["round"].strip())
+                except ValueError:
+                    self.problem(src, row, "round", "must be a whole number such as 1 or 2, or blank for the current "
+                                 "calibration round")
+                    continue
+            ok = self.screen(src, row, "comment", comment, "calibration note", warnings_allowed=self.confirm)
+            if not (ok and record in records and reviewer and question and level):
+                continue
+            key = (number, record, reviewer, question)
+            if key in seen:
+                self.problem(src, row, "question", f"duplicate rating: row {seen[key]} already rates the same "
+                             "calibration record, reviewer and question; keep one of the two rows")
+                continue
+            seen[key] = row
+            self.calibration.append(CalibrationRating(record, reviewer, question, level.label, comment, number))
 
     def check_flags(self, t: Table, positions: dict[str, int]) -> None:
         src = t.source

@@ -60,12 +60,16 @@ CONTRACTS: dict[str, Contract] = {c.kind: c for c in (
                        "use_in_report"), ("note", "kind", "text")),
     Contract("concerns", ("case_id", "reviewer", "concern", "raised_on", "raised_with", "response", "outcome",
                           "responded_on"), ("case_id", "reviewer", "concern", "raised_on", "raised_with")),
+    # A calibration record's ratings: "calibration_record" where case ratings have "case_id", so the two
+    # never mix; round blank = the current calibration round.
+    Contract("calibration", ("calibration_record", "reviewer", "question", "rating", "comment", "round"),
+             ("calibration_record", "reviewer", "question", "rating"), ("question_title",)),
 )}
 EXPORT_KINDS = (*CONTRACTS, "all")
 # Sheets named after a kind are read as that kind whatever their header says.
 _SHEET_KINDS = {"ratings": "ratings", "flags": "flags", "case_flags": "flags", "cases": "flags", "meetings": "meetings",
                 "conversations": "conversations", "notes": "notes", "notes_and_quotes": "notes",
-                "concerns": "concerns"}
+                "concerns": "concerns", "calibration": "calibration"}
 # Bounds on what an import reads: a review holds a few thousand rows and a few megabytes, so
 # these refuse a file made to exhaust memory (an "XLSX bomb") before it is inflated.
 MAX_ROWS = 50_000

@@ -2,7 +2,10 @@
 
 It is a ratings file (the import contract's columns on a "Ratings" sheet, with each
 question's title beside its id) and a case flags file (a "Cases" sheet: complete, referred
-back, reason, and any concern about a person's safety), with "Instructions" and "Questions" sheets beside them. A PSW who works
+back, reason, and any concern about a person's safety), with "Instructions" and "Questions" sheets beside them;
+when the review holds a calibration round, a "Calibration" sheet (the calibration contract: the
+calibration records' questions for this reviewer, apart from the case ratings) comes before the
+ratings. A PSW who works
 offline rates and finishes each case in Excel or LibreOffice, and the host imports the file
 back with no edits to its layout.
 """
@@ -168,6 +171,17 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
     flags.freeze_panes = "C2"
     _protect(flags)
 
+    with ws.store() as store:
+        records, number = store.calibration_records(), store.calibration_round()
+    if records:
+        _calibration_sheet(wb.create_sheet("Calibration", 1), name, records, number, questions,
+                           f"Instructions!$A${first_level}:$A${last_level}", scale.labels, (bold, head_fill, wrap))
+        put(info, len(lines) + len(scale.levels) + 2, 1, "Calibration").font = bold
+        put(info, len(lines) + len(scale.levels) + 2, 2,
+            f"Before your cases, rate the calibration record(s) {', '.join(records)} on the Calibration sheet, on "
+            "your own: the team compares these ratings afterwards. They are never counted in the review's figures, "
+            "and your case ratings are imported only once they are in.").alignment = wrap
+
     qs = wb.create_sheet("Questions")
     levels = [lv.label for lv in scale.scored]
     append_row(qs, ["id", "title", "question text", *levels])
@@ -184,6 +198,37 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
     wb.active = 0
     write_xlsx(out, wb)  # built in memory: a full disk is one plain error, no partial file
     return out
+
+
+def _calibration_sheet(sheet: Worksheet, name: str, records: list[str], number: int, questions: list,
+                       levels_range: str, labels: list[str], style: tuple) -> None:
+    """The calibration rows: one per record and question, for this reviewer, in the current round."""
+    from openpyxl.styles import Protection  # start-up: openpyxl loads only when a workbook is read or written
+
+    # start-up: openpyxl loads only when a workbook is read or written
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    bold, head_fill, wrap = style
+    contract = CONTRACTS["calibration"].columns
+    append_row(sheet, [*contract[:3], "question_title", *contract[3:]])
+    for cell in sheet[1]:
+        cell.font, cell.fill = bold, head_fill
+    for record in records:
+        for q in questions:
+            append_row(sheet, [record, name, q.id, q.title, None, None, number])
+    n = sheet.max_row
+    for col, width in zip("ABCDEFG", (18, 22, 10, 30, 24, 60, 8)):
+        sheet.column_dimensions[col].width = width
+    for row in sheet.iter_rows(min_row=2, max_row=n, min_col=5, max_col=6):
+        for cell in row:
+            cell.protection = Protection(locked=False)
+            cell.alignment = wrap
+    dv = DataValidation(type="list", formula1=levels_range, allow_blank=True, showErrorMessage=True,
+                        errorTitle="Rating", error="Choose a rating from the list: " + ", ".join(labels))
+    dv.add(f"E2:E{n}")
+    sheet.add_data_validation(dv)
+    sheet.freeze_panes = "E2"
+    _protect(sheet)
 
 
 def _protect(sheet: Worksheet) -> None:

@@ -26,14 +26,15 @@ from reviewkit.core.atomic import make_folder, owner_only
 from reviewkit.core.errors import RenderError, WorkspaceError
 from reviewkit.core.tools import RatingScale
 from reviewkit.figures import analysis as an
+from reviewkit.figures.calibration import round_agreement
 from reviewkit.figures.sentences import join_words
 from reviewkit.report.data import load_report_data
 from reviewkit.report.sections import html_table
 from reviewkit.review.claims import narrative_claims
 from reviewkit.review.workspace import Workspace
 
-__all__ = ["ANNEX_FILE", "LABELS_FILE", "annex_html", "confirmed_claims_html", "median_level",
-           "reviewer_labels", "reviewer_table", "team_table", "write_annex"]
+__all__ = ["ANNEX_FILE", "LABELS_FILE", "annex_html", "calibration_html", "confirmed_claims_html",
+           "median_level", "reviewer_labels", "reviewer_table", "team_table", "write_annex"]
 
 LABELS_FILE = "reviewer_labels.json"
 ANNEX_FILE = "report-annex.html"
@@ -246,6 +247,39 @@ def confirmed_claims_html(ws: Workspace) -> str:
             '<th scope="col">Host\'s reason</th></tr></thead>\n<tbody>' + "\n".join(rows) + "</tbody></table>")
 
 
+def calibration_html(ws: Workspace, data: Any) -> str:
+    """The calibration round for the team: agreement per round and the agreed ratings with their notes."""
+    with ws.store() as store:
+        agreed = store.agreed_ratings()
+        records = store.calibration_records()
+    ratings = data.calibration
+    if not records:
+        return ""
+    esc = html.escape
+    parts = ['<h2 id="calibration">Calibration</h2>',
+             f"<p>Calibration records: {esc(', '.join(records))}. Their ratings are not counted in any "
+             "figure of the report.</p>"]
+    rounds = sorted({int(r) for r in ratings["round"]}) if len(ratings) else []
+    if rounds:
+        rows = []
+        for number in rounds:
+            _, s = round_agreement(ratings, data.tool, number)
+            rows.append({"Round": str(number), "Reviewers": str(s["reviewers"]),
+                         "Pairs giving the same rating": s["raw_display"] if s["pairs"] else "–",
+                         "Krippendorff's alpha": "–" if s["alpha"] is None else f"{s['alpha']:.2f}"})
+        parts.append(html_table(pd.DataFrame(rows), "Agreement on the calibration records, by round (questions "
+                                "only; the same method as moderation)", numeric=["Reviewers"]))
+    if len(agreed):
+        titles = {q.id: q.title for q in (*data.tool.questions, data.tool.overall)}
+        table = pd.DataFrame([{"Record": r["record_id"], "Question": f"{r['question']} {titles.get(r['question'], '')}",
+                               "Agreed rating": r["rating"], "Note": r["note"]} for r in agreed.to_dict("records")])
+        parts.append(html_table(table, "Agreed ratings of the calibration records, with the team's notes"))
+    else:
+        parts.append("<p>No agreed ratings have been recorded yet (reviewkit calibrate WS --agree RECORD "
+                     "QUESTION RATING --note \"…\").</p>")
+    return "\n".join(parts)
+
+
 def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
     """The annex as one self-contained HTML page (labels only: no names, no free text)."""
     data = load_report_data(ws)
@@ -264,6 +298,7 @@ def annex_html(ws: Workspace, *, rng: random.Random | None = None) -> str:
     by_team = ("\n<h2>Figures by team</h2>\n" f"<p>{esc(TEAM_CAVEAT)}</p>\n"
                + html_table(teams, "Case records and ratings by team (primary ratings; Not applicable not counted)",
                             numeric=list(teams.columns[1:]))) if len(teams) else ""
+    body += calibration_html(ws, data)
     return f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <title>Team annex: ratings by reviewer – {council}</title>

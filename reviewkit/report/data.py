@@ -70,10 +70,16 @@ class ReportData:
     previous_round: Bundle | None = None  # the previous round's counts, for the trend
     # The concerns log without its private text: case, dates and outcome (figures.concerns.PUBLIC_COLUMNS).
     concerns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PUBLIC_COLUMNS))
+    # The calibration round's ratings (never in a figure: only counted in the methods sentence).
+    calibration: pd.DataFrame = field(default_factory=lambda: _no_calibration())
 
     @property
     def scale(self) -> RatingScale:
         return self.tool.scale
+
+
+def _no_calibration() -> pd.DataFrame:
+    return pd.DataFrame(columns=["round", "record_id", "reviewer", "question", "rating"])
 
 
 def _allocation(meta: ReviewMeta) -> pd.DataFrame:
@@ -229,4 +235,5 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
         narrative=narrative, codebook_labels=_codebook_labels(book), report_date=report_date,
         codebook=book, previous_round=snap.previous_round(),
         concerns=concerns if concerns is not None else pd.DataFrame(columns=PUBLIC_COLUMNS),
+        calibration=snap.frame("calibration_ratings") if "calibration_ratings" in snap.tables else _no_calibration(),
     )

@@ -38,6 +38,7 @@ from reviewkit.figures import analysis as an
 from reviewkit.figures import cqc
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.agreement import moderation_agreement
+from reviewkit.figures.calibration import calibration_sentence
 from reviewkit.figures.notes import THEME_ROWS, previous_recommendations, theme_counts, top_with_ties
 from reviewkit.figures.trend import compare_rounds
 from reviewkit.report import findings, people, ratings
@@ -490,6 +491,10 @@ class ReportBuilder:
                           else f"on {when}." if when else "in the period set out in this report.")))
         body.append(para(f"The council identified the theme for the review as ‘{meta.theme}’."))
         body.append(para(nv.method_sentence(c)))
+        calibration = self.data.calibration
+        held = calibration_sentence(calibration, int(calibration["record_id"].nunique()), self.tool)
+        if held:
+            body.append(para(held))
         meetings = self.data.meetings.to_dict("records")
         if meetings:
             body.append(para("; ".join(self._meeting_phrase(m, i == 0) for i, m in enumerate(meetings)) + "."))

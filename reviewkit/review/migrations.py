@@ -103,10 +103,40 @@ CREATE TABLE concerns (
 """)
 
 
+def _add_calibration(conn: sqlite3.Connection) -> None:
+    """Schema 3: a calibration round's records, each reviewer's ratings of them, and the agreed ratings."""
+    run_script(conn, """
+CREATE TABLE calibration_records (
+    record_id TEXT PRIMARY KEY, added_at TEXT NOT NULL, added_by TEXT NOT NULL
+);
+CREATE TABLE calibration_rounds (
+    round INTEGER PRIMARY KEY CHECK (round >= 1), started_at TEXT NOT NULL, started_by TEXT NOT NULL
+);
+CREATE TABLE calibration_ratings (
+    round INTEGER NOT NULL REFERENCES calibration_rounds(round),
+    record_id TEXT NOT NULL REFERENCES calibration_records(record_id),
+    reviewer TEXT NOT NULL, question TEXT NOT NULL, rating TEXT, comment TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (round, record_id, reviewer, question)
+);
+CREATE TABLE calibration_agreed (
+    record_id TEXT NOT NULL REFERENCES calibration_records(record_id),
+    question TEXT NOT NULL, rating TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (record_id, question)
+);
+CREATE TABLE calibration_open (
+    reviewer TEXT PRIMARY KEY, opened_at TEXT NOT NULL, opened_by TEXT NOT NULL
+);
+""")
+
+
 # Schema 1 is store._SCHEMA, as reviewkit 0.1.0 made it. Later steps go here, in order.
 STORE_MIGRATIONS: tuple[StoreMigration, ...] = (
     StoreMigration(2, "adds the concerns log (a risk to a person found during the review, and the council's "
                       "response)", _add_concerns),
+    StoreMigration(3, "adds the calibration round: calibration records, their ratings and the agreed ratings",
+                   _add_calibration),
 )
 
 # Format 1 is review.yaml as reviewkit 0.1.0 wrote it. Later steps go here, in order.

@@ -76,6 +76,7 @@ class RatingsMixin:
                                         "use a reference such as C07 from the list")
             if r.reviewer not in rules.cases[r.case_id]:
                 raise InvalidInputError(f"case {r.case_id} is not allocated to '{r.reviewer}' in review.yaml")
+        self.check_calibrated(r.reviewer)  # type: ignore[attr-defined]  # (CalibrationMixin, in Store)
         if r.rating is None or r.rating == "":
             return None
         label = self._labels.get(r.rating)

@@ -66,7 +66,8 @@ VERSION = 1
 # The files a render depends on besides the narrative and the store, in the digest's order.
 FILES = (REVIEW_FILE, TOOL_FILE, CODEBOOK_FILE, NAMES_FILE, REDACTION_MAP_FILE, PREVIOUS_ROUND_FILE, CONFIRMED_FILE)
 # The store's read methods whose results a render uses (see reviewkit.review.store.Store).
-TABLES = ("ratings", "all_ratings", "case_flags", "meetings", "conversations", "notes", "concerns")
+TABLES = ("ratings", "all_ratings", "case_flags", "meetings", "conversations", "notes", "concerns",
+          "calibration_ratings")
 # What the cache digest hashes of the store: every table the schema has (read from it, so a
 # table a migration adds is hashed without anyone remembering to list it), without timestamps
 # and versions, except
@@ -174,6 +175,9 @@ class SnapshotStore:
 
     def concerns(self) -> pd.DataFrame:
         return self._tables["concerns"].frame()
+
+    def calibration_ratings(self) -> pd.DataFrame:
+        return self._tables["calibration_ratings"].frame()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ length and digest, so redacting a note never leaves the old words behind in the 
 
 The methods for each kind of record are mixed in: ratings and case flags from
 reviewkit.review.ratings, meetings, conversations and notes from reviewkit.review.fieldwork, the
-concerns log from reviewkit.review.concerns.
+concerns log from reviewkit.review.concerns, the calibration round from reviewkit.review.calibration.
 This module opens the store and holds what they share: transactions, screening, who may
 write, and the audit log (its format in reviewkit.review.auditlog).
 """
@@ -31,6 +31,7 @@ from reviewkit.core.tools import RatingScale
 from reviewkit.privacy import prescreen
 from reviewkit.privacy import screening as privacy
 from reviewkit.review import auditlog, migrations
+from reviewkit.review.calibration import CalibrationMixin
 from reviewkit.review.concerns import ConcernsMixin
 from reviewkit.review.fieldwork import FieldworkMixin
 from reviewkit.review.ratings import RatingsMixin
@@ -160,7 +161,7 @@ class Rules:
     names: tuple[str, ...] = ()
 
 
-class Store(RatingsMixin, FieldworkMixin, ConcernsMixin):
+class Store(RatingsMixin, FieldworkMixin, ConcernsMixin, CalibrationMixin):
     """The review's SQLite store; all writes go through its methods."""
 
     def __init__(self, path: str | Path, rules: Rules | None = None, *, timeout: float = 60.0,
@@ -169,6 +170,7 @@ class Store(RatingsMixin, FieldworkMixin, ConcernsMixin):
         self.rules = rules
         self.session = session  # who signed in to the review hub; None on one computer or the CLI
         self._screened: dict[tuple[str, str, bool], str] = {}  # see screen()
+        self._calibrated: set[str] = set()  # reviewers whose cases are open (see CalibrationMixin)
         self._labels: dict[str, str] = {}  # rating as typed -> its level's label (see _check_rating)
         self._plainly_clean = prescreen.for_names(tuple(rules.names) if rules else ())
         check_location(self.path.parent)

@@ -44,7 +44,7 @@ from reviewkit.team.signin import LAST_GOOD_FILE, TeamReader, Throttle, client_a
 
 NOTEBOOKS = shipped("notebooks")
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
-VISITING_FORMS = ("rate_case_records.ipynb", "record_meeting.ipynb", "record_conversation.ipynb")
+VISITING_FORMS = ("rate_case_records.ipynb", "record_meeting.ipynb", "record_conversation.ipynb", "calibration.ipynb")
 HOST_FORMS = ("host_console.ipynb", *VISITING_FORMS, "review_progress.ipynb")
 NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, ask the host PSW to add your "
                "login to the team in review.yaml, then sign in again.")

@@ -46,8 +46,9 @@ FORMS = {
     "conversation": "record_conversation.ipynb",
     "progress": "review_progress.ipynb",
     "host": "host_console.ipynb",
+    "calibrate": "calibration.ipynb",
 }
-NEEDS_REVIEWER = {"rate", "meeting", "conversation"}
+NEEDS_REVIEWER = {"rate", "meeting", "conversation", "calibrate"}
 HOST = "127.0.0.1"
 
 
