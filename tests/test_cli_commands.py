@@ -28,7 +28,7 @@ BUNDLES = sorted((ROOT / "sample_data" / "region" / "bundles").glob("*.zip"))
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 COVERED = {"new", "import", "status", "export", "workbook", "check", "redact", "sample", "report", "serve",
            "compare", "hub", "hub-codes", "action-plan", "previous", "confirm", "confirm-claim", "concern", "backup",
-           "restore", "calibrate"}
+           "restore", "calibrate", "tracking"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -304,3 +304,19 @@ def test_backup_and_restore(ws, tmp_path, capsys):
     assert code == 0 and "Restored the review store from" in out
     code, _, err = cli(capsys, "restore", ws.path, ws.path / "review.yaml")
     assert "not a backup of a review store" in failed(code, err)
+
+
+def test_tracking(ws, tmp_path, capsys):
+    from .test_tracking import _audit_csv, _programme, _row
+
+    programme = _programme(tmp_path)
+    rows = [_row(f"A-{m}-{i}", month=f"2027-{m:02d}", rating="Good" if i % 3 else "Requires Improvement")
+            for m in (1, 2, 3) for i in range(6)]
+    assert cli(capsys, "import", programme.path, _audit_csv(tmp_path / "a.csv", rows))[0] == 0
+    code, out, err = cli(capsys, "tracking", programme.path, "--out", tmp_path / "t")
+    assert code == 0, err
+    assert (tmp_path / "t" / "signals.csv").read_text(encoding="utf-8").splitlines()[0] == \
+        "measure,team,month,rule,direction"
+    assert [p.name for p in (tmp_path / "t").glob("*.html")]
+    # A review workspace is not a programme: one line naming the folder and what to do.
+    assert "programme" in failed(*cli(capsys, "tracking", ws.path)[::2]).casefold()

@@ -175,7 +175,8 @@ def test_header_problems_are_named_by_column_letter_or_name(ws: Workspace, tmp_p
              "reason, complete; meetings: meeting, kind, date, role, attendees, title; conversations: "
              "conversation, case_id, who, reviewer, date; notes: note, meeting, conversation, kind, text, "
              "speaker_role, stance, codes, use_in_report; concerns: case_id, reviewer, concern, raised_on, "
-             "raised_with, response, outcome, responded_on")
+             "raised_with, response, outcome, responded_on; calibration: calibration_record, reviewer, question, "
+             "rating, comment, round")
     assert refusals(ws, paths) == [
         "unknown.csv, row 1, column 'C': this column holds data but has no name; give it one of case_id, "
         "reviewer, referred_back, reason, complete or delete it",
