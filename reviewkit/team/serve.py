@@ -10,7 +10,8 @@ Each server gets a random access token in its address, so another program or use
 same computer cannot open the form and write to the review store. The token reaches Voila
 through its environment (readable only by this user), never its command line, which any
 user can list. A kernel is released when its page closes, and culled if left idle; closing
-the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder.
+the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder; if
+``reviewkit serve`` itself is killed, a guard does the same (see ``reviewkit.core.lifecycle``).
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def start(p: ServePlan) -> subprocess.Popen[bytes]:
     p.env["JUPYTER_RUNTIME_DIR"] = str(p.scratch / "runtime")
     (p.scratch / "tmp").mkdir(exist_ok=True)
     p.env["TMPDIR"] = str(p.scratch / "tmp")  # Voila's own temp folder for kernel connection files
-    return start_detached(p.argv, p.env)
+    return start_detached(p.argv, p.env, guard_folder=p.scratch)
 
 
 def wait_ready(p: ServePlan, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
