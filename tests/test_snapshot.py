@@ -25,15 +25,8 @@ from reviewkit.report.inputs import input_digest
 from reviewkit.report.render import render_report
 from reviewkit.report.sections import ReportBuilder
 from reviewkit.report.staging import STAGING_PREFIX
-from reviewkit.review.snapshot import (
-    DIGEST_EXCLUDED,
-    SNAPSHOT_ENV,
-    TABLES,
-    digest_tables,
-    read_snapshot,
-    take_snapshot,
-    write_snapshot,
-)
+from reviewkit.review.snapshot import (DIGEST_EXCLUDED, SNAPSHOT_ENV, TABLES, digest_tables, read_snapshot, take_snapshot,
+                                       write_snapshot)
 from reviewkit.review.workspace import open_workspace
 
 AFTER_GATE = "Pumpkin parsnip consortium"  # text saved after the gate: never in the report (English words: it passes the gate)

@@ -25,8 +25,8 @@ from reviewkit.core.atomic import make_folder
 from reviewkit.core.errors import ImportFileError, ReviewkitError
 from reviewkit.intake.actionplan import action_plan, write_plan
 from reviewkit.intake.io import import_files
-from reviewkit.report.render import render_report
 from reviewkit.review.bundle import export_bundle
+from reviewkit.report.render import render_report
 from reviewkit.review.readiness import readiness
 from reviewkit.review.session import current_session
 from reviewkit.review.store import Store
