@@ -1,6 +1,8 @@
 """How many reviewers one machine's hub serves: memory, form-ready time and save time for 1, 3, 8 and 16 at once.
 
-    .venv/bin/python benchmarks/hub_capacity.py [--users 1,3,8,16] [--dir FOLDER]
+    .venv/bin/python benchmarks/hub_capacity.py [--users 1,3,8,16] [--dir FOLDER] [--kit-python PYTHON]
+
+(--kit-python runs the hub with another installation of reviewkit, e.g. an earlier version's, to compare.)
 
 For each team size N a fresh ``reviewkit hub`` runs (as a person runs it, in a session of its
 own) on a throwaway workspace of 16 visiting reviewers and a host, each with a login and two
@@ -91,24 +93,28 @@ def tree_memory(pid: int) -> tuple[float, float, list[psutil.Process]]:
 
 
 def kernels_per_user(procs: list[psutil.Process]) -> dict[str, int]:
+    """Kernels by person: a form's kernel runs in the person's forms folder (<hub folder>/u/<key>/forms)."""
     counts: dict[str, int] = {}
     for p in procs:
         with contextlib.suppress(psutil.Error):
-            if "ipykernel" in " ".join(p.cmdline()):
-                user = p.environ().get("JUPYTERHUB_USER", "?")
-                counts[user] = counts.get(user, 0) + 1
+            cwd = Path(p.cwd())
+            if cwd.name == "forms" and cwd.parent.parent.name == "u":
+                counts[cwd.parent.name] = counts.get(cwd.parent.name, 0) + 1
     return counts
+
+
+KIT_PYTHON = [sys.executable]
 
 
 class Hub:
     def __init__(self, ws: Path, tmp: Path) -> None:
         self.env = dict(os.environ, TMPDIR=str(tmp))
-        made = subprocess.run([sys.executable, "-m", "reviewkit", "hub-codes", str(ws)], env=self.env, text=True,
+        made = subprocess.run([KIT_PYTHON[0], "-m", "reviewkit", "hub-codes", str(ws)], env=self.env, text=True,
                               capture_output=True, timeout=300, check=True)
         self.codes = dict(CODE.findall(made.stdout))
         self.log = tmp.parent / f"hub-{tmp.name}.log"
         with self.log.open("w") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "hub", str(ws)], env=self.env,
+            self.proc = subprocess.Popen([KIT_PYTHON[0], "-m", "reviewkit", "hub", str(ws)], env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -260,7 +266,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", default="1,3,8,16", help="team sizes to sign in together, e.g. 1,3,8,16")
     ap.add_argument("--dir", default=None, help="where to put the throwaway workspaces")
+    ap.add_argument("--kit-python", default=sys.executable, help="the Python whose reviewkit runs the hub")
     args = ap.parse_args()
+    KIT_PYTHON[0] = args.kit_python
     sizes = [int(x) for x in args.users.split(",")]
     if max(sizes) > MAX_USERS:
         raise SystemExit(f"at most {MAX_USERS} reviewers")

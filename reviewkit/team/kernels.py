@@ -92,7 +92,8 @@ class FormsKernelManager(AsyncMappingKernelManager):
 
     def _start_checker(self) -> None:
         if self._checker is None and self.unconnected_seconds > 0:
-            self._checker = PeriodicCallback(self._shut_unconnected, 1000 * CHECK_EVERY_SECONDS)
+            every = min(CHECK_EVERY_SECONDS, max(1, self.unconnected_seconds // 2))
+            self._checker = PeriodicCallback(self._shut_unconnected, 1000 * every)
             self._checker.start()
 
     async def _shut_unconnected(self) -> None:
@@ -104,6 +105,8 @@ class FormsKernelManager(AsyncMappingKernelManager):
                 km = self.get_kernel(kid)
             except KeyError:
                 continue
+            if getattr(km, "execution_state", "") in ("busy", "starting"):
+                continue  # still running the form for the page that asked for it
             idle_for = (self._utcnow() - km.last_activity).total_seconds()
             if min(idle_for, now - self._started_at.get(kid, 0.0)) >= self.unconnected_seconds:
                 self.log.info("kernel %s shut down: no page connected for %d s", kid, self.unconnected_seconds)

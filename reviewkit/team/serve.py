@@ -49,6 +49,8 @@ FORMS = {
     "host": "host_console.ipynb",
 }
 NEEDS_REVIEWER = {"rate", "meeting", "conversation"}
+MAX_KERNELS = 2  # as reviewkit.team.kernels (not imported here: Jupyter Server loads only in the server)
+UNCONNECTED_SECONDS = 90
 HOST = "127.0.0.1"
 
 
@@ -86,7 +88,8 @@ def _port_taken(port: int, host: str = HOST) -> bool:
 
 def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port: int | None = None,
          token: str | None = None, history_dir: str | Path | None = None,
-         cull_idle_seconds: int = CULL_IDLE_SECONDS, cull_every_seconds: int = CULL_EVERY_SECONDS) -> ServePlan:
+         cull_idle_seconds: int = CULL_IDLE_SECONDS, cull_every_seconds: int = CULL_EVERY_SECONDS,
+         unconnected_seconds: int = UNCONNECTED_SECONDS) -> ServePlan:
     """Check the workspace, reviewer and port, and build the Voila command; starts nothing."""
     if form not in FORMS:
         raise InvalidInputError(f"form must be one of {', '.join(FORMS)}")
@@ -131,6 +134,10 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
         f"--MappingKernelManager.cull_interval={int(cull_every_seconds)}",
         "--MappingKernelManager.cull_connected=False",
+        # At most two kernels (two tabs); one no page connects to (a plain GET) goes soon.
+        "--VoilaConfiguration.multi_kernel_manager_class=reviewkit.team.kernels.FormsKernelManager",
+        f"--FormsKernelManager.max_kernels={MAX_KERNELS}",
+        f"--FormsKernelManager.unconnected_seconds={int(unconnected_seconds)}",
     ]
     url = f"http://{HOST}:{port}/?token={token}"
     return ServePlan(argv, env, url, port, notebook, token)
