@@ -30,7 +30,7 @@ from traitlets import Integer
 from reviewkit.core.forkserver import FORKSERVER_ENV, spawn
 
 MAX_KERNELS = 2
-UNCONNECTED_SECONDS = 90
+UNCONNECTED_SECONDS = 300  # long enough for a page on a very busy machine to load and connect
 CHECK_EVERY_SECONDS = 10
 
 

@@ -50,7 +50,7 @@ FORMS = {
 }
 NEEDS_REVIEWER = {"rate", "meeting", "conversation"}
 MAX_KERNELS = 2  # as reviewkit.team.kernels (not imported here: Jupyter Server loads only in the server)
-UNCONNECTED_SECONDS = 90
+UNCONNECTED_SECONDS = 300  # long enough for a page on a very busy machine to load and connect
 HOST = "127.0.0.1"
 
 
