@@ -106,16 +106,28 @@ def sign_in(browser, hub: Hub, who: str, ready: str, outside: list[str], first: 
 
 
 def server_memory(hub: Hub, who: str) -> str:
-    """RSS of a person's single-user server and of its kernels, as 'server 95 MB + 1 kernel 110 MB'."""
+    """RSS of a person's single-user server and of its kernels, as 'server 95 MB + 1 kernel 110 MB'.
+
+    Servers and kernels are forks of the hub's fork server (their command line is its one): a
+    person's server runs in their folder under the hub's, u/<key>, and their kernels in its forms/.
+    """
+    import hashlib
+
+    key = hashlib.sha256(LOGINS[who].encode()).hexdigest()[:12]
+    server, kernels = None, []
     for p in psutil.Process(hub.proc.pid).children(recursive=True):
         try:
-            if p.environ().get("JUPYTERHUB_USER") == LOGINS[who] and "jupyterhub.singleuser" in " ".join(p.cmdline()):
-                kernels = p.children(recursive=True)
-                mb = sum(k.memory_info().rss for k in kernels) / 2**20
-                return f"server {p.memory_info().rss / 2**20:.0f} MB + {len(kernels)} kernel(s) {mb:.0f} MB"
+            cwd = Path(p.cwd())
+            if cwd.name == key and cwd.parent.name == "u":
+                server = p
+            elif cwd.name == "forms" and cwd.parent.name == key:
+                kernels.append(p)
         except psutil.Error:
             continue
-    raise AssertionError(f"no server found for {who}")
+    if server is None:
+        raise AssertionError(f"no server found for {who}")
+    mb = sum(k.memory_info().rss for k in kernels) / 2**20
+    return f"server {server.memory_info().rss / 2**20:.0f} MB + {len(kernels)} kernel(s) {mb:.0f} MB"
 
 
 def rate(page, qid: str, level: str) -> None:  # noqa: ANN001

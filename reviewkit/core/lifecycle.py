@@ -5,15 +5,23 @@
 terminal (SIGHUP), ``kill`` (SIGTERM) or Ctrl+C (SIGINT) must all stop the whole tree and
 remove the temp folder that held its private files, so no form keeps serving with an old
 token and no kernel keeps 100 MB of memory after the review team has gone home.
+
+A SIGKILL (or the out-of-memory killer) gives reviewkit no chance to do that, so on Linux the
+server is started to get SIGTERM when reviewkit dies (PR_SET_PDEATHSIG), and a small guard
+(``reviewkit.core.watchdog``) stops whatever of its tree is left and removes the private
+folder. Each private folder names the process that made it; the next start removes folders
+whose maker is gone, should the guard have been killed too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -51,10 +59,48 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(s, old)
 
 
+OWNER_FILE = ".reviewkit-owner"  # in each private folder: the process number and start time of its maker
+PR_SET_PDEATHSIG = 1
+
+
+def _me() -> str:
+    me = psutil.Process()
+    return f"{me.pid} {me.create_time():.3f}"
+
+
+def _maker_gone(folder: Path) -> bool:
+    try:
+        pid, started = (folder / OWNER_FILE).read_text().split()
+        return abs(psutil.Process(int(pid)).create_time() - float(started)) > 0.01
+    except (OSError, ValueError):
+        return False  # no mark (not ours, or still being made): leave it alone
+    except psutil.Error:
+        return True
+
+
+def sweep_stale(prefix: str, root: str | Path | None = None) -> list[Path]:
+    """Remove this user's private folders of `prefix` whose maker is no longer running; the folders removed."""
+    removed = []
+    base = Path(root or tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for d in base.iterdir():
+            with contextlib.suppress(OSError):
+                if (d.name.startswith(prefix) and d.is_dir() and not d.is_symlink()
+                        and d.stat().st_uid == os.getuid() and _maker_gone(d)):
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(d)
+    return removed
+
+
 def private_dir(prefix: str) -> Path:
-    """A temp folder only this user can read (0700), for tokens, databases and kernel files."""
+    """A temp folder only this user can read (0700), for tokens, databases and kernel files.
+
+    Folders of the same kind left by a run that was killed (its maker gone) are removed first.
+    """
+    sweep_stale(prefix)
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o700)
+    write_private(path / OWNER_FILE, _me())
     return path
 
 
@@ -82,9 +128,44 @@ def supervise(start: Callable[[], subprocess.Popen[bytes]], wait_ready: Callable
             stop(proc)
 
 
-def start_detached(argv: list[str], env: dict[str, str], cwd: str | Path | None = None) -> subprocess.Popen[bytes]:
-    """Start a server in a session of its own, so a stop can reach its whole process group."""
-    return subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True)
+def _die_with(parent: int) -> Callable[[], None]:
+    """Run in the child before it starts: SIGTERM when `parent` dies (Linux; elsewhere the guard alone)."""
+    def set_up() -> None:
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before the line above took effect
+                os._exit(1)
+    return set_up
+
+
+def start_detached(argv: list[str], env: dict[str, str], cwd: str | Path | None = None,
+                   guard_folder: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server in a session of its own, so a stop can reach its whole process group.
+
+    The server gets SIGTERM if this process dies (Linux), and a guard stops its whole tree and
+    removes `guard_folder` then (see ``reviewkit.core.watchdog``). Call from the main thread: the
+    signal follows the thread that started the server. ``stop_tree`` stops the guard too.
+    """
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=_die_with(os.getpid()))  # noqa: PLW1509 - only prctl and getppid run there
+    guard = [sys.executable, "-m", "reviewkit.core.watchdog", str(os.getpid()), str(proc.pid)]
+    if guard_folder is not None:
+        guard.append(str(guard_folder))
+    proc.guard = subprocess.Popen(guard, stdin=subprocess.DEVNULL, start_new_session=True,  # type: ignore[attr-defined]
+                                  env={k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG")})
+    return proc
+
+
+def _stop_guard(proc: subprocess.Popen[bytes]) -> None:
+    guard = getattr(proc, "guard", None)
+    if guard is not None and guard.poll() is None:
+        guard.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            guard.wait(5)
+        if guard.poll() is None:
+            guard.kill()
+            guard.wait()
 
 
 def descendants(pid: int) -> list[psutil.Process]:
@@ -101,6 +182,7 @@ def stop_tree(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:
     Kernels start in sessions of their own, so the process group alone would miss them: the
     tree is noted first and anything of it still alive afterwards is killed.
     """
+    _stop_guard(proc)  # this stop is an orderly one: the guard must not race it
     tree = descendants(proc.pid)
     if proc.poll() is None:
         proc.terminate()

@@ -13,6 +13,7 @@ code run from the page); the host gets the host console with JupyterLab one clic
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -23,10 +24,12 @@ from typing import Any
 
 from jupyterhub.auth import Authenticator
 from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.utils import random_port
 from tornado import web
 from traitlets import HasTraits, Integer, Unicode, default
 
 from reviewkit.core.errors import ReviewkitError
+from reviewkit.core.forkserver import FORK_SOCKET, FORK_STARTING, FORKSERVER_ENV, spawn
 from reviewkit.core.lifecycle import write_private
 from reviewkit.core.resources import shipped
 from reviewkit.review.reviewyaml import Member, normal_login
@@ -40,6 +43,7 @@ from reviewkit.team.codes import (
     set_password_with_code,
 )
 from reviewkit.team.forms import WIDGET_MESSAGES
+from reviewkit.team.kernels import MAX_KERNELS
 from reviewkit.team.signin import LAST_GOOD_FILE, TeamReader, Throttle, client_address
 
 NOTEBOOKS = shipped("notebooks")
@@ -56,6 +60,8 @@ TOO_SHORT = (f"Passwords are at least {MIN_PASSWORD} characters long. The first 
 PAUSED = "Too many refused sign-ins: wait {minutes} minutes and try again, or ask the host for help."
 KERNEL_IDLE_SECONDS = 20 * 60
 SERVER_IDLE_SECONDS = 60 * 60
+HOST_KERNELS = MAX_KERNELS + 1  # the host may also have a notebook open in JupyterLab
+FORK_WAIT_SECONDS = 60  # how long a first sign-in waits for the fork server to finish importing
 
 
 def team_member(workspace: str, login: str, last_good: str = "") -> Member | None:
@@ -240,7 +246,32 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
         config_dir = Path(self.home_dir) / "config"
         config_dir.mkdir(exist_ok=True, mode=0o700)
         write_private(config_dir / "jupyter_server_config.json", json.dumps(server_config(host), indent=1))
-        return await super().start()
+        sock = self._fork_socket()
+        if sock is None:
+            return await super().start()
+        return await self._fork(sock)
+
+    def _fork_socket(self) -> Path | None:
+        sock = Path(self.state_dir) / FORK_SOCKET if self.state_dir else None
+        return sock if sock is not None and (sock.exists() or (Path(self.state_dir) / FORK_STARTING).exists()) else None
+
+    async def _fork(self, sock: Path) -> Any:
+        """Start the server as a fork of the fork server: no seconds of imports, and shared memory."""
+        deadline = time.monotonic() + FORK_WAIT_SECONDS
+        while not sock.exists() and time.monotonic() < deadline:  # the hub has just started
+            await asyncio.sleep(0.1)
+        if self.port == 0:
+            self.port = random_port()
+        cmd = [*self.cmd, *self.get_args()]
+        try:
+            proc = await asyncio.to_thread(spawn, sock, cmd, self.get_env(), self.home_dir)
+        except OSError as e:
+            self.log.warning("fork server unavailable (%s); starting the server as usual", e)
+            return await super().start()
+        self.proc = None  # not the hub's child: polled and stopped by its process number
+        self.pid = proc.pid
+        self.log.info("started %s's server as process %d (forked)", self.user.name, proc.pid)
+        return (self.ip or "127.0.0.1", self.port)
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
@@ -257,6 +288,8 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
             "TMPDIR": str(home),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.state_dir:
+            env[FORKSERVER_ENV] = str(Path(self.state_dir) / FORK_SOCKET)
         env.pop("REVIEWKIT_REVIEWER", None)  # the sign-in decides who is rating
         if self.last_good:  # the forms keep working with the last good review.yaml while it has a typo
             env[LAST_GOOD_ENV] = self.last_good
@@ -274,9 +307,13 @@ def server_config(host: bool) -> dict[str, Any]:
             "allow_root": os.geteuid() == 0,
             # No MathJax from a public CDN: the forms show no formulas (Voila's own server passes None too).
             "tornado_settings": {"mathjax_url": None, "mathjax_config": None},
+            # At most two kernels a person, unconnected ones shut down soon, each forked ready-made.
+            "kernel_manager_class": "reviewkit.team.kernels.FormsKernelManager",
         },
         "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_SECONDS, "cull_interval": 60,
-                                 "cull_connected": False},
+                                 "cull_connected": False,
+                                 "kernel_manager_class": "reviewkit.team.kernels.ForkedKernelManager"},
+        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS},
         "VoilaConfiguration": {"template": "reviewkit", "strip_sources": True, "show_tracebacks": False,
                                "theme": "light"},
     }

@@ -9,7 +9,9 @@ that the council's IT can run as a service themselves.
 
 The hub's database, cookie secret and everyone's server files live in one private temp
 folder (0700) that is removed when the hub stops: on Ctrl+C, ``kill`` or the terminal
-closing, the hub, the proxy, every person's server and every kernel are stopped first.
+closing, the hub, the proxy, every person's server and every kernel are stopped first. If
+``reviewkit hub`` itself is killed (SIGKILL, out of memory), a guard does the same within
+seconds (see ``reviewkit.core.lifecycle``).
 With the offline sign-in, the password hashes and the first sign-in codes' hashes (see
 ``hubcodes``) are kept in the workspace's ``private/`` folder, so they survive a restart and
 ``reviewkit hub-codes`` can add codes while the hub runs.
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from reviewkit.core.atomic import make_folder
 from reviewkit.core.errors import HubError, InvalidInputError
+from reviewkit.core.forkserver import FORK_SOCKET, FORK_STARTING
 from reviewkit.core.lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise, write_private
 from reviewkit.review.workspace import open_workspace
 from reviewkit.team import deploy
@@ -49,6 +52,10 @@ FIRST_TIME = ("First time here? Type the login and the first sign-in code the ho
 TEMPLATES = Path(__file__).resolve().parent / "hub_templates"
 PROXY_NOT_YET = (404, 502, 503, 504)  # what the proxy answers while the hub is still starting
 PROXY_ENV = "REVIEWKIT_PROXY"  # where configurable-http-proxy is, when not in the usual places
+# What the fork server imports once, so that each person's server and each form's kernel start at once.
+PRELOAD = ("jupyter_server.serverapp", "jupyterhub.singleuser", "voila.server_extension", "jupyterlab_server",
+           "ipykernel.kernelapp", "ipykernel.ipkernel", "ipywidgets", "pandas", "reviewkit.team.widgets",
+           "reviewkit.team.kernels", "reviewkit.team.forms")
 
 
 
@@ -79,6 +86,7 @@ class HubPlan:
     proxy_api_port: int = 0
     state: Path | None = None  # the private folder start() makes; removed by stop()
     env: dict[str, str] = field(default_factory=dict)
+    forker: subprocess.Popen[bytes] | None = None  # the fork server start() runs beside the hub
 
     @property
     def url(self) -> str:
@@ -231,7 +239,11 @@ def start(p: HubPlan) -> subprocess.Popen[bytes]:
         env.pop(var, None)
     env.update({"PYTHONUNBUFFERED": "1", "TMPDIR": str(p.state)})
     p.env = env
-    return start_detached([sys.executable, "-m", "jupyterhub", "-f", str(config)], env, cwd=p.state)
+    write_private(p.state / FORK_STARTING, "")
+    p.forker = start_detached([sys.executable, "-m", "reviewkit.core.forkserver", str(p.state / FORK_SOCKET),
+                               *PRELOAD], env, cwd=p.state, guard_folder=p.state)
+    return start_detached([sys.executable, "-m", "jupyterhub", "-f", str(config)], env, cwd=p.state,
+                          guard_folder=p.state)
 
 
 def wait_ready(p: HubPlan, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
@@ -260,6 +272,9 @@ def stop(proc: subprocess.Popen[bytes], p: HubPlan, timeout: float = 30.0) -> in
     try:
         return stop_tree(proc, timeout)
     finally:
+        if p.forker is not None:  # after the hub: it stops everyone's server first
+            stop_tree(p.forker, timeout)
+            p.forker = None
         remove_dir(p.state)
         p.state = None
 

@@ -10,7 +10,8 @@ Each server gets a random access token in its address, so another program or use
 same computer cannot open the form and write to the review store. The token reaches Voila
 through its environment (readable only by this user), never its command line, which any
 user can list. A kernel is released when its page closes, and culled if left idle; closing
-the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder.
+the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder; if
+``reviewkit serve`` itself is killed, a guard does the same (see ``reviewkit.core.lifecycle``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ FORMS = {
     "calibrate": "calibration.ipynb",
 }
 NEEDS_REVIEWER = {"rate", "meeting", "conversation", "calibrate"}
+MAX_KERNELS = 2  # as reviewkit.team.kernels (not imported here: Jupyter Server loads only in the server)
+UNCONNECTED_SECONDS = 300  # long enough for a page on a very busy machine to load and connect
 HOST = "127.0.0.1"
 
 
@@ -86,7 +89,8 @@ def _port_taken(port: int, host: str = HOST) -> bool:
 
 def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port: int | None = None,
          token: str | None = None, history_dir: str | Path | None = None,
-         cull_idle_seconds: int = CULL_IDLE_SECONDS, cull_every_seconds: int = CULL_EVERY_SECONDS) -> ServePlan:
+         cull_idle_seconds: int = CULL_IDLE_SECONDS, cull_every_seconds: int = CULL_EVERY_SECONDS,
+         unconnected_seconds: int = UNCONNECTED_SECONDS) -> ServePlan:
     """Check the workspace, reviewer and port, and build the Voila command; starts nothing."""
     if form not in FORMS:
         raise InvalidInputError(f"form must be one of {', '.join(FORMS)}")
@@ -131,6 +135,10 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
         f"--MappingKernelManager.cull_interval={int(cull_every_seconds)}",
         "--MappingKernelManager.cull_connected=False",
+        # At most two kernels (two tabs); one no page connects to (a plain GET) goes soon.
+        "--VoilaConfiguration.multi_kernel_manager_class=reviewkit.team.kernels.FormsKernelManager",
+        f"--FormsKernelManager.max_kernels={MAX_KERNELS}",
+        f"--FormsKernelManager.unconnected_seconds={int(unconnected_seconds)}",
     ]
     url = f"http://{HOST}:{port}/?token={token}"
     return ServePlan(argv, env, url, port, notebook, token)
@@ -146,7 +154,7 @@ def start(p: ServePlan) -> subprocess.Popen[bytes]:
     p.env["JUPYTER_RUNTIME_DIR"] = str(p.scratch / "runtime")
     (p.scratch / "tmp").mkdir(exist_ok=True)
     p.env["TMPDIR"] = str(p.scratch / "tmp")  # Voila's own temp folder for kernel connection files
-    return start_detached(p.argv, p.env)
+    return start_detached(p.argv, p.env, guard_folder=p.scratch)
 
 
 def wait_ready(p: ServePlan, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

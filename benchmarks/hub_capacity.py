@@ -1,0 +1,288 @@
+"""How many reviewers one machine's hub serves: memory, form-ready time and save time for 1, 3, 8 and 16 at once.
+
+    .venv/bin/python benchmarks/hub_capacity.py [--users 1,3,8,16] [--dir FOLDER] [--kit-python PYTHON]
+
+(--kit-python runs the hub with another installation of reviewkit, e.g. an earlier version's, to compare.)
+
+For each team size N a fresh ``reviewkit hub`` runs (as a person runs it, in a session of its
+own) on a throwaway workspace of 16 visiting reviewers and a host, each with a login and two
+cases. Then, in Debian's Chromium through Playwright:
+
+- the floor: a trivial Voila page (one Markdown cell, no widgets) loaded in the same browser,
+  on the same machine, at the same time, before and after the sign-ins (median of both);
+- form-ready: N reviewers sign in together for the first time (login, first sign-in code, new
+  password) and each is timed from pressing "Sign in" to the rating form's level buttons
+  being on screen and clickable; the host then signs in alone and is timed to the host console;
+- save: every reviewer then rates four questions, all at once, each timed from the click to the
+  rating's row being in the store (polled every 10 ms);
+- memory: the sum over the hub's whole process tree (hub, proxy, everyone's server, every
+  kernel, the guard) of each process's PSS, which counts a page shared by k processes as 1/k,
+  so the sum is what the tree really holds; also the plain sum of RSS, which counts shared
+  pages once per process. Taken with nobody signed in, and with the N reviewers' forms open
+  (the host not yet signed in). "per reviewer" is (with N - with 0) / N. Kernels per reviewer
+  are counted from each server's tree.
+
+Times on a shared machine are noisy: compare the ratio to the floor as well as the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reviewkit.review.reviewyaml import Case  # noqa: E402
+from reviewkit.review.workspace import create_workspace, open_workspace  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "a long first-use password"
+CODE = re.compile(r"^  (\S+@\S+)\s+(\w{4}-\w{4}-\w{4})\b", re.M)
+FORM_READY = ".rk-form .rk-q-q1 button"
+HOST_READY = ".rk-form .rk-card"
+MAX_USERS = 16
+QUESTIONS = ("q1", "q2", "q3", "q4")
+
+
+def p95(values: list[float]) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
+def make_team(root: Path) -> tuple[Path, dict[str, str]]:
+    """A workspace of 16 visiting reviewers and a host; name -> login."""
+    names = [f"Reviewer {i:02d}" for i in range(1, MAX_USERS + 1)]
+    ws = create_workspace(root, council="Benchmark Council", theme="Capacity", reviewers=names, host="H. Host")
+    ws.meta.cases = [Case(f"C{2 * i + j + 1:02d}", n) for i, n in enumerate(names) for j in range(2)]
+    logins = {n: f"r{i:02d}@bench.example" for i, n in enumerate(names, 1)} | {"H. Host": "host@bench.example"}
+    ws.meta.team = [replace(m, login=logins[m.name]) for m in ws.meta.team]
+    ws.save_meta()
+    return open_workspace(root).path, logins
+
+
+def tree_memory(pid: int) -> tuple[float, float, list[psutil.Process]]:
+    """(sum of PSS, sum of RSS) in MiB over the process and all its descendants, and the processes."""
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return 0.0, 0.0, []
+    pss = rss = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            info = p.memory_full_info()
+            pss += info.pss
+            rss += info.rss
+    return pss / 2**20, rss / 2**20, procs
+
+
+def kernels_per_user(procs: list[psutil.Process]) -> dict[str, int]:
+    """Kernels by person: a form's kernel runs in the person's forms folder (<hub folder>/u/<key>/forms)."""
+    counts: dict[str, int] = {}
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            cwd = Path(p.cwd())
+            if cwd.name == "forms" and cwd.parent.parent.name == "u":
+                counts[cwd.parent.name] = counts.get(cwd.parent.name, 0) + 1
+    return counts
+
+
+KIT_PYTHON = [sys.executable]
+
+
+class Hub:
+    def __init__(self, ws: Path, tmp: Path) -> None:
+        self.env = dict(os.environ, TMPDIR=str(tmp))
+        made = subprocess.run([KIT_PYTHON[0], "-m", "reviewkit", "hub-codes", str(ws)], env=self.env, text=True,
+                              capture_output=True, timeout=300, check=True)
+        self.codes = dict(CODE.findall(made.stdout))
+        self.log = tmp.parent / f"hub-{tmp.name}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen([KIT_PYTHON[0], "-m", "reviewkit", "hub", str(ws)], env=self.env,
+                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            found = re.search(r"sign in at:\s+(http://127\.0\.0\.1:\d+/)", self.log.read_text())
+            if found:
+                self.url = found.group(1)
+                return
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the hub stopped: {self.log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        raise SystemExit("the hub did not start within 300 s")
+
+    def stop(self) -> None:
+        tree = psutil.Process(self.proc.pid).children(recursive=True)
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=180)
+        for p in psutil.wait_procs(tree, timeout=30)[1]:
+            p.kill()
+
+
+async def floor_time(browser, url: str, loads: int = 3) -> list[float]:  # noqa: ANN001
+    """Seconds to load a trivial Voila page until its rendered cell is on screen."""
+    times = []
+    for _ in range(loads):
+        ctx = await browser.new_context()
+        page = await ctx.new_page()
+        t0 = time.monotonic()
+        await page.goto(url, timeout=300_000)
+        await page.wait_for_selector("#floor-mark", timeout=300_000)
+        times.append(time.monotonic() - t0)
+        await ctx.close()
+    return times
+
+
+async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, object, float]:  # noqa: ANN001
+    ctx = await browser.new_context(viewport={"width": 1366, "height": 768})
+    ctx.set_default_timeout(600_000)
+    page = await ctx.new_page()
+    await page.goto(hub.url + "hub/login")
+    await page.get_by_label("Username").fill(login)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("First sign-in code").fill(hub.codes[login])
+    t0 = time.monotonic()
+    await page.get_by_role("button", name="Sign in").click()
+    await page.locator(ready).first.wait_for(state="visible")
+    await page.locator(ready).first.click(trial=True)  # clickable: the widgets are live, not just drawn
+    return ctx, page, time.monotonic() - t0
+
+
+def rated(db: Path, reviewer: str, qid: str) -> bool:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
+        return con.execute("SELECT 1 FROM ratings WHERE reviewer=? AND question=? AND rating IS NOT NULL",
+                           (reviewer, qid)).fetchone() is not None
+
+
+async def save_times(page, db: Path, reviewer: str) -> list[float]:  # noqa: ANN001
+    out = []
+    for qid in QUESTIONS:
+        t0 = time.monotonic()
+        await page.locator(f".rk-q-{qid}").get_by_role("button", name="Good", exact=True).click()
+        while not await asyncio.to_thread(rated, db, reviewer, qid):
+            if time.monotonic() - t0 > 120:
+                raise SystemExit(f"{reviewer}'s rating of {qid} was not saved within 120 s")
+            await asyncio.sleep(0.01)
+        out.append(time.monotonic() - t0)
+    return out
+
+
+async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, object]:  # noqa: ANN001
+    ws, logins = make_team(root / f"ws{n}")
+    tmp = Path(tempfile.mkdtemp(prefix=f"rkb{n}", dir=root))  # short: kernels' socket paths
+    hub = Hub(ws, tmp)
+    try:
+        floor = await floor_time(browser, floor_url)
+        time.sleep(5)  # let the hub settle before measuring nobody
+        pss0, rss0, _ = tree_memory(hub.proc.pid)
+        reviewers = [f"Reviewer {i:02d}" for i in range(1, n + 1)]
+        results = await asyncio.gather(*(sign_in(browser, hub, logins[r], FORM_READY) for r in reviewers))
+        ready = [t for _, _, t in results]
+        time.sleep(3)
+        pss, rss, procs = tree_memory(hub.proc.pid)
+        kernels = kernels_per_user(procs)
+        saves = await asyncio.gather(*(save_times(page, ws / "review.db", r)
+                                       for (_, page, _), r in zip(results, reviewers, strict=True)))
+        host_ctx, _, host_ready = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
+        floor += await floor_time(browser, floor_url)
+        # A plain GET of a form, as a link preview or a script would make, never opening the page's websocket.
+        for ctx, _, _ in results:
+            await ctx.close()
+        await host_ctx.close()
+        all_saves = [s for one in saves for s in one]
+        return {
+            "users": n, "floor_s": statistics.median(floor),
+            "ready_median_s": statistics.median(ready), "ready_p95_s": p95(ready),
+            "host_console_s": host_ready, "save_p95_s": p95(all_saves), "save_median_s": statistics.median(all_saves),
+            "pss_0_mib": pss0, "pss_mib": pss, "rss_0_mib": rss0, "rss_mib": rss,
+            "pss_per_reviewer_mib": (pss - pss0) / n, "rss_per_reviewer_mib": (rss - rss0) / n,
+            "max_kernels_per_user": max(kernels.values(), default=0), "processes": len(procs),
+        }
+    finally:
+        hub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_floor_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    nb = root / "floor.ipynb"
+    nb.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["<p id='floor-mark'>floor</p>"]}],
+                              "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                          "language": "python"}},
+                              "nbformat": 4, "nbformat_minor": 5}))
+    sock = __import__("socket").socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / "floor-runtime"), IPYTHONDIR=str(root / "floor-ipy"))
+    proc = subprocess.Popen([sys.executable, "-m", "voila", str(nb), "--no-browser", f"--port={port}",
+                             "--Voila.ip=127.0.0.1", "--Voila.token=", "--strip_sources=True"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            __import__("urllib.request").request.urlopen(url + "voila/static/voila.js", timeout=2)  # noqa: S310
+            return proc, url
+        time.sleep(0.3)
+    raise SystemExit("the floor's Voila did not start")
+
+
+async def run(sizes: list[int], root: Path) -> list[dict[str, object]]:
+    from playwright.async_api import async_playwright
+
+    floor_proc, floor_url = start_floor_server(root)
+    out = []
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            for n in sizes:
+                row = await one_size(browser, n, root, floor_url)
+                print(json.dumps(row), flush=True)  # noqa: T201 - a benchmark reports on stdout
+                out.append(row)
+            await browser.close()
+    finally:
+        os.killpg(floor_proc.pid, signal.SIGTERM)
+        floor_proc.wait(30)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", default="1,3,8,16", help="team sizes to sign in together, e.g. 1,3,8,16")
+    ap.add_argument("--dir", default=None, help="where to put the throwaway workspaces")
+    ap.add_argument("--kit-python", default=sys.executable, help="the Python whose reviewkit runs the hub")
+    args = ap.parse_args()
+    KIT_PYTHON[0] = args.kit_python
+    sizes = [int(x) for x in args.users.split(",")]
+    if max(sizes) > MAX_USERS:
+        raise SystemExit(f"at most {MAX_USERS} reviewers")
+    with tempfile.TemporaryDirectory(prefix="rkcap", dir=args.dir) as tmp:
+        rows = asyncio.run(run(sizes, Path(tmp)))
+    print("\nusers  floor  ready median  p95  (x floor)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)"  # noqa: T201
+          "  kernels/user")
+    for r in rows:
+        print(f"{r['users']:>5}  {r['floor_s']:.2f}s  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
+              f"(x{r['ready_median_s'] / r['floor_s']:.0f} / x{r['ready_p95_s'] / r['floor_s']:.0f})  "
+              f"{r['host_console_s']:.1f}s  {r['save_p95_s'] * 1000:.0f}ms  {r['pss_0_mib']:.0f}  {r['pss_mib']:.0f}  "
+              f"{r['pss_per_reviewer_mib']:.0f} / {r['rss_per_reviewer_mib']:.0f} MiB  {r['max_kernels_per_user']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
