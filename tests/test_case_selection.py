@@ -29,7 +29,7 @@ from reviewkit.review.readiness import readiness
 from reviewkit.review.reviewyaml import SELECTIONS, Case, new_review_yaml, parse_meta
 from reviewkit.review.workspace import open_workspace
 
-from .helpers import HOST, REVIEWERS, make_workspace
+from .helpers import REVIEWERS, make_workspace
 
 TEAMS = ["Hospital discharge", "Long-term support"]
 
