@@ -754,7 +754,11 @@ def heard_sentence(rv: Review) -> str | None:
 
 def key_message_items(rv: Review) -> list[str]:
     """Every generated item of 'The review at a glance', in order."""
-    out = [examined_sentence(rv), headline_with_interval(rv), referred_sentence(rv), heard_sentence(rv)]
+    referred = referred_sentence(rv) + (f" {concerns_sentence(rv)}" if rv.concerns else "")
+    not_a_rating = ("This peer review is not a CQC assessment and gives no rating: the shares of ratings in this "
+                    "report are what the reviewers found in the case records they examined, not a grade for the "
+                    "council’s practice.")
+    out = [examined_sentence(rv), headline_with_interval(rv), not_a_rating, referred, heard_sentence(rv)]
     return [s for s in out if s]
 
 
@@ -830,7 +834,14 @@ def long_date_any(value: str) -> str:
 # --------------------------------------------------------------------------- CQC evidence
 
 def cqc_rows(rv: Review, extra: Extra, tool: dict, codebook: dict) -> tuple[str, list[tuple[str, ...]]]:
-    """The CQC section's count sentence and its summary table (first five columns), recounted."""
+    """The CQC section's count sentence and its summary table (all columns but the team's view), recounted.
+
+    Four kinds of evidence per statement: audit ratings, meeting notes, conversations and the
+    team's written points; a statement is evidenced with at least two. Each note and conversation
+    counts once per statement; a conversation counts under a statement when one of its notes has a
+    code or an I statement mapped there. A statement marked "Outside the scope of this review" has
+    no written points.
+    """
     import re
 
     names = {1: "Assessing needs", 2: "Supporting people to live healthier lives", 3: "Equity in experience and "
@@ -839,7 +850,7 @@ def cqc_rows(rv: Review, extra: Extra, tool: dict, codebook: dict) -> tuple[str,
              "sustainability", 9: "Learning, improvement and innovation"}
     code_map = {c["id"]: set(c.get("cqc") or []) for c in codebook.get("codes") or []}
     i_map = {c["id"]: set(c.get("cqc") or []) for c in codebook.get("i_statements") or []}
-    written: set[int] = set()
+    lines: dict[int, list[str]] = {}
     current = None
     for line in re.sub(r"<!--.*?-->", "", extra.quality_statements, flags=re.S).splitlines():
         m = re.match(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
@@ -852,21 +863,31 @@ def cqc_rows(rv: Review, extra: Extra, tool: dict, codebook: dict) -> tuple[str,
                 current = None
             continue
         if current is not None and line.strip():
-            written.add(current)
+            lines.setdefault(current, []).append(line.strip())
+    written = {s for s, said in lines.items()
+               if not said[0].lstrip("-*_ ").casefold().startswith("outside the scope of this review")}
     rows, evidenced = [], 0
     scored = [r for r in rv.question_ratings() if r["rating"] in SCORE]
+
+    def codes(n: dict) -> list[str]:
+        return [c.strip() for c in (n["codes"] or "").split(";") if c.strip()]
+
+    all_notes: set[str] = set()
+    all_convs: set[str] = set()
     for s in range(1, 10):
         mapped = [q for q in tool["questions"] if s in (q.get("cqc") or [])]
         ratings = sum(1 for r in scored if r["question"] in {q["id"] for q in mapped})
-        notes = {n["note"] for n in extra.notes if n["meeting"] and any(
-            s in code_map.get(c.strip(), ()) for c in (n["codes"] or "").split(";") if c.strip())}
+        notes = {n["note"] for n in extra.notes if n["meeting"] and any(s in code_map.get(c, ()) for c in codes(n))}
         convs = {n["conversation"] for n in extra.notes if n["conversation"] and any(
-            s in i_map.get(c.strip(), ()) for c in (n["codes"] or "").split(";") if c.strip())}
-        evidenced += bool(ratings or notes or convs or s in written)
-        theme = ("Working with people" if s <= 3 else "Providing support" if s <= 5 else "Ensuring safety"
-                 if s <= 7 else "Leadership")
-        rows.append((f"QS{s} {names[s]}", theme, f"{len(mapped)} ({ratings})", str(len(notes)), str(len(convs))))
-    return f"The review holds evidence for {evidenced} of the 9 statements.", rows
+            s in code_map.get(c, set()) | i_map.get(c, set()) for c in codes(n))}
+        all_notes |= notes
+        all_convs |= convs
+        kinds = bool(ratings) + bool(notes) + bool(convs) + (s in written)
+        evidenced += kinds >= 2
+        rows.append((f"QS{s} {names[s]}", f"{len(mapped)} ({ratings})", str(len(notes)), str(len(convs)),
+                     f"{kinds} of 4"))
+    rows.append(("Different notes and conversations in all", "", str(len(all_notes)), str(len(all_convs)), ""))
+    return f"at least 2 of these kinds: {evidenced} of the 9 statements are.", rows
 
 
 # --------------------------------------------------------------------------- the regional comparison

@@ -69,9 +69,12 @@ def test_a_row_per_recommendation_and_its_actions_with_links_and_validation(samp
     assert all(v is None for r in rows[1:] if isinstance(r[0], str) for v in r[1:])  # actions to fill in
     # What each recommendation answers, as the narrative links it ("(Recommendation 3)").
     third = dict(zip(COLUMNS, by_number[3]))
-    assert third["Finding it answers"] == ("Management oversight is rarely recorded on the case record, and "
-                                           "sign-off is often done in batches.")
-    assert third["Quality statement"] == "QS8 Governance, management and sustainability"
+    # Two findings name it: the safeguarding one and the governance one, each once, as full sentences.
+    assert third["Finding it answers"].startswith("In one record a serious risk of fire")
+    assert third["Finding it answers"].endswith(" Management oversight is rarely recorded on the case record, and "
+                                                "sign-off is often done in batches.")
+    assert ".;" not in third["Finding it answers"]
+    assert third["Quality statement"] == "QS7 Safeguarding; QS8 Governance, management and sustainability"
     good, rated = _primary_share(sample, "q11")
     assert third["Starting figure"] == (f"Q11 Management oversight: {round(100 * good / rated)}% Outstanding or Good "
                                         f"({good} of {rated} case records)")

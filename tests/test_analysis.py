@@ -533,7 +533,7 @@ def test_review_counts(ratings, allocation):
                                             "relative"]}))
     assert counts == {
         "cases": 3, "reviewers": 3, "moderation_cases": 1, "question_ratings": 9,
-        "overall_judgements": 3, "meetings": 2, "attendees": 13,
+        "overall_judgements": 3, "meetings": 2, "meetings_unrecorded": 0, "attendees": 13,
         "attendees_by_kind": {"managers": 6, "practitioners": 7}, "attendees_by_role": {},
         "moderation_rated": 1, "conversations": 5,
         "conversations_by_who": {"person": 1, "person and relative": 1, "relative": 3},

@@ -109,7 +109,8 @@ def recommendation_links(ws: Workspace, texts: list[str]) -> list[Links]:
         if question is not None:
             figure = question_figure(primary_ratings, ws.tool, question)
             start = f"{question_label(ws.tool, question)}: {figure}" if figure else ""
-        out.append(Links("; ".join(dict.fromkeys(findings.get(number, []))),
+        said = [f if f.endswith((".", "!", "?")) else f"{f}." for f in dict.fromkeys(findings.get(number, []))]
+        out.append(Links(" ".join(said),
                          "; ".join(statements.get(number, [])), start))
     return out
 

@@ -193,7 +193,8 @@ class Store(RatingsMixin, FieldworkMixin, ConcernsMixin, CalibrationMixin):
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.OperationalError as exc:  # the disk, a lock or permissions: not the file's content
             self._db.close()
-            raise StoreError(f"{self.path}: cannot open the review store ({describe_failure(exc)})") from None
+            raise StoreError(f"{self.path}: cannot open the review store ({describe_failure(exc)}); nothing was "
+                             "changed") from None
         except sqlite3.DatabaseError:
             self._db.close()
             raise StoreError(f"{self.path}: not a review store (not an SQLite database); restore it from a copy") \
