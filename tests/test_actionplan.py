@@ -245,8 +245,9 @@ def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tm
     assert figures.sub("", again) == figures.sub("", original)
     # The starting figure the plan kept, beside this round's (the new workspace has no ratings yet).
     good, rated = _primary_share(sample, "q11")
-    fourth = re.search(r'<li id="previous-4">(.*?)</li>', original, flags=re.S).group(1)
-    table = figures.search(fourth).group(0)
+    # The table follows its recommendation's list item (a table inside a list loses its caption in Word).
+    table = re.search(r'<li id="previous-4">.*?</li></ol>(<table class="start-and-now">.*?</table>)',
+                      original, flags=re.S).group(1)
     assert re.findall(r'<th scope="col">([^<]*)</th>', table) == ["Starting figure (previous review)", "Target",
                                                                   "This review"]
     assert re.findall(r"<td>([^<]*)</td>", table) == [

@@ -110,7 +110,7 @@ def test_the_new_columns_survive_libreoffice_and_previous_reads_them(sample: Pat
     before, after = read_plan(plan), read_plan(saved)
     assert after == before
     third = after.rows[2]
-    assert third.statement == "QS8 Governance, management and sustainability"
+    assert third.statement == "QS7 Safeguarding; QS8 Governance, management and sustainability"
     assert third.start.startswith("Q11 Management oversight: ") and third.rag == "Red"
     assert third.last_updated == "2027-02-01" and third.measure == "Seen on 90% of audited records"
     assert [(a.number, a.owner, a.by_when, a.status) for a in third.actions] == [

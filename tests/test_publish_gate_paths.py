@@ -159,7 +159,7 @@ def test_an_action_plan_refuses_a_recommendation_and_previous_refuses_a_plan_cel
     wb = openpyxl.load_workbook(plan)
     sheet = wb.worksheets[0]
     header = next(r for r in range(1, 10) if sheet.cell(r, 1).value == "Number")
-    update_col = next(c for c in range(1, 12) if sheet.cell(header, c).value == "Update")
+    update_col = next(c for c in range(1, sheet.max_column + 1) if sheet.cell(header, c).value == "Update")
     sheet.cell(header + 1, update_col).value = "Met Ms jones at 14 acacia avenue"
     wb.save(plan)
     assert main(["previous", str(sample), str(plan)]) == 1

@@ -168,7 +168,7 @@ def test_redact_on_a_full_disk_leaves_the_narrative_intact(tmp_path):
     ws = make_workspace(tmp_path / "ws")
     narrative = ws.path / "narrative" / "observations.md"
     line = "The team reviewed the plan with Mrs Smith and her daughter, who agreed the goals.\n"
-    narrative.write_text(line * 14_063, encoding="utf-8")
+    narrative.write_text(line * 40_000, encoding="utf-8")
     original = narrative.read_bytes()
     db_size = sum(p.stat().st_size for p in ws.path.glob("review.db*"))
     limit = max(256 * 1024, 4 * db_size)

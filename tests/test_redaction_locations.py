@@ -74,6 +74,8 @@ def test_the_check_command_prints_each_place_and_marks_what_is_published(ws, cap
     # Screening only warns; the publish gate refuses the old dates in published text as printed.
     assert main(["check", str(ws.path)]) == 1
     out = capsys.readouterr().out.splitlines()
+    # First the claims check (this review's narrative states no figure), then the identifiers.
+    assert out.pop(0) == "The narrative's figures and comparisons agree with the review's data."
     assert out[0].startswith("Found ") and out[0].endswith("that must be removed or confirmed), by location:")
     assert out[1:12] == [f"  {e}{'  [published in the report]' if p else ''}" for e, p in zip(EXPECTED, PUBLISHED)]
     page = [line for line in out[12:] if "as printed" in line]

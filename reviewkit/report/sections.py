@@ -551,8 +551,13 @@ class ReportBuilder:
                           f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
                 figures = start_and_now(self, self.meta.previous_recommendations[r.number - 1], r.number)
                 items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
-                             f"{esc(' '.join(r.recommendation.split()))}</p>{update}{figures}</li>")
-            body.append(f'<ol class="previous">{"".join(items)}</ol>')
+                             f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
+                if figures:  # a table after its list item, not in it: Word keeps its caption a caption
+                    body.append(f'<ol class="previous" start="{r.number - len(items) + 1}">{"".join(items)}</ol>'
+                                + figures)
+                    items = []
+            if items:
+                body.append(f'<ol class="previous" start="{len(recs) - len(items) + 1}">{"".join(items)}</ol>')
         return section(2, "Previous practice review", "previous-review", body)
 
     def meetings(self) -> str:
