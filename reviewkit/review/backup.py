@@ -71,11 +71,11 @@ def _stamp(now: dt.datetime | None) -> str:
 
 
 def _free_name(folder: Path, stem: str) -> Path:
-    path, n = folder / f"{stem}.db", 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}.db"
-    return path
+    """The next name for this second: after every backup of the same second, even one already pruned away."""
+    taken = [int(m.group(2) or 1) for p in folder.iterdir()
+             if (m := _DATED.match(p.name)) and f"{PREFIX}{m.group(1)}" == stem]
+    n = max(taken, default=0) + 1
+    return folder / (f"{stem}.db" if n == 1 else f"{stem}-{n}.db")
 
 
 @contextlib.contextmanager
