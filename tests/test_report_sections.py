@@ -370,6 +370,8 @@ def test_a_cut_theme_table_keeps_ties_and_names_the_rest_and_agreement_counts_pa
     from reviewkit.review.reviewyaml import Case
 
     ws = make_workspace(tmp_path / "ws")
+    ws.meta.report_layout = "classic"  # the agreement in section 4, on its own
+    ws.save_meta()
     # C01 rated by three reviewers, C02 by two: the agreement table's unit is pairs, as its sentence's is.
     ws.meta.cases[0] = Case("C01", "A. Visitor", ("B. Visitor", "C. Visitor"))
     ws.meta.cases[1] = Case("C02", "A. Visitor", ("H. Host",))
@@ -406,3 +408,27 @@ def test_a_cut_theme_table_keeps_ties_and_names_the_rest_and_agreement_counts_pa
                          "All moderation cases", "24", "48", "44 (91.7%)", "48 (100.0%)"]
     assert ("a question rated by 3 reviewers gives 3 pairs, one for each two of them" in html
             and "in pairs of ratings</caption>" in html)
+
+
+def test_report_layout_puts_the_figures_in_appendix_a_or_keeps_them_in_section_4(tmp_path: Path) -> None:
+    from reviewkit.core.errors import WorkspaceError
+    from reviewkit.review.workspace import open_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    case = ws.meta.cases[2]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, "Good") for q in ws.tool.all_ids])
+    short = ReportBuilder.load(ws.path)  # the default: main-and-appendix
+    assert "<table" not in short.data_analysis() and "Appendix A sets out every figure" in short.data_analysis()
+    assert short.question_charts() == "" and short.consistency() == ""
+    appendix = short.figures_appendix()
+    assert 'class="section-heading new-page">Appendix A' in appendix and "<table" in appendix
+    ws.meta.report_layout = "classic"
+    ws.save_meta()
+    classic = ReportBuilder.load(ws.path)
+    assert "<table" in classic.data_analysis() and classic.figures_appendix() == ""
+    review = ws.path / "review.yaml"
+    review.write_text(review.read_text(encoding="utf-8").replace("report_layout: classic", "report_layout: short"),
+                      encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="'report_layout' must be 'main-and-appendix'"):
+        open_workspace(ws.path)

@@ -205,7 +205,8 @@ def i_statements(b: ReportBuilder) -> tuple[str, set[int]]:
     body = [b.figure("i-statements", lead="".join(parts))]
     quotes = report_quotes(b.data.notes)
     quotes = quotes[quotes["source"] == "conversation"]
-    quotes = quotes[[not b.quoted_in_narrative(str(t)) for t in quotes["text"]]]  # printed once: the team quotes it
+    # Printed once: a quote the team's narrative already quotes is not repeated.
+    quotes = quotes[quotes["text"].map(lambda t: not b.quoted_in_narrative(str(t))).astype(bool)]
     labels = b.conversation_labels()
     notes = b.data.notes.set_index("note_id")
     shown: set[int] = set()
