@@ -755,11 +755,14 @@ def heard_sentence(rv: Review) -> str | None:
 def key_message_items(rv: Review) -> list[str]:
     """Every generated item of 'The review at a glance', in order."""
     referred = referred_sentence(rv) + (f" {concerns_sentence(rv)}" if rv.concerns else "")
-    not_a_rating = ("This peer review is not a CQC assessment and gives no rating: the shares of ratings in this "
-                    "report are what the reviewers found in the case records they examined, not a grade for the "
-                    "council’s practice.")
-    out = [examined_sentence(rv), headline_with_interval(rv), not_a_rating, referred, heard_sentence(rv)]
+    out = [examined_sentence(rv), headline_with_interval(rv), NOT_A_RATING, referred, heard_sentence(rv)]
     return [s for s in out if s]
+
+
+# The fixed line beside the headline share: what a peer review's figures are not.
+NOT_A_RATING = ("This peer review is not a CQC assessment and gives no rating: the shares of ratings in this "
+                "report are what the reviewers found in the case records they examined, not a grade for the "
+                "council’s practice.")
 
 
 def selection_sentence(rv: Review, extra: Extra) -> str | None:
@@ -791,7 +794,9 @@ def previous_sentence(rv: Review, extra: Extra) -> str:
     """Section 2's opening, true whether the previous round is recorded by recommendations, figures, both or neither."""
     prev = extra.meta.get("previous_review") or {}
     recs, date = prev.get("recommendations") or [], str(prev.get("date") or "")
-    compared = " Section 4 compares this review’s ratings with the previous review’s." if extra.previous else ""
+    # The main-and-appendix layout (the default) puts the comparison in Appendix A; "classic" in section 4.
+    where = "Section 4" if extra.meta.get("report_layout") == "classic" else "Appendix A"
+    compared = f" {where} compares this review’s ratings with the previous review’s." if extra.previous else ""
     if recs:
         when = f" {month_or_day(date)}" if date else ""
         return (f"The previous practice review was undertaken{when} and made {noun(len(recs), 'recommendation')}. "

@@ -33,6 +33,8 @@ STANCES = ("strength", "concern", "mixed")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("cqc")
     ws = build_sample_workspace(root / "eastvale")
+    ws.meta.report_layout = "classic"  # every figure in the body; the default layout: test_paged_output
+    ws.save_meta()
     out = export(ws, root / "all.xlsx", what="all")
     wb = openpyxl.load_workbook(out, read_only=True)
     sheets = {}
@@ -162,8 +164,10 @@ def test_each_i_statement_shows_one_quote_marked_for_the_report(sample: dict) ->
     shown = set()
     for c in sample["codebook"]["i_statements"]:
         block = re.search(rf'<h4 id="i-statement-{c["id"]}">.*?</div>', html, flags=re.S)
+        # A quote the team's narrative already quotes is printed there, once, not again here.
         marked = [n for n in notes if n["conversation"] and n["kind"] == "quote" and n["use_in_report"] == "yes"
-                  and c["id"] in (n["codes"] or "") and n["text"] not in shown]
+                  and c["id"] in (n["codes"] or "") and n["text"] not in shown
+                  and not sample["builder"].quoted_in_narrative(n["text"])]
         if block is None:
             continue
         quotes = re.findall(r'<blockquote class="quote"><p>“(.*?)”</p>', block.group(0))
@@ -171,10 +175,15 @@ def test_each_i_statement_shows_one_quote_marked_for_the_report(sample: dict) ->
         if quotes:
             assert htmllib.unescape(quotes[0]) == marked[0]["text"].strip().strip("“”\"")
             shown.add(marked[0]["text"])
-    # Every quote marked for the report is still shown once in section 5.
+    # Every quote marked for the report is shown once in section 5, unless the team's narrative quotes it.
     for n in notes:
         if n["conversation"] and n["kind"] == "quote" and n["use_in_report"] == "yes":
-            assert html.count(htmllib.escape(n["text"].strip().strip('“”"'), quote=True)) == 1
+            said = n["text"].strip().strip('“”"')
+            shown_as_quote = html.count(htmllib.escape(said, quote=True))
+            if sample["builder"].quoted_in_narrative(n["text"]):
+                assert shown_as_quote == 0
+            else:
+                assert shown_as_quote == 1
 
 
 def test_the_summary_counts_each_note_and_conversation_once_per_statement_and_in_all(sample: dict) -> None:
@@ -248,6 +257,8 @@ def test_a_statement_with_no_evidence_says_so(tmp_path: Path) -> None:
     from tests.helpers import make_workspace
 
     ws = make_workspace(tmp_path / "ws")
+    ws.meta.report_layout = "classic"  # the statement-by-statement evidence in the body
+    ws.save_meta()
     html = ReportBuilder.load(ws.path).cqc_section()
     assert html.count("This review holds no evidence for this quality statement") == 9
     assert "at least 2 of these kinds: 0 of the 9 statements are" in html
@@ -265,6 +276,8 @@ def test_one_kind_of_evidence_is_not_evidenced_and_the_team_can_mark_a_statement
     from reviewkit.review.readiness import readiness
 
     ws = make_workspace(tmp_path / "ws")
+    ws.meta.report_layout = "classic"  # the statement-by-statement evidence in the body
+    ws.save_meta()
     (ws.narrative_dir / "quality_statements.md").write_text(
         "## 7. Safeguarding\n\n### Strengths\n\n- Risks were explored with the person.\n\n"
         "## QS6\n\nOutside the scope of this review: no transitions were in the sample.\n\n"
@@ -295,7 +308,7 @@ def test_placement_is_chosen_in_review_yaml(sample: dict, tmp_path: Path) -> Non
                       encoding="utf-8")
     b = ReportBuilder.load(path)
     assert b.cqc_section() == ""
-    assert b.cqc_appendix().startswith('<h2 id="cqc-evidence" class="section-heading">Appendix: evidence')
+    assert b.cqc_appendix().startswith('<h2 id="cqc-evidence" class="section-heading new-page">Appendix: evidence')
     review.write_text(review.read_text(encoding="utf-8").replace("cqc_evidence: appendix", "cqc_evidence: annex"),
                       encoding="utf-8")
     with pytest.raises(WorkspaceError, match="'cqc_evidence' must be 'section'"):
@@ -339,6 +352,8 @@ def test_ten_or_more_people_heard_gives_shares_beside_the_counts(tmp_path: Path)
     from tests.helpers import make_workspace
 
     ws = make_workspace(tmp_path / "ws")
+    ws.meta.report_layout = "classic"  # the statement-by-statement evidence in the body
+    ws.save_meta()
     with ws.store() as store:
         for i in range(1, 9):
             case = ws.meta.cases[i - 1]

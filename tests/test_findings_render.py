@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("findings-render")
     ws = build_sample_workspace(root / "eastvale")
+    ws.meta.report_layout = "classic"  # every figure in the body; the default layout: test_paged_output
+    ws.save_meta()
     render_report(ws.path, root / "out", ("html", "docx"), final=True)
     return root / "out"
 
@@ -29,7 +31,7 @@ def test_key_messages_come_straight_after_the_contents_and_the_cqc_section_befor
     ids = [re.search(r'\bid="([^"]+)"', m.group(0)).group(1) for m in re.finditer(r"<h2\b[^>]*>", html)
            if "section-heading" in m.group(0)]
     assert ids[:4] == ["key-messages", "review-answers", "introduction", "previous-review"]
-    assert ids[-3:] == ["recommendations", "cqc-evidence", "signatories"]
+    assert ids[-4:] == ["recommendations", "cqc-evidence", "response", "signatories"]
     contents = re.search(r'<nav[^>]*>.*?</nav>', html, flags=re.S).group(0)
     for title in ("Key messages", "The review questions answered", "9. Evidence against the CQC quality statements"):
         assert title in contents

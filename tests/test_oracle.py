@@ -68,7 +68,8 @@ def report_sections(path: Path) -> tuple[str, str]:
     """Every section with generated sentences, built for real from the workspace (key messages, 1, 2, 4,
     5 and the CQC evidence), and section 4 alone."""
     b = ReportBuilder.load(path)
-    analysis = b.data_analysis() + b.question_charts() + b.trend() + b.consistency()
+    # Section 4's figures: in the body (the classic layout) or in Appendix A (main-and-appendix).
+    analysis = b.data_analysis() + b.question_charts() + b.trend() + b.consistency() + b.figures_appendix()
     return (b.key_messages() + b.introduction() + b.previous_review() + analysis + b.case_records()
             + b.cqc_section() + b.cqc_appendix(), analysis)
 
@@ -390,7 +391,7 @@ def test_a_previous_round_recorded_as_figures_recommendations_both_or_neither(ke
         assert said[kept] in _paragraphs(html)
     else:
         assert f"made {len(ws.meta.previous_recommendations)} recommendations." in _paragraphs(html)[0]
-        assert ("Section 4 compares" in _paragraphs(html)[0]) == (kept == "both")
+        assert ("Appendix A compares" in _paragraphs(html)[0]) == (kept == "both")
     assert review.council == "Eastvale Borough Council"
 
 

@@ -17,9 +17,11 @@ import zipfile
 from pathlib import Path
 
 import docx
+import docx.text.paragraph
 import nbformat
 import pypdf
 import pytest
+from docx.oxml.ns import qn
 
 from reviewkit import cli
 from reviewkit.core.errors import RenderError
@@ -166,7 +168,12 @@ def test_figures_in_the_html_are_computed_from_the_data(sample: dict, builder: R
 def test_quotes_are_attributed_by_role_or_label_only(sample: dict, builder: ReportBuilder) -> None:
     html = sample["html"]
     attributions = re.findall(r'<p class="attribution">— ([^<]+)</p>', html)
-    assert attributions
+    # Each quote is printed once: where the team's narrative quotes it, there only.
+    shown = len(re.findall(r'<blockquote class="quote">', html))
+    assert len(attributions) == shown
+    marked = builder.data.notes[builder.data.notes["use_in_report"].astype(bool)
+                                & (builder.data.notes["kind"] == "quote")]["text"]
+    assert len(marked) and shown == sum(not builder.quoted_in_narrative(str(t)) for t in marked)
     allowed = re.compile(r"^(a|an) [a-z ]+$|^(Person|Carer|Relative|Person and relative) \d+$")
     assert all(allowed.match(a) for a in attributions), attributions
     staff = [m.name for m in builder.meta.team]
@@ -264,7 +271,8 @@ def test_pdf_is_tagged_a4_with_an_outline(sample: dict) -> None:
 def test_docx_keeps_headings_tables_captions_and_alt_text(sample: dict, builder: ReportBuilder) -> None:
     document = docx.Document(str(sample["out"] / "report.docx"))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    for title in ("1. Introduction", "4. Data analysis from the case records audit tool",
+    for title in ("1. Introduction", "4. What the case records showed",
+                  "Appendix A: the figures from the case records audit tool",
                   "8. Recommendations for practice improvement", "Signatories"):
         assert title in headings
     assert document.paragraphs[0].style.name == "Title"
@@ -278,8 +286,10 @@ def test_docx_keeps_headings_tables_captions_and_alt_text(sample: dict, builder:
     assert len(descr) >= 15 and all(re.search(r"\d", d) for d in descr)
     assert round(document.sections[0].page_width.mm) == 210
     assert not any("DRAFT" in p.text for s in document.sections for p in s.header.paragraphs)  # final: unmarked
-    # The contents list is plain lines: the headings carry their numbers ("1. 1. Introduction" is wrong).
-    contents = [p for p in document.paragraphs if p.text == "1. Introduction" and p.style.name != "Heading 1"]
+    # The contents list is plain lines (inside Word's contents field): the headings carry their
+    # numbers ("1. 1. Introduction" is wrong).
+    every = [docx.text.paragraph.Paragraph(p, document) for p in document.element.body.iter(qn("w:p"))]
+    contents = [p for p in every if p.text == "1. Introduction" and p.style.name != "Heading 1"]
     assert len(contents) == 1
     assert contents[0]._p.pPr is None or contents[0]._p.pPr.numPr is None
 
@@ -414,7 +424,7 @@ def test_final_sample_report_has_one_change_lists_and_a_true_footer(sample: dict
     assert "Supervision that is protected and not cancelled when the team is busy." in text
     assert "A higher delegated funding limit" not in text  # not marked for the report
     assert "none is typed by hand" not in text
-    assert "computed from the review's recorded data; the narrative sections" in text
+    assert "Produced with reviewkit" not in text  # the software credit is off unless review.yaml asks for it
     assert "DATA INCOMPLETE" not in text and "What is still missing" not in text  # complete: no banner
 
 

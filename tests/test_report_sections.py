@@ -37,6 +37,8 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 def ws(tmp_path: Path):
     """A small review: 8 cases rated, two meetings, two conversations, notes of each kind."""
     ws = make_workspace(tmp_path / "ws")
+    ws.meta.report_layout = "classic"  # every figure in the body; the default layout: test_paged_output
+    ws.save_meta()
     rows = []
     for case in ws.meta.cases:
         for rater in case.reviewers:
@@ -239,9 +241,13 @@ def test_template_honours_alt_text_and_adds_cover_and_contents(ws) -> None:
     assert 'alt="Bar chart: Good 5 (25.0%)"' in page
     assert "No description has been provided" not in page and "<script" not in page
     assert '<html lang="en-GB">' in page and "DRAFT" in page and "Testshire Council" in page
-    assert '<li><a href="#one">1. One</a></li>' in page
-    assert '<time class="render-date" datetime="2026-12-01">1 December 2026</time>' in page
+    assert '<li><a href="#one">1. One</a><span class="toc-page" data-for="one"></span></li>' in page
+    assert "Produced with reviewkit" not in page  # the software credit is off unless review.yaml asks for it
     assert "cell-id=" not in page
+    ws.meta.software_credit = True
+    page = report.to_html(nb, report._context(ws, False, dt.date(2026, 12, 1)))
+    assert "Produced with reviewkit" in page
+    assert '<time class="render-date" datetime="2026-12-01">1 December 2026</time>' in page
 
 
 # --------------------------------------------------------------------------- cache key
@@ -353,7 +359,7 @@ def test_method_note_says_when_one_case_record_cannot_show_clustering(tmp_path: 
     case = ws.meta.cases[2]
     with ws.store() as store:
         store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, "Good") for q in ws.tool.all_ids])
-    html = ReportBuilder.load(ws.path).data_analysis()
+    html = ReportBuilder.load(ws.path).figures_appendix()  # the method note is in Appendix A
     assert "Only one case record has questions rated on the scale" in html
     assert "0.6% to 100.0%" in html  # Good, 12 of 12: as wide as one rating allows
 
@@ -364,6 +370,8 @@ def test_a_cut_theme_table_keeps_ties_and_names_the_rest_and_agreement_counts_pa
     from reviewkit.review.reviewyaml import Case
 
     ws = make_workspace(tmp_path / "ws")
+    ws.meta.report_layout = "classic"  # the agreement in section 4, on its own
+    ws.save_meta()
     # C01 rated by three reviewers, C02 by two: the agreement table's unit is pairs, as its sentence's is.
     ws.meta.cases[0] = Case("C01", "A. Visitor", ("B. Visitor", "C. Visitor"))
     ws.meta.cases[1] = Case("C02", "A. Visitor", ("H. Host",))
@@ -400,3 +408,27 @@ def test_a_cut_theme_table_keeps_ties_and_names_the_rest_and_agreement_counts_pa
                          "All moderation cases", "24", "48", "44 (91.7%)", "48 (100.0%)"]
     assert ("a question rated by 3 reviewers gives 3 pairs, one for each two of them" in html
             and "in pairs of ratings</caption>" in html)
+
+
+def test_report_layout_puts_the_figures_in_appendix_a_or_keeps_them_in_section_4(tmp_path: Path) -> None:
+    from reviewkit.core.errors import WorkspaceError
+    from reviewkit.review.workspace import open_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    case = ws.meta.cases[2]
+    with ws.store() as store:
+        store.apply_ratings("test", [RatingInput(case.id, case.reviewer, q, "Good") for q in ws.tool.all_ids])
+    short = ReportBuilder.load(ws.path)  # the default: main-and-appendix
+    assert "<table" not in short.data_analysis() and "Appendix A sets out every figure" in short.data_analysis()
+    assert short.question_charts() == "" and short.consistency() == ""
+    appendix = short.figures_appendix()
+    assert 'class="section-heading new-page">Appendix A' in appendix and "<table" in appendix
+    ws.meta.report_layout = "classic"
+    ws.save_meta()
+    classic = ReportBuilder.load(ws.path)
+    assert "<table" in classic.data_analysis() and classic.figures_appendix() == ""
+    review = ws.path / "review.yaml"
+    review.write_text(review.read_text(encoding="utf-8").replace("report_layout: classic", "report_layout: short"),
+                      encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="'report_layout' must be 'main-and-appendix'"):
+        open_workspace(ws.path)

@@ -32,6 +32,7 @@ from lxml import etree
 
 from reviewkit.core.errors import RenderError
 from reviewkit.core.tools import REFERENCE_DOCX
+from reviewkit.report.docxpages import paginate, set_properties, update_fields_on_open
 
 __all__ = ["draft_mark", "finish_docx", "text_width"]
 
@@ -51,7 +52,9 @@ BOLD = 1.08  # bold Arial is about this much wider than regular
 CELL_PAD = 2 * 108 + 30  # twips: the Table style's left and right cell margins, a border, a little air
 SHORT_TABLE = 12  # rows; a table this short is kept on one page
 SHORT_LABEL = 12  # characters; a two-word label this short ("Reviewer A") is not wrapped
-TABLE_SIZES = (FONT_PT, 10.0, 9.0, 8.0)  # points: a table too wide for its words steps down these
+# points: a table is set at the first size its words fit; 10 pt at most, near the PDF's 9.5 pt (at the
+# style's 11 pt the Word file ran to about 1.4 times the PDF's pages)
+TABLE_SIZES = (10.0, 9.0, 8.0)
 SPACE_AFTER_TABLE = 200  # twips (10 pt) above whatever follows a table
 _PPR_BEFORE_SPACING = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
                        "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
@@ -204,7 +207,7 @@ def _fit_table(tbl: etree._Element, total: int, *, or_fail: bool = False) -> boo
         size, least, fits = _table_size(whole_least, word_least, total)
         if or_fail and not fits:
             return False
-        if size != FONT_PT:  # a wide table: a smaller type rather than words broken mid-word
+        if size != FONT_PT:  # below the style's size; a wide table smaller still rather than words broken
             _set_size(tbl, size)
             least, most = [x * size / FONT_PT for x in least], [x * size / FONT_PT for x in most]
         widths = _column_widths(least, most, total)
@@ -436,8 +439,9 @@ def _mark_pages(parts: dict[str, bytes], doc: etree._Element, mark: str) -> None
 
 # --------------------------------------------------------------------------- the package
 
-def finish_docx(path: Path, mark: str | None = None) -> Path:
-    """Fit tables, keep rows and captions whole and, for a draft, mark every page; in place."""
+def finish_docx(path: Path, mark: str | None = None, context: Mapping[str, Any] | None = None) -> Path:
+    """Fit tables, keep rows and captions whole, page as the PDF (``docxpages``) and, for a draft,
+    mark every page; in place."""
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -457,6 +461,10 @@ def finish_docx(path: Path, mark: str | None = None) -> Path:
                 _own_section(tbl, sect_pr, wide)
     _keep_captions(body)
     _space_after_tables(body)
+    if paginate(doc) and "word/settings.xml" in parts:
+        parts["word/settings.xml"] = update_fields_on_open(parts["word/settings.xml"])
+    if context and "docProps/core.xml" in parts:
+        parts["docProps/core.xml"] = set_properties(parts["docProps/core.xml"], context)
     if mark:
         _mark_pages(parts, doc, mark)
     parts[DOCUMENT] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
@@ -533,6 +541,6 @@ def to_docx(body: str, out: Path, work: Path, context: dict[str, Any] | None = N
                               cworkdir=str(work))
     except (RuntimeError, OSError) as exc:
         raise RenderError(f"pandoc could not write the Word document ({type(exc).__name__})") from None
-    return finish_docx(out, draft_mark(context or {}))
+    return finish_docx(out, draft_mark(context or {}), context)
 
 

@@ -40,7 +40,7 @@ NOT_A_RATING = ("This peer review is not a CQC assessment and gives no rating: t
                 "report are what the reviewers found in the case records they examined, not a grade for the "
                 "council’s practice.")
 COUNTS_ONLY_BELOW = 10  # fewer people heard than this and the figures are counts, never percentages
-_REFS = re.compile(r"\b(?P<section>[Ss]ections?\s+(?P<sn>\d))\b"
+_REFS = re.compile(r"\b(?P<appendix>Appendix A)\b|\b(?P<section>[Ss]ections?\s+(?P<sn>\d))\b"
                    r"|\b(?P<qs>(?:[Qq]uality [Ss]tatements?\s+|QS\s?)(?P<qn>\d))\b")
 
 
@@ -48,6 +48,8 @@ def link_references(fragment: str, *, cqc_section: bool = True) -> str:
     """Link 'section 4' and 'quality statement 8' (or 'QS8') in text, never inside tags or links."""
 
     def repl(m: re.Match[str]) -> str:
+        if m.group("appendix"):
+            return f'<a href="#appendix-figures">{m.group("appendix")}</a>'
         if m.group("section"):
             target = SECTION_IDS.get(int(m.group("sn")))
             if target is None or (target == "cqc-evidence" and not cqc_section):
@@ -133,9 +135,10 @@ def key_messages(b: ReportBuilder) -> str:
         glance.append("The team also held " + nv.join_words(heard) + ".")
     body = ['<h3 id="at-a-glance">The review at a glance</h3>',
             '<ul class="at-a-glance">' + "".join(f"<li>{esc(g)}</li>" for g in glance) + "</ul>",
-            link_references(para("Section 4 sets out every figure with its table; the percentages come with a 95% "
-                               "confidence interval because a small number of case records moves a percentage "
-                               "noticeably.")),
+            link_references(para(("Appendix A" if b.meta.report_layout != "classic" else "Section 4")
+                                 + " sets out every figure with its table; the percentages come with a 95% "
+                                 "confidence interval because a small number of case records moves a percentage "
+                                 "noticeably.")),
             '<h3 id="team-key-messages">The review team’s key messages</h3>']
     item = b.data.narrative.get("key_messages")
     body.append(f'<div class="narrative">{_prose(b, item.text)}</div>' if item is not None and item.written
@@ -202,6 +205,8 @@ def i_statements(b: ReportBuilder) -> tuple[str, set[int]]:
     body = [b.figure("i-statements", lead="".join(parts))]
     quotes = report_quotes(b.data.notes)
     quotes = quotes[quotes["source"] == "conversation"]
+    # Printed once: a quote the team's narrative already quotes is not repeated.
+    quotes = quotes[quotes["text"].map(lambda t: not b.quoted_in_narrative(str(t))).astype(bool)]
     labels = b.conversation_labels()
     notes = b.data.notes.set_index("note_id")
     shown: set[int] = set()
@@ -226,9 +231,14 @@ def cqc_evidence(b: ReportBuilder, placement: str) -> str:
     """The evidence the review holds against each CQC quality statement (never a score).
 
     Shown where review.yaml's ``cqc_evidence`` says: "section" (numbered 9, after the
-    recommendations) or "appendix" (after the signatories); '' from the other call.
+    recommendations) or "appendix" (after the signatories); '' from the other call. In the
+    main-and-appendix layout (``report_layout``) a section 9 holds the team's words on each
+    statement, and Appendix B the evidence, statement by statement, with its tables.
     """
-    if b.meta.cqc_evidence != placement:
+    split = b.meta.report_layout != "classic" and b.meta.cqc_evidence == "section"
+    if split and placement == "section":
+        return _cqc_in_words(b)
+    if b.meta.cqc_evidence != placement and not (split and placement == "appendix"):
         return ""
     questions, codes, i_ev = b.cqc_questions, b.cqc_codes, b.cqc_i_statements
     item = b.data.narrative.get("quality_statements")
@@ -282,11 +292,37 @@ def cqc_evidence(b: ReportBuilder, placement: str) -> str:
     for s in cqc.STATEMENTS:
         if s.theme != theme:
             theme = s.theme
-            body.append(f'<h3 id="cqc-theme-{list(cqc.THEMES).index(theme) + 1}">Theme: {esc(theme)}</h3>')
-        body.append(_statement(b, s, summary, questions, codes, i_ev, commentary.get(s.number, {})))
+            ident = f"cqc-{'evidence-' if split else ''}theme-{list(cqc.THEMES).index(theme) + 1}"
+            body.append(f'<h3 id="{ident}">Theme: {esc(theme)}</h3>')
+        body.append(_statement(b, s, summary, questions, codes, i_ev, commentary.get(s.number, {}),
+                               part="evidence" if split else "all"))
     if placement == "section":
         return section(9, "Evidence against the CQC quality statements", "cqc-evidence", body)
-    return section(None, "Appendix: evidence against the CQC quality statements", "cqc-evidence", body)
+    title = "Appendix B: the evidence against each CQC quality statement" if split else \
+        "Appendix: evidence against the CQC quality statements"
+    return section(None, title, "cqc-evidence", body, new_page=True)
+
+
+def _cqc_in_words(b: ReportBuilder) -> str:
+    """Section 9 of the main-and-appendix layout: the team's words on each quality statement, by theme."""
+    questions, codes, i_ev = b.cqc_questions, b.cqc_codes, b.cqc_i_statements
+    item = b.data.narrative.get("quality_statements")
+    commentary, _ = cqc.split_commentary(item.text if item is not None else "")
+    summary = cqc.statement_summary(questions, codes, i_ev, b.data.notes, commentary, b.data.codebook)
+    evidenced = int(summary["evidence"].sum())
+    body = [f'<p class="notice"><strong>{esc(cqc.NOT_AN_ASSESSMENT)}</strong></p>',
+            para("The CQC assesses how a council meets its Care Act duties under four themes and nine quality "
+                 f"statements. The review holds enough evidence to rely on for {evidenced} of the 9. This section "
+                 "gives the review team’s view of each; Appendix B sets out the evidence behind it, statement by "
+                 "statement.")]
+    theme = ""
+    for s in cqc.STATEMENTS:
+        if s.theme != theme:
+            theme = s.theme
+            body.append(f'<h3 id="cqc-theme-{list(cqc.THEMES).index(theme) + 1}">Theme: {esc(theme)}</h3>')
+        body.append(_statement(b, s, summary, questions, codes, i_ev, commentary.get(s.number, {}),
+                               part="commentary"))
+    return section(9, "The CQC quality statements", "cqc-themes", body)
 
 
 def _view(r: dict[str, Any]) -> str:
@@ -300,8 +336,11 @@ def _view(r: dict[str, Any]) -> str:
 
 
 def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame, questions: pd.DataFrame,
-               codes: pd.DataFrame, i_ev: pd.DataFrame, said: dict[str, str]) -> str:
-    out = [f'<h4 id="{s.anchor}">QS{s.number} {esc(s.label)}</h4>']
+               codes: pd.DataFrame, i_ev: pd.DataFrame, said: dict[str, str], part: str = "all") -> str:
+    """One statement: its evidence and the team's words ("all"), or only one of them ("evidence",
+    "commentary")."""
+    anchor = s.anchor + ("-evidence" if part == "evidence" else "")
+    out = [f'<h4 id="{anchor}">QS{s.number} {esc(s.label)}</h4>']
     row = summary[summary["statement"] == s.number].iloc[0]
     scope = row["out_of_scope"] if isinstance(row["out_of_scope"], str) else None
     if scope is not None:
@@ -309,6 +348,9 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
         scope_html = para(f"The review team records this statement as {cqc.OUT_OF_SCOPE}.{reason}")
     else:
         scope_html = ""
+    if part == "commentary":
+        words = _commentary(b, s, row, said, scope_html)
+        return '<div class="keep">' + out[0] + words[0] + "</div>" + "".join(words[1:])
     held = list(row["kind_names"])
     # Safeguarding: the concerns about a person's safety raised during the review (a count, never the detail).
     concerns_html = (para(concerns_sentence(b.data.concerns, council=b.meta.council))
@@ -316,7 +358,7 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
     if not row["any_evidence"]:
         out.append(para("This review holds no evidence for this quality statement: no audit question or code "
                         "used in the review maps to it, or nothing was recorded against it."))
-        out.append(concerns_html + (scope_html or _statement_placeholder(s)))
+        out.append(concerns_html + (scope_html or ("" if part == "evidence" else _statement_placeholder(s))))
         return '<div class="keep">' + "".join(out) + "</div>"
     out.append(para(f"Evidence held: {nv.join_words(held)} ({len(held)} of the {len(cqc.EVIDENCE_KINDS)} kinds"
                     + ("" if row["evidence"] else "; too little to count as evidenced") + ")."))
@@ -355,16 +397,25 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
         out.append(para(f"What people told us (section 5), from {heard_in} in all: " + "; ".join(heard) + "."))
     if concerns_html:
         out.append(concerns_html)
-    for part, title in (("strengths", "Strengths"), ("considerations", "Areas for consideration")):
-        if said.get(part):
-            out.append(f'<div class="keep"><h5>{title}</h5><div class="narrative">{_prose(b, said[part])}</div></div>')
+    if part != "evidence":
+        out.extend(_commentary(b, s, row, said, scope_html))
+    return "".join(out)
+
+
+def _commentary(b: ReportBuilder, s: cqc.QualityStatement, row: Any, said: dict[str, str],
+                scope_html: str) -> list[str]:
+    """The team's strengths and areas for consideration for a statement (or why it is out of scope)."""
+    out = []
+    for key, title in (("strengths", "Strengths"), ("considerations", "Areas for consideration")):
+        if said.get(key):
+            out.append(f'<div class="keep"><h5>{title}</h5><div class="narrative">{_prose(b, said[key])}</div></div>')
     if scope_html:
         out.append(scope_html)
     elif said.get("notes"):
         out.append(f'<div class="narrative">{_prose(b, said["notes"])}</div>')
     if not row["written"] and not scope_html:
         out.append(_statement_placeholder(s))
-    return "".join(out)
+    return out or [""]
 
 
 def _statement_placeholder(s: cqc.QualityStatement) -> str:

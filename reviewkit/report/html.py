@@ -13,6 +13,7 @@ from typing import Any
 
 from reviewkit.core.errors import RenderError
 from reviewkit.report.inputs import TEMPLATE_DIRS, TEMPLATE_NAME, files_under
+from reviewkit.report.paging import TOC_PAGE
 
 # --------------------------------------------------------------------------- HTML
 
@@ -65,7 +66,8 @@ def to_html(nb: Any, context: dict[str, Any]) -> str:
     for m in _H2.finditer(body):
         ident = _ID.search(m.group(1))
         if ident and "section-heading" in m.group(1):
-            entries.append(f'<li><a href="#{ident.group(1)}">{m.group(2).strip()}</a></li>')
+            page_box = TOC_PAGE.format(ident=ident.group(1))
+            entries.append(f'<li><a href="#{ident.group(1)}">{m.group(2).strip()}</a>{page_box}</li>')
     body = body.replace(_TOC_MARK, f"<ol>{''.join(entries)}</ol>", 1)
     if "<script" in body.lower():
         raise RenderError("the rendered HTML contains a <script>; check templates/nbconvert/reviewkit")

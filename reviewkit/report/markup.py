@@ -142,10 +142,12 @@ def number_list_items(fragment: str, prefix: str = "rec") -> tuple[str, int]:
     return "".join(out), n
 
 
-def section(number: int | None, title: str, ident: str, body: Iterable[str], *, flow: bool = False) -> str:
-    """A numbered section; printed on a new page unless ``flow`` (short closing sections)."""
+def section(number: int | None, title: str, ident: str, body: Iterable[str], *, flow: bool = False,
+            new_page: bool = False) -> str:
+    """A numbered section; printed straight after the one before (``flow`` says it is a short closing
+    one), or on a new page when ``new_page`` (an appendix)."""
     label = f"{number}. {title}" if number is not None else title
-    cls = "section-heading flow" if flow else "section-heading"
+    cls = "section-heading" + (" flow" if flow else "") + (" new-page" if new_page else "")
     return f'<h2 id="{ident}" class="{cls}">{esc(label)}</h2>' + "".join(body)
 
 

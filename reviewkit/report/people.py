@@ -79,6 +79,8 @@ def _role_label(b: ReportBuilder, note: dict[str, Any]) -> str:
 def _quotes(b: ReportBuilder, source: str, skip: set[int] | frozenset[int] = frozenset()) -> list[str]:
     quotes = report_quotes(b.data.notes)
     quotes = quotes[(quotes["source"] == source) & ~quotes["note_id"].astype(int).isin(skip)]
+    # Printed once: a quote the team's narrative already quotes is not repeated.
+    quotes = quotes[quotes["text"].map(lambda t: not b.quoted_in_narrative(str(t))).astype(bool)]
     notes = b.data.notes.set_index("note_id")
     out = []
     if source == "meeting":

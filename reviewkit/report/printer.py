@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.core.errors import RenderError
+from reviewkit.report.paging import heading_pages, number_contents
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
@@ -271,13 +272,29 @@ class PrinterAfterCharts:
             printer.stop()
 
 
-def print_pdf(printer: _EarlyPrinter | None, html_file: Path, out: Path, work: Path, chromium: str) -> Path:
-    """The PDF from the Chromium started ahead, or (if it failed) from a Chromium of its own."""
+def _print_once(printer: _EarlyPrinter | None, html_file: Path, out: Path, work: Path,
+                chromium: str) -> tuple[Path, _EarlyPrinter | None]:
+    """One print: with the Chromium started ahead, or (if it failed, now stopped) one of its own."""
     if printer is not None:
         try:
-            return printer.print(html_file, out)
+            return printer.print(html_file, out), printer
         except (RuntimeError, TimeoutError, OSError, KeyError, ValueError):
-            pass
-        finally:
+            printer.stop()
+    return to_pdf(html_file, out, work, chromium), None
+
+
+def print_pdf(printer: _EarlyPrinter | None, html_file: Path, out: Path, work: Path, chromium: str) -> Path:
+    """The PDF, its Contents numbered: printed once, each section's page read from the outline,
+    then printed again with the numbers in (``reviewkit.report.paging``)."""
+    try:
+        pdf, printer = _print_once(printer, html_file, out, work, chromium)
+        page = html_file.read_text(encoding="utf-8")
+        numbered = number_contents(page, heading_pages(pdf))
+        if numbered != page:
+            paged = work / "report-paged.html"
+            paged.write_text(numbered, encoding="utf-8")
+            pdf, printer = _print_once(printer, paged, out, work, chromium)
+        return pdf
+    finally:
+        if printer is not None:
             printer.stop()  # now, while Word is still being written
-    return to_pdf(html_file, out, work, chromium)

@@ -17,12 +17,20 @@ from reviewkit.figures import analysis as an
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.concerns import concerns_sentence, referred_cases
 from reviewkit.figures.intervals import CLUSTERED_METHOD, SPARSE_LIMIT
+from reviewkit.report.findings import trend
 from reviewkit.report.markup import esc, para, section
 
 if TYPE_CHECKING:
     from reviewkit.report.sections import ReportBuilder
 
-__all__ = ["consistency", "data_analysis", "question_charts"]
+__all__ = ["APPENDIX_FIGURES", "consistency", "data_analysis", "figures_appendix", "in_appendix", "question_charts"]
+
+APPENDIX_FIGURES = "Appendix A"  # where the main-and-appendix layout puts every figure of section 4
+
+
+def in_appendix(b: ReportBuilder) -> bool:
+    """True when review.yaml's ``report_layout`` puts the tables, charts and method notes in appendices."""
+    return b.meta.report_layout != "classic"
 
 
 def _rated_sentence(b: ReportBuilder) -> str:
@@ -58,16 +66,54 @@ def _rated_sentence(b: ReportBuilder) -> str:
     return f"{who} rated {what}{each}{tail}."
 
 
-def data_analysis(b: ReportBuilder) -> str:
-    """4. Data analysis: pooled ratings, overall judgements, headline, overview chart."""
-    c, meta = b.counts, b.meta
+def _what_was_rated(b: ReportBuilder) -> list[str]:
+    """Section 4's opening: what was rated, any case record referred back, any concern raised."""
     body = []
     rated = _rated_sentence(b)
     if rated:
         body.append(para(rated))
-    body.append(para(nv.referred_sentence(len(referred_cases(b.data.flags, b.data.concerns)), council=meta.council)))
+    body.append(para(nv.referred_sentence(len(referred_cases(b.data.flags, b.data.concerns)),
+                                          council=b.meta.council)))
     if len(b.data.concerns):  # each concern about a person's safety: counted, with the council's response
-        body.append(para(concerns_sentence(b.data.concerns, council=meta.council)))
+        body.append(para(concerns_sentence(b.data.concerns, council=b.meta.council)))
+    return body
+
+
+def data_analysis(b: ReportBuilder) -> str:
+    """4. Data analysis: in the classic layout every figure; else what the figures say, in words,
+    with a pointer to Appendix A (``figures_appendix``), which has them all."""
+    if not in_appendix(b):
+        return section(4, "Data analysis from the case records audit tool", "data-analysis", _analysis(b))
+    c = b.counts
+    body = _what_was_rated(b)
+    share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
+    body.append(f'<p class="headline">{esc(nv.headline_sentence(share))}</p>')
+    body.append(para(nv.overall_sentence(b.overall)))
+    body.append(para(nv.pooled_sentence(b.pooled, c["cases"], len(b.tool.questions),
+                                        across=int(b.pooled.attrs.get("records", c["cases"])))))
+    weakest = an.weakest_questions(b.primary, b.tool, n=3)
+    body.append(para(nv.weakest_sentence(weakest, [lv.label for lv in b.scale.scored[:2]])))
+    body.append(para(f"{APPENDIX_FIGURES} sets out every figure with its table and chart, how the percentages "
+                     "were worked out, "
+                     + ("this review beside the previous one, " if b.data.previous_round is not None else "")
+                     + "and how consistently the reviewers rated."))
+    return section(4, "What the case records showed", "data-analysis", body)
+
+
+def figures_appendix(b: ReportBuilder) -> str:
+    """Appendix A (main-and-appendix layout): section 4's tables, charts and method notes, the chart
+    of each question, the comparison with the previous round and the agreement between reviewers."""
+    if not in_appendix(b):
+        return ""
+    body = [*_analysis(b, opening=False), _question_charts(b), trend(b), _consistency(b)]
+    return section(None, f"{APPENDIX_FIGURES}: the figures from the case records audit tool", "appendix-figures",
+                   body, new_page=True)
+
+
+def _analysis(b: ReportBuilder, opening: bool = True) -> list[str]:
+    """Section 4's figures: pooled ratings, overall judgements, headline, overview chart."""
+    c, meta = b.counts, b.meta
+    body = _what_was_rated(b) if opening else []
     levels = nv.join_words([lv.label for lv in b.scale.scored], "or")
     na = [lv.label for lv in b.scale.levels if not lv.counts]
     body.append(para(
@@ -106,7 +152,7 @@ def data_analysis(b: ReportBuilder) -> str:
     note = _rounding_rows(b)
     if note:
         body.append(f'<p class="table-note">{esc(note)}</p>')
-    return section(4, "Data analysis from the case records audit tool", "data-analysis", body)
+    return body
 
 
 def _sparse_note(pooled: pd.DataFrame) -> str:
@@ -148,7 +194,11 @@ def _rounding_rows(b: ReportBuilder) -> str:
 
 
 def question_charts(b: ReportBuilder) -> str:
-    """4 (cont.): one chart per question with its table, as the programme's reports have."""
+    """4 (cont.): one chart per question with its table (in Appendix A unless the layout is classic)."""
+    return "" if in_appendix(b) else _question_charts(b)
+
+
+def _question_charts(b: ReportBuilder) -> str:
     lead = ('<h3 id="question-charts">Charts for each question</h3>'
             + para(f"The charts below show the ratings for each of the {len(b.tool.questions)} "
                  "questions of the audit tool, each with its table."))
@@ -162,7 +212,12 @@ def question_charts(b: ReportBuilder) -> str:
 
 
 def consistency(b: ReportBuilder) -> str:
-    """4 (cont.): moderation agreement, with the method named.
+    """4 (cont.): moderation agreement (in Appendix A unless the layout is classic)."""
+    return "" if in_appendix(b) else _consistency(b)
+
+
+def _consistency(b: ReportBuilder) -> str:
+    """Moderation agreement, with the method named.
 
     Ratings by reviewer are not published: reviewers rated different case records, so a
     table of them would rank people on a mix of their severity and their cases. That table

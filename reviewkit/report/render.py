@@ -176,7 +176,7 @@ def _context(ws: Any, final: bool, render_date: dt.date, withheld: int = 0,
         report_iso = ""  # a date written as text ("December 2026") has no machine-readable form
     ctx.update(draft=not final, version=__version__, render_date=long_date(render_date.isoformat()),
                render_date_iso=render_date.isoformat(), report_date_iso=report_iso,
-               footer_css=css_text(footer))
+               footer_css=css_text(footer), credit=bool(ws.meta.software_credit))
     return ctx
 
 

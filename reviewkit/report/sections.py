@@ -133,6 +133,11 @@ def prerender_charts(workspace: str | Path | ReviewSnapshot, folder: str | Path,
         (folder / DONE).touch()
 
 
+def _plain_words(text: str) -> str:
+    """Text as lower-case words and digits only, one space apart (quote marks and punctuation gone)."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower().replace("’", "").replace("'", "")).split())
+
+
 def _on_or_in(when: str) -> str:
     """'on 5 October 2022' for a day, 'in June 2022' for a month (or a date written as text)."""
     return f"on {long_date(when)}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", when) else f"in {long_date(when)}"
@@ -323,6 +328,16 @@ class ReportBuilder:
         kind, args, kwargs = self._chart_jobs[key]
         return render_chart(kind, args, kwargs)
 
+    # -- quotes printed once -------------------------------------------------------------
+    @cached_property
+    def _narrative_words(self) -> str:
+        return _plain_words(" ".join(n.text for n in self.data.narrative.values() if n.written))
+
+    def quoted_in_narrative(self, text: str) -> bool:
+        """True when the team's narrative already quotes these words: the report prints a quote once."""
+        words = _plain_words(text)
+        return len(words) >= 12 and f" {words} " in f" {self._narrative_words} "
+
     # -- pieces -------------------------------------------------------------------------
     def _next_table(self) -> int:
         self._tables += 1
@@ -470,8 +485,12 @@ class ReportBuilder:
         return findings.review_answers(self)
 
     def trend(self) -> str:
-        """4 (cont.): this round beside the previous round ('' when there is none)."""
-        return findings.trend(self)
+        """4 (cont.): this round beside the previous round ('' when there is none, or it is in Appendix A)."""
+        return "" if ratings.in_appendix(self) else findings.trend(self)
+
+    def figures_appendix(self) -> str:
+        """Appendix A: every table, chart and method note of section 4 ('' in the classic layout)."""
+        return ratings.figures_appendix(self)
 
     def cqc_section(self) -> str:
         """9. Evidence against the CQC quality statements, when review.yaml puts it in the body."""
@@ -526,7 +545,8 @@ class ReportBuilder:
             [{"text": r.text, "update": r.update} for r in self.meta.previous_recommendations])
         body = []
         figures = self.data.previous_round
-        compared = (" Section 4 compares this review’s ratings with the previous review’s."
+        where = ratings.APPENDIX_FIGURES if ratings.in_appendix(self) else "Section 4"
+        compared = (f" {where} compares this review’s ratings with the previous review’s."
                     if figures is not None else "")
         if not len(recs) and figures is None and not self.meta.previous_date:
             body.append(para("No previous practice review is recorded for this council."))
@@ -599,8 +619,21 @@ class ReportBuilder:
         return section(8, "Recommendations for practice improvement", "recommendations",
                         [f'<div class="narrative">{fragment}</div>'], flow=True)
 
+    def _response_parts(self) -> list[str]:
+        """The council's management response, the next steps and whom to contact: each written in its
+        own narrative file, all optional (none shown when none is written)."""
+        body = []
+        for name, title in (("management_response", "Management response"), ("next_steps", "Next steps"),
+                            ("contacts", "Contacts")):
+            item = self.data.narrative.get(name)
+            if item is not None and item.written:
+                body.append(f'<div class="keep"><h3 id="{name.replace("_", "-")}">{esc(title)}</h3>'
+                            f"{self.narrative(name)}</div>")
+        return body
+
     def signatories(self) -> str:
-        """Signatories: the team with their councils, and the report's date."""
+        """The management response, next steps and contacts (when written), then the signatories: the
+        team with their councils, and the report's date, printed on one page with the section before."""
         items = []
         for m in self.meta.team:
             role = ROLE_TITLES.get(m.role, "")
@@ -610,4 +643,11 @@ class ReportBuilder:
         iso = when != self.data.report_date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.data.report_date)
         date = (f'<time datetime="{esc(self.data.report_date)}">{esc(when)}</time>' if iso else esc(when))
         body = [f'<ul class="signatories">{"".join(items)}</ul>', f'<p class="report-date">{date}</p>']
-        return section(None, "Signatories", "signatories", body, flow=True)
+        # One block, printed whole with the last short section before it: the date never sits alone.
+        signed = section(None, "Signatories", "signatories", body, flow=True)
+        parts = self._response_parts()
+        if not parts:
+            return f'<div class="signature-block">{signed}</div>'
+        return (section(None, "Management response, next steps and contacts", "response", parts[:-1], flow=True)
+                + f'<div class="signature-block">{parts[-1]}{signed}</div>')
+

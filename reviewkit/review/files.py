@@ -28,8 +28,11 @@ NARRATIVE_SECTIONS = {
     "strengths": "Key strengths",
     "recommendations": "Recommendations for practice improvement",
     "quality_statements": "Strengths and areas for consideration by CQC quality statement",
+    "management_response": "Management response",
+    "next_steps": "Next steps",
+    "contacts": "Contacts",
 }
-OPTIONAL_NARRATIVE = frozenset({"quality_statements"})
+OPTIONAL_NARRATIVE = frozenset({"quality_statements", "management_response", "next_steps", "contacts"})
 
 
 def text_of(raw: bytes) -> str:

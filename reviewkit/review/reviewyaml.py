@@ -32,6 +32,9 @@ def normal_login(login: str) -> str:
 
 
 CQC_PLACEMENTS = ("section", "appendix")
+# The report's order: a short main report with the technical tables in appendices after it, or
+# the programme's earlier order (every section in the body).
+REPORT_LAYOUTS = ("main-and-appendix", "classic")
 # How the case records were chosen (review.yaml's case_selection.method), with its plain words.
 SELECTIONS = {"random": "chosen at random from a list", "stratified": "chosen at random within each team",
               "council": "chosen by the council", "mixed": "chosen partly at random and partly by the council"}
@@ -110,6 +113,8 @@ class ReviewMeta:
     codebook: str = "default"
     report_date: str = ""
     cqc_evidence: str = "section"
+    report_layout: str = "main-and-appendix"  # one of REPORT_LAYOUTS
+    software_credit: bool = False  # "Produced with reviewkit …" at the end of the report
     case_selection: str = ""  # one of SELECTIONS, or "" when not recorded
     selection_description: str = ""  # the host's own words on how the records were chosen (published, screened)
     # Places, teams, services and other words of this review that are not people's names: the
@@ -164,6 +169,10 @@ class ReviewMeta:
             "codebook": self.codebook,
             "cqc_evidence": self.cqc_evidence,
         }
+        if self.report_layout != REPORT_LAYOUTS[0]:
+            data["report_layout"] = self.report_layout
+        if self.software_credit:
+            data["software_credit"] = True
         if self.case_selection or self.selection_description:
             data["case_selection"] = {"method": self.case_selection,
                                       **({"description": self.selection_description}
@@ -365,6 +374,14 @@ def parse_meta(data: Any, where: str, lines: dict[tuple[str, int], int] | None =
     if placement not in CQC_PLACEMENTS:
         raise WorkspaceError(f"{where}: 'cqc_evidence' must be 'section' (in the report's body) or 'appendix' "
                              "(after the signatories)")
+    layout = _str(data, "report_layout", where) or REPORT_LAYOUTS[0]
+    if layout not in REPORT_LAYOUTS:
+        raise WorkspaceError(f"{where}: 'report_layout' must be 'main-and-appendix' (a short main report, the "
+                             "technical tables in appendices) or 'classic' (every section in the body)")
+    credit = data.get("software_credit", False)
+    if not isinstance(credit, bool):
+        raise WorkspaceError(f"{where}: 'software_credit' must be true (end the report with the line 'Produced "
+                             "with reviewkit') or false")
     selection, described = _selection(data.get("case_selection"), where)
     report_date = _str(data, "report_date", where)
     previous_date = _str(prev, "date", f"{where}: previous_review")
@@ -388,6 +405,8 @@ def parse_meta(data: Any, where: str, lines: dict[tuple[str, int], int] | None =
         codebook=_str(data, "codebook", where) or "default",
         report_date=report_date,
         cqc_evidence=placement,
+        report_layout=layout,
+        software_credit=credit,
         case_selection=selection,
         selection_description=described,
         glossary=[" ".join(g.split()) for g in glossary if g.strip()],

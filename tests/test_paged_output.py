@@ -1,0 +1,111 @@
+"""The printed report as pages: Contents with page numbers, headings kept with their text, the
+signatories whole, and a Word file with a Contents field, its properties and about the PDF's length."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report.printer import find_chromium
+from reviewkit.report.render import render_report
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(find_chromium() is None, reason="printing to PDF needs Chromium")]
+
+
+def _pages(pdf: Path) -> list[str]:
+    return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(str(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("paged")
+    ws = build_sample_workspace(root / "eastvale")
+    out = render_report(ws.path, root / "out", ("html", "pdf", "docx"), final=True, use_cache=False)
+    return {"pdf": out["pdf"], "docx": out["docx"], "html": out["html"].read_text(encoding="utf-8"),
+            "pages": _pages(out["pdf"]), "root": root, "ws": ws}
+
+
+def test_the_pdf_contents_gives_the_page_each_section_starts_on(printed: dict) -> None:
+    pages = printed["pages"]
+    contents = next(i for i, text in enumerate(pages) if "Contents Key messages" in text)
+    entries = re.findall(r'<li><a href="#([^"]+)">(.*?)</a><span class="toc-page"', printed["html"])
+    assert len(entries) >= 8
+    reader = pypdf.PdfReader(str(printed["pdf"]))
+    outline: dict[str, int] = {}
+
+    def walk(items: list) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                outline.setdefault(re.sub(r"\s+", "", str(item.title)), reader.get_destination_page_number(item) + 1)
+
+    walk(reader.outline)
+    listed = pages[contents]
+    for _, title in entries:
+        title = re.sub(r"<[^>]+>", "", title).replace("&#x27;", "'").replace("&amp;", "&")
+        # Each entry's line ends with the page its heading is printed on, and that page shows it.
+        found = re.search(re.escape(title) + r"\s*(\d+)", listed)
+        assert found, f"no page number for {title!r} in the Contents"
+        page = int(found.group(1))
+        assert outline[re.sub(r"\s+", "", title)] == page
+        assert re.sub(r"\s+", "", title) in re.sub(r"\s+", "", pages[page - 1])
+    # The screen's HTML shows no numbers: a web page has none.
+    assert re.search(r'<span class="toc-page" data-for="[^"]+">\d', printed["html"]) is None
+
+
+def test_no_page_holds_only_a_heading_or_a_line(printed: dict) -> None:
+    footer = re.compile(r"Practice review of .*? Page \d+ of \d+$")
+    for n, text in enumerate(printed["pages"][1:], 2):
+        body = footer.sub("", text).strip()
+        assert len(body.split()) >= 25, f"page {n} holds almost nothing: {body[:80]!r}"
+    signed = [text for text in printed["pages"] if "Signatories" in text and "4 December 2026" in text]
+    assert len(signed) == 1 and "Contacts" in signed[0]  # the date with the names, and the section before
+    assert "Produced with reviewkit" not in " ".join(printed["pages"])  # the credit is off by default
+
+
+def test_the_main_report_is_short_and_the_figures_are_in_the_appendices(printed: dict) -> None:
+    pages, html = printed["pages"], printed["html"]
+    first_appendix = next(i for i, text in enumerate(pages) if "Appendix A: the figures" in text and i > 2)
+    assert first_appendix <= 15  # the main report: at most 15 A4 pages
+    main = html[:html.index('id="appendix-figures"')]
+    assert "<table" not in main.split('id="data-analysis"')[1].split('id="case-records"')[0]
+    assert "Appendix A sets out every figure" in main
+    assert 'id="cqc-themes"' in main and "Appendix B sets out the evidence" in main
+    appendix = html[html.index('id="appendix-figures"'):]
+    for ident in ("all-ratings", "question-charts", "previous-round", "moderation"):
+        assert f'id="{ident}"' in appendix
+    assert appendix.count("<table") >= 20
+    for text in re.findall(r'<blockquote class="quote"><p>(.*?)</p>', html):  # each quote printed once
+        assert html.count(text) == 1
+
+
+def test_the_word_file_has_a_contents_field_its_properties_and_about_the_pdf_length(printed: dict) -> None:
+    with zipfile.ZipFile(printed["docx"]) as z:
+        document = z.read("word/document.xml").decode()
+        core = z.read("docProps/core.xml").decode()
+        settings = z.read("word/settings.xml").decode()
+    assert 'w:docPartGallery w:val="Table of Contents"' in document
+    assert re.search(r"<w:instrText[^>]*> TOC \\o (&quot;|\")1-1(&quot;|\") \\h", document)
+    assert "w:updateFields" in settings  # Word fills in the page numbers when the file opens
+    assert "<dc:title>Report following the practice review of Eastvale Borough Council</dc:title>" in core
+    assert f"<dc:creator>{printed['ws'].meta.programme}</dc:creator>" in core
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is needed to count the Word file's pages")
+    out = printed["root"] / "word"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{printed['root'] / 'lo'}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), str(printed["docx"])],
+                   capture_output=True, timeout=240, check=True)
+    word_pages = _pages(out / "report.pdf")
+    assert len(word_pages) <= 1.4 * len(printed["pages"])
+    contents = next(text for text in word_pages if "Contents" in text)
+    assert "Key messages" in contents and "Signatories" in contents
