@@ -17,6 +17,7 @@ from reviewkit import cli
 from reviewkit.core.errors import ImportFileError, WorkspaceError
 from reviewkit.intake.actionplan import COLUMNS, action_plan, load_previous, read_plan, recommendation_texts, write_plan
 from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report import findings
 from reviewkit.report.sections import ReportBuilder
 from reviewkit.review.bundleread import read_bundle
 from reviewkit.review.files import PREVIOUS_ROUND_FILE
@@ -220,7 +221,7 @@ def test_previous_on_an_existing_workspace_records_the_plan_and_the_figures(samp
     assert meta.previous_date == "2026-10" and len(meta.previous_recommendations) == 7
     assert meta.previous_recommendations[2].status == "Done"
     assert (ws.path / PREVIOUS_ROUND_FILE).read_bytes() == bundle.read_bytes()
-    assert 'id="previous-round"' in ReportBuilder.load(ws.path).trend()
+    assert 'id="previous-round"' in findings.trend(ReportBuilder.load(ws.path))
 
 
 def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from reviewkit.core.tools import load_tool
 from reviewkit.figures import trend
 from reviewkit.figures.intervals import clustered_wilson_interval
 from reviewkit.intake.sample import build_sample_workspace
+from reviewkit.report import findings
 from reviewkit.report.sections import ReportBuilder
 from reviewkit.review import bundleread
 from reviewkit.review.bundle import Bundle, CountRow
@@ -32,7 +33,7 @@ SCORED = (*TOP, "Requires Improvement", "Inadequate")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ws = build_sample_workspace(tmp_path_factory.mktemp("trend") / "eastvale")
     b = ReportBuilder.load(ws.path)
-    return {"ws": ws, "builder": b, "html": b.trend()}
+    return {"ws": ws, "builder": b, "html": findings.trend(b)}
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -263,7 +264,7 @@ def test_another_tool_compares_only_what_both_ask_and_says_which(sample: dict, t
     from reviewkit.review.bundle import bundle_bytes
 
     (ws.path / PREVIOUS_ROUND_FILE).write_bytes(bundle_bytes(Bundle(**{**none.__dict__, "council": ws.meta.council})))
-    html = ReportBuilder.load(ws.path).trend()
+    html = findings.trend(ReportBuilder.load(ws.path))
     assert "asked none of this review’s questions, so the two rounds cannot be compared" in html
     assert "<table" not in html and "<img" not in html and "comparisons" not in html
 
@@ -294,7 +295,7 @@ def test_no_previous_round_no_comparison_and_a_broken_file_is_named(sample: dict
     from tests.helpers import make_workspace
 
     ws = make_workspace(tmp_path / "ws")
-    assert ReportBuilder.load(ws.path).trend() == ""
+    assert findings.trend(ReportBuilder.load(ws.path)) == ""
     (ws.path / PREVIOUS_ROUND_FILE).write_bytes(b"not a zip")
     with pytest.raises(WorkspaceError, match="previous round's figures cannot be read"):
         bundleread.previous_round(ws.path)
