@@ -33,13 +33,16 @@ KRIPPENDORFF = (0.667, 0.800)
 
 # --------------------------------------------------------------------------- words
 
-def pc(n: int, d: int) -> str:
+def pc(n: int, d: int, whole: bool = False) -> str:
+    if whole:  # the main report's plain form: never "0%" for some, nor "100%" for all but some
+        pct = math.floor(Fraction(100 * n, d) + Fraction(1, 2))
+        return "under 1%" if pct == 0 < n else "over 99%" if pct == 100 and n != d else f"{pct}%"
     tenths = math.floor(Fraction(1000 * n, d) + Fraction(1, 2))
     return f"{tenths // 10}.{tenths % 10}%"
 
 
-def nc(n: int, d: int) -> str:
-    return f"{n} ({pc(n, d)})" if d else f"{n} (–)"
+def nc(n: int, d: int, whole: bool = False) -> str:
+    return f"{n} ({pc(n, d, whole)})" if d else f"{n} (–)"
 
 
 def noun(n: int, word: str, plural: str | None = None) -> str:
@@ -125,6 +128,8 @@ class Review:
     overall: str = "overall"
     concerns: list[dict[str, str]] = field(default_factory=list)
     primary: list[dict[str, str]] = field(default_factory=list)
+    layout: str = "main-and-appendix"  # review.yaml's report_layout
+    selection: str = ""  # review.yaml's case_selection method
 
     @classmethod
     def load(cls, workspace: Path, exported: Path) -> Review:
@@ -142,6 +147,8 @@ class Review:
             conversations=read_csv(exported / "conversations.csv"),
             overall=(tool.get("overall") or {}).get("id", "overall"),
             concerns=read_csv(exported / "concerns.csv") if (exported / "concerns.csv").exists() else [],
+            layout=meta.get("report_layout") or "main-and-appendix",
+            selection=(sel.get("method") or "") if isinstance(sel := meta.get("case_selection") or {}, dict) else sel,
         )
         primary = {(c["id"], c["reviewer"]) for c in review.cases}
         review.primary = [r for r in review.ratings if (r["case_id"], r["reviewer"]) in primary]
@@ -206,7 +213,8 @@ def method_sentence(rv: Review) -> str:
                      f"were examined or their families and carers ({detail})")
     else:
         parts.append("held no conversations with people or their families")
-    return f"The review team{team} {join(parts)}."
+    # One sentence for each part of the review, rather than one of 60 words.
+    return " ".join([f"The review team{team} {parts[0]}."] + [f"They {part}." for part in parts[1:]])
 
 
 def meeting_sentence(rv: Review) -> str | None:
@@ -217,10 +225,10 @@ def meeting_sentence(rv: Review) -> str | None:
         who = kind if kind in ("practitioners", "managers") else "staff"
         when = f" on {long_date(rows[0]['date'])}" if rows[0]["date"] else ""
         roles = rv.role_totals(ref)
-        head = f"{'The' if i == 0 else 'the'} meeting with {who}{when}"
+        head = f"The meeting with {who}{when}"
         clauses.append(f"{head} was attended by {roles_phrase(roles)}" if roles else
                        f"{head} has no attendance recorded yet")
-    return "; ".join(clauses) + "." if clauses else None
+    return " ".join(c + "." for c in clauses) if clauses else None
 
 
 def _done(rv: Review) -> dict[tuple[str, str], set[str]]:
@@ -366,11 +374,11 @@ def concerns_sentence(rv: Review) -> str:
     return text + "."
 
 
-def _level_list(counts: Counter, total: int, verb: str) -> str:
+def _level_list(counts: Counter, total: int, verb: str, whole: bool = False) -> str:
     parts = []
     for i, (label, _) in enumerate(LEVELS):
         n = counts[label]
-        parts.append(f"{nc(n, total)} {was(n)} {verb} {label}" if i == 0 else f"{nc(n, total)} {label}")
+        parts.append(f"{nc(n, total, whole)} {was(n)} {verb} {label}" if i == 0 else f"{nc(n, total, whole)} {label}")
     return join(parts)
 
 
@@ -378,7 +386,7 @@ def _na(n: int) -> str:
     return f"; a further {n} {was(n)} marked Not applicable and {'is' if n == 1 else 'are'} not counted" if n else ""
 
 
-def pooled_sentence(rv: Review) -> str:
+def pooled_sentence(rv: Review, whole: bool = False) -> str:
     counts = Counter(r["rating"] for r in rv.question_ratings())
     na = counts[NA]
     total = sum(counts[lv] for lv, _ in LEVELS)
@@ -393,10 +401,10 @@ def pooled_sentence(rv: Review) -> str:
         return f"No questions have been rated yet.{missing}"
     across = len({r["case_id"] for r in rv.question_ratings()})
     return (f"Of the {noun(total, 'question')} rated across {noun(across, 'case record')}, "
-            f"{_level_list(counts, total, 'rated')}{_na(na)}.{missing}")
+            f"{_level_list(counts, total, 'rated', whole)}{_na(na)}.{missing}")
 
 
-def headline_sentence(rv: Review) -> str:
+def headline_sentence(rv: Review, whole: bool = False) -> str:
     counts = Counter(r["rating"] for r in rv.overall_ratings())
     total = sum(counts[lv] for lv, _ in LEVELS)
     if total == 0:
@@ -405,18 +413,18 @@ def headline_sentence(rv: Review) -> str:
     records = "case record" if total == 1 else "case records"
     if total == 1:
         return f"The 1 case record with an overall judgement {'was' if good else 'was not'} judged Outstanding or Good."
-    head = (f"None of the {total} {records} ({pc(0, total)}) {was(total)}" if good == 0 else
-            f"{good} of the {total} {records} ({pc(good, total)}) {was(good)}")
+    head = (f"None of the {total} {records} ({pc(0, total, whole)}) {was(total)}" if good == 0 else
+            f"{good} of the {total} {records} ({pc(good, total, whole)}) {was(good)}")
     return f"{head} judged Outstanding or Good."
 
 
-def overall_sentence(rv: Review) -> str:
+def overall_sentence(rv: Review, whole: bool = False) -> str:
     counts = Counter(r["rating"] for r in rv.overall_ratings())
     total = sum(counts[lv] for lv, _ in LEVELS)
     if total == 0:
         return "No case records have an overall judgement yet."
     return (f"Of the {noun(total, 'case record')} given an overall judgement, "
-            f"{_level_list(counts, total, 'judged')}{_na(counts[NA])}.")
+            f"{_level_list(counts, total, 'judged', whole)}{_na(counts[NA])}.")
 
 
 def per_question(rv: Review) -> list[tuple[int, str, str, Counter]]:
@@ -426,7 +434,7 @@ def per_question(rv: Review) -> list[tuple[int, str, str, Counter]]:
     return out
 
 
-def weakest_sentence(rv: Review, n: int = 3) -> str:
+def weakest_sentence(rv: Review, n: int = 3, whole: bool = False) -> str:
     rows = []
     for number, _, title, counts in per_question(rv):
         scored = sum(counts[lv] for lv, _ in LEVELS)
@@ -444,13 +452,14 @@ def weakest_sentence(rv: Review, n: int = 3) -> str:
         tied = sum(1 for r in rows if r[0] == cut) if len(chosen) > n else 0
     if tied and tied == len(rows):
         return (f"All {tied} rated questions were rated Outstanding or Good in the same proportion "
-                f"({pc(chosen[-1][3], chosen[-1][4])}), so no question stands out as least often so rated.")
-    items = [f"question {num}, {title} ({g} of {s}, {pc(g, s)})" for _, num, title, g, s in chosen]
+                f"({pc(chosen[-1][3], chosen[-1][4], whole)}), so no question stands out as least often so rated.")
+    items = [f"question {num}, {title} ({g} of {s}, {pc(g, s, whole)})" for _, num, title, g, s in chosen]
     head = "The question least often rated Outstanding or Good was" if len(items) == 1 else \
         "The questions least often rated Outstanding or Good were"
     text = f"{head} {join(items)}."
     if tied:
-        text += f" The last {tied} share the same proportion ({pc(chosen[-1][3], chosen[-1][4])}), so all of them are named."
+        text += (f" The last {tied} share the same proportion ({pc(chosen[-1][3], chosen[-1][4], whole)}), so all of "
+                 "them are named.")
     return text
 
 
@@ -518,7 +527,7 @@ def case_records_sentence(rv: Review) -> str:
         return lead + "; no conversations with people or their families took place."
     who = Counter(c["who"] for c in rv.conversations)
     parts = [f"{n} with {WHO[w][0 if n == 1 else 1]}" for w, n in who.items()]
-    return (f"{lead} and held conversations with people whose case records were examined, or their "
+    return (f"{lead}. They also held conversations with people whose case records were examined, or their "
             f"families and carers, about {_about(rv)} ({join(parts)}).")
 
 
@@ -528,6 +537,9 @@ def sentences(rv: Review) -> list[str]:
            rated_sentence(rv), referred_sentence(rv), concerns_sentence(rv), pooled_sentence(rv),
            headline_sentence(rv), overall_sentence(rv), weakest_sentence(rv), agreement_sentence(rv),
            case_records_sentence(rv)]
+    if rv.layout != "classic":  # section 4 of the main report says the same in whole percentages
+        out += [pooled_sentence(rv, whole=True), headline_sentence(rv, whole=True), overall_sentence(rv, whole=True),
+                weakest_sentence(rv, whole=True)]
     return [s for s in out if s]
 
 
@@ -734,6 +746,30 @@ def headline_with_interval(rv: Review) -> str:
     return headline_sentence(rv)[:-1] + f" (95% confidence interval {100 * lo:.1f}% to {100 * hi:.1f}%)."
 
 
+def plain_headline(rv: Review) -> str:
+    """The main report's headline: whole percentages, then the interval once, in words true to how the
+    records were chosen."""
+    counts = Counter(r["rating"] for r in rv.overall_ratings())
+    total = sum(counts[lv] for lv, _ in LEVELS)
+    if total == 0:
+        return "No case records have an overall judgement yet."
+    lo, hi = (math.floor(100 * x + 0.5) for x in wilson(counts["Outstanding"] + counts["Good"], total))
+    between = f"lies between {lo}% and {hi}%"
+    chosen = {"random": None, "stratified": None, "council": f"{rv.council} chose these case records",
+              "mixed": f"Some of these case records were chosen by {rv.council}"}.get(
+        rv.selection, "How these case records were chosen is not recorded")
+    if rv.selection == "random":
+        said = f"We can be fairly sure that the figure for every case record on the list these were drawn from {between}."
+    elif rv.selection == "stratified":
+        said = ("We can be fairly sure that the figure for the teams’ case records, taken in the same numbers from "
+                f"each team, {between}.")
+    else:
+        said = (f"{chosen}, so the figure is about them, not all the council’s case records. With only "
+                f"{noun(total, 'case record')}, we can be fairly sure only that the figure for records like these "
+                f"{between}.")
+    return f"{headline_sentence(rv, whole=True)} {said}"
+
+
 def heard_sentence(rv: Review) -> str | None:
     heard = []
     meetings = list(dict.fromkeys(m["meeting"] for m in rv.meetings))
@@ -755,14 +791,14 @@ def heard_sentence(rv: Review) -> str | None:
 def key_message_items(rv: Review) -> list[str]:
     """Every generated item of 'The review at a glance', in order."""
     referred = referred_sentence(rv) + (f" {concerns_sentence(rv)}" if rv.concerns else "")
-    out = [examined_sentence(rv), headline_with_interval(rv), NOT_A_RATING, referred, heard_sentence(rv)]
+    headline = headline_with_interval(rv) if rv.layout == "classic" else plain_headline(rv)
+    out = [examined_sentence(rv), headline, NOT_A_RATING, referred, heard_sentence(rv)]
     return [s for s in out if s]
 
 
 # The fixed line beside the headline share: what a peer review's figures are not.
-NOT_A_RATING = ("This peer review is not a CQC assessment and gives no rating: the shares of ratings in this "
-                "report are what the reviewers found in the case records they examined, not a grade for the "
-                "council’s practice.")
+NOT_A_RATING = ("This peer review is not a CQC assessment and does not grade the council. Its figures show "
+                "what the reviewers found in the case records they read.")
 
 
 def selection_sentence(rv: Review, extra: Extra) -> str | None:

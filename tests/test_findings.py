@@ -90,7 +90,7 @@ def test_key_messages_lead_with_generated_figures_and_the_teams_messages(sample:
     # The sample logs one concern about a person's safety: it counts as referred back, and is never "none".
     assert "No case records were referred back" not in text
     assert "1 case record was referred back to Eastvale Borough Council for a significant concern." in text
-    assert "This peer review is not a CQC assessment and gives no rating" in text
+    assert "This peer review is not a CQC assessment and does not grade the council" in text
     assert "2 meetings with 13 members of staff and 5 conversations" in text
     assert "Good Lives framework has not yet reached every team" in text
     assert '<a href="#rec-1">Recommendation 1</a>' in html and '<a href="#data-analysis">section 4</a>' in html

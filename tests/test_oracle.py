@@ -248,7 +248,7 @@ def test_a_meeting_with_no_attendance_is_not_said_to_be_attended_by_nobody(sampl
         store.add_meeting("test", "other", "2026-10-09", {}, ref="M9")
     review = check_against_oracle(path)
     assert oracle.meeting_sentence(review).endswith(
-        "the meeting with staff on 9 October 2026 has no attendance recorded yet.")
+        "The meeting with staff on 9 October 2026 has no attendance recorded yet.")
     # Before: "met 13 members of staff … in 3 meetings" and "3 meetings with 13 members of staff".
     assert "in 2 meetings (1 more meeting has no attendance recorded yet)" in oracle.method_sentence(review)
     assert oracle.heard_sentence(review).startswith(

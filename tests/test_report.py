@@ -246,7 +246,7 @@ def test_generated_text_never_gives_the_council_a_cqc_rating(sample: dict) -> No
     assert "A peer review is not a CQC assessment" in text  # the scan reads the generated sections
     assert verdicts(text) == []
     key = text.split("The review at a glance")[1].split("The review team’s key messages")[0]
-    assert "This peer review is not a CQC assessment and gives no rating" in key
+    assert "This peer review is not a CQC assessment and does not grade the council" in key
 
 
 def test_pdf_text_holds_the_headline_figures(pdf_text: str, builder: ReportBuilder) -> None:

@@ -75,16 +75,27 @@ def _round_half_up_tenths(n: int, d: int) -> str:
     return f"{tenths // 10}.{tenths % 10}"
 
 
-def format_percent(n: int, d: int) -> str:
-    """'24.6%' for 59 of 240 (half-up, one decimal); '–' when d is 0."""
+def format_percent(n: int, d: int, *, whole: bool = False) -> str:
+    """'24.6%' for 59 of 240 (half-up, one decimal); '–' when d is 0.
+
+    ``whole`` gives the main report's plain form, '25%': a share that is not nothing never
+    reads '0%' ('under 1%'), and one short of all never reads '100%' ('over 99%').
+    """
     if not d:
         return NO_PERCENT
-    return _round_half_up_tenths(n, d) + "%"
+    if not whole:
+        return _round_half_up_tenths(n, d) + "%"
+    pct = math.floor(Fraction(100 * int(n), int(d)) + Fraction(1, 2))
+    if pct == 0 and n:
+        return "under 1%"
+    if pct == 100 and n != d:
+        return "over 99%"
+    return f"{pct}%"
 
 
-def format_count(n: int, d: int) -> str:
+def format_count(n: int, d: int, *, whole: bool = False) -> str:
     """'59 (24.6%)': the house style for every count beside its percentage; '0 (–)' if d is 0."""
-    return f"{int(n)} ({format_percent(n, d)})"
+    return f"{int(n)} ({format_percent(n, d, whole=whole)})"
 
 
 # --------------------------------------------------------------------------- inputs

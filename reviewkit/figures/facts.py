@@ -124,6 +124,7 @@ class ReviewFacts:
     changes: tuple[Change, ...] = ()
     good_label: str = "Outstanding or Good"
     level_labels: tuple[str, ...] = ()
+    whole_percents: bool = False  # the main report's plain form: "18 of 20 (90%)", not "(90.0%)"
 
     def question(self, qid: str) -> QuestionFacts | None:
         return next((q for q in self.questions if q.id == qid), None)
@@ -285,6 +286,15 @@ def field_value(name: str, facts: ReviewFacts) -> str | None:
     return None
 
 
+_SHARE_TEXT = re.compile(r"\b(\d+) of (\d+) \((\d+\.\d)%\)")  # a Share's display: "18 of 20 (90.0%)"
+
+
+def _whole(m: re.Match[str]) -> str:
+    """'18 of 20 (90%)': worked out again from the count and total, not from the rounded tenths."""
+    k, n = int(m.group(1)), int(m.group(2))
+    return f"{k} of {n} ({an.format_percent(k, n, whole=True)})"
+
+
 def render_fields(text: str, facts: ReviewFacts, where: str, *, unknown: Callable[[str], str] | None = None) -> str:
     """The text with each {{ field }} replaced by its figure; an unknown field names the nearest one.
 
@@ -295,7 +305,7 @@ def render_fields(text: str, facts: ReviewFacts, where: str, *, unknown: Callabl
     def one(m: re.Match[str]) -> str:
         value = field_value(m.group(1), facts)
         if value is not None:
-            return value
+            return _SHARE_TEXT.sub(_whole, value) if facts.whole_percents else value
         if unknown is not None:
             return unknown(m.group(1))
         line = text.count("\n", 0, m.start()) + 1

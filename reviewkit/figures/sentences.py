@@ -8,6 +8,7 @@ style "59 (24.6%)". Singular and plural follow the number.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "meetings_phrase",
     "method_sentence",
     "overall_sentence",
+    "plain_interval_sentence",
     "pooled_sentence",
     "interval_scope",
     "referred_sentence",
@@ -71,11 +73,12 @@ def _split(dist: pd.DataFrame) -> tuple[list[tuple[str, int]], int]:
     return scored, na
 
 
-def _level_list(scored: list[tuple[str, int]], total: int, first_verb: str) -> str:
+def _level_list(scored: list[tuple[str, int]], total: int, first_verb: str, whole: bool = False) -> str:
     """'59 (24.6%) were rated Outstanding, 143 (59.6%) Good … and 1 (0.4%) Inadequate'."""
     parts = []
     for i, (label, n) in enumerate(scored):
-        head = f"{format_count(n, total)} {_verb(n)} {first_verb} " if i == 0 else f"{format_count(n, total)} "
+        count = format_count(n, total, whole=whole)
+        head = f"{count} {_verb(n)} {first_verb} " if i == 0 else f"{count} "
         parts.append(head + label)
     return join_words(parts)
 
@@ -88,7 +91,7 @@ def _na_clause(na: int) -> str:
 
 
 def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None, *,
-                    across: int | None = None) -> str:
+                    across: int | None = None, whole: bool = False) -> str:
     """The pooled distribution of all question ratings, as in section 4 of the report.
 
     ``dist`` is ``analysis.rating_distribution(...)``; ``n_cases`` the case records examined.
@@ -112,20 +115,20 @@ def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = 
         return f"No questions have been rated yet.{missing}"
     records = n_cases if across is None else across
     lead = f"Of the {count_noun(total, 'question')} rated across {count_noun(records, 'case record')}, "
-    return lead + _level_list(scored, total, "rated") + _na_clause(na) + "." + missing
+    return lead + _level_list(scored, total, "rated", whole) + _na_clause(na) + "." + missing
 
 
-def overall_sentence(dist: pd.DataFrame) -> str:
+def overall_sentence(dist: pd.DataFrame, *, whole: bool = False) -> str:
     """The overall judgements by level: 'Of the 20 case records given an overall judgement, …'."""
     scored, na = _split(dist)
     total = sum(n for _, n in scored)
     if total == 0:
         return "No case records have an overall judgement yet."
     lead = f"Of the {count_noun(total, 'case record')} given an overall judgement, "
-    return lead + _level_list(scored, total, "judged") + _na_clause(na) + "."
+    return lead + _level_list(scored, total, "judged", whole) + _na_clause(na) + "."
 
 
-def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False) -> str:
+def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False, whole: bool = False) -> str:
     """'18 of the 20 case records (90.0%) were judged Outstanding or Good.'
 
     ``share`` is ``analysis.share_good_or_better(...)`` for the overall judgement. With
@@ -139,13 +142,38 @@ def headline_sentence(share: Mapping[str, Any], *, with_interval: bool = False) 
     if total == 1:  # not "1 of the 1 case record"
         head = f"The 1 case record with an overall judgement {'was' if count else 'was not'}"
     elif count == 0:
-        head = f"None of the {total} {records} ({format_percent(0, total)}) {'was' if total == 1 else 'were'}"
+        head = f"None of the {total} {records} ({format_percent(0, total, whole=whole)}) {_verb(total)}"
     else:
-        head = f"{count} of the {total} {records} ({format_percent(count, total)}) {_verb(count)}"
+        head = f"{count} of the {total} {records} ({format_percent(count, total, whole=whole)}) {_verb(count)}"
     tail = ""
     if with_interval:
         tail = (f" (95% confidence interval {share['ci_low']:.1f}% to {share['ci_high']:.1f}%)")
     return f"{head} judged {levels}{tail}."
+
+
+def plain_interval_sentence(share: Mapping[str, Any], method: str, *, council: str = "the council") -> str:
+    """The headline's 95% interval once, in words a reader without statistics can weigh, and
+    true to how the records were chosen (``interval_scope`` says the same for the appendix).
+
+    '' when no case record has an overall judgement.
+    """
+    total = int(share["total"])
+    if total == 0:
+        return ""
+    lo, hi = (math.floor(float(share[k]) + 0.5) for k in ("ci_low", "ci_high"))  # 0–100, to whole percents
+    between = f"lies between {lo}% and {hi}%"
+    if method == "random":
+        return ("We can be fairly sure that the figure for every case record on the list these were "
+                f"drawn from {between}.")
+    if method == "stratified":
+        return ("We can be fairly sure that the figure for the teams’ case records, taken in the same "
+                f"numbers from each team, {between}.")
+    records = count_noun(total, "case record")
+    chosen = {"council": f"{council[:1].upper()}{council[1:]} chose these case records",
+              "mixed": f"Some of these case records were chosen by {council}"}.get(
+        method, "How these case records were chosen is not recorded")
+    return (f"{chosen}, so the figure is about them, not all the council’s case records. With only {records}, "
+            f"we can be fairly sure only that the figure for records like these {between}.")
 
 
 def referred_sentence(n: int, *, council: str = "the council") -> str:
@@ -241,7 +269,8 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
                      f"records were examined or their families and carers{detail}")
     else:
         parts.append("held no conversations with people or their families")
-    return f"The review team{team} {join_words(parts)}."
+    # One sentence for each part of the review, rather than one of 60 words.
+    return " ".join([f"The review team{team} {parts[0]}."] + [f"They {part}." for part in parts[1:]])
 
 
 def meetings_phrase(meetings: int, attendees: int, unrecorded: int, detail: str = "") -> str:
@@ -284,7 +313,8 @@ def _kind_phrase(kind: str, n: int) -> str:
     return f"{n} {kind}"
 
 
-def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstanding", "Good")) -> str:
+def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstanding", "Good"), *,
+                     whole: bool = False) -> str:
     """The questions with the lowest share rated in the top levels, from ``weakest_questions``.
 
     Every question tied at the cut-off is named, and the sentence says why the list is longer.
@@ -296,10 +326,10 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
         # Every rated question has the same share: naming them all as "least often" says nothing.
         last = weakest.iloc[-1]
         return (f"All {tied} rated questions were rated {join_words(list(levels), 'or')} in the same "
-                f"proportion ({format_percent(int(last['good_or_better']), int(last['scored']))}), "
+                f"proportion ({format_percent(int(last['good_or_better']), int(last['scored']), whole=whole)}), "
                 "so no question stands out as least often so rated.")
     items = [f"question {int(r.number)}, {r.title} ({r.good_or_better} of {r.scored}, "
-             f"{format_percent(int(r.good_or_better), int(r.scored))})"
+             f"{format_percent(int(r.good_or_better), int(r.scored), whole=whole)})"
              for r in weakest.itertuples()]
     noun, verb = ("question", "was") if len(items) == 1 else ("questions", "were")
     text = (f"The {noun} least often rated {join_words(list(levels), 'or')} {verb} "
@@ -307,7 +337,8 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
     if tied:
         last = weakest.iloc[-1]
         text += (f" The last {tied} share the same proportion "
-                 f"({format_percent(int(last['good_or_better']), int(last['scored']))}), so all of them are named.")
+                 f"({format_percent(int(last['good_or_better']), int(last['scored']), whole=whole)}), so all of them "
+                 "are named.")
     return text
 
 

@@ -14,12 +14,11 @@ on the fly, with the review's placeholders; the workspace itself is left unchang
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -218,7 +217,10 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
     meetings = _meetings(snap.frame("meetings"))
     conversations = snap.frame("conversations").drop(columns=["ref", "version"], errors="ignore")
     notes = _published_notes(snap.frame("notes"))
-    narrative = narrative_status(snap, facts=facts_of(snap))  # each {{ field }} filled in from the data
+    facts = facts_of(snap)
+    if snap.meta.report_layout != "classic":  # the main report's fields in whole percentages
+        facts = replace(facts, whole_percents=True)
+    narrative = narrative_status(snap, facts=facts)  # each {{ field }} filled in from the data
     meta = snap.meta
     if withholding() if withhold_identifiers is None else withhold_identifiers:
         names, mapping, declared = snap.private_names(), snap.redaction_map(), declared_for(snap)

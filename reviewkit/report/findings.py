@@ -36,9 +36,8 @@ SECTION_IDS = {1: "introduction", 2: "previous-review", 3: "meetings", 4: "data-
                6: "observations", 7: "strengths", 8: "recommendations", 9: "cqc-evidence"}
 SAFEGUARDING = 7  # the quality statement under which the concerns raised during the review are counted
 # In the key messages, beside the headline share: what the review's figures are not.
-NOT_A_RATING = ("This peer review is not a CQC assessment and gives no rating: the shares of ratings in this "
-                "report are what the reviewers found in the case records they examined, not a grade for the "
-                "council’s practice.")
+NOT_A_RATING = ("This peer review is not a CQC assessment and does not grade the council. Its figures show "
+                "what the reviewers found in the case records they read.")
 COUNTS_ONLY_BELOW = 10  # fewer people heard than this and the figures are counts, never percentages
 _REFS = re.compile(r"\b(?P<appendix>Appendix A)\b|\b(?P<section>[Ss]ections?\s+(?P<sn>\d))\b"
                    r"|\b(?P<qs>(?:[Qq]uality [Ss]tatements?\s+|QS\s?)(?P<qn>\d))\b")
@@ -115,7 +114,12 @@ def key_messages(b: ReportBuilder) -> str:
     glance = []
     if c["cases"]:
         glance.append(_examined_sentence(b))
-    glance.append(nv.headline_sentence(share, with_interval=share["total"] > 0))
+    if b.meta.report_layout == "classic":
+        glance.append(nv.headline_sentence(share, with_interval=share["total"] > 0))
+    else:  # the main report: whole percentages, and the interval once, in words
+        glance.append(" ".join(s for s in (
+            nv.headline_sentence(share, whole=True),
+            nv.plain_interval_sentence(share, b.meta.case_selection, council=b.meta.council)) if s))
     glance.append(NOT_A_RATING)
     glance.append(referred_text(b.data.flags, b.data.concerns, council=b.meta.council))
     heard = []
@@ -135,10 +139,11 @@ def key_messages(b: ReportBuilder) -> str:
         glance.append("The team also held " + nv.join_words(heard) + ".")
     body = ['<h3 id="at-a-glance">The review at a glance</h3>',
             '<ul class="at-a-glance">' + "".join(f"<li>{esc(g)}</li>" for g in glance) + "</ul>",
-            link_references(para(("Appendix A" if b.meta.report_layout != "classic" else "Section 4")
-                                 + " sets out every figure with its table; the percentages come with a 95% "
-                                 "confidence interval because a small number of case records moves a percentage "
-                                 "noticeably.")),
+            link_references(para("Section 4 sets out every figure with its table; the percentages come with a "
+                                 "95% confidence interval because a small number of case records moves a "
+                                 "percentage noticeably." if b.meta.report_layout == "classic" else
+                                 "Appendix A gives every figure in full, with how far each could be off by "
+                                 "chance.")),
             '<h3 id="team-key-messages">The review team’s key messages</h3>']
     item = b.data.narrative.get("key_messages")
     body.append(f'<div class="narrative">{_prose(b, item.text)}</div>' if item is not None and item.written

@@ -144,7 +144,7 @@ def case_records(b: ReportBuilder) -> str:
     conv = _conversation_phrase(b)
     cases = b.counts["cases"]
     lead = f"Principal Social Workers examined {nv.count_noun(cases, 'case record') if cases else 'no case records'}"
-    body.append(para(lead + (f" and held {conv}." if conv else
+    body.append(para(lead + (f". They also held {conv}." if conv else
                            "; no conversations with people or their families took place.")))
     body.append(b.narrative("case_records"))
     heard, shown = i_statements(b)

@@ -87,13 +87,14 @@ def data_analysis(b: ReportBuilder) -> str:
     c = b.counts
     body = _what_was_rated(b)
     share = an.share_good_or_better(b.primary, b.scale, question=b.tool.overall.id)
-    body.append(f'<p class="headline">{esc(nv.headline_sentence(share))}</p>')
-    body.append(para(nv.overall_sentence(b.overall)))
+    # Whole percentages in the main report ("18 of the 20 case records (90%)"); Appendix A has tenths.
+    body.append(f'<p class="headline">{esc(nv.headline_sentence(share, whole=True))}</p>')
+    body.append(para(nv.overall_sentence(b.overall, whole=True)))
     body.append(para(nv.pooled_sentence(b.pooled, c["cases"], len(b.tool.questions),
-                                        across=int(b.pooled.attrs.get("records", c["cases"])))))
+                                        across=int(b.pooled.attrs.get("records", c["cases"])), whole=True)))
     weakest = an.weakest_questions(b.primary, b.tool, n=3)
-    body.append(para(nv.weakest_sentence(weakest, [lv.label for lv in b.scale.scored[:2]])))
-    body.append(para(f"{APPENDIX_FIGURES} sets out every figure with its table and chart, how the percentages "
+    body.append(para(nv.weakest_sentence(weakest, [lv.label for lv in b.scale.scored[:2]], whole=True)))
+    body.append(para(f"{APPENDIX_FIGURES} sets out every figure with its table and chart, how the figures "
                      "were worked out, "
                      + ("this review beside the previous one, " if b.data.previous_round is not None else "")
                      + "and how consistently the reviewers rated."))

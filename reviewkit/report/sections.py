@@ -395,13 +395,13 @@ class ReportBuilder:
                     f"<p>Write this section in <code>{esc(where)}</code>.</p></div>")
         return f'<div class="narrative">{markdown_html(item.text, recommendations=self.recommendation_count)}</div>'
 
-    def _meeting_phrase(self, m: dict[str, Any], first: bool = True) -> str:
+    def _meeting_phrase(self, m: dict[str, Any]) -> str:
         """'The meeting with managers on 7 October 2026 was attended by 4 assistant team managers…'."""
         kind = str(m["kind"])
         who = {"practitioners": "practitioners", "managers": "managers"}.get(kind, "staff")
         when = f" on {long_date(m['held_on'])}" if m["held_on"] else ""
         roles = an.attendance_by_role([m])
-        head = "The meeting" if first else "the meeting"
+        head = "The meeting"
         if roles:
             attended = nv.attendance_phrase(roles)
         elif int(m["attendees"] or 0):
@@ -516,7 +516,7 @@ class ReportBuilder:
             body.append(para(held))
         meetings = self.data.meetings.to_dict("records")
         if meetings:
-            body.append(para("; ".join(self._meeting_phrase(m, i == 0) for i, m in enumerate(meetings)) + "."))
+            body.append(para(" ".join(self._meeting_phrase(m) + "." for m in meetings)))  # a sentence each
         if c["cases"]:
             rc = an.rated_counts(self.data.ratings, self.data.allocation, self.tool)
             every = "Each case record was" if rc["complete_cases"] == rc["rated_cases"] else "Case records were"
