@@ -86,7 +86,8 @@ def test_key_messages_lead_with_generated_figures_and_the_teams_messages(sample:
     assert html.startswith('<h2 id="key-messages" class="section-heading">Key messages</h2>')
     text = re.sub(r"<[^>]+>", " ", html)
     assert "20 case records examined by 4 Principal Social Workers" in text
-    assert "18 of the 20 case records (90.0%) were judged Outstanding or Good (95% confidence interval 69.9% to 97.2%)" in text
+    assert ("18 of the 20 case records (90%) were judged Outstanding or Good. Eastvale Borough Council chose these "
+            "case records" in text and "lies between 70% and 97%." in text)
     # The sample logs one concern about a person's safety: it counts as referred back, and is never "none".
     assert "No case records were referred back" not in text
     assert "1 case record was referred back to Eastvale Borough Council for a significant concern." in text

@@ -187,8 +187,8 @@ def test_method_sentence_003():
               "attendees_by_kind": {"managers": 6, "practitioners": 7}, "conversations": 5,
               "conversations_by_who": {"person": 1, "person and relative": 1, "relative": 3}}
     assert n.method_sentence(counts) == (
-        "The review team of 4 Principal Social Workers examined 20 case records, met 13 members "
-        "of staff (6 managers and 7 practitioners) in 2 meetings and held 5 conversations with "
+        "The review team of 4 Principal Social Workers examined 20 case records. They met 13 members "
+        "of staff (6 managers and 7 practitioners) in 2 meetings. They held 5 conversations with "
         "people whose case records were examined or their families and carers (1 with a person; "
         "1 with a person and their relative; 3 with relatives).")
 
@@ -201,7 +201,7 @@ def test_method_sentence_counts_staff_by_role_when_roles_are_recorded():
                   {"by_role": {"social worker": 6, "occupational therapist": 1}}]),
               "conversations": 0}
     assert n.method_sentence(counts).startswith(
-        "The review team of 4 Principal Social Workers examined 20 case records, met 13 members "
+        "The review team of 4 Principal Social Workers examined 20 case records. They met 13 members "
         "of staff (4 assistant team managers, 1 occupational therapist, 6 social workers and "
         "2 team managers) in 2 meetings")
 
@@ -211,14 +211,14 @@ def test_method_sentence_singular():
               "attendees_by_kind": {"managers": 1}, "conversations": 1,
               "conversations_by_who": {"carer": 1}}
     assert n.method_sentence(counts, reviewer_noun="reviewer") == (
-        "The review team of 1 reviewer examined 1 case record, met 1 member of staff (1 manager) "
-        "in 1 meeting and held 1 conversation with people whose case records were examined or "
+        "The review team of 1 reviewer examined 1 case record. They met 1 member of staff (1 manager) "
+        "in 1 meeting. They held 1 conversation with people whose case records were examined or "
         "their families and carers (1 with a carer).")
 
 
 def test_method_sentence_from_review_counts_of_an_empty_review():
     assert n.method_sentence(a.review_counts(None)) == (
-        "The review team examined no case records, held no meetings with staff and held no "
+        "The review team examined no case records. They held no meetings with staff. They held no "
         "conversations with people or their families.")
 
 
