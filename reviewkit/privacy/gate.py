@@ -25,8 +25,9 @@ from typing import Iterable, Iterator, Sequence
 from reviewkit.core.resources import shipped
 from reviewkit.privacy import screening as privacy
 from reviewkit.privacy.reader import reader_blocks, reader_text
+from reviewkit.privacy.timeline import mask, person_dates, timeline_spans
 
-__all__ = ["describe_kinds", "shape_kinds", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
+__all__ = ["describe_kinds", "plan_dates", "shape_kinds", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
 KINDS = {
@@ -73,6 +74,9 @@ class Declared:
     review_year: int | None = None
     # Digit strings the kit itself generated (figure table cells in order), allowed in finished outputs.
     figures: frozenset[str] = field(default=frozenset(), compare=False)
+    # Dates on the plan's timeline that came from an action plan's declared date columns (its targets and
+    # updates, as review.yaml keeps them): read as dates, wherever they print ("Q2 2027/28", "31-Mar-2027").
+    timeline: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def year(self) -> int:
@@ -203,9 +207,17 @@ _ANY_DIGIT = re.compile(r"\d")
 _AT_OR_DOT = re.compile(r"[@＠]|\b(?:at|dot)\b", re.I)
 
 
+def _declared_dates(block: str, declared: Declared) -> str:
+    """The block with the timeline dates the review declares masked (same length); a person's date never is."""
+    spans = [(s, e) for s, e in timeline_spans(block, declared.year) if " ".join(block[s:e].split()) in declared.timeline]
+    return mask(block, spans) if spans else block
+
+
 def _findings_in(block: str, declared: Declared) -> Iterator[PageFinding]:
     """Every shape in one block of reader text (rules that need a digit or an '@' only where one is)."""
     digit = _ANY_DIGIT.search(block) is not None
+    if digit and declared.timeline:
+        block = _declared_dates(block, declared)
     if digit:
         yield from _digits(block, declared)
         yield from _letter_digit_tokens(block, declared)
@@ -479,19 +491,33 @@ def declared_for(review: object) -> Declared:
         if value and re.match(r"\d{4}", value):
             year = int(value[:4])
             break
-    return Declared(frozenset(words), frozenset(ids), year)
+    return Declared(frozenset(words), frozenset(ids), year, timeline=plan_dates(
+        [t for r in getattr(meta, "previous_recommendations", ()) for t in (r.target, r.update)],
+        year or date.today().year))
 
 
-def shape_kinds(text: str, declared: Declared = Declared(), *, names: bool = True) -> list[str]:
+def plan_dates(texts: Iterable[str], year: int) -> frozenset[str]:
+    """The timeline dates in texts from an action plan's declared date columns, as the gate compares them."""
+    return frozenset(" ".join(text[s:e].split()) for text in texts if text for s, e in timeline_spans(text, year))
+
+
+def shape_kinds(text: str, declared: Declared = Declared(), *, names: bool = True,
+                dates: bool = False) -> list[str]:
     """The kinds of shape in a piece of typed text, read as Markdown prints it and as typed.
 
     ``names`` False leaves out "possible name": for text read from another council's file (a
     plan, a bundle), where the words are not this review's to declare; the text is screened
-    with names when it is published.
+    with names when it is published. ``dates`` True: the text is a declared date column (an
+    action plan's target or update), where dates on the review's timeline are read as dates
+    (``reviewkit.privacy.timeline``); a date a person's words point at is still "a date of birth".
     """
     kinds: list[str] = []
     if not text or not text.strip():
         return kinds
+    if person_dates(text):
+        kinds.append("date_of_birth")
+    if dates:
+        text = mask(text, timeline_spans(text, declared.year))
     for markup in ("markdown", "plain"):
         for _, f in screen_blocks(reader_blocks(text, markup), declared):
             if (names or f.kind != "possible_name") and f.kind not in kinds:
