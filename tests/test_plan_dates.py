@@ -26,6 +26,7 @@ from reviewkit.core.errors import ImportFileError, WorkspaceError
 from reviewkit.intake.actionplan import COLUMNS, ActionPlan, PlanRow, action_plan, read_plan, write_plan
 from reviewkit.intake.sample import build_sample_workspace
 from reviewkit.privacy.gate import Declared, plan_dates, screen_page
+from reviewkit.privacy.reader import reader_text
 from reviewkit.review.redaction import page_findings
 from reviewkit.review.workspace import open_workspace
 
@@ -199,7 +200,23 @@ def test_dated_cells_survive_libreoffice_and_previous_and_the_gate_still_refuses
     # in the narrative, or in an update that names the same date as a target.
     assert [f for f in page_findings(ws) if "previous recommendation" in f.row] == []
     (nxt / "narrative" / "key_messages.md").write_text(
-        "- Reviewed 12/01/2027 as planned.\n- One person, born 12/01/1941, moved on 31 March 2027.\n",
+        "Reviewed 12/01/2027 as planned.\n\nOne person, born 12/01/1941, moved on 31 March 2027.\n",
         encoding="utf-8")
     found = [f for f in page_findings(open_workspace(nxt)) if f.table == "narrative/key_messages.md"]
-    assert [(f.row, f.kind) for f in found] == [("line 2", "date_of_birth")]
+    assert {(f.row, f.kind) for f in found} == {("line 3", "date_of_birth")}  # line 1, the plan's date, passes
+
+
+def test_the_gate_reads_a_declared_plan_date_as_a_date_and_still_refuses_a_date_of_birth_on_the_page() -> None:
+    targets = ["Q2 2027/28", "Paper to board 23 Feb 2027 RAG Green", "31-Mar-2027 – 30-Jun-2027"]
+    page = ("<html><body><h2>Previous recommendations</h2><table><tr><td>Target</td><td>Q2 2027/28</td></tr>"
+            "<tr><td>Update</td><td>Paper to board 23 Feb 2027 RAG Green</td></tr></table>"
+            "<p>Pilot 31-Mar-2027 – 30-Jun-2027.</p><p>One person (DOB 3 Mar 1941) moved.</p>"
+            "<p>Another, born 12/01/2027 in the plan's words, and one aged 91 on 23 Feb 2027.</p></body></html>")
+    undeclared = Declared(review_year=NEXT_YEAR)
+    declared = dataclasses.replace(undeclared, timeline=plan_dates(targets, NEXT_YEAR))
+    kinds = {f.kind for f in screen_page(page, undeclared, markup="html")}
+    assert {"digits", "letters_and_digits", "address"} <= kinds  # without the plan, its dates read as identifiers
+    found = screen_page(page, declared, markup="html")
+    text = reader_text(page, "html")
+    assert [(f.kind, text[f.start:f.end]) for f in found if f.kind != "possible_name"] == [
+        ("date_of_birth", "3 Mar 1941"), ("date_of_birth", "12/01/2027")]

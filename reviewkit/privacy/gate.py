@@ -174,9 +174,12 @@ _DATES = (
     (re.compile(r"(?<![\d])(\d{2})(\d{2})((?:19|20)\d{2})(?!\d)"), "dmy"),
     (re.compile(rf"(?<![^\W_])(\d{{1,2}}){_ORD}(?:\s*of)?[\s\-/.,]*({_MONTHS})[a-z]*\.?[\s\-/.,']*(\d{{4}}|\d{{2}})(?!\d)",
                 re.I), "dmy"),
-    (re.compile(rf"(?<![^\W_])({_MONTHS})[a-z]*\.?[\s\-/.]*(\d{{1,2}}){_ORD},?[\s\-/.,']*(\d{{4}}|\d{{2}})(?!\d)",
+    # The day is one or two digits of their own: "March 2027" is no "20 March (19)27".
+    (re.compile(rf"(?<![^\W_])({_MONTHS})[a-z]*\.?[\s\-/.]*(\d{{1,2}})(?!\d){_ORD},?[\s\-/.,']*(\d{{4}}|\d{{2}})(?!\d)",
                 re.I), "mdy"),
 )
+# A month and a year ("March 1941"): old enough, it is read as a date of birth, as a full date is.
+_MONTH_YEAR = re.compile(rf"(?<![^\W_])(?:{_MONTHS})[a-z]*\.?[\s\-/.,']*((?:19|20)\d\d)(?!\d)", re.I)
 _BIRTH_CUE = re.compile(r"(?:\bd\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|\bbirth\s*date|\bborn\b(?:\s+(?:in|on))?)"
                         r"[\s:\-]*$", re.I)
 _CUED_YEAR = re.compile(rf"(?:(?:{_MONTHS})[a-z]*\.?\s+)?(?:19|20)\d\d(?!\d)", re.I)
@@ -319,6 +322,9 @@ def _dates(block: str, declared: Declared) -> Iterator[PageFinding]:
             found = _parse(m, order)
             if found is not None and found.year < oldest:
                 yield PageFinding("date_of_birth", *m.span())
+    for m in _MONTH_YEAR.finditer(block):
+        if int(m.group(1)) < oldest:
+            yield PageFinding("date_of_birth", *m.span())
     for m in _CUED_YEAR.finditer(block):  # "born in March 1942", "DOB 1942"
         if _BIRTH_CUE.search(block[max(0, m.start() - 24):m.start()]):
             yield PageFinding("date_of_birth", *m.span())
