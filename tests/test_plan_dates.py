@@ -101,7 +101,8 @@ def test_hostile_dates_of_birth_and_identifiers_are_refused(measured: dict) -> N
     texts = [t for _, t in HOSTILE]
     at_gate = {n for n, (_, t) in enumerate(HOSTILE, 1) if n not in at_read and _gate_refuses(t, texts)}
     missed = [t for n, (_, t) in enumerate(HOSTILE, 1) if n not in at_read | at_gate]
-    print(f"\nhostile phrases refused by previous: {len(at_read)} of {len(HOSTILE)} ({len(at_read) / len(HOSTILE):.0%});"
+    print(f"\nhostile phrases refused by previous: {len(at_read)} of {len(HOSTILE)} "
+          f"({len(at_read) / len(HOSTILE):.0%});"
           f" by previous or the publish gate: {len(at_read | at_gate)} ({len(at_read | at_gate) / len(HOSTILE):.0%})"
           + (f"; missed: {missed}" if missed else ""))
     # Measured when the rule was first run on the corpus: 46 of 50 refused by `previous`, 48 of 50 by it or the

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ActionPlan", "COLUMNS", "COLUMNS_V1", "DATE_COLUMNS", "FORMAT_VERSION", "GENERATED_COLUMNS", "OWNER_MAX", "PLAN_FORMAT", "PlanAction",
-           "PlanRow", "RAGS", "derived_status"]
+__all__ = ["ActionPlan", "COLUMNS", "COLUMNS_V1", "DATE_COLUMNS", "FORMAT_VERSION", "GENERATED_COLUMNS", "OWNER_MAX",
+           "PLAN_FORMAT", "PlanAction", "PlanRow", "RAGS", "derived_status"]
 
 PLAN_FORMAT = "reviewkit-action-plan"
 FORMAT_VERSION = 2

@@ -27,7 +27,8 @@ from reviewkit.privacy import screening as privacy
 from reviewkit.privacy.reader import reader_blocks, reader_text
 from reviewkit.privacy.timeline import mask, person_dates, timeline_spans
 
-__all__ = ["describe_kinds", "plan_dates", "shape_kinds", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
+__all__ = ["describe_kinds", "plan_dates", "shape_kinds",
+           "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
 KINDS = {
@@ -212,7 +213,8 @@ _AT_OR_DOT = re.compile(r"[@＠]|\b(?:at|dot)\b", re.I)
 
 def _declared_dates(block: str, declared: Declared) -> str:
     """The block with the timeline dates the review declares masked (same length); a person's date never is."""
-    spans = [(s, e) for s, e in timeline_spans(block, declared.year) if " ".join(block[s:e].split()) in declared.timeline]
+    spans = [(s, e) for s, e in timeline_spans(block, declared.year)
+             if " ".join(block[s:e].split()) in declared.timeline]
     return mask(block, spans) if spans else block
 
 
