@@ -138,12 +138,13 @@ def test_a_date_about_a_person_is_refused_in_every_column_and_years_back_in_a_da
 
 
 def test_a_starting_figure_is_the_kits_only_when_its_numbers_agree(tmp_path: Path) -> None:
-    # The kit's line: its words ("+cmd", a hostile question title) are screened, its numbers are its own.
-    kit = "Q3 +cmd: 100% Outstanding or Good (1 of 1 case record)"
-    plan = ActionPlan("Eastvale Borough Council", ROUND, (PlanRow(1, "Record oversight", start=kit),))
-    assert read_plan(write_plan(plan, tmp_path / "kit.xlsx")).rows[0].start == kit
-    for changed in ("Q3 +cmd: 100% Outstanding or Good (2 of 3 case records)",  # numbers that do not agree: text
-                    "Q3 +cmd: 100% Outstanding or Good (1 of 1 case records)",
+    # The kit's line: its words (a hostile question title, a short one) are screened, its numbers are its own.
+    for kit in ("Q3 +cmd: 100% Outstanding or Good (1 of 1 case record)",
+                "Q3 MOS: 100% Outstanding or Good (3 of 3 case records)"):
+        plan = ActionPlan("Eastvale Borough Council", ROUND, (PlanRow(1, "Record oversight", start=kit),))
+        assert read_plan(write_plan(plan, tmp_path / "kit.xlsx")).rows[0].start == kit
+    for changed in ("Q3 MOS: 1000% Outstanding or Good (3 of 3 case records)",  # numbers that do not agree: text,
+                    "Q3 MOS: 1000% Outstanding or Good (3 of 3 case record)",  # where "MOS: 1000" is a reference
                     "Q3 Mosaic 123456: 100% Outstanding or Good (1 of 1 case record)"):  # a record number in its words
         plan = dataclasses.replace(plan, rows=(PlanRow(1, "Record oversight", start=changed),))
         with pytest.raises(ImportFileError, match=r"row 5, column 'Starting figure': holds"):
@@ -221,3 +222,30 @@ def test_the_gate_reads_a_declared_plan_date_as_a_date_and_still_refuses_a_date_
     text = reader_text(page, "html")
     assert [(f.kind, text[f.start:f.end]) for f in found if f.kind != "possible_name"] == [
         ("date_of_birth", "3 Mar 1941"), ("date_of_birth", "12/01/2027")]
+
+
+@pytest.mark.slow  # renders the next report
+def test_the_next_report_publishes_the_plans_dates_and_refuses_a_date_of_birth_beside_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = build_sample_workspace(tmp_path / "eastvale").path
+    plan = action_plan(open_workspace(sample))
+    dated = dataclasses.replace(plan, rows=tuple(dataclasses.replace(
+        r, measure="Q2 2027/28" if r.number == 3 else "by 31 March 2027",
+        update="Paper to board 23 Feb 2027 RAG Green; pilot 31-Mar-2027 – 30-Jun-2027") for r in plan.rows))
+    path = write_plan(dated, tmp_path / "plan.xlsx")
+    assert cli.main(["previous", str(sample), str(path)]) == 0
+    out = tmp_path / "out"
+    assert cli.main(["report", str(sample), "--final", "--to", "html", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Q2 2027/28" in html and "31-Mar-2027 – 30-Jun-2027" in html and "RAG Green" in html
+    # The same dates beside a date of birth (typed into review.yaml by hand): the final report refuses it.
+    ws = open_workspace(sample)
+    first = ws.meta.previous_recommendations[0]
+    ws.meta.previous_recommendations[0] = dataclasses.replace(first, target="by 31 March 2027 (DOB 12/01/1941)")
+    ws.save_meta()
+    capsys.readouterr()
+    again = tmp_path / "again"
+    assert cli.main(["report", str(sample), "--final", "--to", "html", "--out", str(again)]) == 1
+    err = capsys.readouterr().err
+    assert "review.yaml, previous recommendation 1, target" in err and "1941" not in err
+    assert not again.exists() or not any(again.iterdir())

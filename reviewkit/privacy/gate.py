@@ -332,7 +332,8 @@ def _dates(block: str, declared: Declared) -> Iterator[PageFinding]:
             yield PageFinding("date_of_birth", *m.span())
 
 
-# A short word and a number of three or more digits: "MOS 16633", "sg 82735", "MOS- 21222".
+# A short word and a number of three or more digits: "MOS 16633", "sg 82735", "MOS- 21222". Not a
+# percentage ("MCA: 100% of records"): a share of three digits is a figure, never a reference.
 _WORD_NUMBER = re.compile(r"(?<![\w\-])(?P<word>[^\W\d_]{1,8})[\s\-.:#/]{1,4}(?P<digits>\d{3,})(?![\d])")
 
 
@@ -341,6 +342,8 @@ def _letter_digit_tokens(block: str, declared: Declared) -> Iterator[PageFinding
         word, digits = m["word"], m["digits"]
         if len(digits) == 4 and re.fullmatch(r"(?:19|20)\d\d", digits):
             continue  # a year: "in 2024", "ASC 2025"
+        if len(digits) == 3 and block[m.end():m.end() + 1] == "%":
+            continue  # a share: "MCA: 100%"
         if word.casefold() in declared.words or word.casefold() in declared.ids:
             continue
         if word.islower() and word in _english() or word.istitle() and word.lower() in _english():

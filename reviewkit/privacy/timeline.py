@@ -61,7 +61,9 @@ _SHAPES = tuple(re.compile(p, re.I) for p in (
 # A person's words before a date: born, birth (date of birth, birth date, birthday), DOB,
 # d.o.b., and "aged"/"age" with a number or a colon ("aged 91 on", "Age: ").
 _BIRTH_CUE = re.compile(r"\b(?:born|birth\w*|d\.?\s?o\.?\s?b\b\.?|dob)", re.I)
-_AGE_CUE = re.compile(r"\baged?\b\s*(?::|\d|(?:[a-z]+-)?[a-z]+ty\b|ninety|eighty)", re.I)
+# An age group ("aged 65+", "aged 18-25", "age 65 and over", "aged 75 or older") describes no one person.
+_GROUP = r"\s*(?:\+|plus\b|[-\u2013]\s*\d|to\s+\d|(?:and|or)\s+(?:over|above|older|under|more|less|younger)\b)"
+_AGE_CUE = re.compile(rf"\baged?\b\s*(?::|\d{{1,3}}(?!\d|{_GROUP})|(?:[a-z]+-)?[a-z]+ty\b|ninety|eighty)", re.I)
 _BEFORE, _AFTER, _AGE_BEFORE = 40, 16, 18
 # Anything date-like a cue can point at: a timeline shape, a bare year, or digits with separators.
 _ANY_DATE = re.compile(rf"\d{{1,4}}(?:\s*[/.\-]\s*\d{{1,4}}){{1,2}}|\d{{6,8}}|(?<!\d){_YEAR4}(?!\d)"
