@@ -123,6 +123,14 @@ def test_a_date_is_read_as_a_date_only_in_a_declared_date_column(tmp_path: Path)
     assert (back.rows[0].measure, back.rows[0].update) == ("Q2 2027/28", "Paper to board 23 Feb 2027 RAG Green")
 
 
+def test_the_word_plan_reads_its_dated_targets_and_updates_back(tmp_path: Path) -> None:
+    plan = dataclasses.replace(_plan(ORDINARY[:12]), rows=tuple(
+        dataclasses.replace(r, by_when="2027-03-31", last_updated="2027-02-01") for r in _plan(ORDINARY[:12]).rows))
+    back = read_plan(write_plan(plan, tmp_path / "plan.docx"))
+    assert [(r.measure, r.update, r.by_when, r.last_updated) for r in back.rows] == [
+        (r.measure, r.update, "2027-03-31", "2027-02-01") for r in plan.rows]
+
+
 def test_a_date_about_a_person_is_refused_in_every_column_and_years_back_in_a_date_column(tmp_path: Path) -> None:
     plan = ActionPlan("Eastvale Borough Council", ROUND, (
         PlanRow(1, "Check records of the person aged 91 on 2 March 2027"),
