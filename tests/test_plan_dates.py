@@ -86,6 +86,9 @@ def test_ordinary_dated_targets_and_updates_read_back_as_written(measured: dict)
     if not refused:
         plan = read_plan(measured["ordinary"])
         assert [r.measure or r.update for r in plan.rows] == [t for _, t in ORDINARY]
+    # And the next report publishes them: its gate, with the plan's dates declared, finds nothing in them.
+    texts = [t for _, t in ORDINARY]
+    assert [t for t in texts if _gate_refuses(t, texts)] == []
 
 
 def _gate_refuses(text: str, plan_texts: list[str]) -> bool:
