@@ -124,6 +124,11 @@ def test_a_date_is_read_as_a_date_only_in_a_declared_date_column(tmp_path: Path)
                                                    update="Paper to board 23 Feb 2027 RAG Green"),))
     back = read_plan(write_plan(plan, tmp_path / "target.xlsx"))
     assert (back.rows[0].measure, back.rows[0].update) == ("Q2 2027/28", "Paper to board 23 Feb 2027 RAG Green")
+    # A date run on into other digits may be part of a number: there it is no date, and every rule applies.
+    plan = dataclasses.replace(plan, rows=(PlanRow(1, "Record oversight", measure="Q2 2027/28",
+                                                   update="Ref 12 34 2027"),))
+    with pytest.raises(ImportFileError, match=r"row 5, column 'Update': holds a run of six or more digits"):
+        read_plan(write_plan(plan, tmp_path / "run.xlsx"))
 
 
 def test_the_word_plan_reads_its_dated_targets_and_updates_back(tmp_path: Path) -> None:

@@ -131,7 +131,33 @@ def timeline_spans(text: str, review_year: int) -> list[tuple[int, int]]:
                 kept[-1] = (kept[-1][0], end)
             continue
         kept.append((start, end))
-    return [(s, e) for s, e in kept if not any(s < pe and ps < e for ps, pe in person)]
+    kept = [(s, e) for s, e in kept if not any(s < pe and ps < e for ps, pe in person)]
+    while True:  # a date run on into other digits ("12 34 2027") may be part of a number: it keeps every rule
+        joined = [span for span in kept if _runs_on(text, span, kept)]
+        if not joined:
+            return kept
+        kept = [span for span in kept if span not in joined]
+
+
+# What the publish gate reads between the digits of one number, and what ends a list item ("2027, 34").
+_BETWEEN = r"[ \t.\-\u2010-\u2015/\\()\[\],]{0,3}"
+_DIGIT_BEFORE = re.compile(rf"\d({_BETWEEN})$")
+_DIGIT_AFTER = re.compile(rf"({_BETWEEN})\d")
+_LIST_BREAK = re.compile(r"[.,)]\s")
+
+
+def _runs_on(text: str, span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """True when a digit outside every span sits next to the span, across what joins one number."""
+    start, end = span
+
+    def covered(i: int) -> bool:
+        return any(s <= i < e for s, e in spans)
+
+    before = _DIGIT_BEFORE.search(text, max(0, start - 4), start)
+    if before and not _LIST_BREAK.match(before.group(1)) and not covered(before.start()):
+        return True
+    after = _DIGIT_AFTER.match(text, end, end + 4)
+    return bool(after and not _LIST_BREAK.match(after.group(1)) and not covered(after.end() - 1))
 
 
 def mask(text: str, spans: list[tuple[int, int]]) -> str:
