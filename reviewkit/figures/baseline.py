@@ -20,7 +20,7 @@ import pandas as pd
 from reviewkit.core.tools import AuditTool, Question
 from reviewkit.figures import analysis as an
 
-__all__ = ["named_question", "question_figure", "question_label", "starting_question"]
+__all__ = ["generated_figure", "named_question", "question_figure", "question_label", "starting_question"]
 
 _NUMBERED = re.compile(r"\b(?:Q|[Qq]uestion\s+)(\d{1,2})\b")
 _LEAD = re.compile(r"^\s*Q(\d{1,2})\b")
@@ -68,3 +68,26 @@ def question_figure(primary: pd.DataFrame | None, tool: AuditTool, question: Que
     records = "case record" if share["total"] == 1 else "case records"
     whole = math.floor(100 * share["count"] / share["total"] + 0.5)  # half up, as a reader rounds
     return f"{whole}% {levels} ({share['count']} of {share['total']} {records})"
+
+
+# The line question_label and question_figure write: "Q11 <title>: 50% <levels> (10 of 20 case records)".
+_GENERATED = re.compile(r"Q(?P<q>\d{1,2}) (?P<title>.+): (?P<pct>\d{1,3})% (?P<levels>.+) "
+                        r"\((?P<count>\d{1,6}) of (?P<total>\d{1,6}) (?P<noun>case records?)\)", re.S)
+
+
+def generated_figure(text: str) -> tuple[str, str] | None:
+    """(the question's title, the levels counted) when ``text`` is a starting figure as the kit writes it, else None.
+
+    The figure's numbers must agree (the percentage is the count of the total, rounded half up;
+    "case record" for one), so only the kit's own line has this shape; its words (the audit
+    tool's title and rating labels) are returned to be screened as text.
+    """
+    m = _GENERATED.fullmatch(text or "")
+    if m is None:
+        return None
+    count, total = int(m["count"]), int(m["total"])
+    if not 0 < total or count > total or (m["noun"] == "case record") != (total == 1):
+        return None
+    if int(m["pct"]) != math.floor(100 * count / total + 0.5) or not 1 <= int(m["q"]) <= 99:
+        return None
+    return m["title"], m["levels"]

@@ -40,10 +40,11 @@ from reviewkit.intake.planmodel import (
     PlanRow,
     derived_status,
 )
+from reviewkit.intake.planscreen import cell_problem
 from reviewkit.intake.planwrite import ABOUT_SHEET, PLAN_SHEET, docx_bytes, xlsx_bytes_of
 from reviewkit.intake.tables import inspect_office_file
 from reviewkit.privacy import screening as privacy
-from reviewkit.privacy.gate import Declared, declared_for, describe_kinds, shape_kinds
+from reviewkit.privacy.gate import declared_for, describe_kinds, shape_kinds
 from reviewkit.review.bundle import _items, _plain, bundle_bytes, bundle_from_workspace
 from reviewkit.review.bundleread import read_bundle
 from reviewkit.review.files import PREVIOUS_ROUND_FILE
@@ -121,6 +122,10 @@ def action_plan(ws: Workspace) -> ActionPlan:
                 raise WorkspaceError(f"{place}: {where} holds {describe_kinds(kinds)} as it would print; "
                                      f"rewrite it (or confirm a word that is not a name: reviewkit check {ws.path} "
                                      "--show-words). No action plan was written.")
+        problem = cell_problem("Starting figure", link.start, names, declared.year)
+        if problem:  # the audit tool's words in it: what the plan could not read back, it does not write
+            raise WorkspaceError(f"{ws.path / 'audit_tool.yaml'}: the title or rating labels of the question "
+                                 f"recommendation {i} names hold {problem}; rewrite them. No action plan was written.")
         rows.append(PlanRow(i, text, finding=link.finding, statement=link.statement, start=link.start,
                             actions=tuple(PlanAction(f"{i}.{j}", a) for j, a in enumerate(own, 1))))
     return ActionPlan(ws.meta.council, _round(ws), tuple(rows))
@@ -270,15 +275,15 @@ def _plan(where: str, rows: list[tuple[Any, ...]], about: dict[str, Any], names:
     actions: dict[int, list[PlanAction]] = {}
     numbers: list[int] = []
 
+    round_ = _text(about.get("round"))
+    year = int(round_[:4]) if re.match(r"^\d{4}-\d{2}$", round_) else dt.date.today().year
+
     def check_text(i: int, column: str, value: str) -> str:
-        found = [f for f in privacy.screen(value, names) if f.level == privacy.BLOCK] if value else []
-        if found:
-            problems.append(Problem(where, i, column, f"holds what looks like a personal identifier "
-                                                      f"({privacy.describe(found)}); remove it (the plan goes into "
-                                                      "the next report)"))
-        elif kinds := shape_kinds(value, Declared(), names=False):
-            problems.append(Problem(where, i, column, f"holds {describe_kinds(kinds)} as it would print; rewrite "
-                                                      "it (the plan goes into the next report)"))
+        problem = cell_problem(column, value, names, year)
+        if problem:
+            problems.append(Problem(where, i, column, f"holds {problem}; "
+                                    + ("remove it" if problem.startswith("what looks") else "rewrite it")
+                                    + " (the plan goes into the next report)"))
         return value
 
     def check_date(i: int, column: str, value: Any, example: str) -> str:
@@ -337,7 +342,6 @@ def _plan(where: str, rows: list[tuple[Any, ...]], about: dict[str, Any], names:
         problems.append(Problem(where, None, None, "no recommendations in the plan"))
     if problems:
         raise ImportFileError(problems)
-    round_ = _text(about.get("round"))
     out = [PlanRow(**recs[n], actions=tuple(actions.get(n, ()))) for n in sorted(recs)]
     return ActionPlan(_text(about.get("council")), round_ if re.match(r"^\d{4}-\d{2}$", round_) else "", tuple(out))
 

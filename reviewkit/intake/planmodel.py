@@ -5,15 +5,17 @@ Out: ``ActionPlan``, ``PlanRow``, ``PlanAction`` and the column names of both la
 plan of reviewkit 0.1.0 (one row per recommendation: owner, by when, measure of success,
 status, update) and the current one (the finding and quality statement each recommendation
 answers, its starting figure and target, a row per action with its owner, date and status, a
-RAG rating, the date last updated and the latest update).
+RAG rating, the date last updated and the latest update); which columns are declared date
+columns (a target or update may say "by 31 March 2027" or "Q2 2027/28") and which one holds a
+line the kit itself writes (the starting figure).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ActionPlan", "COLUMNS", "COLUMNS_V1", "FORMAT_VERSION", "OWNER_MAX", "PLAN_FORMAT", "PlanAction",
-           "PlanRow", "RAGS", "derived_status"]
+__all__ = ["ActionPlan", "COLUMNS", "COLUMNS_V1", "DATE_COLUMNS", "FORMAT_VERSION", "GENERATED_COLUMNS", "OWNER_MAX",
+           "PLAN_FORMAT", "PlanAction", "PlanRow", "RAGS", "derived_status"]
 
 PLAN_FORMAT = "reviewkit-action-plan"
 FORMAT_VERSION = 2
@@ -23,6 +25,13 @@ RAGS = ("Red", "Amber", "Green")
 COLUMNS_V1 = ("Number", "Recommendation", "Owner", "By when", "Measure of success", "Status", "Update")
 COLUMNS = ("Number", "Recommendation or action", "Finding it answers", "Quality statement", "Starting figure",
            "Target", "Owner", "By when", "Status", "RAG", "Last updated", "Update")
+# Columns declared to hold the plan's dates: a target, an update, a date. There, dates on the review's
+# timeline ("by 31 March 2027", "Q2 2027/28", "31-Mar-2027") are read as dates, not as numbers; a date
+# beside a person's words ("born", "DOB", "aged 91") or years before the review is refused in any column.
+DATE_COLUMNS = frozenset({"Target", "Measure of success", "Update", "By when", "Last updated"})
+# Columns the kit fills with a line of its own shape ("Q11 <title>: 50% <levels> (10 of 20 case records)"):
+# its numbers are the kit's, and only its words (the audit tool's) are screened as text.
+GENERATED_COLUMNS = frozenset({"Starting figure"})
 
 
 @dataclass(frozen=True)

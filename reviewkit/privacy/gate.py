@@ -25,8 +25,10 @@ from typing import Iterable, Iterator, Sequence
 from reviewkit.core.resources import shipped
 from reviewkit.privacy import screening as privacy
 from reviewkit.privacy.reader import reader_blocks, reader_text
+from reviewkit.privacy.timeline import mask, person_dates, timeline_spans
 
-__all__ = ["describe_kinds", "shape_kinds", "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
+__all__ = ["describe_kinds", "plan_dates", "shape_kinds",
+           "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
 KINDS = {
@@ -73,6 +75,9 @@ class Declared:
     review_year: int | None = None
     # Digit strings the kit itself generated (figure table cells in order), allowed in finished outputs.
     figures: frozenset[str] = field(default=frozenset(), compare=False)
+    # Dates on the plan's timeline that came from an action plan's declared date columns (its targets and
+    # updates, as review.yaml keeps them): read as dates, wherever they print ("Q2 2027/28", "31-Mar-2027").
+    timeline: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def year(self) -> int:
@@ -170,9 +175,12 @@ _DATES = (
     (re.compile(r"(?<![\d])(\d{2})(\d{2})((?:19|20)\d{2})(?!\d)"), "dmy"),
     (re.compile(rf"(?<![^\W_])(\d{{1,2}}){_ORD}(?:\s*of)?[\s\-/.,]*({_MONTHS})[a-z]*\.?[\s\-/.,']*(\d{{4}}|\d{{2}})(?!\d)",
                 re.I), "dmy"),
-    (re.compile(rf"(?<![^\W_])({_MONTHS})[a-z]*\.?[\s\-/.]*(\d{{1,2}}){_ORD},?[\s\-/.,']*(\d{{4}}|\d{{2}})(?!\d)",
+    # The day is one or two digits of their own: "March 2027" is no "20 March (19)27".
+    (re.compile(rf"(?<![^\W_])({_MONTHS})[a-z]*\.?[\s\-/.]*(\d{{1,2}})(?!\d){_ORD},?[\s\-/.,']*(\d{{4}}|\d{{2}})(?!\d)",
                 re.I), "mdy"),
 )
+# A month and a year ("March 1941"): old enough, it is read as a date of birth, as a full date is.
+_MONTH_YEAR = re.compile(rf"(?<![^\W_])(?:{_MONTHS})[a-z]*\.?[\s\-/.,']*((?:19|20)\d\d)(?!\d)", re.I)
 _BIRTH_CUE = re.compile(r"(?:\bd\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|\bbirth\s*date|\bborn\b(?:\s+(?:in|on))?)"
                         r"[\s:\-]*$", re.I)
 _CUED_YEAR = re.compile(rf"(?:(?:{_MONTHS})[a-z]*\.?\s+)?(?:19|20)\d\d(?!\d)", re.I)
@@ -203,9 +211,18 @@ _ANY_DIGIT = re.compile(r"\d")
 _AT_OR_DOT = re.compile(r"[@＠]|\b(?:at|dot)\b", re.I)
 
 
+def _declared_dates(block: str, declared: Declared) -> str:
+    """The block with the timeline dates the review declares masked (same length); a person's date never is."""
+    spans = [(s, e) for s, e in timeline_spans(block, declared.year)
+             if " ".join(block[s:e].split()) in declared.timeline]
+    return mask(block, spans) if spans else block
+
+
 def _findings_in(block: str, declared: Declared) -> Iterator[PageFinding]:
     """Every shape in one block of reader text (rules that need a digit or an '@' only where one is)."""
     digit = _ANY_DIGIT.search(block) is not None
+    if digit and declared.timeline:
+        block = _declared_dates(block, declared)
     if digit:
         yield from _digits(block, declared)
         yield from _letter_digit_tokens(block, declared)
@@ -307,12 +324,16 @@ def _dates(block: str, declared: Declared) -> Iterator[PageFinding]:
             found = _parse(m, order)
             if found is not None and found.year < oldest:
                 yield PageFinding("date_of_birth", *m.span())
+    for m in _MONTH_YEAR.finditer(block):
+        if int(m.group(1)) < oldest:
+            yield PageFinding("date_of_birth", *m.span())
     for m in _CUED_YEAR.finditer(block):  # "born in March 1942", "DOB 1942"
         if _BIRTH_CUE.search(block[max(0, m.start() - 24):m.start()]):
             yield PageFinding("date_of_birth", *m.span())
 
 
-# A short word and a number of three or more digits: "MOS 16633", "sg 82735", "MOS- 21222".
+# A short word and a number of three or more digits: "MOS 16633", "sg 82735", "MOS- 21222". Not a
+# percentage ("MCA: 100% of records"): a share of three digits is a figure, never a reference.
 _WORD_NUMBER = re.compile(r"(?<![\w\-])(?P<word>[^\W\d_]{1,8})[\s\-.:#/]{1,4}(?P<digits>\d{3,})(?![\d])")
 
 
@@ -321,6 +342,8 @@ def _letter_digit_tokens(block: str, declared: Declared) -> Iterator[PageFinding
         word, digits = m["word"], m["digits"]
         if len(digits) == 4 and re.fullmatch(r"(?:19|20)\d\d", digits):
             continue  # a year: "in 2024", "ASC 2025"
+        if len(digits) == 3 and block[m.end():m.end() + 1] == "%":
+            continue  # a share: "MCA: 100%"
         if word.casefold() in declared.words or word.casefold() in declared.ids:
             continue
         if word.islower() and word in _english() or word.istitle() and word.lower() in _english():
@@ -479,19 +502,33 @@ def declared_for(review: object) -> Declared:
         if value and re.match(r"\d{4}", value):
             year = int(value[:4])
             break
-    return Declared(frozenset(words), frozenset(ids), year)
+    return Declared(frozenset(words), frozenset(ids), year, timeline=plan_dates(
+        [t for r in getattr(meta, "previous_recommendations", ()) for t in (r.target, r.update)],
+        year or date.today().year))
 
 
-def shape_kinds(text: str, declared: Declared = Declared(), *, names: bool = True) -> list[str]:
+def plan_dates(texts: Iterable[str], year: int) -> frozenset[str]:
+    """The timeline dates in texts from an action plan's declared date columns, as the gate compares them."""
+    return frozenset(" ".join(text[s:e].split()) for text in texts if text for s, e in timeline_spans(text, year))
+
+
+def shape_kinds(text: str, declared: Declared = Declared(), *, names: bool = True,
+                dates: bool = False) -> list[str]:
     """The kinds of shape in a piece of typed text, read as Markdown prints it and as typed.
 
     ``names`` False leaves out "possible name": for text read from another council's file (a
     plan, a bundle), where the words are not this review's to declare; the text is screened
-    with names when it is published.
+    with names when it is published. ``dates`` True: the text is a declared date column (an
+    action plan's target or update), where dates on the review's timeline are read as dates
+    (``reviewkit.privacy.timeline``); a date a person's words point at is still "a date of birth".
     """
     kinds: list[str] = []
     if not text or not text.strip():
         return kinds
+    if person_dates(text):
+        kinds.append("date_of_birth")
+    if dates:
+        text = mask(text, timeline_spans(text, declared.year))
     for markup in ("markdown", "plain"):
         for _, f in screen_blocks(reader_blocks(text, markup), declared):
             if (names or f.kind != "possible_name") and f.kind not in kinds:

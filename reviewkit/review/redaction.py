@@ -92,6 +92,8 @@ def _meta_texts(ws: Workspace) -> Iterator[_Text]:
     for i, rec in enumerate(meta.previous_recommendations, 1):
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "text", rec.text, True)
         yield _Text(REVIEW_FILE, f"previous recommendation {i}", "update", rec.update, True)
+        yield _Text(REVIEW_FILE, f"previous recommendation {i}", "target", rec.target, True)
+        yield _Text(REVIEW_FILE, f"previous recommendation {i}", "start", rec.start, True)
 
 
 def _narratives(ws: Workspace) -> dict[Path, str]:
@@ -389,10 +391,9 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
     if described is not None:
         meta.selection_description, dirty = described, True
     for i, rec in enumerate(meta.previous_recommendations):
-        text, update = fix(rec.text), fix(rec.update)
-        if text is not None or update is not None:
-            meta.previous_recommendations[i] = dataclasses.replace(rec, text=text or rec.text,
-                                                                  update=update or rec.update)
+        fixed = {key: new for key in ("text", "update", "target", "start") if (new := fix(getattr(rec, key)))}
+        if fixed:
+            meta.previous_recommendations[i] = dataclasses.replace(rec, **fixed)
             dirty = True
     new_narrative = {f: new for f, text in narratives.items() if (new := fix(text)) is not None}
     map_file = ws.path / REDACTION_MAP_FILE
