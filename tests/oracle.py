@@ -812,6 +812,19 @@ def selection_sentence(rv: Review, extra: Extra) -> str | None:
     return f"{text} {said}{'' if said[-1:] in '.!?' else '.'}" if said else text
 
 
+def teams_sentence(rv: Review) -> str | None:
+    """The teams the examined case records came from, counted from review.yaml's cases."""
+    examined = {c for c, _ in rv.examined}
+    teams = [str(c.get("team") or "") for c in rv.cases if c["id"] in examined]
+    named = Counter(t for t in teams if t)
+    if not named:
+        return None
+    text = (f"The {noun(len(teams), 'case record')} examined came from {noun(len(named), 'team')}: "
+            + join([f"{t} ({named[t]})" for t in sorted(named, key=str.casefold)]))
+    gap = len(teams) - sum(named.values())
+    return text + (f"; {gap} {'has' if gap == 1 else 'have'} no team recorded" if gap else "") + "."
+
+
 def introduction_sentences(rv: Review, extra: Extra) -> list[str]:
     dates = extra.meta.get("dates") or {}
     start, end = str(dates.get("start") or ""), str(dates.get("end") or "")
@@ -820,7 +833,7 @@ def introduction_sentences(rv: Review, extra: Extra) -> list[str]:
              f"The practice review of {rv.council} took place on {when}." if when else
              f"The practice review of {rv.council} took place in the period set out in this report.")
     out = [first, f"The council identified the theme for the review as ‘{extra.meta['theme']}’.",
-           selection_sentence(rv, extra)]
+           selection_sentence(rv, extra), teams_sentence(rv)]
     if extra.meta.get("review_questions"):
         out.append(f"{rv.council} asked the review to answer these questions:")
     return [s for s in out if s]

@@ -437,3 +437,20 @@ def test_regional_comparison_of_councils_with_12_and_20_case_records():
     assert any("between 12 and 20 case records" in p for p in paragraphs)
     one = ComparisonReport(rg.compare(bundles[:1]))
     assert any(p.startswith("The council's figures rest on 12 case records,") for p in _paragraphs(one.introduction()))
+
+
+def test_the_teams_that_took_part_are_named_and_a_record_without_a_team_is_counted(sample, tmp_path):
+    import dataclasses
+
+    from reviewkit.privacy.gate import declared_for
+
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    ws.meta.cases[0] = dataclasses.replace(ws.meta.cases[0], team="")  # C01, Long-term support
+    ws.meta.cases[1] = dataclasses.replace(ws.meta.cases[1], team="")  # C02, Hospital discharge
+    ws.save_meta()
+    review = check_against_oracle(path)
+    assert oracle.teams_sentence(review) == (
+        "The 20 case records examined came from 4 teams: Hospital discharge (4), Learning disability (5), "
+        "Long-term support (4) and Reablement (5); 2 have no team recorded.")
+    assert {"reablement", "discharge"} <= declared_for(open_workspace(path)).words  # published by declaration

@@ -9,6 +9,7 @@ style "59 (24.6%)". Singular and plural follow the number.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "interval_scope",
     "referred_sentence",
     "selection_sentence",
+    "teams_sentence",
     "weakest_sentence",
 ]
 
@@ -174,6 +176,21 @@ def plain_interval_sentence(share: Mapping[str, Any], method: str, *, council: s
         method, "How these case records were chosen is not recorded")
     return (f"{chosen}, so the figure is about them, not all the council’s case records. With only {records}, "
             f"we can be fairly sure only that the figure for records like these {between}.")
+
+
+def teams_sentence(teams: Sequence[str]) -> str:
+    """'The 20 case records examined came from 4 teams: Hospital discharge (5), …', from each examined
+    record's team in review.yaml ('' for none); a record with no team is counted, not guessed."""
+    named = Counter(t for t in teams if t)
+    if not named:
+        return ""
+    listed = join_words([f"{t} ({named[t]})" for t in sorted(named, key=str.casefold)])
+    text = (f"The {count_noun(len(teams), 'case record')} examined came from {count_noun(len(named), 'team')}: "
+            f"{listed}")
+    unnamed = len(teams) - sum(named.values())
+    if unnamed:
+        text += f"; {unnamed} {'has' if unnamed == 1 else 'have'} no team recorded"
+    return text + "."
 
 
 def referred_sentence(n: int, *, council: str = "the council") -> str:

@@ -492,6 +492,7 @@ def declared_for(review: object) -> Declared:
     meta = review.meta  # type: ignore[attr-defined]
     tool = review.tool  # type: ignore[attr-defined]
     phrases = [meta.council, meta.programme, *(m.name for m in meta.team), *(m.council for m in meta.team),
+               *(c.team for c in meta.cases if c.team),  # the council's teams, named in the introduction
                *meta.glossary, *review.confirmed_words()]  # type: ignore[attr-defined]
     words = {w.casefold() for p in phrases for w in _WORDS_OF.findall(p or "")}
     words |= {w.casefold() for p in phrases for w in (p or "").split()}

@@ -14,11 +14,12 @@ on the fly, with the review's placeholders; the workspace itself is left unchang
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -219,7 +220,7 @@ def load_report_data(workspace: str | Path | Workspace | ReviewSnapshot, *, toda
     notes = _published_notes(snap.frame("notes"))
     facts = facts_of(snap)
     if snap.meta.report_layout != "classic":  # the main report's fields in whole percentages
-        facts = replace(facts, whole_percents=True)
+        facts = dataclasses.replace(facts, whole_percents=True)
     narrative = narrative_status(snap, facts=facts)  # each {{ field }} filled in from the data
     meta = snap.meta
     if withholding() if withhold_identifiers is None else withhold_identifiers:

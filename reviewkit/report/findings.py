@@ -20,9 +20,18 @@ from reviewkit.figures import analysis as an
 from reviewkit.figures import cqc
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.concerns import concerns_sentence, referred_text
-from reviewkit.figures.notes import report_quotes
+from reviewkit.figures.notes import previous_recommendations, report_quotes
 from reviewkit.figures.trend import trend_summary
-from reviewkit.report.markup import PLACEHOLDER, esc, markdown_html, para, quote, section, sub_outside_links
+from reviewkit.report.markup import (
+    PLACEHOLDER,
+    esc,
+    markdown_html,
+    para,
+    quote,
+    section,
+    sub_outside_links,
+)
+from reviewkit.report.startfigures import start_and_now
 from reviewkit.review.narrative import split_answers
 
 if TYPE_CHECKING:
@@ -494,3 +503,52 @@ def chart_jobs(b: ReportBuilder) -> dict[str, tuple[str, tuple[Any, ...], dict[s
             "title": "Conversations by I statement and stance", "unit": "conversations",
             "row_name": "I statement", "keep_order": True})
     return jobs
+
+
+# --------------------------------------------------------------------------- previous review (section 2)
+
+def _on_or_in(when: str) -> str:
+    """'on 5 October 2022' for a day, 'in June 2022' for a month (or a date written as text)."""
+    return f"on {long_date(when)}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", when) else f"in {long_date(when)}"
+
+
+def previous_review(b: ReportBuilder) -> str:
+    """2. The previous review's recommendations with the host's update on each."""
+    recs = previous_recommendations(
+        [{"text": r.text, "update": r.update} for r in b.meta.previous_recommendations])
+    body = []
+    figures = b.data.previous_round
+    where = "Appendix A" if b.meta.report_layout != "classic" else "Section 4"
+    compared = (f" {where} compares this review’s ratings with the previous review’s."
+                if figures is not None else "")
+    if not len(recs) and figures is None and not b.meta.previous_date:
+        body.append(para("No previous practice review is recorded for this council."))
+    elif not len(recs):
+        # Recorded by its figures (a regional bundle) or its date only: never "no previous review".
+        when = _on_or_in(b.meta.previous_date or figures.round)
+        body.append(para(f"The previous practice review of {b.meta.council} was undertaken {when}. Its "
+                         "recommendations, and the council’s updates on them, are not recorded for this "
+                         f"review.{compared}"))
+    else:
+        when = f" {_on_or_in(b.meta.previous_date)}" if b.meta.previous_date else ""
+        body.append(para(f"The previous practice review was undertaken{when} and made "
+                       f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
+                       f"Worker has provided an update on each, shown below the recommendation.{compared}"))
+        items = []
+        statuses = [rec.status for rec in b.meta.previous_recommendations]
+        for r in recs.itertuples():
+            status = statuses[r.number - 1] if r.number <= len(statuses) else ""
+            status = f' <span class="status">(status: {esc(status.lower())})</span>' if status else ""
+            update = (f'<p class="update"><strong>Update from {esc(b.meta.council)}</strong>{status}'
+                      f"<strong>:</strong> {esc(' '.join(r.update.split()))}</p>" if r.update else
+                      f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
+            figures = start_and_now(b, b.meta.previous_recommendations[r.number - 1], r.number)
+            items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
+                         f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
+            if figures:  # a table after its list item, not in it: Word keeps its caption a caption
+                body.append(f'<ol class="previous" start="{r.number - len(items) + 1}">{"".join(items)}</ol>'
+                            + figures)
+                items = []
+        if items:
+            body.append(f'<ol class="previous" start="{len(recs) - len(items) + 1}">{"".join(items)}</ol>')
+    return section(2, "Previous practice review", "previous-review", body)

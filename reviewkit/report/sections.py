@@ -39,7 +39,11 @@ from reviewkit.figures import cqc
 from reviewkit.figures import sentences as nv
 from reviewkit.figures.agreement import moderation_agreement
 from reviewkit.figures.calibration import calibration_sentence
-from reviewkit.figures.notes import THEME_ROWS, previous_recommendations, theme_counts, top_with_ties
+from reviewkit.figures.notes import (
+    THEME_ROWS,
+    theme_counts,
+    top_with_ties,
+)
 from reviewkit.figures.trend import compare_rounds
 from reviewkit.report import findings, people, ratings
 from reviewkit.report.charts import (
@@ -63,7 +67,6 @@ from reviewkit.report.markup import (
     section,
     show,
 )
-from reviewkit.report.startfigures import start_and_now
 from reviewkit.review.snapshot import ReviewSnapshot
 
 __all__ = [
@@ -136,11 +139,6 @@ def prerender_charts(workspace: str | Path | ReviewSnapshot, folder: str | Path,
 def _plain_words(text: str) -> str:
     """Text as lower-case words and digits only, one space apart (quote marks and punctuation gone)."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower().replace("’", "").replace("'", "")).split())
-
-
-def _on_or_in(when: str) -> str:
-    """'on 5 October 2022' for a day, 'in June 2022' for a month (or a date written as text)."""
-    return f"on {long_date(when)}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", when) else f"in {long_date(when)}"
 
 
 def _others(n: int) -> str:
@@ -526,6 +524,10 @@ class ReportBuilder:
         if c["cases"]:
             body.append(para(nv.selection_sentence(meta.case_selection, meta.selection_description,
                                                    council=meta.council)))
+            examined = {str(case) for case in self.primary["case_id"]}
+            teams = nv.teams_sentence([str(case.team or "") for case in meta.cases if str(case.id) in examined])
+            if teams:
+                body.append(para(teams))
         about = self.conversation_cases()
         if about:
             body.append(para(f"The conversations were about {about}."))
@@ -541,44 +543,7 @@ class ReportBuilder:
 
     def previous_review(self) -> str:
         """2. The previous review's recommendations with the host's update on each."""
-        recs = previous_recommendations(
-            [{"text": r.text, "update": r.update} for r in self.meta.previous_recommendations])
-        body = []
-        figures = self.data.previous_round
-        where = ratings.APPENDIX_FIGURES if ratings.in_appendix(self) else "Section 4"
-        compared = (f" {where} compares this review’s ratings with the previous review’s."
-                    if figures is not None else "")
-        if not len(recs) and figures is None and not self.meta.previous_date:
-            body.append(para("No previous practice review is recorded for this council."))
-        elif not len(recs):
-            # Recorded by its figures (a regional bundle) or its date only: never "no previous review".
-            when = _on_or_in(self.meta.previous_date or figures.round)
-            body.append(para(f"The previous practice review of {self.meta.council} was undertaken {when}. Its "
-                             "recommendations, and the council’s updates on them, are not recorded for this "
-                             f"review.{compared}"))
-        else:
-            when = f" {_on_or_in(self.meta.previous_date)}" if self.meta.previous_date else ""
-            body.append(para(f"The previous practice review was undertaken{when} and made "
-                           f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
-                           f"Worker has provided an update on each, shown below the recommendation.{compared}"))
-            items = []
-            statuses = [rec.status for rec in self.meta.previous_recommendations]
-            for r in recs.itertuples():
-                status = statuses[r.number - 1] if r.number <= len(statuses) else ""
-                status = f' <span class="status">(status: {esc(status.lower())})</span>' if status else ""
-                update = (f'<p class="update"><strong>Update from {esc(self.meta.council)}</strong>{status}'
-                          f"<strong>:</strong> {esc(' '.join(r.update.split()))}</p>" if r.update else
-                          f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
-                figures = start_and_now(self, self.meta.previous_recommendations[r.number - 1], r.number)
-                items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
-                             f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
-                if figures:  # a table after its list item, not in it: Word keeps its caption a caption
-                    body.append(f'<ol class="previous" start="{r.number - len(items) + 1}">{"".join(items)}</ol>'
-                                + figures)
-                    items = []
-            if items:
-                body.append(f'<ol class="previous" start="{len(recs) - len(items) + 1}">{"".join(items)}</ol>')
-        return section(2, "Previous practice review", "previous-review", body)
+        return findings.previous_review(self)
 
     def meetings(self) -> str:
         """3. Themes from the meetings: narrative, chosen quotes, theme counts, one-change lists."""
