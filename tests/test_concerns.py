@@ -224,7 +224,8 @@ def test_the_report_gives_counts_and_the_response_never_the_concern(ws, tmp_path
     assert set(b.data.concerns.columns) == {"case_id", "raised_on", "responded_on", "outcome", "open"}
     sentence = ("1 concern about a person’s safety was raised with Testshire Council during the review; the council "
                 "responded within 2 days and took action.")
-    for part in (b.key_messages(), b.data_analysis(), b.cqc_section()):
+    # Safeguarding's evidence is in Appendix B (the default layout), with the other statements.
+    for part in (b.key_messages(), b.data_analysis(), b.cqc_section() + b.cqc_appendix()):
         assert sentence in part.replace("&#x27;", "'")
         assert WHAT not in part and "visited the same week" not in part and "team manager" not in part
     assert "No case records were referred back" not in b.key_messages() + b.data_analysis()
