@@ -172,7 +172,7 @@ def _import_audits(args: argparse.Namespace) -> int:
     from reviewkit.inhouse.programme import open_programme  # start-up: pandas
 
     p = open_programme(args.workspace)
-    r = import_audits(p, args.files, progress=_progress)
+    r = import_audits(p, args.files, actor=_actor(args), confirm_warnings=args.confirm_warnings, progress=_progress)
     _say(f"Imported {len(args.files)} file(s) into {p.path}: {r.audits_added} audit(s) added, {r.audits_changed} "
          f"replaced, {r.moderations} moderation(s), {r.unchanged} unchanged.")
     return 0
