@@ -97,6 +97,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []  # possible identifiers: refused unless confirmed
         self.confirm = confirm_warnings
+        self.names = programme.screening_names()
+        self.seen_first: set[str] = set()  # audits with a first auditor's row, whether or not it passed
         self.rows: dict[tuple[str, str], _Row] = {}
 
     def problem(self, file: str, row: int | None, column: str | None, message: str) -> None:
@@ -124,7 +126,7 @@ class _Checker:
     def screen(self, file: str, number: int | None, question: str, text: str) -> str:
         """Screen an evidence note as a review's notes are; returns the audit log's note for a confirmed warning."""
         try:
-            found = privacy.check(text, self.p.auditors, confirm_warnings=self.confirm,
+            found = privacy.check(text, self.names, confirm_warnings=self.confirm,
                                   field=f"evidence note for {question}")
         except WarningTextError as exc:
             self.warnings.append(Problem(file, number, note_column(question), str(exc)))
@@ -202,6 +204,8 @@ class _Checker:
         if role == "moderator" and (themes or fb_from or feedback):
             need("themes" if themes else "feedback", "belongs on the first auditor's row; leave it empty on the "
                  "moderator's row")
+        if role == "first":
+            self.seen_first.add(audit_id)
         if len(self.problems) > bad or role is None:
             return
         key = (audit_id, role)
@@ -222,6 +226,8 @@ class _Checker:
             base = (first.month, first.team, first.auditor) if first else (
                 (before[0], before[1], before[4]) if before else (None, None, None))
             file, number = r.where
+            if base[0] is None and audit_id in self.seen_first:
+                continue  # its first auditor's row has its own problems, listed above
             if base[0] is None:
                 self.problem(file, number, "audit_id", "has a moderator's row but no first auditor's row, here or "
                              "imported before; import the first auditor's row too")
