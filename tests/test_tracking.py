@@ -266,13 +266,16 @@ def test_the_blank_audit_workbook_imports_back_once_filled_in(tmp_path, capsys):
     assert header[:5] == ["audit_id", "month", "team", "auditor", "role"] and "overall" in header
     lists = {str(dv.sqref): dv.formula1 for dv in sheet.data_validations.dataValidation}
     assert lists["C2:C301"] == "Lists!$A$2:$A$3"  # the two teams
+    assert [c.value for c in wb["Questions"][1]][:4] == ["id", "title", "question text", "Outstanding"]
     row = {"audit_id": "A-1", "month": "2027-02", "team": "South Team", "auditor": "B. Auditor", "role": "first",
-           **{q: "G" for q in TOOL_IDS}}
+           **{q: "G" for q in TOOL_IDS}, "q3": "RI", "q3_note": "Strengths listed but not used in the plan"}
     for j, name in enumerate(header, 1):
         sheet.cell(2, j, row.get(name))
     wb.save(out)
     assert main(["import", str(p.path), str(out)]) == 0
     assert "1 audit(s) added" in capsys.readouterr().out
+    with p.store() as store:
+        assert store.stored()[("A-1", "first")][3] == {"q3": "Strengths listed but not used in the plan"}
     assert main(["workbook", str(tmp_path / "nowhere"), "--out", str(out)]) == 1  # neither a programme nor a review
 
 
