@@ -198,3 +198,15 @@ def test_the_audit_notebook_runs_top_to_bottom_and_shows_the_form(tmp_path: Path
     nb = _run("record_audit.ipynb", tmp_path, {"workspace": str(p.path), "reviewer": "Z. Stranger"})
     [shown] = [o for o in _outputs(nb) if WIDGET_MIME in o.get("data", {})]
     assert not shown["data"]["text/plain"].startswith("AuditForm:")
+
+
+def test_serve_on_the_command_line_names_the_programmes_auditors_when_the_name_is_wrong(tmp_path, capsys):
+    from reviewkit.cli import main
+
+    p = _programme(tmp_path)
+    assert main(["serve", str(p.path), "--form", "audit", "--reviewer", "Z. Stranger", "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: 'Z. Stranger' is not one of the programme's auditors") and "A. Auditor" in err
+    assert "Traceback" not in err
+    assert main(["serve", str(p.path), "--reviewer", "A. Auditor", "--no-browser"]) == 1  # the default rating form
+    assert "its form is --form audit" in capsys.readouterr().err

@@ -353,6 +353,11 @@ def test_check_a_programme(tmp_path, capsys):
     assert "audits.sqlite, audit A-1 (first auditor), q3 evidence note: identifier (listed name)" in out
     assert "q5 evidence note: possible identifier (date of birth)" in out
     assert "Okonkwo" not in out + err and "1950" not in out + err
+    from .test_tracking import _programme
+
+    (tmp_path / "empty").mkdir()
+    code, out, _ = cli(capsys, "check", _programme(tmp_path / "empty").path)  # nothing imported yet: a gap, not a stop
+    assert code == 0 and "no audits yet" in out and "No personal identifiers found" in out
     (programme.path / "programme.yaml").write_text("format: reviewkit-programme\ncouncil: [\n", encoding="utf-8")
     assert "programme.yaml" in failed(*cli(capsys, "check", programme.path)[::2])
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewkit.core.atomic import make_folder, write_text
-from reviewkit.core.errors import InvalidInputError
+from reviewkit.core.errors import InvalidInputError, ProgrammeError
 from reviewkit.inhouse.importer import AUDIT_COLUMNS, note_column
 from reviewkit.inhouse.programme import PROGRAMME_FILE, STORE_FILE, Programme
 from reviewkit.inhouse.tracking import load_tracking
@@ -53,7 +53,10 @@ def _notes(programme: Programme) -> list[tuple[str, str, str, str, str]]:
 def check_programme(programme: Programme) -> ProgrammeCheck:
     """Readiness for a final tracking report, and every possible identifier, by location."""
     names = programme.screening_names()
-    out = ProgrammeCheck(gaps=load_tracking(programme).gaps)
+    try:
+        out = ProgrammeCheck(gaps=load_tracking(programme).gaps)
+    except ProgrammeError as exc:  # no audits yet, or an action plan it cannot read: a gap to report, not a stop
+        out = ProgrammeCheck(gaps=[str(exc)])
     for where, text in programme.published_text().items():
         out.found += [Location(PROGRAMME_FILE, where, "text", f.kind, f.level, f.start, f.end, True)
                       for f in privacy.screen(text, names)]

@@ -79,7 +79,7 @@ class _Question:
 class AuditForm(FormBase):
     """Record one audit of a case record (or a moderation of one) in an in-house audit programme."""
 
-    reload_label = "Load"
+    reload_label = "Load saved audit"
 
     def __init__(self, programme: Programme | str | Path, auditor: str) -> None:
         self.programme = resolve_programme(programme)
