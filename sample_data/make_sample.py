@@ -13,6 +13,9 @@ Everything here is invented. The review team and case allocation are read from
     concerns.csv             the concerns log: one risk to a person raised with the council during
                              the review, with the council's response as the host recorded it
     previous_action_plan.xlsx  the 2022 review's action plan as the council kept it (from review.yaml)
+    calibration.csv          the calibration round held before anyone rated a case: every reviewer's
+                             ratings of one fictional calibration record (CAL1), with a few notes
+    calibration_agreed.csv   the ratings the team agreed for it after the discussion, with the reasons
 
 Each case has a profile (the person's situation, in general terms) and a row of ratings, one
 per audit question; evidence comments are drawn from hand-written banks per question and
@@ -655,6 +658,39 @@ CONCERNS = [  # case_id, reviewer, concern, raised_on, raised_with, response, ou
 ]
 
 
+# The calibration round: one fictional record every reviewer rated on their own before rating a case.
+CAL_RECORD = "CAL1"
+CAL_BASE = dict(zip([*QUESTIONS, "overall"], "GGRGGOGGGRGGG"))  # what most of the team gave
+CAL_DIFFS = {  # reviewer -> question -> their own rating where it differed (one level either side)
+    "Rowena Ashdown": {"q3": "G"},
+    "Tobias Wrenfield": {"q7": "R", "q11": "R"},
+    "Deborah Linfoot": {"q3": "G", "q6": "G"},
+    "Helen Marchbank": {},
+}
+CAL_NOTES = {  # (reviewer, question) -> a note for the discussion
+    ("Rowena Ashdown", "q3"): "Strengths are listed and the plan mentions two of them",
+    ("Tobias Wrenfield", "q7"): "No sign the plan was reviewed when the support changed",
+    ("Deborah Linfoot", "q6"): "The person's own words are quoted but only once",
+}
+CAL_AGREED = [  # question, agreed rating, the reason the team recorded
+    ("q3", "R", "Strengths are listed but do not shape the outcomes in the plan, so Good is not met"),
+    ("q6", "O", "The person's words lead the assessment and are used again in the plan"),
+    ("q7", "G", "The review date was kept and the change of support was recorded"),
+    ("q11", "G", "Oversight is recorded at each decision; one gap is not enough for Requires Improvement"),
+    ("overall", "G", "Sound practice with one clear gap on strengths"),
+]
+
+
+def calibration_rows(meta: dict) -> list[list[str]]:
+    """Every reviewer's round-1 rating of every question of the calibration record."""
+    rows = []
+    for reviewer in [m["name"] for m in meta["team"] if m.get("role") in ("visiting", "host")]:
+        for q, level in CAL_BASE.items():
+            own = CAL_DIFFS[reviewer].get(q, level)
+            rows.append([CAL_RECORD, reviewer, q, LEVELS[own], CAL_NOTES.get((reviewer, q), ""), "1"])
+    return rows
+
+
 def build(meta: dict) -> dict[str, bytes]:
     """Relative path -> file content for every generated file."""
     files: dict[str, bytes] = {}
@@ -684,6 +720,10 @@ def build(meta: dict) -> dict[str, bytes]:
         ["case_id", "reviewer", "concern", "raised_on", "raised_with", "response", "outcome", "responded_on"],
         [list(c) for c in CONCERNS])
     files["previous_action_plan.xlsx"] = _plan_bytes(meta)
+    files["calibration.csv"] = _csv_bytes(["calibration_record", "reviewer", "question", "rating", "comment", "round"],
+                                          calibration_rows(meta))
+    files["calibration_agreed.csv"] = _csv_bytes(["calibration_record", "question", "rating", "note"],
+                                                 [[CAL_RECORD, q, LEVELS[v], note] for q, v, note in CAL_AGREED])
     return files
 
 

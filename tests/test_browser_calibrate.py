@@ -17,26 +17,17 @@ from reviewkit.review.ratings import RatingInput
 from reviewkit.review.workspace import open_workspace
 from reviewkit.team import serve
 
-from .helpers import HOST, make_workspace, route_local, wait_for
+from .helpers import HOST, chromium, make_workspace, route_local, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(600)]
 
 REVIEWER, OTHER = "A. Visitor", "B. Visitor"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's Chromium is missing: install it with 'apt-get install -y chromium' (see the README)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

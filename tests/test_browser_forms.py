@@ -17,13 +17,10 @@ import pytest
 from reviewkit.team import serve
 from reviewkit.team.widgets.common import CHANGED_ELSEWHERE
 
-from .helpers import make_workspace, route_local, wait_for
+from .helpers import chromium, make_workspace, route_local, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(600)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 # reviewkit's page template drops the icon font Voila links on a CDN: nothing may load from outside.
 COSMETIC_HOSTS: set[str] = set()
 REVIEWER = "A. Visitor"
@@ -47,14 +44,8 @@ PLAN = {  # question -> (level, evidence note or "")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's Chromium is missing: install it with 'apt-get install -y chromium' (see the README)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from reviewkit.cli import main
@@ -175,6 +177,35 @@ def test_cli_calibration_round_step_by_step(cal, capsys):
         store.set_rating(REVIEWERS[2], RatingInput("C05", REVIEWERS[2], "q1", "Good"))
 
 
+def _strip_calibration(ws) -> None:
+    """The workspace as it would be had no calibration been held (straight to the store's file)."""
+    with sqlite3.connect(ws.path / "review.db") as db:
+        for table in ("calibration_agreed", "calibration_ratings", "calibration_open", "calibration_rounds",
+                      "calibration_records"):
+            db.execute(f"DELETE FROM {table}")
+
+
+def test_the_sample_holds_a_calibration_round_shown_in_the_annex_never_in_the_figures(tmp_path):
+    from reviewkit.intake.sample import build_sample_workspace
+    from reviewkit.review.bundle import export_bundle
+
+    ws = build_sample_workspace(tmp_path / "eastvale")
+    with ws.store() as store:
+        ratings, agreed = store.calibration_ratings(), store.agreed_ratings()
+        assert store.calibration_records() == ["CAL1"]
+        assert all(store.calibration_missing(r) == 0 for r in ws.meta.reviewers)  # every reviewer rated it all
+    assert set(ratings["reviewer"]) == set(ws.meta.reviewers) and len(ratings) == 13 * len(ws.meta.reviewers)
+    assert len(agreed) >= 3 and all(agreed["note"].str.len() > 0)
+    page = annex_html(ws)
+    assert 'id="calibration"' in page and "Agreed ratings of the calibration records" in page
+    assert agreed["note"].iloc[0].replace("'", "&#x27;") in page
+    with_calibration = _published_figures(ws)
+    bundle = export_bundle(ws, tmp_path / "with.zip").read_bytes()
+    _strip_calibration(ws)
+    assert _published_figures(ws) == with_calibration  # not one figure of the report moves
+    assert export_bundle(ws, tmp_path / "without.zip").read_bytes() == bundle  # nor the region's counts
+
+
 def _published_figures(ws) -> dict[str, str]:
     from reviewkit.report.sections import ReportBuilder
 
@@ -189,6 +220,7 @@ def test_report_figures_are_identical_with_and_without_a_calibration(tmp_path):
     from reviewkit.report.sections import ReportBuilder
 
     ws = build_sample_workspace(tmp_path / "eastvale")
+    _strip_calibration(ws)  # the sample's own calibration round out: this test holds its own
     before = _published_figures(ws)
     intro_before = ReportBuilder.load(ws.path).introduction()
     with ws.store() as store:

@@ -320,3 +320,79 @@ def test_tracking(ws, tmp_path, capsys):
     assert [p.name for p in (tmp_path / "t").glob("*.html")]
     # A review workspace is not a programme: one line naming the folder and what to do.
     assert "programme" in failed(*cli(capsys, "tracking", ws.path)[::2]).casefold()
+
+
+def _programme_with_notes(tmp_path: Path, names: bool = True):
+    """A programme whose stored notes hold a surname named only later in private/names.txt, and a possible
+    date of birth confirmed on import."""
+    import csv
+
+    from .test_tracking import TOOL_IDS, _programme, _row
+
+    programme = _programme(tmp_path)
+    rows = [_row("A-1", q3_note="Okonkwo was not asked what matters", q5_note="Assessment dated 12/03/1950 unsigned"),
+            _row("A-1", role="moderator", auditor="B. Auditor"), _row("A-2", month="2027-02", q3_note="Plan not shared")]
+    with (tmp_path / "a.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, ["audit_id", "month", "team", "auditor", "role", *TOOL_IDS, "q3_note", "q5_note"],
+                                restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["import", str(programme.path), str(tmp_path / "a.csv"), "--confirm-warnings"]) == 0
+    if names:
+        (programme.path / "private").mkdir(mode=0o700)
+        (programme.path / "private" / "names.txt").write_text("Okonkwo\n", encoding="utf-8")
+    return programme
+
+
+def test_check_a_programme(tmp_path, capsys):
+    programme = _programme_with_notes(tmp_path)
+    capsys.readouterr()
+    code, out, err = cli(capsys, "check", programme.path)
+    # The month with no moderation sample, and both notes by place, never by value; exit 1 for the listed name.
+    assert code == 1 and "February 2027: no moderation sample" in out
+    assert "audits.sqlite, audit A-1 (first auditor), q3 evidence note: identifier (listed name)" in out
+    assert "q5 evidence note: possible identifier (date of birth)" in out
+    assert "Okonkwo" not in out + err and "1950" not in out + err
+    from .test_tracking import _programme
+
+    (tmp_path / "empty").mkdir()
+    code, out, _ = cli(capsys, "check", _programme(tmp_path / "empty").path)  # nothing imported yet: a gap, not a stop
+    assert code == 0 and "no audits yet" in out and "No personal identifiers found" in out
+    (programme.path / "programme.yaml").write_text("format: reviewkit-programme\ncouncil: [\n", encoding="utf-8")
+    assert "programme.yaml" in failed(*cli(capsys, "check", programme.path)[::2])
+
+
+def test_redact_a_programme(tmp_path, capsys):
+    programme = _programme_with_notes(tmp_path)
+    capsys.readouterr()
+    code, out, _ = cli(capsys, "redact", programme.path, "--as", "Q. Lead")
+    assert code == 0 and "Redacted 2 evidence note(s) in audits.sqlite" in out and "0 finding(s) left" in out
+    with programme.store() as store:
+        notes = store.stored()[("A-1", "first")][3]
+        log = store.audit_log()
+    assert notes == {"q3": "[PERSON 1] was not asked what matters", "q5": "Assessment dated [DATE OF BIRTH] unsigned"}
+    assert log.iloc[-1][["actor", "action", "key"]].tolist() == ["Q. Lead", "redact", "A-1/first"]
+    assert b"Okonkwo" not in (programme.path / "audits.sqlite").read_bytes()  # not even in freed pages
+    assert cli(capsys, "redact", programme.path)[1].startswith("Nothing to redact.")  # twice changes nothing
+    assert stat.S_IMODE((programme.path / "private" / "redaction_map.json").stat().st_mode) == 0o600
+    (tmp_path / "other").mkdir()
+    other = _programme_with_notes(tmp_path / "other", names=False)  # no private folder, no person to map
+    assert "Redacted 1 evidence note(s)" in cli(capsys, "redact", other.path)[1]
+    (programme.path / "private" / "redaction_map.json").write_text("[1, 2]", encoding="utf-8")
+    assert "redaction_map.json: damaged" in failed(*cli(capsys, "redact", programme.path)[::2])
+
+
+def test_export_a_programme(tmp_path, capsys):
+    programme = _programme_with_notes(tmp_path, names=False)
+    capsys.readouterr()
+    for name in ("audits.csv", "audits.xlsx"):
+        code, out, _ = cli(capsys, "export", programme.path, "--out", tmp_path / name)
+        assert code == 0 and "Wrote the programme's audits" in out
+        # What it wrote imports back unchanged (the possible date of birth confirmed again, as on the first import).
+        code, out, _ = cli(capsys, "import", programme.path, tmp_path / name, "--confirm-warnings")
+        assert code == 0 and "0 audit(s) added, 0 replaced, 0 moderation(s), 3 unchanged" in out
+    lines = (tmp_path / "audits.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 4 and lines[1].startswith("A-1,2027-01,North Team,A. Auditor,first,Good")
+    assert "Okonkwo was not asked" in lines[1]  # the programme's own data, notes included
+    code, _, err = cli(capsys, "export", programme.path, "--for-region", "--out", tmp_path / "b.zip")
+    assert "a regional bundle comes from a review" in failed(code, err) and not (tmp_path / "b.zip").exists()

@@ -266,7 +266,7 @@ def test_sample_files_lists_every_ratings_file_and_one_workbook():
     ratings = [p for p in files if p.parent.name == "ratings"]
     assert len(ratings) == 4 and sum(p.suffix == ".xlsx" for p in ratings) == 1
     assert [p.name for p in files[len(ratings):]] == ["case_flags.csv", "meetings.csv", "conversations.csv",
-                                                      "notes.csv", "concerns.csv"]
+                                                      "notes.csv", "concerns.csv", "calibration.csv"]
 
 
 def test_generator_is_reproducible(tmp_path):

@@ -181,13 +181,13 @@ DIGEST_EDITS = {
     "notes": "UPDATE notes SET text = text || ' edited' WHERE rowid = (SELECT min(rowid) FROM notes)",
     "note_codes": "UPDATE note_codes SET code = code || '-edited' WHERE rowid = (SELECT min(rowid) FROM note_codes)",
     "concerns": "UPDATE concerns SET outcome = 'no-further-action' WHERE rowid = (SELECT min(rowid) FROM concerns)",
-    # The sample holds no calibration: a row added is the edit (records and rounds before what refers to them).
-    "calibration_records": "INSERT INTO calibration_records VALUES ('CAL1', 'now', 'host')",
-    "calibration_rounds": "INSERT INTO calibration_rounds VALUES (1, 'now', 'host')",
-    "calibration_ratings": "INSERT INTO calibration_ratings (round, record_id, reviewer, question, rating, updated_at, "
-                           "updated_by) VALUES (1, 'CAL1', 'someone', 'q1', 'Good', 'now', 'host')",
-    "calibration_agreed": "INSERT INTO calibration_agreed (record_id, question, rating, updated_at, updated_by) "
-                          "VALUES ('CAL1', 'q1', 'Good', 'now', 'host')",
+    # The sample holds a calibration round (CAL1): a record and a round added, a rating and an agreed one edited.
+    "calibration_records": "INSERT INTO calibration_records VALUES ('CAL2', 'now', 'host')",
+    "calibration_rounds": "INSERT INTO calibration_rounds VALUES (2, 'now', 'host')",
+    "calibration_ratings": "UPDATE calibration_ratings SET rating = 'Inadequate' "
+                           "WHERE rowid = (SELECT min(rowid) FROM calibration_ratings)",
+    "calibration_agreed": "UPDATE calibration_agreed SET note = note || ' (edited)' "
+                          "WHERE rowid = (SELECT min(rowid) FROM calibration_agreed)",
     "calibration_open": "INSERT INTO calibration_open VALUES ('*', 'now', 'host')",
 }
 

@@ -175,3 +175,32 @@ def test_the_variation_label_words_each_direction():
     assert label(rise, "down") == "Special cause: concern (up)"
     assert label(rise, "neither") == "Special cause: higher"
     assert label([0.44] * 13, "up") == "Common-cause variation"
+
+
+def test_too_few_says_why_a_chart_is_not_read_and_passes_one_the_counts_support():
+    assert spc.too_few(spc.p_chart([16] * 12, [10] * 12)) == ""
+    assert "4 records in a typical month, fewer than 5" == spc.too_few(spc.p_chart([4] * 12, [3] * 12))
+    assert "about 1 go the less common way" in spc.too_few(spc.p_chart([16] * 12, [15] * 12))
+    assert "no limits" in spc.too_few(spc.p_chart([16] * 12, [16] * 12))
+    assert spc.typical_count(spc.p_chart([0, 9, 3, 0, 5], [0, 4, 1, 0, 2])) == 5  # months with no records skipped
+
+
+def test_simulated_false_readings_where_the_counts_do_and_do_not_support_a_chart():
+    """Stable teams of every size: the latest month's false special-cause reading, charts read vs. not read."""
+    rng = np.random.default_rng(3119)
+    read = [0, 0]  # charts too_few passes: false readings, charts
+    skipped = [0, 0]
+    for p in (0.6, 0.75, 0.9, 0.97):
+        for n in (2, 3, 5, 8, 12, 20, 40):
+            for _ in range(RUNS // 10):
+                ns = rng.integers(max(1, n - 1), n + 2, 24)
+                c = spc.p_chart(ns.tolist(), rng.binomial(ns, p).tolist())
+                tally = skipped if spc.too_few(c) else read
+                tally[0] += spc.reading(c) != spc.COMMON
+                tally[1] += 1
+    read_rate, skipped_rate = read[0] / read[1], skipped[0] / skipped[1]
+    summary = (f"stable 24 months, 1-41 records a month, p 0.60-0.97: of {read[1]} charts the counts support, the "
+               f"latest month reads special cause on {read_rate:.1%}; of the {skipped[1]} too_few sets aside, on "
+               f"{skipped_rate:.1%}")
+    assert read_rate < 0.065, summary  # about what large counts give (test above)
+    assert skipped_rate > 1.5 * read_rate, summary  # the charts left unread would mislead more often

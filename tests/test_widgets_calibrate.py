@@ -67,3 +67,27 @@ def test_the_host_records_the_agreed_rating_and_note(cal, trap) -> None:
     form.agree_note.value = "NHS number 943 476 5919"
     form.agree_button.click()
     assert "Not saved" in form.agree_message.value
+
+
+def test_an_open_form_takes_in_a_record_the_host_names_after_it_opened(cal, trap) -> None:
+    a = REVIEWERS[0]
+    form = trap.watch(CalibrationForm(cal, a))
+    assert form.record.options == ("CAL1",)
+    with cal.store() as store:  # the host names another record while the page is open
+        store.add_calibration_record(HOST, "CAL2")
+    form.pickers["q1"].value = "Good"  # the next rating chosen
+    assert form.record.options == ("CAL1", "CAL2") and form.record.value == "CAL1"
+    assert "CAL2" in form.alert.message and form.status_text.startswith("Saved")
+    for picker in form.pickers.values():
+        picker.value = "Good"
+    assert not form._finished()  # CAL2 still to rate: the team's ratings stay hidden
+    assert "once you have rated every question" in form.team.value
+    form.record.value = "CAL2"
+    for picker in form.pickers.values():
+        assert picker.value == NOT_RATED
+        picker.value = "Requires Improvement"
+    assert "<caption>Calibration round 1" in form.team.value
+    with cal.store() as store:
+        store.add_calibration_record(HOST, "CAL3")
+    form.refresh_button.click()  # pressing Show the team's ratings checks too
+    assert "CAL3" in form.record.options

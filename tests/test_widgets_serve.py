@@ -68,7 +68,7 @@ def test_the_cli_serve_command_reports_errors_plainly(ws, capsys: pytest.Capture
         main(["serve", "-h"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert "example:" in out and "--form {rate,meeting,conversation,progress,host,calibrate}" in out and "--no-browser" in out
+    assert "example:" in out and "--form {rate,meeting,conversation,progress,host,calibrate,audit}" in out and "--no-browser" in out
 
 
 def test_no_browser_is_started_without_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,35 +9,17 @@ In: the parsed arguments of one command (``argparse.Namespace``). Out: lines on 
 from __future__ import annotations
 
 import argparse
-import getpass
 import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reviewkit.cli import programme
+from reviewkit.cli.common import _actor, _progress, _say, _say_redacted
 from reviewkit.review.readiness import readiness
 
 if TYPE_CHECKING:  # type hints only: each command imports what it needs when it runs
     from reviewkit.review.workspace import Workspace
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def _progress(message: str) -> None:
-    """Progress lines for long operations go to stderr so stdout stays clean."""
-    print(f"  … {message}", file=sys.stderr, flush=True)
-
-
-def _actor(args: argparse.Namespace) -> str:
-    """Who is acting, for the audit log: --as, else the login name."""
-    if getattr(args, "as_", None):
-        return str(args.as_)
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (e.g. a container): still record something honest
-        return "unknown"
 
 
 def _whole(value: object) -> int | None:
@@ -143,7 +125,7 @@ def _warn_other_tool(ws: Workspace) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     if (Path(args.workspace) / "programme.yaml").is_file():  # an in-house audit programme, not a review
-        return _import_audits(args)
+        return programme.import_audits(args)
     from reviewkit.intake.io import import_files  # start-up: pandas
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
@@ -167,18 +149,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_audits(args: argparse.Namespace) -> int:
-    from reviewkit.inhouse.importer import import_audits  # start-up: pandas
-    from reviewkit.inhouse.programme import open_programme  # start-up: pandas
-
-    p = open_programme(args.workspace)
-    r = import_audits(p, args.files, progress=_progress)
-    _say(f"Imported {len(args.files)} file(s) into {p.path}: {r.audits_added} audit(s) added, {r.audits_changed} "
-         f"replaced, {r.moderations} moderation(s), {r.unchanged} unchanged.")
-    return 0
-
-
 def cmd_export(args: argparse.Namespace) -> int:
+    if programme.is_programme(args.workspace):
+        return programme.export(args)
     from reviewkit.intake.io import export  # start-up: pandas
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
@@ -304,6 +277,8 @@ def readiness_lines(ws: Workspace, typed: str | Path | None = None) -> list[str]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if programme.is_programme(args.workspace):
+        return programme.check(args)
     from reviewkit.review.redaction import (  # start-up: pandas
         PAGE,
         confirmable_words,
@@ -429,17 +404,14 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 
 def cmd_redact(args: argparse.Namespace) -> int:
+    if programme.is_programme(args.workspace):
+        return programme.redact(args)
     from reviewkit.review.redaction import redact_workspace, scan_workspace  # start-up: pandas
     from reviewkit.review.workspace import open_workspace  # start-up: pandas
 
     ws = open_workspace(args.workspace)
     summary = redact_workspace(ws, actor=_actor(args))
-    if not summary.total:
-        _say("Nothing to redact.")
-    for where, n in summary.changed.items():
-        _say(f"Redacted {n} piece(s) of text in {where}.")
-    left = scan_workspace(open_workspace(ws.path))
-    _say(f"{len(left)} finding(s) left.")
+    _say_redacted(summary, len(scan_workspace(open_workspace(ws.path))))
     return 0
 
 

@@ -214,9 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
                  'reviewkit serve reviews/eastvale-2026 --reviewer "A. Visitor" --form rate', cmd_serve)
     p.add_argument("workspace")
     p.add_argument("--reviewer", metavar="NAME",
-                   help="your name as review.yaml spells it (not needed for progress or host)")
-    p.add_argument("--form", default="rate", choices=["rate", "meeting", "conversation", "progress", "host", "calibrate"],
-                   help="which form (default: %(default)s)")
+                   help="your name as review.yaml spells it (not needed for progress or host); for --form audit, "
+                        "the auditor's name as programme.yaml lists it")
+    p.add_argument("--form", default="rate",
+                   choices=["rate", "meeting", "conversation", "progress", "host", "calibrate", "audit"],
+                   help="which form (default: %(default)s); an in-house audit programme's form is audit")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="only print the address; do not open a browser")
 

@@ -49,6 +49,7 @@ __all__ = [
     "contrast_ratio",
     "display_chart",
     "distribution_chart",
+    "finish_percent_chart",
     "level_colours",
     "overall_chart",
     "overview_chart",
@@ -241,6 +242,17 @@ def _fit(fig: Figure, ax: Axes, title: Text, legend: Legend | None = None) -> No
         left += max(over_left, 0.0)
         right -= max(over_right, 0.0)
         top -= max(over_top, 0.0)
+
+
+def finish_percent_chart(fig: Figure, ax: Axes, title: str, axis: str, label: str, *, ncols: int) -> None:
+    """The kit's finish for a chart of percentages: a 0-100 axis with light grid lines behind the data, the
+    legend centred below in ``ncols`` columns, and the title; then fitted to the page width."""
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(0, 100)
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
+    ax.grid(axis=axis, color="#DDDDDD", linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = fig.legend(loc="lower center", ncols=ncols, frameon=False)
+    _fit(fig, ax, _title(fig, title), legend)
 
 
 def _wrap(text: str, width: int = 30) -> str:
@@ -495,12 +507,7 @@ def trend_chart(table: pd.DataFrame, previous: str, title: str = "Outstanding or
                         capsize=2.5, markersize=5, label=name)
         ax.set_yticks(range(n), [_wrap(lbl, 34) for lbl in labels])
         ax.invert_yaxis()
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("Outstanding or Good (%), with 95% confidence interval")
-        ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
-        ax.set_axisbelow(True)
-        legend = fig.legend(loc="lower center", ncols=2, frameon=False)
-        _fit(fig, ax, _title(fig, title), legend)
+        finish_percent_chart(fig, ax, title, "x", "Outstanding or Good (%), with 95% confidence interval", ncols=2)
 
     def share(k: Any, total: Any, pc: float, lo_: float, hi_: float) -> tuple[str, str]:
         if total is None or total != total or not total:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reviewkit.figures.analysis import format_count, format_percent
-from reviewkit.figures.charts import Chart, _figure, _fit, _style, _title
+from reviewkit.figures.charts import Chart, _figure, _style, finish_percent_chart
 from reviewkit.figures.sentences import join_words
 from reviewkit.figures.spc import COMMON, CONCERN, IMPROVEMENT, RULES, direction_word
 from reviewkit.figures.tracking import Measure, month_label, reading_sentence
@@ -87,12 +87,7 @@ def spc_chart(m: Measure, title: str | None = None) -> Chart:
         step = 12 if len(xs) > 36 else 3 if len(xs) > 12 else 1 if step == 1 else step
         ticks = xs[::step]
         ax.set_xticks(ticks, [month_label(m.months[i], short=True) for i in ticks])
-        ax.set_ylim(0, 100)
-        ax.set_ylabel("%")
-        ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
-        ax.set_axisbelow(True)
-        legend = fig.legend(loc="lower center", ncols=3, frameon=False)
-        _fit(fig, ax, _title(fig, title), legend)
+        finish_percent_chart(fig, ax, title, "y", "%", ncols=3)
     return Chart(fig, _alt(m, marks), title, spc_table(m))
 
 

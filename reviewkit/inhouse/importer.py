@@ -3,9 +3,10 @@
 In: CSV or XLSX files, one row per audit and auditor (README "In-house audits"): audit_id,
 month, team, auditor, role (first or moderator; blank is first), one column per question of
 the programme's audit tool (its ids: q1 … and overall), and optionally themes (theme ids
-separated by ';'), feedback_from (person, carer or both) and feedback (positive, mixed or
-negative). Out: an ``AuditImport`` (audits and ratings added, changed, unchanged) after one
-transaction; or ``ImportFileError`` listing every problem (file, row, column and the fix,
+separated by ';'), feedback_from (person, carer or both), feedback (positive, mixed or
+negative) and an evidence note per question (``q1_note`` … ``overall_note``, screened for
+identifiers as a review's notes are); or one audit from the entry form (``record_audit``). Out: an ``AuditImport`` (audits and ratings added, changed, unchanged) after one
+transaction, each audit logged in the store's audit log; or ``ImportFileError`` listing every problem (file, row, column and the fix,
 never a cell's value) with nothing stored. Files are read with the review import's readers
 (``reviewkit.intake.tables``), so the same limits and formula guards apply.
 """
@@ -18,11 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewkit.core.errors import ImportFileError, InvalidInputError, Problem
+from reviewkit.core.errors import BlockedTextError, ImportFileError, InvalidInputError, Problem, WarningTextError
 from reviewkit.inhouse.programme import Programme
+from reviewkit.privacy import screening as privacy
+from reviewkit.review import auditlog
 from reviewkit.intake.tables import Progress, Table, norm_header, read_file, unescape
 
-__all__ = ["AUDIT_COLUMNS", "AuditImport", "import_audits"]
+__all__ = ["AUDIT_COLUMNS", "AuditImport", "FORM_FILE", "import_audits", "note_column", "record_audit"]
 
 AUDIT_COLUMNS = ("audit_id", "month", "team", "auditor", "role", "themes", "feedback_from", "feedback")
 REQUIRED = ("audit_id", "month", "team", "auditor")
@@ -31,17 +34,23 @@ ROLES = {"first": "first", "": "first", "auditor": "first", "moderator": "modera
 FEEDBACK_FROM = {"person": "person", "carer": "carer", "both": "both", "person and carer": "both"}
 FEEDBACK = ("positive", "mixed", "negative")
 _AUDIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,39}$")
+FORM_FILE = "the audit form"  # where a problem is, for an audit entered in the form
 _MONTHS = {dt.date(2000, m, 1).strftime(f).casefold(): m for m in range(1, 13) for f in ("%B", "%b")}
 
 
 @dataclass
 class AuditImport:
-    """What an import stored."""
+    """What an import stored; ``warnings`` are the possible identifiers that stop it unless confirmed."""
 
     audits_added: int = 0
     audits_changed: int = 0
     unchanged: int = 0
     moderations: int = 0
+
+
+def note_column(question: str) -> str:
+    """The column of a question's evidence note: q3 → q3_note."""
+    return f"{question}_note"
 
 
 def _month(value: str) -> str | None:
@@ -65,24 +74,31 @@ def _month(value: str) -> str | None:
 
 @dataclass
 class _Row:
-    where: tuple[str, int]
+    where: tuple[str, int | None]
     audit_id: str
     role: str
     month: str
     team: str
     auditor: str
     ratings: dict[str, str]
+    notes: dict[str, str]
+    screened: str
     themes: str
     feedback_from: str
     feedback: str
 
 
 class _Checker:
-    def __init__(self, programme: Programme) -> None:
+    def __init__(self, programme: Programme, confirm_warnings: bool = False) -> None:
         self.p = programme
         self.tool = programme.tool
         self.questions = self.tool.all_ids
+        self.notes = tuple(note_column(q) for q in self.questions)
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # possible identifiers: refused unless confirmed
+        self.confirm = confirm_warnings
+        self.names = programme.screening_names()
+        self.seen_first: set[str] = set()  # audits with a first auditor's row, whether or not it passed
         self.rows: dict[tuple[str, str], _Row] = {}
 
     def problem(self, file: str, row: int | None, column: str | None, message: str) -> None:
@@ -98,15 +114,31 @@ class _Checker:
                          f"{', '.join(REQUIRED)}, one column per question ({', '.join(self.questions)}) and may "
                          f"have role, themes, feedback_from and feedback")
             return
-        unknown = [t.header[i] for i, h in enumerate(header) if h and h not in (*AUDIT_COLUMNS, *self.questions)]
+        unknown = [t.header[i] for i, h in enumerate(header)
+                   if h and h not in (*AUDIT_COLUMNS, *self.questions, *self.notes)]
         for name in unknown:
             self.problem(t.source, t.header_row, name, "is not a column of an audit file; delete the column or "
                          "correct its name (questions are named by their ids, such as q1 and overall)")
         for number, cells in t.rows:
             self.row(t.source, number, {h: unescape(cells[i]).strip() if i < len(cells) else ""
-                                        for h, i in index.items()}, t.header)
+                                        for h, i in index.items()})
 
-    def row(self, file: str, number: int, cell: dict[str, str], header: Sequence[str]) -> None:
+    def screen(self, file: str, number: int | None, question: str, text: str) -> str:
+        """Screen an evidence note as a review's notes are; returns the audit log's note for a confirmed warning."""
+        try:
+            found = privacy.check(text, self.names, confirm_warnings=self.confirm,
+                                  field=f"evidence note for {question}")
+        except WarningTextError as exc:
+            self.warnings.append(Problem(file, number, note_column(question), str(exc)))
+            self.problem(file, number, note_column(question), str(exc))
+            return ""
+        except BlockedTextError as exc:
+            self.problem(file, number, note_column(question), str(exc))
+            return ""
+        kinds = sorted({f.kind for f in found if f.level == "warn"})
+        return f"confirmed possible identifier(s) in the evidence note for {question}: {', '.join(kinds)}" if kinds else ""
+
+    def row(self, file: str, number: int | None, cell: dict[str, str]) -> None:
         bad = len(self.problems)
 
         def need(col: str, message: str) -> None:
@@ -143,6 +175,15 @@ class _Checker:
                      f"; use one of {self.tool.scale.describe()}")
             else:
                 ratings[q] = level.label
+        notes: dict[str, str] = {}
+        screened = []
+        for q in self.questions:
+            note = " ".join(cell.get(note_column(q), "").split())
+            if len(note) > 2000:
+                need(note_column(q), "is longer than 2000 characters; shorten the evidence note")
+            elif note:
+                notes[q] = note
+                screened.append(self.screen(file, number, q, note))
         themes = []
         for part in (x for x in cell.get("themes", "").split(";") if x.strip()):
             theme = self.p.theme(part)
@@ -163,6 +204,8 @@ class _Checker:
         if role == "moderator" and (themes or fb_from or feedback):
             need("themes" if themes else "feedback", "belongs on the first auditor's row; leave it empty on the "
                  "moderator's row")
+        if role == "first":
+            self.seen_first.add(audit_id)
         if len(self.problems) > bad or role is None:
             return
         key = (audit_id, role)
@@ -171,50 +214,58 @@ class _Checker:
             need("audit_id", f"repeats the {role} row of an audit at {first[0]} row {first[1]}; give each audit "
                  "one row per auditor")
             return
-        self.rows[key] = _Row((file, number), audit_id, role, str(month), str(team), str(auditor), ratings,
-                              ";".join(themes), str(fb_from or ""), feedback)
+        self.rows[key] = _Row((file, number), audit_id, role, str(month), str(team), str(auditor), ratings, notes,
+                              "; ".join(x for x in screened if x), ";".join(themes), str(fb_from or ""), feedback)
 
-    def cross_check(self, stored: dict[tuple[str, str], tuple[str, str, dict[str, str]]]) -> None:
+    def cross_check(self, stored: dict[tuple[str, str], tuple[str, str, dict[str, str], dict[str, str], str]]) -> None:
         for (audit_id, role), r in self.rows.items():
             if role != "moderator":
                 continue
             first = self.rows.get((audit_id, "first"))
-            base = (first.month, first.team) if first else stored.get((audit_id, "first"), (None, None, {}))[:2]
+            before = stored.get((audit_id, "first"))
+            base = (first.month, first.team, first.auditor) if first else (
+                (before[0], before[1], before[4]) if before else (None, None, None))
             file, number = r.where
+            if base[0] is None and audit_id in self.seen_first:
+                continue  # its first auditor's row has its own problems, listed above
             if base[0] is None:
                 self.problem(file, number, "audit_id", "has a moderator's row but no first auditor's row, here or "
                              "imported before; import the first auditor's row too")
-            elif (r.month, r.team) != base:
+            elif (r.month, r.team) != base[:2]:
                 self.problem(file, number, "month" if r.month != base[0] else "team",
                              "differs from the first auditor's row of this audit; a moderation rates the same "
                              "record, in the same month and team")
-            elif first is not None and first.auditor == r.auditor:
+            elif base[2] == r.auditor:
                 self.problem(file, number, "auditor", "is the first auditor of this audit; a moderation needs a "
                              "second auditor")
 
 
-def import_audits(programme: Programme, paths: Sequence[str | Path], *, progress: Progress | None = None) -> AuditImport:
-    """Check every row of every file, then store them in one transaction, or nothing."""
-    say = progress or (lambda _m: None)
-    if not paths:
-        raise InvalidInputError("no files to import; give one or more CSV or XLSX files")
-    checker = _Checker(programme)
-    problems: list[Problem] = []
-    for p in paths:
-        say(f"Reading {p}")
-        for table in read_file(Path(p), str(p), problems, say):
-            checker.table(table)
+def _logged(month: str, team: str, auditor: str, ratings: dict[str, str], notes: dict[str, str],
+            extra: dict[str, str]) -> str | None:
+    """An audit as the audit log keeps it: evidence notes only as a length and digest."""
+    return auditlog.for_log({"month": month, "team": team, "auditor": auditor, "ratings": ratings, **extra,
+                             "notes": {q: auditlog.digest(n) for q, n in notes.items()}})
+
+
+def _store(programme: Programme, checker: _Checker, problems: list[Problem], actor: str,
+           say: Progress) -> AuditImport:
+    """Cross-check against what is stored, then write every checked row in one transaction (and log it)."""
     with programme.store() as store:
-        stored = store.existing()
+        stored = store.stored()
+        meta = {r.audit_id: (r.themes, r.feedback_from, r.feedback) for r in store.audits().itertuples()}
         checker.cross_check(stored)
         problems += checker.problems
         if problems:
             raise ImportFileError(problems)
         result = AuditImport()
-        audits, ratings, replace = [], [], []
+        audits, ratings, replace, log = [], [], [], []
         for (audit_id, role), r in checker.rows.items():
             before = stored.get((audit_id, role))
-            if before is not None and before[:2] == (r.month, r.team) and before[2] == r.ratings and role == "moderator":
+            extra = ({"themes": r.themes, "feedback_from": r.feedback_from, "feedback": r.feedback}
+                     if role == "first" else {})
+            old_extra = dict(zip(("themes", "feedback_from", "feedback"), meta.get(audit_id, ("", "", ""))))
+            if before is not None and before[:4] == (r.month, r.team, r.ratings, r.notes) and before[4] == r.auditor \
+                    and (role == "moderator" or extra == old_extra):
                 result.unchanged += 1
                 continue
             if role == "first":
@@ -226,7 +277,43 @@ def import_audits(programme: Programme, paths: Sequence[str | Path], *, progress
             else:
                 result.moderations += 1
             replace.append((audit_id, role))
-            ratings += [(audit_id, role, r.auditor, q, v) for q, v in r.ratings.items()]
+            ratings += [(audit_id, role, r.auditor, q, v, r.notes.get(q, "")) for q, v in r.ratings.items()]
+            source = "entered in the audit form" if r.where[0] == FORM_FILE else f"imported from {r.where[0]}"
+            old = None if before is None else _logged(*before[:2], before[4], before[2], before[3],
+                                                      old_extra if role == "first" else {})
+            log.append(("insert" if before is None else "update", f"{audit_id}/{role}", old,
+                        _logged(r.month, r.team, r.auditor, r.ratings, r.notes, extra),
+                        "; ".join(x for x in (source, r.screened) if x)))
         say(f"Storing {len(audits)} audit(s) and {len(ratings)} rating(s)")
-        store.write(audits, ratings, replace)
+        store.write(audits, ratings, replace, actor=actor, log=log)
     return result
+
+
+def import_audits(programme: Programme, paths: Sequence[str | Path], *, actor: str = "",
+                  confirm_warnings: bool = False, progress: Progress | None = None) -> AuditImport:
+    """Check every row of every file, then store them in one transaction, or nothing."""
+    say = progress or (lambda _m: None)
+    if not paths:
+        raise InvalidInputError("no files to import; give one or more CSV or XLSX files")
+    checker = _Checker(programme, confirm_warnings)
+    problems: list[Problem] = []
+    for p in paths:
+        say(f"Reading {p}")
+        for table in read_file(Path(p), str(p), problems, say):
+            checker.table(table)
+    return _store(programme, checker, problems, actor or "import", say)
+
+
+def record_audit(programme: Programme, cells: dict[str, str], *, actor: str,
+                 confirm_warnings: bool = False) -> AuditImport:
+    """Store one audit entered in the form (one auditor's row: the columns of an audit file), checked as an
+    imported row is; ``ImportFileError`` lists every problem by column, with ``FORM_FILE`` as the file."""
+    unknown = sorted(set(cells) - {*AUDIT_COLUMNS, *programme.tool.all_ids,
+                                   *(note_column(q) for q in programme.tool.all_ids)})
+    if unknown:
+        raise InvalidInputError(f"the audit form sent an unknown field '{unknown[0]}'; reload the form")
+    checker = _Checker(programme, confirm_warnings)
+    checker.row(FORM_FILE, None, {c: str(cells.get(c, "")).strip() for c in
+                               (*AUDIT_COLUMNS, *programme.tool.all_ids,
+                                *(note_column(q) for q in programme.tool.all_ids))})
+    return _store(programme, checker, [], actor, lambda _m: None)

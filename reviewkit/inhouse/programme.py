@@ -24,6 +24,8 @@ from reviewkit.core.tools import AuditTool, load_tool
 from reviewkit.core.yamlfile import load_yaml
 from reviewkit.figures.tracking import Theme
 from reviewkit.inhouse.store import AuditStore
+from reviewkit.review.files import NAMES_FILE
+from reviewkit.review.workspace import parse_names
 
 __all__ = ["PROGRAMME_FILE", "Change", "Programme", "create_programme", "is_programme", "open_programme"]
 
@@ -77,6 +79,11 @@ class Programme:
     def theme(self, text: str) -> Theme | None:
         key = " ".join(text.split()).casefold()
         return next((t for t in self.themes if key in (t.id.casefold(), t.title.casefold())), None)
+
+    def screening_names(self) -> list[str]:
+        """The names screening looks for: the auditors, and the private names list (private/names.txt) if any."""
+        f = self.path / NAMES_FILE
+        return [*self.auditors, *(parse_names(f.read_bytes(), f) if f.is_file() else [])]
 
     def published_text(self) -> dict[str, str]:
         """Every piece of typed text the tracking report prints, by where it is in programme.yaml."""

@@ -1,9 +1,9 @@
 """Rendering an in-house programme's tracking report, its signals.csv and the data behind its charts.
 
     programme ─► privacy screen of the text it prints, readiness (months missing, moderation)
-              ─► papermill (notebooks/tracking_report.ipynb, parameter: an input folder only)
-              ─► nbconvert HTML with the review report's template ─► tracking.html
-              ─► Chromium PDF, pandoc Word (in parallel)           ─► tracking.pdf, tracking.docx
+              ─► the render driver (reviewkit.report.driver), as the regional comparison:
+                 papermill (notebooks/tracking_report.ipynb, parameter: an input folder only),
+                 nbconvert HTML, Chromium PDF, pandoc Word ─► tracking.html, .pdf, .docx
               ─► signals.csv (measure, team, month, rule, direction)
 
 In: a programme folder, an output folder, formats, whether to show each team, final or draft.
@@ -16,17 +16,14 @@ them; a draft with gaps is marked "DRAFT — DATA INCOMPLETE" and lists them.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
 
 from reviewkit import __version__
-from reviewkit.core.atomic import make_folder, write_atomic
 from reviewkit.core.dates import long_date
 from reviewkit.core.errors import NotReadyError, RenderError
 from reviewkit.core.resources import shipped
@@ -105,18 +102,12 @@ def render_tracking(programme_path: str | Path, out_dir: str | Path, formats: Se
     """Render out_dir/tracking.{html,pdf,docx} and out_dir/signals.csv; nothing is written on error."""
     # start-up: the render pipeline (nbconvert, papermill, Chromium) loads only for a render
     from reviewkit.privacy.outputs import screen_outputs
-    from reviewkit.report.docx import to_docx
-    from reviewkit.report.html import to_html
-    from reviewkit.report.kernel import clean_notebook, run_notebook
-    from reviewkit.report.printer import require_chromium, to_pdf
+    from reviewkit.report.driver import NotebookRender, render_notebook
     from reviewkit.report.render import check_formats
-    from reviewkit.report.staging import temporary_folder
 
     say = progress or (lambda _m: None)
     wanted = check_formats(formats)
     nb_path = Path(notebook) if notebook is not None else NOTEBOOK
-    if not nb_path.is_file():
-        raise RenderError(f"{nb_path}: the tracking report notebook is missing")
     say("Checking the programme")
     programme = open_programme(programme_path)
     _screen(programme)
@@ -126,47 +117,24 @@ def render_tracking(programme_path: str | Path, out_dir: str | Path, formats: Se
         raise NotReadyError(f"The final tracking report was not rendered: {len(track.gaps)} thing(s) are missing:\n"
                             f"{lines}\nFinish them, or render a draft without --final (it lists them up front).",
                             tuple(track.gaps))
-    chromium = require_chromium() if "pdf" in wanted else ""
-    context = _context(track, final, today or dt.date.today())
-    out = Path(out_dir)
-    result: dict[str, Path] = {}
-    with temporary_folder("reviewkit-tracking-") as work:
-        inputs = work / "inputs"
+
+    def prepare(inputs: Path) -> Path:
         inputs.mkdir()
         (inputs / OPTIONS_FILE).write_text(yaml.safe_dump(
             {"programme": str(programme.path.resolve()), "by_team": bool(by_team)}), encoding="utf-8")
-        say("Running the tracking notebook")
-        nb = clean_notebook(run_notebook(nb_path, inputs, work))
-        say("Converting to HTML")
-        body = to_html(nb, context)
-        html_file = work / f"{OUTPUT_NAME}.html"
-        html_file.write_text(body, encoding="utf-8")
-        files = {"html": html_file}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = {}
-            if "pdf" in wanted:
-                say("Printing to PDF with Chromium")
-                jobs["pdf"] = pool.submit(to_pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
-            if "docx" in wanted:
-                say("Converting to Word with pandoc")
-                jobs["docx"] = pool.submit(to_docx, body, work / f"{OUTPUT_NAME}.docx", work, context)
-            for fmt, job in jobs.items():
-                files[fmt] = job.result()
+        return inputs
+
+    def check(files: dict[str, Path]) -> None:
         if final:
             say("Checking the finished files for anything that could identify a person")
-            found = screen_outputs({k: v for k, v in files.items() if k in wanted}, declared_for_programme(programme))
+            found = screen_outputs(files, declared_for_programme(programme))
             if found:
                 raise RenderError("The final tracking report was not published: the finished files hold what could "
                                   f"identify a person: {'; '.join(found)}. Nothing was written.")
-        signals = work / SIGNALS_FILE
-        signals.write_text(signals_csv(track), encoding="utf-8")
-        try:
-            make_folder(out, exist_ok=True)
-        except OSError as exc:
-            raise RenderError(f"{out}: cannot create the output folder ({exc.strerror or type(exc).__name__}); "
-                              "choose another --out folder") from None
-        for fmt in wanted:
-            result[fmt] = write_atomic(out / f"{OUTPUT_NAME}.{fmt}", lambda tmp, src=files[fmt]: shutil.copyfile(src, tmp))
-        result["signals"] = write_atomic(out / SIGNALS_FILE, lambda tmp: shutil.copyfile(signals, tmp))
-    say(f"Wrote {', '.join(str(p) for p in result.values())}")
+
+    job = NotebookRender(nb_path, OUTPUT_NAME, _context(track, final, today or dt.date.today()), wanted,
+                         "the tracking report", "tracking", docx_context=True, prefix="reviewkit-tracking-",
+                         extras={SIGNALS_FILE: lambda path: path.write_text(signals_csv(track), encoding="utf-8")})
+    result = render_notebook(job, out_dir, prepare, check=check, progress=say)
+    result["signals"] = result.pop(SIGNALS_FILE)
     return result

@@ -21,7 +21,7 @@ from reviewkit.core.yamlfile import load_yaml
 from reviewkit.figures.analysis import format_count, format_percent
 from reviewkit.figures.charts import Chart
 from reviewkit.figures.sentences import count_noun
-from reviewkit.figures.spc import BASELINE_MONTHS, RULES
+from reviewkit.figures.spc import BASELINE_MONTHS, MIN_MONTH_RECORDS, RULES, too_few, typical_count
 from reviewkit.figures.spcchart import spc_chart, variation_label
 from reviewkit.figures.tracking import Measure, annual_sentence, month_label, reading_sentence
 from reviewkit.inhouse.programme import open_programme
@@ -194,12 +194,30 @@ class TrackingReport:
         t = self.t
         if not t.teams:
             return ""
-        body = [_p("Each team's overall judgement as a p-chart, and every question's reading for the team; the "
-                   "team's charts have wider limits, as each month has fewer records.")]
-        for team, items in t.teams.items():
+        body = [_p("For each team, the overall judgement, every question of the audit tool and each practice theme, "
+                   "as p-charts read in the same way as the council's. A team has fewer records each month than the "
+                   "council, so its limits are wider. A measure is charted only where the team's counts support it: "
+                   f"at least {MIN_MONTH_RECORDS} records in a typical month, and enough of them going the less "
+                   "common way for the limits to mean something. The others are listed after the team's charts "
+                   "with the reason, and are not read.")]
+        for team in t.teams:
             body.append(f"<h3>{esc(team)}</h3>")
-            body.append(self._measure(items[0], "h4"))
-            rows = [{"Measure": m.label, "Reading": variation_label(m)}
-                    for m in [*items[1:], *t.team_themes.get(team, [])]]
-            body.append(self._table(pd.DataFrame(rows), f"{team}: each question's and theme's reading"))
+            items = t.team_measures(team)
+            skipped = [(m, why) for m in items if (why := too_few(m.chart))]
+            charted = [m for m in items if not too_few(m.chart)]
+            if not charted:
+                body.append(_p(f"{team}: no measure has enough records a month for a chart (see the table below)."))
+            body += [self._measure(m, "h4") for m in charted]
+            if skipped:
+                year = set(t.year)
+                rows = []
+                for m, why in skipped:
+                    idx = [i for i, mo in enumerate(m.months) if mo in year]
+                    n, x = sum(m.chart.n[i] for i in idx), sum(m.chart.x[i] for i in idx)
+                    rows.append({"Measure": m.label, "Records in a typical month": f"{typical_count(m.chart):g}",
+                                 f"The latest {len(idx)} months": format_count(x, n) if n else "–",
+                                 "Why it is not charted": why[0].upper() + why[1:]})
+                body.append(self._table(pd.DataFrame(rows), f"{team}: measures with too few records a month to chart "
+                                        "(shares of records rated Outstanding or Good, or of audits tagged with a "
+                                        "theme)", numeric=["Records in a typical month"]))
         return section(7, "By team", "teams", body)

@@ -1,7 +1,8 @@
 """What the tracking report is built from: a programme's audits read once, as measures, gaps and signals.
 
 In: an in-house programme (``reviewkit.inhouse.programme``). Out: ``Tracking``: the months
-covered, a p-chart per measure for the council (and per team when asked), the practice themes,
+covered, a p-chart per measure for the council (and per team when asked: the overall judgement,
+each question and each theme; signals.csv keeps only the team measures whose counts support a chart), the practice themes,
 the moderation sample's agreement per month, feedback counts, what is missing before a final
 report (``gaps``), the rows of signals.csv and the action plan's measures that name a question.
 Only the first auditor's rating of each record counts in the charts; moderators' ratings are
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from reviewkit.core.errors import ImportFileError, ProgrammeError
+from reviewkit.figures.spc import too_few
 from reviewkit.figures.tracking import Measure, measures, month_label, month_span, signal_rows, theme_measures
 from reviewkit.inhouse.programme import Programme
 from reviewkit.intake.actionplan import read_plan
@@ -56,10 +58,15 @@ class Tracking:
         return self.months[-12:]
 
     def all_measures(self) -> list[Measure]:
+        """Every measure read: the council's, and each team's that its counts support (``spc.too_few``)."""
         out = [*self.council, *self.themes]
         for team in self.teams:
-            out += [*self.teams[team], *self.team_themes.get(team, [])]
+            out += [m for m in self.team_measures(team) if not too_few(m.chart)]
         return out
+
+    def team_measures(self, team: str) -> list[Measure]:
+        """A team's overall judgement, each question and each theme, in the report's order."""
+        return [*self.teams.get(team, []), *self.team_themes.get(team, [])]
 
 
 def _counts(audits: pd.DataFrame, moderation: pd.DataFrame, months: list[str]) -> pd.DataFrame:

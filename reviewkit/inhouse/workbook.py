@@ -2,8 +2,11 @@
 
 In: a programme and the number of rows to leave. Out: an .xlsx whose first sheet, "Audits", is
 the audit file the import reads (one row per record and auditor), with drop-down lists of the
-programme's teams, auditors, roles, ratings and feedback answers; then "Questions" (each
-question's wording) and "Lists" (what the drop-downs offer). Auditors fill it in offline in
+programme's teams, auditors, roles, ratings and feedback answers, and a column for each
+question's evidence note; then "Lists" (what the drop-downs offer), "Questions" (each
+question's wording and what each rating looks like, as in a review's workbook) and
+"Instructions". The target checks, drop-downs and Questions sheet are the review workbook's
+(``reviewkit.intake.workbook``). Auditors fill it in offline in
 Excel or LibreOffice; the host imports it as it is with ``reviewkit import``.
 """
 
@@ -12,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewkit.core.atomic import write_xlsx
-from reviewkit.core.errors import InvalidInputError
-from reviewkit.core.sheets import append_row
-from reviewkit.inhouse.importer import FEEDBACK
+from reviewkit.core.sheets import append_row, put
+from reviewkit.inhouse.importer import FEEDBACK, note_column
 from reviewkit.inhouse.programme import Programme
 from reviewkit.intake.tables import column_letter
+from reviewkit.intake.workbook import list_validation, questions_sheet, workbook_target
 
 __all__ = ["write_audit_workbook"]
 
@@ -26,46 +29,35 @@ ROWS = 300
 def write_audit_workbook(programme: Programme, out: str | Path, rows: int = ROWS) -> Path:
     """Write the blank audit workbook to ``out`` (.xlsx)."""
     from openpyxl import Workbook  # start-up: openpyxl loads only when a workbook is read or written
-    from openpyxl.styles import Font  # start-up: openpyxl loads only when a workbook is read or written
-    from openpyxl.worksheet.datavalidation import (  # start-up: openpyxl loads only when a workbook is written
-        DataValidation,
-    )
+    from openpyxl.styles import Alignment, Font, PatternFill  # start-up: openpyxl loads only when a workbook is written
 
-    out = Path(out)
-    if out.suffix.lower() != ".xlsx":
-        raise InvalidInputError(f"{out}: write the audit workbook as .xlsx")
-    if not out.parent.is_dir():
-        raise InvalidInputError(f"{out.parent}: no such folder; create it or choose another --out")
+    out = workbook_target(out)
     tool = programme.tool
+    bold = Font(bold=True)
     wb = Workbook()
     audits = wb.active
     audits.title = "Audits"
-    header = ["audit_id", "month", "team", "auditor", "role", *tool.all_ids, "themes", "feedback_from", "feedback"]
+    header = ["audit_id", "month", "team", "auditor", "role", *tool.all_ids, "themes", "feedback_from", "feedback",
+              *(note_column(q) for q in tool.all_ids)]
     append_row(audits, header)
     for cell in audits[1]:
-        cell.font = Font(bold=True)
+        cell.font = bold
     audits.freeze_panes = "B2"
     lists = wb.create_sheet("Lists")
     columns = {"team": list(programme.teams), "auditor": list(programme.auditors), "role": ["first", "moderator"],
                "rating": tool.scale.labels, "feedback_from": ["person", "carer", "both"], "feedback": list(FEEDBACK)}
     for j, (name, values) in enumerate(columns.items(), 1):
-        lists.cell(1, j, name).font = Font(bold=True)
+        put(lists, 1, j, name).font = bold
         for i, value in enumerate(values, 2):
-            lists.cell(i, j, value)
-    last = rows + 1
+            put(lists, i, j, value)
 
     def dropdown(list_name: str, targets: list[str], what: str) -> None:
-        j = list(columns).index(list_name) + 1
-        letter = column_letter(j - 1)
-        n = len(columns[list_name]) + 1
-        if n < 2:
+        j = list(columns).index(list_name)
+        if not columns[list_name]:
             return
-        dv = DataValidation(type="list", formula1=f"Lists!${letter}$2:${letter}${n}", allow_blank=True,
-                            showErrorMessage=True, errorTitle=what, error=f"Choose the {what} from the list")
-        for col in targets:
-            k = header.index(col)
-            dv.add(f"{column_letter(k)}2:{column_letter(k)}{last}")
-        audits.add_data_validation(dv)
+        letter, n = column_letter(j), len(columns[list_name]) + 1
+        ranges = [f"{column_letter(header.index(c))}2:{column_letter(header.index(c))}{rows + 1}" for c in targets]
+        list_validation(audits, f"Lists!${letter}$2:${letter}${n}", ranges, what, f"Choose the {what} from the list")
 
     dropdown("team", ["team"], "team")
     dropdown("auditor", ["auditor"], "auditor")
@@ -73,16 +65,15 @@ def write_audit_workbook(programme: Programme, out: str | Path, rows: int = ROWS
     dropdown("rating", tool.all_ids, "rating")
     dropdown("feedback_from", ["feedback_from"], "person, carer or both")
     dropdown("feedback", ["feedback"], "feedback answer")
-    questions = wb.create_sheet("Questions")
-    append_row(questions, ["id", "title", "question text"])
-    for q in (*tool.questions, tool.overall):
-        append_row(questions, [q.id, q.title, q.text])
-    for sheet, widths in ((audits, {"A": 14, "B": 10, "C": 26, "D": 18}), (questions, {"B": 30, "C": 90})):
-        for col, width in widths.items():
-            sheet.column_dimensions[col].width = width
+    questions_sheet(wb, [*tool.questions, tool.overall], [lv.label for lv in tool.scale.scored],
+                    (bold, PatternFill("solid", fgColor="DDEBF7"), Alignment(wrap_text=True, vertical="top")))
+    for col, width in {"A": 14, "B": 10, "C": 26, "D": 18}.items():
+        audits.column_dimensions[col].width = width
     note = wb.create_sheet("Instructions")
     for line in ("One row per record audited: its audit reference (never a name or NHS number), the month "
                  "(such as 2027-03), the team and the auditor, and a rating for every question.",
+                 "An evidence note for a question goes in its _note column (q1_note …): what the record shows or "
+                 "lacks, never a name, date of birth or NHS number.",
                  "A moderation: a second row with the same audit_id, month and team, role 'moderator' and the "
                  "second auditor's ratings (leave themes and feedback empty on it).",
                  "themes: the theme ids from programme.yaml, separated by ';'. Feedback: who gave it and whether "

@@ -34,6 +34,7 @@ from reviewkit.intake.tables import (
     Contract,
     Progress,
     Table,
+    column_letter,
     neutralise,
     read_file,
     xml_errors,
@@ -42,7 +43,7 @@ from reviewkit.review.ratings import ImportSummary
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace
 
-__all__ = ["CONTRACTS", "Contract", "EXPORT_KINDS", "ImportResult", "MAX_ROWS", "MAX_XLSX_BYTES", "export",
+__all__ = ["CONTRACTS", "Contract", "EXPORT_KINDS", "ImportResult", "MAX_ROWS", "MAX_XLSX_BYTES", "export", "write_tables",
            "import_files"]
 
 
@@ -274,18 +275,26 @@ def export(ws: Workspace, out: str | Path, *, what: str = "ratings") -> Path:
     kinds = list(CONTRACTS) if what == "all" else [what]
     with ws.store() as store, store.transaction():  # one snapshot: no note without its meeting
         tables = {kind: _export_rows(ws, store, kind) for kind in kinds}
+    return write_tables(out, tables, {kind: CONTRACTS[kind].columns for kind in kinds})
+
+
+def write_tables(out: Path, tables: dict[str, list[dict[str, Any]]], columns: dict[str, Sequence[str]]) -> Path:
+    """Write one table as CSV, or each table as a sheet of an .xlsx, all at once: a full disk changes nothing.
+
+    Cells a spreadsheet would run as a formula are written as text (``neutralise``), so the file imports back.
+    """
     try:
-        if suffix == ".csv":
-            write_atomic(out, lambda tmp: _write_csv(tmp, CONTRACTS[what].columns, tables[what]))
+        if out.suffix.casefold() == ".csv":
+            [(kind, rows)] = tables.items()
+            write_atomic(out, lambda tmp: _write_csv(tmp, columns[kind], rows))
         else:
-            write_atomic(out, lambda tmp: _write_xlsx(tmp, tables))
+            write_atomic(out, lambda tmp: _write_xlsx(tmp, tables, columns))
     except xml_errors() as exc:  # openpyxl's sheet files, written by lxml, which reports IO_ENOSPC
         if "disk is full" in describe_failure(exc):
             raise FileWriteError(f"not enough disk space to write {out}; nothing was changed. "
                                  "Free some space, or choose another folder, and try again.") from None
         raise FileWriteError(f"cannot write {out} ({type(exc).__name__}); nothing was changed.") from None
     return out
-
 
 
 def _export_rows(ws: Workspace, store: Store, kind: str) -> list[dict[str, Any]]:
@@ -353,7 +362,7 @@ def _xlsx_text(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]], columns: dict[str, Sequence[str]]) -> None:
     from openpyxl import Workbook  # start-up: openpyxl loads only when a workbook is read or written
 
     wb = Workbook(write_only=True)
@@ -361,7 +370,7 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     # full disk fails in this function's own write, not inside openpyxl's zip writer.
     buffer = _io.BytesIO()
     try:
-        _fill_xlsx(wb, tables)
+        _fill_xlsx(wb, tables, columns)
         wb.save(buffer)
     except BaseException:
         _discard_sheets(wb)
@@ -369,16 +378,16 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def _fill_xlsx(wb: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _fill_xlsx(wb: Any, tables: dict[str, list[dict[str, Any]]], columns_of: dict[str, Sequence[str]]) -> None:
     from openpyxl.styles import Font  # start-up: openpyxl loads only when a workbook is read or written
 
     bold = Font(bold=True)
     widths = {"comment": 80, "text": 80, "reason": 60, "concern": 60, "response": 60, "title": 36, "reviewer": 22, "codes": 30}
     for kind, rows in tables.items():
         sheet = wb.create_sheet(kind)
-        columns = CONTRACTS[kind].columns
+        columns = columns_of[kind]
         for i, name in enumerate(columns):
-            sheet.column_dimensions[chr(ord("A") + i)].width = widths.get(name, 14)
+            sheet.column_dimensions[column_letter(i)].width = widths.get(name, 80 if name.endswith("_note") else 14)
         sheet.freeze_panes = "A2"
         header = []
         for name in columns:

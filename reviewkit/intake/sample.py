@@ -2,11 +2,15 @@
 
 The sample lets a new user (and ``make demo``) see every part of the kit with realistic data
 before they hold a real review. It is built through the same public paths a host uses
-(create the workspace, then import the team's files), so the demo also proves those paths.
+(create the workspace, name the calibration record, then import the team's files and record
+the agreed calibration ratings), so the demo also proves those paths. Its calibration round
+(one fictional record, every reviewer's ratings, the agreed ratings and notes) shows in the
+team annex and never in the report's figures.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +27,8 @@ __all__ = ["SAMPLE_DIR", "build_sample_workspace", "previous_round_bundle", "sam
 SAMPLE_DIR = shipped("sample_data", "eastvale-2026")
 ACTOR = "sample data"
 # The non-ratings files, in the order they are imported (meetings before the notes about them).
-_DATA_FILES = ("case_flags.csv", "meetings.csv", "conversations.csv", "notes.csv", "concerns.csv")
+_DATA_FILES = ("case_flags.csv", "meetings.csv", "conversations.csv", "notes.csv", "concerns.csv", "calibration.csv")
+AGREED_FILE = "calibration_agreed.csv"  # the calibration ratings the team agreed, with their notes
 
 
 def sample_files(source: Path = SAMPLE_DIR) -> list[Path]:
@@ -63,6 +68,14 @@ def build_sample_workspace(dest: str | Path, *, progress: Callable[[str], None] 
     if previous.is_file():  # the previous round's figures, for the comparison with it
         write_bytes(ws.path / PREVIOUS_ROUND_FILE, previous.read_bytes())
     ws = open_workspace(ws.path)  # re-read: the store's rules come from review.yaml and names.txt
-    say("Importing the team's ratings, case flags, meetings, conversations, notes and concerns")
+    with (source / AGREED_FILE).open(encoding="utf-8", newline="") as f:
+        agreed = list(csv.DictReader(f))
+    with ws.store() as store:  # the calibration record is named before anyone rates a case
+        for record in dict.fromkeys(row["calibration_record"] for row in agreed):
+            store.add_calibration_record(ACTOR, record)
+    say("Importing the team's calibration and case ratings, case flags, meetings, conversations, notes and concerns")
     import_files(ws, sample_files(source), actor=ACTOR, progress=say)
+    with ws.store() as store:
+        for row in agreed:
+            store.set_agreed_rating(ACTOR, row["calibration_record"], row["question"], row["rating"], row["note"])
     return ws

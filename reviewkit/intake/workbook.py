@@ -13,20 +13,60 @@ back with no edits to its layout.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewkit.core.atomic import write_xlsx
 from reviewkit.core.errors import InvalidInputError
 from reviewkit.core.sheets import append_row, put
 from reviewkit.intake.rowchecks import fold
-from reviewkit.intake.tables import CONTRACTS
+from reviewkit.intake.tables import CONTRACTS, column_letter
 from reviewkit.review.progress import needs_evidence
 from reviewkit.review.workspace import Workspace
 
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is written
     from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["write_workbook"]
+__all__ = ["list_validation", "questions_sheet", "workbook_target", "write_workbook"]
+
+
+def workbook_target(out: str | Path, what: str = "the audit workbook") -> Path:
+    """The file a workbook is written to: an .xlsx name in a folder that exists, else a plain error."""
+    out = Path(out)
+    if out.suffix.casefold() != ".xlsx":
+        raise InvalidInputError(f"{out}: {what} is an Excel file; end the name in .xlsx")
+    if not out.parent.is_dir():
+        raise InvalidInputError(f"{out}: the folder {out.parent} does not exist; create it first")
+    return out
+
+
+def list_validation(sheet: Worksheet, source: str, ranges: list[str], title: str, error: str) -> None:
+    """A drop-down list on ``ranges`` of ``sheet`` from the cells ``source``; anything else typed is refused."""
+    # start-up: openpyxl loads only when a workbook is read or written
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=True, errorTitle=title,
+                        error=error)
+    for cells in ranges:
+        dv.add(cells)
+    sheet.add_data_validation(dv)
+
+
+def questions_sheet(wb: Any, questions: list[Any], levels: list[str], style: tuple[Any, Any, Any]) -> Worksheet:
+    """The "Questions" sheet: each question's id, title and wording, and what each rating looks like."""
+    bold, head_fill, wrap = style
+    qs = wb.create_sheet("Questions")
+    append_row(qs, ["id", "title", "question text", *levels])
+    for cell in qs[1]:
+        cell.font, cell.fill = bold, head_fill
+    for q in questions:
+        append_row(qs, [q.id, q.title, q.text, *[q.descriptors.get(lv, "") for lv in levels]])
+    for i, width in enumerate((9, 24, 45, *([45] * len(levels)))):
+        qs.column_dimensions[column_letter(i)].width = width
+    for row in qs.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    qs.freeze_panes = "B2"
+    return qs
 
 
 def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
@@ -43,11 +83,7 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
     # start-up: openpyxl loads only when a workbook is read or written
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    out = Path(out)
-    if out.suffix.casefold() != ".xlsx":
-        raise InvalidInputError(f"{out}: the audit workbook is an Excel file; end the name in .xlsx")
-    if not out.parent.is_dir():
-        raise InvalidInputError(f"{out}: the folder {out.parent} does not exist; create it first")
+    out = workbook_target(out)
     team = {fold(r): r for r in ws.meta.reviewers}
     name = team.get(fold(reviewer))
     if name is None:
@@ -137,11 +173,8 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
         for cell in row:
             cell.protection = unlocked
             cell.alignment = wrap
-    dv = DataValidation(type="list", formula1=f"Instructions!$A${first_level}:$A${last_level}", allow_blank=True,
-                        showErrorMessage=True, errorTitle="Rating",
-                        error="Choose a rating from the list: " + ", ".join(scale.labels))
-    dv.add(f"E2:E{n}")
-    sheet.add_data_validation(dv)
+    list_validation(sheet, f"Instructions!$A${first_level}:$A${last_level}", [f"E2:E{n}"], "Rating",
+                    "Choose a rating from the list: " + ", ".join(scale.labels))
     sheet.freeze_panes = "E2"
     _protect(sheet)  # case, reviewer, question and title locked so the layout imports back
 
@@ -182,19 +215,7 @@ def write_workbook(ws: Workspace, reviewer: str, out: str | Path) -> Path:
             "your own: the team compares these ratings afterwards. They are never counted in the review's figures, "
             "and your case ratings are imported only once they are in.").alignment = wrap
 
-    qs = wb.create_sheet("Questions")
-    levels = [lv.label for lv in scale.scored]
-    append_row(qs, ["id", "title", "question text", *levels])
-    for cell in qs[1]:
-        cell.font, cell.fill = bold, head_fill
-    for q in questions:
-        append_row(qs, [q.id, q.title, q.text, *[q.descriptors.get(lv, "") for lv in levels]])
-    for col, width in zip("ABCDEFGH", (9, 24, 45, *([45] * len(levels)))):
-        qs.column_dimensions[col].width = width
-    for row in qs.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-    qs.freeze_panes = "B2"
+    questions_sheet(wb, questions, [lv.label for lv in scale.scored], (bold, head_fill, wrap))
     wb.active = 0
     write_xlsx(out, wb)  # built in memory: a full disk is one plain error, no partial file
     return out
@@ -204,9 +225,6 @@ def _calibration_sheet(sheet: Worksheet, name: str, records: list[str], number: 
                        levels_range: str, labels: list[str], style: tuple) -> None:
     """The calibration rows: one per record and question, for this reviewer, in the current round."""
     from openpyxl.styles import Protection  # start-up: openpyxl loads only when a workbook is read or written
-
-    # start-up: openpyxl loads only when a workbook is read or written
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     bold, head_fill, wrap = style
     contract = CONTRACTS["calibration"].columns
@@ -223,10 +241,7 @@ def _calibration_sheet(sheet: Worksheet, name: str, records: list[str], number: 
         for cell in row:
             cell.protection = Protection(locked=False)
             cell.alignment = wrap
-    dv = DataValidation(type="list", formula1=levels_range, allow_blank=True, showErrorMessage=True,
-                        errorTitle="Rating", error="Choose a rating from the list: " + ", ".join(labels))
-    dv.add(f"E2:E{n}")
-    sheet.add_data_validation(dv)
+    list_validation(sheet, levels_range, [f"E2:E{n}"], "Rating", "Choose a rating from the list: " + ", ".join(labels))
     sheet.freeze_panes = "E2"
     _protect(sheet)
 

@@ -8,20 +8,16 @@ so no bundle's file name reaches the executed notebook.
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import datetime as dt
-import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from reviewkit import __version__
-from reviewkit.core.atomic import describe_failure, make_folder, write_atomic
 from reviewkit.core.dates import long_date
-from reviewkit.core.errors import RegionalError, RenderError
+from reviewkit.core.errors import RegionalError
 from reviewkit.core.resources import shipped
 from reviewkit.core.yamlfile import load_yaml
 from reviewkit.region.compare import Comparison, compare
@@ -68,73 +64,29 @@ def compare_folder(folder: str | Path) -> Comparison:
     return compare(bundles, mapping=mapping, pseudonymise=bool(options.get("pseudonymise", False)))
 
 
-@contextlib.contextmanager
-def _os_errors(out: Path) -> Iterator[None]:
-    """A write that fails while the comparison is made (a full disk): a RenderError, nothing written to ``out``."""
-    try:
-        yield
-    except OSError as exc:
-        raise RenderError(f"cannot write the comparison ({describe_failure(exc)}); nothing was written to "
-                          f"{out}") from None
-
-
 def render_comparison(sources: Sequence[str | Path], out_dir: str | Path, formats: Sequence[str] = ("html",), *,
                       pseudonymise: bool = False, mapping: str | Path | None = None,
                       progress: Progress | None = None, notebook: str | Path | None = None) -> dict[str, Path]:
     """Compare bundles (or workspaces) and render out_dir/regional_comparison.{html,pdf,docx}.
 
-    Rendered like the review report: the same papermill run, template, checks and printing
-    (``reviewkit.report.render``); nothing is written to out_dir when any step fails.
+    Rendered like the review report: the same papermill run, template, checks and printing, through
+    the render driver (``reviewkit.report.driver``); nothing is written to out_dir when any step fails.
     """
     # start-up: the notebook's kernel imports this module for compare_folder; the render pipeline loads only here
-    from reviewkit.report.docx import to_docx
-    from reviewkit.report.html import css_text, to_html
-    from reviewkit.report.kernel import clean_notebook, run_notebook
-    from reviewkit.report.printer import require_chromium, to_pdf
+    from reviewkit.report.driver import NotebookRender, render_notebook
+    from reviewkit.report.html import css_text
     from reviewkit.report.render import check_formats
-    from reviewkit.report.staging import temporary_folder
 
     say = progress or (lambda _message: None)
     wanted = check_formats(formats)
     nb_path = Path(notebook) if notebook is not None else NOTEBOOK
-    if not nb_path.is_file():
-        raise RenderError(f"{nb_path}: the regional comparison notebook is missing")
     say(f"Reading {len(sources)} bundle(s) or workspace(s)")
     bundles = load_bundles(sources, progress=say)
     say("Checking that the reviews can be compared")
     comparison = compare(bundles, mapping=mapping, pseudonymise=pseudonymise)
-    chromium = require_chromium() if "pdf" in wanted else ""
     context = comparison.cover(version=__version__, render_date=long_date(dt.date.today().isoformat()))
     context["footer_css"] = css_text(context["footer_css"])
-    out = Path(out_dir)
-    result: dict[str, Path] = {}
-    with temporary_folder("reviewkit-compare-") as work, _os_errors(out):
-        inputs = prepare_inputs(bundles, work / "inputs", pseudonymise=pseudonymise, mapping=mapping)
-        say("Running the comparison notebook")
-        nb = clean_notebook(run_notebook(nb_path, inputs, work))
-        say("Converting to HTML")
-        body = to_html(nb, context)
-        html_file = work / f"{OUTPUT_NAME}.html"
-        html_file.write_text(body, encoding="utf-8")
-        files = {"html": html_file}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = {}
-            if "pdf" in wanted:
-                say("Printing to PDF with Chromium")
-                jobs["pdf"] = pool.submit(to_pdf, html_file, work / f"{OUTPUT_NAME}.pdf", work, chromium)
-            if "docx" in wanted:
-                say("Converting to Word with pandoc")
-                jobs["docx"] = pool.submit(to_docx, body, work / f"{OUTPUT_NAME}.docx", work)
-            for fmt, job in jobs.items():
-                files[fmt] = job.result()
-        try:
-            make_folder(out, exist_ok=True)
-        except OSError as exc:
-            raise RenderError(f"{out}: cannot create the output folder ({exc.strerror or type(exc).__name__}); "
-                              "choose another --out folder") from None
-        for fmt in wanted:
-            target = out / f"{OUTPUT_NAME}.{fmt}"
-            write_atomic(target, lambda tmp, src=files[fmt]: shutil.copyfile(src, tmp))
-            result[fmt] = target
-    say(f"Wrote {', '.join(str(p) for p in result.values())}")
-    return result
+    job = NotebookRender(nb_path, OUTPUT_NAME, context, wanted, "the comparison", "comparison",
+                         prefix="reviewkit-compare-")
+    return render_notebook(job, out_dir, lambda folder: prepare_inputs(bundles, folder, pseudonymise=pseudonymise,
+                                                                       mapping=mapping), progress=say)

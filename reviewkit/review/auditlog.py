@@ -13,6 +13,21 @@ import json
 from functools import lru_cache
 from typing import Any
 
+# The append-only history of every change a store takes: the review store's and an in-house
+# programme's audit store's (the same table, so one reading of it serves both).
+AUDIT_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,
+    old TEXT, new TEXT, note TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+AUDIT_LOG_INSERT = "INSERT INTO audit_log (at, actor, action, entity, key, old, new, note) VALUES (?,?,?,?,?,?,?,?)"
+
 # Fields holding free text: screened on save, and logged only as length + digest.
 FREE_TEXT = {"comment", "reason", "text", "title", "what", "raised_with", "response"}
 
@@ -21,7 +36,7 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     """How the audit log records free text: enough to see it changed, nothing to read back."""
     if not value:
         return ""
@@ -31,7 +46,7 @@ def _digest(value: str) -> str:
 def for_log(row: dict[str, Any] | None) -> str | None:
     if row is None:
         return None
-    safe = {k: (_digest(v) if k in FREE_TEXT and isinstance(v, str) else v) for k, v in row.items()}
+    safe = {k: (digest(v) if k in FREE_TEXT and isinstance(v, str) else v) for k, v in row.items()}
     return json.dumps(safe, sort_keys=True, ensure_ascii=False)
 
 
@@ -48,4 +63,4 @@ def rating_log(rating: str | None, comment: str) -> str:
 
     A digest is plain ASCII with no quote or backslash, so it needs no JSON escaping.
     """
-    return f'{{"comment": "{_digest(comment)}", "rating": {_json_label(rating)}}}'
+    return f'{{"comment": "{digest(comment)}", "rating": {_json_label(rating)}}}'

@@ -339,9 +339,10 @@ class RedactionSummary:
         return sum(self.changed.values())
 
 
-def _load_map(ws: Workspace) -> dict[str, str]:
-    """The name -> placeholder map of earlier runs; a damaged one stops redaction before any change."""
-    f = ws.path / REDACTION_MAP_FILE
+def load_redaction_map(folder: Path) -> dict[str, str]:
+    """The name -> placeholder map of earlier runs in a review's (or programme's) folder; a damaged one stops
+    redaction before any change."""
+    f = folder / REDACTION_MAP_FILE
     if not f.exists():
         return {}
     try:
@@ -366,7 +367,7 @@ def redact_workspace(ws: Workspace, *, actor: str) -> RedactionSummary:
     text, is cleared. Redacting twice changes nothing.
     """
     names = ws.private_names()
-    mapping = _load_map(ws)
+    mapping = load_redaction_map(ws.path)
     before = dict(mapping)  # as saved: anyone added by this run, in any file, is saved below
     narratives = _narratives(ws)
     changed: dict[str, int] = {}

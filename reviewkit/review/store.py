@@ -94,16 +94,8 @@ CREATE TABLE IF NOT EXISTS note_codes (
     note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
     code TEXT NOT NULL, PRIMARY KEY (note_id, code)
 );
-CREATE TABLE IF NOT EXISTS audit_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
-    action TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL,
-    old TEXT, new TEXT, note TEXT NOT NULL DEFAULT ''
-);
-CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+_SCHEMA += auditlog.AUDIT_LOG_SCHEMA
 
 
 def check_location(path: Path) -> None:
@@ -266,8 +258,7 @@ class Store(RatingsMixin, FieldworkMixin, ConcernsMixin, CalibrationMixin):
     def _audit(self, actor: str, action: str, entity: str, key: str,
                old: dict[str, Any] | None, new: dict[str, Any] | None, note: str = "") -> None:
         self._db.execute(
-            "INSERT INTO audit_log (at, actor, action, entity, key, old, new, note) VALUES (?,?,?,?,?,?,?,?)",
-            (auditlog.now(), actor, action, entity, key, auditlog.for_log(old), auditlog.for_log(new), note),
+            auditlog.AUDIT_LOG_INSERT, (auditlog.now(), actor, action, entity, key, auditlog.for_log(old), auditlog.for_log(new), note),
         )
 
     def screen(self, text: str, what: str, *, confirm_warnings: bool = False) -> str:

@@ -32,7 +32,9 @@ from pathlib import Path
 from reviewkit.core.errors import InvalidInputError, ServeError
 from reviewkit.core.lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise
 from reviewkit.core.resources import shipped
+from reviewkit.inhouse.programme import is_programme, open_programme
 from reviewkit.review.workspace import open_workspace
+from reviewkit.team.widgets.audit import check_auditor
 from reviewkit.team.widgets.common import check_reviewer
 
 NOTEBOOKS = shipped("notebooks")
@@ -48,8 +50,10 @@ FORMS = {
     "progress": "review_progress.ipynb",
     "host": "host_console.ipynb",
     "calibrate": "calibration.ipynb",
+    "audit": "record_audit.ipynb",
 }
 NEEDS_REVIEWER = {"rate", "meeting", "conversation", "calibrate"}
+PROGRAMME_FORMS = {"audit"}  # the forms of an in-house audit programme (a folder with programme.yaml)
 MAX_KERNELS = 2  # as reviewkit.team.kernels (not imported here: Jupyter Server loads only in the server)
 UNCONNECTED_SECONDS = 300  # long enough for a page on a very busy machine to load and connect
 HOST = "127.0.0.1"
@@ -94,8 +98,15 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
     """Check the workspace, reviewer and port, and build the Voila command; starts nothing."""
     if form not in FORMS:
         raise InvalidInputError(f"form must be one of {', '.join(FORMS)}")
-    ws = open_workspace(workspace)  # a wrong folder fails here, in plain English, not in the page
-    name = check_reviewer(ws, reviewer) if form in NEEDS_REVIEWER else reviewer
+    if form in PROGRAMME_FORMS or is_programme(workspace):
+        if form not in PROGRAMME_FORMS:
+            raise InvalidInputError(f"{workspace} is an in-house audit programme: its form is --form audit "
+                                    "(the review forms need a review workspace)")
+        programme = open_programme(workspace)  # not a programme: says so, and how to make one
+        folder, name = programme.path, check_auditor(programme, reviewer)
+    else:
+        ws = open_workspace(workspace)  # a wrong folder fails here, in plain English, not in the page
+        folder, name = ws.path, check_reviewer(ws, reviewer) if form in NEEDS_REVIEWER else reviewer
     if port is None:
         port = free_port()
     elif not 1024 <= port <= 65535:
@@ -108,7 +119,7 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
         raise ServeError(f"{notebook}: the form's notebook is missing; reinstall reviewkit")
     token = token if token is not None else secrets.token_urlsafe(24)
     env = dict(os.environ)
-    env.update({"REVIEWKIT_WORKSPACE": str(ws.path.resolve()), "REVIEWKIT_REVIEWER": name,
+    env.update({"REVIEWKIT_WORKSPACE": str(folder.resolve()), "REVIEWKIT_REVIEWER": name,
                 "PYTHONUNBUFFERED": "1", "JUPYTER_TOKEN": token})
     env.pop("JUPYTER_TOKEN_FILE", None)
     # This environment's kernel and page assets first: a stale per-user "python3" kernelspec

@@ -1,5 +1,5 @@
 """Entry forms built on ipywidgets: rating case records, meetings, conversations, progress, host console,
-calibration.
+calibration, and the in-house audit form of a programme.
 
 Each form takes a workspace (or its path) and a reviewer, saves every change through the
 store at once, and shows any problem in the form in plain English. The notebooks under
@@ -9,6 +9,7 @@ traceback when the form cannot open (wrong folder, unknown reviewer).
 
 from __future__ import annotations
 
+from reviewkit.team.widgets.audit import AuditForm, audit_form
 from reviewkit.team.widgets.calibrate import CalibrationForm, calibration_form
 from reviewkit.team.widgets.conversation import ConversationForm, conversation_form
 from reviewkit.team.widgets.host import HostConsole, host_console
@@ -17,12 +18,14 @@ from reviewkit.team.widgets.progress import ProgressView, progress_view
 from reviewkit.team.widgets.rating import RatingForm, rating_form
 
 __all__ = [
+    "AuditForm",
     "CalibrationForm",
     "ConversationForm",
     "HostConsole",
     "MeetingForm",
     "ProgressView",
     "RatingForm",
+    "audit_form",
     "calibration_form",
     "conversation_form",
     "host_console",

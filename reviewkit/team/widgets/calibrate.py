@@ -87,13 +87,15 @@ class CalibrationForm(EntryForm):
         self.team = w.HTML("")
         self.team.add_class("rk-cal-team")
         self.refresh_button = w.Button(description="Show the team's ratings", layout=w.Layout(width="auto"))
-        self.refresh_button.on_click(self.guard(lambda _b: self.show_team()))
+        self.refresh_button.on_click(self.guard(lambda _b: (self._refresh_records(), self.show_team())))
         body: list[w.Widget] = [w.VBox(rows), w.HTML("<h3>The team's ratings</h3>"), self.refresh_button, self.team]
         if self.is_host:
             body.append(self._agree_box())
         intro = (f"Round {self.round}. Rate each calibration record on its own, as you would a case record; your "
                  "ratings save as you choose them and are never counted in the review's figures. The team's "
-                 "ratings show once you have rated every calibration record, so each rating is your own.")
+                 "ratings show once you have rated every calibration record, so each rating is your own. A record "
+                 "the host names while this page is open is added to the Record list the next time you choose a "
+                 "rating or press Show the team's ratings.")
         self.set_view("Calibration", intro, self.top_bar(self.record), *body)
         self.reload()
 
@@ -123,6 +125,7 @@ class CalibrationForm(EntryForm):
             return
         self.alert.clear()
         self.saved(qid)
+        self._refresh_records()
         if self._finished():
             self.show_team()
 
@@ -136,6 +139,26 @@ class CalibrationForm(EntryForm):
         self.agree_message.value = message_html("ok", f"Saved the agreed rating for {self.agree_record.value} "
                                                       f"{self.agree_question.value} at {now_hhmm()}.")
         self.show_team()
+
+    def _refresh_records(self) -> None:
+        """Take in calibration records the host named (and a round started) since the form opened, and say so."""
+        records, number = self.store.calibration_records(), self.store.calibration_round()
+        added = [r for r in records if r not in self.records]
+        if records == self.records and number == self.round:
+            return
+        self.records, self.round = records, number
+        with self.quiet():
+            current = self.record.value
+            self.record.options = records
+            self.record.value = current if current in records else records[0]
+            if self.is_host:
+                chosen = self.agree_record.value
+                self.agree_record.options = records
+                self.agree_record.value = chosen if chosen in records else records[0]
+        if added:
+            self.alert.show("info", f"The host has named {len(added)} more calibration record"
+                            f"{'s' if len(added) > 1 else ''} to rate: {', '.join(added)}. Choose "
+                            f"{'each' if len(added) > 1 else 'it'} from the Record list.", title="New to rate")
 
     def _finished(self) -> bool:
         mine = self.store.calibration_ratings()
@@ -151,7 +174,8 @@ class CalibrationForm(EntryForm):
         self.team.value = team_html(self.ws, self.store, self.round)
 
     def reload(self) -> None:
-        """Show this reviewer's saved ratings of the chosen record."""
+        """Show this reviewer's saved ratings of the chosen record (and any record named since the form opened)."""
+        self._refresh_records()
         with self.quiet():
             for qid, picker in self.pickers.items():
                 saved = self.store.calibration_rating(self.record.value, self.reviewer, qid, self.round)
