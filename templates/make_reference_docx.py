@@ -98,7 +98,7 @@ def _table_style(doc) -> None:  # type: ignore[no-untyped-def]
     margins = tblpr.find(qn("w:tblCellMar"))
     for side in ("top", "bottom"):
         el = margins.find(qn(f"w:{side}"))
-        el.set(qn("w:w"), "40")
+        el.set(qn("w:w"), "20")  # 1 pt above and below a row's text, as tight as the PDF's rows
     for old in style.findall(qn("w:tblStylePr")):
         style.remove(old)
     first = OxmlElement("w:tblStylePr")
@@ -117,6 +117,44 @@ def _table_style(doc) -> None:  # type: ignore[no-untyped-def]
     tcpr.append(shade)
     first.append(tcpr)
     style.append(first)
+
+
+def _contents_style(doc) -> None:  # type: ignore[no-untyped-def]
+    """Word's 'toc 1' style for the Contents lines: one short line each, the page number at the
+    right margin after a dotted leader (without it each line took a paragraph's spacing, and the
+    Contents most of a page)."""
+    styles = doc.styles.element
+    for old in styles.findall(qn("w:style")):
+        if old.get(qn("w:styleId")) == "TOC1":
+            styles.remove(old)
+    style = OxmlElement("w:style")
+    style.set(qn("w:type"), "paragraph")
+    style.set(qn("w:styleId"), "TOC1")
+    for tag, val in (("w:name", "toc 1"), ("w:basedOn", "Normal"), ("w:next", "Normal"), ("w:uiPriority", "39")):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), val)
+        style.append(el)
+    style.append(OxmlElement("w:unhideWhenUsed"))
+    ppr = OxmlElement("w:pPr")
+    tabs = OxmlElement("w:tabs")
+    tab = OxmlElement("w:tab")
+    tab.set(qn("w:val"), "right")
+    tab.set(qn("w:leader"), "dot")
+    tab.set(qn("w:pos"), str(round(Mm(170).twips)))  # the A4 text width: 210 mm less two 20 mm margins
+    tabs.append(tab)
+    ppr.append(tabs)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:before"), "0")
+    spacing.set(qn("w:after"), "60")
+    ppr.append(spacing)
+    style.append(ppr)
+    rpr = OxmlElement("w:rPr")
+    _fonts(rpr)
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "22")
+    rpr.append(size)
+    style.append(rpr)
+    styles.append(style)
 
 
 def _defaults(doc) -> None:  # type: ignore[no-untyped-def]
@@ -178,7 +216,7 @@ def build(out: Path = OUT) -> Path:
     for name in ("Normal", "Body Text", "First Paragraph", "Compact"):
         _style(doc, name, size=11, colour=INK)
     for name in ("Body Text", "First Paragraph"):
-        _style(doc, name, before=0, after=8)
+        _style(doc, name, before=0, after=6)
     _style(doc, "Title", size=24, bold=True, colour=NAVY, after=12)
     _style(doc, "Subtitle", size=14, colour=MUTED)
     for level, size in HEADINGS.items():
@@ -186,12 +224,13 @@ def build(out: Path = OUT) -> Path:
                colour=NAVY if level <= 5 else INK, before=18 if level == 1 else 12, after=6, keep_next=True)
     next(s for s in doc.styles if s.name == "Heading 1").paragraph_format.page_break_before = True
     _style(doc, "Table Caption", size=10, bold=True, italic=False, colour=NAVY, before=6, after=4, keep_next=True)
-    _style(doc, "Image Caption", size=10, italic=False, colour=MUTED, after=10)
+    _style(doc, "Image Caption", size=10, italic=False, colour=MUTED, after=6)
     _style(doc, "Caption", size=10, italic=False, colour=MUTED)
     _style(doc, "Captioned Figure", keep_next=True)
     _style(doc, "Block Text", size=11, colour=INK, before=4, after=4)
     _style(doc, "Hyperlink", colour=LINK)
     _style(doc, "TOC Heading", size=16, bold=True, colour=NAVY)
+    _contents_style(doc)
     for style in doc.styles.element.findall(qn("w:style")):  # e.g. 'Title Char' still names theme fonts
         rpr = style.find(qn("w:rPr"))
         if rpr is not None and rpr.find(qn("w:rFonts")) is not None:

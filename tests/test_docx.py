@@ -194,3 +194,26 @@ def test_opened_in_libreoffice_no_word_breaks_mid_word_and_every_page_is_marked(
     assert len(reader.pages) > 10
     for number, page in enumerate(reader.pages, 1):
         assert draft["mark"] in " ".join((page.extract_text() or "").split()), f"page {number} is not marked as a draft"
+
+
+def test_nothing_keeps_with_a_new_page_and_the_signature_block_keeps_whole(draft: dict) -> None:
+    blocks = [el for el in draft["document"].element.body if el.tag in (qn("w:p"), qn("w:tbl"))]
+
+    def keeps(p) -> bool:  # type: ignore[no-untyped-def]  # the paragraph's own keep-with-next
+        return p.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
+
+    breaks = 0
+    for before, el in zip(blocks, blocks[1:], strict=False):
+        br = el.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}")
+        if br is None or br.get(qn("w:val")) in ("0", "false"):
+            continue
+        breaks += 1  # an appendix starts a page; nothing before it keeps with it
+        last = [before] if before.tag == qn("w:p") else list(before.findall(qn("w:tr"))[-1].iter(qn("w:p")))
+        assert not any(keeps(p) for p in last), "".join(before.itertext())[:80]
+    assert breaks == 2  # the two appendices (the Contents heading is inside its field's block)
+    texts = ["".join(t.text or "" for t in p.iter(qn("w:t"))).strip() for p in blocks]
+    signed = texts.index("Signatories")
+    date = next(i for i in range(signed, len(texts)) if re.fullmatch(r"\d{1,2} \w+ \d{4}", texts[i]))
+    assert date - signed >= 2  # the names come between
+    assert all(keeps(blocks[i]) for i in range(signed, date)) and not keeps(blocks[date])
+    assert keeps(blocks[texts.index("Contacts")])  # the short section before goes with them, as in the PDF

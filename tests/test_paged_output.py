@@ -88,7 +88,56 @@ def test_the_main_report_is_short_and_the_figures_are_in_the_appendices(printed:
         assert html.count(text) == 1
 
 
-def test_the_word_file_has_a_contents_field_its_properties_and_about_the_pdf_length(printed: dict) -> None:
+@pytest.fixture(scope="module")
+def word_pages(printed: dict) -> list[str]:
+    """The Word file's pages, as LibreOffice prints it to PDF."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is needed to count the Word file's pages")
+    out = printed["root"] / "word"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{printed['root'] / 'lo'}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), str(printed["docx"])],
+                   capture_output=True, timeout=240, check=True)
+    return _pages(out / "report.pdf")
+
+
+# The running footer (PDF: "Practice review of <council> ... Page n of m"; Word: "Page n").
+_RUNNING = re.compile(r"Page \d+( of \d+)?|Practice review of [A-Z][\w ]*?Council")
+# Characters (not counting spaces) a page holds at the least: about five lines of text. On the
+# sample the fullest page holds over 3,000; a page of two charts and their tables about 580; a
+# page with only a table of a few rows and its note, or a heading and a line, under 400.
+LEAST_TEXT = 400
+
+
+def _thin_pages(pages: list[str]) -> list[tuple[int, str]]:
+    """The pages after the cover that hold less than ``LEAST_TEXT`` characters of their own."""
+    thin = []
+    for n, text in enumerate(pages[1:], 2):
+        body = _RUNNING.sub("", text).strip()
+        if len(body.replace(" ", "")) < LEAST_TEXT:
+            thin.append((n, body[:80]))
+    return thin
+
+
+def test_no_page_of_the_pdf_or_the_word_file_is_nearly_empty_and_word_is_about_as_long(
+        printed: dict, word_pages: list[str]) -> None:
+    pdf_pages = printed["pages"]
+    assert len(word_pages) <= 1.3 * len(pdf_pages), f"Word {len(word_pages)} pages, PDF {len(pdf_pages)}"
+    assert _thin_pages(pdf_pages) == []
+    assert _thin_pages(word_pages) == []
+    # In Word too the date is printed with the signatories and the section before them.
+    signed = [text for text in word_pages[2:] if "Signatories" in text and "4 December 2026" in text]
+    assert len(signed) == 1 and "Contacts" in signed[0] and "Graham Pettifer" in signed[0]
+    # The appendices start a page each, in both.
+    for pages in (pdf_pages, word_pages):
+        for title in ("Appendix A: the figures", "Appendix B: the evidence"):
+            assert sum(title in text for text in pages) >= 2  # the Contents and the page it starts
+            assert any(re.match(r"(Page \d+ of \d+\s*Practice review of [\w ]+?Council\s*)?" + title, text)
+                       for text in pages), f"{title} does not start a page"
+
+
+def test_the_word_file_has_a_contents_field_its_properties_and_about_the_pdf_length(
+        printed: dict, word_pages: list[str]) -> None:
     with zipfile.ZipFile(printed["docx"]) as z:
         document = z.read("word/document.xml").decode()
         core = z.read("docProps/core.xml").decode()
@@ -98,14 +147,6 @@ def test_the_word_file_has_a_contents_field_its_properties_and_about_the_pdf_len
     assert "w:updateFields" in settings  # Word fills in the page numbers when the file opens
     assert "<dc:title>Report following the practice review of Eastvale Borough Council</dc:title>" in core
     assert f"<dc:creator>{printed['ws'].meta.programme}</dc:creator>" in core
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is needed to count the Word file's pages")
-    out = printed["root"] / "word"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{printed['root'] / 'lo'}", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(out), str(printed["docx"])],
-                   capture_output=True, timeout=240, check=True)
-    word_pages = _pages(out / "report.pdf")
     assert len(word_pages) <= 1.4 * len(printed["pages"])
     contents = next(text for text in word_pages if "Contents" in text)
     assert "Key messages" in contents and "Signatories" in contents

@@ -50,7 +50,8 @@ MARK_COLOUR = "A4161A"  # the HTML draft banner's red
 FONT_PT = 11.0  # table text (the reference document's Compact style)
 BOLD = 1.08  # bold Arial is about this much wider than regular
 CELL_PAD = 2 * 108 + 30  # twips: the Table style's left and right cell margins, a border, a little air
-SHORT_TABLE = 12  # rows; a table this short is kept on one page
+SHORT_TABLE = 12  # rows; a table this short is kept on one page...
+SHORT_TABLE_LINES = 24  # ...when its rows run to no more lines than this (about a third of a page)
 SHORT_LABEL = 12  # characters; a two-word label this short ("Reviewer A") is not wrapped
 # points: a table is set at the first size its words fit; 10 pt at most, near the PDF's 9.5 pt (at the
 # style's 11 pt the Word file ran to about 1.4 times the PDF's pages)
@@ -166,6 +167,19 @@ def _column_widths(least: list[float], most: list[float], total: int) -> list[in
     return whole
 
 
+def _lines(cells: list[list[etree._Element]], header: list[bool], widths: list[int], size: float) -> int:
+    """About how many lines of text a fitted table's rows run to: each row as tall as its fullest cell."""
+    total = 0
+    for row, head in zip(cells, header, strict=True):
+        tallest = 1
+        for tc, width in zip(row, widths, strict=False):
+            room = max(width - CELL_PAD, 1)
+            used = sum(max(1, -(-round(_twips(text.strip(), head) * size / FONT_PT) // room)) for text in _cell_text(tc))
+            tallest = max(tallest, used)
+        total += tallest
+    return total
+
+
 def _table_size(whole_least: list[float], word_least: list[float],
                 total: int) -> tuple[float, list[float], bool]:
     """The largest table font size (points) at which every column's widest piece fits, those
@@ -212,6 +226,7 @@ def _fit_table(tbl: etree._Element, total: int, *, or_fail: bool = False) -> boo
             least, most = [x * size / FONT_PT for x in least], [x * size / FONT_PT for x in most]
         widths = _column_widths(least, most, total)
 
+    lines = len(rows) if widths is None else _lines(cells, header, widths, size)
     tbl_pr = _child(tbl, "tblPr", first=True)
     tbl_w = _child(tbl_pr, "tblW", after=("tblStyle", "tblpPr", "tblOverlap", "bidiVisual",
                                             "tblStyleRowBandSize", "tblStyleColBandSize"))
@@ -237,13 +252,20 @@ def _fit_table(tbl: etree._Element, total: int, *, or_fail: bool = False) -> boo
                 tc_w.set(_w("type"), "dxa")
                 tc_w.set(_w("w"), str(width))
 
-    short = len(rows) <= SHORT_TABLE
+    short = len(rows) <= SHORT_TABLE and lines <= SHORT_TABLE_LINES  # a tall one splits between rows
+    for p in tbl.iter(_w("p")):  # rows as tight as the PDF's: the cell margins are the only space in a row
+        spacing = _child(_child(p, "pPr", first=True), "spacing", after=_PPR_BEFORE_SPACING)
+        spacing.set(_w("before"), "0")
+        spacing.set(_w("after"), "0")
     for i, (tr, is_head) in enumerate(zip(rows, header, strict=True)):
         tr_pr = _child(tr, "trPr", after=("tblPrEx",))
         _child(tr_pr, "cantSplit")
         if is_head:
             _child(tr_pr, "tblHeader").set(_w("val"), "on")
-        if short and i < len(rows) - 1:  # a short table stays on one page: each row keeps with the next
+        # A short table stays on one page: each row keeps with the next. A longer one may split, but
+        # never leaving its header and one row, or its last row, alone on a page.
+        first_body = next((j for j, head in enumerate(header) if not head), len(rows))
+        if i < len(rows) - 1 and (short or i <= first_body or i == len(rows) - 2):
             for p in tr.iter(_w("p")):
                 _keep_with_next(p)
     return True
@@ -494,6 +516,9 @@ def _docx_html(body: str) -> str:
     if title:
         body = re.sub(r"<title>.*?</title>", f"<title>{title.group(1)}</title>", body, count=1, flags=re.DOTALL)
         body = body.replace(title.group(0), "", 1)
+    # The block printed whole (the last short section, the signatories, the date) as a bookmark
+    # pandoc keeps, so that the Word file can keep it on one page too (docxpages).
+    body = body.replace('<div class="signature-block">', '<div class="signature-block" id="signature-block">', 1)
     body = re.sub(r'<h2 class="cover-team-heading"[^>]*>(.*?)</h2>', r"<p><strong>\1</strong></p>", body,
                   flags=re.DOTALL)
     # The headings carry their own numbers, so the contents list is plain lines in Word, not a

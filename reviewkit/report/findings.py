@@ -378,7 +378,8 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
                     + ("" if row["evidence"] else "; too little to count as evidenced") + ")."))
     out[0] = '<div class="keep">' + out[0]  # the heading stays with what follows it
     q = questions[questions["statement"] == s.number]
-    if len(q) and int(q["scored"].sum()):
+    audit = bool(len(q) and int(q["scored"].sum()))
+    if audit:
         table = pd.DataFrame([{"Audit question": f"{r['number']}. {r['title']}", "Rated": str(r["scored"]),
                                "Outstanding or Good": r["display"],
                                "95% confidence interval": _interval(r["ci_low"], r["ci_high"])}
@@ -387,7 +388,8 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
                            numeric=["Rated", "Outstanding or Good", "95% confidence interval"], css_class="compact"))
     else:
         out.append(para("No audit question of this review maps to this statement."))
-    out[2] += "</div>"
+    if audit:
+        out[2] += "</div>"
     c = codes[codes["statement"] == s.number]
     if len(c):
         table = pd.DataFrame([{"Theme from the meetings": r["label"], "Strength": str(r["strength"]),
@@ -401,6 +403,8 @@ def _statement(b: ReportBuilder, s: cqc.QualityStatement, summary: pd.DataFrame,
                             "to more than one of these themes is counted under each."))
     else:
         out.append(para("No notes from the meetings were coded to a theme that maps to this statement."))
+    if not audit:  # no table of audit questions: the heading stays with the table of notes instead
+        out[3] += "</div>"
     heard = [f"{_i_label(r['code'], r['label'])}, {nv.count_noun(int(r['conversations']), 'conversation')} "
              f"({_leanings(r)})" for r in i_ev[i_ev["statement"] == s.number].to_dict("records")]
     conv_codes = cqc.conversation_code_evidence(b.data.notes, b.data.codebook)
