@@ -496,6 +496,8 @@ def declared_for(review: object) -> Declared:
                *meta.glossary, *review.confirmed_words()]  # type: ignore[attr-defined]
     words = {w.casefold() for p in phrases for w in _WORDS_OF.findall(p or "")}
     words |= {w.casefold() for p in phrases for w in (p or "").split()}
+    # A PDF reader joins a word broken at its hyphen at a line end ("Long-" + "term" -> "Longterm").
+    words |= {w.replace("-", "") for w in words if "-" in w}
     ids = {c.id.casefold() for c in meta.cases} | {q.casefold() for q in tool.question_ids}
     ids |= {tool.overall.id.casefold()} | {f"qs{n}" for n in range(1, 21)}
     year = None
