@@ -848,9 +848,15 @@ def previous_sentence(rv: Review, extra: Extra) -> str:
     compared = f" {where} compares this review’s ratings with the previous review’s." if extra.previous else ""
     if recs:
         when = f" {month_or_day(date)}" if date else ""
+        if extra.meta.get("report_layout") == "classic":
+            where, reported = "shown below the recommendation", ""
+        else:  # each in full in Appendix C; what they came to, here
+            where = "and Appendix C sets out each recommendation with its update"
+            said = Counter(str(r.get("status") or "").strip().lower() for r in recs if str(r.get("status") or "").strip())
+            reported = (" Their status, as the council reports it: " + join([f"{n} {s}" for s, n in said.items()])
+                        + ".") if said else ""
         return (f"The previous practice review was undertaken{when} and made {noun(len(recs), 'recommendation')}. "
-                "The host Principal Social Worker has provided an update on each, shown below the "
-                f"recommendation.{compared}")
+                f"The host Principal Social Worker has provided an update on each, {where}.{reported}{compared}")
     if extra.previous is None and not date:
         return "No previous practice review is recorded for this council."
     when = month_or_day(date or str(extra.previous["round"]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -43,6 +44,7 @@ __all__ = ["SECTION_IDS", "chart_jobs", "cqc_evidence", "i_statements", "key_mes
 # The report's numbered sections by number, for "see section 4" in the team's prose.
 SECTION_IDS = {1: "introduction", 2: "previous-review", 3: "meetings", 4: "data-analysis", 5: "case-records",
                6: "observations", 7: "strengths", 8: "recommendations", 9: "cqc-evidence"}
+APPENDIX_PREVIOUS = "Appendix C"  # where the main-and-appendix layout puts the previous recommendations
 SAFEGUARDING = 7  # the quality statement under which the concerns raised during the review are counted
 # In the key messages, beside the headline share: what the review's figures are not.
 NOT_A_RATING = ("This peer review is not a CQC assessment and does not grade the council. Its figures show "
@@ -216,7 +218,10 @@ def i_statements(b: ReportBuilder) -> tuple[str, set[int]]:
         shares = [f"{r['label']} {an.format_count(int(r['conversations']), heard)}"
                   for r in counts.to_dict("records") if r["conversations"]]
         parts.append(para("Share of conversations touching each I statement: " + "; ".join(shares) + "."))
-    body = [b.figure("i-statements", lead="".join(parts))]
+    if b.meta.report_layout == "classic":
+        body = [b.figure("i-statements", lead="".join(parts))]
+    else:  # the chart is in Appendix A (``i_statement_chart``); each statement's counts follow here
+        body = ["".join(parts) + para("Appendix A charts these counts.")]
     quotes = report_quotes(b.data.notes)
     quotes = quotes[quotes["source"] == "conversation"]
     # Printed once: a quote the team's narrative already quotes is not repeated.
@@ -517,14 +522,15 @@ def _on_or_in(when: str) -> str:
 
 
 def previous_review(b: ReportBuilder) -> str:
-    """2. The previous review's recommendations with the host's update on each."""
+    """2. The previous review's recommendations with the host's update on each (in the main-and-appendix
+    layout, what they came to here and each in full in Appendix C, ``previous_appendix``)."""
     recs = previous_recommendations(
         [{"text": r.text, "update": r.update} for r in b.meta.previous_recommendations])
     body = []
     figures = b.data.previous_round
-    where = "Appendix A" if b.meta.report_layout != "classic" else "Section 4"
-    compared = (f" {where} compares this review’s ratings with the previous review’s."
-                if figures is not None else "")
+    classic = b.meta.report_layout == "classic"
+    compared = (f" {'Section 4' if classic else 'Appendix A'} compares this review’s ratings with the previous "
+                "review’s." if figures is not None else "")
     if not len(recs) and figures is None and not b.meta.previous_date:
         body.append(para("No previous practice review is recorded for this council."))
     elif not len(recs):
@@ -535,24 +541,59 @@ def previous_review(b: ReportBuilder) -> str:
                          f"review.{compared}"))
     else:
         when = f" {_on_or_in(b.meta.previous_date)}" if b.meta.previous_date else ""
+        where = ("shown below the recommendation" if classic else
+                 f"and {APPENDIX_PREVIOUS} sets out each recommendation with its update")
+        statuses = Counter(s.strip().lower() for s in (r.status for r in b.meta.previous_recommendations) if s.strip())
+        reported = (" Their status, as the council reports it: "
+                    + nv.join_words([f"{n} {status}" for status, n in statuses.items()]) + "." if statuses else "")
         body.append(para(f"The previous practice review was undertaken{when} and made "
-                       f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
-                       f"Worker has provided an update on each, shown below the recommendation.{compared}"))
-        items = []
-        statuses = [rec.status for rec in b.meta.previous_recommendations]
-        for r in recs.itertuples():
-            status = statuses[r.number - 1] if r.number <= len(statuses) else ""
-            status = f' <span class="status">(status: {esc(status.lower())})</span>' if status else ""
-            update = (f'<p class="update"><strong>Update from {esc(b.meta.council)}</strong>{status}'
-                      f"<strong>:</strong> {esc(' '.join(r.update.split()))}</p>" if r.update else
-                      f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
-            figures = start_and_now(b, b.meta.previous_recommendations[r.number - 1], r.number)
-            items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
-                         f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
-            if figures:  # a table after its list item, not in it: Word keeps its caption a caption
-                body.append(f'<ol class="previous" start="{r.number - len(items) + 1}">{"".join(items)}</ol>'
-                            + figures)
-                items = []
-        if items:
-            body.append(f'<ol class="previous" start="{len(recs) - len(items) + 1}">{"".join(items)}</ol>')
+                         f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
+                         f"Worker has provided an update on each, {where}.{reported}{compared}"))
+        if classic:
+            body.extend(_previous_items(b, recs))
     return section(2, "Previous practice review", "previous-review", body)
+
+
+def previous_appendix(b: ReportBuilder) -> str:
+    """Appendix C (main-and-appendix layout): each previous recommendation, the council's update on it and
+    its starting figure beside this round's."""
+    recs = previous_recommendations(
+        [{"text": r.text, "update": r.update} for r in b.meta.previous_recommendations])
+    if b.meta.report_layout == "classic" or not len(recs):
+        return ""
+    return section(None, f"{APPENDIX_PREVIOUS}: the previous review’s recommendations and the council’s updates",
+                   "appendix-previous", _previous_items(b, recs), new_page=True)
+
+
+def _previous_items(b: ReportBuilder, recs: pd.DataFrame) -> list[str]:
+    """The numbered recommendations, each with its update, and a starting figure's table after its item."""
+    body, items = [], []
+    statuses = [rec.status for rec in b.meta.previous_recommendations]
+    for r in recs.itertuples():
+        status = statuses[r.number - 1] if r.number <= len(statuses) else ""
+        status = f' <span class="status">(status: {esc(status.lower())})</span>' if status else ""
+        update = (f'<p class="update"><strong>Update from {esc(b.meta.council)}</strong>{status}'
+                  f"<strong>:</strong> {esc(' '.join(r.update.split()))}</p>" if r.update else
+                  f'<p class="update"><strong>Update</strong>{status}<strong>:</strong> none provided.</p>')
+        figures = start_and_now(b, b.meta.previous_recommendations[r.number - 1], r.number)
+        items.append(f'<li id="previous-{r.number}"><p class="previous-rec">'
+                     f"{esc(' '.join(r.recommendation.split()))}</p>{update}</li>")
+        if figures:  # a table after its list item, not in it: Word keeps its caption a caption
+            body.append(f'<ol class="previous" start="{r.number - len(items) + 1}">{"".join(items)}</ol>' + figures)
+            items = []
+    if items:
+        body.append(f'<ol class="previous" start="{len(recs) - len(items) + 1}">{"".join(items)}</ol>')
+    return body
+
+
+def i_statement_chart(b: ReportBuilder) -> str:
+    """Appendix A (main-and-appendix layout): the chart of conversations by I statement and stance."""
+    counts = b.i_statement_counts
+    if b.meta.report_layout == "classic" or not len(counts) or not int(counts["conversations"].sum()):
+        return ""
+    heard = len(b.data.conversations)
+    lead = ('<h3 id="i-statements-chart">Conversations by I statement</h3>'
+            + para(f"What was said in the {nv.count_noun(heard, 'conversation')}, coded against the CQC’s I "
+                   "statements (section 5): a conversation counts once for each I statement it touched, under "
+                   "how what was said leaned."))
+    return b.figure("i-statements", lead=lead)

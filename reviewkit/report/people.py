@@ -97,6 +97,21 @@ def _quotes(b: ReportBuilder, source: str, skip: set[int] | frozenset[int] = fro
     return out
 
 
+def _theme_figure(b: ReportBuilder, lead: str) -> str:
+    """The chart and table of themes from the meetings, with the note naming any cut."""
+    note = cut_note(*top_with_ties(b.themes, THEME_ROWS), THEME_ROWS)
+    return b.figure("themes", lead=lead) + (f'<p class="table-note">{esc(note)}</p>' if note else "")
+
+
+def meeting_theme_chart(b: ReportBuilder) -> str:
+    """Appendix A (main-and-appendix layout): the themes from the meetings, charted by stance."""
+    if b.meta.report_layout == "classic" or not len(b.themes):
+        return ""
+    return _theme_figure(b, '<h3 id="meeting-themes-chart">Themes from the meetings</h3>'
+                         + para("The notes from the meetings coded by theme (section 3), by how what was said "
+                                "leaned."))
+
+
 def meetings(b: ReportBuilder) -> str:
     """3. Themes from the meetings: narrative, chosen quotes, theme counts, one-change lists."""
     body = [b.narrative("meetings")]
@@ -114,12 +129,11 @@ def meetings(b: ReportBuilder) -> str:
         totals = themes.groupby("label", sort=False)["count"].sum()
         notes = b.data.notes
         coded = int(sum(1 for s, c in zip(notes["source"], notes["codes"]) if s == "meeting" and len(c)))
-        lead = heading + para(f"The review team coded {nv.count_noun(coded, 'note')} from the meetings "
-                            f"by theme. {_top_themes(totals)}")
-        body.append(b.figure("themes", lead=lead))
-        note = cut_note(*top_with_ties(themes, THEME_ROWS), THEME_ROWS)
-        if note:
-            body.append(f'<p class="table-note">{esc(note)}</p>')
+        said = f"The review team coded {nv.count_noun(coded, 'note')} from the meetings by theme. {_top_themes(totals)}"
+        if b.meta.report_layout != "classic":  # the chart and its table: Appendix A (``meeting_theme_chart``)
+            body.append(heading + para(f"{said} Appendix A charts every theme by how it leaned."))
+        else:
+            body.append(_theme_figure(b, heading + para(said)))
     else:
         body.append(heading + para("No notes from the meetings have been coded by theme yet."))
     changes = one_change_lists(b.data.notes)

@@ -9,6 +9,7 @@ the notebook stays one line per section.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -101,13 +102,14 @@ def data_analysis(b: ReportBuilder) -> str:
     return section(4, "What the case records showed", "data-analysis", body)
 
 
-def figures_appendix(b: ReportBuilder) -> str:
+def figures_appendix(b: ReportBuilder, more: Sequence[str] = ()) -> str:
     """Appendix A (main-and-appendix layout): section 4's tables, charts and method notes, the chart
-    of each question, the comparison with the previous round and the agreement between reviewers."""
+    of each question, the comparison with the previous round and the agreement between reviewers, then
+    ``more`` (the charts of the meetings' themes and of the conversations by I statement)."""
     if not in_appendix(b):
         return ""
-    body = [*_analysis(b, opening=False), _question_charts(b), trend(b), _consistency(b)]
-    return section(None, f"{APPENDIX_FIGURES}: the figures from the case records audit tool", "appendix-figures",
+    body = [*_analysis(b, opening=False), _question_charts(b), trend(b), _consistency(b), *more]
+    return section(None, f"{APPENDIX_FIGURES}: the figures in full", "appendix-figures",
                    body, new_page=True)
 
 

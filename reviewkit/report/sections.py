@@ -488,7 +488,7 @@ class ReportBuilder:
 
     def figures_appendix(self) -> str:
         """Appendix A: every table, chart and method note of section 4 ('' in the classic layout)."""
-        return ratings.figures_appendix(self)
+        return ratings.figures_appendix(self, [people.meeting_theme_chart(self), findings.i_statement_chart(self)])
 
     def cqc_section(self) -> str:
         """9. Evidence against the CQC quality statements, when review.yaml puts it in the body."""
@@ -544,6 +544,10 @@ class ReportBuilder:
     def previous_review(self) -> str:
         """2. The previous review's recommendations with the host's update on each."""
         return findings.previous_review(self)
+
+    def previous_appendix(self) -> str:
+        """Appendix C: each previous recommendation with its update ('' in the classic layout)."""
+        return findings.previous_appendix(self)
 
     def meetings(self) -> str:
         """3. Themes from the meetings: narrative, chosen quotes, theme counts, one-change lists."""
