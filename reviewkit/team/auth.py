@@ -169,13 +169,15 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
         member = self.team.member(login)
         files = self.files
         stored = files.read_passwords().get(login)
+        # The hashing runs off the hub's event loop (scrypt lets other threads run meanwhile): eight
+        # people signing in at once would otherwise wait in turn, and so would every page the hub serves.
         if member is None:
-            check_password(password, dummy_hash())  # as long as a wrong password takes
+            await asyncio.to_thread(check_password, password, dummy_hash())  # as long as a wrong password takes
             raise self._refuse(login, address, ": not a login on the review team")
         if stored is not None:
-            if not check_password(password, stored):
+            if not await asyncio.to_thread(check_password, password, stored):
                 raise self._refuse(login, address, "for a team login: wrong password")
-        elif not set_password_with_code(files, login, code, password):
+        elif not await asyncio.to_thread(set_password_with_code, files, login, code, password):
             raise self._refuse(login, address, "for a team login: first sign-in with a wrong, expired or used code"
                                if code.strip() else "for a team login: first sign-in without a code")
         else:
