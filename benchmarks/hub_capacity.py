@@ -9,7 +9,8 @@ own) on a throwaway workspace of 16 visiting reviewers and a host, each with a l
 cases. Then, in Debian's Chromium through Playwright:
 
 - the floor: a trivial Voila page (one Markdown cell, no widgets) loaded in the same browser,
-  on the same machine, at the same time, before and after the sign-ins (median of both);
+  on the same machine, at the same time, before and after the sign-ins (median of both); and
+  N such pages loaded at once (median), what Chromium and Voila alone cost N people at once;
 - form-ready: N reviewers sign in together for the first time (login, first sign-in code, new
   password) and each is timed from pressing "Sign in" to the rating form's level buttons
   being on screen and clickable; the host then signs in alone and is timed to the host console;
@@ -150,6 +151,21 @@ async def floor_time(browser, url: str, loads: int = 3) -> list[float]:  # noqa:
     return times
 
 
+async def floor_together(browser, url: str, n: int) -> float:  # noqa: ANN001
+    """Median seconds for n trivial Voila pages loaded at once: what the browser and Voila alone cost n people."""
+    async def one() -> float:
+        ctx = await browser.new_context()
+        page = await ctx.new_page()
+        t0 = time.monotonic()
+        await page.goto(url, timeout=300_000)
+        await page.wait_for_selector("#floor-mark", timeout=300_000)
+        took = time.monotonic() - t0
+        await ctx.close()
+        return took
+
+    return statistics.median(await asyncio.gather(*(one() for _ in range(n))))
+
+
 async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, object, float]:  # noqa: ANN001
     ctx = await browser.new_context(viewport={"width": 1366, "height": 768})
     ctx.set_default_timeout(600_000)
@@ -202,6 +218,7 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
                                        for (_, page, _), r in zip(results, reviewers, strict=True)))
         host_ctx, _, host_ready = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
         floor += await floor_time(browser, floor_url)
+        floor_n = await floor_together(browser, floor_url, n)
         # A plain GET of a form, as a link preview or a script would make, never opening the page's websocket.
         for (ctx, _, _), r in zip(results, reviewers, strict=True):
             form = f"{hub.url}user/{logins[r]}/voila/render/rate_case_records.ipynb"
@@ -214,7 +231,7 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         await host_ctx.close()
         all_saves = [s for one in saves for s in one]
         return {
-            "users": n, "floor_s": statistics.median(floor),
+            "users": n, "floor_s": statistics.median(floor), "floor_together_s": floor_n,
             "ready_median_s": statistics.median(ready), "ready_p95_s": p95(ready),
             "host_console_s": host_ready, "save_p95_s": p95(all_saves), "save_median_s": statistics.median(all_saves),
             "pss_0_mib": pss0, "pss_mib": pss, "rss_0_mib": rss0, "rss_mib": rss,
@@ -285,10 +302,10 @@ def main() -> int:
     if rows:  # nobody signed in: the hub, its proxy and the fork server
         print(f"\n0 users: PSS {statistics.median(r['pss_0_mib'] for r in rows):.0f} MiB, "  # noqa: T201
               f"RSS {statistics.median(r['rss_0_mib'] for r in rows):.0f} MiB (median over the runs)")
-    print("\nusers  floor  ready median  p95  (x floor)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)"  # noqa: T201
+    print("\nusers  floor (N at once)  ready median  p95  (x floor)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)"  # noqa: T201
           "  kernels/user (after a plain GET)")
     for r in rows:
-        print(f"{r['users']:>5}  {r['floor_s']:.2f}s  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
+        print(f"{r['users']:>5}  {r['floor_s']:.2f}s ({r['floor_together_s']:.1f}s)  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
               f"(x{r['ready_median_s'] / r['floor_s']:.0f} / x{r['ready_p95_s'] / r['floor_s']:.0f})  "
               f"{r['host_console_s']:.1f}s  {r['save_p95_s'] * 1000:.0f}ms  {r['pss_0_mib']:.0f}  {r['pss_mib']:.0f}  "
               f"{r['pss_per_reviewer_mib']:.0f} / {r['rss_per_reviewer_mib']:.0f} MiB  {r['max_kernels_per_user']} "
