@@ -12,6 +12,8 @@ through its environment (readable only by this user), never its command line, wh
 user can list. A kernel is released when its page closes, and culled if left idle; closing
 the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder; if
 ``reviewkit serve`` itself is killed, a guard does the same (see ``reviewkit.core.lifecycle``).
+Each tab's kernel is a fork of a fork server started beside Voila that has the forms already
+imported (``reviewkit.core.forkserver``): it is ready at once and shares most of its memory.
 """
 
 from __future__ import annotations
