@@ -451,8 +451,25 @@ def error_panel(message: str, title: str = "This form cannot open") -> w.VBox:
     return box
 
 
+def listen_for_pages() -> None:
+    """Let the page fetch every widget of the form in one message (ipywidgets' control channel).
+
+    ipywidgets sets this up when it is first imported inside a kernel. A kernel forked from the
+    fork server inherits ipywidgets already imported, before any kernel existed, so nothing was
+    set up: the page then fell back to asking for each of the form's widgets one at a time,
+    which took seconds, and under load sometimes never finished. Outside a kernel this does
+    nothing; doing it twice is harmless.
+    """
+    from IPython import get_ipython  # start-up: IPython is loaded by then in a kernel; only asked here
+
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        w.register_comm_target()
+
+
 def open_or_explain(make: Callable[[], T], title: str = "This form cannot open") -> T | w.VBox:
     """What a notebook's entry point returns: the form, or a plain-English panel saying why it cannot open."""
+    listen_for_pages()
     try:
         return make()
     except ReviewkitError as exc:
