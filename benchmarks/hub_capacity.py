@@ -1,6 +1,6 @@
 """How many reviewers one machine's hub serves: memory, form-ready time and save time for 1, 3, 8 and 16 at once.
 
-    .venv/bin/python benchmarks/hub_capacity.py [--users 1,3,8,16] [--dir FOLDER] [--kit-python PYTHON]
+    .venv/bin/python benchmarks/hub_capacity.py [--users 1,3,8] [--dir FOLDER] [--kit-python PYTHON]
 
 (--kit-python runs the hub with another installation of reviewkit, e.g. an earlier version's, to compare.)
 
@@ -9,7 +9,8 @@ own) on a throwaway workspace of 16 visiting reviewers and a host, each with a l
 cases. Then, in Debian's Chromium through Playwright:
 
 - the floor: a trivial Voila page (one Markdown cell, no widgets) loaded in the same browser,
-  on the same machine, at the same time, before and after the sign-ins (median of both);
+  on the same machine, at the same time, before and after the sign-ins (median of both); and
+  N such pages loaded at once (median), what Chromium and Voila alone cost N people at once;
 - form-ready: N reviewers sign in together for the first time (login, first sign-in code, new
   password) and each is timed from pressing "Sign in" to the rating form's level buttons
   being on screen and clickable; the host then signs in alone and is timed to the host console;
@@ -20,7 +21,8 @@ cases. Then, in Debian's Chromium through Playwright:
   so the sum is what the tree really holds; also the plain sum of RSS, which counts shared
   pages once per process. Taken with nobody signed in, and with the N reviewers' forms open
   (the host not yet signed in). "per reviewer" is (with N - with 0) / N. Kernels per reviewer
-  are counted from each server's tree.
+  are counted from each server's tree, also after each reviewer's browser fetched the form's
+  address once more without opening its page (a plain GET: its kernel is never connected to).
 
 Times on a shared machine are noisy: compare the ratio to the floor as well as the seconds.
 """
@@ -149,6 +151,21 @@ async def floor_time(browser, url: str, loads: int = 3) -> list[float]:  # noqa:
     return times
 
 
+async def floor_together(browser, url: str, n: int) -> float:  # noqa: ANN001
+    """Median seconds for n trivial Voila pages loaded at once: what the browser and Voila alone cost n people."""
+    async def one() -> float:
+        ctx = await browser.new_context()
+        page = await ctx.new_page()
+        t0 = time.monotonic()
+        await page.goto(url, timeout=300_000)
+        await page.wait_for_selector("#floor-mark", timeout=300_000)
+        took = time.monotonic() - t0
+        await ctx.close()
+        return took
+
+    return statistics.median(await asyncio.gather(*(one() for _ in range(n))))
+
+
 async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, object, float]:  # noqa: ANN001
     ctx = await browser.new_context(viewport={"width": 1366, "height": 768})
     ctx.set_default_timeout(600_000)
@@ -201,18 +218,26 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
                                        for (_, page, _), r in zip(results, reviewers, strict=True)))
         host_ctx, _, host_ready = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
         floor += await floor_time(browser, floor_url)
+        floor_n = await floor_together(browser, floor_url, n)
         # A plain GET of a form, as a link preview or a script would make, never opening the page's websocket.
+        for (ctx, _, _), r in zip(results, reviewers, strict=True):
+            form = f"{hub.url}user/{logins[r]}/voila/render/rate_case_records.ipynb"
+            got = await ctx.request.get(form, timeout=600_000)
+            assert got.ok, f"plain GET of {r}'s form: {got.status}"
+        _, _, procs = tree_memory(hub.proc.pid)
+        kernels_after_get = kernels_per_user(procs)
         for ctx, _, _ in results:
             await ctx.close()
         await host_ctx.close()
         all_saves = [s for one in saves for s in one]
         return {
-            "users": n, "floor_s": statistics.median(floor),
+            "users": n, "floor_s": statistics.median(floor), "floor_together_s": floor_n,
             "ready_median_s": statistics.median(ready), "ready_p95_s": p95(ready),
             "host_console_s": host_ready, "save_p95_s": p95(all_saves), "save_median_s": statistics.median(all_saves),
             "pss_0_mib": pss0, "pss_mib": pss, "rss_0_mib": rss0, "rss_mib": rss,
             "pss_per_reviewer_mib": (pss - pss0) / n, "rss_per_reviewer_mib": (rss - rss0) / n,
-            "max_kernels_per_user": max(kernels.values(), default=0), "processes": len(procs),
+            "max_kernels_per_user": max(kernels.values(), default=0),
+            "max_kernels_per_user_after_get": max(kernels_after_get.values(), default=0), "processes": len(procs),
         }
     finally:
         hub.stop()
@@ -264,7 +289,7 @@ async def run(sizes: list[int], root: Path) -> list[dict[str, object]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--users", default="1,3,8,16", help="team sizes to sign in together, e.g. 1,3,8,16")
+    ap.add_argument("--users", default="1,3,8", help="team sizes to sign in together, e.g. 1,3,8,16")
     ap.add_argument("--dir", default=None, help="where to put the throwaway workspaces")
     ap.add_argument("--kit-python", default=sys.executable, help="the Python whose reviewkit runs the hub")
     args = ap.parse_args()
@@ -274,13 +299,17 @@ def main() -> int:
         raise SystemExit(f"at most {MAX_USERS} reviewers")
     with tempfile.TemporaryDirectory(prefix="rkcap", dir=args.dir) as tmp:
         rows = asyncio.run(run(sizes, Path(tmp)))
-    print("\nusers  floor  ready median  p95  (x floor)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)"  # noqa: T201
-          "  kernels/user")
+    if rows:  # nobody signed in: the hub, its proxy and the fork server
+        print(f"\n0 users: PSS {statistics.median(r['pss_0_mib'] for r in rows):.0f} MiB, "  # noqa: T201
+              f"RSS {statistics.median(r['rss_0_mib'] for r in rows):.0f} MiB (median over the runs)")
+    print("\nusers  floor (N at once)  ready median  p95  (x floor)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)"  # noqa: T201
+          "  kernels/user (after a plain GET)")
     for r in rows:
-        print(f"{r['users']:>5}  {r['floor_s']:.2f}s  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
+        print(f"{r['users']:>5}  {r['floor_s']:.2f}s ({r['floor_together_s']:.1f}s)  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
               f"(x{r['ready_median_s'] / r['floor_s']:.0f} / x{r['ready_p95_s'] / r['floor_s']:.0f})  "
               f"{r['host_console_s']:.1f}s  {r['save_p95_s'] * 1000:.0f}ms  {r['pss_0_mib']:.0f}  {r['pss_mib']:.0f}  "
-              f"{r['pss_per_reviewer_mib']:.0f} / {r['rss_per_reviewer_mib']:.0f} MiB  {r['max_kernels_per_user']}")
+              f"{r['pss_per_reviewer_mib']:.0f} / {r['rss_per_reviewer_mib']:.0f} MiB  {r['max_kernels_per_user']} "
+              f"({r['max_kernels_per_user_after_get']})")
     return 0
 
 

@@ -62,6 +62,10 @@ def test_the_written_config_is_private_and_loads_the_passwords_sign_in(team, tmp
     assert c.ReviewTeamAuthenticator.password_file == str(team.path.resolve() / "private" / "hub_passwords.json")
 
     assert c.ReviewTeamAuthenticator.codes_file == str(team.path.resolve() / "private" / "hub_first_codes.json")
+    # The hub run as a service starts the fork server too, its socket in the hub's own folder.
+    (fork,) = c.JupyterHub.services
+    assert fork["command"][1:3] == ["-m", "reviewkit.core.forkserver"]
+    assert fork["command"][3] == str(out.parent / "fork.sock") == str(Path(c.ReviewSpawner.state_dir) / "fork.sock")
 
     from reviewkit.team.auth import ReviewTeamAuthenticator, check_password
     from reviewkit.team.codes import make_codes

@@ -28,6 +28,7 @@ import pytest
 from reviewkit.core.lifecycle import OWNER_FILE, private_dir, sweep_stale
 
 from .helpers import LOGINS, make_workspace, wait_for, with_logins
+from .test_form_kernels import kernels
 from .test_serve_lifecycle import alive, start_serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(400)]
@@ -65,10 +66,12 @@ def test_serve_killed_leaves_no_process_and_no_secret(tmp_path: Path) -> None:
     try:
         with urllib.request.urlopen(url, timeout=180) as page:  # noqa: S310 - loopback; runs the form in a kernel
             page.read()
-        voila = next(p for p in psutil.Process(proc.pid).children() if "voila" in " ".join(p.cmdline()))
-        wait_for(lambda: len(voila.children()) >= 1, "a kernel for the page", timeout=120)
+        children = psutil.Process(proc.pid).children()
+        voila = next(p for p in children if "voila" in " ".join(p.cmdline()))
+        forker = next(p for p in children if "reviewkit.core.forkserver" in " ".join(p.cmdline()))
+        wait_for(lambda: len(kernels(voila, forker)) >= 1, "a kernel for the page", timeout=120)
         tree = psutil.Process(proc.pid).children(recursive=True)
-        assert any("ipykernel" in " ".join(p.cmdline()) for p in tree), [p.cmdline() for p in tree]
+        assert {k.pid for k in kernels(voila, forker)} <= {p.pid for p in tree}
         assert [d.name for d in tmp.iterdir() if d.name.startswith("reviewkit-serve-")]
 
         took = _kill_and_time(proc, tree)

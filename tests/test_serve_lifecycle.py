@@ -101,6 +101,7 @@ def test_each_page_load_releases_its_kernel_when_the_page_goes(browser, tmp_path
     from reviewkit.team import serve
 
     from .test_browser_forms import open_page
+    from .test_form_kernels import kernels
 
     ws = make_workspace(tmp_path / "ws")
     p = serve.plan(ws.path, "A. Visitor", form="rate")
@@ -108,15 +109,17 @@ def test_each_page_load_releases_its_kernel_when_the_page_goes(browser, tmp_path
     try:
         serve.wait_ready(p, proc, timeout=120)
         voila = psutil.Process(proc.pid)
+        assert p.forker is not None
+        forker = psutil.Process(p.forker.pid)  # each page's kernel is a fork of it
         outside: list[str] = []
         page = open_page(browser, p.url, outside)
         for _ in range(3):  # reloading: the page before lets its kernel go
             page.reload()
             page.wait_for_selector(".rk-form .rk-q-q1 button", timeout=120_000)
-        wait_for(lambda: len(voila.children()) == 1, "one kernel for one open page", timeout=120)
+        wait_for(lambda: len(kernels(voila, forker)) == 1, "one kernel for one open page", timeout=120)
         page.goto("about:blank")  # leaving the page, as closing its tab does, fires its pagehide
         page.close()
-        wait_for(lambda: voila.children() == [], "the closed page's kernel to be shut down", timeout=120)
+        wait_for(lambda: kernels(voila, forker) == [], "the closed page's kernel to be shut down", timeout=120)
         assert outside == []  # every asset of the page came from the server itself
     finally:
         serve.stop(proc, p)

@@ -61,7 +61,7 @@ TOO_SHORT = (f"Passwords are at least {MIN_PASSWORD} characters long. The first 
 PAUSED = "Too many refused sign-ins: wait {minutes} minutes and try again, or ask the host for help."
 KERNEL_IDLE_SECONDS = 20 * 60
 SERVER_IDLE_SECONDS = 60 * 60
-HOST_KERNELS = MAX_KERNELS + 1  # the host may also have a notebook open in JupyterLab
+HOST_KERNELS = MAX_KERNELS  # the host too: the console and one more page (a form, or a notebook in JupyterLab)
 FORK_WAIT_SECONDS = 60  # how long a first sign-in waits for the fork server to finish importing
 
 
@@ -169,13 +169,15 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
         member = self.team.member(login)
         files = self.files
         stored = files.read_passwords().get(login)
+        # The hashing runs off the hub's event loop (scrypt lets other threads run meanwhile): eight
+        # people signing in at once would otherwise wait in turn, and so would every page the hub serves.
         if member is None:
-            check_password(password, dummy_hash())  # as long as a wrong password takes
+            await asyncio.to_thread(check_password, password, dummy_hash())  # as long as a wrong password takes
             raise self._refuse(login, address, ": not a login on the review team")
         if stored is not None:
-            if not check_password(password, stored):
+            if not await asyncio.to_thread(check_password, password, stored):
                 raise self._refuse(login, address, "for a team login: wrong password")
-        elif not set_password_with_code(files, login, code, password):
+        elif not await asyncio.to_thread(set_password_with_code, files, login, code, password):
             raise self._refuse(login, address, "for a team login: first sign-in with a wrong, expired or used code"
                                if code.strip() else "for a team login: first sign-in without a code")
         else:
@@ -242,7 +244,7 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
         host = member.role == "host"
         forms = self._prepare_home(member.role)
         self.notebook_dir = str(forms)
-        first = "host_console.ipynb" if host else "rate_case_records.ipynb"
+        first = first_form(host)
         self.default_url = f"/voila/render/{first}"
         config_dir = Path(self.home_dir) / "config"
         config_dir.mkdir(exist_ok=True, mode=0o700)
@@ -297,12 +299,18 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
         return env
 
 
+def first_form(host: bool) -> str:
+    """The form a person lands on after signing in: the host console, or the rating form."""
+    return "host_console.ipynb" if host else "rate_case_records.ipynb"
+
+
 def server_config(host: bool) -> dict[str, Any]:
     """The single-user server's settings: Voila's code-free page, culling, and for visitors no Lab or code."""
     config: dict[str, Any] = {
         "ServerApp": {
             "jpserver_extensions": {"voila": True, "jupyterlab": host, "notebook": False, "jupyter_lsp": host,
-                                    "jupyter_server_terminals": host, "notebook_shim": host},
+                                    "jupyter_server_terminals": host, "notebook_shim": host,
+                                    "reviewkit.team.kernels": True},  # runs the first form ahead
             "shutdown_no_activity_timeout": SERVER_IDLE_SECONDS,
             # Everyone's server runs as the hub's own user; when that is root (a container), say so.
             "allow_root": os.geteuid() == 0,
@@ -314,7 +322,8 @@ def server_config(host: bool) -> dict[str, Any]:
         "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_SECONDS, "cull_interval": 60,
                                  "cull_connected": False,
                                  "kernel_manager_class": "reviewkit.team.kernels.ForkedKernelManager"},
-        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS},
+        # The first form runs at sign-in, while the browser is still being redirected: its page is ready on arrival.
+        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS, "preheat_form": first_form(host)},
         "VoilaConfiguration": {"template": "reviewkit", "strip_sources": True, "show_tracebacks": False,
                                "theme": "light"},
     }

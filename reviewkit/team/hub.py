@@ -150,8 +150,12 @@ def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1
     return HubPlan(ws.path.resolve(), ip, port, sign_in, entra, hub_port, proxy_api_port)
 
 
-def config_text(p: HubPlan, state: Path, proxy: str) -> str:
-    """The hub's configuration as Python for ``jupyterhub -f``; every value is written with repr()."""
+def config_text(p: HubPlan, state: Path, proxy: str, *, fork_service: bool = False) -> str:
+    """The hub's configuration as Python for ``jupyterhub -f``; every value is written with repr().
+
+    With ``fork_service`` (a configuration IT runs as a service) the hub starts the fork server
+    itself, as a managed service; ``reviewkit hub`` starts it beside the hub instead.
+    """
     ws = p.workspace
     lines = [
         "# JupyterHub configuration for a reviewkit practice review, written by 'reviewkit hub'.",
@@ -177,6 +181,13 @@ def config_text(p: HubPlan, state: Path, proxy: str) -> str:
         "c.Spawner.http_timeout = 180",
         f"c.JupyterHub.template_paths = [{str(TEMPLATES)!r}]  # sign-in and error pages with AA contrast",
     ]
+    if fork_service:
+        fork = [sys.executable, "-m", "reviewkit.core.forkserver", str(state / FORK_SOCKET), *PRELOAD]
+        lines += [
+            "# The fork server: it imports the forms once, and each person's server and kernels start as forks of it",
+            "# (in a fraction of a second, sharing its memory). The hub starts and stops it with itself.",
+            f"c.JupyterHub.services = [{{'name': 'reviewkit-forms', 'command': {fork!r}, 'cwd': {str(state)!r}}}]",
+        ]
     if p.sign_in == "entra":
         assert p.entra is not None
         e = p.entra
@@ -220,7 +231,7 @@ def write_config(p: HubPlan, out_dir: str | Path, *, force: bool = False, user: 
                           user, tls_cert, tls_key, backup_keep)
     d.public  # noqa: B018 - checks the address before anything is written
     config = out / CONFIG_FILE
-    files = {config: config_text(p, out, find_proxy()), out / deploy.HUB_UNIT: deploy.hub_service(d, config),
+    files = {config: config_text(p, out, find_proxy(), fork_service=True), out / deploy.HUB_UNIT: deploy.hub_service(d, config),
              out / deploy.BACKUP_UNIT: deploy.backup_service(d), out / deploy.BACKUP_TIMER: deploy.backup_timer(d),
              out / deploy.NGINX_SITE: deploy.nginx_site(d)}
     return deploy.write_files(files, force=force)

@@ -12,6 +12,8 @@ through its environment (readable only by this user), never its command line, wh
 user can list. A kernel is released when its page closes, and culled if left idle; closing
 the terminal, ``kill`` or Ctrl+C stop Voila and every kernel and remove the temp folder; if
 ``reviewkit serve`` itself is killed, a guard does the same (see ``reviewkit.core.lifecycle``).
+Each tab's kernel is a fork of a fork server started beside Voila that has the forms already
+imported (``reviewkit.core.forkserver``): it is ready at once and shares most of its memory.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewkit.core.errors import InvalidInputError, ServeError
+from reviewkit.core.forkserver import FORK_SOCKET, FORKSERVER_ENV
 from reviewkit.core.lifecycle import private_dir, remove_dir, start_detached, stop_tree, supervise
 from reviewkit.core.resources import shipped
 from reviewkit.inhouse.programme import is_programme, open_programme
@@ -57,6 +60,9 @@ PROGRAMME_FORMS = {"audit"}  # the forms of an in-house audit programme (a folde
 MAX_KERNELS = 2  # as reviewkit.team.kernels (not imported here: Jupyter Server loads only in the server)
 UNCONNECTED_SECONDS = 300  # long enough for a page on a very busy machine to load and connect
 HOST = "127.0.0.1"
+# What the fork server imports once, so that each page's kernel starts at once (see reviewkit.core.forkserver).
+KERNEL_PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipywidgets", "pandas", "reviewkit.team.widgets")
+FORK_WAIT_SECONDS = 60  # how long wait_ready waits for the fork server to finish importing
 
 
 
@@ -71,6 +77,7 @@ class ServePlan:
     notebook: Path
     token: str = ""
     scratch: Path | None = None  # a private folder start() made for kernel files; removed on stop
+    forker: subprocess.Popen[bytes] | None = None  # the fork server start() runs beside Voila
 
 
 def free_port(host: str = HOST) -> int:
@@ -150,6 +157,8 @@ def plan(workspace: str | Path, reviewer: str = "", *, form: str = "rate", port:
         "--VoilaConfiguration.multi_kernel_manager_class=reviewkit.team.kernels.FormsKernelManager",
         f"--FormsKernelManager.max_kernels={MAX_KERNELS}",
         f"--FormsKernelManager.unconnected_seconds={int(unconnected_seconds)}",
+        # Each kernel a fork of a process that has imported the forms: ready at once, its memory shared.
+        "--FormsKernelManager.kernel_manager_class=reviewkit.team.kernels.ForkedKernelManager",
     ]
     url = f"http://{HOST}:{port}/?token={token}"
     return ServePlan(argv, env, url, port, notebook, token)
@@ -165,6 +174,11 @@ def start(p: ServePlan) -> subprocess.Popen[bytes]:
     p.env["JUPYTER_RUNTIME_DIR"] = str(p.scratch / "runtime")
     (p.scratch / "tmp").mkdir(exist_ok=True)
     p.env["TMPDIR"] = str(p.scratch / "tmp")  # Voila's own temp folder for kernel connection files
+    sock = p.scratch / FORK_SOCKET
+    p.env[FORKSERVER_ENV] = str(sock)  # until it answers, kernels start as usual
+    p.forker = start_detached([sys.executable, "-m", "reviewkit.core.forkserver", str(sock), *KERNEL_PRELOAD],
+                              {k: v for k, v in p.env.items() if k != "JUPYTER_TOKEN"}, cwd=p.scratch,
+                              guard_folder=p.scratch)
     return start_detached(p.argv, p.env, guard_folder=p.scratch)
 
 
@@ -178,12 +192,19 @@ def wait_ready(p: ServePlan, proc: subprocess.Popen[bytes], timeout: float = 60.
                              "see the messages above")
         try:
             with urllib.request.urlopen(probe, timeout=2):  # noqa: S310 - loopback only
-                return
+                break
         except urllib.error.HTTPError:
-            return  # it answered, so it is up
+            break  # it answered, so it is up
         except OSError:
             time.sleep(0.2)
-    raise ServeError(f"the form server did not answer within {timeout:.0f} seconds")
+    else:
+        raise ServeError(f"the form server did not answer within {timeout:.0f} seconds")
+    # The first page's kernel is quick only once the fork server has imported the forms.
+    sock = Path(p.env.get(FORKSERVER_ENV, ""))
+    deadline = min(deadline, time.monotonic() + FORK_WAIT_SECONDS)
+    while (p.forker is not None and p.forker.poll() is None and not sock.exists()
+           and time.monotonic() < deadline):
+        time.sleep(0.1)
 
 
 def stop(proc: subprocess.Popen[bytes], p: ServePlan | None = None, timeout: float = 10.0) -> int:
@@ -192,6 +213,9 @@ def stop(proc: subprocess.Popen[bytes], p: ServePlan | None = None, timeout: flo
         return stop_tree(proc, timeout)
     finally:
         if p is not None:
+            if p.forker is not None:  # after Voila, which stops its kernels first
+                stop_tree(p.forker, timeout)
+                p.forker = None
             remove_dir(p.scratch)
             p.scratch = None
 

@@ -20,7 +20,7 @@ from reviewkit.review.calibration_view import agreement_lines
 from reviewkit.review.session import current_session
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace
-from reviewkit.team.widgets.common import EntryForm, message_html, now_hhmm, open_or_explain
+from reviewkit.team.widgets.common import EntryForm, message_html, now_hhmm, open_or_explain, text_html
 
 NOT_RATED = "Not rated yet"
 
@@ -80,15 +80,15 @@ class CalibrationForm(EntryForm):
             self.pickers[q.id] = picker
             desc = "".join(f"<li><strong>{html.escape(k)}</strong>: {html.escape(v)}</li>"
                            for k, v in q.descriptors.items())
-            rows.append(w.HTML(f"<h3>{html.escape(q.id)} · {html.escape(q.title)}</h3>"
+            rows.append(text_html(f"<h3>{html.escape(q.id)} · {html.escape(q.title)}</h3>"
                                f"<p>{html.escape(q.text)}</p><details><summary>Descriptors</summary>"
                                f"<ul>{desc}</ul></details>"))
             rows.append(picker)
-        self.team = w.HTML("")
+        self.team = text_html("")
         self.team.add_class("rk-cal-team")
         self.refresh_button = w.Button(description="Show the team's ratings", layout=w.Layout(width="auto"))
         self.refresh_button.on_click(self.guard(lambda _b: (self._refresh_records(), self.show_team())))
-        body: list[w.Widget] = [w.VBox(rows), w.HTML("<h3>The team's ratings</h3>"), self.refresh_button, self.team]
+        body: list[w.Widget] = [w.VBox(rows), text_html("<h3>The team's ratings</h3>"), self.refresh_button, self.team]
         if self.is_host:
             body.append(self._agree_box())
         intro = (f"Round {self.round}. Rate each calibration record on its own, as you would a case record; your "
@@ -107,9 +107,9 @@ class CalibrationForm(EntryForm):
         self.agree_rating = w.Dropdown(options=tool.scale.labels, description="Agreed")
         self.agree_note = w.Textarea(description="Note", placeholder="A short note on why (no personal details)")
         self.agree_button = w.Button(description="Save agreed rating", button_style="primary")
-        self.agree_message = w.HTML("")
+        self.agree_message = text_html("")
         self.agree_button.on_click(self.guard(lambda _b: self._save_agreed()))
-        return w.VBox([w.HTML("<h3>Agreed ratings (host)</h3>"), self.agree_record, self.agree_question,
+        return w.VBox([text_html("<h3>Agreed ratings (host)</h3>"), self.agree_record, self.agree_question,
                        self.agree_rating, self.agree_note, self.agree_button, self.agree_message])
 
     def _save(self, qid: str, value: str) -> None:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import ipywidgets as w
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from reviewkit.core.errors import BlockedTextError, ConflictError, InvalidInputError, ReviewkitError, WarningTextError
 from reviewkit.core.tools import RatingScale
@@ -163,12 +164,36 @@ def style_widget(extra: str = "") -> w.HTML:
     return w.HTML(f"<style>{BASE_CSS}\n{extra}</style>", layout=w.Layout(height="0px", margin="0"))
 
 
+_SHARED: dict[tuple[Any, ...], Any] = {}
+W = TypeVar("W", bound=w.Widget)
+
+
+def shared(kind: type[W], **traits: Any) -> W:
+    """One layout or style model for all the widgets that never change theirs.
+
+    Each widget otherwise brings a layout and a style model of its own, and the browser builds
+    every model before the form shows: the rating form had 387, most of them these. Only for
+    widgets whose layout or style no code changes (a ``.layout.display`` switched on one would
+    switch all).
+    """
+    key = (kind, tuple(sorted(traits.items())))
+    model = _SHARED.get(key)
+    if model is None or getattr(model, "comm", None) is None:  # none yet, or closed since
+        model = _SHARED[key] = kind(**traits)
+    return model  # type: ignore[no-any-return]
+
+
+def text_html(value: str = "") -> w.HTML:
+    """An HTML widget (text, a message) with the shared layout and style: one model, not three."""
+    return w.HTML(value, layout=shared(w.Layout), style=shared(HTMLStyle))
+
+
 def heading(text: str, level: int = 2, sub: str = "") -> w.HTML:
     """A heading (and an optional line under it), escaped."""
     body = f"<h{level}>{html.escape(text)}</h{level}>"
     if sub:
         body += f'<p class="rk-muted">{html.escape(sub)}</p>'
-    return w.HTML(body)
+    return text_html(body)
 
 
 def now_hhmm() -> str:
@@ -239,7 +264,7 @@ class Alert:
     """The message area at the top of a form: one message at a time, announced to screen readers."""
 
     def __init__(self) -> None:
-        self.html = w.HTML("")
+        self.html = text_html("")
         self.message = ""
 
     def show(self, kind: str, message: str, *, title: str = "") -> None:
@@ -264,7 +289,7 @@ class FormBase:
         self.actor = actor  # who the audit log names for every change made through this form
         self.store = store if store is not None else ws.store()
         self.alert = Alert()
-        self.status = w.HTML("")
+        self.status = text_html("")
         self.pending: set[str] = set()  # what the person changed but the store refused (see not_saved)
         self.last_saved = ""
         self.set_status("Nothing changed yet")
@@ -426,8 +451,25 @@ def error_panel(message: str, title: str = "This form cannot open") -> w.VBox:
     return box
 
 
+def listen_for_pages() -> None:
+    """Let the page fetch every widget of the form in one message (ipywidgets' control channel).
+
+    ipywidgets sets this up when it is first imported inside a kernel. A kernel forked from the
+    fork server inherits ipywidgets already imported, before any kernel existed, so nothing was
+    set up: the page then fell back to asking for each of the form's widgets one at a time,
+    which took seconds, and under load sometimes never finished. Outside a kernel this does
+    nothing; doing it twice is harmless.
+    """
+    from IPython import get_ipython  # start-up: IPython is loaded by then in a kernel; only asked here
+
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        w.register_comm_target()
+
+
 def open_or_explain(make: Callable[[], T], title: str = "This form cannot open") -> T | w.VBox:
     """What a notebook's entry point returns: the form, or a plain-English panel saying why it cannot open."""
+    listen_for_pages()
     try:
         return make()
     except ReviewkitError as exc:

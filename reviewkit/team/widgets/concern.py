@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from reviewkit.core.errors import BlockedTextError, WarningTextError
-from reviewkit.team.widgets.common import date_text, heading, message_html, parse_date, show_refused_text
+from reviewkit.team.widgets.common import date_text, heading, message_html, parse_date, show_refused_text, text_html
 
 if TYPE_CHECKING:
     from reviewkit.team.widgets.rating import RatingForm
@@ -40,8 +40,8 @@ class ConcernPanel:
         self.save = w.Button(description="Save the concern", button_style="primary", layout=w.Layout(width="auto"))
         self.save_anyway = w.Button(description="Save anyway", button_style="warning",
                                     layout=w.Layout(display="none", width="auto"))
-        self.message = w.HTML("")
-        self.response = w.HTML("")
+        self.message = text_html("")
+        self.response = text_html("")
         self.save.on_click(form.guard(lambda _b: self.store_concern()))
         self.save_anyway.on_click(form.guard(lambda _b: self.store_concern(confirm_warnings=True)))
         self.box = w.VBox([

@@ -17,7 +17,7 @@ from reviewkit.core.themes import load_codebook
 from reviewkit.review.fieldwork import WHO
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace
-from reviewkit.team.widgets.common import EntryForm, date_text, message_html, open_or_explain, parse_date
+from reviewkit.team.widgets.common import EntryForm, date_text, message_html, open_or_explain, parse_date, text_html
 from reviewkit.team.widgets.notes import NoteEditor, NoteList, notes_for
 
 WHO_LABELS = {"person": "The person", "relative": "A relative", "carer": "A carer",
@@ -70,10 +70,10 @@ class ConversationForm(EntryForm):
         self.date = w.DatePicker(description="Date", style={"description_width": "9.5rem"},
                                  layout=w.Layout(width="20rem"))
         self.create = w.Button(description="Create conversation", button_style="primary", layout=w.Layout(width="auto"))
-        self.details_title = w.HTML("<h3>New conversation</h3>")
-        self.details_message = w.HTML("")
+        self.details_title = text_html("<h3>New conversation</h3>")
+        self.details_message = text_html("")
         self.details_fields = w.VBox([self.case, self.who, self.date, self.create])
-        self.details_saved = w.HTML("")
+        self.details_saved = text_html("")
         details = w.VBox([self.details_title, self.details_fields, self.details_saved, self.details_message])
         details.add_class("rk-card")
 
@@ -85,7 +85,7 @@ class ConversationForm(EntryForm):
         self.notes = NoteList(self, self.store, self.codebook, self.editor, "Saved notes for this conversation")
         legend = "".join(f"<li><strong>{html.escape(c.label)}</strong>: {html.escape(c.text)}</li>"
                          for c in codes if c.i_statement)
-        self.legend = w.HTML(f"<details><summary>What the I statements say</summary><ul>{legend}</ul></details>")
+        self.legend = text_html(f"<details><summary>What the I statements say</summary><ul>{legend}</ul></details>")
         self.editor.box.children = (*self.editor.box.children[:5], self.legend, *self.editor.box.children[5:])
 
         self.picker.observe(g(self._on_pick), names="value")

@@ -41,6 +41,7 @@ from reviewkit.team.widgets.common import (
     now_hhmm,
     open_or_explain,
     resolve_workspace,
+    text_html,
 )
 from reviewkit.team.widgets.progress import progress_html
 
@@ -107,25 +108,25 @@ class HostConsole(FormBase):
                                    layout=w.Layout(width="auto"))
         self.import_button = w.Button(description="Import the chosen files", button_style="primary",
                                       layout=w.Layout(width="auto"))
-        self.import_message = w.HTML("")
-        imports = w.VBox([w.HTML("<h3>Import workbooks and CSV files</h3><p>Reviewers' filled-in workbooks, or "
+        self.import_message = text_html("")
+        imports = w.VBox([text_html("<h3>Import workbooks and CSV files</h3><p>Reviewers' filled-in workbooks, or "
                                  "CSV files in the README's formats. Everything in them is stored, or nothing: "
                                  "every problem is listed so it can be put right first.</p>"),
                           w.HBox([self.upload, self.import_button]), self.import_message])
         imports.add_class("rk-card")
         # progress
-        self.tables = w.HTML("")
+        self.tables = text_html("")
         self.refresh_button = w.Button(description="Refresh", tooltip="Read the latest ratings from the review store",
                                        layout=w.Layout(width="auto"))
-        progress = w.VBox([w.HTML("<h3>Progress</h3>"), self.refresh_button, self.tables])
+        progress = w.VBox([text_html("<h3>Progress</h3>"), self.refresh_button, self.tables])
         progress.add_class("rk-card")
         # claims in the narrative the figures do not bear out
         self.claims = w.Dropdown(options=[], description="Claim", layout=w.Layout(width="auto"))
         self.claim_reason = w.Textarea(placeholder="Why the claim is true although the figures seem to contradict it",
                                        description="Reason", layout=w.Layout(width="auto"))
         self.confirm_button = w.Button(description="Confirm the claim as true", layout=w.Layout(width="auto"))
-        self.claim_message = w.HTML("")
-        claims = w.VBox([w.HTML("<h3>Claims in the narrative</h3><p>Each claim the figures do not bear out is listed "
+        self.claim_message = text_html("")
+        claims = w.VBox([text_html("<h3>Claims in the narrative</h3><p>Each claim the figures do not bear out is listed "
                                 "under \"Before the final report\". Correct it in its narrative file, or, if it is "
                                 "true, confirm it here with the reason; the team annex lists every confirmation.</p>"),
                          self.claims, self.claim_reason, self.confirm_button, self.claim_message])
@@ -139,9 +140,9 @@ class HostConsole(FormBase):
         self.easy_button = w.Button(description="Render the Easy Read summary", layout=w.Layout(width="auto"),
                                     tooltip="From narrative/easy_read.md (drafted the first time), with the "
                                             "'What you told us' letter template")
-        self.report_progress = w.HTML("")
-        self.report_files = w.HTML("")
-        report = w.VBox([w.HTML("<h3>Report</h3><p>A draft marks unwritten sections; the final report is refused "
+        self.report_progress = text_html("")
+        self.report_files = text_html("")
+        report = w.VBox([text_html("<h3>Report</h3><p>A draft marks unwritten sections; the final report is refused "
                                 "until the data is complete and every section is written.</p>"),
                          w.HBox(list(self.formats.values())),
                          w.HBox([self.draft_button, self.final_button, self.easy_button]),
@@ -149,14 +150,14 @@ class HostConsole(FormBase):
         report.add_class("rk-card")
         # regional bundle
         self.bundle_button = w.Button(description="Write the regional bundle", layout=w.Layout(width="auto"))
-        self.bundle_files = w.HTML("")
-        bundle = w.VBox([w.HTML("<h3>Regional bundle</h3><p>Counts only, for the regional PSW network: no case "
+        self.bundle_files = text_html("")
+        bundle = w.VBox([text_html("<h3>Regional bundle</h3><p>Counts only, for the regional PSW network: no case "
                                 "references, names or free text.</p>"), self.bundle_button, self.bundle_files])
         bundle.add_class("rk-card")
         # action plan
         self.plan_button = w.Button(description="Write the action plan", layout=w.Layout(width="auto"))
-        self.plan_files = w.HTML("")
-        plan = w.VBox([w.HTML("<h3>Action plan</h3><p>A row per recommendation, with the finding and quality "
+        self.plan_files = text_html("")
+        plan = w.VBox([text_html("<h3>Action plan</h3><p>A row per recommendation, with the finding and quality "
                               "statement it answers and its starting figure, and a row per action with owner, "
                               "by when and status; a target, RAG rating and update to fill in (Excel). Bring it "
                               "to the next review.</p>"),
@@ -176,8 +177,8 @@ class HostConsole(FormBase):
         self.bundle_button.on_click(g(lambda _b: self.write_bundle()))
         self.plan_button.on_click(g(lambda _b: self.write_action_plan()))
         sub = f"{ws.meta.council} · {ws.meta.theme}. Signed in as {self.actor}."
-        self.review_notice = w.HTML("")
-        self.set_view("Host console", sub, self.top_bar(w.HTML(lab_html), reload=False), self.review_notice, imports,
+        self.review_notice = text_html("")
+        self.set_view("Host console", sub, self.top_bar(text_html(lab_html), reload=False), self.review_notice, imports,
                       progress, claims, report, bundle, plan)
         self.reload()
 

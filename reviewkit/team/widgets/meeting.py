@@ -19,7 +19,7 @@ from reviewkit.core.themes import load_codebook
 from reviewkit.review.fieldwork import MAX_ATTENDEES, MEETING_KINDS
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace
-from reviewkit.team.widgets.common import EntryForm, date_text, message_html, open_or_explain, parse_date
+from reviewkit.team.widgets.common import EntryForm, date_text, message_html, open_or_explain, parse_date, text_html
 from reviewkit.team.widgets.notes import NoteEditor, NoteList, notes_for
 
 KIND_LABELS = {"practitioners": "Meeting with practitioners", "managers": "Meeting with managers",
@@ -97,10 +97,10 @@ class MeetingForm(EntryForm):
         self.add_role = w.Button(description="Add a role", tooltip="Add another role that attended",
                                  layout=w.Layout(width="auto"))
         self.create = w.Button(description="Create meeting", button_style="primary", layout=w.Layout(width="auto"))
-        self.details_message = w.HTML("")
-        self.details_title = w.HTML("<h3>Meeting details</h3>")
+        self.details_message = text_html("")
+        self.details_title = text_html("<h3>Meeting details</h3>")
         details = w.VBox([self.details_title, self.kind, self.date, self.title,
-                          w.HTML("<p><strong>Who came</strong> — by role, never by name.</p>"),
+                          text_html("<p><strong>Who came</strong> — by role, never by name.</p>"),
                           self.attendee_box, self.add_role, self.details_message, self.create])
         details.add_class("rk-card")
 

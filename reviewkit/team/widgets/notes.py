@@ -21,7 +21,7 @@ from reviewkit.core.errors import BlockedTextError, InvalidInputError, WarningTe
 from reviewkit.core.themes import Code, Codebook, suggest_codes
 from reviewkit.privacy import screening as privacy
 from reviewkit.review.store import Store
-from reviewkit.team.widgets.common import FormBase, message_html, show_refused_text
+from reviewkit.team.widgets.common import FormBase, message_html, show_refused_text, text_html
 
 KINDS = [("Note", "note"), ("Direct quote", "quote"), ("One change or improvement", "one_change")]
 KIND_LABEL = {v: k for k, v in KINDS}
@@ -134,7 +134,7 @@ class NoteEditor:
         self.on_saved = on_saved
         self.editing = _Editing()
         g = form.guard
-        self.title = w.HTML("<h3>Add a note or quote</h3>")
+        self.title = text_html("<h3>Add a note or quote</h3>")
         self.kind = w.ToggleButtons(options=KINDS, value="note", description="Kind of entry",
                                     style={"button_width": "auto"})
         self.kind.add_class("rk-stack")
@@ -154,9 +154,9 @@ class NoteEditor:
                                    layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(16rem, 1fr))",
                                                    width="100%"))
         legend = "Codes (I statements)" if for_conversation else "Codes"
-        self.code_head = w.HTML(f"<p><strong>{legend}</strong> — tick every code the note speaks to. "
+        self.code_head = text_html(f"<p><strong>{legend}</strong> — tick every code the note speaks to. "
                                 "Hover over a code to see what it covers.</p>")
-        self.suggest_line = w.HTML("")
+        self.suggest_line = text_html("")
         self.accept = w.Button(description="Tick the suggested codes", tooltip="Tick every suggested code",
                                layout=w.Layout(display="none", width="auto"))
         self.dismiss = w.Button(description="Dismiss suggestions", tooltip="Hide the suggestions for this note",
@@ -172,7 +172,7 @@ class NoteEditor:
         self.save_anyway = w.Button(description="Save anyway", button_style="warning",
                                     tooltip="Save the note as written: you have checked it identifies no one",
                                     layout=w.Layout(display="none", width="auto"))
-        self.message = w.HTML("")
+        self.message = text_html("")
         self.box = w.VBox([self.title, self.kind, self.text, self.role, self.code_head, self.code_grid,
                            self.suggest_line, w.HBox([self.accept, self.dismiss]), self.stance, self.use, self.message,
                            w.HBox([self.save_button, self.save_anyway, self.cancel_button])])
@@ -318,7 +318,7 @@ class NoteList:
 
     def __init__(self, form: FormBase, store: Store, codebook: Codebook, editor: NoteEditor, title: str) -> None:
         self.form, self.store, self.codebook, self.editor = form, store, codebook, editor
-        self.heading = w.HTML(f"<h3>{html.escape(title)}</h3>")
+        self.heading = text_html(f"<h3>{html.escape(title)}</h3>")
         self.rows = w.VBox([])
         self.box = w.VBox([self.heading, self.rows])
         self.box.add_class("rk-card")
@@ -332,9 +332,9 @@ class NoteList:
         groups = (("Notes and quotes", notes[notes["kind"] != "one_change"]),
                   ("One change or improvement, from each participant", notes[notes["kind"] == "one_change"]))
         for title, part in groups:
-            rows.append(w.HTML(f"<h4>{html.escape(title)}</h4>"))
+            rows.append(text_html(f"<h4>{html.escape(title)}</h4>"))
             if part.empty:
-                rows.append(w.HTML('<p class="rk-muted">None yet.</p>'))
+                rows.append(text_html('<p class="rk-muted">None yet.</p>'))
             for nid in part["note_id"]:
                 rows.append(self._row(self.store.note(int(nid))))
         self.rows.children = rows
@@ -348,7 +348,7 @@ class NoteList:
                           layout=w.Layout(width="auto", flex="0 0 auto"))
         confirm = w.Button(description="Yes, delete it", button_style="danger", layout=w.Layout(width="auto"))
         keep = w.Button(description="No, keep it", layout=w.Layout(width="auto"))
-        ask = w.HBox([w.HTML("<strong>Delete this note?</strong>"), confirm, keep],
+        ask = w.HBox([text_html("<strong>Delete this note?</strong>"), confirm, keep],
                      layout=w.Layout(display="none", align_items="center"))
         nid = int(note["id"])
         self.controls[nid] = {"change": change, "delete": delete, "confirm": confirm, "keep": keep}

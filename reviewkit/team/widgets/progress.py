@@ -18,7 +18,7 @@ from reviewkit.review.progress import completeness, disagreements
 from reviewkit.review.readiness import readiness
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace
-from reviewkit.team.widgets.common import FormBase, now_hhmm, open_or_explain, resolve_workspace
+from reviewkit.team.widgets.common import FormBase, now_hhmm, open_or_explain, resolve_workspace, text_html
 
 
 def count_pct(n: int, d: int) -> str:
@@ -96,7 +96,7 @@ class ProgressView(FormBase):
 
     def __init__(self, workspace: Workspace | str | Path, *, store: Store | None = None) -> None:
         super().__init__(resolve_workspace(workspace), actor="host", store=store)
-        self.tables = w.HTML("")
+        self.tables = text_html("")
         self.refresh_button = w.Button(description="Refresh", button_style="primary",
                                        tooltip="Read the latest ratings from the review store",
                                        layout=w.Layout(width="auto"))

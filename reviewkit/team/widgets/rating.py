@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
+from ipywidgets.widgets.widget_selection import ToggleButtonsStyle
+from ipywidgets.widgets.widget_string import TextStyle
 
 from reviewkit.core.errors import BlockedTextError, InvalidInputError, ReviewkitError, WarningTextError
 from reviewkit.core.tools import AuditTool, Question
@@ -31,7 +33,9 @@ from reviewkit.team.widgets.common import (
     level_css,
     message_html,
     open_or_explain,
+    shared,
     show_refused_text,
+    text_html,
 )
 from reviewkit.team.widgets.concern import ConcernPanel
 
@@ -107,18 +111,18 @@ class QuestionBlock:
         self.question = question
         title = f"{number}. {question.title}" if number else question.title
         self.title = heading(title, 3)
-        self.text = w.HTML(f"<p>{html.escape(question.text)}</p>")
+        self.text = text_html(f"<p>{html.escape(question.text)}</p>")
         tooltips = [question.descriptors.get(lv.label, "The question does not apply to this case record.")
                     for lv in tool.scale.levels]
         self.buttons = w.ToggleButtons(options=tool.scale.labels, index=None, tooltips=tooltips,
-                                       layout=w.Layout(width="100%"))
+                                       layout=shared(w.Layout, width="100%"), style=shared(ToggleButtonsStyle))
         self.buttons.add_class("rk-levels")
-        self.descriptors = w.HTML(descriptor_html(question, tool, None))
+        self.descriptors = text_html(descriptor_html(question, tool, None))
         label = "Summary of your judgement" if number is None else "Evidence note"
         self.note = w.Textarea(description=label, placeholder=NOTE_PLACEHOLDER, continuous_update=False,
-                               layout=w.Layout(width="100%", height="6rem"))
+                               layout=shared(w.Layout, width="100%", height="6rem"), style=shared(TextStyle))
         self.note.add_class("rk-note")
-        self.message = w.HTML("")
+        self.message = text_html()
         self.save_anyway = w.Button(description="Save anyway", button_style="warning",
                                     tooltip="Save the note as written: you have checked it identifies no one",
                                     layout=w.Layout(display="none", width="auto"))
@@ -173,7 +177,7 @@ class RatingForm(EntryForm):
         self.case_picker = w.Dropdown(
             options=[(case_label(c, self.reviewer), c.id) for c in self.cases], value=None,
             description="Case record", style={"description_width": "initial"}, layout=w.Layout(width="22rem"))
-        self.progress = w.HTML("")
+        self.progress = text_html()
         self.blocks = {q.id: QuestionBlock(self, i, q) for i, q in enumerate(tool.questions, 1)}
         self.blocks[tool.overall.id] = QuestionBlock(self, None, tool.overall)
 
@@ -183,12 +187,12 @@ class RatingForm(EntryForm):
                                  placeholder="What is the significant concern? (no names or identifiers)",
                                  layout=w.Layout(width="100%", height="5rem", display="none"))
         self.reason.add_class("rk-note")
-        self.referral_message = w.HTML("")
+        self.referral_message = text_html()
         self.reason_anyway = w.Button(description="Save anyway", button_style="warning",
                                       layout=w.Layout(display="none", width="auto"))
         self.complete = w.Checkbox(description="I have finished rating this case record", indent=False,
                                    layout=w.Layout(width="auto"))
-        self.complete_message = w.HTML("")
+        self.complete_message = text_html()
         self.concern = ConcernPanel(self)
 
         self.referred.observe(self.guard(self._on_referred), names="value")
