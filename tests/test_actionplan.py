@@ -148,7 +148,8 @@ def test_round_trip_write_edit_new_previous_and_section_2_shows_the_updates(samp
     assert (recs[0].update, recs[0].status) == ("Training booked for all teams; two sessions held.", "In progress")
     assert (recs[1].update, recs[1].status) == ("", "")
     assert read_bundle(nxt / PREVIOUS_ROUND_FILE).round == "2026-10"
-    section = ReportBuilder.load(nxt).previous_review()
+    built = ReportBuilder.load(nxt)
+    section = built.previous_review() + built.previous_appendix()  # each recommendation in full: Appendix C
     assert "undertaken in October 2026 and made 7 recommendations" in section
     first = re.search(r'<li id="previous-1">(.*?)</li>', section, flags=re.S).group(1)
     assert "Training booked for all teams; two sessions held." in first and "(status: in progress)" in first
@@ -240,8 +241,8 @@ def test_the_samples_previous_review_comes_from_its_action_plan(sample: Path, tm
     bundle = previous_round_bundle()
     assert cli.main(["new", str(ws), "--council", meta.council, "--theme", meta.theme,
                      "--previous", str(SAMPLE_DIR / "previous_action_plan.xlsx"), "--previous", str(bundle)]) == 0
-    again = ReportBuilder.load(ws).previous_review()
-    original = ReportBuilder.load(sample).previous_review()
+    again, original = ((b.previous_review() + b.previous_appendix())  # each in full: Appendix C
+                       for b in (ReportBuilder.load(ws), ReportBuilder.load(sample)))
     figures = re.compile(r'<table class="start-and-now">.*?</table>', flags=re.S)
     assert figures.sub("", again) == figures.sub("", original)
     # The starting figure the plan kept, beside this round's (the new workspace has no ratings yet).

@@ -210,7 +210,7 @@ def test_nothing_keeps_with_a_new_page_and_the_signature_block_keeps_whole(draft
         breaks += 1  # an appendix starts a page; nothing before it keeps with it
         last = [before] if before.tag == qn("w:p") else list(before.findall(qn("w:tr"))[-1].iter(qn("w:p")))
         assert not any(keeps(p) for p in last), "".join(before.itertext())[:80]
-    assert breaks == 2  # the two appendices (the Contents heading is inside its field's block)
+    assert breaks == 3  # the three appendices (the Contents heading is inside its field's block)
     texts = ["".join(t.text or "" for t in p.iter(qn("w:t"))).strip() for p in blocks]
     signed = texts.index("Signatories")
     date = next(i for i in range(signed, len(texts)) if re.fullmatch(r"\d{1,2} \w+ \d{4}", texts[i]))

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from reviewkit.intake.io import export
 from reviewkit.intake.sample import build_sample_workspace
 from reviewkit.report import findings
+from reviewkit.report import ratings as reportratings
 from reviewkit.report import sections as reportsections
 from reviewkit.report.sections import RenderedChart, ReportBuilder
 from reviewkit.review.ratings import RatingInput
@@ -70,7 +71,9 @@ def report_sections(path: Path) -> tuple[str, str]:
     5 and the CQC evidence), and section 4 alone."""
     b = ReportBuilder.load(path)
     # Section 4's figures: in the body (the classic layout) or in Appendix A (main-and-appendix).
-    analysis = b.data_analysis() + b.question_charts() + b.trend() + b.consistency() + b.figures_appendix()
+    # (Appendix A's charts of the meetings' themes and of the I statements are not the oracle's: left out.)
+    analysis = (b.data_analysis() + b.question_charts() + b.trend() + b.consistency()
+                + reportratings.figures_appendix(b))
     return (b.key_messages() + b.introduction() + b.previous_review() + analysis + b.case_records()
             + b.cqc_section() + b.cqc_appendix(), analysis)
 
