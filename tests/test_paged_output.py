@@ -154,3 +154,18 @@ def test_the_word_file_has_a_contents_field_its_properties_and_about_the_pdf_len
     assert len(word_pages) <= 1.4 * len(printed["pages"])
     contents = next(text for text in word_pages if "Contents" in text)
     assert "Key messages" in contents and "Signatories" in contents
+
+
+def test_the_pdf_prints_its_body_text_at_the_size_the_stylesheet_sets(printed: dict) -> None:
+    """A table wider than the page made Chromium shrink every page to fit it: body text printed at
+    7 pt instead of 10.5 pt. Measured from the PDF: the size most of the text is drawn at."""
+    sizes: dict[float, int] = {}
+    for page in pypdf.PdfReader(str(printed["pdf"])).pages[1:]:
+        def visit(text, cm, tm, font, size) -> None:  # type: ignore[no-untyped-def]
+            if text.strip() and tm[0] and cm[0]:
+                drawn = round(size * abs(tm[0]) * abs(cm[0]), 1)
+                sizes[drawn] = sizes.get(drawn, 0) + len(text.strip())
+        page.extract_text(visitor_text=visit)
+    body = max(sizes, key=sizes.get)
+    assert body == 10.5, sorted(sizes.items(), key=lambda kv: -kv[1])[:4]
+    assert sum(n for s, n in sizes.items() if s < 8) < 0.02 * sum(sizes.values())  # (the footer is 8.5 pt)

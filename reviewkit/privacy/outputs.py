@@ -29,6 +29,7 @@ _PDFTOTEXT_SECONDS = 120
 _PROPERTIES = {"title", "subject", "creator", "keywords", "description", "lastModifiedBy", "category"}
 # Words the kit's own generated text uses that are also surnames: declared for finished outputs only.
 KIT_WORDS = frozenset({"wilson"})
+_HYPHENATED = re.compile(r"\b\w+(?:-\w+)+\b")
 
 
 def _html_text(path: Path) -> tuple[list[str], list[str]]:
@@ -85,7 +86,10 @@ def screen_outputs(files: dict[str, Path], declared: Declared) -> list[str]:
     if "html" in files:
         blocks, figures = _html_text(files["html"])
         readings["html"] = [b for b in (" ".join(x.split()) for x in blocks) if b]
-    declared = dataclasses.replace(declared, words=declared.words | KIT_WORDS,
+    # A PDF reader joins a word broken at its hyphen at a line end ("Strengths-" + "based" ->
+    # "Strengthsbased"): the joined form of a word the page itself holds is not new text.
+    joined = {h.replace("-", "").casefold() for b in readings.get("html", []) for h in _HYPHENATED.findall(b)}
+    declared = dataclasses.replace(declared, words=declared.words | KIT_WORDS | joined,
                                    figures=frozenset({"".join(figures), *figures}))
     if "pdf" in files:
         readings["pdf"] = _pdf_blocks(files["pdf"])

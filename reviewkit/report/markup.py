@@ -51,11 +51,16 @@ def html_table(df: pd.DataFrame, caption: str, *, row_headers: bool = True,
             text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else esc(value)
             if i == 0 and row_headers:
                 cells.append(f'<th scope="row">{text}</th>')
+            elif col in numeric:  # a count stays with its share when a narrow column wraps: "11 (55.0%)"
+                cells.append(f'<td class="num">{_COUNT_SHARE.sub("&nbsp;(", text)}</td>')
             else:
-                cells.append(f"<td{_num(col, numeric)}>{text}</td>")
+                cells.append(f"<td>{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (f"<table{cls}><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
+
+
+_COUNT_SHARE = re.compile(r"(?<=\d) \(")  # "11 (55.0%)": the space between a count and its share
 
 
 def _num(col: Any, numeric: Sequence[str]) -> str:
