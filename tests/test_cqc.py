@@ -56,7 +56,7 @@ def _tables(fragment: str) -> dict[str, list[list[str]]]:
     out = {}
     for m in re.finditer(r"<table[^>]*><caption>(.*?)</caption>(.*?)</table>", fragment, flags=re.S):
         caption = re.sub(r"^Table \d+: ", "", htmllib.unescape(m.group(1)))
-        rows = [[htmllib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+        rows = [[" ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", c)).split())  # (a no-break space read as one)
                  for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, flags=re.S)]
                 for r in re.findall(r"<tr>(.*?)</tr>", m.group(2), flags=re.S)]
         out[caption] = rows

@@ -79,7 +79,7 @@ def test_html_table_has_caption_scoped_headers_and_escapes() -> None:
     assert "<caption>Table 1: A &amp; B</caption>" in out
     assert '<th scope="col">Level</th>' in out and '<th scope="col" class="num">Number (%)</th>' in out
     assert '<th scope="row">&lt;b&gt;Good&lt;/b&gt;</th>' in out
-    assert '<td class="num">5 (25.0%)</td>' in out
+    assert '<td class="num">5&nbsp;(25.0%)</td>' in out  # the count kept with its share when the column wraps
 
 
 def test_markdown_is_escaped_and_headings_sit_under_the_section() -> None:
@@ -400,7 +400,7 @@ def test_a_cut_theme_table_keeps_ties_and_names_the_rest_and_agreement_counts_pa
     # C01: 12 questions × 3 pairs; q1 and q2 agree in 1 pair of 3 (Good, Good, Requires Improvement).
     # C02: 12 questions × 1 pair, all agreeing. In all 48 pairs, 44 the same: the sentence's figures.
     assert "they gave the same rating in 44 of 48 pairs of ratings (91.7%)" in html
-    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html)]
+    cells = [re.sub(r"<[^>]+>", "", c).replace("&nbsp;", " ") for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html)]
     assert cells[:5] == ["Moderation case", "Questions compared", "Pairs of ratings", "Same rating (pairs)",
                          "At most one level apart (pairs)"]
     assert cells[5:] == ["Moderation case 1", "12", "36", "32 (88.9%)", "36 (100.0%)",

@@ -508,6 +508,8 @@ def _docx_html(body: str) -> str:
     pandoc reads only what is inside <main> when there is one, and skips header, nav and footer.
     """
     body = re.sub(r'<a class="skip-link"[^>]*>.*?</a>', "", body, flags=re.DOTALL)
+    # Word's columns are fitted to their figures (``finish_docx``): no need to bind a count to its share.
+    body = body.replace("&nbsp;(", " (").replace("\u00a0(", " (")
     body = re.sub(r"<(/?)(header|nav|footer|main)\b", lambda m: f"<{m.group(1)}div", body)
     body = re.sub(r"<style\b.*?</style>", "", body, flags=re.DOTALL)
     # The document title becomes Word's Title paragraph, so the cover's own h1 would repeat it;
