@@ -139,7 +139,7 @@ def test_an_installed_wheel_builds_the_sample_and_renders_its_report_from_any_fo
                  cwd=elsewhere)
     assert where.splitlines()[0].startswith(str(tmp_path / "fresh"))
     assert str(ROOT) not in where
-    development = ("pytest", "hypothesis", "playwright", "pypdf", "jupyterhub")  # the dev and hub extras
+    development = ("pytest", "hypothesis", "playwright", "textstat", "jupyterhub")  # the dev and hub extras (pypdf is a runtime need: the Contents page numbers)
     found = _run([str(python), "-c", f"import importlib.util as u; print([m for m in {development!r} "
                                      "if u.find_spec(m)])"], cwd=elsewhere)
     assert found.strip() == "[]"
