@@ -76,6 +76,7 @@ def test_the_0_1_0_workspace_reports_the_same_figures(old_ws: Path, tmp_path: Pa
     # Ratings by reviewer moved from the report to the team annex: both together hold every figure.
     annex = write_annex(open_workspace(old_ws), tmp_path / "report")
     html = result["html"].read_text(encoding="utf-8") + annex.read_text(encoding="utf-8")
+    html = html.replace("\xa0", " ").replace("&nbsp;", " ")  # a table keeps a count with its share (no-break space)
     expected = (FIXTURE / "expected" / "report_figures.txt").read_text(encoding="utf-8").split("\n")
     missing = [figure for figure in expected if figure and figure not in html]
     assert missing == []
