@@ -86,7 +86,7 @@ def test_each_question_both_rounds_and_the_change_match_an_independent_computati
     ws, html = sample["ws"], sample["html"]
     prev, cur = _previous_counts(ws.path), _current_counts(ws)
     rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)[1:]
-    cells = [[re.sub(r"<[^>]+>", "", c).replace("&#x27;", "'") for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
+    cells = [[re.sub(r"<[^>]+>", "", c).replace("&#x27;", "'").replace("&nbsp;", " ") for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)]
              for r in rows]
     ids = [*ws.tool.question_ids, "pooled", "overall"]
     assert len(cells) == len(ids)
