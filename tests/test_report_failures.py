@@ -220,3 +220,23 @@ def test_a_finished_render_leaves_no_process_behind(sample, tmp_path):
         assert list(render.tmp.iterdir()) == []
     finally:
         render.kill_leftovers()
+
+
+_WORKER_STOPPED = """
+import multiprocessing, os, signal, sys, time
+from reviewkit.cli import run
+run._stop_on_signals()
+child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+child.start()
+os.kill(child.pid, signal.SIGTERM)
+child.join(10)
+print(child.exitcode, os.getpid() == run._HANDLER_PID[0])
+"""
+
+
+def test_a_forked_worker_stopped_by_sigterm_ends_quietly_without_stopping_the_command():
+    """A pool closing its workers sends SIGTERM; the command's handler must not unwind them as the command."""
+    result = subprocess.run([sys.executable, "-c", _WORKER_STOPPED], check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(128 + signal.SIGTERM), "True"]
+    assert "Traceback" not in result.stderr and "_Stopped" not in result.stderr

@@ -8,6 +8,7 @@ stderr. Stops cleanly on SIGTERM and SIGHUP, so temporary folders are removed.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -26,7 +27,14 @@ class _Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+_HANDLER_PID: list[int] = []
+
+
 def _stop(signum: int, _frame: object) -> None:
+    if _HANDLER_PID and os.getpid() != _HANDLER_PID[0]:
+        # A worker forked from this command inherited the handler: end it quietly; the command
+        # itself unwinds and reports the stop once.
+        os._exit(128 + signum)
     from reviewkit.report.staging import (
         end_child_processes,  # start-up: the render pipeline, needed only once a signal comes
     )
@@ -42,6 +50,7 @@ def _stop_on_signals() -> dict[int, Any]:
     replaced: dict[int, Any] = {}
     if threading.current_thread() is not threading.main_thread():
         return replaced
+    _HANDLER_PID[:] = [os.getpid()]
     for name in ("SIGTERM", "SIGHUP"):
         signum = getattr(signal, name, None)
         if signum is not None:
