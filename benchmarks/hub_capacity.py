@@ -13,7 +13,10 @@ cases. Then, in Debian's Chromium through Playwright:
   N such pages loaded at once (median), what Chromium and Voila alone cost N people at once;
 - form-ready: N reviewers sign in together for the first time (login, first sign-in code, new
   password) and each is timed from pressing "Sign in" to the rating form's level buttons
-  being on screen and clickable; the host then signs in alone and is timed to the host console;
+  being on screen and clickable; the host then signs in alone and is timed to the host console.
+  Also timed: to the form's page arriving from the server (what the hub alone decides), and the
+  processor time the sign-ins took, split between Chromium (every page is drawn on this same
+  machine, which a real reviewer's own computer does) and the hub's process tree;
 - save: every reviewer then rates four questions, all at once, each timed from the click to the
   rating's row being in the store (polled every 10 ms);
 - memory: the sum over the hub's whole process tree (hub, proxy, everyone's server, every
@@ -166,7 +169,21 @@ async def floor_together(browser, url: str, n: int) -> float:  # noqa: ANN001
     return statistics.median(await asyncio.gather(*(one() for _ in range(n))))
 
 
-async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, object, float]:  # noqa: ANN001
+def cpu_seconds(pids: set[int] | None = None) -> tuple[float, float]:
+    """Processor seconds used so far by Chromium's processes and by the processes in ``pids`` (and theirs)."""
+    browser = ours = 0.0
+    for p in psutil.process_iter(["exe", "name"]):
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            if (p.info["exe"] or "").startswith("/usr/lib/chromium/") or "chrom" in (p.info["name"] or ""):
+                browser += t.user + t.system
+            elif pids is not None and (p.pid in pids or any(a.pid in pids for a in p.parents())):
+                ours += t.user + t.system
+    return browser, ours
+
+
+async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, object, float, float]:  # noqa: ANN001
+    """Sign in for the first time; the seconds to the form being usable, and to its page arriving."""
     ctx = await browser.new_context(viewport={"width": 1366, "height": 768})
     ctx.set_default_timeout(600_000)
     page = await ctx.new_page()
@@ -174,11 +191,15 @@ async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, ob
     await page.get_by_label("Username").fill(login)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_label("First sign-in code").fill(hub.codes[login])
+    arrived: list[float] = []
+    page.on("response", lambda r: arrived.append(time.monotonic())
+            if r.status == 200 and "/voila/render/" in r.url and not arrived else None)
     t0 = time.monotonic()
     await page.get_by_role("button", name="Sign in").click()
     await page.locator(ready).first.wait_for(state="visible")
     await page.locator(ready).first.click(trial=True)  # clickable: the widgets are live, not just drawn
-    return ctx, page, time.monotonic() - t0
+    done = time.monotonic()
+    return ctx, page, done - t0, (arrived[0] if arrived else done) - t0
 
 
 def rated(db: Path, reviewer: str, qid: str) -> bool:
@@ -209,30 +230,37 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         time.sleep(5)  # let the hub settle before measuring nobody
         pss0, rss0, _ = tree_memory(hub.proc.pid)
         reviewers = [f"Reviewer {i:02d}" for i in range(1, n + 1)]
+        tree = {hub.proc.pid}
+        cpu0 = cpu_seconds(tree)
         results = await asyncio.gather(*(sign_in(browser, hub, logins[r], FORM_READY) for r in reviewers))
-        ready = [t for _, _, t in results]
+        tree |= {p.pid for p in psutil.Process(hub.proc.pid).children(recursive=True)}
+        cpu1 = cpu_seconds(tree)  # the hub's processes that ended meanwhile are not counted: an underestimate
+        ready = [t for _, _, t, _ in results]
+        page_arrived = [a for _, _, _, a in results]
         time.sleep(3)
         pss, rss, procs = tree_memory(hub.proc.pid)
         kernels = kernels_per_user(procs)
         saves = await asyncio.gather(*(save_times(page, ws / "review.db", r)
-                                       for (_, page, _), r in zip(results, reviewers, strict=True)))
-        host_ctx, _, host_ready = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
+                                       for (_, page, _, _), r in zip(results, reviewers, strict=True)))
+        host_ctx, _, host_ready, _ = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
         floor += await floor_time(browser, floor_url)
         floor_n = await floor_together(browser, floor_url, n)
         # A plain GET of a form, as a link preview or a script would make, never opening the page's websocket.
-        for (ctx, _, _), r in zip(results, reviewers, strict=True):
+        for (ctx, _, _, _), r in zip(results, reviewers, strict=True):
             form = f"{hub.url}user/{logins[r]}/voila/render/rate_case_records.ipynb"
             got = await ctx.request.get(form, timeout=600_000)
             assert got.ok, f"plain GET of {r}'s form: {got.status}"
         _, _, procs = tree_memory(hub.proc.pid)
         kernels_after_get = kernels_per_user(procs)
-        for ctx, _, _ in results:
+        for ctx, _, _, _ in results:
             await ctx.close()
         await host_ctx.close()
         all_saves = [s for one in saves for s in one]
         return {
             "users": n, "floor_s": statistics.median(floor), "floor_together_s": floor_n,
             "ready_median_s": statistics.median(ready), "ready_p95_s": p95(ready),
+            "page_median_s": statistics.median(page_arrived), "page_p95_s": p95(page_arrived),
+            "browser_cpu_per_reviewer_s": (cpu1[0] - cpu0[0]) / n, "hub_cpu_per_reviewer_s": (cpu1[1] - cpu0[1]) / n,
             "host_console_s": host_ready, "save_p95_s": p95(all_saves), "save_median_s": statistics.median(all_saves),
             "pss_0_mib": pss0, "pss_mib": pss, "rss_0_mib": rss0, "rss_mib": rss,
             "pss_per_reviewer_mib": (pss - pss0) / n, "rss_per_reviewer_mib": (rss - rss0) / n,
@@ -302,11 +330,13 @@ def main() -> int:
     if rows:  # nobody signed in: the hub, its proxy and the fork server
         print(f"\n0 users: PSS {statistics.median(r['pss_0_mib'] for r in rows):.0f} MiB, "  # noqa: T201
               f"RSS {statistics.median(r['rss_0_mib'] for r in rows):.0f} MiB (median over the runs)")
-    print("\nusers  floor (N at once)  ready median  p95  (x floor)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)"  # noqa: T201
-          "  kernels/user (after a plain GET)")
+    print("\nusers  floor (N at once)  ready median  p95  (x floor)  page arrived median/p95  CPU s per reviewer "  # noqa: T201
+          "(Chromium / hub)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)  kernels/user (after a plain GET)")
     for r in rows:
         print(f"{r['users']:>5}  {r['floor_s']:.2f}s ({r['floor_together_s']:.1f}s)  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
               f"(x{r['ready_median_s'] / r['floor_s']:.0f} / x{r['ready_p95_s'] / r['floor_s']:.0f})  "
+              f"({r['page_median_s']:.1f}s / {r['page_p95_s']:.1f}s)  "
+              f"({r['browser_cpu_per_reviewer_s']:.1f} / {r['hub_cpu_per_reviewer_s']:.1f})  "
               f"{r['host_console_s']:.1f}s  {r['save_p95_s'] * 1000:.0f}ms  {r['pss_0_mib']:.0f}  {r['pss_mib']:.0f}  "
               f"{r['pss_per_reviewer_mib']:.0f} / {r['rss_per_reviewer_mib']:.0f} MiB  {r['max_kernels_per_user']} "
               f"({r['max_kernels_per_user_after_get']})")

@@ -12,6 +12,7 @@ or a path on the server.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -252,3 +253,17 @@ def test_a_crafted_widget_message_gets_one_plain_line_and_no_traceback(deployed:
     for text in shown:
         assert len(set(text.strip().splitlines())) == 1, text  # one plain line
         assert "Reload the page" in text and not re.search(r"/(home|srv|tmp|opt|work|usr)/", text), text
+
+
+def test_the_forms_scripts_are_compressed_and_no_page_with_tokens_is(deployed: Deployed, signed_in) -> None:  # noqa: ANN001
+    context, _, _ = signed_in
+    api = context.request
+    gz = {"Accept-Encoding": "gzip"}
+    script = api.get(deployed.user_url("voila/static/voila.js"), headers=gz)
+    assert script.ok and script.headers.get("content-encoding") == "gzip", script.headers
+    body = script.body()  # as the browser has it, decompressed
+    login = api.get(deployed.url + "hub/login", headers=gz)
+    assert login.ok and "content-encoding" not in login.headers, login.headers
+    assert "gzip" not in api.get(deployed.user_url("voila/render/rate_case_records.ipynb"), headers=gz,
+                                 max_redirects=0).headers.get("content-encoding", "")
+    print(f"\nvoila.js: {len(body)} bytes, about {len(gzip.compress(body, 5))} on the network")
