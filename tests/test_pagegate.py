@@ -112,3 +112,22 @@ def test_findings_carry_no_value() -> None:
     finding = screen_page("Mr Smith")[0]
     assert set(vars(finding)) == {"kind", "start", "end"}
     assert finding.kind in pagegate.KINDS
+
+
+def test_a_case_reference_that_is_a_word_is_not_declared_so_a_name_cannot_pass_as_one(tmp_path) -> None:  # noqa: ANN001
+    """A host who types a surname as a case reference must not open the gate to that name on every page."""
+    from reviewkit.review.reviewyaml import Case
+
+    from .helpers import make_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    reviewer = ws.meta.cases[0].reviewer
+    ws.meta.cases = [*ws.meta.cases, Case("Quokkafeather", reviewer), Case("HD12", reviewer),
+                     Case("M1234567", reviewer)]
+    declared = pagegate.declared_for(ws)
+    assert "hd12" in declared.ids and ws.meta.cases[0].id.casefold() in declared.ids
+    assert "quokkafeather" not in declared.ids and "m1234567" not in declared.ids
+    assert found("Quokkafeather told us he was listened to.", declared) == [("possible_name", "Quokkafeather")]
+    assert found("Record HD12 showed good practice.", declared) == []
+    assert [pagegate.reference_shaped(r) for r in ("C07", "HD-12", "IA-00001", "Smith", "M1234567", "")] == \
+        [True, True, True, False, False, False]

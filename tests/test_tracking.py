@@ -301,3 +301,14 @@ def test_by_team_charts_every_question_where_the_counts_support_it_and_says_why_
     assert "3 records in a typical month, fewer than 5" in team_section
     with files["signals"].open(encoding="utf-8") as f:
         assert "South Team" not in {r["team"] for r in csv.DictReader(f)}  # never read, never signalled
+
+
+def test_an_audit_reference_that_could_be_a_name_or_a_record_number_is_refused_and_nothing_imported(tmp_path):
+    p = _programme(tmp_path)
+    rows = [_row("A-1"), _row("Zebediah Quokkafeather"), _row("Smith"), _row("M1234567"), _row("IA 0042/3")]
+    with pytest.raises(ImportFileError) as info:
+        import_audits(p, [_audit_csv(tmp_path / "names.csv", rows)])
+    assert [(pr.row, pr.column) for pr in info.value.problems] == [(3, "audit_id"), (4, "audit_id"), (5, "audit_id")]
+    assert all("Quokkafeather" not in pr.message and "Smith" not in pr.message for pr in info.value.problems)
+    with pytest.raises(ProgrammeError, match="no audits yet"):  # nothing of the file was imported
+        load_tracking(p)

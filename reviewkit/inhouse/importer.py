@@ -22,6 +22,7 @@ from pathlib import Path
 from reviewkit.core.errors import BlockedTextError, ImportFileError, InvalidInputError, Problem, WarningTextError
 from reviewkit.inhouse.programme import Programme
 from reviewkit.privacy import screening as privacy
+from reviewkit.privacy.gate import reference_shaped
 from reviewkit.review import auditlog
 from reviewkit.intake.tables import Progress, Table, norm_header, read_file, unescape
 
@@ -148,9 +149,9 @@ class _Checker:
             if not cell[col]:
                 need(col, f"is empty; fill in the {col.replace('_', ' ')}")
         audit_id = cell["audit_id"]
-        if audit_id and not _AUDIT_ID.match(audit_id):
-            need("audit_id", "must be the audit's own reference (up to 40 letters, digits, spaces, '.', '/', '-' "
-                 "or '_'), never a person's name or NHS number")
+        if audit_id and not (_AUDIT_ID.match(audit_id) and reference_shaped(audit_id)):
+            need("audit_id", "must be the audit's own reference, such as IA-0042 (up to 40 letters, digits, spaces, "
+                 "'.', '/', '-' or '_', with a digit, never six digits in a row), never a person's name or NHS number")
         elif re.search(r"\d{3}\D?\d{3}\D?\d{4}", audit_id):
             need("audit_id", "looks like an NHS number; use the audit's own reference instead")
         month = _month(cell["month"]) if cell["month"] else ""

@@ -27,7 +27,7 @@ from reviewkit.privacy import screening as privacy
 from reviewkit.privacy.reader import reader_blocks, reader_text
 from reviewkit.privacy.timeline import mask, person_dates, timeline_spans
 
-__all__ = ["describe_kinds", "plan_dates", "shape_kinds",
+__all__ = ["describe_kinds", "plan_dates", "reference_shaped", "shape_kinds",
            "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
@@ -483,6 +483,15 @@ def possible_name_words(source: str, declared: Declared = Declared(), *, markup:
 _WORDS_OF = re.compile(r"[^\W\d_][\w'’\-]*")
 
 
+def reference_shaped(ref: str) -> bool:
+    """Whether a case or audit reference cannot be taken for a name or a record number: a digit, never six in a row.
+
+    A review's case references are declared, so each passes wherever it is printed: a reference
+    that is a word ("Smith", "Zebediah") would let that word through in any quote or narrative.
+    """
+    return any(c.isdigit() for c in ref) and not re.search(r"\d{6,}", ref)
+
+
 def declared_for(review: object) -> Declared:
     """What a workspace or snapshot declares: its team, councils, glossary, confirmed words, ids and year.
 
@@ -498,7 +507,7 @@ def declared_for(review: object) -> Declared:
     words |= {w.casefold() for p in phrases for w in (p or "").split()}
     # A PDF reader joins a word broken at its hyphen at a line end ("Long-" + "term" -> "Longterm").
     words |= {w.replace("-", "") for w in words if "-" in w}
-    ids = {c.id.casefold() for c in meta.cases} | {q.casefold() for q in tool.question_ids}
+    ids = {c.id.casefold() for c in meta.cases if reference_shaped(c.id)} | {q.casefold() for q in tool.question_ids}
     ids |= {tool.overall.id.casefold()} | {f"qs{n}" for n in range(1, 21)}
     year = None
     for value in (meta.start, meta.report_date, meta.end):
