@@ -5,9 +5,12 @@ evidence comment, an unpublished quote, a meeting note, a referral reason and a 
 plus one NHS number written straight into the store as legacy data. Then everything is run
 through the command line in subprocesses, each with its own TMPDIR, HOME, IPYTHONDIR and
 Jupyter/matplotlib folders inside the test's folder: the report in every format (draft and
-final), the regional bundle and a comparison, status and check; imports and renders that
-fail; and a second copy whose *published* text holds identifiers, which is refused and then
-rendered as a watermarked draft with them withheld. Every file under the output and
+final), the Easy Read summary and its letter, the action plan (xlsx and docx), the regional
+bundle and a comparison, status and check; imports and renders that fail; and a second copy
+whose *published* text holds identifiers, which is refused and then rendered as a watermarked
+draft with them withheld (its Easy Read text and a recommendation holding the canaries are
+refused, and nothing is written). An in-house programme's store gets them too (an audit's
+reference, auditor, comment, feedback and theme): its tracking report holds none. Every file under the output and
 environment folders (zip and docx members unpacked, PDF streams inflated and PDF text
 extracted) and everything printed is searched for each form of each canary: zero hits.
 
@@ -300,6 +303,11 @@ def canary(tmp_path_factory: pytest.TempPathFactory) -> dict:
     bundle = out / "bundle" / "review.zip"
     run("export --for-region", "export", ws, "--for-region", "--out", bundle)
     run("compare html,pdf", "compare", bundle, *_other_bundles(bundle), "--to", "html,pdf", "--out", out / "compare")
+    run("report --easy-read", "report", ws, "--easy-read", "--to", "html,pdf,docx", "--out", out / "easy-read")
+    for folder in ("plan", "plan-refused"):
+        (out / folder).mkdir(parents=True)
+    run("action-plan xlsx", "action-plan", ws, "--out", out / "plan" / "action-plan.xlsx")
+    run("action-plan docx", "action-plan", ws, "--out", out / "plan" / "action-plan.docx")
     run("status", "status", ws)
     run("check", "check", ws)
     # Identifiers in published text: refused, refused when final, rendered withheld as a draft.
@@ -308,6 +316,15 @@ def canary(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--withhold-identifiers", "--out", out / "refused-final")
     run("report withheld", "report", published, "--to", "html,pdf,docx", "--withhold-identifiers",
         "--out", out / "withheld")
+    # The team's Easy Read text and a recommendation holding the canaries: refused, nothing written.
+    for name, line in (("easy_read.md", f"{NAME} (NHS {NHS}) told us he felt heard."),
+                       ("recommendations.md", f"99. Following up {NAME} (NHS {NHS}) with his carer.")):
+        story = published / "narrative" / name
+        before = story.read_text(encoding="utf-8") if story.exists() else ""
+        story.write_text(f"{before.rstrip()}\n{line}\n", encoding="utf-8")
+    run("report --easy-read refused", "report", published, "--easy-read", "--to", "html,pdf,docx",
+        "--out", out / "easy-read-refused")
+    run("action-plan refused", "action-plan", published, "--out", out / "plan-refused" / "action-plan.xlsx")
     # Renders that fail: a narrative file that is not UTF-8 (holding the canaries' bytes), then
     # a legacy rating the scale does not know, which fails inside the report notebook.
     story = broken / "narrative" / "strengths.md"
@@ -343,13 +360,19 @@ def test_every_command_ran_as_expected(canary: dict) -> None:
     codes = {name: r.returncode for name, r in canary["runs"].items()}
     expected = {"import invalid rows": 1, "report html,pdf,docx": 0, "export --for-region": 0,
                 "compare html,pdf": 0, "status": 0, "check": 1, "report refused": 1,
-                "report --final --withhold refused": 1, "report withheld": 0,
+                "report --final --withhold refused": 1, "report withheld": 0, "report --easy-read": 0,
+                "action-plan xlsx": 0, "action-plan docx": 0, "report --easy-read refused": 1,
+                "action-plan refused": 1,
                 "report, narrative not UTF-8": 1, "report, notebook fails": 1}
     if canary["final"]:
         expected["report --final html"] = 0
     assert codes == expected, {n: canary["runs"][n].stderr[-2000:] for n in codes if codes[n] != expected.get(n)}
     out = canary["out"]
     assert sorted(p.name for p in (out / "report").iterdir()) == ["report.docx", "report.html", "report.pdf"]
+    assert sorted(p.name for p in (out / "easy-read").iterdir()) == [
+        f"{doc}.{ext}" for doc in ("easy-read", "what-you-told-us") for ext in ("docx", "html", "pdf")]
+    assert sorted(p.name for p in (out / "plan").iterdir()) == ["action-plan.docx", "action-plan.xlsx"]
+    assert not (out / "easy-read-refused").exists() and list((out / "plan-refused").iterdir()) == []
     assert sorted(p.name for p in (out / "compare").iterdir()) == ["regional_comparison.html",
                                                                    "regional_comparison.pdf"]
     assert "Traceback" not in "".join(r.printed for r in canary["runs"].values())
@@ -562,3 +585,38 @@ def test_withheld_draft_passes_axe(canary: dict) -> None:
         finally:
             browser.close()
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_an_in_house_tracking_report_holds_no_canary_from_its_audits(tmp_path: Path) -> None:
+    """Legacy values written straight into an in-house programme's store: none reaches the tracking report."""
+    from reviewkit.inhouse.sample import build_sample_programme
+
+    if find_chromium() is None:
+        pytest.fail("Chromium is not installed (PDF output): run scripts/setup.sh; the canary checks every format")
+    programme = build_sample_programme(tmp_path / "prog")
+    db = sqlite3.connect(programme.path / "audits.sqlite")
+    try:
+        with db:
+            first, second, third, fourth = [r[0] for r in db.execute("SELECT audit_id FROM audits LIMIT 4")]
+            db.execute("UPDATE ratings SET comment=? WHERE audit_id=?", (f"Seen with {NAME}, NHS {NHS}", first))
+            db.execute("UPDATE ratings SET auditor=? WHERE audit_id=?", (NAME, second))
+            db.execute("UPDATE audits SET feedback=?, feedback_from=?, themes=themes || ? WHERE audit_id=?",
+                       (f"{NAME} said thank you ({NHS})", NAME, f";{NAME}", third))
+            for table in ("audits", "ratings"):
+                db.execute(f"UPDATE {table} SET audit_id=? WHERE audit_id=?", (f"{NAME} {NHS}", fourth))  # noqa: S608
+    finally:
+        db.close()
+    env = dict(os.environ)
+    for var, sub in ENV_DIRS.items():
+        (tmp_path / "env" / sub).mkdir(parents=True)
+        env[var] = str(tmp_path / "env" / sub)
+    out = tmp_path / "tracking"
+    done = subprocess.run([sys.executable, "-m", "reviewkit", "tracking", str(programme.path), "--to", "html,pdf,docx",
+                           "--by-team", "--out", str(out)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["signals.csv", "tracking.docx", "tracking.html", "tracking.pdf"]
+    scan = Scan()
+    _scan_tree([out, tmp_path / "env"], scan)
+    _scan_blob("printed by tracking", (done.stdout + done.stderr).encode(), scan)
+    assert scan.files >= 4 and scan.hits == []
