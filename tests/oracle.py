@@ -813,16 +813,21 @@ def selection_sentence(rv: Review, extra: Extra) -> str | None:
 
 
 def teams_sentence(rv: Review) -> str | None:
-    """The teams the examined case records came from, counted from review.yaml's cases."""
+    """The teams the examined case records came from, counted from review.yaml's cases (one team however cased)."""
     examined = {c for c, _ in rv.examined}
     teams = [str(c.get("team") or "") for c in rv.cases if c["id"] in examined]
-    named = Counter(t for t in teams if t)
+    first: dict[str, str] = {}
+    for t in filter(None, teams):
+        first.setdefault(t.lower(), t)
+    named = Counter(t.lower() for t in teams if t)
     if not named:
         return None
-    text = (f"The {noun(len(teams), 'case record')} examined came from {noun(len(named), 'team')}: "
-            + join([f"{t} ({named[t]})" for t in sorted(named, key=str.casefold)]))
+    listing = join([f"{first[t]} ({named[t]})" for t in sorted(named)])
     gap = len(teams) - sum(named.values())
-    return text + (f"; {gap} {'has' if gap == 1 else 'have'} no team recorded" if gap else "") + "."
+    if not gap:
+        return f"The {noun(len(teams), 'case record')} examined came from {noun(len(named), 'team')}: {listing}."
+    return (f"Of the {noun(len(teams), 'case record')} examined, {len(teams) - gap} came from "
+            f"{noun(len(named), 'team')}: {listing}; {gap} {'has' if gap == 1 else 'have'} no team recorded.")
 
 
 def introduction_sentences(rv: Review, extra: Extra) -> list[str]:

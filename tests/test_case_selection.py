@@ -140,7 +140,7 @@ def test_the_method_and_the_interval_note_say_what_the_figures_stand_for(method,
     assert chosen + (" Drawn in September." if method == "random" else "") in intro
     note = re.search(r"Method\. (.*?)(?= All question| Overall judgements|$)", analysis).group(1)
     assert scope in note
-    teams = [s for s in re.split(r"(?<=\.) ", intro) if "examined came from" in s]
+    teams = [s for s in re.split(r"(?<=\.) ", intro) if "examined" in s and "came from" in s]
     assert len(teams) == 1 and all(team in teams[0] for team in TEAMS)  # the teams that took part, named
     for team in TEAMS:  # but per-team figures are for the team annex only
         assert team not in intro.replace(teams[0], "") + analysis + _text(b.key_messages())

@@ -454,6 +454,6 @@ def test_the_teams_that_took_part_are_named_and_a_record_without_a_team_is_count
     ws.save_meta()
     review = check_against_oracle(path)
     assert oracle.teams_sentence(review) == (
-        "The 20 case records examined came from 4 teams: Hospital discharge (4), Learning disability (5), "
+        "Of the 20 case records examined, 18 came from 4 teams: Hospital discharge (4), Learning disability (5), "
         "Long-term support (4) and Reablement (5); 2 have no team recorded.")
     assert {"reablement", "discharge"} <= declared_for(open_workspace(path)).words  # published by declaration

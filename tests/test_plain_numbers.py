@@ -115,3 +115,16 @@ def test_the_generated_text_reads_more_plainly_than_the_classic_layout(sample: P
     # Measured on the sample when the main report was made plain: ease 48.5 -> 54.2, grade 12.4 -> 10.7.
     assert ease["plain"] > ease["classic"] + 2 and grade["plain"] < grade["classic"]
     assert ease["plain"] >= 52 and grade["plain"] <= 11.5
+
+
+@pytest.mark.parametrize("teams, says", [
+    (["Hospital discharge"], "The 1 case record examined came from 1 team: Hospital discharge (1)."),
+    (["North", "", ""], "Of the 3 case records examined, 1 came from 1 team: North (1); 2 have no team recorded."),
+    (["North", "north", "South", ""],
+     "Of the 4 case records examined, 3 came from 2 teams: North (2) and South (1); 1 has no team recorded."),
+    (["", ""], ""),
+])
+def test_the_teams_sentence_stays_true_when_a_team_is_missing_or_typed_two_ways(teams: list[str], says: str) -> None:
+    from reviewkit.figures.sentences import teams_sentence
+
+    assert teams_sentence(teams) == says

@@ -180,17 +180,23 @@ def plain_interval_sentence(share: Mapping[str, Any], method: str, *, council: s
 
 def teams_sentence(teams: Sequence[str]) -> str:
     """'The 20 case records examined came from 4 teams: Hospital discharge (5), …', from each examined
-    record's team in review.yaml ('' for none); a record with no team is counted, not guessed."""
-    named = Counter(t for t in teams if t)
+    record's team in review.yaml ('' for none). A record with no team is counted, not guessed, and
+    the teams are then those of the others only; one team typed in two cases is one team."""
+    spelled: dict[str, str] = {}
+    for t in teams:
+        if t:
+            spelled.setdefault(t.casefold(), t)  # the first spelling in review.yaml's order
+    named = Counter(t.casefold() for t in teams if t)
     if not named:
         return ""
-    listed = join_words([f"{t} ({named[t]})" for t in sorted(named, key=str.casefold)])
-    text = (f"The {count_noun(len(teams), 'case record')} examined came from {count_noun(len(named), 'team')}: "
-            f"{listed}")
+    listed = join_words([f"{spelled[k]} ({named[k]})" for k in sorted(named)])
     unnamed = len(teams) - sum(named.values())
-    if unnamed:
-        text += f"; {unnamed} {'has' if unnamed == 1 else 'have'} no team recorded"
-    return text + "."
+    if not unnamed:
+        return (f"The {count_noun(len(teams), 'case record')} examined came from {count_noun(len(named), 'team')}: "
+                f"{listed}.")
+    return (f"Of the {count_noun(len(teams), 'case record')} examined, {sum(named.values())} came from "
+            f"{count_noun(len(named), 'team')}: {listed}; {unnamed} {'has' if unnamed == 1 else 'have'} no team "
+            "recorded.")
 
 
 def referred_sentence(n: int, *, council: str = "the council") -> str:
