@@ -853,15 +853,23 @@ def previous_sentence(rv: Review, extra: Extra) -> str:
     compared = f" {where} compares this review’s ratings with the previous review’s." if extra.previous else ""
     if recs:
         when = f" {month_or_day(date)}" if date else ""
-        if extra.meta.get("report_layout") == "classic":
-            where, reported = "shown below the recommendation", ""
-        else:  # each in full in Appendix C; what they came to, here
-            where = "and Appendix C sets out each recommendation with its update"
-            said = Counter(str(r.get("status") or "").strip().lower() for r in recs if str(r.get("status") or "").strip())
-            reported = (" Their status, as the council reports it: " + join([f"{n} {s}" for s, n in said.items()])
-                        + ".") if said else ""
+        classic = extra.meta.get("report_layout") == "classic"
+        # Classic: each below its update; otherwise each in full in Appendix C, and what they came to here.
+        where = "shown below the recommendation" if classic else "and Appendix C sets out each recommendation with its update"
+        statuses = [str(r.get("status") or "").strip().lower() for r in recs]
+        said = Counter(s for s in statuses if s)
+        blank = sum(1 for s in statuses if not s)
+        reported = (" Their status, as the council reports it: " + join([f"{n} {s}" for s, n in said.items()])
+                    + (f"; {blank} {'has' if blank == 1 else 'have'} no status recorded" if blank else "")
+                    + ".") if said else ""
+        updated = sum(1 for r in recs if str(r.get("update") or "").strip())
+        psw = "The host Principal Social Worker has"
+        updates = (f"{psw} provided an update on each, {where}." if updated == len(recs) else
+                   f"{psw} provided an update on {updated} of them, {where}." if updated else
+                   f"{psw} not provided an update on them" + ("." if classic else
+                                                              "; Appendix C sets out each recommendation."))
         return (f"The previous practice review was undertaken{when} and made {noun(len(recs), 'recommendation')}. "
-                f"The host Principal Social Worker has provided an update on each, {where}.{reported}{compared}")
+                f"{updates}{reported}{compared}")
     if extra.previous is None and not date:
         return "No previous practice review is recorded for this council."
     when = month_or_day(date or str(extra.previous["round"]))

@@ -457,3 +457,24 @@ def test_the_teams_that_took_part_are_named_and_a_record_without_a_team_is_count
         "Of the 20 case records examined, 18 came from 4 teams: Hospital discharge (4), Learning disability (5), "
         "Long-term support (4) and Reablement (5); 2 have no team recorded.")
     assert {"reablement", "discharge"} <= declared_for(open_workspace(path)).words  # published by declaration
+
+
+def test_section_2_says_how_many_previous_recommendations_have_an_update_and_a_status(sample, tmp_path):
+    import dataclasses
+
+    path = _copy(sample, tmp_path)
+    ws = open_workspace(path)
+    recs = ws.meta.previous_recommendations
+    recs[0] = dataclasses.replace(recs[0], update="", status="")
+    ws.save_meta()
+    review = check_against_oracle(path)
+    extra = oracle.Extra.load(path, path)
+    said = oracle.previous_sentence(review, extra)
+    assert f"has provided an update on {len(recs) - 1} of them, and Appendix C" in said
+    assert "; 1 has no status recorded." in said
+    for r in range(len(recs)):
+        recs[r] = dataclasses.replace(recs[r], update="")
+    ws.save_meta()
+    check_against_oracle(path)
+    assert "has not provided an update on them; Appendix C sets out each recommendation." in \
+        oracle.previous_sentence(review, oracle.Extra.load(path, path))

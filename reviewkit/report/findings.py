@@ -543,15 +543,34 @@ def previous_review(b: ReportBuilder) -> str:
         when = f" {_on_or_in(b.meta.previous_date)}" if b.meta.previous_date else ""
         where = ("shown below the recommendation" if classic else
                  f"and {APPENDIX_PREVIOUS} sets out each recommendation with its update")
-        statuses = Counter(s.strip().lower() for s in (r.status for r in b.meta.previous_recommendations) if s.strip())
-        reported = (" Their status, as the council reports it: "
-                    + nv.join_words([f"{n} {status}" for status, n in statuses.items()]) + "." if statuses else "")
         body.append(para(f"The previous practice review was undertaken{when} and made "
-                         f"{nv.count_noun(len(recs), 'recommendation')}. The host Principal Social "
-                         f"Worker has provided an update on each, {where}.{reported}{compared}"))
+                         f"{nv.count_noun(len(recs), 'recommendation')}. "
+                         f"{_updates_sentence(recs, where, classic)}{_status_sentence(b)}{compared}"))
         if classic:
             body.extend(_previous_items(b, recs))
     return section(2, "Previous practice review", "previous-review", body)
+
+
+def _updates_sentence(recs: pd.DataFrame, where: str, classic: bool) -> str:
+    """Whether the host gave an update on each previous recommendation, some or none: never 'each' when one is blank."""
+    given = int((recs["update"] != "").sum())
+    if given == len(recs):
+        return f"The host Principal Social Worker has provided an update on each, {where}."
+    if given:
+        return f"The host Principal Social Worker has provided an update on {given} of them, {where}."
+    return ("The host Principal Social Worker has not provided an update on them"
+            + ("." if classic else f"; {APPENDIX_PREVIOUS} sets out each recommendation."))
+
+
+def _status_sentence(b: ReportBuilder) -> str:
+    """' Their status, as the council reports it: 5 in progress and 3 done.', counting those with none."""
+    statuses = [r.status.strip().lower() for r in b.meta.previous_recommendations]
+    said = Counter(s for s in statuses if s)
+    if not said:
+        return ""
+    blank = len(statuses) - sum(said.values())
+    rest = f"; {blank} {'has' if blank == 1 else 'have'} no status recorded" if blank else ""
+    return " Their status, as the council reports it: " + nv.join_words([f"{n} {s}" for s, n in said.items()]) + rest + "."
 
 
 def previous_appendix(b: ReportBuilder) -> str:
