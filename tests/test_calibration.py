@@ -248,6 +248,8 @@ def test_methods_sentence_counts_only_and_is_empty_without_calibration(cal):
     assert "When they rated the same records again" in text
     assert not any(name in text for name in cal.meta.reviewers) and "CAL" not in text
     assert calibration_sentence(ratings.iloc[0:0], 0, cal.tool) == ""
+    one = calibration_sentence(ratings, 1, cal.tool)
+    assert "Each rated the same fictional or anonymised case record on the" in one and "same 1 " not in one
 
 
 def test_annex_holds_the_agreed_ratings_and_notes_and_agreement_by_round(cal):

@@ -113,10 +113,11 @@ def calibration_sentence(ratings: pd.DataFrame, records: int, tool: AuditTool) -
         return ""
     questions = len(tool.questions)
     _, first = round_agreement(ratings, tool, 1)
-    text = (f"Before rating their case records, the reviewers took part in a calibration exercise: each rated "
-            f"the same {count_noun(records, 'fictional or anonymised case record')} on the "
-            f"{count_noun(questions, 'question')} of the audit tool independently, then the team discussed "
-            "where their ratings differed against the tool's descriptors.")
+    same = ("the same fictional or anonymised case record" if records == 1 else
+            f"the same {count_noun(records, 'fictional or anonymised case record')}")
+    text = ("Before rating their case records, the reviewers took part in a calibration exercise. Each rated "
+            f"{same} on the {count_noun(questions, 'question')} of the audit tool on their own. Then the team "
+            "talked through where their ratings differed, using the tool's descriptors.")
     if first["pairs"]:
         text += (f" Before the discussion, reviewers gave the same rating in {first['agreeing_pairs']} of "
                  f"{count_noun(int(first['pairs']), 'pair')} of ratings.")
