@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -434,7 +435,7 @@ def per_question(rv: Review) -> list[tuple[int, str, str, Counter]]:
     return out
 
 
-def weakest_sentence(rv: Review, n: int = 3, whole: bool = False) -> str:
+def weakest_sentence(rv: Review, n: int = 3, whole: bool = False, as_list: bool = False) -> Any:
     rows = []
     for number, _, title, counts in per_question(rv):
         scored = sum(counts[lv] for lv, _ in LEVELS)
@@ -442,7 +443,7 @@ def weakest_sentence(rv: Review, n: int = 3, whole: bool = False) -> str:
             good = counts["Outstanding"] + counts["Good"]
             rows.append((Fraction(good, scored), number, title, good, scored))
     if not rows:
-        return "No questions have been rated yet."
+        return ("No questions have been rated yet.", [], "") if as_list else "No questions have been rated yet."
     rows.sort(key=lambda r: (r[0], r[1]))
     chosen = rows[:n]
     tied = 0
@@ -451,8 +452,14 @@ def weakest_sentence(rv: Review, n: int = 3, whole: bool = False) -> str:
         chosen = [r for r in rows if r[0] <= cut]
         tied = sum(1 for r in rows if r[0] == cut) if len(chosen) > n else 0
     if tied and tied == len(rows):
-        return (f"All {tied} rated questions were rated Outstanding or Good in the same proportion "
+        said = (f"All {tied} rated questions were rated Outstanding or Good in the same proportion "
                 f"({pc(chosen[-1][3], chosen[-1][4], whole)}), so no question stands out as least often so rated.")
+        return (said, [], "") if as_list else said
+    if as_list:  # the main report: a lead, one item a question, and a note on ties
+        head = "The question least often rated Outstanding or Good was:" if len(chosen) == 1 else \
+            "The questions least often rated Outstanding or Good were:"
+        return head, [f"Question {num}, {title}: {g} of {s} ({pc(g, s, whole)})" for _, num, title, g, s in chosen], \
+            (f"The last {tied} share the same proportion, so all of them are named." if tied else "")
     items = [f"question {num}, {title} ({g} of {s}, {pc(g, s, whole)})" for _, num, title, g, s in chosen]
     head = "The question least often rated Outstanding or Good was" if len(items) == 1 else \
         "The questions least often rated Outstanding or Good were"
@@ -538,8 +545,9 @@ def sentences(rv: Review) -> list[str]:
            headline_sentence(rv), overall_sentence(rv), weakest_sentence(rv), agreement_sentence(rv),
            case_records_sentence(rv)]
     if rv.layout != "classic":  # section 4 of the main report says the same in whole percentages
+        lead, _, ties = weakest_sentence(rv, whole=True, as_list=True)  # its items: weakest_items
         out += [pooled_sentence(rv, whole=True), headline_sentence(rv, whole=True), overall_sentence(rv, whole=True),
-                weakest_sentence(rv, whole=True)]
+                lead, ties]
     return [s for s in out if s]
 
 

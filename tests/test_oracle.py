@@ -105,6 +105,11 @@ def check_against_oracle(path: Path) -> oracle.Review:
         assert sentence in paragraphs or any(p.startswith(sentence + " ") for p in paragraphs), \
             f"not in the report: {sentence}"
         checked += 1
+    if review.layout != "classic":  # the main report lists the questions least often rated Outstanding or Good
+        items = oracle.weakest_sentence(review, whole=True, as_list=True)[1]
+        listed = [_text(li) for li in re.findall(r"<li>(.*?)</li>", html.split('class="weakest"', 1)[-1].split("</ul>")[0])]
+        assert listed == items if items else 'class="weakest"' not in html, (listed, items)
+        checked += len(items)
     assert _glance(html) == oracle.key_message_items(review)
     checked += len(_glance(html))
     tables = _tables(html)

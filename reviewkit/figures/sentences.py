@@ -35,6 +35,7 @@ __all__ = [
     "referred_sentence",
     "selection_sentence",
     "teams_sentence",
+    "weakest_list",
     "weakest_sentence",
 ]
 
@@ -363,6 +364,23 @@ def weakest_sentence(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstandin
                  f"({format_percent(int(last['good_or_better']), int(last['scored']), whole=whole)}), so all of them "
                  "are named.")
     return text
+
+
+def weakest_list(weakest: pd.DataFrame, levels: Sequence[str] = ("Outstanding", "Good"), *,
+                 whole: bool = False) -> tuple[str, list[str], str]:
+    """``weakest_sentence`` as a lead, one item a question and a note on ties: the main report's list.
+
+    A list reads more easily than one sentence naming six questions; with nothing to list (no
+    ratings, or every question tied) the lead is the whole sentence and there are no items.
+    """
+    if len(weakest) == 0 or int(weakest.attrs.get("tied", 0)) == int(weakest.attrs.get("rated_questions", -1)):
+        return weakest_sentence(weakest, levels, whole=whole), [], ""
+    noun, verb = ("question", "was") if len(weakest) == 1 else ("questions", "were")
+    items = [f"Question {int(r.number)}, {r.title}: {r.good_or_better} of {r.scored} "
+             f"({format_percent(int(r.good_or_better), int(r.scored), whole=whole)})" for r in weakest.itertuples()]
+    tied = int(weakest.attrs.get("tied", 0))
+    after = f"The last {tied} share the same proportion, so all of them are named." if tied else ""
+    return f"The {noun} least often rated {join_words(list(levels), 'or')} {verb}:", items, after
 
 
 def selection_sentence(method: str, description: str = "", *, council: str = "the council") -> str:

@@ -19,7 +19,7 @@ from reviewkit.figures import sentences as nv
 from reviewkit.figures.concerns import concerns_sentence, referred_cases
 from reviewkit.figures.intervals import CLUSTERED_METHOD, SPARSE_LIMIT
 from reviewkit.report.findings import trend
-from reviewkit.report.markup import esc, para, section
+from reviewkit.report.markup import bullets, esc, para, section
 
 if TYPE_CHECKING:
     from reviewkit.report.sections import ReportBuilder
@@ -94,7 +94,8 @@ def data_analysis(b: ReportBuilder) -> str:
     body.append(para(nv.pooled_sentence(b.pooled, c["cases"], len(b.tool.questions),
                                         across=int(b.pooled.attrs.get("records", c["cases"])), whole=True)))
     weakest = an.weakest_questions(b.primary, b.tool, n=3)
-    body.append(para(nv.weakest_sentence(weakest, [lv.label for lv in b.scale.scored[:2]], whole=True)))
+    lead, items, ties = nv.weakest_list(weakest, [lv.label for lv in b.scale.scored[:2]], whole=True)
+    body += [para(lead), bullets(items, "weakest") if items else "", para(ties) if ties else ""]
     body.append(para(f"{APPENDIX_FIGURES} sets out every figure with its table and chart, how the figures "
                      "were worked out, "
                      + ("this review beside the previous one, " if b.data.previous_round is not None else "")
