@@ -226,6 +226,14 @@ def test_an_identifier_in_programme_text_refuses_the_render_naming_where_not_wha
         tr.render_tracking(p.path, tmp_path / "out", ["html"])
     assert "changes entry 1" in str(info.value) and "960123" not in str(info.value)
     assert not (tmp_path / "out").exists()
+    # A name no list holds: a change's words are not declared, so the page's gate sees it (a draft too).
+    yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace(
+        "call 01632 960123 about the audit", "new tool after Zebediah Quokkafeather complained"), encoding="utf-8")
+    with pytest.raises(RenderError) as info:
+        tr.render_tracking(p.path, tmp_path / "out", ["html"])
+    assert "changes entry 1" in str(info.value) and "Quokkafeather" not in str(info.value)
+    assert not (tmp_path / "out").exists()
+    assert "quokkafeather" not in tr.declared_for_programme(open_programme(p.path)).words
 
 
 def test_programme_yaml_errors_name_the_key(tmp_path):

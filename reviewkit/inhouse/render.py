@@ -31,7 +31,7 @@ from reviewkit.figures.tracking import month_label
 from reviewkit.inhouse.programme import Programme, open_programme
 from reviewkit.inhouse.sections import OPTIONS_FILE
 from reviewkit.inhouse.tracking import Tracking, load_tracking, signals_csv
-from reviewkit.privacy.gate import Declared
+from reviewkit.privacy.gate import Declared, shape_kinds
 from reviewkit.privacy.screening import screen
 from reviewkit.review.readiness import DRAFT_INCOMPLETE
 
@@ -46,9 +46,13 @@ _WORDS = re.compile(r"[^\W\d_][\w'’\-]*")
 
 
 def declared_for_programme(programme: Programme) -> Declared:
-    """What the programme declares publishable: council, title, teams, themes, changes, question ids."""
+    """What the programme declares publishable: council, title, teams, themes and question ids.
+
+    Not what a recorded change says ("new audit tool from April"): that is a sentence the host
+    typed, and declaring its words would let a name typed in it through to the page.
+    """
     phrases = [programme.council, programme.title, *programme.teams, *(t.title for t in programme.themes),
-               *(c.what for c in programme.changes), programme.tool.title,
+               programme.tool.title,
                *(q.title for q in programme.tool.questions), KIT_PHRASES]
     words = {w.casefold() for p in phrases for w in _WORDS.findall(p)} | {w.casefold() for p in phrases for w in p.split()}
     # A PDF reader joins a word hyphenated across two lines ("Strengths-" "based"): declare that form too.
@@ -60,7 +64,9 @@ def declared_for_programme(programme: Programme) -> Declared:
 
 def _screen(programme: Programme) -> None:
     """Refuse the render while text it would print holds what looks like an identifier (where, never what)."""
-    found = [where for where, text in programme.published_text().items() if screen(text, programme.auditors)]
+    declared = declared_for_programme(programme)
+    found = [where for where, text in programme.published_text().items()
+             if screen(text, programme.auditors) or shape_kinds(text, declared)]
     if found:
         raise RenderError(f"The tracking report was not rendered: {programme.path / 'programme.yaml'} holds what "
                           f"looks like a personal identifier at {'; '.join(found)}. Rewrite it (an auditor's name "
@@ -76,7 +82,7 @@ def _missing(track: Tracking) -> list[dict[str, str]]:
                           counts[(counts["audits"] > 0) & (counts["moderated"] == 0)]["month"])):
         if len(months):
             rows.append({"what": what, "count": str(len(months)),
-                         "where": ", ".join(month_label(m, short=True) for m in months)})
+                         "where": ", ".join(month_label(m) for m in months)})  # "Jan" is also a name
     return rows
 
 
@@ -125,12 +131,14 @@ def render_tracking(programme_path: str | Path, out_dir: str | Path, formats: Se
         return inputs
 
     def check(files: dict[str, Path]) -> None:
-        if final:
-            say("Checking the finished files for anything that could identify a person")
-            found = screen_outputs(files, declared_for_programme(programme))
-            if found:
-                raise RenderError("The final tracking report was not published: the finished files hold what could "
-                                  f"identify a person: {'; '.join(found)}. Nothing was written.")
+        # A draft too: drafts go to managers every month, so they are published as much as the final one.
+        say("Checking the finished files for anything that could identify a person")
+        found = screen_outputs(files, declared_for_programme(programme))
+        if found:
+            raise RenderError(f"The {'final ' if final else ''}tracking report was not published: the finished files "
+                              f"hold what could identify a person: {'; '.join(found)}. Rewrite it in programme.yaml "
+                              "(a change is described in general words, never with a person's name). Nothing was "
+                              "written.")
 
     job = NotebookRender(nb_path, OUTPUT_NAME, _context(track, final, today or dt.date.today()), wanted,
                          "the tracking report", "tracking", docx_context=True, prefix="reviewkit-tracking-",
