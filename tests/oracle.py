@@ -533,9 +533,10 @@ def case_records_sentence(rv: Review) -> str:
     if not rv.conversations:
         return lead + "; no conversations with people or their families took place."
     who = Counter(c["who"] for c in rv.conversations)
-    parts = [f"{n} with {WHO[w][0 if n == 1 else 1]}" for w, n in who.items()]
-    return (f"{lead}. They also held conversations with people whose case records were examined, or their "
-            f"families and carers, about {_about(rv)} ({join(parts)}).")
+    parts = [f"{n} {('was ' if n == 1 else 'were ') if i == 0 else ''}with {WHO[w][0 if n == 1 else 1]}"
+             for i, (w, n) in enumerate(who.items())]
+    return (f"{lead}. They also talked with people whose case records were examined, or with their families and "
+            f"carers, about {_about(rv)}. Of these conversations, {join(parts)}.")
 
 
 def sentences(rv: Review) -> list[str]:

@@ -113,7 +113,8 @@ def test_the_generated_text_reads_more_plainly_than_the_classic_layout(sample: P
     print(f"generated text: reading ease {ease['classic']:.1f} -> {ease['plain']:.1f}, "
           f"grade {grade['classic']:.1f} -> {grade['plain']:.1f}")
     # Measured on the sample when the main report was made plain: ease 48.5 -> 54.2, grade 12.4 -> 10.7;
-    # with the weakest questions as a list and the calibration sentence split: 49.8 -> 56.8, 12.0 -> 9.8.
+    # with the weakest questions as a list and the calibration and conversations sentences split: 49.8 -> 57.3,
+    # 12.0 -> 9.7.
     assert ease["plain"] > ease["classic"] + 4 and grade["plain"] < grade["classic"] - 1
     assert ease["plain"] >= 55 and grade["plain"] <= 10.5
 

@@ -55,8 +55,11 @@ def _conversation_phrase(b: ReportBuilder) -> str:
         return ""
     by_who = conv["who"].value_counts().reindex(conv["who"].drop_duplicates()).to_dict()
     parts = [f"{n} with {nv.who_phrase(str(who), int(n))}" for who, n in by_who.items()]
-    return (f"conversations with people whose case records were examined, or their families "
-            f"and carers, about {b.conversation_cases()} ({nv.join_words(parts)})")
+    first = int(next(iter(by_who.values())))
+    parts[0] = parts[0].replace(" with ", " was with " if first == 1 else " were with ", 1)  # "1 was with a carer, 2 with …"
+    # Two sentences: one of 43 words was the main report's longest once the weakest questions became a list.
+    return (f"talked with people whose case records were examined, or with their families and carers, about "
+            f"{b.conversation_cases()}. Of these conversations, {nv.join_words(parts)}")
 
 
 def _role_label(b: ReportBuilder, note: dict[str, Any]) -> str:
@@ -158,7 +161,7 @@ def case_records(b: ReportBuilder) -> str:
     conv = _conversation_phrase(b)
     cases = b.counts["cases"]
     lead = f"Principal Social Workers examined {nv.count_noun(cases, 'case record') if cases else 'no case records'}"
-    body.append(para(lead + (f". They also held {conv}." if conv else
+    body.append(para(lead + (f". They also {conv}." if conv else
                            "; no conversations with people or their families took place.")))
     body.append(b.narrative("case_records"))
     heard, shown = i_statements(b)
