@@ -114,13 +114,22 @@ KIT_PYTHON = [sys.executable]
 NICE_BROWSER = [False]
 
 
+def our_chromium() -> list[psutil.Process]:
+    """This run's Chromium processes (Playwright's driver, our child, starts them), none of another run's."""
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if p.exe().startswith("/usr/lib/chromium/") or "chrom" in p.name():
+                found.append(p)
+    return found
+
+
 def renice_browser() -> None:
     """Give Chromium the lowest priority (its later processes inherit it): the hub then gets the cores
     first, as it does when each reviewer's browser runs on their own computer."""
-    for p in psutil.Process().children(recursive=True):  # this run's Chromium only (Playwright's driver starts it)
+    for p in our_chromium():
         with contextlib.suppress(psutil.Error):
-            if p.exe().startswith("/usr/lib/chromium/") or "chrom" in p.name():
-                p.nice(19)
+            p.nice(19)
 
 
 class Hub:
@@ -181,17 +190,21 @@ async def floor_together(browser, url: str, n: int) -> float:  # noqa: ANN001
     return statistics.median(await asyncio.gather(*(one() for _ in range(n))))
 
 
-def cpu_seconds(pids: set[int] | None = None) -> tuple[float, float]:
-    """Processor seconds used so far by Chromium's processes and by the processes in ``pids`` (and theirs)."""
-    browser = ours = 0.0
-    for p in psutil.process_iter(["exe", "name"]):
+def cpu_seconds(pids: set[int]) -> tuple[float, float]:
+    """Processor seconds used so far by this run's Chromium and by the processes in ``pids`` and theirs."""
+    def used(procs: list[psutil.Process]) -> float:
+        total = 0.0
+        for p in procs:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+
+    hub = [p for p in psutil.process_iter() if p.pid in pids]
+    for p in list(hub):
         with contextlib.suppress(psutil.Error):
-            t = p.cpu_times()
-            if (p.info["exe"] or "").startswith("/usr/lib/chromium/") or "chrom" in (p.info["name"] or ""):
-                browser += t.user + t.system
-            elif pids is not None and (p.pid in pids or any(a.pid in pids for a in p.parents())):
-                ours += t.user + t.system
-    return browser, ours
+            hub += [c for c in p.children(recursive=True) if c.pid not in pids]
+    return used(our_chromium()), used(list({p.pid: p for p in hub}.values()))
 
 
 async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, object, float, float]:  # noqa: ANN001
@@ -245,7 +258,6 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         tree = {hub.proc.pid}
         cpu0 = cpu_seconds(tree)
         results = await asyncio.gather(*(sign_in(browser, hub, logins[r], FORM_READY) for r in reviewers))
-        tree |= {p.pid for p in psutil.Process(hub.proc.pid).children(recursive=True)}
         cpu1 = cpu_seconds(tree)  # the hub's processes that ended meanwhile are not counted: an underestimate
         ready = [t for _, _, t, _ in results]
         page_arrived = [a for _, _, _, a in results]

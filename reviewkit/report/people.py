@@ -54,9 +54,9 @@ def _conversation_phrase(b: ReportBuilder) -> str:
     if not len(conv):
         return ""
     by_who = conv["who"].value_counts().reindex(conv["who"].drop_duplicates()).to_dict()
-    parts = [f"{n} with {nv.who_phrase(str(who), int(n))}" for who, n in by_who.items()]
-    first = int(next(iter(by_who.values())))
-    parts[0] = parts[0].replace(" with ", " was with " if first == 1 else " were with ", 1)  # "1 was with a carer, 2 with …"
+    # "1 was with a carer, 2 with relatives": the verb once, with the first count.
+    parts = [f"{n} {('was ' if n == 1 else 'were ') if i == 0 else ''}with {nv.who_phrase(str(who), int(n))}"
+             for i, (who, n) in enumerate(by_who.items())]
     # Two sentences: one of 43 words was the main report's longest once the weakest questions became a list.
     return (f"talked with people whose case records were examined, or with their families and carers, about "
             f"{b.conversation_cases()}. Of these conversations, {nv.join_words(parts)}")
