@@ -453,7 +453,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
              if args.sign_in == "entra" else None)
     port = args.port if args.port or not args.write_config else hub.DEFAULT_PORT  # IT's config: a fixed port
     p = hub.plan(args.workspace, port=port, ip=args.ip, sign_in=args.sign_in, entra=entra,
-                 check_port=not args.write_config, hub_port=args.hub_port, proxy_api_port=args.proxy_api_port)
+                 check_port=not args.write_config, hub_port=args.hub_port, proxy_api_port=args.proxy_api_port,
+                 forms_port=args.forms_port)
     if args.sign_in == "passwords":
         _say_waiting(args.workspace)
     if args.write_config:

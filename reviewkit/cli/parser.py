@@ -244,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --write-config: the hub's own port on 127.0.0.1 (default: 8081)")
     p.add_argument("--proxy-api-port", type=int, default=0, metavar="N",
                    help="with --write-config: the proxy's API port on 127.0.0.1 (default: 8001)")
+    p.add_argument("--forms-port", type=int, default=0, metavar="N",
+                   help="with --write-config: the rating service's port on 127.0.0.1 (default: 8082)")
     p.add_argument("--service-user", default="reviewkit", metavar="NAME",
                    help="with --write-config: the dedicated user the systemd service runs as (default: %(default)s)")
     p.add_argument("--tls-cert", default="/etc/ssl/certs/reviewkit-hub.pem", metavar="PATH",

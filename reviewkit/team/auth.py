@@ -45,7 +45,7 @@ from reviewkit.team.codes import (
 )
 from reviewkit.team.forms import WIDGET_MESSAGES
 from reviewkit.team.kernels import MAX_KERNELS
-from reviewkit.team.signin import LAST_GOOD_FILE, TeamReader, Throttle, client_address
+from reviewkit.team.signin import LAST_GOOD_FILE, RATE_SERVICE, TeamReader, Throttle, client_address
 
 NOTEBOOKS = shipped("notebooks")
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
@@ -297,6 +297,19 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
         if self.last_good:  # the forms keep working with the last good review.yaml while it has a typo
             env[LAST_GOOD_ENV] = self.last_good
         return env
+
+
+def landing(handler: Any) -> str:
+    """Where a signed-in person lands (JupyterHub's default_url): a visiting reviewer on the rating service's
+    plain page, which needs no server of their own; the host (and anyone unknown) where JupyterHub sends them."""
+    user = handler.current_user
+    auth = handler.authenticator
+    if user is None or not isinstance(auth, ReviewTeamMixin):
+        return ""
+    member = auth.team.member(user.name)
+    if member is None or member.role == "host":
+        return ""
+    return f"{handler.base_url.rstrip('/')}/services/{RATE_SERVICE}/"
 
 
 def first_form(host: bool) -> str:

@@ -39,12 +39,13 @@ from reviewkit.review.workspace import open_workspace
 from reviewkit.team import deploy
 from reviewkit.team.codes import CODES_FILE, MIN_PASSWORD, PASSWORDS_FILE
 from reviewkit.team.serve import _port_taken, free_port
-from reviewkit.team.signin import LAST_GOOD_FILE
+from reviewkit.team.signin import LAST_GOOD_FILE, RATE_SERVICE
 
 SIGN_IN = ("passwords", "entra")
 DEFAULT_PORT = 8000
 DEFAULT_HUB_PORT = 8081  # the hub's own port, on 127.0.0.1 (JupyterHub's default)
 DEFAULT_PROXY_API_PORT = 8001  # the proxy's API, on 127.0.0.1 (configurable-http-proxy's default)
+DEFAULT_FORMS_PORT = 8082  # the rating service (reviewkit.team.rateservice), on 127.0.0.1
 CONFIG_FILE = "jupyterhub_config.py"
 ENTRA_SECRET_ENV = "REVIEWKIT_ENTRA_CLIENT_SECRET"
 FIRST_TIME = ("First time here? Type the login and the first sign-in code the host gave you, and choose a "
@@ -84,6 +85,7 @@ class HubPlan:
     entra: Entra | None = None
     hub_port: int = 0
     proxy_api_port: int = 0
+    forms_port: int = 0
     state: Path | None = None  # the private folder start() makes; removed by stop()
     env: dict[str, str] = field(default_factory=dict)
     forker: subprocess.Popen[bytes] | None = None  # the fork server start() runs beside the hub
@@ -125,7 +127,8 @@ def entra_from(tenant_id: str, client_id: str, public_url: str, secret: str | No
 
 
 def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1", sign_in: str = "passwords",
-         entra: Entra | None = None, check_port: bool = True, hub_port: int = 0, proxy_api_port: int = 0) -> HubPlan:
+         entra: Entra | None = None, check_port: bool = True, hub_port: int = 0, proxy_api_port: int = 0,
+         forms_port: int = 0) -> HubPlan:
     """Check the workspace, team logins and port before anything starts."""
     if sign_in not in SIGN_IN:
         raise InvalidInputError(f"--sign-in must be one of {', '.join(SIGN_IN)}")
@@ -141,13 +144,15 @@ def plan(workspace: str | Path, *, port: int | None = None, ip: str = "127.0.0.1
         raise InvalidInputError("port must be a number from 1024 to 65535, e.g. --port 8000")
     elif check_port and _port_taken(port, ip if ip not in ("", "0.0.0.0") else "127.0.0.1"):  # noqa: S104
         raise HubError(f"port {port} is already in use on this computer; choose another with --port")
-    for option, value in (("--hub-port", hub_port), ("--proxy-api-port", proxy_api_port)):
+    for option, value in (("--hub-port", hub_port), ("--proxy-api-port", proxy_api_port),
+                          ("--forms-port", forms_port)):
         if value and not 1024 <= value <= 65535:
             raise InvalidInputError(f"{option} must be a number from 1024 to 65535")
-    ports = [port, hub_port or DEFAULT_HUB_PORT, proxy_api_port or DEFAULT_PROXY_API_PORT]
-    if not check_port and len(set(ports)) < 3:  # a written config's fixed ports (a running hub picks free ones)
-        raise InvalidInputError("--port, --hub-port and --proxy-api-port must be three different ports")
-    return HubPlan(ws.path.resolve(), ip, port, sign_in, entra, hub_port, proxy_api_port)
+    ports = [port, hub_port or DEFAULT_HUB_PORT, proxy_api_port or DEFAULT_PROXY_API_PORT,
+             forms_port or DEFAULT_FORMS_PORT]
+    if not check_port and len(set(ports)) < 4:  # a written config's fixed ports (a running hub picks free ones)
+        raise InvalidInputError("--port, --hub-port, --proxy-api-port and --forms-port must be four different ports")
+    return HubPlan(ws.path.resolve(), ip, port, sign_in, entra, hub_port, proxy_api_port, forms_port)
 
 
 def config_text(p: HubPlan, state: Path, proxy: str, *, fork_service: bool = False) -> str:
@@ -180,14 +185,26 @@ def config_text(p: HubPlan, state: Path, proxy: str, *, fork_service: bool = Fal
         "c.Spawner.start_timeout = 180",
         "c.Spawner.http_timeout = 180",
         f"c.JupyterHub.template_paths = [{str(TEMPLATES)!r}]  # sign-in and error pages with AA contrast",
+        "# Visiting reviewers land on the rating service's page; the host on the host console (their server).",
+        "c.JupyterHub.default_url = __import__('reviewkit.team.auth', fromlist=['landing']).landing",
+    ]
+    rate = [sys.executable, "-m", "reviewkit.team.rateservice", str(ws), str(state / LAST_GOOD_FILE)]
+    services = [{"name": RATE_SERVICE, "url": f"http://127.0.0.1:{p.forms_port or DEFAULT_FORMS_PORT}",
+                 "command": rate, "cwd": str(state), "oauth_no_confirm": True, "environment": {"TMPDIR": str(state)}}]
+    lines += [
+        "# The rating service: one process serves every reviewer's rating form as a plain page (no server or",
+        "# kernel per person); it knows who is rating from the hub's sign-in. Everyone on the team may open it.",
+        "c.JupyterHub.load_roles = [{'name': 'user', 'scopes': ['self', " + repr(f"access:services!service={RATE_SERVICE}")
+        + "]}]",
     ]
     if fork_service:
         fork = [sys.executable, "-m", "reviewkit.core.forkserver", str(state / FORK_SOCKET), *PRELOAD]
+        services.append({"name": "reviewkit-forms", "command": fork, "cwd": str(state)})
         lines += [
             "# The fork server: it imports the forms once, and each person's server and kernels start as forks of it",
             "# (in a fraction of a second, sharing its memory). The hub starts and stops it with itself.",
-            f"c.JupyterHub.services = [{{'name': 'reviewkit-forms', 'command': {fork!r}, 'cwd': {str(state)!r}}}]",
         ]
+    lines.append(f"c.JupyterHub.services = {services!r}")
     if p.sign_in == "entra":
         assert p.entra is not None
         e = p.entra
@@ -244,6 +261,7 @@ def start(p: HubPlan) -> subprocess.Popen[bytes]:
     p.state = private_dir("reviewkit-hub-")
     p.hub_port = free_port()
     p.proxy_api_port = free_port()
+    p.forms_port = free_port()
     config = write_private(p.state / CONFIG_FILE, config_text(p, p.state, proxy))
     env = dict(os.environ)
     for var in ("JUPYTERHUB_USER", "REVIEWKIT_REVIEWER", "JUPYTER_TOKEN", "CONFIGPROXY_AUTH_TOKEN"):

@@ -20,6 +20,7 @@ from reviewkit.review.workspace import open_workspace
 __all__ = ["LAST_GOOD_FILE", "TeamReader", "Throttle", "client_address"]
 
 LAST_GOOD_FILE = "review_last_good.yaml"  # in the hub's private folder: the last review.yaml that read correctly
+RATE_SERVICE = "reviewkit-rate"  # the hub-managed service that serves the rating form (reviewkit.team.rateservice)
 
 
 class TeamReader:

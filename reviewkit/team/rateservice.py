@@ -1,0 +1,339 @@
+"""The review hub's rating service: one process serves every reviewer's rating form as a plain page.
+
+Why: on the hub a Voila form costs each reviewer a server, a kernel and a 4.9 MB page whose
+scripts build hundreds of widgets; eight reviewers signing in together on a 2-core machine
+waited 20-28 s for their forms. This service, which JupyterHub starts and stops with itself,
+sends one page of tens of kilobytes built on the server and takes each change as a small
+JSON request. It knows who is rating from the hub's sign-in (JupyterHub OAuth), never from
+the page, and writes through the same store as the widget form, with that person's session:
+the store screens notes, refuses stale versions (another tab) and refuses cases not
+allocated to them. The other forms (meetings, conversations, calibration) stay on the
+person's own server, one link away.
+
+Run by the hub as ``python -m reviewkit.team.rateservice WORKSPACE [LAST_GOOD]``; JupyterHub
+gives it its address, prefix and OAuth client in the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from tornado import ioloop, web
+
+from reviewkit.core.errors import AccessError, BlockedTextError, ConflictError, ReviewkitError, WarningTextError
+from reviewkit.review.progress import Entry, case_blockers
+from reviewkit.review.session import Session
+from reviewkit.review.store import Store
+from reviewkit.review.workspace import Workspace, open_workspace
+from reviewkit.team import ratepage
+from reviewkit.team.signin import RATE_SERVICE
+from reviewkit.team.widgets.common import now_hhmm
+from reviewkit.team.widgets.rating import CaseState, descriptor_html, load_case, note_hint, save_entry
+
+log = logging.getLogger("reviewkit.team.rateservice")
+NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, ask the host PSW to add your "
+               "login to the team in review.yaml, then sign in again.")
+NOT_UNDERSTOOD = "The form sent something the review hub does not understand. Press Reload and try again."
+STATUS = {ConflictError: (409, "conflict"), WarningTextError: (422, "warn"), BlockedTextError: (422, "blocked"),
+          AccessError: (403, "error")}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service serves: one review workspace, and the hub's last good copy of its review.yaml."""
+
+    workspace: str
+    last_good: str = ""
+
+
+@dataclass
+class Ctx:
+    """One request's view: the workspace as review.yaml says now, and who signed in."""
+
+    ws: Workspace
+    session: Session
+
+    @property
+    def reviewer(self) -> str:
+        return self.session.reviewer
+
+    def store(self) -> Store:
+        return Store(self.ws.db_path, self.ws.rules(), session=self.session)
+
+    def case(self, case_id: object) -> str:
+        """A case allocated to this reviewer, or a refusal naming it."""
+        ids = [c.id for c in self.ws.meta.cases_for(self.reviewer)]
+        if str(case_id) not in ids:
+            raise AccessError(f"You are signed in as {self.reviewer}: case {case_id} is not allocated to you. "
+                              "Pick one of your cases from the list.")
+        return str(case_id)
+
+
+def context(settings: Settings, login: str) -> Ctx:
+    """Read the team afresh (a login the host just added works at once); refuse a login not on it."""
+    ws = open_workspace(settings.workspace, last_good=settings.last_good or None)
+    member = ws.meta.member_for_login(login)
+    if member is None:
+        raise AccessError(NOT_ON_TEAM)
+    return Ctx(ws, Session(member.login, member.name, member.role))
+
+
+def case_state(ctx: Ctx, case_id: str, state: CaseState, *, unmarked: bool = False,
+               refused: list[str] | None = None) -> dict[str, Any]:
+    """What the page shows about the whole case after a change."""
+    tool = ctx.ws.tool
+    cases = ctx.ws.meta.cases_for(ctx.reviewer)
+    done = ratepage.completion_html(tool, state, unmarked=unmarked, refused=refused)
+    return {"progress_html": ratepage.progress_html(tool, cases, case_id, state), "complete_html": done,
+            "complete": bool(state.flag["complete"]), "flag_version": state.flag["version"], "unmarked": unmarked}
+
+
+def _unmark_if_blocked(ctx: Ctx, store: Store, case_id: str, state: CaseState) -> bool:
+    """A case marked complete that no longer meets the rules is unmarked (as the widget form does)."""
+    if state.flag["complete"] and case_blockers(ctx.ws.tool, state.entries):
+        state.flag = store.set_case_flag(ctx.reviewer, case_id, ctx.reviewer, complete=False,
+                                         expected_version=state.flag["version"])
+        return True
+    return False
+
+
+def save_rating(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """A level chosen, or an evidence note written, for one question; the other half kept as stored."""
+    tool = ctx.ws.tool
+    case_id = ctx.case(body["case"])
+    qid = str(body["question"])
+    if qid not in tool.all_ids:
+        raise ValueError(qid)
+    part, version = str(body["part"]), int(body["version"])
+    with ctx.store() as store:
+        stored = store.rating(case_id, ctx.reviewer, qid)
+        if part == "rating":
+            entry = Entry(str(body["rating"]), stored.comment if stored else "")
+        elif part == "note":
+            entry = Entry(stored.rating if stored else None, str(body["comment"]))
+        else:
+            raise ValueError(part)
+        r = save_entry(store, ctx.reviewer, case_id, qid, entry, version, confirm_warnings=bool(body.get("confirm")))
+        state = load_case(store, tool, case_id, ctx.reviewer)
+        unmarked = _unmark_if_blocked(ctx, store, case_id, state)
+    question = tool.overall if qid == tool.overall.id else next(q for q in tool.questions if q.id == qid)
+    return {"ok": True, "version": r.version, "rating": r.rating, "saved_at": now_hhmm(), "unmarked": unmarked,
+            "descriptors_html": descriptor_html(question, tool, r.rating),
+            "hint": note_hint(tool, Entry(r.rating, r.comment)),
+            "case_state": case_state(ctx, case_id, state, unmarked=unmarked)}
+
+
+def save_flag(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """Referred back (once a reason is written), its reason, or complete (unless something is left)."""
+    tool = ctx.ws.tool
+    case_id = ctx.case(body["case"])
+    action, version = str(body["action"]), int(body["version"])
+    confirm = bool(body.get("confirm"))
+    with ctx.store() as store:
+        state = load_case(store, tool, case_id, ctx.reviewer)
+        answer: dict[str, Any] = {"ok": True, "stored": False, "saved_at": now_hhmm()}
+        refused: list[str] | None = None
+
+        def set_flag(**changes: Any) -> None:
+            state.flag = store.set_case_flag(ctx.reviewer, case_id, ctx.reviewer, expected_version=version,
+                                             confirm_warnings=confirm, **changes)
+            answer["stored"] = True
+
+        reason = str(body.get("reason", ""))
+        if action == "complete":
+            if bool(body["complete"]) and case_blockers(tool, state.entries):
+                refused = case_blockers(tool, state.entries)
+            else:
+                set_flag(complete=bool(body["complete"]))
+        elif action in ("referred", "reason"):
+            referred = bool(body.get("referred", True))
+            if referred and not reason.strip():
+                answer.update(message_kind="warn", message=(
+                    "Write the reason in the box above: the referral is saved once the reason is written."
+                    if action == "referred" else
+                    "A case referred back needs a reason: say what the significant concern is."))
+            elif referred:
+                set_flag(referred_back=True, reason=reason)
+                answer.update(message_kind="ok", message="Referral saved.")
+            elif state.flag["referred_back"]:
+                set_flag(referred_back=False)
+        else:
+            raise ValueError(action)
+    answer["case_state"] = case_state(ctx, case_id, state, refused=refused)
+    return answer
+
+
+def save_concern(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """The reviewer's concern about a risk to a person on this case; all three parts are needed."""
+    case_id = ctx.case(body["case"])
+    what, on, with_ = (str(body.get(k, "")) for k in ("what", "raised_on", "raised_with"))
+    missing = [label for label, value in (("what the risk is", what.strip()), ("the date you raised it", on),
+                                          ("the role you raised it with", with_.strip())) if not value]
+    if missing:
+        return {"kind": "incomplete", "message": "Not saved yet: give " + ", ".join(missing) + "."}
+    try:
+        day = dt.date.fromisoformat(on)
+    except ValueError:
+        return {"kind": "incomplete", "message": "Not saved yet: the date you raised it is not a date."}
+    if day > dt.date.today():
+        return {"kind": "incomplete", "message": "Not saved yet: the date you raised it is in the future."}
+    with ctx.store() as store:
+        found = store.set_concern(ctx.reviewer, case_id, ctx.reviewer, what=what, raised_on=day.isoformat(),
+                                  raised_with=with_, confirm_warnings=bool(body.get("confirm")))
+    return {"ok": True, "saved_at": now_hhmm(), "response_html": ratepage.concern_response(found)}
+
+
+ACTIONS: dict[str, Callable[[Ctx, dict[str, Any]], dict[str, Any]]] = {
+    "rating": save_rating, "flag": save_flag, "concern": save_concern}
+
+
+def answer_for(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """A refusal as the page shows it: a plain message, never a traceback or what was typed."""
+    for kind, (status, name) in STATUS.items():
+        if isinstance(exc, kind):
+            return status, {"kind": name, "message": str(exc)}
+    if isinstance(exc, ReviewkitError):
+        return 400, {"kind": "error", "message": str(exc)}
+    if isinstance(exc, (KeyError, ValueError, TypeError)):
+        return 400, {"kind": "error", "message": NOT_UNDERSTOOD, "reload": True}
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unexpected %s in the rating service\n%s", type(exc).__name__, frames)  # never the message
+    return 500, {"kind": "error", "title": "Sorry, something went wrong", "reload": True, "message": (
+        "Something went wrong and your last change may not have been saved. Press Reload to see what is saved. "
+        f"If it happens again, tell the host PSW (technical detail for them: {type(exc).__name__}).")}
+
+
+class _Handler(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]
+    nonce = ""
+
+    def initialize(self, settings: Settings) -> None:
+        self.rk = settings
+
+    def set_default_headers(self) -> None:  # called before initialize(), and again after an error
+        if not self.nonce:
+            self.nonce = secrets.token_urlsafe(16)
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Content-Security-Policy", (
+            f"default-src 'none'; script-src 'nonce-{self.nonce}'; style-src 'unsafe-inline'; connect-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
+
+    def login(self) -> str:
+        user = self.current_user
+        return str(user["name"]) if isinstance(user, dict) else ""
+
+
+class PageHandler(_Handler):
+    """GET: the rating form for the signed-in reviewer, on the case asked for (else their first)."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        info = ratepage.PageInfo("", self.request.path.rstrip("/") + "/api/", self.xsrf_token.decode(),
+                                 self.hub_auth.hub_prefix + "user-redirect/", self.nonce)
+        try:
+            page = await asyncio.to_thread(self._page, self.login(), info, self.get_argument("case", ""))
+        except ReviewkitError as exc:
+            self.set_status(403 if isinstance(exc, AccessError) else 400)
+            page = ratepage.error_page("This form cannot open", str(exc))
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page)
+
+    def _page(self, login: str, info: ratepage.PageInfo, asked: str) -> str:
+        ctx = context(self.rk, login)
+        info = ratepage.PageInfo(ctx.reviewer, info.api, info.xsrf, info.user_forms, info.nonce)
+        cases = ctx.ws.meta.cases_for(ctx.reviewer)
+        message = ("", "")
+        if not cases:
+            return ratepage.page_html(info, ctx.ws.tool, [], None, None, None, (
+                "info", f"No case records are allocated to {ctx.reviewer} yet. Ask the host PSW to add them to the "
+                        "review's case list."))
+        case_id = cases[0].id
+        if asked:
+            try:
+                case_id = ctx.case(asked)
+            except AccessError as exc:
+                message = ("error", str(exc))
+        with ctx.store() as store:
+            state = load_case(store, ctx.ws.tool, case_id, ctx.reviewer)
+            concern = store.concern(case_id, ctx.reviewer)
+        return ratepage.page_html(info, ctx.ws.tool, cases, case_id, state, concern, message)
+
+
+class ApiHandler(_Handler):
+    """POST api/rating, api/flag, api/concern: one change, answered as JSON."""
+
+    @web.authenticated
+    async def post(self, action: str) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+            if not isinstance(body, dict):
+                raise TypeError("body")
+            reply = await asyncio.to_thread(self._run, self.login(), action, body)
+            status = 200
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a plain answer (see answer_for)
+            status, reply = answer_for(exc)
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(reply))
+
+    def _run(self, login: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        return ACTIONS[action](context(self.rk, login), body)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:  # signed out, a bad token
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"kind": "error", "reload": True, "message": (
+            "You are signed out of the review hub (or the page is out of date): your change was not saved. "
+            "Press Reload, and sign in again if asked.")}))
+
+
+def _quiet_log(handler: web.RequestHandler) -> None:
+    """Log method, path and status only: never a query (the hub's OAuth code travels in one)."""
+    status = handler.get_status()
+    if status >= 400:
+        log.warning("%s %s %d", handler.request.method, handler.request.path, status)
+
+
+def make_app(settings: Settings, prefix: str) -> web.Application:
+    """The service's addresses under the prefix the hub gives it (e.g. /services/reviewkit-rate/)."""
+    prefix = prefix if prefix.endswith("/") else prefix + "/"
+    return web.Application([
+        (prefix, PageHandler, {"settings": settings}),
+        (prefix + "oauth_callback", HubOAuthCallbackHandler),
+        (prefix + r"api/(rating|flag|concern)", ApiHandler, {"settings": settings}),
+    ], cookie_secret=secrets.token_bytes(32), log_function=_quiet_log)
+
+
+def main(argv: list[str]) -> int:
+    """Serve until the hub stops the service; the hub passes the address and OAuth client in the environment."""
+    logging.basicConfig(level=logging.INFO, format="[reviewkit-rate %(levelname)s] %(message)s")
+    if not argv or len(argv) > 2:
+        print("usage: python -m reviewkit.team.rateservice WORKSPACE [LAST_GOOD]", file=sys.stderr)
+        return 2
+    settings = Settings(argv[0], argv[1] if len(argv) > 1 else "")
+    url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
+    app = make_app(settings, os.environ["JUPYTERHUB_SERVICE_PREFIX"])
+    app.listen(url.port or 80, url.hostname or "127.0.0.1", xheaders=True)
+    log.info("serving the rating form at %s", os.environ["JUPYTERHUB_SERVICE_PREFIX"])
+    loop = ioloop.IOLoop.current()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the hub stops its services with one of these
+        signal.signal(sig, lambda *_: loop.add_callback_from_signal(loop.stop))
+    loop.start()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
