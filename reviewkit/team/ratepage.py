@@ -94,7 +94,7 @@ class PageInfo:
     reviewer: str
     api: str  # the service's address for saves, ending in /
     xsrf: str
-    user_forms: str  # where the person's other forms are (the hub's user-redirect address), ending in /
+    user_forms: str  # opens the person's own server (for the other forms): the hub's spawn address, ending in next=<hub>
     nonce: str = ""  # the page's one script runs under this nonce (the service's Content-Security-Policy)
 
 
@@ -237,8 +237,8 @@ def _picker(cases: list[Case], reviewer: str, case_id: str | None) -> str:
 def page_html(info: PageInfo, tool: AuditTool, cases: list[Case], case_id: str | None, state: CaseState | None,
               concern: dict[str, object] | None, message: tuple[str, str] = ("", "")) -> str:
     """The whole page for one reviewer and case; with no case, the page says why."""
-    forms = " · ".join(f'<a href="{_e(info.user_forms + "voila/render/" + nb)}">{_e(name)}</a>'
-                       for nb, name in OTHER_FORMS)
+    forms = " · ".join(f'<a href="{_e(info.user_forms + quote("user-redirect/voila/render/" + nb, safe=""))}">'
+                       f"{_e(name)}</a>" for nb, name in OTHER_FORMS)
     intro = (f"Rating as {info.reviewer}. Pick a case record, then choose a rating for each question and write your "
              "evidence. Every change is saved straight away.")
     progress = progress_html(tool, cases, case_id, state) if case_id and state else ""

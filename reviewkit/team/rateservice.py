@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import ioloop, web
@@ -243,7 +243,7 @@ class PageHandler(_Handler):
     @web.authenticated
     async def get(self) -> None:
         info = ratepage.PageInfo("", self.request.path.rstrip("/") + "/api/", self.xsrf_token.decode(),
-                                 self.hub_auth.hub_prefix + "user-redirect/", self.nonce)
+                                 f"{self.hub_auth.hub_prefix}spawn?next={quote(self.hub_auth.hub_prefix, safe='')}", self.nonce)
         try:
             page = await asyncio.to_thread(self._page, self.login(), info, self.get_argument("case", ""))
         except ReviewkitError as exc:
