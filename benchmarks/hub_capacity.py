@@ -10,9 +10,10 @@ For each team size N a fresh ``reviewkit hub`` runs (as a person runs it, in a s
 own) on a throwaway workspace of 16 visiting reviewers and a host, each with a login and two
 cases. Then, in Debian's Chromium through Playwright:
 
-- the floor: a trivial Voila page (one Markdown cell, no widgets) loaded in the same browser,
-  on the same machine, at the same time, before and after the sign-ins (median of both); and
-  N such pages loaded at once (median), what Chromium and Voila alone cost N people at once;
+- the floor: a static copy of the rating page (the same HTML, served by Python's plain HTTP
+  server, no hub and no sign-in) loaded in the same browser, on the same machine, at the same
+  time, before and after the sign-ins (median of both); and N such pages loaded at once
+  (median), what Chromium alone costs N people at once;
 - form-ready: N reviewers sign in together for the first time (login, first sign-in code, new
   password) and each is timed from pressing "Sign in" to the rating form's level buttons
   being on screen and clickable; the host then signs in alone and is timed to the host console.
@@ -21,13 +22,13 @@ cases. Then, in Debian's Chromium through Playwright:
   machine, which a real reviewer's own computer does) and the hub's process tree;
 - save: every reviewer then rates four questions, all at once, each timed from the click to the
   rating's row being in the store (polled every 10 ms);
-- memory: the sum over the hub's whole process tree (hub, proxy, everyone's server, every
-  kernel, the guard) of each process's PSS, which counts a page shared by k processes as 1/k,
+- memory: the sum over the hub's whole process tree (hub, proxy, the rating service, the fork
+  server, any person's server and kernel, the guard) of each process's PSS, which counts a page shared by k processes as 1/k,
   so the sum is what the tree really holds; also the plain sum of RSS, which counts shared
   pages once per process. Taken with nobody signed in, and with the N reviewers' forms open
   (the host not yet signed in). "per reviewer" is (with N - with 0) / N. Kernels per reviewer
-  are counted from each server's tree, also after each reviewer's browser fetched the form's
-  address once more without opening its page (a plain GET: its kernel is never connected to).
+  are counted from each server's tree (the rating page needs none), also after each reviewer's
+  browser fetched the rating page's address once more (a plain GET).
 
 Times on a shared machine are noisy: compare the ratio to the floor as well as the seconds.
 """
@@ -162,27 +163,27 @@ class Hub:
 
 
 async def floor_time(browser, url: str, loads: int = 3) -> list[float]:  # noqa: ANN001
-    """Seconds to load a trivial Voila page until its rendered cell is on screen."""
+    """Seconds to load the floor page (a static copy of the rating page) until its level buttons are on screen."""
     times = []
     for _ in range(loads):
         ctx = await browser.new_context()
         page = await ctx.new_page()
         t0 = time.monotonic()
         await page.goto(url, timeout=300_000)
-        await page.wait_for_selector("#floor-mark", timeout=300_000)
+        await page.wait_for_selector(FORM_READY, timeout=300_000)
         times.append(time.monotonic() - t0)
         await ctx.close()
     return times
 
 
 async def floor_together(browser, url: str, n: int) -> float:  # noqa: ANN001
-    """Median seconds for n trivial Voila pages loaded at once: what the browser and Voila alone cost n people."""
+    """Median seconds for n floor pages loaded at once: what the browser alone costs n people."""
     async def one() -> float:
         ctx = await browser.new_context()
         page = await ctx.new_page()
         t0 = time.monotonic()
         await page.goto(url, timeout=300_000)
-        await page.wait_for_selector("#floor-mark", timeout=300_000)
+        await page.wait_for_selector(FORM_READY, timeout=300_000)
         took = time.monotonic() - t0
         await ctx.close()
         return took
@@ -218,7 +219,8 @@ async def sign_in(browser, hub: Hub, login: str, ready: str) -> tuple[object, ob
     await page.get_by_label("First sign-in code").fill(hub.codes[login])
     arrived: list[float] = []
     page.on("response", lambda r: arrived.append(time.monotonic())
-            if r.status == 200 and "/voila/render/" in r.url and not arrived else None)
+            if r.status == 200 and ("/voila/render/" in r.url or "/services/reviewkit-rate/" in r.url)
+            and not arrived else None)
     t0 = time.monotonic()
     await page.get_by_role("button", name="Sign in").click()
     await page.locator(ready).first.wait_for(state="visible")
@@ -269,9 +271,9 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         host_ctx, _, host_ready, _ = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
         floor += await floor_time(browser, floor_url)
         floor_n = await floor_together(browser, floor_url, n)
-        # A plain GET of a form, as a link preview or a script would make, never opening the page's websocket.
+        # A plain GET of the rating page, as a link preview or a script would make: no kernel may follow.
         for (ctx, _, _, _), r in zip(results, reviewers, strict=True):
-            form = f"{hub.url}user/{logins[r]}/voila/render/rate_case_records.ipynb"
+            form = f"{hub.url}services/reviewkit-rate/"
             got = await ctx.request.get(form, timeout=600_000)
             assert got.ok, f"plain GET of {r}'s form: {got.status}"
         _, _, procs = tree_memory(hub.proc.pid)
@@ -297,27 +299,36 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
 
 
 def start_floor_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    nb = root / "floor.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["<p id='floor-mark'>floor</p>"]}],
-                              "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                          "language": "python"}},
-                              "nbformat": 4, "nbformat_minor": 5}))
+    """A static copy of a reviewer's rating page, served by Python's plain HTTP server: no hub, no sign-in."""
+    from reviewkit.review.store import Store
+    from reviewkit.team import ratepage
+    from reviewkit.team.widgets.rating import load_case
+
+    ws_path, _ = make_team(root / "floor-ws")
+    ws = open_workspace(ws_path)
+    reviewer = "Reviewer 01"
+    cases = ws.meta.cases_for(reviewer)
+    with Store(ws.db_path, ws.rules()) as store:
+        state = load_case(store, ws.tool, cases[0].id, reviewer)
+    info = ratepage.PageInfo(reviewer, "/api/", "none", "/hub/spawn?next=%2Fhub%2F")
+    folder = root / "floor"
+    folder.mkdir()
+    (folder / "index.html").write_text(ratepage.page_html(info, ws.tool, cases, cases[0].id, state, None),
+                                       encoding="utf-8")
     sock = __import__("socket").socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / "floor-runtime"), IPYTHONDIR=str(root / "floor-ipy"))
-    proc = subprocess.Popen([sys.executable, "-m", "voila", str(nb), "--no-browser", f"--port={port}",
-                             "--Voila.ip=127.0.0.1", "--Voila.token=", "--strip_sources=True"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
+                             str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):
-            __import__("urllib.request").request.urlopen(url + "voila/static/voila.js", timeout=2)  # noqa: S310
+            __import__("urllib.request").request.urlopen(url, timeout=2)  # noqa: S310
             return proc, url
-        time.sleep(0.3)
-    raise SystemExit("the floor's Voila did not start")
+        time.sleep(0.2)
+    raise SystemExit("the floor's HTTP server did not start")
 
 
 async def run(sizes: list[int], root: Path) -> list[dict[str, object]]:

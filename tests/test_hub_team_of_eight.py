@@ -4,8 +4,9 @@
 cases each) and a host. All eight sign in for the first time at once (login, first sign-in
 code, new password); each is timed from pressing "Sign in" to their form's level buttons being
 on screen and clickable. Each sees only their own cases and rates one question, which reaches
-the store under their name; no one holds more than two kernels, however the pages were
-loaded. The form-ready median and 95th percentile and the memory per reviewer (PSS over the
+the store under their name. The rating page is one service's for everyone: no reviewer has a
+server or kernel for it; opening the widget forms on their own server, no one holds more than
+two kernels. The form-ready median and 95th percentile and the memory per reviewer (PSS over the
 hub's whole process tree) are printed (run with -s): no time is asserted, because this machine
 is shared; benchmarks/hub_capacity.py compares them with a floor measured in the same run.
 """
@@ -170,17 +171,17 @@ def test_eight_reviewers_sign_in_together_and_each_gets_their_own_form(browser, 
     wait_for(lambda: stored() == expected, "each reviewer's rating in the store", timeout=120)
 
     after, procs = tree_memory(proc.pid)
-    kernels = kernels_by_user(procs)
+    assert kernels_by_user(procs) == {}  # the plain rating page needs no kernel (nor server) per reviewer
+    # Two more pages each of a widget form on their own server: a person's kernels stay at two at most.
+    for name, ctx, _ in pages[:2]:
+        for _ in range(2):
+            extra = ctx.new_page()
+            route_local(extra, outside)
+            extra.goto(f"{url}user/{login_of(name)}/voila/render/rate_case_records.ipynb", timeout=300_000)
+            extra.wait_for_selector(READY, timeout=300_000)
+    kernels = kernels_by_user(psutil.Process(proc.pid).children(recursive=True))
     assert set(kernels) <= {user_key(login_of(n)) for n in names()}
     assert kernels and max(kernels.values()) <= 2, kernels
-    # A second tab each: a person's kernels stay at two at most.
-    for name, ctx, _ in pages[:2]:
-        extra = ctx.new_page()
-        route_local(extra, outside)
-        extra.goto(f"{url}user/{login_of(name)}/voila/render/rate_case_records.ipynb", timeout=300_000)
-        extra.wait_for_selector(READY, timeout=300_000)
-    kernels = kernels_by_user(psutil.Process(proc.pid).children(recursive=True))
-    assert max(kernels.values()) <= 2, kernels
     for _, ctx, _ in pages:
         ctx.close()
     assert outside == []
