@@ -141,7 +141,8 @@ def test_write_config_writes_the_service_timer_and_nginx_site_without_the_writer
     it.mkdir(mode=0o755)
     it.chmod(0o755)  # IT's folder, as they made it
     argv = ["hub", str(team.path), "--write-config", str(it), "--public-url", "https://review.eastvale.example",
-            "--port", "8100", "--hub-port", "8181", "--proxy-api-port", "8101", "--service-user", "psw-review"]
+            "--port", "8100", "--hub-port", "8181", "--proxy-api-port", "8101", "--forms-port", "8102",
+            "--service-user", "psw-review"]
     assert main(argv) == 0
     said = capsys.readouterr().out
     names = ["jupyterhub_config.py", "reviewkit-hub.service", "reviewkit-backup.service", "reviewkit-backup.timer",
@@ -156,6 +157,17 @@ def test_write_config_writes_the_service_timer_and_nginx_site_without_the_writer
     assert (c.JupyterHub.ip, c.JupyterHub.port, c.JupyterHub.hub_port) == ("127.0.0.1", 8100, 8181)
     assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8101"
     assert c.ReviewSpawner.state_dir == str(it) and "environment" not in c.Spawner
+    # The rating service runs beside the hub, on its own port, for everyone on the team; visitors land on it.
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert sorted(services) == ["reviewkit-forms", "reviewkit-rate"]
+    rate = services["reviewkit-rate"]
+    assert rate["url"] == "http://127.0.0.1:8102" and rate["oauth_no_confirm"] is True
+    assert rate["command"][1:] == ["-m", "reviewkit.team.rateservice", str(team.path.resolve()),
+                                   str(it / "review_last_good.yaml")]
+    assert c.JupyterHub.load_roles == [{"name": "user", "scopes": ["self", "access:services!service=reviewkit-rate"]}]
+    assert c.JupyterHub.default_url.__name__ == "landing"
+    with pytest.raises(InvalidInputError, match="four different ports"):
+        hub.plan(team.path, port=8100, check_port=False, forms_port=8100)
 
     unit = (it / "reviewkit-hub.service").read_text()
     for line in ("User=psw-review", "Restart=on-failure", "KillMode=control-group", "NoNewPrivileges=yes",

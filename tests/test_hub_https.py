@@ -146,29 +146,38 @@ def signed_in(browser, deployed: Deployed):  # noqa: ANN001, ANN201, F811
     page.get_by_label("First sign-in code").fill(deployed.code)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector(".rk-form .rk-q-q1 button", timeout=300_000)
-    print(f"\nsigned in over HTTPS through nginx to a ready rating form in {time.monotonic() - t0:.1f} s")
-    yield context, page, frames
+    print(f"\nsigned in over HTTPS through nginx to a ready rating page in {time.monotonic() - t0:.1f} s")
+    assert "/services/reviewkit-rate/" in page.url
+    # The widget forms run on the person's own server, over a websocket through nginx: open one of them too.
+    forms = context.new_page()
+    forms.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    forms.goto(deployed.user_url("voila/render/rate_case_records.ipynb"))
+    forms.wait_for_selector(".rk-form .rk-q-q1 button", timeout=300_000)
+    yield context, page, forms, frames
     context.close()
 
 
 def test_a_reviewer_signs_in_over_https_behind_nginx_and_rates(deployed: Deployed, signed_in) -> None:  # noqa: ANN001
-    _, page, _ = signed_in
+    _, page, forms, _ = signed_in
     assert "Rating as A. Visitor" in page.content()
     page.locator(".rk-q-q1").get_by_role("button", name="Good", exact=True).click()
     page.wait_for_selector(".rk-q-q1 button.mod-active")
+    forms.locator(".rk-q-q3").get_by_role("button", name="Good", exact=True).click()  # the widget form's websocket
+    forms.wait_for_selector(".rk-q-q3 button.mod-active")
 
     def stored() -> bool:
         with open_workspace(deployed.ws).store() as store:
-            return len(store.all_ratings()) == 1
+            return len(store.all_ratings()) == 2
 
-    wait_for(stored, "the rating to reach the store through nginx's websocket", timeout=60)
+    wait_for(stored, "both ratings to reach the store through nginx (a POST, and a websocket)", timeout=60)
     with open_workspace(deployed.ws).store() as store:
-        r = store.all_ratings().iloc[0]
-    assert (r["case_id"], r["reviewer"], r["question"], r["rating"]) == ("C01", A, "q1", "Good")
+        rows = store.all_ratings()
+    assert sorted(zip(rows["case_id"], rows["reviewer"], rows["question"], rows["rating"])) == [
+        ("C01", A, "q1", "Good"), ("C01", A, "q3", "Good")]
 
 
 def test_a_visitor_reaches_the_forms_only(deployed: Deployed, signed_in) -> None:  # noqa: ANN001
-    context, page, _ = signed_in
+    context, _, page, _ = signed_in
     api = context.request
     xsrf = next((c["value"] for c in context.cookies() if c["name"] == "_xsrf"), "")
     headers = {"X-XSRFToken": xsrf, "Content-Type": "application/json"}
@@ -203,7 +212,7 @@ def test_a_visitor_reaches_the_forms_only(deployed: Deployed, signed_in) -> None
 
 
 def test_a_crafted_widget_message_gets_one_plain_line_and_no_traceback(deployed: Deployed, signed_in) -> None:  # noqa: ANN001
-    _, page, frames = signed_in
+    _, _, page, frames = signed_in
     # What a person could type into the browser's console: their own websocket to the form's kernel, and
     # widget updates the form never sends.
     result = page.evaluate("""async () => {
@@ -256,7 +265,7 @@ def test_a_crafted_widget_message_gets_one_plain_line_and_no_traceback(deployed:
 
 
 def test_the_forms_scripts_are_compressed_and_no_page_with_tokens_is(deployed: Deployed, signed_in) -> None:  # noqa: ANN001
-    context, _, _ = signed_in
+    context, _, _, _ = signed_in
     api = context.request
     gz = {"Accept-Encoding": "gzip"}
     script = api.get(deployed.user_url("voila/static/voila.js"), headers=gz)
@@ -264,6 +273,8 @@ def test_the_forms_scripts_are_compressed_and_no_page_with_tokens_is(deployed: D
     body = script.body()  # as the browser has it, decompressed
     login = api.get(deployed.url + "hub/login", headers=gz)
     assert login.ok and "content-encoding" not in login.headers, login.headers
+    rating_page = api.get(deployed.url + "services/reviewkit-rate/", headers=gz)  # it carries the page's token
+    assert rating_page.ok and "content-encoding" not in rating_page.headers, rating_page.headers
     assert "gzip" not in api.get(deployed.user_url("voila/render/rate_case_records.ipynb"), headers=gz,
                                  max_redirects=0).headers.get("content-encoding", "")
     print(f"\nvoila.js: {len(body)} bytes, about {len(gzip.compress(body, 5))} on the network")
