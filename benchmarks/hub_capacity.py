@@ -208,11 +208,28 @@ def cpu_seconds(pids: set[int]) -> tuple[float, float]:
                 total += t.user + t.system
         return total
 
+    return used(our_chromium()), used(hub_tree(pids))
+
+
+def hub_tree(pids: set[int]) -> list[psutil.Process]:
     hub = [p for p in psutil.process_iter() if p.pid in pids]
     for p in list(hub):
         with contextlib.suppress(psutil.Error):
             hub += [c for c in p.children(recursive=True) if c.pid not in pids]
-    return used(our_chromium()), used(list({p.pid: p for p in hub}.values()))
+    return list({p.pid: p for p in hub}.values())
+
+
+def cpu_by_part(pids: set[int]) -> dict[str, float]:
+    """The hub tree's processor seconds so far by part: JupyterHub, the proxy, the rating service, the rest."""
+    parts: dict[str, float] = {}
+    for p in hub_tree(pids):
+        with contextlib.suppress(psutil.Error):
+            cmd = " ".join(p.cmdline())
+            part = ("rating service" if "rateservice" in cmd else "proxy" if "configurable-http-proxy" in cmd
+                    else "jupyterhub" if "-m jupyterhub" in cmd else "other")
+            t = p.cpu_times()
+            parts[part] = parts.get(part, 0.0) + t.user + t.system
+    return parts
 
 
 async def open_login(browser, hub: Hub, login: str) -> tuple[object, object]:  # noqa: ANN001
@@ -278,9 +295,9 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         # Everyone has the sign-in page open and filled in; then all press "Sign in" together.
         opened = [await open_login(browser, hub, logins[r]) for r in reviewers]
         time.sleep(1)
-        cpu0 = cpu_seconds(tree)
+        cpu0, parts0 = cpu_seconds(tree), cpu_by_part(tree)
         results = await asyncio.gather(*(press_sign_in(ctx, page, FORM_READY) for ctx, page in opened))
-        cpu1 = cpu_seconds(tree)  # the hub's processes that ended meanwhile are not counted: an underestimate
+        cpu1, parts1 = cpu_seconds(tree), cpu_by_part(tree)  # processes that ended meanwhile are not counted
         ready = [t for _, _, t, _ in results]
         page_arrived = [a for _, _, _, a in results]
         time.sleep(3)
@@ -307,6 +324,7 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
             "ready_median_s": statistics.median(ready), "ready_p95_s": p95(ready),
             "page_median_s": statistics.median(page_arrived), "page_p95_s": p95(page_arrived),
             "browser_cpu_per_reviewer_s": (cpu1[0] - cpu0[0]) / n, "hub_cpu_per_reviewer_s": (cpu1[1] - cpu0[1]) / n,
+            "hub_cpu_by_part_s": {k: round((v - parts0.get(k, 0.0)) / n, 3) for k, v in parts1.items()},
             "host_console_s": host_ready, "save_p95_s": p95(all_saves), "save_median_s": statistics.median(all_saves),
             "pss_0_mib": pss0, "pss_mib": pss, "rss_0_mib": rss0, "rss_mib": rss,
             "pss_per_reviewer_mib": (pss - pss0) / n, "rss_per_reviewer_mib": (rss - rss0) / n,

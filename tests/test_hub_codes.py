@@ -209,3 +209,30 @@ def test_the_hub_at_start_says_who_still_waits_for_a_first_sign_in(team, tmp_pat
     assert main(["hub", str(team.path), "--write-config", str(tmp_path / "it2")]) == 0  # (files already written are kept)
     out = capsys.readouterr().out
     assert "(4 have one that still works)" in out and "reviewkit hub-codes" not in out
+
+
+def test_one_code_used_in_two_places_at_once_sets_one_password(auth, team) -> None:
+    # The hashing runs outside the files' lock (first sign-ins together hash at the same time), so two
+    # sign-ins with the same code at the same moment must still leave exactly one password, the winner's.
+    import threading
+
+    made, _ = make_codes(team)
+    files = auth.files
+    results: dict[str, bool] = {}
+    start = threading.Barrier(4)
+
+    def claim(password: str) -> None:
+        start.wait()
+        results[password] = set_password_with_code(files, A, made[A], password)
+
+    tries = [f"password number {i} of four" for i in range(4)]
+    threads = [threading.Thread(target=claim, args=(p,)) for p in tries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    winners = [p for p, ok in results.items() if ok]
+    assert len(results) == 4 and len(winners) == 1, results
+    passwords, codes = stored(team)
+    assert check_password(winners[0], passwords[A]) and A not in codes
+    assert all(not check_password(p, passwords[A]) for p in tries if p != winners[0])

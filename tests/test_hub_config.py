@@ -63,7 +63,7 @@ def test_the_written_config_is_private_and_loads_the_passwords_sign_in(team, tmp
 
     assert c.ReviewTeamAuthenticator.codes_file == str(team.path.resolve() / "private" / "hub_first_codes.json")
     # The hub run as a service starts the fork server too, its socket in the hub's own folder.
-    (fork,) = c.JupyterHub.services
+    (fork,) = [s for s in c.JupyterHub.services if s["name"] == "reviewkit-forms"]
     assert fork["command"][1:3] == ["-m", "reviewkit.core.forkserver"]
     assert fork["command"][3] == str(out.parent / "fork.sock") == str(Path(c.ReviewSpawner.state_dir) / "fork.sock")
 
@@ -125,6 +125,10 @@ def test_visitors_servers_run_the_forms_only_and_the_hosts_have_lab() -> None:
     assert visitor["ServerApp"]["jpserver_extensions"]["reviewkit.team.forms"] is True
     assert "reviewkit.team.forms" not in host["ServerApp"]["jpserver_extensions"]
     assert visitor["ServerApp"]["kernel_websocket_connection_class"].endswith("PlainErrorsConnection")
+    # The host console runs ahead at sign-in; a visitor's server (started for a meeting or conversation form,
+    # since they rate on the rating service's page) runs nothing ahead: no kernel waits for a page never opened.
+    assert (host["FormsKernelManager"]["preheat_form"], visitor["FormsKernelManager"]["preheat_form"]) == (
+        "host_console.ipynb", "")
     for c in (visitor, host):
         assert c["MappingKernelManager"]["cull_idle_timeout"] > 0 and c["ServerApp"]["shutdown_no_activity_timeout"] > 0
         assert c["ServerApp"]["tornado_settings"] == {"mathjax_url": None, "mathjax_config": None}  # no CDN

@@ -335,8 +335,10 @@ def server_config(host: bool) -> dict[str, Any]:
         "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_SECONDS, "cull_interval": 60,
                                  "cull_connected": False,
                                  "kernel_manager_class": "reviewkit.team.kernels.ForkedKernelManager"},
-        # The first form runs at sign-in, while the browser is still being redirected: its page is ready on arrival.
-        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS, "preheat_form": first_form(host)},
+        # The host console runs at sign-in, while the browser is still being redirected: its page is ready on
+        # arrival. A visitor rates on the rating service's page; their server starts only for another form.
+        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS,
+                               "preheat_form": first_form(host) if host else ""},
         "VoilaConfiguration": {"template": "reviewkit", "strip_sources": True, "show_tracebacks": False,
                                "theme": "light"},
     }

@@ -243,15 +243,22 @@ def set_password_with_code(files: SignInFiles, login: str, code: str, password: 
     code is wrong or expired. The caller checks the password's length first.
     """
     typed, moment = normal_code(code), _utc(now)
+    # The hashing happens outside the lock, so people signing in for the first time together hash at
+    # the same time (on as many cores as there are); under the lock the files are read again and
+    # written only if the code is still the one checked and no password was set meanwhile.
+    entry = files.read_codes().get(login)
+    usable = (bool(typed) and login not in files.read_passwords() and entry is not None
+              and not _expired(entry, moment))
+    # Every refusal costs one hash, as a wrong password does: how long a refusal takes says
+    # nothing about whether the login exists, has a password or has a code.
+    if not check_password(typed, entry.get("hash", "") if usable and entry else dummy_hash()) or not usable:
+        return False
+    new_hash = hash_password(password)
     with files.locked():
         passwords, codes = files.read_passwords(), files.read_codes()
-        entry = codes.get(login)
-        usable = bool(typed) and login not in passwords and entry is not None and not _expired(entry, moment)
-        # Every refusal costs one hash, as a wrong password does: how long a refusal takes says
-        # nothing about whether the login exists, has a password or has a code.
-        if not check_password(typed, entry.get("hash", "") if usable and entry else dummy_hash()) or not usable:
+        if login in passwords or codes.get(login) != entry:  # used or replaced while we hashed
             return False
-        passwords[login] = hash_password(password)
+        passwords[login] = new_hash
         files.write_passwords(passwords)  # first: a crash before the next line leaves a spent code, harmlessly
         del codes[login]
         files.write_codes(codes)

@@ -38,6 +38,9 @@ body { margin: 0; background: #f9fafb; font-family: system-ui, -apple-system, "S
 .rk-form p { margin: 0.2rem 0 0.4rem; }
 .rk-muted { color: #4b5563; }
 .rk-card { border: 1px solid #9ca3af; border-radius: 8px; padding: 0.75rem 1rem; margin: 0 0 1rem; background: #fff; }
+/* The browser lays out and draws a card only as it nears the screen (the page opens faster; what is off
+   screen stays in the accessibility tree and find-in-page). */
+section.rk-card { content-visibility: auto; contain-intrinsic-size: auto 30rem; }
 .rk-bar { position: sticky; top: 0; z-index: 10; background: #f3f4f6; border-bottom: 2px solid #9ca3af;
   padding: 0.5rem 1rem; margin: 0 -1rem 1rem; max-height: min(11rem, 40vh); overflow-y: auto; }
 html { scroll-padding-top: calc(min(11rem, 40vh) + 1rem); }
