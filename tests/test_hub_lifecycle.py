@@ -43,7 +43,7 @@ def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_pa
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         tree = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in tree)
-        assert "jupyterhub" in names and "configurable-http-proxy" in names
+        assert "jupyterhub" in names and "configurable-http-proxy" in names and "reviewkit.team.rateservice" in names
         for p in [psutil.Process(proc.pid), *tree]:  # no secret on any command line
             assert "secret" not in " ".join(p.cmdline()).lower() and "token" not in " ".join(p.cmdline()).lower()
 
@@ -75,3 +75,37 @@ def test_the_hub_is_ready_only_when_its_sign_in_page_answers(tmp_path: Path) -> 
             assert page.status == 200 and b'id="first_code_input"' in page.read()
     finally:
         assert hub.stop(proc, p) == 0
+
+
+def test_the_rating_service_ends_when_jupyterhub_dies_however_it_dies(tmp_path: Path) -> None:
+    # JupyterHub starts the rating service; if JupyterHub itself is killed (or fails while starting), the
+    # service's parent is gone and nothing would stop it: it must end by itself.
+    ws = with_logins(make_workspace(tmp_path / "ws"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    log = tmp_path / "hub.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "hub", str(ws.path)], stdout=out,
+                                stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp)),
+                                start_new_session=True)
+    try:
+        wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        (hub,) = [p for p in tree if "-m jupyterhub" in " ".join(p.cmdline())]
+        (service,) = [p for p in tree if "reviewkit.team.rateservice" in " ".join(p.cmdline())]
+        assert service.ppid() == hub.pid
+        hub.kill()
+        wait_for(lambda: not alive([service]), "the rating service to end with JupyterHub", timeout=10)
+        assert proc.wait(timeout=120) != 0  # reviewkit hub says the hub stopped, and cleans up the rest
+        try:
+            wait_for(lambda: not alive(tree), "everything the hub started to stop", timeout=60)
+        except AssertionError:
+            raise AssertionError([" ".join(psutil.Process(pid).cmdline())[:120] for pid in alive(tree)]) from None
+        assert list(tmp.iterdir()) == []
+    finally:
+        if proc.poll() is None:
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            proc.kill()
+            proc.wait()
+            for p in tree:
+                p.kill()

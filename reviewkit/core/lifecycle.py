@@ -139,6 +139,15 @@ def _die_with(parent: int) -> Callable[[], None]:
     return set_up
 
 
+def die_with_parent() -> None:
+    """Get SIGTERM when this process's parent dies (Linux), or exit now if it already has.
+
+    For a process a server starts itself (the hub's rating service): if the server dies without
+    stopping it (killed, crashed while starting), nothing else would.
+    """
+    _die_with(os.getppid())()
+
+
 def start_detached(argv: list[str], env: dict[str, str], cwd: str | Path | None = None,
                    guard_folder: Path | None = None) -> subprocess.Popen[bytes]:
     """Start a server in a session of its own, so a stop can reach its whole process group.
@@ -159,6 +168,11 @@ def start_detached(argv: list[str], env: dict[str, str], cwd: str | Path | None 
 
 def _stop_guard(proc: subprocess.Popen[bytes]) -> None:
     guard = getattr(proc, "guard", None)
+    if guard is not None and guard.poll() is None and proc.poll() is not None:
+        # The server ended by itself: its children are no longer its children, but the guard saw them.
+        guard.send_signal(signal.SIGUSR1)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            guard.wait(15)
     if guard is not None and guard.poll() is None:
         guard.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):

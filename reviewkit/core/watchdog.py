@@ -5,7 +5,9 @@ or the out-of-memory killer gives them no chance to, and their server, its kerne
 hub's proxy run in sessions of their own, so nothing would stop them. This guard, started by
 ``reviewkit.core.lifecycle.start_detached`` in a session of its own, notes the server's tree
 every half second; once the command that started it is gone it stops that tree (politely,
-then firmly) and removes the private folder that held the server's secrets.
+then firmly) and removes the private folder that held the server's secrets. If the server
+itself dies first (the out-of-memory killer picks the biggest process), the guard stops what
+it had started (the hub's proxy, in a session of its own) at once; the command removes the folder.
 
 Run as ``python -m reviewkit.core.watchdog OWNER_PID SERVER_PID [FOLDER]``; only process numbers
 and a folder's path are on its command line, never a secret.
@@ -81,16 +83,26 @@ def watch(owner_pid: int, server_pid: int, folder: str = "") -> None:
         server = None
     seen: dict[int, psutil.Process] = {}
     while os.getppid() == owner_pid:  # a parent that dies hands this process to another
-        if server is not None:
+        if _ENDED:  # the command found its server gone: stop what is left of the tree, then end
+            stop_everything(seen, None)
+            return
+        if server is not None and _alive({server.pid: server}):
             seen.update(_tree(server))
+        elif server is not None:  # the server died by itself (killed, crashed): what it started outlives it
+            stop_everything(seen, None)
+            server, seen = None, {}
         time.sleep(POLL_SECONDS)
     stop_everything(seen, server)
     if folder:
         remove(folder)
 
 
+_ENDED: list[bool] = []  # set by SIGUSR1
+
+
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # a normal stop: the command cleans up itself
+    signal.signal(signal.SIGUSR1, lambda *_: _ENDED.append(True))  # the server ended by itself (see stop_tree)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the command, which then stops this guard
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     watch(int(argv[0]), int(argv[1]), argv[2] if len(argv) > 2 else "")

@@ -33,6 +33,7 @@ from urllib.parse import quote, urlparse
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import ioloop, web
 
+from reviewkit.core.lifecycle import die_with_parent
 from reviewkit.core.errors import AccessError, BlockedTextError, ConflictError, ReviewkitError, WarningTextError
 from reviewkit.review.progress import Entry, case_blockers
 from reviewkit.review.session import Session
@@ -323,6 +324,7 @@ def main(argv: list[str]) -> int:
     if not argv or len(argv) > 2:
         print("usage: python -m reviewkit.team.rateservice WORKSPACE [LAST_GOOD]", file=sys.stderr)
         return 2
+    die_with_parent()  # a hub that dies (killed, or failing while it starts) takes the service with it
     settings = Settings(argv[0], argv[1] if len(argv) > 1 else "")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app(settings, os.environ["JUPYTERHUB_SERVICE_PREFIX"])
