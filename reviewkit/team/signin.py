@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from reviewkit.core.errors import ReviewkitError
 from reviewkit.review.reviewyaml import Member, ReviewMeta
-from reviewkit.review.workspace import open_workspace
+from reviewkit.review.workspace import REVIEW_FILE, open_workspace
 
 __all__ = ["LAST_GOOD_FILE", "TeamReader", "Throttle", "client_address"]
 
@@ -34,8 +35,14 @@ class TeamReader:
         self.workspace, self.last_good, self.log = workspace, last_good, log
         self.meta: ReviewMeta | None = None
         self.problem = ""
+        self._stamp: tuple[int, ...] | None = None  # review.yaml as it was when it last read correctly
 
     def read(self) -> ReviewMeta | None:
+        # A sign-in asks three times (password, allowed, landing page); eight people signing in at once
+        # would read the same unchanged file two dozen times on the hub's one thread.
+        stamp = _stamp(Path(self.workspace) / REVIEW_FILE)
+        if stamp is not None and stamp == self._stamp and self.meta is not None:
+            return self.meta
         try:
             ws = open_workspace(self.workspace, last_good=self.last_good or None)
         except ReviewkitError as exc:
@@ -43,6 +50,7 @@ class TeamReader:
             return self.meta  # no kept copy on disk: the team as this process last read it
         self.meta = ws.meta
         self._say(ws.review_problem)
+        self._stamp = None if ws.review_problem else stamp
         return self.meta
 
     def member(self, login: str) -> Member | None:
@@ -57,6 +65,15 @@ class TeamReader:
         elif not problem and self.problem:
             self.log.warning("review.yaml reads correctly again: sign-in uses its team")
         self.problem = problem
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """What changes when a file is edited or replaced: its inode, size and modification time."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class Throttle:
