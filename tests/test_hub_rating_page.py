@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import psutil
 import pytest
 
-from .helpers import LOGINS, route_local, wait_for
+from .helpers import route_local, wait_for
 from .test_browser_forms import browser  # noqa: F401 - the shared Chromium fixture
 from .test_hub_browser import A, B, Hub, _axe, hub, rate, sign_in  # noqa: F401 - a hub of this module's own
 
@@ -30,16 +30,16 @@ FORM = ".rk-form .rk-q-q1 button"
 SERVICE = "services/reviewkit-rate/"
 
 
-def _store(hub: Hub):  # noqa: ANN202
+def _store(running: Hub):  # noqa: ANN202
     from reviewkit.review.workspace import open_workspace
 
-    return open_workspace(hub.ws).store()
+    return open_workspace(running.ws).store()
 
 
-def _servers(hub: Hub) -> list[str]:
+def _servers(running: Hub) -> list[str]:
     """People's single-user servers under the hub (their command line is jupyterhub-singleuser's or a fork's)."""
     found = []
-    for p in psutil.Process(hub.proc.pid).children(recursive=True):
+    for p in psutil.Process(running.proc.pid).children(recursive=True):
         try:
             if Path(p.cwd()).parent.name == "u":  # <hub folder>/u/<key>; kernels run in its forms/
                 found.append(p.cwd())

@@ -33,14 +33,13 @@ from urllib.parse import quote, urlparse
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import ioloop, web
 
-from reviewkit.core.lifecycle import die_with_parent
 from reviewkit.core.errors import AccessError, BlockedTextError, ConflictError, ReviewkitError, WarningTextError
+from reviewkit.core.lifecycle import die_with_parent
 from reviewkit.review.progress import Entry, case_blockers
 from reviewkit.review.session import Session
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace, open_workspace
 from reviewkit.team import ratepage
-from reviewkit.team.signin import RATE_SERVICE
 from reviewkit.team.widgets.common import now_hhmm
 from reviewkit.team.widgets.rating import CaseState, descriptor_html, load_case, note_hint, save_entry
 
@@ -322,7 +321,7 @@ def main(argv: list[str]) -> int:
     """Serve until the hub stops the service; the hub passes the address and OAuth client in the environment."""
     logging.basicConfig(level=logging.INFO, format="[reviewkit-rate %(levelname)s] %(message)s")
     if not argv or len(argv) > 2:
-        print("usage: python -m reviewkit.team.rateservice WORKSPACE [LAST_GOOD]", file=sys.stderr)
+        log.error("usage: python -m reviewkit.team.rateservice WORKSPACE [LAST_GOOD] (the hub starts it)")
         return 2
     die_with_parent()  # a hub that dies (killed, or failing while it starts) takes the service with it
     settings = Settings(argv[0], argv[1] if len(argv) > 1 else "")
