@@ -72,6 +72,10 @@ def test_the_wheel_holds_the_package_and_its_files_and_nothing_else(wheel: Path)
     assert _shipped_files() <= shipped
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "reviewkit").rglob("*.py") if "__pycache__" not in p.parts}
     assert modules <= set(names)
+    # The package's own data files (the hub's page templates, the rating page's script): each is read at run time.
+    tracked = subprocess.run(["git", "ls-files", "reviewkit"], cwd=ROOT, capture_output=True, text=True, check=True)
+    data = {n for n in tracked.stdout.split() if not n.endswith(".py")}
+    assert "reviewkit/team/ratepage.js" in data and data <= set(names), sorted(data - set(names))
 
 
 def _runtime_closure(wheel: Path) -> set[str]:
