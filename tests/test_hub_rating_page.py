@@ -144,3 +144,31 @@ def test_a_visitor_rates_on_the_plain_page_and_the_service_keeps_the_rules(brows
     ctx.close()
     assert outside == []
     print(f"\nsigned in to a ready plain rating page in {ready:.1f} s")  # noqa: T201
+
+
+def test_the_hub_restarts_a_rating_service_that_died_and_the_page_works_again(browser, hub: Hub) -> None:  # noqa: ANN001, F811
+    def service() -> list[psutil.Process]:
+        found = []
+        for p in psutil.Process(hub.proc.pid).children(recursive=True):
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE and "reviewkit.team.rateservice" in " ".join(p.cmdline()):
+                    found.append(p)
+            except psutil.Error:
+                continue
+        return found
+
+    ctx, page = sign_in(browser, hub, B, FORM, [])
+    (old,) = service()
+    old.kill()  # as the out-of-memory killer would
+    # Meanwhile a change gets a plain message, and the status line says it was not saved.
+    page.locator(".rk-q-q5").get_by_role("button", name="Good", exact=True).click()
+    page.wait_for_selector("#rk-alert .rk-alert-error")
+    assert page.locator("#rk-status").inner_text().startswith("Not saved")
+    wait_for(lambda: len(service()) == 1 and service()[0].pid != old.pid, "the hub to start the service again", 120)
+    wait_for(lambda: ctx.request.get(hub.url + SERVICE, max_redirects=0).status == 302, "the service to listen", 60)
+    page.get_by_role("button", name="Reload").click()  # the new service signs the person in again, silently
+    page.wait_for_selector(FORM)
+    rate(page, "q5", "Good")
+    with _store(hub) as store:
+        assert store.rating("C01", B, "q5").rating == "Good"  # B moderates C01, their first case
+    ctx.close()

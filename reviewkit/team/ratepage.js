@@ -48,12 +48,12 @@
       body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().catch(function () {
-        return {kind: "error", message: "The review hub gave no answer the form understands (" + r.status +
-          "). Press Reload to see what is saved; if you were signed out, sign in again."};
+        return {kind: "error", reload: true, message: "The review hub gave no answer the form understands (" +
+          r.status + "). Press Reload to see what is saved; if you were signed out, sign in again."};
       });
     }, function () {
-      return {kind: "error", message: "The review hub could not be reached: your change was not saved. " +
-        "Check the connection, then press Reload."};
+      return {kind: "error", reload: true, message: "The review hub could not be reached: your change was not " +
+        "saved. Check the connection, then press Reload."};
     });
   }
 
