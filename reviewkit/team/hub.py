@@ -186,7 +186,8 @@ def config_text(p: HubPlan, state: Path, proxy: str, *, fork_service: bool = Fal
         "c.Spawner.http_timeout = 180",
         f"c.JupyterHub.template_paths = [{str(TEMPLATES)!r}]  # sign-in and error pages with AA contrast",
         "# Visiting reviewers land on the rating service's page; the host on the host console (their server).",
-        "c.JupyterHub.default_url = __import__('reviewkit.team.auth', fromlist=['landing']).landing",
+        "from reviewkit.team.auth import landing  # noqa: E402",
+        "c.JupyterHub.default_url = landing",
         "c.JupyterHub.implicit_spawn_seconds = 1  # a bookmarked form starts its person's server by itself",
     ]
     rate = [sys.executable, "-m", "reviewkit.team.rateservice", str(ws), str(state / LAST_GOOD_FILE)]
