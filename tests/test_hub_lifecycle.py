@@ -24,8 +24,8 @@ from .test_serve_lifecycle import alive, in_group
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.timeout(300)]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
-def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_path: Path, signum: int) -> None:
+def start_hub(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """`reviewkit hub` on a workspace with logins, as a person runs it; returns once it says its address."""
     ws = with_logins(make_workspace(tmp_path / "ws"))
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -36,6 +36,26 @@ def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_pa
                                 start_new_session=True)
     try:
         wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
+    except AssertionError:
+        kill_hub(proc)
+        raise
+    return proc, tmp, log
+
+
+def kill_hub(proc: subprocess.Popen[bytes]) -> None:
+    """What a failed test leaves: kill the command and everything under it."""
+    if proc.poll() is None:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        proc.kill()
+        proc.wait()
+        for p in tree:
+            p.kill()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_path: Path, signum: int) -> None:
+    proc, tmp, log = start_hub(tmp_path)
+    try:
         assert re.search(r"sign in at:\s+http://127\.0\.0\.1:\d+/", log.read_text()), log.read_text()[-2000:]
         state = [d for d in tmp.iterdir() if d.name.startswith("reviewkit-hub-")]
         assert len(state) == 1 and stat.S_IMODE(state[0].stat().st_mode) == 0o700
@@ -53,12 +73,7 @@ def test_a_stop_signal_ends_the_hub_its_proxy_and_removes_its_temp_folder(tmp_pa
         assert in_group(proc.pid) == []
         assert list(tmp.iterdir()) == []
     finally:
-        if proc.poll() is None:
-            tree = psutil.Process(proc.pid).children(recursive=True)
-            proc.kill()
-            proc.wait()
-            for p in tree:
-                p.kill()
+        kill_hub(proc)
 
 
 def test_the_hub_is_ready_only_when_its_sign_in_page_answers(tmp_path: Path) -> None:
@@ -80,16 +95,8 @@ def test_the_hub_is_ready_only_when_its_sign_in_page_answers(tmp_path: Path) -> 
 def test_the_rating_service_ends_when_jupyterhub_dies_however_it_dies(tmp_path: Path) -> None:
     # JupyterHub starts the rating service; if JupyterHub itself is killed (or fails while starting), the
     # service's parent is gone and nothing would stop it: it must end by itself.
-    ws = with_logins(make_workspace(tmp_path / "ws"))
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    log = tmp_path / "hub.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "hub", str(ws.path)], stdout=out,
-                                stderr=subprocess.STDOUT, env=dict(os.environ, TMPDIR=str(tmp)),
-                                start_new_session=True)
+    proc, tmp, log = start_hub(tmp_path)
     try:
-        wait_for(lambda: proc.poll() is not None or "sign in at:" in log.read_text(), "the hub's address", 240)
         tree = psutil.Process(proc.pid).children(recursive=True)
         (hub,) = [p for p in tree if "-m jupyterhub" in " ".join(p.cmdline())]
         (service,) = [p for p in tree if "reviewkit.team.rateservice" in " ".join(p.cmdline())]
@@ -103,9 +110,4 @@ def test_the_rating_service_ends_when_jupyterhub_dies_however_it_dies(tmp_path: 
             raise AssertionError([" ".join(psutil.Process(pid).cmdline())[:120] for pid in alive(tree)]) from None
         assert list(tmp.iterdir()) == []
     finally:
-        if proc.poll() is None:
-            tree = psutil.Process(proc.pid).children(recursive=True)
-            proc.kill()
-            proc.wait()
-            for p in tree:
-                p.kill()
+        kill_hub(proc)

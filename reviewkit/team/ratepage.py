@@ -21,6 +21,7 @@ from reviewkit.core.tools import AuditTool, Question
 from reviewkit.review.progress import case_blockers, progress_line
 from reviewkit.review.reviewyaml import Case
 from reviewkit.team.widgets.common import level_css
+from reviewkit.team.widgets.concern import response_html as concern_response
 from reviewkit.team.widgets.rating import CaseState, case_label, descriptor_html, note_hint
 
 NOTE_PLACEHOLDER = "What in the record supports this rating? (no names or identifiers: use the case reference)"
@@ -218,16 +219,6 @@ def concern_html(found: dict[str, object] | None) -> str:
         '<p><button type="button" id="concern-save" class="rk-primary">Save the concern</button> '
         '<button type="button" id="concern-anyway" class="rk-warning rk-hidden">Save anyway</button></p>'
         f'<div id="concern-message" aria-live="polite">{concern_response(found)}</div></section>')
-
-
-def concern_response(found: dict[str, object] | None) -> str:
-    """Under a saved concern: open until the host records the council's response."""
-    if not found:
-        return ""
-    if not str(found["response"]).strip():
-        return ('<div class="rk-muted">Saved. The host records the council’s response; until then it shows as '
-                "open.</div>")
-    return f'<div class="rk-muted">The council’s response was recorded on {_e(found["responded_on"])}.</div>'
 
 
 def _picker(cases: list[Case], reviewer: str, case_id: str | None) -> str:

@@ -41,6 +41,7 @@ from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace, open_workspace
 from reviewkit.team import ratepage
 from reviewkit.team.widgets.common import now_hhmm
+from reviewkit.team.widgets.concern import response_html as concern_response
 from reviewkit.team.widgets.rating import CaseState, descriptor_html, load_case, note_hint, save_entry
 
 log = logging.getLogger("reviewkit.team.rateservice")
@@ -193,7 +194,7 @@ def save_concern(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     with ctx.store() as store:
         found = store.set_concern(ctx.reviewer, case_id, ctx.reviewer, what=what, raised_on=day.isoformat(),
                                   raised_with=with_, confirm_warnings=bool(body.get("confirm")))
-    return {"ok": True, "saved_at": now_hhmm(), "response_html": ratepage.concern_response(found)}
+    return {"ok": True, "saved_at": now_hhmm(), "response_html": concern_response(found)}
 
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, Any]], dict[str, Any]]] = {

@@ -10,6 +10,7 @@ council responded. The host records the council's response (``reviewkit concern`
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -20,7 +21,17 @@ from reviewkit.team.widgets.common import date_text, heading, message_html, pars
 if TYPE_CHECKING:
     from reviewkit.team.widgets.rating import RatingForm
 
-__all__ = ["ConcernPanel"]
+__all__ = ["ConcernPanel", "response_html"]
+
+
+def response_html(found: dict[str, Any] | None) -> str:
+    """Under a saved concern: open until the host records the council's response (also the hub's rating page's)."""
+    if not found:
+        return ""
+    if not str(found["response"]).strip():
+        return ('<div class="rk-muted">Saved. The host records the council’s response; until then it shows as '
+                "open.</div>")
+    return f'<div class="rk-muted">The council’s response was recorded on {html.escape(str(found["responded_on"]))}.</div>'
 
 
 class ConcernPanel:
@@ -60,16 +71,8 @@ class ConcernPanel:
         self.raised_with.value = found["raised_with"] if found else ""
         self.message.value = ""
         self.save_anyway.layout.display = "none"
-        self.response.value = self._response_html(found)
+        self.response.value = response_html(found)
 
-    @staticmethod
-    def _response_html(found: dict[str, Any] | None) -> str:
-        if not found:
-            return ""
-        if not str(found["response"]).strip():
-            return ('<div class="rk-muted">Saved. The host records the council’s response; until then it shows as '
-                    "open.</div>")
-        return f'<div class="rk-muted">The council’s response was recorded on {found["responded_on"]}.</div>'
 
     def store_concern(self, *, confirm_warnings: bool = False) -> None:
         """Save the concern typed in the panel for the form's case; screen it first."""
@@ -98,4 +101,4 @@ class ConcernPanel:
         form.saved("concern")
         self.save_anyway.layout.display = "none"
         self.message.value = message_html("ok", "Concern saved.")
-        self.response.value = self._response_html(found)
+        self.response.value = response_html(found)
