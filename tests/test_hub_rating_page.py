@@ -124,6 +124,9 @@ def test_a_visitor_rates_on_the_plain_page_and_the_service_keeps_the_rules(brows
     no_token = api.post(hub.url + SERVICE + "api/rating", data=json.dumps(body | {"case": "C02"}),
                         headers={"Content-Type": "application/json"})
     assert no_token.status == 403 and "Traceback" not in no_token.text()
+    huge = api.post(hub.url + SERVICE + "api/rating", data=json.dumps(body | {"part": "note", "comment": "x" * 2_000_000}),
+                    headers={"X-XSRFToken": cfg["xsrf"], "Content-Type": "application/json"})
+    assert huge.status >= 400  # refused before it is read: the service keeps no 2 MB note in memory
     asked = ctx.new_page()
     asked.goto(hub.url + SERVICE + "?case=C03")
     assert "not allocated to you" in asked.locator("#rk-alert").inner_text()
@@ -164,6 +167,14 @@ def test_the_hub_restarts_a_rating_service_that_died_and_the_page_works_again(br
     page.locator(".rk-q-q5").get_by_role("button", name="Good", exact=True).click()
     page.wait_for_selector("#rk-alert .rk-alert-error")
     assert page.locator("#rk-status").inner_text().startswith("Not saved")
+    # Opened meanwhile, the page says in plain words what is happening and what to do (the proxy shows the
+    # hub's page for a 503, which is this one).
+    down = ctx.new_page()
+    down.goto(hub.url + "hub/error/503")
+    said = down.inner_text("body")
+    assert "not answering just now" in said and "reload this page" in said and "Your server appears" not in said
+    assert _axe(down) == []
+    down.close()
     wait_for(lambda: len(service()) == 1 and service()[0].pid != old.pid, "the hub to start the service again", 120)
     wait_for(lambda: ctx.request.get(hub.url + SERVICE, max_redirects=0).status == 302, "the service to listen", 60)
     page.get_by_role("button", name="Reload").click()  # the new service signs the person in again, silently

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -81,6 +82,7 @@ def test_serve_killed_leaves_no_process_and_no_secret(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
         _sweep(tree)
         assert proc.stdout is not None
         proc.stdout.close()
@@ -120,14 +122,26 @@ def test_hub_killed_leaves_no_process_and_no_secret(tmp_path: Path) -> None:
         base = found.group(1)
         login = LOGINS["A. Visitor"]
         opener = _sign_in(base, login, codes[login])
+        # A visitor rates on the rating service's page; a widget form starts their own server and a kernel.
         form = f"{base}user/{urllib.parse.quote(login, safe='@')}/voila/render/rate_case_records.ipynb"
-        with opener.open(form, timeout=240) as r:  # runs the form in a kernel
-            assert r.status == 200
+        with opener.open(f"{base}hub/spawn?next=" + urllib.parse.quote(urllib.parse.urlparse(form).path, safe=""),
+                         timeout=240) as r:
+            r.read()
+
+        def form_runs() -> bool:  # the page comes from the person's server once it is up, running the form
+            try:
+                with opener.open(form, timeout=240) as r:
+                    return r.status == 200 and "/voila/render/" in r.geturl()
+            except urllib.error.HTTPError:
+                return False
+
+        wait_for(form_runs, "the visitor's own server to serve the form", 240)
         wait_for(lambda: any("ipykernel" in " ".join(p.cmdline())
                              for p in psutil.Process(proc.pid).children(recursive=True)), "a kernel", 120)
         tree = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in tree)
-        for part in ("jupyterhub -f", "configurable-http-proxy", "jupyterhub.singleuser", "ipykernel"):
+        for part in ("jupyterhub -f", "configurable-http-proxy", "jupyterhub.singleuser", "ipykernel",
+                     "reviewkit.team.rateservice"):
             assert part in names, part
         state = [d for d in tmp.iterdir() if d.name.startswith("reviewkit-hub-")]
         assert len(state) == 1 and (state[0] / "jupyterhub_cookie_secret").exists()

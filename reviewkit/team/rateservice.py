@@ -47,6 +47,7 @@ from reviewkit.team.widgets.rating import CaseState, descriptor_html, load_case,
 log = logging.getLogger("reviewkit.team.rateservice")
 NOT_ON_TEAM = ("This sign-in is not on the review team. If you are a reviewer, ask the host PSW to add your "
                "login to the team in review.yaml, then sign in again.")
+MAX_BODY = 1_000_000  # bytes
 NOT_UNDERSTOOD = "The form sent something the review hub does not understand. Press Reload and try again."
 STATUS = {ConflictError: (409, "conflict"), WarningTextError: (422, "warn"), BlockedTextError: (422, "blocked"),
           AccessError: (403, "error")}
@@ -328,7 +329,8 @@ def main(argv: list[str]) -> int:
     settings = Settings(argv[0], argv[1] if len(argv) > 1 else "")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app(settings, os.environ["JUPYTERHUB_SERVICE_PREFIX"])
-    app.listen(url.port or 80, url.hostname or "127.0.0.1", xheaders=True)
+    # A change is a note of a few kilobytes: a body bigger than this is refused before it is read.
+    app.listen(url.port or 80, url.hostname or "127.0.0.1", xheaders=True, max_body_size=MAX_BODY)
     log.info("serving the rating form at %s", os.environ["JUPYTERHUB_SERVICE_PREFIX"])
     loop = ioloop.IOLoop.current()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the hub stops its services with one of these
