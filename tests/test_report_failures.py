@@ -222,14 +222,23 @@ def test_a_finished_render_leaves_no_process_behind(sample, tmp_path):
         render.kill_leftovers()
 
 
+# The worker says it runs before it is sent SIGTERM: a signal that arrives while fork() is still
+# returning in the child is dropped by Python (it clears signals caught then), and the worker would
+# sleep on.
 _WORKER_STOPPED = """
 import multiprocessing, os, signal, sys, time
 from reviewkit.cli import run
 run._stop_on_signals()
-child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+ctx = multiprocessing.get_context("fork")
+running = ctx.Event()
+def work():
+    running.set()
+    time.sleep(30)
+child = ctx.Process(target=work)
 child.start()
+running.wait(30)
 os.kill(child.pid, signal.SIGTERM)
-child.join(10)
+child.join(30)
 print(child.exitcode, os.getpid() == run._HANDLER_PID[0])
 """
 
