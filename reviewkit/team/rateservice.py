@@ -17,6 +17,7 @@ gives it its address, prefix and OAuth client in the environment.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -256,7 +257,7 @@ class PageHandler(_Handler):
 
     def _page(self, login: str, info: ratepage.PageInfo, asked: str) -> str:
         ctx = context(self.rk, login)
-        info = ratepage.PageInfo(ctx.reviewer, info.api, info.xsrf, info.user_forms, info.nonce)
+        info = dataclasses.replace(info, reviewer=ctx.reviewer)
         cases = ctx.ws.meta.cases_for(ctx.reviewer)
         message = ("", "")
         if not cases:
