@@ -125,10 +125,10 @@ def test_visitors_servers_run_the_forms_only_and_the_hosts_have_lab() -> None:
     assert visitor["ServerApp"]["jpserver_extensions"]["reviewkit.team.forms"] is True
     assert "reviewkit.team.forms" not in host["ServerApp"]["jpserver_extensions"]
     assert visitor["ServerApp"]["kernel_websocket_connection_class"].endswith("PlainErrorsConnection")
-    # The host console runs ahead at sign-in; a visitor's server (started for a meeting or conversation form,
-    # since they rate on the rating service's page) runs nothing ahead: no kernel waits for a page never opened.
-    assert (host["FormsKernelManager"]["preheat_form"], visitor["FormsKernelManager"]["preheat_form"]) == (
-        "host_console.ipynb", "")
+    # Everyone lands on the rating service's plain pages: a server (started for another form, or the host's Lab)
+    # runs nothing ahead, so no kernel waits for a page never opened.
+    assert "preheat_form" not in host["FormsKernelManager"] and "preheat_form" not in visitor["FormsKernelManager"]
+    assert "reviewkit.team.kernels" not in host["ServerApp"]["jpserver_extensions"]
     for c in (visitor, host):
         assert c["MappingKernelManager"]["cull_idle_timeout"] > 0 and c["ServerApp"]["shutdown_no_activity_timeout"] > 0
         assert c["ServerApp"]["tornado_settings"] == {"mathjax_url": None, "mathjax_config": None}  # no CDN

@@ -305,9 +305,9 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
                         jobs["docx"] = pool.submit(to_docx, body, work / "report.docx", work, context)
                     for fmt, job in jobs.items():
                         files[fmt] = job.result()
-                if use_cache:
-                    cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
+                if use_cache:  # stamped first: another process opening the workspace meanwhile keeps the cache
                     ws.stamp_report_cache(snapshot.files.get(NAMES_FILE, b""))
+                    cache_store(entry, {k: v for k, v in files.items() if k in FORMATS})
             if final:  # the reader's copy, read back as a reader gets it, before anything is published
                 say("Checking the finished files for anything that could identify a person")
                 found_out = screen_outputs({k: v for k, v in files.items() if k in FORMATS}, declared_for(snapshot))

@@ -21,13 +21,14 @@ import logging
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from reviewkit.core.atomic import describe_failure, make_folder, write_bytes, write_text
-from reviewkit.core.errors import ReviewkitError, ToolError, WorkspaceError
+from reviewkit.core.errors import FileWriteError, ReviewkitError, ToolError, WorkspaceError
 from reviewkit.core.themes import Codebook, load_codebook
 from reviewkit.core.tools import AuditTool, load_tool, load_yaml, parse_tool
 from reviewkit.review import migrations
@@ -139,9 +140,21 @@ class Workspace:
         ``names``: the bytes of names.txt the render screened with (default: the file as it is now).
         """
         cache = self.path / REPORT_CACHE
-        if cache.is_dir():
-            write_text(cache / _NAMES_STAMP, _names_digest(self.path) if names is None
-                       else hashlib.sha256(names).hexdigest(), mode=0o600)
+        digest = _names_digest(self.path) if names is None else hashlib.sha256(names).hexdigest()
+        # Another process opening the workspace purges a cache it finds without a stamp, so a new cache
+        # folder appears with its stamp already in it (made aside, then renamed into place).
+        try:
+            if not cache.is_dir():
+                aside = Path(tempfile.mkdtemp(prefix=".report-", dir=make_folder(cache.parent, exist_ok=True)))
+                write_text(aside / _NAMES_STAMP, digest, mode=0o600)
+                try:
+                    aside.rename(cache)
+                    return
+                except OSError:  # another render made it meanwhile
+                    shutil.rmtree(aside, ignore_errors=True)
+            write_text(cache / _NAMES_STAMP, digest, mode=0o600)
+        except (OSError, FileWriteError):  # purged meanwhile (names.txt changed): the render is simply not kept
+            pass
 
     def rules(self) -> Rules:
         return Rules(

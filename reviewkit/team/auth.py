@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,7 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
         return web.HTTPError(403, message)
 
     async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
+        hashed = _hashing
         login = normal_login(data.get("username", ""))
         password = data.get("password", "")
         code = data.get("first_code", "")
@@ -172,12 +174,12 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
         # The hashing runs off the hub's event loop (scrypt lets other threads run meanwhile): eight
         # people signing in at once would otherwise wait in turn, and so would every page the hub serves.
         if member is None:
-            await asyncio.to_thread(check_password, password, dummy_hash())  # as long as a wrong password takes
+            await hashed(check_password, password, dummy_hash())  # as long as a wrong password takes
             raise self._refuse(login, address, ": not a login on the review team")
         if stored is not None:
-            if not await asyncio.to_thread(check_password, password, stored):
+            if not await hashed(check_password, password, stored):
                 raise self._refuse(login, address, "for a team login: wrong password")
-        elif not await asyncio.to_thread(set_password_with_code, files, login, code, password):
+        elif not await hashed(set_password_with_code, files, login, code, password):
             raise self._refuse(login, address, "for a team login: first sign-in with a wrong, expired or used code"
                                if code.strip() else "for a team login: first sign-in without a code")
         else:
@@ -190,6 +192,16 @@ class ReviewTeamAuthenticator(ReviewTeamMixin, Authenticator):
         if self.team.member(username) is None:
             raise web.HTTPError(403, REFUSED)
         return True
+
+
+# One thread per core for the password hashes, first come first served: with more threads than cores,
+# eight people signing in together all hash at once and all finish late; in turn, the first finish first.
+HASHERS = ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)) or 1, thread_name_prefix="reviewkit-hash")
+
+
+async def _hashing(fn: Any, *args: Any) -> Any:
+    """Run one sign-in's hashing off the hub's event loop, in the hashing threads' queue."""
+    return await asyncio.get_running_loop().run_in_executor(HASHERS, fn, *args)
 
 
 def __getattr__(name: str) -> Any:
@@ -301,15 +313,16 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
 
 def landing(handler: Any) -> str:
     """Where a signed-in person lands (JupyterHub's default_url): a visiting reviewer on the rating service's
-    plain page, which needs no server of their own; the host (and anyone unknown) where JupyterHub sends them."""
+    plain rating page, the host on its plain host console; neither needs a server of their own (anyone
+    unknown goes where JupyterHub sends them)."""
     user = handler.current_user
     auth = handler.authenticator
     if user is None or not isinstance(auth, ReviewTeamMixin):
         return ""
     member = auth.team.member(user.name)
-    if member is None or member.role == "host":
+    if member is None:
         return ""
-    return f"{handler.base_url.rstrip('/')}/services/{RATE_SERVICE}/"
+    return f"{handler.base_url.rstrip('/')}/services/{RATE_SERVICE}/{'host' if member.role == 'host' else ''}"
 
 
 def first_form(host: bool) -> str:
@@ -322,8 +335,7 @@ def server_config(host: bool) -> dict[str, Any]:
     config: dict[str, Any] = {
         "ServerApp": {
             "jpserver_extensions": {"voila": True, "jupyterlab": host, "notebook": False, "jupyter_lsp": host,
-                                    "jupyter_server_terminals": host, "notebook_shim": host,
-                                    "reviewkit.team.kernels": True},  # runs the first form ahead
+                                    "jupyter_server_terminals": host, "notebook_shim": host},
             "shutdown_no_activity_timeout": SERVER_IDLE_SECONDS,
             # Everyone's server runs as the hub's own user; when that is root (a container), say so.
             "allow_root": os.geteuid() == 0,
@@ -335,10 +347,9 @@ def server_config(host: bool) -> dict[str, Any]:
         "MappingKernelManager": {"cull_idle_timeout": KERNEL_IDLE_SECONDS, "cull_interval": 60,
                                  "cull_connected": False,
                                  "kernel_manager_class": "reviewkit.team.kernels.ForkedKernelManager"},
-        # The host console runs at sign-in, while the browser is still being redirected: its page is ready on
-        # arrival. A visitor rates on the rating service's page; their server starts only for another form.
-        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS,
-                               "preheat_form": first_form(host) if host else ""},
+        # Nobody's server runs a form ahead: the host and the visitors land on the rating service's plain pages,
+        # and a server starts only for another form (or, for the host, JupyterLab).
+        "FormsKernelManager": {"max_kernels": HOST_KERNELS if host else MAX_KERNELS},
         "VoilaConfiguration": {"template": "reviewkit", "strip_sources": True, "show_tracebacks": False,
                                "theme": "light"},
     }

@@ -7,12 +7,6 @@ these classes). Each form page runs its notebook in a kernel of its own:
   (``reviewkit.core.forkserver``), which has already imported ipykernel, ipywidgets and the
   forms, so a kernel is ready in milliseconds and shares that memory with the others; without a
   fork server it starts the kernel as usual.
-- ``FormsKernelManager`` runs the person's first form ahead (``preheat_form``): when their
-  server starts, at sign-in, it starts that form's kernel and runs the notebook while the
-  browser is still being redirected through the sign-in, so the first page is sent from
-  the finished run (Voila's "preheated kernel", which Voila itself offers only as a
-  stand-alone app). One kernel only, used once and not refilled: a person's kernels stay
-  those of their open pages.
 - ``FormsKernelManager`` keeps at most ``max_kernels`` kernels (a person's two tabs, say): a
   further page takes the place of the one used least recently. A kernel no page is connected
   to is shut down after ``unconnected_seconds`` without activity (a plain GET of the form's
@@ -31,7 +25,7 @@ from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, ServerKernelManager
 from tornado.ioloop import PeriodicCallback
-from traitlets import Integer, Unicode
+from traitlets import Integer
 
 from reviewkit.core.forkserver import FORKSERVER_ENV, spawn
 
@@ -76,85 +70,10 @@ class FormsKernelManager(AsyncMappingKernelManager):
                                   help="A kernel no page is connected to is shut down after this long without "
                                        "activity (0: never).")
 
-    preheat_form = Unicode("", config=True, help="A form notebook (its path under the server's folder) to run "
-                                                 "ahead when the server starts, so its first page is ready at once.")
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._started_at: dict[str, float] = {}
         self._checker: PeriodicCallback | None = None
-        self._ahead: dict[str, asyncio.Task[dict[str, Any]]] = {}  # form path -> its run started ahead
-        self._ahead_data: dict[str, dict[str, Any]] = {}
-        self._server: Any = None
-
-    # -- the form run ahead (Voila's handler asks for these three) -------------------------------
-    @property
-    def notebook_data(self) -> dict[str, dict[str, Any]]:
-        return {path: data for path, data in self._ahead_data.items() if path in self._ahead}
-
-    def get_pool_size(self, notebook_name: str) -> int:
-        task = self._ahead.get(notebook_name)
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            return 0
-        return 1
-
-    async def get_rendered_notebook(self, notebook_name: str, extra_kernel_env_variables: dict | None = None,
-                                    **_kw: Any) -> tuple[asyncio.Task[Any], list[str], str]:
-        """The form run ahead, handed to the first page that asks (Voila's preheated-kernel protocol)."""
-        task = self._ahead.pop(notebook_name)
-        try:
-            content = await task
-        except Exception as e:  # noqa: BLE001 - the page is then rendered now, as without a run ahead
-            self.log.warning("the form run ahead failed (%s); running it for the page now", e)
-            content = await self._run_form(notebook_name)
-        renderer = content["renderer"]
-        renderer.stop_generator = True
-        self.log.info("page of %s served from the run started ahead (kernel %s)", notebook_name, content["kernel_id"])
-        return content["task"], renderer.rendered_cache, content["kernel_id"]
-
-    def run_ahead(self, server: Any) -> None:
-        """Start running ``preheat_form`` now (the server is starting; its event loop runs it)."""
-        if not self.preheat_form:
-            return
-        self._server = server
-        conf = server.config.get("VoilaConfiguration", {})
-        self._ahead_data[self.preheat_form] = {"template": conf.get("template", "lab"),
-                                               "theme": conf.get("theme", "light")}
-        self._ahead[self.preheat_form] = asyncio.get_event_loop().create_task(self._run_form(self.preheat_form))
-
-    async def _run_form(self, path: str) -> dict[str, Any]:
-        """Start a kernel for the form at `path` and render the page while its notebook runs."""
-        from voila.configuration import VoilaConfiguration  # start-up: Voila loads only in a forms server
-        from voila.notebook_renderer import NotebookRenderer  # start-up: as above
-        from voila.paths import collect_template_paths  # start-up: as above
-        from voila.utils import ENV_VARIABLE, get_page_config  # start-up: as above
-
-        server = self._server
-        settings = server.web_app.settings
-        voila = VoilaConfiguration(parent=server)
-        base_url = settings.get("base_url", "/")
-        page_config = get_page_config(base_url=base_url, settings=settings, log=self.log, voila_configuration=voila)
-        renderer = NotebookRenderer(
-            voila_configuration=voila, traitlet_config=server.config, notebook_path=path,
-            template_paths=collect_template_paths(["voila", "nbconvert"], voila.template),
-            config_manager=settings.get("config_manager"), contents_manager=server.contents_manager,
-            base_url=base_url, kernel_spec_manager=server.kernel_spec_manager, page_config=page_config,
-            mathjax_config=settings.get("mathjax_config"), mathjax_url=settings.get("mathjax_url"))
-        await renderer.initialize()
-        env = {**os.environ, ENV_VARIABLE.VOILA_PREHEAT: "True", ENV_VARIABLE.VOILA_BASE_URL: base_url,
-               ENV_VARIABLE.VOILA_SERVER_URL: settings.get("server_url", "/"),
-               ENV_VARIABLE.VOILA_APP_PORT: str(getattr(server, "port", ""))}
-        kid = await self.start_kernel(kernel_name=renderer.notebook.metadata.kernelspec.name,
-                                      path=os.path.dirname(path), env=env)
-        task = asyncio.get_event_loop().create_task(renderer.generate_content_hybrid(kid, self.get_kernel(kid)))
-        return {"task": task, "renderer": renderer, "kernel_id": kid}
-
-    def _drop_ahead(self, kernel_id: str) -> None:
-        """A kernel run ahead that is shut down (unused too long, or replaced) is no longer offered."""
-        for path, task in list(self._ahead.items()):
-            if task.done() and not task.cancelled() and task.exception() is None \
-                    and task.result()["kernel_id"] == kernel_id:
-                del self._ahead[path]
 
     async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None, **kwargs: Any) -> str:
         if kernel_id is None or kernel_id not in self:
@@ -204,21 +123,9 @@ class FormsKernelManager(AsyncMappingKernelManager):
 
     def remove_kernel(self, kernel_id: str) -> Any:
         self._started_at.pop(kernel_id, None)
-        self._drop_ahead(kernel_id)
         return super().remove_kernel(kernel_id)
 
     def __del__(self) -> None:
         if self._checker is not None:
             self._checker.stop()
 
-
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "reviewkit.team.kernels"}]
-
-
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Loaded by a person's server on the hub: start running their first form ahead."""
-    km = serverapp.kernel_manager
-    if isinstance(km, FormsKernelManager) and km.preheat_form:
-        km.run_ahead(serverapp)
-        serverapp.log.info("reviewkit: running %s ahead for the first page", km.preheat_form)

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import secrets
+import mimetypes
 import signal
 import sys
 import traceback
@@ -32,7 +33,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
-from tornado import ioloop, web
+from tornado import httputil, ioloop, web
 
 from reviewkit.core.errors import AccessError, BlockedTextError, ConflictError, ReviewkitError, WarningTextError
 from reviewkit.core.lifecycle import die_with_parent
@@ -40,7 +41,7 @@ from reviewkit.review.progress import Entry, case_blockers
 from reviewkit.review.session import Session
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace, open_workspace
-from reviewkit.team import ratepage
+from reviewkit.team import hostpage, ratepage
 from reviewkit.team.widgets.common import now_hhmm
 from reviewkit.team.widgets.concern import response_html as concern_response
 from reviewkit.team.widgets.rating import CaseState, descriptor_html, load_case, note_hint, save_entry
@@ -92,6 +93,18 @@ def context(settings: Settings, login: str) -> Ctx:
     if member is None:
         raise AccessError(NOT_ON_TEAM)
     return Ctx(ws, Session(member.login, member.name, member.role))
+
+
+NOT_HOST = ("The host console is for the review's host PSW. You are signed in as {name}, a visiting reviewer: "
+            "your rating form is at the review hub's home page.")
+
+
+def host_context(settings: Settings, login: str) -> Ctx:
+    """The signed-in host's view; anyone else is refused."""
+    ctx = context(settings, login)
+    if ctx.session.role != "host":
+        raise AccessError(NOT_HOST.format(name=ctx.reviewer))
+    return ctx
 
 
 def case_state(ctx: Ctx, case_id: str, state: CaseState, *, unmarked: bool = False,
@@ -239,6 +252,13 @@ class _Handler(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]
         user = self.current_user
         return str(user["name"]) if isinstance(user, dict) else ""
 
+    def json_body(self) -> dict[str, Any]:
+        """The request's JSON object; anything else is refused as not understood (see answer_for)."""
+        body = json.loads(self.request.body or b"{}")
+        if not isinstance(body, dict):
+            raise TypeError("body")
+        return body
+
 
 class PageHandler(_Handler):
     """GET: the rating form for the signed-in reviewer, on the case asked for (else their first)."""
@@ -282,9 +302,7 @@ class ApiHandler(_Handler):
     @web.authenticated
     async def post(self, action: str) -> None:
         try:
-            body = json.loads(self.request.body or b"{}")
-            if not isinstance(body, dict):
-                raise TypeError("body")
+            body = self.json_body()
             reply = await asyncio.to_thread(self._run, self.login(), action, body)
             status = 200
         except Exception as exc:  # noqa: BLE001 - every failure becomes a plain answer (see answer_for)
@@ -303,6 +321,153 @@ class ApiHandler(_Handler):
             "Press Reload, and sign in again if asked.")}))
 
 
+class HostPageHandler(_Handler):
+    """GET host: the host console, for the review's host alone."""
+
+    def initialize(self, settings: Settings, jobs: hostpage.Jobs | None = None, prefix: str = "/") -> None:
+        self.rk = settings
+        self.jobs = jobs or hostpage.Jobs()
+        self.prefix = prefix
+
+    def base(self) -> str:
+        """The console's own address (…/host/), from which its actions and files hang."""
+        return self.prefix + "host/"
+
+    @web.authenticated
+    async def get(self) -> None:
+        hub = self.hub_auth.hub_prefix
+        info = hostpage.HostInfo("", self.base() + "api/", self.base() + "files/", self.xsrf_token.decode(),
+                                 f"{hub}spawn?next={quote(hub + 'user-redirect/lab', safe='')}", self.nonce)
+        try:
+            page = await asyncio.to_thread(self._page, self.login(), info)
+        except ReviewkitError as exc:
+            self.set_status(403 if isinstance(exc, AccessError) else 400)
+            page = ratepage.error_page("The host console cannot open", str(exc))
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page)
+
+    def _page(self, login: str, info: hostpage.HostInfo) -> str:
+        ctx = host_context(self.rk, login)
+        return hostpage.page_html(dataclasses.replace(info, host=ctx.reviewer), ctx.ws)
+
+    def reply(self, status: int, body: dict[str, Any]) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def refusal(self, exc: BaseException) -> None:
+        status, body = answer_for(exc)
+        self.reply(status, hostpage.answer("error", body["message"], body.get("title", "")))
+
+
+
+class _HostJson(HostPageHandler):
+    """The console's actions answer in JSON, refusals included."""
+
+    why = ""  # a refusal's sentence, when it is not that the person is signed out
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:  # signed out, a bad token, not the host
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(hostpage.answer("error", self.why or (
+            "You are signed out of the review hub, or the page is out of date: nothing was done. Reload the page, "
+            "and sign in again if asked."))))
+
+
+class HostApiHandler(_HostJson):
+    """POST host/api/refresh|claim|job, GET host/api/job/N: one action, answered as JSON."""
+
+    @web.authenticated
+    async def post(self, action: str) -> None:
+        try:
+            body = self.json_body()
+            ctx = await asyncio.to_thread(host_context, self.rk, self.login())
+            if action == "refresh":
+                reply = {"kind": "ok", "html": "", "sections": await asyncio.to_thread(hostpage.sections, ctx.ws)}
+            elif action == "claim":
+                reply = await asyncio.to_thread(hostpage.confirm, ctx.ws, body)
+            else:
+                reply = self._start(ctx, body).view()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a plain answer (see answer_for)
+            self.refusal(exc)
+            return
+        self.reply(200, reply)
+
+    def _start(self, ctx: Ctx, body: dict[str, Any]) -> hostpage.Job:
+        formats = [str(f) for f in body.get("formats", []) if f in dict(hostpage.FORMATS).values()]
+        return self.jobs.start(hostpage.in_process(str(body["job"]), ctx.ws.path, formats, self.base() + "files/"))
+
+    @web.authenticated
+    async def get(self, ident: str) -> None:  # type: ignore[override]
+        try:
+            await asyncio.to_thread(host_context, self.rk, self.login())
+        except ReviewkitError as exc:
+            self.refusal(exc)
+            return
+        job = self.jobs.get(ident)
+        if job is None:
+            self.reply(404, hostpage.answer("error", "That job is no longer known (the review hub restarted): "
+                                                     "reload the page and start it again."))
+            return
+        self.reply(200, job.view())
+
+
+@web.stream_request_body
+class HostUploadHandler(_HostJson):
+    """POST host/api/import: the chosen files, imported all or nothing. Only the host may send more than the
+    service's usual limit, and that is checked before the files are read."""
+
+    async def prepare(self) -> None:
+        self.chunks: list[bytes] = []
+        if not self.current_user:
+            raise web.HTTPError(403)
+        try:
+            self.ctx = await asyncio.to_thread(host_context, self.rk, self.login())
+        except ReviewkitError as exc:
+            self.why = str(exc)
+            raise web.HTTPError(403) from None
+        self.request.connection.set_max_body_size(hostpage.MAX_UPLOAD_BYTES)
+
+    def data_received(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+    async def post(self) -> None:
+        try:
+            args: dict[str, list[bytes]] = {}
+            files: dict[str, list[httputil.HTTPFile]] = {}
+            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), b"".join(self.chunks),
+                                          args, files)
+            chosen = [(f.filename, f.body) for f in files.get("files", [])]
+            reply = await asyncio.to_thread(hostpage.import_uploads, self.ctx.ws, chosen, self.ctx.reviewer)
+        except Exception as exc:  # noqa: BLE001 - see answer_for
+            self.refusal(exc)
+            return
+        self.reply(200, reply)
+
+
+class HostFileHandler(HostPageHandler):
+    """GET host/files/NAME: a file from the review's report folder, to the host alone."""
+
+    @web.authenticated
+    async def get(self, name: str) -> None:  # type: ignore[override]
+        try:
+            ctx = await asyncio.to_thread(host_context, self.rk, self.login())
+        except ReviewkitError as exc:
+            self.set_status(403)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(ratepage.error_page("This file cannot be downloaded", str(exc)))
+            return
+        path = hostpage.report_file(ctx.ws, name)
+        if path is None:
+            self.set_status(404)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(ratepage.error_page("No such file", "The review's report folder has no file by that name: "
+                                                            "make it again from the host console."))
+            return
+        self.set_header("Content-Type", mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(path.name)}")
+        self.finish(await asyncio.to_thread(path.read_bytes))
+
+
 def _quiet_log(handler: web.RequestHandler) -> None:
     """Log method, path and status only: never a query (the hub's OAuth code travels in one)."""
     status = handler.get_status()
@@ -313,10 +478,16 @@ def _quiet_log(handler: web.RequestHandler) -> None:
 def make_app(settings: Settings, prefix: str) -> web.Application:
     """The service's addresses under the prefix the hub gives it (e.g. /services/reviewkit-rate/)."""
     prefix = prefix if prefix.endswith("/") else prefix + "/"
+    host = {"settings": settings, "jobs": hostpage.Jobs(), "prefix": prefix}
     return web.Application([
         (prefix, PageHandler, {"settings": settings}),
         (prefix + "oauth_callback", HubOAuthCallbackHandler),
         (prefix + r"api/(rating|flag|concern)", ApiHandler, {"settings": settings}),
+        (prefix + "host/?", HostPageHandler, host),
+        (prefix + "host/api/import", HostUploadHandler, host),
+        (prefix + r"host/api/(refresh|claim|job)", HostApiHandler, host),
+        (prefix + r"host/api/job/(\d+)", HostApiHandler, host),
+        (prefix + r"host/files/([^/]+)", HostFileHandler, host),
     ], cookie_secret=secrets.token_bytes(32), log_function=_quiet_log)
 
 

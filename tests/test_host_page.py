@@ -1,0 +1,206 @@
+"""The hub's plain host console, below HTTP: each action on a real workspace and store, as the signed-in host.
+
+The browser path (sign-in, the page's script, uploads, downloads) is tested in
+``test_hub_host_page.py``; here the rules: who may open it, all-or-nothing imports, claims,
+jobs one at a time with the library's own refusals, and which files may be downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from reviewkit.core.errors import AccessError, ConflictError
+from reviewkit.team import hostpage
+from reviewkit.team.rateservice import Settings, host_context
+
+from .helpers import HOST, LOGINS, make_workspace, with_logins
+
+GOOD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Good,\nC03,B. Visitor,q2,RI,Plans lack detail\n"
+BAD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Superb,\nC99,Z. Nobody,q2,Good,\n"
+INFO = hostpage.HostInfo("H. Host", "/s/host/api/", "/s/host/files/", "tok", "/hub/spawn?next=lab", "n0nce")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(str(with_logins(make_workspace(tmp_path / "ws")).path))
+
+
+def test_only_the_host_opens_the_console(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    assert ctx.reviewer == HOST
+    with pytest.raises(AccessError, match="The host console is for the review's host PSW. You are signed in as "
+                                          "A. Visitor, a visiting reviewer"):
+        host_context(settings, LOGINS["A. Visitor"])
+    with pytest.raises(AccessError, match="not on the review team"):
+        host_context(settings, "someone@elsewhere.example")
+
+
+def test_the_page_shows_progress_the_gaps_and_every_action(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    page = hostpage.page_html(INFO, ctx.ws)
+    assert page.startswith("<!DOCTYPE html>") and "<h1>Host console</h1>" in page
+    assert "Signed in as H. Host" in page and 'href="/hub/spawn?next=lab"' in page
+    assert '<table class="rk-table">' in page and "Before the final report" in page
+    for label in ("Import the chosen files", "Render a draft report", "Render the final report",
+                  "Render the Easy Read summary", "Write the regional bundle", "Write the action plan", "Refresh"):
+        assert label in page, label
+    assert '<script nonce="n0nce">' in page and "http" not in page.split("<script", 1)[1].split("</script>")[0]
+    assert len(page.encode()) < 100_000
+
+
+def test_an_import_with_problems_stores_nothing_and_lists_every_problem(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    out = hostpage.import_uploads(ctx.ws, [("good.csv", GOOD), ("bad.csv", BAD)], ctx.reviewer)
+    assert out["kind"] == "error" and "Nothing was imported: 3 problem(s) found." in out["html"]
+    assert "bad.csv, row 2, column &#x27;rating&#x27;" in out["html"] and "sections" not in out
+    with ctx.ws.store() as store:
+        assert store.all_ratings().empty
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("reviewkit-upload-*"))  # the uploads are removed
+
+
+def test_a_good_import_is_stored_in_the_hosts_name_and_the_tables_are_sent_again(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    out = hostpage.import_uploads(ctx.ws, [("../../b.csv", GOOD)], ctx.reviewer)  # a path is reduced to its name
+    assert out["kind"] == "ok" and "Imported 1 file(s). ratings: 2 added" in out["html"]
+    assert "B. Visitor" in out["sections"]["rk-tables"]
+    with ctx.ws.store() as store:
+        assert set(store.audit_log()["actor"]) == {HOST}
+    assert hostpage.import_uploads(ctx.ws, [], HOST)["kind"] == "warn"
+    too_many = hostpage.import_uploads(ctx.ws, [(f"{i}.csv", GOOD) for i in range(51)], HOST)
+    assert "at most 50 files" in too_many["html"]
+
+
+def test_a_claim_needs_one_waiting_and_a_reason(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    assert "No claim is waiting" in hostpage.claims_section(ctx.ws)
+    assert hostpage.confirm(ctx.ws, {"claim": "", "reason": "x"})["kind"] == "warn"
+    refused = hostpage.confirm(ctx.ws, {"claim": "narrative/summary.md:3", "reason": "it is true, as the team knows"})
+    assert refused["kind"] == "error" and "no open claim is flagged there" in refused["html"]
+
+
+def test_jobs_run_one_at_a_time_and_a_library_refusal_is_its_answer(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    jobs = hostpage.Jobs()
+    release = threading.Event()
+
+    def slow(say):  # noqa: ANN001, ANN202
+        say("step one")
+        release.wait(30)
+        return hostpage.answer("ok", "done")
+
+    first = jobs.start(slow)
+    with pytest.raises(ConflictError, match="Another report or file is being made"):
+        jobs.start(slow)
+    release.set()
+    _wait(lambda: jobs.get(first.ident).result is not None)
+    assert jobs.get(first.ident).view()["steps"] == ["step one"]
+    # The bundle before the review's dates are set: the library's own sentence, not "something went wrong".
+    job = jobs.start(lambda _say: hostpage.bundle(ctx.ws, base="/f/"))
+    _wait(lambda: job.result is not None)
+    assert job.result["kind"] == "error" and "add dates.start" in job.result["html"]
+    # An unexpected failure: its type only, never its message.
+    boom = jobs.start(lambda _say: (_ for _ in ()).throw(RuntimeError("C03 Mrs Zebediah")))
+    _wait(lambda: boom.result is not None)
+    assert "RuntimeError" in boom.result["html"] and "Zebediah" not in boom.result["html"]
+    assert jobs.get("999") is None
+
+
+def test_the_action_plan_is_offered_from_the_report_folder(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    (ctx.ws.narrative_dir / "recommendations.md").write_text(
+        "# Recommendations\n\n1. Make supervision reflective.\n", encoding="utf-8")
+    out = hostpage.plan(ctx.ws, base="/s/host/files/")
+    assert out["kind"] == "ok" and 'href="/s/host/files/action_plan.xlsx"' in out["html"]
+    assert hostpage.report_file(ctx.ws, "action_plan.xlsx") == (ctx.ws.path / "report" / "action_plan.xlsx").resolve()
+
+
+def test_only_a_plain_file_of_the_report_folder_can_be_downloaded(settings: Settings, tmp_path: Path) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    folder = ctx.ws.path / "report"
+    folder.mkdir(exist_ok=True)
+    (folder / "report.html").write_text("<p>ok</p>")
+    (folder / ".hidden").write_text("x")
+    (folder / "sub").mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the page")
+    (folder / "link.txt").symlink_to(secret)
+    assert hostpage.report_file(ctx.ws, "report.html") is not None
+    for name in ("../review.yaml", "..", ".hidden", "sub", "link.txt", "review.db", "", "a/b", "report.html/"):
+        assert hostpage.report_file(ctx.ws, name) is None, name
+
+
+def _wait(done) -> None:  # noqa: ANN001
+    import time
+
+    deadline = time.monotonic() + 60
+    while not done():
+        assert time.monotonic() < deadline, "the job did not finish within 60 s"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_a_render_succeeds_while_every_save_opens_the_workspace(settings: Settings) -> None:
+    """Found on the hub: the console polls its job, and each reviewer's save opens the workspace; an open
+    that saw the render's new cache before its stamp purged it, and the render failed."""
+    from reviewkit.report.render import render_report
+    from reviewkit.review.workspace import REPORT_CACHE, open_workspace
+
+    ws = host_context(settings, LOGINS[HOST]).ws
+    stop = threading.Event()
+    opened = [0]
+
+    def saves() -> None:
+        while not stop.is_set():
+            open_workspace(ws.path)
+            opened[0] += 1
+
+    other = threading.Thread(target=saves)
+    other.start()
+    try:
+        result = render_report(ws.path, ws.path / "report", ["html"])
+    finally:
+        stop.set()
+        other.join(30)
+    assert result["html"].read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    assert opened[0] > 10
+    assert (ws.path / REPORT_CACHE / ".names-digest").exists() and open_workspace(ws.path)
+    assert list((ws.path / REPORT_CACHE).glob("*/report.html"))  # the render is kept for the next time
+
+
+def test_a_job_runs_in_a_process_of_its_own_and_passes_on_its_answer(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    jobs = hostpage.Jobs()
+    refused = jobs.start(hostpage.in_process("bundle", ctx.ws.path, [], "/f/"))
+    _wait(lambda: refused.result is not None)
+    assert refused.result["kind"] == "error" and "add dates.start" in refused.result["html"]
+    (ctx.ws.narrative_dir / "recommendations.md").write_text("1. Make supervision reflective.\n", encoding="utf-8")
+    made = jobs.start(hostpage.in_process("plan", ctx.ws.path, [], "/f/"))
+    _wait(lambda: made.result is not None)
+    assert made.result["kind"] == "ok" and 'href="/f/action_plan.xlsx"' in made.result["html"]
+    assert (ctx.ws.path / "report" / "action_plan.xlsx").stat().st_size > 0
+    with pytest.raises(ValueError):
+        hostpage.in_process("rm", ctx.ws.path, [], "/f/")
+
+
+@pytest.mark.slow
+def test_a_job_whose_process_is_killed_says_it_did_not_finish(settings: Settings) -> None:
+    import signal
+
+    import psutil
+
+    ctx = host_context(settings, LOGINS[HOST])
+    jobs = hostpage.Jobs()
+    job = jobs.start(hostpage.in_process("draft", ctx.ws.path, ["html"], "/f/"))
+    _wait(lambda: bool(job.steps))  # the render has started
+    child = next(p for p in psutil.Process().children() if "reviewkit.team.hostpage" in p.cmdline())
+    os.kill(child.pid, signal.SIGKILL)
+    _wait(lambda: job.result is not None)
+    assert job.result["kind"] == "error" and "stopped before it finished (exit code -9)" in job.result["html"]
+    again = jobs.start(hostpage.in_process("draft", ctx.ws.path, ["html"], "/f/"))  # the next job may run
+    _wait(lambda: again.result is not None)
+    assert again.result["kind"] == "ok" and "report.html" in again.result["html"]
+    assert "Converting to HTML" in again.steps
