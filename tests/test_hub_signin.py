@@ -180,3 +180,44 @@ def test_refusals_are_counted_per_address_as_well_as_per_login(setup) -> None:
             refused(auth, LOGINS[B], password="a distributed guess", address=address)
     assert refused(auth, LOGINS[B], code=codes[LOGINS[B]], address=home).status_code == 429
     assert sign_in(auth, LOGINS[A], address=home) == LOGINS[A]  # other logins are untouched
+
+
+def test_people_signing_in_together_hash_at_most_one_at_a_time_per_core(setup, monkeypatch) -> None:
+    """Each scrypt hash holds 16 MiB: with more hashing threads than cores, eight first sign-ins held (and the hub
+    kept) 65 MiB more, and all of them finished late; in turn, first come first served, the first finish first."""
+    import os
+    import threading
+    import time
+
+    from reviewkit.team.auth import HASHERS
+
+    ws, c = setup
+    codes = make_codes(ws)[0]
+    auth = authenticator(c)
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = hashlib.scrypt
+
+    def watched(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)  # long enough for every waiting sign-in to try to start its hash meanwhile
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(hashlib, "scrypt", watched)
+    logins = list(LOGINS.values())
+
+    async def together() -> list[str]:
+        handler = SimpleNamespace(request=SimpleNamespace(remote_ip="192.0.2.10"))
+        return await asyncio.gather(*(auth.authenticate(handler, {"username": login, "password": PASSWORD,
+                                                                  "first_code": codes[login]}) for login in logins))
+
+    assert asyncio.run(together()) == logins  # everyone signed in
+    cores = len(os.sched_getaffinity(0))
+    assert HASHERS._max_workers == cores  # noqa: SLF001 - the limit under test
+    assert most[0] == min(cores, len(logins)), (most[0], cores)
