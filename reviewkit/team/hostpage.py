@@ -402,5 +402,5 @@ SCRIPT = resources.files("reviewkit.team").joinpath("hostpage.js").read_text(enc
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="[reviewkit-host-job %(levelname)s] %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="[reviewkit-host-job %(levelname)s] %(message)s")
     raise SystemExit(main(sys.argv[1:]))
