@@ -204,3 +204,49 @@ def test_a_job_whose_process_is_killed_says_it_did_not_finish(settings: Settings
     _wait(lambda: again.result is not None)
     assert again.result["kind"] == "ok" and "report.html" in again.result["html"]
     assert "Converting to HTML" in again.steps
+
+
+def test_two_files_of_one_name_are_both_imported(settings: Settings) -> None:
+    ctx = host_context(settings, LOGINS[HOST])
+    other = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q3,Good,\n"
+    out = hostpage.import_uploads(ctx.ws, [("b.csv", GOOD), ("b.csv", other)], ctx.reviewer)
+    assert out["kind"] == "ok" and "Imported 2 file(s). ratings: 3 added" in out["html"], out["html"]
+
+
+@pytest.mark.slow
+def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(settings: Settings,
+                                                                                tmp_path: Path) -> None:
+    """SIGKILL of the service mid-render: the job's process, and the kernel and Chromium it started, end too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    ws = host_context(settings, LOGINS[HOST]).ws
+    steps = tmp_path / "steps"
+    service = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from reviewkit.team import hostpage\n"
+        f"job = hostpage.Jobs().start(hostpage.in_process('draft', Path({str(ws.path)!r}), ['html', 'pdf'], '/f/'))\n"
+        f"while not job.steps: time.sleep(0.05)\n"
+        f"Path({str(steps)!r}).write_text('started')\n"
+        "time.sleep(600)\n")])
+    try:
+        deadline = time.monotonic() + 120
+        while not steps.exists():
+            assert service.poll() is None and time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.05)
+        time.sleep(2)  # into the render: its kernel is running
+        tree = psutil.Process(service.pid).children(recursive=True)
+        assert any("reviewkit.team.hostpage" in " ".join(p.cmdline()) for p in tree)
+        os.kill(service.pid, signal.SIGKILL)
+        service.wait(30)
+        gone, alive = psutil.wait_procs(tree, timeout=10)
+        assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait(30)

@@ -183,9 +183,14 @@ def import_uploads(ws: Workspace, files: list[tuple[str, bytes]], actor: str) ->
     folder = Path(tempfile.mkdtemp(prefix="reviewkit-upload-"))
     try:
         paths = []
-        for name, content in files:
-            target = folder / (Path(name).name or "upload")
-            target.write_bytes(content)
+        for i, (name, content) in enumerate(files, 1):
+            base = Path(name).name or "upload"
+            target = folder / base if not (folder / base).exists() else folder / f"{i}-{base}"  # two of one name
+            try:
+                target.write_bytes(content)
+            except OSError as exc:
+                return answer("error", f"Nothing was imported: the chosen files could not be saved for reading "
+                                       f"({exc.strerror or exc}). Free some space on the review hub, then try again.")
             paths.append(target)
         summaries = import_files(ws, paths, actor=actor)
     except ImportFileError as exc:
