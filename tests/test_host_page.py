@@ -250,3 +250,27 @@ def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(se
         if service.poll() is None:
             service.kill()
             service.wait(30)
+
+
+def test_an_upload_onto_a_full_disk_is_a_plain_refusal_and_nothing_is_imported(settings: Settings) -> None:
+    """A full disk, simulated by a file-size limit in a process of its own (a write past it fails as ENOSPC does)."""
+    import json
+    import subprocess
+    import sys
+
+    child = (
+        "import json, resource, sys\n"
+        "from reviewkit.team import hostpage\n"
+        "from reviewkit.review.workspace import open_workspace\n"
+        "ws = open_workspace(sys.argv[1])\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))\n"
+        "big = b'case_id,reviewer,question,rating,comment\\n' + b'C03,B. Visitor,q1,Good,' + b'x' * 200_000 + b'\\n'\n"
+        "out = hostpage.import_uploads(ws, [('big.csv', big)], 'H. Host')\n"
+        "sys.stdout.write(json.dumps(out))\n")
+    done = subprocess.run([sys.executable, "-c", child, settings.workspace], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    out = json.loads(done.stdout)
+    assert out["kind"] == "error" and "Nothing was imported: the chosen files could not be saved" in out["html"]
+    with host_context(settings, LOGINS[HOST]).ws.store() as store:
+        assert store.all_ratings().empty
