@@ -274,3 +274,15 @@ def test_an_upload_onto_a_full_disk_is_a_plain_refusal_and_nothing_is_imported(s
     assert out["kind"] == "error" and "Nothing was imported: the chosen files could not be saved" in out["html"]
     with host_context(settings, LOGINS[HOST]).ws.store() as store:
         assert store.all_ratings().empty
+
+
+def test_a_typo_in_review_yaml_is_shown_at_the_top_until_it_is_fixed(settings: Settings) -> None:
+    ws = host_context(settings, LOGINS[HOST]).ws
+    review = ws.path / "review.yaml"
+    good = review.read_text(encoding="utf-8")
+    review.write_text(good.replace("team:\n", "team:\n  - [unclosed\n", 1), encoding="utf-8")
+    notice = hostpage.sections(ws)["rk-notice"]
+    assert 'role="alert"' in notice and "review.yaml has a problem, so changes to it are not used yet" in notice
+    assert "line" in notice
+    review.write_text(good, encoding="utf-8")
+    assert hostpage.sections(ws)["rk-notice"] == ""

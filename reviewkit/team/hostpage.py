@@ -37,9 +37,9 @@ from reviewkit.core.atomic import make_folder
 from reviewkit.core.errors import ConflictError, ImportFileError, ReviewkitError
 from reviewkit.core.lifecycle import die_with_parent
 from reviewkit.review.store import Store
-from reviewkit.review.workspace import Workspace, open_workspace, review_file_problem
+from reviewkit.review.workspace import Workspace, open_workspace
 from reviewkit.team.ratepage import PAGE_CSS, alert_html
-from reviewkit.team.widgets.host import FORMATS, MAX_UPLOAD_FILES, readiness_html
+from reviewkit.team.widgets.host import FORMATS, INTRO, MAX_UPLOAD_FILES, readiness_html, review_notice_html
 
 log = logging.getLogger("reviewkit.team.hostpage")
 MAX_UPLOAD_BYTES = 50_000_000  # fifty workbooks of a megabyte each
@@ -76,16 +76,6 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def notice_html(ws: Workspace) -> str:
-    """Why changes to review.yaml are not used yet, where; or nothing."""
-    problem = review_file_problem(ws.path)
-    if not problem:
-        return ""
-    return ('<div class="rk-alert rk-alert-error" role="alert"><strong>review.yaml has a problem, so changes to it '
-            f"are not used yet.</strong><br>{_e(problem)}<br>Until it is fixed, sign-in and the forms use the team and "
-            "cases as they were when review.yaml last read correctly. Fix it in a text editor, then press Refresh.</div>")
-
-
 def progress_section(ws: Workspace) -> str:
     """Progress tables and what stands between the review and a final report."""
     from reviewkit.team.widgets.progress import progress_html  # start-up: pandas loads when the host first looks
@@ -110,7 +100,7 @@ def claims_section(ws: Workspace) -> str:
 
 def sections(ws: Workspace) -> dict[str, str]:
     """What the page shows about the review now, by the id of the element it fills."""
-    return {"rk-notice": notice_html(ws), "rk-tables": progress_section(ws), "rk-claims": claims_section(ws)}
+    return {"rk-notice": review_notice_html(ws), "rk-tables": progress_section(ws), "rk-claims": claims_section(ws)}
 
 
 def _card(title: str, intro: str, inner: str, ident: str) -> str:
@@ -124,29 +114,21 @@ def page_html(info: HostInfo, ws: Workspace) -> str:
     formats = "".join(f'<label class="rk-check"><input type="checkbox" name="format" value="{fmt}"'
                       f'{" checked" if fmt == "html" else ""}>{_e(label)}</label>' for label, fmt in FORMATS)
     cards = [
-        _card("Import workbooks and CSV files", "Reviewers' filled-in workbooks, or CSV files in the README's "
-              "formats. Everything in them is stored, or nothing: every problem is listed so it can be put right "
-              "first.", '<label for="files">Files to import</label><input type="file" id="files" multiple '
+        _card("Import workbooks and CSV files", INTRO["import"], '<label for="files">Files to import</label><input type="file" id="files" multiple '
               'accept=".csv,.xlsx"><div class="rk-buttons"><button type="button" id="import" class="rk-primary">'
               "Import the chosen files</button></div>", "import"),
         _card("Progress", "Who has rated what, where moderators disagree, and what a final report still needs.",
               '<div class="rk-buttons"><button type="button" id="refresh">Refresh</button></div>'
               f'<div id="rk-tables">{now["rk-tables"]}</div>', "progress"),
-        _card("Claims in the narrative", 'Each claim the figures do not bear out is listed under "Before the final '
-              'report". Correct it in its narrative file, or, if it is true, confirm it here with the reason; the '
-              "team annex lists every confirmation.", f'<div id="rk-claims">{now["rk-claims"]}</div>', "claim"),
-        _card("Report", "A draft marks unwritten sections; the final report is refused until the data is complete "
-              "and every section is written.", f'<fieldset class="rk-formats"><legend>Formats</legend>{formats}'
+        _card("Claims in the narrative", INTRO["claim"], f'<div id="rk-claims">{now["rk-claims"]}</div>', "claim"),
+        _card("Report", INTRO["report"], f'<fieldset class="rk-formats"><legend>Formats</legend>{formats}'
               '</fieldset><div class="rk-buttons"><button type="button" class="rk-primary rk-job" data-job="draft">'
               'Render a draft report</button><button type="button" class="rk-job" data-job="final">Render the final '
               'report</button><button type="button" class="rk-job" data-job="easy">Render the Easy Read summary'
               '</button></div><div id="report-steps" class="rk-muted" role="status"></div>', "report"),
-        _card("Regional bundle", "Counts only, for the regional PSW network: no case references, names or free "
-              "text.", '<div class="rk-buttons"><button type="button" class="rk-job" data-job="bundle">Write the '
+        _card("Regional bundle", INTRO["bundle"], '<div class="rk-buttons"><button type="button" class="rk-job" data-job="bundle">Write the '
               "regional bundle</button></div>", "bundle"),
-        _card("Action plan", "A row per recommendation, with the finding and quality statement it answers and its "
-              "starting figure, and a row per action with owner, by when and status; a target, RAG rating and "
-              "update to fill in (Excel). Bring it to the next review.", '<div class="rk-buttons"><button '
+        _card("Action plan", INTRO["plan"], '<div class="rk-buttons"><button '
               'type="button" class="rk-job" data-job="plan">Write the action plan</button></div>', "plan"),
     ]
     data = {"api": info.api, "xsrf": info.xsrf}

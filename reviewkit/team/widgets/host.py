@@ -47,6 +47,20 @@ from reviewkit.team.widgets.progress import progress_html
 
 FORMATS = [("Web page (HTML)", "html"), ("PDF", "pdf"), ("Word", "docx")]
 MAX_UPLOAD_FILES = 50
+# What each card says it is for: the same words here and on the hub's plain console (reviewkit.team.hostpage).
+INTRO = {
+    "import": ("Reviewers' filled-in workbooks, or CSV files in the README's formats. Everything in them is stored, "
+               "or nothing: every problem is listed so it can be put right first."),
+    "claim": ('Each claim the figures do not bear out is listed under "Before the final report". Correct it in its '
+              "narrative file, or, if it is true, confirm it here with the reason; the team annex lists every "
+              "confirmation."),
+    "report": ("A draft marks unwritten sections; the final report is refused until the data is complete and every "
+               "section is written."),
+    "bundle": "Counts only, for the regional PSW network: no case references, names or free text.",
+    "plan": ("A row per recommendation, with the finding and quality statement it answers and its starting figure, "
+             "and a row per action with owner, by when and status; a target, RAG rating and update to fill in "
+             "(Excel). Bring it to the next review."),
+}
 
 
 def host_actor(ws: Workspace) -> str:
@@ -88,6 +102,15 @@ def readiness_html(ws: Workspace) -> str:
             f"or unfinished:</p><ul>{items}</ul>{more}")
 
 
+def review_notice_html(ws: Workspace) -> str:
+    """Why changes to review.yaml are not used yet, and where the problem is; or nothing."""
+    problem = review_file_problem(ws.path)
+    return alert_html("error", (
+        "<strong>review.yaml has a problem, so changes to it are not used yet.</strong><br>"
+        f"{html.escape(problem)}<br>Until it is fixed, sign-in and the forms use the team and cases as they were "
+        "when review.yaml last read correctly. Fix it in a text editor, then press Refresh.")) if problem else ""
+
+
 def lab_link() -> str:
     """JupyterLab's address on the review hub, or '' on one computer (where the notebooks open in Jupyter)."""
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
@@ -109,9 +132,7 @@ class HostConsole(FormBase):
         self.import_button = w.Button(description="Import the chosen files", button_style="primary",
                                       layout=w.Layout(width="auto"))
         self.import_message = text_html("")
-        imports = w.VBox([text_html("<h3>Import workbooks and CSV files</h3><p>Reviewers' filled-in workbooks, or "
-                                 "CSV files in the README's formats. Everything in them is stored, or nothing: "
-                                 "every problem is listed so it can be put right first.</p>"),
+        imports = w.VBox([text_html(f"<h3>Import workbooks and CSV files</h3><p>{html.escape(INTRO['import'])}</p>"),
                           w.HBox([self.upload, self.import_button]), self.import_message])
         imports.add_class("rk-card")
         # progress
@@ -126,9 +147,7 @@ class HostConsole(FormBase):
                                        description="Reason", layout=w.Layout(width="auto"))
         self.confirm_button = w.Button(description="Confirm the claim as true", layout=w.Layout(width="auto"))
         self.claim_message = text_html("")
-        claims = w.VBox([text_html("<h3>Claims in the narrative</h3><p>Each claim the figures do not bear out is listed "
-                                "under \"Before the final report\". Correct it in its narrative file, or, if it is "
-                                "true, confirm it here with the reason; the team annex lists every confirmation.</p>"),
+        claims = w.VBox([text_html(f"<h3>Claims in the narrative</h3><p>{html.escape(INTRO['claim'])}</p>"),
                          self.claims, self.claim_reason, self.confirm_button, self.claim_message])
         claims.add_class("rk-card")
         # report
@@ -142,8 +161,7 @@ class HostConsole(FormBase):
                                             "'What you told us' letter template")
         self.report_progress = text_html("")
         self.report_files = text_html("")
-        report = w.VBox([text_html("<h3>Report</h3><p>A draft marks unwritten sections; the final report is refused "
-                                "until the data is complete and every section is written.</p>"),
+        report = w.VBox([text_html(f"<h3>Report</h3><p>{html.escape(INTRO['report'])}</p>"),
                          w.HBox(list(self.formats.values())),
                          w.HBox([self.draft_button, self.final_button, self.easy_button]),
                          self.report_progress, self.report_files])
@@ -151,16 +169,13 @@ class HostConsole(FormBase):
         # regional bundle
         self.bundle_button = w.Button(description="Write the regional bundle", layout=w.Layout(width="auto"))
         self.bundle_files = text_html("")
-        bundle = w.VBox([text_html("<h3>Regional bundle</h3><p>Counts only, for the regional PSW network: no case "
-                                "references, names or free text.</p>"), self.bundle_button, self.bundle_files])
+        bundle = w.VBox([text_html(f"<h3>Regional bundle</h3><p>{html.escape(INTRO['bundle'])}</p>"),
+                         self.bundle_button, self.bundle_files])
         bundle.add_class("rk-card")
         # action plan
         self.plan_button = w.Button(description="Write the action plan", layout=w.Layout(width="auto"))
         self.plan_files = text_html("")
-        plan = w.VBox([text_html("<h3>Action plan</h3><p>A row per recommendation, with the finding and quality "
-                              "statement it answers and its starting figure, and a row per action with owner, "
-                              "by when and status; a target, RAG rating and update to fill in (Excel). Bring it "
-                              "to the next review.</p>"),
+        plan = w.VBox([text_html(f"<h3>Action plan</h3><p>{html.escape(INTRO['plan'])}</p>"),
                        self.plan_button, self.plan_files])
         plan.add_class("rk-card")
         lab = lab_link()
@@ -184,11 +199,7 @@ class HostConsole(FormBase):
 
     def reload(self) -> None:
         """Read the store again: progress tables, then what stands between the review and a final report."""
-        problem = review_file_problem(self.ws.path)
-        self.review_notice.value = alert_html("error", (
-            "<strong>review.yaml has a problem, so changes to it are not used yet.</strong><br>"
-            f"{html.escape(problem)}<br>Until it is fixed, sign-in and the forms use the team and cases as they were "
-            "when review.yaml last read correctly. Fix it in a text editor, then press Refresh.")) if problem else ""
+        self.review_notice.value = review_notice_html(self.ws)
         self.tables.value = progress_html(self.ws, self.store) + readiness_html(self.ws)
         with self.quiet():
             self.claims.options = [(str(c), (c.file, c.line)) for c in open_claims(self.ws)]
