@@ -26,6 +26,8 @@ cases. Then, in Debian's Chromium through Playwright:
   machine, which a real reviewer's own computer does) and the hub's process tree;
 - save: every reviewer then rates four questions, all at once, each timed from the click to the
   rating's row being in the store (polled every 10 ms);
+- everyday sign-in: the same N, in new browser profiles, sign in together again with their password
+  alone (one hash each, no new account), timed to the rating form as above;
 - memory: the sum over the hub's whole process tree (hub, proxy, the rating service, the fork
   server, any person's server and kernel, the guard) of each process's PSS, which counts a page shared by k processes as 1/k,
   so the sum is what the tree really holds; also the plain sum of RSS, which counts shared
@@ -237,15 +239,17 @@ def cpu_by_part(pids: set[int]) -> dict[str, float]:
     return parts
 
 
-async def open_login(browser, hub: Hub, login: str) -> tuple[object, object]:  # noqa: ANN001
-    """A new browser profile on the sign-in page, login, password and first sign-in code typed in."""
+async def open_login(browser, hub: Hub, login: str, first: bool = True) -> tuple[object, object]:  # noqa: ANN001
+    """A new browser profile on the sign-in page, login and password typed in (and, the first time, the first
+    sign-in code)."""
     ctx = await browser.new_context(viewport={"width": 1366, "height": 768})
     ctx.set_default_timeout(600_000)
     page = await ctx.new_page()
     await page.goto(hub.url + "hub/login")
     await page.get_by_label("Username").fill(login)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_label("First sign-in code").fill(hub.codes[login])
+    if first:
+        await page.get_by_label("First sign-in code").fill(hub.codes[login])
     return ctx, page
 
 
@@ -325,6 +329,13 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         kernels = kernels_per_user(procs)
         saves = await asyncio.gather(*(save_times(page, ws / "review.db", r)
                                        for (_, page, *_), r in zip(results, reviewers, strict=True)))
+        # An everyday sign-in: the same people, in new browser profiles, with their password alone (one hash each,
+        # no new account), all together again.
+        again_opened = [await open_login(browser, hub, logins[r], first=False) for r in reviewers]
+        time.sleep(1)
+        again = await asyncio.gather(*(press_sign_in(ctx, page, FORM_READY) for ctx, page in again_opened))
+        for ctx, *_ in again:
+            await ctx.close()
         host_ctx, _, host_ready, *_ = await sign_in(browser, hub, logins["H. Host"], HOST_READY)
         floor += await floor_time(browser, floor_url)
         floor_n = await floor_together(browser, floor_url, n)
@@ -342,6 +353,7 @@ async def one_size(browser, n: int, root: Path, floor_url: str) -> dict[str, obj
         return {
             "users": n, "floor_s": statistics.median(floor), "floor_together_s": floor_n,
             "ready_median_s": statistics.median(ready), "ready_p95_s": p95(ready),
+            "again_median_s": statistics.median(r[2] for r in again), "again_p95_s": p95([r[2] for r in again]),
             "in_page_median_s": statistics.median(in_page), "in_page_p95_s": p95(in_page),
             "page_median_s": statistics.median(page_arrived), "page_p95_s": p95(page_arrived),
             "browser_cpu_per_reviewer_s": (cpu1[0] - cpu0[0]) / n, "hub_cpu_per_reviewer_s": (cpu1[1] - cpu0[1]) / n,
@@ -436,13 +448,15 @@ def main() -> int:
               f"RSS {statistics.median(r['rss_0_mib'] for r in rows):.0f} MiB (median over the runs)")
     print("\nusers  floor (N at once)  ready median  p95  (x floor)  marked by the page median/p95  page arrived "
           "median/p95  CPU s per reviewer "  # noqa: T201
-          "(Chromium / hub)  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)  kernels/user (after a plain GET)")
+          "(Chromium / hub)  everyday sign-in median/p95  host  save p95  PSS 0  PSS N  per reviewer (PSS / RSS)  "
+          "kernels/user (after a plain GET)")
     for r in rows:
         print(f"{r['users']:>5}  {r['floor_s']:.2f}s ({r['floor_together_s']:.1f}s)  {r['ready_median_s']:.1f}s  {r['ready_p95_s']:.1f}s  "  # noqa: T201
               f"(x{r['ready_median_s'] / r['floor_s']:.0f} / x{r['ready_p95_s'] / r['floor_s']:.0f})  "
               f"({r['in_page_median_s']:.1f}s / {r['in_page_p95_s']:.1f}s)  "
               f"({r['page_median_s']:.1f}s / {r['page_p95_s']:.1f}s)  "
               f"({r['browser_cpu_per_reviewer_s']:.1f} / {r['hub_cpu_per_reviewer_s']:.1f})  "
+              f"({r['again_median_s']:.1f}s / {r['again_p95_s']:.1f}s)  "
               f"{r['host_console_s']:.1f}s  {r['save_p95_s'] * 1000:.0f}ms  {r['pss_0_mib']:.0f}  {r['pss_mib']:.0f}  "
               f"{r['pss_per_reviewer_mib']:.0f} / {r['rss_per_reviewer_mib']:.0f} MiB  {r['max_kernels_per_user']} "
               f"({r['max_kernels_per_user_after_get']})")

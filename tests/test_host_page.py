@@ -17,7 +17,7 @@ from reviewkit.core.errors import AccessError, ConflictError
 from reviewkit.team import hostpage
 from reviewkit.team.rateservice import Settings, host_context
 
-from .helpers import HOST, LOGINS, make_workspace, with_logins
+from .helpers import HOST, LOGINS, make_workspace, wait_for, with_logins
 
 GOOD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Good,\nC03,B. Visitor,q2,RI,Plans lack detail\n"
 BAD = b"case_id,reviewer,question,rating,comment\nC03,B. Visitor,q1,Superb,\nC99,Z. Nobody,q2,Good,\n"
@@ -134,12 +134,17 @@ def test_only_a_plain_file_of_the_report_folder_can_be_downloaded(settings: Sett
 
 
 def _wait(done) -> None:  # noqa: ANN001
-    import time
+    wait_for(done, "the job", 120)
 
-    deadline = time.monotonic() + 60
-    while not done():
-        assert time.monotonic() < deadline, "the job did not finish within 60 s"
-        time.sleep(0.02)
+
+def _tree(pid: int) -> list:
+    """The process and what it started, as far as it is still running."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 @pytest.mark.slow
@@ -239,8 +244,9 @@ def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(se
         while not steps.exists():
             assert service.poll() is None and time.monotonic() < deadline, "the job did not start"
             time.sleep(0.05)
-        time.sleep(2)  # into the render: its kernel is running
-        tree = psutil.Process(service.pid).children(recursive=True)
+        wait_for(lambda: any("ipykernel" in " ".join(p.cmdline()) for p in _tree(service.pid)),
+                 "the render's kernel to run", 120)
+        tree = _tree(service.pid)
         assert any("reviewkit.team.hostpage" in " ".join(p.cmdline()) for p in tree)
         os.kill(service.pid, signal.SIGKILL)
         service.wait(30)
