@@ -191,8 +191,20 @@ def test_a_job_runs_in_a_process_of_its_own_and_passes_on_its_answer(settings: S
         hostpage.in_process("rm", ctx.ws.path, [], "/f/")
 
 
+@pytest.fixture
+def job_tmp(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """A short $TMPDIR of the test's own for the job's process (a job killed outright leaves its temp folder)."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="rkj")
+    monkeypatch.setenv("TMPDIR", folder)
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_a_job_whose_process_is_killed_says_it_did_not_finish(settings: Settings) -> None:
+def test_a_job_whose_process_is_killed_says_it_did_not_finish(settings: Settings, job_tmp: Path) -> None:
     import signal
 
     import psutil
@@ -219,9 +231,10 @@ def test_two_files_of_one_name_are_both_imported(settings: Settings) -> None:
 
 
 @pytest.mark.slow
-def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(settings: Settings,
-                                                                                tmp_path: Path) -> None:
-    """SIGKILL of the service mid-render: the job's process, and the kernel and Chromium it started, end too."""
+def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(settings: Settings, tmp_path: Path,
+                                                                                job_tmp: Path) -> None:
+    """SIGKILL of the service mid-render: the job's process, and the kernel and Chromium it started, end too,
+    and the render's temp folder is removed."""
     import signal
     import subprocess
     import sys
@@ -252,6 +265,7 @@ def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(se
         service.wait(30)
         gone, alive = psutil.wait_procs(tree, timeout=10)
         assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]
+        assert list(job_tmp.iterdir()) == []  # the job unwound: nothing of the render is left in its $TMPDIR
     finally:
         if service.poll() is None:
             service.kill()

@@ -21,6 +21,7 @@ import logging
 import re
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -310,18 +311,37 @@ def in_process(kind: str, workspace: Path, formats: list[str], base: str) -> Cal
     return work
 
 
+_MAIN_PID: list[int] = []
+
+
+def _stop(signum: int, _frame: object) -> None:
+    """Stopped: unwind, so the render ends the kernel and Chromium it started and removes its temp folders."""
+    if _MAIN_PID and os.getpid() != _MAIN_PID[0]:
+        os._exit(128 + signum)  # a worker forked from the job inherited this: the job itself unwinds
+    signal.signal(signum, signal.SIG_IGN)  # one stop is enough; a second would cut the clean-up short
+    raise KeyboardInterrupt(signum)
+
+
 def main(argv: list[str]) -> int:
     """A job's process: one action; each step, then the answer, written as a JSON line for the service."""
-    die_with_parent()  # a service that dies takes its job with it
+    _MAIN_PID[:] = [os.getpid()]
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
+    die_with_parent()  # a service that dies takes its job with it (SIGTERM: see _stop)
 
     def tell(**what: Any) -> None:
-        sys.stdout.write(json.dumps(what) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps(what) + "\n")
+            sys.stdout.flush()
+        except OSError:  # the service is gone: nobody to tell
+            pass
 
     kind, workspace, base, formats = argv
     try:
         result = run(kind, open_workspace(workspace), [f for f in formats.split(",") if f], base,
                      lambda step: tell(step=step))
+    except KeyboardInterrupt:  # stopped (see _stop): what it started is ended, its temp folders removed
+        return 1
     except ReviewkitError as exc:  # e.g. the bundle before the review's dates are set: the library's sentence
         result = answer("error", str(exc))
     except Exception as exc:  # noqa: BLE001 - the page gets a plain line; the log the frames, never a message
