@@ -273,6 +273,18 @@ UNEXPECTED = ("Something went wrong and nothing may have been written. If it hap
               "review hub (technical detail: {kind}).")
 
 
+def outcome(act: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What an action answers; a refusal is the library's sentence, an unexpected failure its type alone."""
+    try:
+        return act()
+    except ReviewkitError as exc:  # e.g. the bundle before the review's dates are set
+        return answer("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - the page gets a plain line; the log the frames, never a message
+        log.error("unexpected %s in a host job\n%s", type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+        return answer("error", UNEXPECTED.format(kind=type(exc).__name__), "Sorry, something went wrong")
+
+
 def run(kind: str, ws: Workspace, formats: list[str], base: str, say: Callable[[str], None]) -> dict[str, Any]:
     """One job's action, by the name the page gives it."""
     if kind in ("draft", "final"):
@@ -338,16 +350,10 @@ def main(argv: list[str]) -> int:
 
     kind, workspace, base, formats = argv
     try:
-        result = run(kind, open_workspace(workspace), [f for f in formats.split(",") if f], base,
-                     lambda step: tell(step=step))
+        result = outcome(lambda: run(kind, open_workspace(workspace), [f for f in formats.split(",") if f], base,
+                                     lambda step: tell(step=step)))
     except KeyboardInterrupt:  # stopped (see _stop): what it started is ended, its temp folders removed
         return 1
-    except ReviewkitError as exc:  # e.g. the bundle before the review's dates are set: the library's sentence
-        result = answer("error", str(exc))
-    except Exception as exc:  # noqa: BLE001 - the page gets a plain line; the log the frames, never a message
-        log.error("unexpected %s in a host job\n%s", type(exc).__name__,
-                  "".join(traceback.format_tb(exc.__traceback__)))
-        result = answer("error", UNEXPECTED.format(kind=type(exc).__name__), "Sorry, something went wrong")
     tell(result=result)
     return 0
 
@@ -388,14 +394,7 @@ class Jobs:
         return job
 
     def _run(self, job: Job, work: Callable[[Callable[[str], None]], dict[str, Any]]) -> None:
-        try:
-            result = work(job.steps.append)
-        except ReviewkitError as exc:  # e.g. the bundle before the review's dates are set: the library's sentence
-            result = answer("error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - the page gets a plain line; the log the frames, never a message
-            log.error("unexpected %s in a host job\n%s", type(exc).__name__,
-                      "".join(traceback.format_tb(exc.__traceback__)))
-            result = answer("error", UNEXPECTED.format(kind=type(exc).__name__), "Sorry, something went wrong")
+        result = outcome(lambda: work(job.steps.append))
         with self._lock:
             job.result = result
             self._running = None
