@@ -18,8 +18,8 @@ from __future__ import annotations
 import html
 import json
 import logging
-import re
 import os
+import re
 import shutil
 import signal
 import subprocess

@@ -21,9 +21,9 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import mimetypes
 import os
 import secrets
-import mimetypes
 import signal
 import sys
 import traceback
@@ -358,7 +358,6 @@ class HostPageHandler(_Handler):
     def refusal(self, exc: BaseException) -> None:
         status, body = answer_for(exc)
         self.reply(status, hostpage.answer("error", body["message"], body.get("title", "")))
-
 
 
 class _HostJson(HostPageHandler):
