@@ -54,6 +54,7 @@ def test_the_host_works_on_the_plain_console(browser, hub: Hub) -> None:  # noqa
     page.set_input_files("#files", _files(("b.csv", GOOD)))
     page.get_by_role("button", name="Import the chosen files").click()
     page.wait_for_selector("#import-message :text('ratings: 2 added')")
+    assert page.eval_on_selector("#files", "e => e.files.length") == 0  # the chooser is emptied once imported
     assert "B. Visitor" in page.locator("#rk-tables").inner_text()
     with _store(hub) as store:
         assert set(store.all_ratings()["reviewer"]) == {"B. Visitor"}

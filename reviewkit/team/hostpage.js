@@ -40,11 +40,11 @@
     busy = !on;
     document.querySelectorAll("main button").forEach(function (b) { b.disabled = !on; });
   }
-  function act(where, path, body, isForm) {
+  function act(where, path, body, isForm, then) {
     if (busy) { return; }
     buttons(false);
     statusEl.textContent = "Working…";
-    send(path, body, isForm).then(function (d) { buttons(true); show(where, d); });
+    send(path, body, isForm).then(function (d) { buttons(true); show(where, d); if (then) { then(d); } });
   }
 
   // -- import, refresh, claims ----------------------------------------------------------------
@@ -57,7 +57,7 @@
     }
     var form = new FormData();
     Array.prototype.forEach.call(files.files, function (f) { form.append("files", f, f.name); });
-    act("import", "import", form, true);
+    act("import", "import", form, true, function (d) { if (d.kind === "ok") { files.value = ""; } });
   });
   document.getElementById("refresh").addEventListener("click", function () { act("progress", "refresh", {}); });
   function wireClaims() {
