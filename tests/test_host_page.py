@@ -233,8 +233,8 @@ def test_two_files_of_one_name_are_both_imported(settings: Settings) -> None:
 @pytest.mark.slow
 def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(settings: Settings, tmp_path: Path,
                                                                                 job_tmp: Path) -> None:
-    """SIGKILL of the service mid-render: the job's process, and the kernel and Chromium it started, end too,
-    and the render's temp folder is removed."""
+    """SIGKILL of the service mid-render: the kernel and Chromium the job started end within 10 s, and the
+    job's process once it has removed the render's temp folder."""
     import signal
     import subprocess
     import sys
@@ -263,8 +263,13 @@ def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(se
         assert any("reviewkit.team.hostpage" in " ".join(p.cmdline()) for p in tree)
         os.kill(service.pid, signal.SIGKILL)
         service.wait(30)
-        gone, alive = psutil.wait_procs(tree, timeout=10)
+        job = [p for p in tree if "reviewkit.team.hostpage" in " ".join(p.cmdline())]
+        started = [p for p in tree if p not in job]  # the render's kernel, Chromium, chart workers
+        gone, alive = psutil.wait_procs(started, timeout=10)
         assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]
+        # The job itself ends once it has removed its temp folders (a few seconds; longer on a busy machine).
+        gone, alive = psutil.wait_procs(job, timeout=60)
+        assert alive == [], "the job did not end within 60 s of its service"
         assert list(job_tmp.iterdir()) == []  # the job unwound: nothing of the render is left in its $TMPDIR
     finally:
         if service.poll() is None:
