@@ -137,6 +137,16 @@ def _wait(done) -> None:  # noqa: ANN001
     wait_for(done, "the job", 120)
 
 
+def _command(p) -> str:  # noqa: ANN001
+    """A process's command line, or '' once it has ended."""
+    import psutil
+
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _tree(pid: int) -> list:
     """The process and what it started, as far as it is still running."""
     import psutil
@@ -213,7 +223,7 @@ def test_a_job_whose_process_is_killed_says_it_did_not_finish(settings: Settings
     jobs = hostpage.Jobs()
     job = jobs.start(hostpage.in_process("draft", ctx.ws.path, ["html"], "/f/"))
     _wait(lambda: bool(job.steps))  # the render has started
-    child = next(p for p in psutil.Process().children() if "reviewkit.team.hostpage" in p.cmdline())
+    child = next(p for p in psutil.Process().children() if "reviewkit.team.hostpage" in _command(p))
     os.kill(child.pid, signal.SIGKILL)
     _wait(lambda: job.result is not None)
     assert job.result["kind"] == "error" and "stopped before it finished (exit code -9)" in job.result["html"]
@@ -257,16 +267,16 @@ def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(se
         while not steps.exists():
             assert service.poll() is None and time.monotonic() < deadline, "the job did not start"
             time.sleep(0.05)
-        wait_for(lambda: any("ipykernel" in " ".join(p.cmdline()) for p in _tree(service.pid)),
+        wait_for(lambda: any("ipykernel" in _command(p) for p in _tree(service.pid)),
                  "the render's kernel to run", 120)
         tree = _tree(service.pid)
-        assert any("reviewkit.team.hostpage" in " ".join(p.cmdline()) for p in tree)
+        assert any("reviewkit.team.hostpage" in _command(p) for p in tree)
         os.kill(service.pid, signal.SIGKILL)
         service.wait(30)
-        job = [p for p in tree if "reviewkit.team.hostpage" in " ".join(p.cmdline())]
+        job = [p for p in tree if "reviewkit.team.hostpage" in _command(p)]
         started = [p for p in tree if p not in job]  # the render's kernel, Chromium, chart workers
         gone, alive = psutil.wait_procs(started, timeout=10)
-        assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]
+        assert alive == [], [_command(p)[:120] for p in alive]
         # The job itself ends once it has removed its temp folders (a few seconds; longer on a busy machine).
         gone, alive = psutil.wait_procs(job, timeout=60)
         assert alive == [], "the job did not end within 60 s of its service"
