@@ -49,37 +49,16 @@ def require_chromium() -> str:
     return found
 
 
-def chromium_tmp() -> str:
-    """A new, private $TMPDIR for one Chromium, to remove after it: killed or stopped, Chromium leaves its
-    lock folder there. Chromium puts a socket in that folder and aborts (or falls back to /tmp) when its
-    path passes the 107 bytes a socket address holds, so the folder is made in /tmp when $TMPDIR is long.
-    Its name carries this process's number: the next one clears the folders of a render killed outright."""
-    base = Path(tempfile.gettempdir() if len(tempfile.gettempdir()) <= 40 or not os.path.isdir("/tmp") else "/tmp")
-    for folder in base.glob("rk-*-*"):
-        pid = folder.name.split("-")[1]
-        if pid.isdigit() and int(pid) != os.getpid() and folder.is_dir() and folder.owner() == _me():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:  # its render is gone
-                shutil.rmtree(folder, ignore_errors=True)
-            except OSError:
-                pass
-    return tempfile.mkdtemp(prefix=f"rk-{os.getpid()}-", dir=base)
-
-
-def _me() -> str:
-    import pwd  # start-up: only when a PDF is printed
-
-    return pwd.getpwuid(os.geteuid()).pw_name
-
-
 def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
     """Print the finished HTML with headless Chromium: tagged PDF with a document outline."""
     profile = work / "chromium"
     profile.mkdir(exist_ok=True)
-    tmp = chromium_tmp()
     env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
-           "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:", "TMPDIR": tmp}
+           "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:"}
+    if len(tempfile.gettempdir()) > 40 and os.path.isdir("/tmp"):
+        # Chromium puts a socket in a folder of $TMPDIR and aborts when that path passes the
+        # 107 bytes a socket address holds; the folder holds only the socket and a lock.
+        env["TMPDIR"] = "/tmp"
     # No crash reporter: its handler process outlives Chromium when Chromium is stopped. Any web
     # request goes to a proxy on this machine where nothing listens: the report must not need one.
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -94,8 +73,6 @@ def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
         raise RenderError("Chromium did not finish printing the report to PDF within 180 seconds") from None
     except OSError as exc:
         raise RenderError(f"Chromium ({chromium}) could not be started: {exc.strerror}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
         raise RenderError(f"Chromium ({chromium}) could not print the report to PDF (exit code {done.returncode})")
     return out
@@ -115,8 +92,9 @@ class _EarlyPrinter:
     def __init__(self, chromium: str, work: Path) -> None:
         profile = work / "chromium"
         profile.mkdir(exist_ok=True)
-        # A TMPDIR of its own, removed by stop(): killed, Chromium leaves its lock folder behind.
-        self._tmp = chromium_tmp()
+        # A TMPDIR of its own, removed by stop(): killed, Chromium leaves its lock folder (with a
+        # socket, whose path must stay short) behind.
+        self._tmp = tempfile.mkdtemp(prefix="rk-")
         env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
                "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:",
                "TMPDIR": self._tmp}
