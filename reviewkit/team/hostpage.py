@@ -16,6 +16,7 @@ it ends and the reviewers' saves, served meanwhile by the service, do not wait o
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,9 +37,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psutil
+
 from reviewkit.core.atomic import make_folder
 from reviewkit.core.errors import ConflictError, ImportFileError, ReviewkitError
-from reviewkit.core.lifecycle import die_with_parent
+from reviewkit.core.lifecycle import descendants, die_with_parent
 from reviewkit.review.store import Store
 from reviewkit.review.workspace import Workspace, open_workspace
 from reviewkit.team.ratepage import PAGE_CSS, alert_html
@@ -325,14 +329,35 @@ def in_process(kind: str, workspace: Path, formats: list[str], base: str) -> Cal
 
 
 _MAIN_PID: list[int] = []
+_STOPPED: list[int] = []
+STOP_GRACE_SECONDS = 20.0  # a stopped render normally unwinds in 2-12 s on 2 cores
 
 
 def _stop(signum: int, _frame: object) -> None:
-    """Stopped: unwind, so the render ends the kernel and Chromium it started and removes its temp folders."""
+    """Stopped: unwind, so the render ends the kernel and Chromium it started and removes its temp folders.
+
+    Unwinding has a deadline (``_end_after``): a library that swallows the interrupt, or waits on a
+    browser that no longer answers, must not keep the job and its Chromium running for ever.
+    """
     if _MAIN_PID and os.getpid() != _MAIN_PID[0]:
         os._exit(128 + signum)  # a worker forked from the job inherited this: the job itself unwinds
     signal.signal(signum, signal.SIG_IGN)  # one stop is enough; a second would cut the clean-up short
+    if not _STOPPED:
+        _STOPPED.append(signum)
+        threading.Thread(target=_end_after, args=(signum, STOP_GRACE_SECONDS), daemon=True).start()
     raise KeyboardInterrupt(signum)
+
+
+def _end_after(signum: int, seconds: float) -> None:
+    """The stop's deadline: kill whatever the job started that is still running, then end the job."""
+    time.sleep(seconds)
+    log.warning("the stopped job did not end within %.0f s: ending it and what it started", seconds)
+    started = descendants(os.getpid())
+    for proc in started:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(started, timeout=5)
+    os._exit(128 + signum)
 
 
 def main(argv: list[str]) -> int:
@@ -343,6 +368,8 @@ def main(argv: list[str]) -> int:
     die_with_parent()  # a service that dies takes its job with it (SIGTERM: see _stop)
 
     def tell(**what: Any) -> None:
+        if _STOPPED and "step" in what:  # stopped, but the interrupt was swallowed: stop at the next step
+            raise KeyboardInterrupt(_STOPPED[0])
         try:
             sys.stdout.write(json.dumps(what) + "\n")
             sys.stdout.flush()
