@@ -14,6 +14,7 @@ The hub's start time, the rating service's memory and a reviewer's own server's 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -243,6 +244,13 @@ def test_the_team_rates_on_the_hub_and_the_host_renders_a_draft(browser, hub: Hu
     assert dict(zip(ratings["reviewer"], ratings["updated_by"])) == {A: A, B: B}
     rating_log = log[log["entity"] == "rating"]
     assert sorted(zip(rating_log["key"], rating_log["actor"])) == [(f"C02/{A}/q1", A), (f"C03/{B}/q1", B)]
+
+    # The hub's own database commits without waiting for the disk each time (see auth.quick_hub_db).
+    import sqlite3
+
+    (hub_db,) = hub.tmp.glob("reviewkit-hub-*/jupyterhub.sqlite")
+    with contextlib.closing(sqlite3.connect(f"file:{hub_db}?mode=ro", uri=True)) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     # Stop the hub: nothing of it stays, its temp folder goes.
     tree = psutil.Process(hub.proc.pid).children(recursive=True)

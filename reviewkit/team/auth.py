@@ -311,6 +311,26 @@ class ReviewSpawner(SimpleLocalProcessSpawner):
         return env
 
 
+def quick_hub_db() -> None:
+    """JupyterHub's own database (its users, sessions and tokens) in WAL mode with normal syncing.
+
+    Why: by default each of the hub's many small commits waits for the disk (several fsyncs) on the
+    hub's one thread; with eight reviewers signing in together those waits added up to about 2 s.
+    WAL with normal syncing survives a killed hub intact (a power cut may lose the last sign-ins,
+    which only means signing in again). Call from the hub's configuration, before it starts.
+    """
+    import sqlite3
+
+    from sqlalchemy import event  # start-up: the hub has already loaded SQLAlchemy
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        if isinstance(connection, sqlite3.Connection):
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+
+
 def landing(handler: Any) -> str:
     """Where a signed-in person lands (JupyterHub's default_url): a visiting reviewer on the rating service's
     plain rating page, the host on its plain host console; neither needs a server of their own (anyone

@@ -186,7 +186,8 @@ def config_text(p: HubPlan, state: Path, proxy: str, *, fork_service: bool = Fal
         "c.Spawner.http_timeout = 180",
         f"c.JupyterHub.template_paths = [{str(TEMPLATES)!r}]  # sign-in and error pages with AA contrast",
         "# Visiting reviewers land on the rating service's page; the host on the host console (their server).",
-        "from reviewkit.team.auth import landing  # noqa: E402",
+        "from reviewkit.team.auth import landing, quick_hub_db  # noqa: E402",
+        "quick_hub_db()  # the hub's own small commits do not each wait for the disk",
         "c.JupyterHub.default_url = landing",
         "c.JupyterHub.implicit_spawn_seconds = 1  # a bookmarked form starts its person's server by itself",
     ]
