@@ -319,7 +319,7 @@ def quick_hub_db() -> None:
     WAL with normal syncing survives a killed hub intact (a power cut may lose the last sign-ins,
     which only means signing in again). Call from the hub's configuration, before it starts.
     """
-    import sqlite3
+    import sqlite3  # start-up: only the hub's configuration calls this
 
     from sqlalchemy import event  # start-up: the hub has already loaded SQLAlchemy
     from sqlalchemy.engine import Engine
