@@ -219,3 +219,18 @@ def test_people_signing_in_together_hash_at_most_one_at_a_time_per_core(setup, m
     cores = len(os.sched_getaffinity(0))
     assert most[0] == min(cores, len(logins)), (most[0], cores)
     assert HASHERS._max_workers == cores  # noqa: SLF001 - the limit under test
+
+
+def test_the_team_has_accounts_from_the_start_and_a_login_added_later_still_signs_in(setup) -> None:
+    """JupyterHub makes an account for each allowed user when it starts; the team's logins are those, so the
+    first sign-in does not wait on making one. The team as review.yaml says at sign-in time still decides."""
+    ws, c = setup
+    auth = authenticator(c)
+    assert auth.allowed_users == set(LOGINS.values())
+    review = ws.path / "review.yaml"
+    text = review.read_text(encoding="utf-8")
+    review.write_text(text.replace(f"login: {LOGINS[C]}", "login: c.new@eastshire.example"), encoding="utf-8")
+    assert asyncio.run(auth.check_allowed("c.new@eastshire.example")) is True  # added after the start
+    with pytest.raises(web.HTTPError) as info:  # taken off the team after the start: refused
+        asyncio.run(auth.check_allowed(LOGINS[C]))
+    assert info.value.status_code == 403

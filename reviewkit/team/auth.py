@@ -93,6 +93,15 @@ class ReviewTeamMixin(HasTraits):
             self._team_reader = TeamReader(self.workspace, self.last_good_file, self.log)
         return self._team_reader
 
+    @default("allowed_users")
+    def _team_logins(self) -> set[str]:
+        """The team's logins when the hub starts: JupyterHub makes their accounts then, so that the first
+        sign-in (often the whole team at once, in the opening meeting) does not wait on it (about 0.1 s
+        of the hub's one thread each). Who may sign in is still decided by ``check_allowed``, against
+        review.yaml as it is at that moment."""
+        meta = self.team.read() if self.workspace else None
+        return {m.login for m in meta.team if m.login} if meta is not None else set()
+
     def normalize_username(self, username: str) -> str:
         return normal_login(username)
 
