@@ -7,8 +7,12 @@ jobs one at a time with the library's own refusals, and which files may be downl
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -287,81 +291,72 @@ def test_a_job_ends_with_the_service_that_started_it_even_when_that_is_killed(se
             service.wait(30)
 
 
-def test_a_stopped_job_whose_clean_up_hangs_still_ends_with_what_it_started(tmp_path: Path) -> None:
-    """A library that swallows the stop (or waits for ever on a browser) meets the stop's deadline: the job
-    and every process it started end, and nothing waits on a second signal."""
-    import subprocess
-    import sys
-
-    import psutil
-
-    ready = tmp_path / "ready"
+@contextlib.contextmanager
+def _job_running(folder: Path, grace: float, run_body: str) -> Iterator[subprocess.Popen[str]]:
+    """A job's process (``hostpage.main``) whose action is `run_body`, the body of ``run(kind, ws, formats, base,
+    say)`` (``ws`` is `folder`), with a stop deadline of `grace` seconds; killed at the end if still running."""
+    body = "".join(f"    {line}\n" for line in run_body.strip("\n").splitlines())
     job = subprocess.Popen([sys.executable, "-c", (
         "import subprocess, sys, time\n"
         "from pathlib import Path\n"
         "from reviewkit.team import hostpage\n"
-        "hostpage.STOP_GRACE_SECONDS = 2\n"
-        "def stubborn(kind, ws, formats, base, say):\n"
-        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-        "    say('Rendering')\n"
-        f"    Path({str(ready)!r}).write_text(str(child.pid))\n"
-        "    while True:\n"
-        "        try:\n"
-        "            time.sleep(600)\n"
-        "        except KeyboardInterrupt:\n"
-        "            pass  # swallowed, as a library might\n"
-        "hostpage.run = stubborn\n"
+        f"hostpage.STOP_GRACE_SECONDS = {grace}\n"
+        f"def run(kind, ws, formats, base, say):\n{body}"
+        "hostpage.run = run\n"
         "hostpage.open_workspace = lambda path: path\n"
-        f"sys.exit(hostpage.main(['draft', {str(tmp_path)!r}, '/f/', 'html']))\n")],
+        f"sys.exit(hostpage.main(['draft', {str(folder)!r}, '/f/', 'html']))\n")],
         stdout=subprocess.PIPE, text=True)
     try:
-        wait_for(ready.exists, "the job to start its child", 60)
-        child = psutil.Process(int(ready.read_text()))
-        job.terminate()  # what the job gets when its service dies (see die_with_parent)
-        assert job.wait(30) == 128 + 15
-        gone, alive = psutil.wait_procs([child], timeout=10)
-        assert alive == [], "the job's child outlived the stop's deadline"
-        assert '"step": "Rendering"' in job.stdout.read()
+        yield job
     finally:
         if job.poll() is None:
             job.kill()
         job.communicate(timeout=30)  # and its pipe closed
 
 
+def test_a_stopped_job_whose_clean_up_hangs_still_ends_with_what_it_started(tmp_path: Path) -> None:
+    """A library that swallows the stop (or waits for ever on a browser) meets the stop's deadline: the job
+    and every process it started end, and nothing waits on a second signal."""
+    import psutil
+
+    ready = tmp_path / "ready"
+    with _job_running(tmp_path, 2, f"""
+child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])
+say('Rendering')
+Path({str(ready)!r}).write_text(str(child.pid))
+while True:
+    try:
+        time.sleep(600)
+    except KeyboardInterrupt:
+        pass  # swallowed, as a library might
+""") as job:
+        wait_for(ready.exists, "the job to start its child", 60)
+        child = psutil.Process(int(ready.read_text()))
+        job.terminate()  # what the job gets when its service dies (see die_with_parent)
+        assert job.wait(30) == 128 + 15
+        gone, alive = psutil.wait_procs([child], timeout=10)
+        assert alive == [], "the job's child outlived the stop's deadline"
+        assert job.stdout is not None and '"step": "Rendering"' in job.stdout.read()
+
+
 def test_a_job_stopped_between_steps_stops_at_the_next_step_even_if_the_interrupt_was_swallowed(
         tmp_path: Path) -> None:
     """The stop is remembered: a step announced after it ends the job there, well before the deadline."""
-    import subprocess
-    import sys
-
     ready = tmp_path / "ready"
-    job = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\n"
-        "from pathlib import Path\n"
-        "from reviewkit.team import hostpage\n"
-        "hostpage.STOP_GRACE_SECONDS = 600\n"
-        "def swallow(kind, ws, formats, base, say):\n"
-        f"    Path({str(ready)!r}).write_text('x')\n"
-        "    try:\n"
-        "        time.sleep(600)\n"
-        "    except KeyboardInterrupt:\n"
-        "        pass  # swallowed\n"
-        "    say('Printing to PDF')\n"
-        "    Path(ws, 'printed').write_text('the job went on after its stop')\n"
-        "hostpage.run = swallow\n"
-        "hostpage.open_workspace = lambda path: path\n"
-        f"sys.exit(hostpage.main(['draft', {str(tmp_path)!r}, '/f/', 'html']))\n")],
-        stdout=subprocess.PIPE, text=True)
-    try:
+    with _job_running(tmp_path, 600, f"""
+Path({str(ready)!r}).write_text('x')
+try:
+    time.sleep(600)
+except KeyboardInterrupt:
+    pass  # swallowed
+say('Printing to PDF')
+Path(ws, 'printed').write_text('the job went on after its stop')
+""") as job:
         wait_for(ready.exists, "the job to start", 60)
         job.terminate()
         assert job.wait(30) == 1  # stopped at the step, by the interrupt's own path
         assert not (tmp_path / "printed").exists()
-        assert "Printing to PDF" not in job.stdout.read()
-    finally:
-        if job.poll() is None:
-            job.kill()
-        job.communicate(timeout=30)
+        assert job.stdout is not None and "Printing to PDF" not in job.stdout.read()
 
 
 def test_an_upload_onto_a_full_disk_is_a_plain_refusal_and_nothing_is_imported(settings: Settings) -> None:
