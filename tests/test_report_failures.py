@@ -168,10 +168,14 @@ def test_a_render_killed_outright_publishes_nothing_and_keeps_the_report_out_of_
         assert render.report_files_in_tmp() == []
     finally:
         render.kill_leftovers()
-    # The next render clears the staging folder the killed one left.
+    # Its private temp folders (the kernel's connection file and key, the work in progress) stay until the next
+    # render, which clears them and the staging folder the killed one left.
+    left = sorted(p.name for p in render.tmp.glob("reviewkit-re*"))
+    assert any(name.startswith("reviewkit-report-") for name in left), left
     again = Render(tmp_path, sample, "html")
     assert again.finish() == 0, again.stderr
     assert render.published() == ["report.html"]
+    assert [p.name for p in render.tmp.glob("reviewkit-re*")] == []
 
 
 def test_a_render_on_a_full_disk_publishes_nothing_and_says_so(sample, tmp_path):

@@ -63,7 +63,8 @@ OWNER_FILE = ".reviewkit-owner"  # in each private folder: the process number an
 PR_SET_PDEATHSIG = 1
 
 
-def _me() -> str:
+def owner_mark() -> str:
+    """What a private folder's OWNER_FILE holds: this process's number and start time."""
     me = psutil.Process()
     return f"{me.pid} {me.create_time():.3f}"
 
@@ -100,7 +101,7 @@ def private_dir(prefix: str) -> Path:
     sweep_stale(prefix)
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o700)
-    write_private(path / OWNER_FILE, _me())
+    write_private(path / OWNER_FILE, owner_mark())
     return path
 
 

@@ -19,7 +19,7 @@ from reviewkit.core.atomic import (
     owner_only,
 )
 from reviewkit.core.errors import RenderError
-from reviewkit.core.lifecycle import descendants
+from reviewkit.core.lifecycle import OWNER_FILE, descendants, owner_mark, remove_dir, sweep_stale, write_private
 
 # --------------------------------------------------------------------------- staging and children
 
@@ -130,18 +130,27 @@ def os_errors(out: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def temporary_folder(prefix: str) -> Iterator[Path]:
-    """A folder in $TMPDIR, removed afterwards; one that cannot be made (a full disk) is a RenderError.
+    """A private folder in $TMPDIR (0700), removed afterwards; one that cannot be made (a full disk) is a RenderError.
 
-    Python's tempfile reports a full temporary folder as "No usable temporary directory found"
-    (a FileNotFoundError), so the message says what it means instead.
+    It holds the kernel's connection file (with its key) and the work in progress. A render killed
+    outright cannot remove it, so each folder carries its maker's mark and the next render removes
+    those whose maker is gone. Python's tempfile reports a full temporary folder as "No usable
+    temporary directory found" (a FileNotFoundError), so the message says what it means instead.
     """
+    made: Path | None = None
     try:
-        made = tempfile.TemporaryDirectory(prefix=prefix)
+        sweep_stale(prefix)
+        made = Path(tempfile.mkdtemp(prefix=prefix))
+        made.chmod(0o700)
+        write_private(made / OWNER_FILE, owner_mark())
     except OSError:
+        remove_dir(made)
         raise RenderError("cannot make a temporary folder to render in (the disk holding it may be full); nothing "
                           "was written. Free some space and try again") from None
-    with made as name:
-        yield Path(name)
+    try:
+        yield made
+    finally:
+        remove_dir(made)
 
 
 def _why(exc: OSError) -> str:
