@@ -63,8 +63,7 @@ OWNER_FILE = ".reviewkit-owner"  # in each private folder: the process number an
 PR_SET_PDEATHSIG = 1
 
 
-def owner_mark() -> str:
-    """What a private folder's OWNER_FILE holds: this process's number and start time."""
+def _me() -> str:
     me = psutil.Process()
     return f"{me.pid} {me.create_time():.3f}"
 
@@ -100,8 +99,12 @@ def private_dir(prefix: str) -> Path:
     """
     sweep_stale(prefix)
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o700)
-    write_private(path / OWNER_FILE, owner_mark())
+    try:
+        path.chmod(0o700)
+        write_private(path / OWNER_FILE, _me())
+    except OSError:  # a full disk: no unmarked folder stays behind, which no sweep would ever remove
+        shutil.rmtree(path, ignore_errors=True)
+        raise
     return path
 
 

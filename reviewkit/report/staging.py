@@ -19,7 +19,7 @@ from reviewkit.core.atomic import (
     owner_only,
 )
 from reviewkit.core.errors import RenderError
-from reviewkit.core.lifecycle import OWNER_FILE, descendants, owner_mark, remove_dir, sweep_stale, write_private
+from reviewkit.core.lifecycle import descendants, private_dir, remove_dir
 
 # --------------------------------------------------------------------------- staging and children
 
@@ -137,14 +137,9 @@ def temporary_folder(prefix: str) -> Iterator[Path]:
     those whose maker is gone. Python's tempfile reports a full temporary folder as "No usable
     temporary directory found" (a FileNotFoundError), so the message says what it means instead.
     """
-    made: Path | None = None
     try:
-        sweep_stale(prefix)
-        made = Path(tempfile.mkdtemp(prefix=prefix))
-        made.chmod(0o700)
-        write_private(made / OWNER_FILE, owner_mark())
+        made = private_dir(prefix)
     except OSError:
-        remove_dir(made)
         raise RenderError("cannot make a temporary folder to render in (the disk holding it may be full); nothing "
                           "was written. Free some space and try again") from None
     try:
