@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewkit.core.lifecycle import OWNER_FILE
 from reviewkit.report.printer import find_chromium
 from reviewkit.report.staging import STAGING_PREFIX
 
@@ -157,7 +158,14 @@ def test_a_stopped_render_leaves_nothing_and_no_process(sample, tmp_path, stage,
         render.kill_leftovers()
 
 
+def _chromium_folders() -> set[Path]:
+    """Chromium's singleton folders (a socket and a lock) straight in the system's temp folder, where
+    nothing of reviewkit's would ever remove them."""
+    return set(Path("/tmp").glob("org.chromium.Chromium.*"))
+
+
 def test_a_render_killed_outright_publishes_nothing_and_keeps_the_report_out_of_tmpdir(sample, tmp_path):
+    chromium_before = _chromium_folders()
     render = Render(tmp_path, sample, "html,pdf")
     try:
         render.wait_for("Printing to PDF")
@@ -168,14 +176,22 @@ def test_a_render_killed_outright_publishes_nothing_and_keeps_the_report_out_of_
         assert render.report_files_in_tmp() == []
     finally:
         render.kill_leftovers()
-    # Its private temp folders (the kernel's connection file and key, the work in progress) stay until the next
-    # render, which clears them and the staging folder the killed one left.
+
+    def printers_tmp() -> list[Path]:  # Chromium's own $TMPDIR, in a short path: here /tmp, as TMPDIR is long
+        return [d for root in (render.tmp, Path("/tmp")) for d in root.glob("rk-*")
+                if (d / OWNER_FILE).is_file() and (d / OWNER_FILE).read_text().split()[0] == str(render.proc.pid)]
+
+    # Its private temp folders (the kernel's connection file and key, the work in progress, Chromium's lock
+    # folder) stay until the next render, which clears them and the staging folder the killed one left.
     left = sorted(p.name for p in render.tmp.glob("reviewkit-re*"))
     assert any(name.startswith("reviewkit-report-") for name in left), left
+    assert printers_tmp(), "the printing Chromium's own temp folder, marked with its maker"
     again = Render(tmp_path, sample, "html")
     assert again.finish() == 0, again.stderr
     assert render.published() == ["report.html"]
     assert [p.name for p in render.tmp.glob("reviewkit-re*")] == []
+    assert printers_tmp() == []
+    assert _chromium_folders() - chromium_before == set()
 
 
 def test_a_render_on_a_full_disk_publishes_nothing_and_says_so(sample, tmp_path):

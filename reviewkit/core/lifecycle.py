@@ -92,13 +92,13 @@ def sweep_stale(prefix: str, root: str | Path | None = None) -> list[Path]:
     return removed
 
 
-def private_dir(prefix: str) -> Path:
+def private_dir(prefix: str, root: str | None = None) -> Path:
     """A temp folder only this user can read (0700), for tokens, databases and kernel files.
 
     Folders of the same kind left by a run that was killed (its maker gone) are removed first.
     """
-    sweep_stale(prefix)
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+    sweep_stale(prefix, root)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
     try:
         path.chmod(0o700)
         write_private(path / OWNER_FILE, _me())

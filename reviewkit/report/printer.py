@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit.core.errors import RenderError
+from reviewkit.core.lifecycle import private_dir, sweep_stale
 from reviewkit.report.paging import heading_pages, number_contents
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
@@ -49,16 +50,39 @@ def require_chromium() -> str:
     return found
 
 
+CHROMIUM_TMP_PREFIX = "rk-"
+
+
+def _chromium_tmp_root() -> str:
+    # Chromium puts a socket in a folder of $TMPDIR and aborts when that path passes the 107 bytes
+    # a socket address holds.
+    root = tempfile.gettempdir()
+    return "/tmp" if len(root) > 40 and os.path.isdir("/tmp") else root
+
+
+def chromium_tmp() -> Path:
+    """A private $TMPDIR for Chromium on a short path, marked with its maker: killed, Chromium leaves its lock
+    folder there, and the next render removes it (``sweep_chromium_tmp``)."""
+    return private_dir(CHROMIUM_TMP_PREFIX, _chromium_tmp_root())
+
+
+def sweep_chromium_tmp() -> None:
+    """Remove the Chromium temp folders of renders that were killed (their maker gone), PDF or not this time."""
+    with contextlib.suppress(OSError):  # no usable temp folder: the render says so where it needs one
+        sweep_stale(CHROMIUM_TMP_PREFIX, _chromium_tmp_root())
+
+
 def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
     """Print the finished HTML with headless Chromium: tagged PDF with a document outline."""
     profile = work / "chromium"
     profile.mkdir(exist_ok=True)
+    try:
+        tmp = chromium_tmp()
+    except OSError:
+        raise RenderError("cannot make a temporary folder for Chromium to print in (the disk holding it may be "
+                          "full); nothing was published. Free some space and try again") from None
     env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
-           "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:"}
-    if len(tempfile.gettempdir()) > 40 and os.path.isdir("/tmp"):
-        # Chromium puts a socket in a folder of $TMPDIR and aborts when that path passes the
-        # 107 bytes a socket address holds; the folder holds only the socket and a lock.
-        env["TMPDIR"] = "/tmp"
+           "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:", "TMPDIR": str(tmp)}
     # No crash reporter: its handler process outlives Chromium when Chromium is stopped. Any web
     # request goes to a proxy on this machine where nothing listens: the report must not need one.
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -73,6 +97,8 @@ def to_pdf(html_file: Path, out: Path, work: Path, chromium: str) -> Path:
         raise RenderError("Chromium did not finish printing the report to PDF within 180 seconds") from None
     except OSError as exc:
         raise RenderError(f"Chromium ({chromium}) could not be started: {exc.strerror}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
         raise RenderError(f"Chromium ({chromium}) could not print the report to PDF (exit code {done.returncode})")
     return out
@@ -92,12 +118,10 @@ class _EarlyPrinter:
     def __init__(self, chromium: str, work: Path) -> None:
         profile = work / "chromium"
         profile.mkdir(exist_ok=True)
-        # A TMPDIR of its own, removed by stop(): killed, Chromium leaves its lock folder (with a
-        # socket, whose path must stay short) behind.
-        self._tmp = tempfile.mkdtemp(prefix="rk-")
+        self._tmp = chromium_tmp()  # removed by stop()
         env = {**os.environ, "HOME": str(profile), "XDG_CONFIG_HOME": str(profile / "config"),
                "XDG_CACHE_HOME": str(profile / "cache"), "DBUS_SESSION_BUS_ADDRESS": "disabled:",
-               "TMPDIR": self._tmp}
+               "TMPDIR": str(self._tmp)}
         args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-crash-reporter", "--disable-breakpad", "--proxy-server=127.0.0.1:9",  # as to_pdf
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",

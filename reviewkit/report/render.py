@@ -57,7 +57,7 @@ from reviewkit.report.kernel import (
     run_notebook,
     start_kernel,
 )
-from reviewkit.report.printer import PrinterAfterCharts, print_pdf, require_chromium
+from reviewkit.report.printer import PrinterAfterCharts, print_pdf, require_chromium, sweep_chromium_tmp
 from reviewkit.report.sections import cover_context
 from reviewkit.report.staging import (
     os_errors,
@@ -203,6 +203,7 @@ def render_report(workspace_path: str | Path, out_dir: str | Path, formats: Sequ
     builds = PRELOAD in nb_path.read_text(encoding="utf-8", errors="replace")
     out = Path(out_dir).resolve()  # papermill changes the working folder while the notebook runs
     result = RenderResult()
+    sweep_chromium_tmp()  # as temporary_folder sweeps the render's own
     # Outputs are made in a staging folder inside `out` and published together once all are
     # made; the kernel's sockets and IPython folder (nothing of the report) go in $TMPDIR.
     # (The cleanup stack closes first: the kernel and Chromium started ahead are gone before
