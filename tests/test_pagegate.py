@@ -103,6 +103,23 @@ def test_declared_words_and_confirmed_words_pass_and_undeclared_ones_do_not() ->
     assert found(text, Declared(words=frozenset({"eastvale", "brightwater"}))) == []
 
 
+def test_a_title_and_a_name_pass_only_as_a_declared_phrase_has_them_not_word_by_word() -> None:
+    # A team named after a place, a reviewer who signs the report, a word the host confirmed is no name:
+    # each declares its words, and a person in a record may share any of them.
+    declared = pagegate.declared_phrases(
+        ["Hartley Locality Team", "Jane Rowe", "Ashton", "Father Hudson's Care", "Sister Dora Court"], (), 2026)
+    assert found("The Hartley Locality Team met Jane Rowe at Ashton.", declared) == []
+    # (Each of the first four passed before: every word after the title was declared.)
+    for text, name in [("We met Nurse Hartley.", "Nurse Hartley"), ("Sister Rowe, her carer, agreed.", "Sister Rowe"),
+                       ("It was Father Ashton.", "Father Ashton"), ("Auntie Jane Rowe.", "Auntie Jane Rowe"),
+                       ("Father Hudson visited.", "Father Hudson"), ("Sister Dora.", "Sister Dora"),
+                       ("Mrs Hartley told us.", "Mrs Hartley")]:
+        (finding,) = found(text, declared)
+        assert finding[0] == "title_name" and finding[1].startswith(name), (text, finding)
+    # The phrase as declared, title and all, still passes: a charity, a care home.
+    assert found("Father Hudson's Care and Sister Dora Court both took part.", declared) == []
+
+
 def test_a_recent_full_date_passes_and_an_old_one_is_a_date_of_birth() -> None:
     assert found("The review met on 12/10/2026.") == []
     assert found("Seen on 12/10/1950.") == [("date_of_birth", "12/10/1950")]

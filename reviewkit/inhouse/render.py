@@ -31,7 +31,7 @@ from reviewkit.figures.tracking import month_label
 from reviewkit.inhouse.programme import Programme, open_programme
 from reviewkit.inhouse.sections import OPTIONS_FILE
 from reviewkit.inhouse.tracking import Tracking, load_tracking, signals_csv
-from reviewkit.privacy.gate import Declared, shape_kinds
+from reviewkit.privacy.gate import Declared, declared_phrases, shape_kinds
 from reviewkit.privacy.screening import screen
 from reviewkit.review.readiness import DRAFT_INCOMPLETE
 
@@ -42,7 +42,6 @@ OUTPUT_NAME = "tracking"
 SIGNALS_FILE = "signals.csv"
 Progress = Callable[[str], None]
 KIT_PHRASES = "Common-cause variation, special-cause variation, Making Data Count, p-chart"
-_WORDS = re.compile(r"[^\W\d_][\w'’\-]*")
 
 
 def declared_for_programme(programme: Programme) -> Declared:
@@ -54,12 +53,9 @@ def declared_for_programme(programme: Programme) -> Declared:
     phrases = [programme.council, programme.title, *programme.teams, *(t.title for t in programme.themes),
                programme.tool.title,
                *(q.title for q in programme.tool.questions), KIT_PHRASES]
-    words = {w.casefold() for p in phrases for w in _WORDS.findall(p)} | {w.casefold() for p in phrases for w in p.split()}
-    # A PDF reader joins a word hyphenated across two lines ("Strengths-" "based"): declare that form too.
-    words |= {w.replace("-", "") for w in words if "-" in w}
     ids = {q.casefold() for q in programme.tool.all_ids}
     year = int(programme.changes[-1].month[:4]) if programme.changes else None
-    return Declared(frozenset(words), frozenset(ids), year)
+    return declared_phrases(phrases, ids, year)
 
 
 def _screen(programme: Programme) -> None:

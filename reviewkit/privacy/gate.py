@@ -16,6 +16,7 @@ Findings carry a kind and a position in the reader text, never the value.
 from __future__ import annotations
 
 import gzip
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +28,7 @@ from reviewkit.privacy import screening as privacy
 from reviewkit.privacy.reader import reader_blocks, reader_text
 from reviewkit.privacy.timeline import mask, person_dates, timeline_spans
 
-__all__ = ["describe_kinds", "plan_dates", "reference_shaped", "shape_kinds",
+__all__ = ["declared_phrases", "describe_kinds", "phrase_key", "plan_dates", "reference_shaped", "shape_kinds",
            "CONFIRMABLE", "Declared", "PageFinding", "KINDS", "declared_for", "screen_page", "screen_blocks",
            "ordinary_word", "possible_name_words"]
 
@@ -78,6 +79,15 @@ class Declared:
     # Dates on the plan's timeline that came from an action plan's declared date columns (its targets and
     # updates, as review.yaml keeps them): read as dates, wherever they print ("Q2 2027/28", "31-Mar-2027").
     timeline: frozenset[str] = field(default=frozenset(), compare=False)
+    # The declared phrases whole (``phrase_key``): a title and a name pass only as one of them has them.
+    phrases: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def declares_phrase(self, name: str, text: str) -> bool:
+        """True when ``text`` begins with a whole declared phrase that holds all of ``name`` (a title and
+        the name after it): "Father Hudson's Care" as the glossary has it. Words declared one by one (a
+        team, a place, a reviewer) are no such phrase."""
+        want, have = phrase_key(name), phrase_key(text) + " "
+        return any(have.startswith(p + " ") and (p + " ").startswith(want + " ") for p in self.phrases)
 
     @property
     def year(self) -> int:
@@ -398,8 +408,10 @@ def _titles(block: str, declared: Declared) -> Iterator[PageFinding]:
                 continue
             if typed_title[:1].isupper() and not capital_name and ordinary_word(first):
                 continue
-        if all(w.casefold() in declared.words for w in words):
-            continue  # a declared name (a councillor who chairs the board, named in the glossary)
+        capitalised = words[:1] + list(itertools.takewhile(lambda w: w[:1].isupper() or w.casefold() in particles,
+                                                           words[1:]))
+        if declared.declares_phrase(f"{m['title']} {' '.join(capitalised)}", block[m.start():m.start() + 300]):
+            continue  # a declared name, title and all (a councillor who chairs the board, named in the glossary)
         yield PageFinding("title_name", m.start(), m.end())
 
 
@@ -503,10 +515,6 @@ def declared_for(review: object) -> Declared:
     phrases = [meta.council, meta.programme, *(m.name for m in meta.team), *(m.council for m in meta.team),
                *(c.team for c in meta.cases if c.team),  # the council's teams, named in the introduction
                *meta.glossary, *review.confirmed_words()]  # type: ignore[attr-defined]
-    words = {w.casefold() for p in phrases for w in _WORDS_OF.findall(p or "")}
-    words |= {w.casefold() for p in phrases for w in (p or "").split()}
-    # A PDF reader joins a word broken at its hyphen at a line end ("Long-" + "term" -> "Longterm").
-    words |= {w.replace("-", "") for w in words if "-" in w}
     ids = {c.id.casefold() for c in meta.cases if reference_shaped(c.id)} | {q.casefold() for q in tool.question_ids}
     ids |= {tool.overall.id.casefold()} | {f"qs{n}" for n in range(1, 21)}
     year = None
@@ -514,9 +522,26 @@ def declared_for(review: object) -> Declared:
         if value and re.match(r"\d{4}", value):
             year = int(value[:4])
             break
-    return Declared(frozenset(words), frozenset(ids), year, timeline=plan_dates(
+    return declared_phrases(phrases, ids, year, timeline=plan_dates(
         [t for r in getattr(meta, "previous_recommendations", ()) for t in (r.target, r.update)],
         year or date.today().year))
+
+
+def phrase_key(text: str) -> str:
+    """A phrase's words, casefolded, one space apart, without dots and apostrophes: "Dr. Gray's" -> "dr gray s"."""
+    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def declared_phrases(phrases: Iterable[str | None], ids: Iterable[str], year: int | None, *,
+                     timeline: frozenset[str] = frozenset()) -> Declared:
+    """What phrases declare: each word of them (as typed, and split at hyphens and apostrophes), and each whole."""
+    typed = [p for p in phrases if p]
+    words = {w.casefold() for p in typed for w in _WORDS_OF.findall(p)}
+    words |= {w.casefold() for p in typed for w in p.split()}
+    # A PDF reader joins a word broken at its hyphen at a line end ("Long-" + "term" -> "Longterm").
+    words |= {w.replace("-", "") for w in words if "-" in w}
+    return Declared(frozenset(words), frozenset(ids), year, timeline=timeline,
+                    phrases=frozenset(k for k in map(phrase_key, typed) if k))
 
 
 def plan_dates(texts: Iterable[str], year: int) -> frozenset[str]:
