@@ -235,6 +235,19 @@ def test_the_samples_fields_render_from_its_data(sample: Path) -> None:
         assert field_value(name, facts), name
 
 
+def test_in_whole_percentages_every_field_of_a_share_is_whole_and_the_same_as_its_count_says(sample: Path) -> None:
+    # The main report's plain form: "18 of 20 (90%)", and "90%" alone, never "90.0%" beside it.
+    facts = dataclasses.replace(facts_of(open_workspace(sample)), whole_percents=True)
+    q7 = facts.questions[6].good
+    whole = an.format_percent(q7.count, q7.total, whole=True)
+    assert render_fields("{{ Q7.outstanding_or_good }}", facts, "x") == f"{q7.count} of {q7.total} ({whole})"
+    assert render_fields("{{ Q7.outstanding_or_good_percent }}", facts, "x") == whole
+    pooled = render_fields("{{ questions.outstanding_or_good_percent }}", facts, "x")
+    assert pooled == an.format_percent(facts.pooled.count, facts.pooled.total, whole=True)
+    for name in field_names(facts):
+        assert not re.search(r"\d\.\d%", field_value(name, facts) or ""), name
+
+
 def test_an_unknown_field_names_file_line_and_the_nearest(sample: Path) -> None:
     facts = facts_of(open_workspace(sample))
     with pytest.raises(NarrativeFieldError) as exc:

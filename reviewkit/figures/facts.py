@@ -55,11 +55,19 @@ class Share:
 
     @property
     def percent_text(self) -> str:
-        return an.format_percent(self.count, self.total) if self.total else "no ratings"
+        return self.percent_shown()
 
     @property
     def display(self) -> str:
-        return f"{self.count} of {self.total} ({self.percent_text})" if self.total else "none rated"
+        return self.shown()
+
+    def percent_shown(self, whole: bool = False) -> str:
+        """'90.0%', or '90%' in whole percentages (the main report's plain form), each from the count and total."""
+        return an.format_percent(self.count, self.total, whole=whole) if self.total else "no ratings"
+
+    def shown(self, whole: bool = False) -> str:
+        """'18 of 20 (90.0%)', or '18 of 20 (90%)' in whole percentages."""
+        return f"{self.count} of {self.total} ({self.percent_shown(whole)})" if self.total else "none rated"
 
 
 @dataclass(frozen=True)
@@ -204,30 +212,35 @@ def review_facts(ratings: pd.DataFrame | None, allocation: pd.DataFrame | None, 
 
 # --------------------------------------------------------------------------- fields
 
-def _share_fields(prefix: str, what: str) -> dict[str, tuple[str, Callable[[Any], str]]]:
+# Each field: what it gives, and how, from its question's facts and whether percentages are whole.
+FieldSpec = tuple[str, Callable[[Any, bool], str]]
+
+
+def _share_fields(prefix: str, what: str) -> dict[str, FieldSpec]:
     return {
         f"{prefix}.outstanding_or_good": (f"{what}: rated in the top two levels (Outstanding or Good), as "
                                           "'18 of 20 (90.0%)'",
-                                          lambda q: q.good.display),
+                                          lambda q, whole: q.good.shown(whole)),
         f"{prefix}.outstanding_or_good_percent": (f"{what}: the share in the top two levels ('90.0%')",
-                                                  lambda q: q.good.percent_text),
-        f"{prefix}.outstanding_or_good_count": (f"{what}: how many in the top two levels", lambda q: str(q.good.count)),
-        f"{prefix}.rated": (f"{what}: how many ratings (Not applicable left out)", lambda q: str(q.good.total)),
+                                                  lambda q, whole: q.good.percent_shown(whole)),
+        f"{prefix}.outstanding_or_good_count": (f"{what}: how many in the top two levels",
+                                                lambda q, _whole: str(q.good.count)),
+        f"{prefix}.rated": (f"{what}: how many ratings (Not applicable left out)", lambda q, _whole: str(q.good.total)),
         f"{prefix}.<level>": (f"{what}: rated at one level of the scale, e.g. `{prefix}.requires_improvement` "
                               "('2 of 20 (10.0%)')",
-                              lambda q: ""),
+                              lambda q, _whole: ""),
     }
 
 
 # Each template, what it gives and how. 'Q<n>' is a question's number (Q1 … Q12 on the
 # default tool); '<level>' a level of the rating scale in lower case with underscores.
 _QUESTION = _share_fields("Q<n>", "one question")
-_QUESTION["Q<n>.title"] = ("one question: its title", lambda q: q.title)
+_QUESTION["Q<n>.title"] = ("one question: its title", lambda q, _whole: q.title)
 _QUESTION["Q<n>.change"] = ("one question: the change since the previous round with its 95% interval "
-                            "(only with a previous round)", lambda c: c.display)
+                            "(only with a previous round)", lambda c, _whole: c.display)
 _OVERALL = _share_fields("overall", "the overall judgements")
 _OVERALL["overall.change"] = ("the overall judgements: the change since the previous round with its 95% "
-                              "interval (only with a previous round)", lambda c: c.display)
+                              "interval (only with a previous round)", lambda c, _whole: c.display)
 _POOLED = {k.replace("Q<n>", "questions"): v for k, v in _share_fields("questions", "all question ratings pooled").items()
            if not k.endswith("<level>")}
 _COUNTS = {
@@ -277,22 +290,13 @@ def field_value(name: str, facts: ReviewFacts) -> str | None:
             c = facts.change(q.id)
             return c.display if c is not None else None
         if tail in q.levels:
-            return q.levels[tail].display
+            return q.levels[tail].shown(facts.whole_percents)
         spec = _OVERALL.get(name) if head == "overall" else _QUESTION.get(f"Q<n>.{tail}")
-        return spec[1](q) if spec is not None and "<" not in tail else None
+        return spec[1](q, facts.whole_percents) if spec is not None and "<" not in tail else None
     if head == "questions" and f"questions.{tail}" in _POOLED:
         holder = QuestionFacts("questions", None, "all questions", facts.pooled, facts.pooled)
-        return _POOLED[f"questions.{tail}"][1](holder)
+        return _POOLED[f"questions.{tail}"][1](holder, facts.whole_percents)
     return None
-
-
-_SHARE_TEXT = re.compile(r"\b(\d+) of (\d+) \((\d+\.\d)%\)")  # a Share's display: "18 of 20 (90.0%)"
-
-
-def _whole(m: re.Match[str]) -> str:
-    """'18 of 20 (90%)': worked out again from the count and total, not from the rounded tenths."""
-    k, n = int(m.group(1)), int(m.group(2))
-    return f"{k} of {n} ({an.format_percent(k, n, whole=True)})"
 
 
 def render_fields(text: str, facts: ReviewFacts, where: str, *, unknown: Callable[[str], str] | None = None) -> str:
@@ -305,7 +309,7 @@ def render_fields(text: str, facts: ReviewFacts, where: str, *, unknown: Callabl
     def one(m: re.Match[str]) -> str:
         value = field_value(m.group(1), facts)
         if value is not None:
-            return _SHARE_TEXT.sub(_whole, value) if facts.whole_percents else value
+            return value
         if unknown is not None:
             return unknown(m.group(1))
         line = text.count("\n", 0, m.start()) + 1
