@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -231,3 +232,58 @@ def remove_dir(path: Path | None) -> None:
         if not path.exists():
             return
         time.sleep(0.2)
+
+
+def keep_forking(serve: Callable[[], int], log: Callable[[str], None], *, quick: float = 5.0) -> int:
+    """Run ``serve`` in a forked child, and fork another at once whenever one dies (the out-of-memory
+    killer, a crash): the hub that started this process would notice only at its next poll, up to 30 s
+    later. A stop signal (SIGTERM, SIGINT, SIGHUP) is passed to the child, and ends both.
+
+    The child gets SIGTERM if this process dies, as this one does if the hub dies. A child that dies
+    within ``quick`` seconds of starting is started again after a pause that doubles each time (to 30 s),
+    so a service that cannot start does not spin.
+    """
+    me, child, stopping, pause = os.getpid(), 0, [], 0.5
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
+        if child:
+            with contextlib.suppress(OSError):
+                os.kill(child, signum)
+
+    for s in STOP_SIGNALS:
+        signal.signal(s, stop)
+    while not stopping:
+        # Signals wait while the child is made: neither process may handle one before it knows its part.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        pid = os.fork()
+        if pid == 0:
+            for s in STOP_SIGNALS:
+                signal.signal(s, signal.SIG_DFL)
+            _die_with(me)()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            code = 1
+            try:
+                code = serve()
+            except BaseException:  # noqa: BLE001 - said in the log; the next child may fare better
+                log(f"the service failed:\n{traceback.format_exc()}")
+            finally:
+                os._exit(code)
+        child, started = pid, time.monotonic()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a stop that came meanwhile reaches the child now
+        _, status = os.waitpid(child, 0)
+        child = 0
+        if stopping:
+            break
+        how = f"signal {-os.waitstatus_to_exitcode(status)}" if os.WIFSIGNALED(status) else \
+            f"exit code {os.waitstatus_to_exitcode(status)}"
+        quickly = time.monotonic() - started < quick
+        log(f"the service ended ({how}); starting it again" + (f" in {pause:.1f} s" if quickly else ""))
+        if quickly:
+            end = time.monotonic() + pause
+            while not stopping and time.monotonic() < end:  # a stop meanwhile ends the wait
+                time.sleep(0.05)
+            pause = min(pause * 2, 30.0)
+        else:
+            pause = 0.5
+    return 0

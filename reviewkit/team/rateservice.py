@@ -36,7 +36,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import httputil, ioloop, web
 
 from reviewkit.core.errors import AccessError, BlockedTextError, ConflictError, ReviewkitError, WarningTextError
-from reviewkit.core.lifecycle import die_with_parent
+from reviewkit.core.lifecycle import die_with_parent, keep_forking
 from reviewkit.review.progress import Entry, case_blockers
 from reviewkit.review.session import Session
 from reviewkit.review.store import Store
@@ -491,12 +491,19 @@ def make_app(settings: Settings, prefix: str) -> web.Application:
 
 
 def main(argv: list[str]) -> int:
-    """Serve until the hub stops the service; the hub passes the address and OAuth client in the environment."""
+    """Serve until the hub stops the service; the hub passes the address and OAuth client in the environment.
+
+    The serving process is a fork, made again at once if it dies (``keep_forking``).
+    """
     logging.basicConfig(level=logging.INFO, format="[reviewkit-rate %(levelname)s] %(message)s")
     if not argv or len(argv) > 2:
         log.error("usage: python -m reviewkit.team.rateservice WORKSPACE [LAST_GOOD] (the hub starts it)")
         return 2
     die_with_parent()  # a hub that dies (killed, or failing while it starts) takes the service with it
+    return keep_forking(lambda: _serve(argv), log.error)
+
+
+def _serve(argv: list[str]) -> int:
     settings = Settings(argv[0], argv[1] if len(argv) > 1 else "")
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app(settings, os.environ["JUPYTERHUB_SERVICE_PREFIX"])
