@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import shutil
 import signal
@@ -256,6 +257,7 @@ def keep_forking(serve: Callable[[], int], log: Callable[[str], None], *, quick:
     while not stopping:
         # Signals wait while the child is made: neither process may handle one before it knows its part.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        gc.freeze()  # the child's collector leaves what it inherits alone, so those pages stay shared
         pid = os.fork()
         if pid == 0:
             for s in STOP_SIGNALS:
