@@ -5,6 +5,8 @@ Every variant below reached a final report through the old, enumerating rules.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from reviewkit.privacy import gate as pagegate
@@ -123,6 +125,19 @@ def test_a_title_and_a_name_pass_only_as_a_declared_phrase_has_them_not_word_by_
 def test_a_recent_full_date_passes_and_an_old_one_is_a_date_of_birth() -> None:
     assert found("The review met on 12/10/2026.") == []
     assert found("Seen on 12/10/1950.") == [("date_of_birth", "12/10/1950")]
+
+
+def test_a_two_digit_year_that_could_be_a_birth_year_is_read_as_one() -> None:
+    # "14/02/31" may be a 95-year-old's date of birth or a plan's target five years on: the page cannot
+    # tell, so a two-digit year after this one is refused and rewritten ("February 2031"). A plan's own
+    # date columns are declared, and read as dates.
+    year = date.today().year
+    review = Declared(review_year=year)
+    for later in (1, 5):
+        text = f"Next seen 14/02/{(year + later) % 100:02d}."
+        assert [f.kind for f in screen_page(text, review)] == ["date_of_birth"], text
+    assert screen_page(f"Met on 12/10/{year % 100:02d}. The target is February {year + 5} or 31/03/{year + 1}.",
+                       review) == []
 
 
 def test_findings_carry_no_value() -> None:
