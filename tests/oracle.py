@@ -209,9 +209,14 @@ def method_sentence(rv: Review) -> str:
         parts.append("held no meetings with staff")
     if rv.conversations:
         who = Counter(c["who"] for c in rv.conversations)
-        detail = "; ".join(f"{n} with {WHO[w][0 if n == 1 else 1]}" for w, n in who.items())
+        if len(rv.conversations) == 1:
+            detail = f"It was with {WHO[rv.conversations[0]['who']][0]}"
+        else:
+            detail = "Of these, " + "; ".join(f"{n} {was(n)} with {WHO[w][0 if n == 1 else 1]}" if i == 0 else
+                                               f"{n} with {WHO[w][0 if n == 1 else 1]}"
+                                               for i, (w, n) in enumerate(who.items()))
         parts.append(f"held {noun(len(rv.conversations), 'conversation')} with people whose case records "
-                     f"were examined or their families and carers ({detail})")
+                     f"were examined or their families and carers. {detail}")
     else:
         parts.append("held no conversations with people or their families")
     # One sentence for each part of the review, rather than one of 60 words.
@@ -280,8 +285,8 @@ def scope_sentence(rv: Review) -> str | None:
                                        for n, k in sorted(others.items())]) + ")"
     head = noun(rated, "case record") if rated == planned else \
         f"{rated} of the {planned} case records chosen for moderation"
-    return text + (f" {head} {was(rated)} also rated independently by {by}, to check how consistently "
-                   "the team applied the audit tool.")
+    return text + (f" {head} {was(rated)} also rated independently by {by}. This checks how consistently "
+                   "the team used the audit tool.")
 
 
 def _about(rv: Review) -> str:
@@ -316,7 +321,7 @@ def rated_sentence(rv: Review) -> str | None:
         who = f"{raters} of the {noun(len(allocated_reviewers), PSW)}"
     hosts = {m["name"] for m in rv.team if m.get("role") == "host"}
     if hosts & set(per):
-        who += f" (including the host {PSW})" if raters > 1 else " (the host)"
+        who += ", including the host," if raters > 1 else " (the host)"
     cases, planned = len(done), len(allocated_cases)
     if cases == planned:
         what = f"all {planned} allocated case records" if planned > 1 else "the 1 allocated case record"
@@ -328,7 +333,7 @@ def rated_sentence(rv: Review) -> str | None:
         each = f" ({low} each)" if low == high else f" (between {low} and {high} each)"
     complete = _complete(rv)
     if complete == cases:
-        tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
+        tail = ". They completed the audit tool for each" if cases > 1 else ". They completed the audit tool for it"
     elif complete == 0:
         tail = "; none of them has every question and an overall judgement rated yet"
     else:
@@ -357,16 +362,16 @@ def concerns_sentence(rv: Review) -> str:
             f"{rv.council} during the review")
     answered = [c for c in rv.concerns if c["response"].strip()]
     if not answered:
-        return lead + ("; no response from the council is recorded yet." if n == 1 else
-                       "; no response from the council to any of them is recorded yet.")
+        return lead + (". No response from the council is recorded yet." if n == 1 else
+                       ". No response from the council to any of them is recorded yet.")
     days = max((dt.date.fromisoformat(c["responded_on"]) - dt.date.fromisoformat(c["raised_on"])).days
                for c in answered)
     when = "on the same day" if days == 0 else f"within {noun(days, 'day')}"
     if n == 1:
         outcome = answered[0]["outcome"]
-        return f"{lead}; the council responded {when}" + (f" and {words[outcome]}." if outcome else ".")
+        return f"{lead}. The council responded {when}" + (f" and {words[outcome]}." if outcome else ".")
     who = "to each" if len(answered) == n else f"to {len(answered)} of them"
-    text = f"{lead}; the council responded {who} {when}"
+    text = f"{lead}. The council responded {who} {when}"
     said = Counter(c["outcome"] for c in answered if c["outcome"])
     if said:
         text += " (" + "; ".join(f"{k}: {words[o]}" for o, k in said.items()) + ")"
@@ -384,7 +389,7 @@ def _level_list(counts: Counter, total: int, verb: str, whole: bool = False) -> 
 
 
 def _na(n: int) -> str:
-    return f"; a further {n} {was(n)} marked Not applicable and {'is' if n == 1 else 'are'} not counted" if n else ""
+    return f". A further {n} {was(n)} marked Not applicable and {'is' if n == 1 else 'are'} not counted" if n else ""
 
 
 def pooled_sentence(rv: Review, whole: bool = False) -> str:
@@ -864,7 +869,7 @@ def previous_sentence(rv: Review, extra: Extra) -> str:
         when = f" {month_or_day(date)}" if date else ""
         classic = extra.meta.get("report_layout") == "classic"
         # Classic: each below its update; otherwise each in full in Appendix C, and what they came to here.
-        where = "shown below the recommendation" if classic else "and Appendix C sets out each recommendation with its update"
+        where = ", shown below the recommendation" if classic else ". Appendix C sets out each recommendation with its update"
         statuses = [str(r.get("status") or "").strip().lower() for r in recs]
         said = Counter(s for s in statuses if s)
         blank = sum(1 for s in statuses if not s)
@@ -873,8 +878,8 @@ def previous_sentence(rv: Review, extra: Extra) -> str:
                     + ".") if said else ""
         updated = sum(1 for r in recs if str(r.get("update") or "").strip())
         psw = "The host Principal Social Worker has"
-        updates = (f"{psw} provided an update on each, {where}." if updated == len(recs) else
-                   f"{psw} provided an update on {updated} of them, {where}." if updated else
+        updates = (f"{psw} provided an update on each{where}." if updated == len(recs) else
+                   f"{psw} provided an update on {updated} of them{where}." if updated else
                    f"{psw} not provided an update on them" + ("." if classic else
                                                               "; Appendix C sets out each recommendation."))
         return (f"The previous practice review was undertaken{when} and made {noun(len(recs), 'recommendation')}. "

@@ -202,7 +202,7 @@ def test_the_sentences_count_concerns_and_never_say_none_were_referred_back() ->
                          "open": True}])
     text = referred_text(flags, one, council="Testshire Council")
     assert text.startswith("1 case record was referred back to Testshire Council for a significant concern.")
-    assert "1 concern about a person’s safety was raised with Testshire Council during the review; no response " \
+    assert "1 concern about a person’s safety was raised with Testshire Council during the review. No response " \
            "from the council is recorded yet." in text
     assert "No case records" not in text
     two = pd.DataFrame([{"case_id": "C02", "raised_on": "2026-10-06", "responded_on": "2026-10-06",
@@ -210,7 +210,7 @@ def test_the_sentences_count_concerns_and_never_say_none_were_referred_back() ->
                         {"case_id": "C03", "raised_on": "2026-10-06", "responded_on": "", "outcome": "",
                          "open": True}])
     assert concerns_sentence(two) == (
-        "2 concerns about a person’s safety were raised with the council during the review; the council responded "
+        "2 concerns about a person’s safety were raised with the council during the review. The council responded "
         "to 1 of them on the same day (1: took action), and 1 has no response recorded yet.")
     assert referred_text(flags, None).startswith("No case records were referred back")
 
@@ -222,7 +222,7 @@ def test_the_report_gives_counts_and_the_response_never_the_concern(ws, tmp_path
                               responded_on="2026-10-08")
     b = ReportBuilder.load(ws.path)
     assert set(b.data.concerns.columns) == {"case_id", "raised_on", "responded_on", "outcome", "open"}
-    sentence = ("1 concern about a person’s safety was raised with Testshire Council during the review; the council "
+    sentence = ("1 concern about a person’s safety was raised with Testshire Council during the review. The council "
                 "responded within 2 days and took action.")
     # Safeguarding's evidence is in Appendix B (the default layout), with the other statements.
     for part in (b.key_messages(), b.data_analysis(), b.cqc_section() + b.cqc_appendix()):

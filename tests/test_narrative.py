@@ -43,10 +43,10 @@ def test_pooled_sentence_003():
 def test_pooled_sentence_mentions_not_applicable():
     assert n.pooled_sentence(dist(59, 140, 37, 1, na=3), 20, 12) == (
         "Of the 237 questions rated across 20 case records, 59 (24.9%) were rated Outstanding, "
-        "140 (59.1%) Good, 37 (15.6%) Requires Improvement and 1 (0.4%) Inadequate; a further 3 "
+        "140 (59.1%) Good, 37 (15.6%) Requires Improvement and 1 (0.4%) Inadequate. A further 3 "
         "were marked Not applicable and are not counted.")
     assert n.pooled_sentence(dist(1, 1, 0, 0, na=1), 1).endswith(
-        "; a further 1 was marked Not applicable and is not counted.")
+        ". A further 1 was marked Not applicable and is not counted.")
 
 
 def test_pooled_sentence_singular_and_missing_ratings():
@@ -189,8 +189,8 @@ def test_method_sentence_003():
     assert n.method_sentence(counts) == (
         "The review team of 4 Principal Social Workers examined 20 case records. They met 13 members "
         "of staff (6 managers and 7 practitioners) in 2 meetings. They held 5 conversations with "
-        "people whose case records were examined or their families and carers (1 with a person; "
-        "1 with a person and their relative; 3 with relatives).")
+        "people whose case records were examined or their families and carers. Of these, 1 was with a person; "
+        "1 with a person and their relative; 3 with relatives.")
 
 
 def test_method_sentence_counts_staff_by_role_when_roles_are_recorded():
@@ -213,7 +213,7 @@ def test_method_sentence_singular():
     assert n.method_sentence(counts, reviewer_noun="reviewer") == (
         "The review team of 1 reviewer examined 1 case record. They met 1 member of staff (1 manager) "
         "in 1 meeting. They held 1 conversation with people whose case records were examined or "
-        "their families and carers (1 with a carer).")
+        "their families and carers. It was with a carer.")
 
 
 def test_method_sentence_from_review_counts_of_an_empty_review():

@@ -155,8 +155,8 @@ def test_sample_review_agrees_with_the_oracle(sample):
     assert paragraphs[-len(expected):] == expected
     # The figures the sample was built to show (see sample_data/README.md).
     assert oracle.rated_sentence(review) == (
-        "The 4 Principal Social Workers (including the host Principal Social Worker) rated all 20 "
-        "allocated case records (5 each), completing the audit tool for each.")
+        "The 4 Principal Social Workers, including the host, rated all 20 "
+        "allocated case records (5 each). They completed the audit tool for each.")
     assert oracle.agreement_sentence(review).startswith(
         "2 moderation case records were each rated independently by 2 reviewers:")
 
@@ -174,7 +174,7 @@ def test_incomplete_review_counts_what_was_rated_not_what_was_planned(sample, tm
         store.apply_ratings("test", rows)
     review = check_against_oracle(path)
     sentence = oracle.rated_sentence(review)
-    assert sentence.startswith("The 4 Principal Social Workers (including the host Principal Social Worker) "
+    assert sentence.startswith("The 4 Principal Social Workers, including the host, "
                                "rated 16 of the 20 allocated case records (between 1 and 5 each); "
                                "15 of them have every question and an overall judgement rated.")
     assert "not yet entered" in oracle.pooled_sentence(review)
@@ -189,8 +189,8 @@ def test_review_where_the_host_rated_nothing(sample, tmp_path):
                                      if c.reviewer == host for q in ws.tool.all_ids])
     review = check_against_oracle(path)
     assert oracle.rated_sentence(review) == (
-        "3 of the 4 Principal Social Workers rated 15 of the 20 allocated case records (5 each), "
-        "completing the audit tool for each.")
+        "3 of the 4 Principal Social Workers rated 15 of the 20 allocated case records (5 each). "
+        "They completed the audit tool for each.")
 
 
 def test_review_with_not_applicable_ratings(sample, tmp_path):
@@ -219,7 +219,7 @@ def test_single_case_review_where_every_rating_is_good(tmp_path):
                                      for q in ws.tool.all_ids])
     review = check_against_oracle(ws.path)
     assert oracle.rated_sentence(review) == (
-        "The Principal Social Worker rated the 1 allocated case record, completing the audit tool for it.")
+        "The Principal Social Worker rated the 1 allocated case record. They completed the audit tool for it.")
     assert oracle.headline_sentence(review) == (
         "The 1 case record with an overall judgement was judged Outstanding or Good.")
     assert oracle.weakest_sentence(review).startswith("All 12 rated questions were rated Outstanding or Good")
@@ -354,11 +354,11 @@ def test_key_messages_do_not_say_each_record_was_rated_on_every_question(sample,
 
 
 MODERATION = {"1 other": [1], "2 others": [2], "3 others": [3], "1, 2 and 3 others": [1, 2, 3]}
-SAID = {"1 other": "1 case record was also rated independently by a second Principal Social Worker,",
-        "2 others": "1 case record was also rated independently by 2 other Principal Social Workers,",
-        "3 others": "1 case record was also rated independently by 3 other Principal Social Workers,",
+SAID = {"1 other": "1 case record was also rated independently by a second Principal Social Worker.",
+        "2 others": "1 case record was also rated independently by 2 other Principal Social Workers.",
+        "3 others": "1 case record was also rated independently by 3 other Principal Social Workers.",
         "1, 2 and 3 others": "3 case records were also rated independently by other Principal Social Workers "
-                             "(1 by a second, 1 by 2 others and 1 by 3 others),"}
+                             "(1 by a second, 1 by 2 others and 1 by 3 others)."}
 
 
 @pytest.mark.parametrize("layout", list(MODERATION))
@@ -475,7 +475,7 @@ def test_section_2_says_how_many_previous_recommendations_have_an_update_and_a_s
     review = check_against_oracle(path)
     extra = oracle.Extra.load(path, path)
     said = oracle.previous_sentence(review, extra)
-    assert f"has provided an update on {len(recs) - 1} of them, and Appendix C" in said
+    assert f"has provided an update on {len(recs) - 1} of them. Appendix C" in said
     assert "; 1 has no status recorded." in said
     for r in range(len(recs)):
         recs[r] = dataclasses.replace(recs[r], update="")

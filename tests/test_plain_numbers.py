@@ -114,9 +114,10 @@ def test_the_generated_text_reads_more_plainly_than_the_classic_layout(sample: P
           f"grade {grade['classic']:.1f} -> {grade['plain']:.1f}")
     # Measured on the sample when the main report was made plain: ease 48.5 -> 54.2, grade 12.4 -> 10.7;
     # with the weakest questions as a list and the calibration and conversations sentences split: 49.8 -> 57.3,
-    # 12.0 -> 9.7.
+    # 12.0 -> 9.7; with the long sentences on ratings, moderation, concerns, updates and conversations split
+    # (and "including the host" for "including the host Principal Social Worker"): 60.1, 8.7 ("plain English").
     assert ease["plain"] > ease["classic"] + 4 and grade["plain"] < grade["classic"] - 1
-    assert ease["plain"] >= 55 and grade["plain"] <= 10.5
+    assert ease["plain"] >= 60 and grade["plain"] <= 9
 
 
 @pytest.mark.parametrize("teams, says", [

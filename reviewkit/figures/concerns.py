@@ -65,18 +65,18 @@ def concerns_sentence(concerns: pd.DataFrame | None, *, council: str = "the coun
     answered = [r for r in rows if not bool(r["open"])]
     days = [d for d in (response_days(r) for r in answered) if d is not None]
     if not answered:
-        return lead + ("; no response from the council is recorded yet." if n == 1 else
-                       "; no response from the council to any of them is recorded yet.")
+        return lead + (". No response from the council is recorded yet." if n == 1 else
+                       ". No response from the council to any of them is recorded yet.")
     when = f" {_within(max(days))}" if len(days) == len(answered) else ""
     outcomes = [str(r.get("outcome") or "") for r in answered]
     said = [o for o in outcomes if o in OUTCOME_WORDS]
     if n == 1:
-        text = f"{lead}; the council responded{when}"
+        text = f"{lead}. The council responded{when}"
         if said:
             text += f" and {OUTCOME_WORDS[said[0]]}"
     else:
         who = "to each" if len(answered) == n else f"to {len(answered)} of them"
-        text = f"{lead}; the council responded {who}{when}"
+        text = f"{lead}. The council responded {who}{when}"
         if said:
             counts = {o: said.count(o) for o in OUTCOME_WORDS if o in said}
             text += " (" + "; ".join(f"{k}: {OUTCOME_WORDS[o]}" for o, k in counts.items()) + ")"

@@ -89,8 +89,8 @@ def _level_list(scored: list[tuple[str, int]], total: int, first_verb: str, whol
 def _na_clause(na: int) -> str:
     if not na:
         return ""
-    return (f"; a further {na} {_verb(na)} marked Not applicable and "
-            f"{'is' if na == 1 else 'are'} not counted")
+    return (f". A further {na} {_verb(na)} marked Not applicable and "
+            f"{'is' if na == 1 else 'are'} not counted")  # a sentence of its own: the list before it is long
 
 
 def pooled_sentence(dist: pd.DataFrame, n_cases: int, n_questions: int | None = None, *,
@@ -287,8 +287,12 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
     if conversations:
         who = counts.get("conversations_by_who") or {}
         detail = ""
-        if who:
-            detail = " (" + "; ".join(f"{v} with {who_phrase(k, v)}" for k, v in who.items()) + ")"
+        if who:  # a sentence of its own: "Of these, 1 was with a person; 3 with relatives"
+            items = [f"{v} with {who_phrase(k, v)}" for k, v in who.items()]
+            first = next(iter(who.values()))
+            items[0] = items[0].replace(" with ", f" {_verb(first)} with ", 1)
+            detail = (f". It was with {who_phrase(next(iter(who)), 1)}" if conversations == 1 and len(who) == 1
+                      else ". Of these, " + "; ".join(items))
         parts.append(f"held {count_noun(conversations, 'conversation')} with people whose case "
                      f"records were examined or their families and carers{detail}")
     else:

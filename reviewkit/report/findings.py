@@ -541,8 +541,8 @@ def previous_review(b: ReportBuilder) -> str:
                          f"review.{compared}"))
     else:
         when = f" {_on_or_in(b.meta.previous_date)}" if b.meta.previous_date else ""
-        where = ("shown below the recommendation" if classic else
-                 f"and {APPENDIX_PREVIOUS} sets out each recommendation with its update")
+        where = (", shown below the recommendation" if classic else
+                 f". {APPENDIX_PREVIOUS} sets out each recommendation with its update")
         body.append(para(f"The previous practice review was undertaken{when} and made "
                          f"{nv.count_noun(len(recs), 'recommendation')}. "
                          f"{_updates_sentence(recs, where, classic)}{_status_sentence(b)}{compared}"))
@@ -555,9 +555,9 @@ def _updates_sentence(recs: pd.DataFrame, where: str, classic: bool) -> str:
     """Whether the host gave an update on each previous recommendation, some or none: never 'each' when one is blank."""
     given = int((recs["update"] != "").sum())
     if given == len(recs):
-        return f"The host Principal Social Worker has provided an update on each, {where}."
+        return f"The host Principal Social Worker has provided an update on each{where}."
     if given:
-        return f"The host Principal Social Worker has provided an update on {given} of them, {where}."
+        return f"The host Principal Social Worker has provided an update on {given} of them{where}."
     return ("The host Principal Social Worker has not provided an update on them"
             + ("." if classic else f"; {APPENDIX_PREVIOUS} sets out each recommendation."))
 

@@ -48,7 +48,7 @@ def _rated_sentence(b: ReportBuilder) -> str:
            f"The {psw}" if raters == allocated else f"{raters} of the {nv.count_noun(allocated, psw)}")
     host = any(m.role == "host" and m.name in rc["rating_reviewers"] for m in b.meta.team)
     if host:
-        who += " (including the host Principal Social Worker)" if raters > 1 else " (the host)"
+        who += ", including the host," if raters > 1 else " (the host)"
     cases, planned = rc["rated_cases"], rc["allocated_cases"]
     what = (f"all {planned} allocated case records" if cases == planned and planned > 1 else
             "the 1 allocated case record" if cases == planned else
@@ -58,7 +58,7 @@ def _rated_sentence(b: ReportBuilder) -> str:
                                   else f" (between {per[0]} and {per[-1]} each)")
     complete = rc["complete_cases"]
     if complete == cases:
-        tail = ", completing the audit tool for each" if cases > 1 else ", completing the audit tool for it"
+        tail = ". They completed the audit tool for each" if cases > 1 else ". They completed the audit tool for it"
     elif complete == 0:
         tail = "; none of them has every question and an overall judgement rated yet"
     else:
@@ -96,8 +96,8 @@ def data_analysis(b: ReportBuilder) -> str:
     weakest = an.weakest_questions(b.primary, b.tool, n=3)
     lead, items, ties = nv.weakest_list(weakest, [lv.label for lv in b.scale.scored[:2]], whole=True)
     body += [para(lead), bullets(items, "weakest") if items else "", para(ties) if ties else ""]
-    body.append(para(f"{APPENDIX_FIGURES} sets out every figure with its table and chart, how the figures "
-                     "were worked out, "
+    body.append(para(f"{APPENDIX_FIGURES} sets out every figure with its table and chart. It also shows how the "
+                     "figures were worked out, "
                      + ("this review beside the previous one, " if b.data.previous_round is not None else "")
                      + "and how consistently the reviewers rated."))
     return section(4, "What the case records showed", "data-analysis", body)

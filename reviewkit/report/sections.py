@@ -421,8 +421,8 @@ class ReportBuilder:
         head = (nv.count_noun(rated, "case record") if rated == planned
                 else f"{rated} of the {planned} case records chosen for moderation")
         return (f" {head} {'was' if rated == 1 else 'were'} also rated independently by "
-                f"{_others_phrase(summary.get('raters_count') or {2: rated}, rated)}, "
-                "to check how consistently the team applied the audit tool.")
+                f"{_others_phrase(summary.get('raters_count') or {2: rated}, rated)}. "
+                "This checks how consistently the team used the audit tool.")
 
     @cached_property
     def moderation(self) -> tuple[pd.DataFrame, dict[str, Any]]:
