@@ -257,6 +257,8 @@ def keep_forking(serve: Callable[[], int], log: Callable[[str], None], *, quick:
     while not stopping:
         # Signals wait while the child is made: neither process may handle one before it knows its part.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        if stopping:  # a stop just before the block: its handler has run, with no child to pass it to
+            break
         gc.freeze()  # the child's collector leaves what it inherits alone, so those pages stay shared
         pid = os.fork()
         if pid == 0:
@@ -288,4 +290,5 @@ def keep_forking(serve: Callable[[], int], log: Callable[[str], None], *, quick:
             pause = min(pause * 2, 30.0)
         else:
             pause = 0.5
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     return 0
