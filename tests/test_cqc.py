@@ -236,7 +236,7 @@ def test_each_statement_says_which_kinds_of_evidence_it_holds_and_nothing_is_lef
     assert "records this statement as outside the scope of this review. The case records came" in \
         htmllib.unescape(qs6)
     qs7 = htmllib.unescape(section.split('id="qs-7"')[1].split('id="qs-8"')[0])
-    assert "1 concern about a person’s safety was raised with Eastvale Borough Council during the review; the " \
+    assert "1 concern about a person’s safety was raised with Eastvale Borough Council during the review. The " \
            "council responded within 2 days and took action." in qs7
     assert "Self-neglect" not in qs7 and "fire service" not in qs7  # the concern's own words stay private
 

@@ -190,4 +190,16 @@ def test_a_rating_service_that_died_is_serving_again_within_seconds_and_the_page
     rate(page, "q5", "Good")
     with _store(hub) as store:
         assert store.rating("C01", B, "q5").rating == "Good"  # B moderates C01, their first case
+    # The service process the hub started, killed too: it takes its fork with it, and the hub starts both again
+    # at its next poll.
+    serving = service()[0]
+    keeper.kill()
+    wait_for(lambda: not serving.is_running() or serving.status() == psutil.STATUS_ZOMBIE, "the fork to end", 10)
+    wait_for(lambda: len(service()) == 1 and service()[0].parent().pid != keeper.pid, "the hub to start it again", 90)
+    wait_for(lambda: ctx.request.get(hub.url + SERVICE, max_redirects=0).status == 302, "the service to listen", 30)
+    page.reload()  # the page had nothing unsaved, so no Reload button: the person reloads it
+    page.wait_for_selector(FORM)
+    rate(page, "q6", "Good")
+    with _store(hub) as store:
+        assert store.rating("C01", B, "q6").rating == "Good"
     ctx.close()
