@@ -288,9 +288,8 @@ def method_sentence(counts: Mapping[str, Any], *, reviewer_noun: str = "Principa
         who = counts.get("conversations_by_who") or {}
         detail = ""
         if who:  # a sentence of its own: "Of these, 1 was with a person; 3 with relatives"
-            items = [f"{v} with {who_phrase(k, v)}" for k, v in who.items()]
-            first = next(iter(who.values()))
-            items[0] = items[0].replace(" with ", f" {_verb(first)} with ", 1)
+            items = [f"{v} {_verb(v)} with {who_phrase(k, v)}" if i == 0 else f"{v} with {who_phrase(k, v)}"
+                     for i, (k, v) in enumerate(who.items())]
             detail = (f". It was with {who_phrase(next(iter(who)), 1)}" if conversations == 1 and len(who) == 1
                       else ". Of these, " + "; ".join(items))
         parts.append(f"held {count_noun(conversations, 'conversation')} with people whose case "

@@ -411,7 +411,7 @@ def _titles(block: str, declared: Declared) -> Iterator[PageFinding]:
         capitalised = words[:1] + list(itertools.takewhile(lambda w: w[:1].isupper() or w.casefold() in particles,
                                                            words[1:]))
         if declared.declares_phrase(f"{m['title']} {' '.join(capitalised)}", block[m.start():m.start() + 300]):
-            continue  # a declared name, title and all (a councillor who chairs the board, named in the glossary)
+            continue  # a declared name, title and all: a charity or a home named after a person, as the glossary has it
         yield PageFinding("title_name", m.start(), m.end())
 
 
